@@ -1,0 +1,308 @@
+/* command.c - the command table and the pre-execution checks. */
+#include "command.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define W CMD_WRITE
+#define R CMD_READONLY
+#define F CMD_FAST
+
+static const cmd_def client_subs[] = {
+    {"setname", cmd_client_setname, 3, 0, 0, 0, 0, NULL},
+    {"getname", cmd_client_getname, 2, 0, 0, 0, 0, NULL},
+    {"id", cmd_client_id, 2, 0, 0, 0, 0, NULL},
+    {"info", cmd_client_info, 2, 0, 0, 0, 0, NULL},
+    {NULL, NULL, 0, 0, 0, 0, 0, NULL},
+};
+
+static const cmd_def command_subs[] = {
+    {"count", cmd_command_count, 2, 0, 0, 0, 0, NULL},
+    {"info", cmd_command_info, -2, 0, 0, 0, 0, NULL},
+    {"docs", cmd_command_docs, -2, 0, 0, 0, 0, NULL},
+    {"list", cmd_command_list, -2, 0, 0, 0, 0, NULL},
+    {NULL, NULL, 0, 0, 0, 0, 0, NULL},
+};
+
+static const cmd_def config_subs[] = {
+    {"get", cmd_config_get, -3, CMD_ADMIN, 0, 0, 0, NULL},
+    {"set", cmd_config_set, -4, CMD_ADMIN, 0, 0, 0, NULL},
+    {NULL, NULL, 0, 0, 0, 0, 0, NULL},
+};
+
+static const cmd_def memory_subs[] = {
+    {"usage", cmd_memory_usage, -3, R, 2, 2, 1, NULL},
+    {NULL, NULL, 0, 0, 0, 0, 0, NULL},
+};
+
+/* name, handler, arity, flags, first key, last key, key step, subcommands */
+static const cmd_def commands[] = {
+    /* strings */
+    {"get", cmd_get, 2, R | F, 1, 1, 1, NULL},
+    {"set", cmd_set, -3, W, 1, 1, 1, NULL},
+    {"setnx", cmd_setnx, 3, W | F, 1, 1, 1, NULL},
+    {"setex", cmd_setex, 4, W, 1, 1, 1, NULL},
+    {"psetex", cmd_psetex, 4, W, 1, 1, 1, NULL},
+    {"getset", cmd_getset, 3, W | F, 1, 1, 1, NULL},
+    {"getdel", cmd_getdel, 2, W | F, 1, 1, 1, NULL},
+    {"getex", cmd_getex, -2, W | F, 1, 1, 1, NULL},
+    {"append", cmd_append, 3, W, 1, 1, 1, NULL},
+    {"strlen", cmd_strlen, 2, R | F, 1, 1, 1, NULL},
+    {"getrange", cmd_getrange, 4, R, 1, 1, 1, NULL},
+    {"substr", cmd_getrange, 4, R, 1, 1, 1, NULL},
+    {"setrange", cmd_setrange, 4, W, 1, 1, 1, NULL},
+    {"incr", cmd_incr, 2, W | F, 1, 1, 1, NULL},
+    {"decr", cmd_decr, 2, W | F, 1, 1, 1, NULL},
+    {"incrby", cmd_incrby, 3, W | F, 1, 1, 1, NULL},
+    {"decrby", cmd_decrby, 3, W | F, 1, 1, 1, NULL},
+    {"incrbyfloat", cmd_incrbyfloat, 3, W | F, 1, 1, 1, NULL},
+    {"mget", cmd_mget, -2, R | F, 1, -1, 1, NULL},
+    {"mset", cmd_mset, -3, W, 1, -1, 2, NULL},
+    {"msetnx", cmd_msetnx, -3, W, 1, -1, 2, NULL},
+    {"lcs", cmd_lcs, -3, R, 1, 2, 1, NULL},
+    /* keys */
+    {"del", cmd_del, -2, W, 1, -1, 1, NULL},
+    {"unlink", cmd_del, -2, W | F, 1, -1, 1, NULL},
+    {"exists", cmd_exists, -2, R | F, 1, -1, 1, NULL},
+    {"touch", cmd_touch, -2, R | F, 1, -1, 1, NULL},
+    {"type", cmd_type, 2, R | F, 1, 1, 1, NULL},
+    {"expire", cmd_expire, -3, W | F, 1, 1, 1, NULL},
+    {"pexpire", cmd_pexpire, -3, W | F, 1, 1, 1, NULL},
+    {"expireat", cmd_expireat, -3, W | F, 1, 1, 1, NULL},
+    {"pexpireat", cmd_pexpireat, -3, W | F, 1, 1, 1, NULL},
+    {"ttl", cmd_ttl, 2, R | F, 1, 1, 1, NULL},
+    {"pttl", cmd_pttl, 2, R | F, 1, 1, 1, NULL},
+    {"expiretime", cmd_expiretime, 2, R | F, 1, 1, 1, NULL},
+    {"pexpiretime", cmd_pexpiretime, 2, R | F, 1, 1, 1, NULL},
+    {"persist", cmd_persist, 2, W | F, 1, 1, 1, NULL},
+    {"keys", cmd_keys, 2, R, 0, 0, 0, NULL},
+    {"scan", cmd_scan, -2, R, 0, 0, 0, NULL},
+    {"randomkey", cmd_randomkey, 1, R, 0, 0, 0, NULL},
+    {"rename", cmd_rename, 3, W, 1, 2, 1, NULL},
+    {"renamenx", cmd_renamenx, 3, W | F, 1, 2, 1, NULL},
+    {"copy", cmd_copy, -3, W, 1, 2, 1, NULL},
+    {"move", cmd_move, 3, W | F, 1, 1, 1, NULL},
+    {"dbsize", cmd_dbsize, 1, R | F, 0, 0, 0, NULL},
+    /* server and connection */
+    {"ping", cmd_ping, -1, F, 0, 0, 0, NULL},
+    {"echo", cmd_echo, 2, F, 0, 0, 0, NULL},
+    {"select", cmd_select, 2, F, 0, 0, 0, NULL},
+    {"flushdb", cmd_flushdb, -1, W, 0, 0, 0, NULL},
+    {"flushall", cmd_flushall, -1, W | CMD_EXCLUSIVE, 0, 0, 0, NULL},
+    {"info", cmd_info, -1, 0, 0, 0, 0, NULL},
+    {"time", cmd_time, 1, F, 0, 0, 0, NULL},
+    {"shutdown", cmd_shutdown, -1, CMD_ADMIN, 0, 0, 0, NULL},
+    {"auth", cmd_auth, -2, CMD_NOAUTH | F, 0, 0, 0, NULL},
+    {"hello", cmd_hello, -1, CMD_NOAUTH | F, 0, 0, 0, NULL},
+    {"multi", cmd_multi, 1, F | CMD_NOQUEUE, 0, 0, 0, NULL},
+    {"exec", cmd_exec, 1, CMD_NOQUEUE, 0, 0, 0, NULL},
+    {"discard", cmd_discard, 1, F | CMD_NOQUEUE, 0, 0, 0, NULL},
+    {"watch", cmd_watch, -2, F | CMD_NOQUEUE, 1, -1, 1, NULL},
+    {"unwatch", cmd_unwatch, 1, F, 0, 0, 0, NULL},
+    {"client", NULL, -2, 0, 0, 0, 0, client_subs},
+    {"command", cmd_command, -1, 0, 0, 0, 0, command_subs},
+    {"config", NULL, -2, 0, 0, 0, 0, config_subs},
+    {"memory", NULL, -2, 0, 0, 0, 0, memory_subs},
+    {"reset", cmd_reset, 1, CMD_NOAUTH | F | CMD_NOQUEUE, 0, 0, 0, NULL},
+    {"lastsave", cmd_lastsave, 1, F, 0, 0, 0, NULL},
+};
+#define NCMDS (sizeof commands / sizeof commands[0])
+
+/* Open-addressed lookup by lower-cased name. */
+#define LOOKUP_SLOTS 256
+static const cmd_def *lookup_slots[LOOKUP_SLOTS];
+
+static unsigned name_hash(const char *s, size_t n)
+{
+    unsigned h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+void command_init(void)
+{
+    for (size_t i = 0; i < NCMDS; i++) {
+        unsigned h = name_hash(commands[i].name, strlen(commands[i].name)) % LOOKUP_SLOTS;
+        while (lookup_slots[h]) h = (h + 1) % LOOKUP_SLOTS;
+        lookup_slots[h] = &commands[i];
+    }
+}
+
+const cmd_def *command_lookup(const char *name, size_t len)
+{
+    char low[32];
+    unsigned h;
+    if (len == 0 || len >= sizeof low) return NULL;
+    for (size_t i = 0; i < len; i++) low[i] = (char)tolower((unsigned char)name[i]);
+    h = name_hash(low, len) % LOOKUP_SLOTS;
+    while (lookup_slots[h]) {
+        const cmd_def *d = lookup_slots[h];
+        if (strlen(d->name) == len && memcmp(d->name, low, len) == 0) return d;
+        h = (h + 1) % LOOKUP_SLOTS;
+    }
+    return NULL;
+}
+
+const cmd_def *command_at(size_t i) { return i < NCMDS ? &commands[i] : NULL; }
+size_t command_count(void) { return NCMDS; }
+
+static const cmd_def *find_sub(const cmd_def *subs, const karg *a)
+{
+    for (const cmd_def *s = subs; s->name; s++)
+        if (util_eqi(a->p, a->n, s->name)) return s;
+    return NULL;
+}
+
+/* The printable prefix of an argument, as C's %.*s would print it. */
+static int cstr_len(const karg *a, size_t max)
+{
+    size_t n = a->n < max ? a->n : max;
+    const char *z = memchr(a->p, '\0', n);
+    return (int)(z ? (size_t)(z - a->p) : n);
+}
+
+static void reject(conn *c, buf *out)
+{
+    if (c->flags & CONN_MULTI) c->flags |= CONN_EXECABORT;
+    (void)out;
+}
+
+static void reply_unknown(conn *c, int argc, const karg *argv)
+{
+    char args[256];
+    size_t len = 0;
+    for (int i = 1; i < argc && len < 128; i++) {
+        int n = cstr_len(&argv[i], 128 - len);
+        len += (size_t)snprintf(args + len, sizeof args - len, "'%.*s' ", n, argv[i].p);
+    }
+    args[len] = '\0';
+    resp_errorf(&c->out, "ERR unknown command '%.*s', with args beginning with: %s",
+                cstr_len(&argv[0], 128), argv[0].p, args);
+    reject(c, &c->out);
+}
+
+void reply_arity(cmd_call *x)
+{
+    resp_errorf(x->out, "ERR wrong number of arguments for '%s' command", x->def->name);
+}
+
+void reply_bad_expire(cmd_call *x)
+{
+    resp_errorf(x->out, "ERR invalid expire time in '%s' command", x->def->name);
+}
+
+int arg_ll(cmd_call *x, int i, long long *v)
+{
+    if (util_str2ll(x->argv[i].p, x->argv[i].n, v) == 0) return 0;
+    reply_not_int(x);
+    return -1;
+}
+
+static int arity_ok(int arity, int argc)
+{
+    return arity > 0 ? argc == arity : argc >= -arity;
+}
+
+static void queue(conn *c, const cmd_def *def, int argc, const karg *argv)
+{
+    size_t bytes = sizeof(karg) * (size_t)argc;
+    queued_cmd *q;
+    char *mem, *p;
+    for (int i = 0; i < argc; i++) bytes += argv[i].n;
+    mem = xmalloc(bytes);
+    p = mem + sizeof(karg) * (size_t)argc;
+    for (int i = 0; i < argc; i++) {
+        karg *a = (karg *)mem + i;
+        if (argv[i].n) memcpy(p, argv[i].p, argv[i].n);
+        a->p = p;
+        a->n = argv[i].n;
+        p += argv[i].n;
+    }
+    if (c->mq_len == c->mq_cap) {
+        c->mq_cap = c->mq_cap ? c->mq_cap * 2 : 8;
+        c->mq = xrealloc(c->mq, sizeof(queued_cmd) * (size_t)c->mq_cap);
+    }
+    q = &c->mq[c->mq_len++];
+    q->def = def;
+    q->argc = argc;
+    q->argv = (karg *)mem;
+    resp_simple(&c->out, "QUEUED");
+}
+
+void command_call(conn *c, const cmd_def *def, int argc, const karg *argv, int64_t now)
+{
+    cmd_call x = {
+        .c = c, .srv = c->w->srv, .ks = c->w->srv->ks, .def = def,
+        .argc = argc, .argv = argv, .out = &c->out, .now = now,
+    };
+    def->fn(&x);
+    stat_add(&c->w->st.commands, 1);
+}
+
+void command_exec(conn *c, int argc, const karg *argv)
+{
+    server *srv = c->w->srv;
+    const cmd_def *def;
+    char fullname[64];
+
+    if (argc == 0) return;
+    if (util_eqi(argv[0].p, argv[0].n, "quit")) {
+        resp_simple(&c->out, "OK");
+        c->flags |= CONN_CLOSING;
+        return;
+    }
+    def = command_lookup(argv[0].p, argv[0].n);
+    if (!def) {
+        reply_unknown(c, argc, argv);
+        return;
+    }
+    if (def->subs && !(argc == 1 && def->fn)) {
+        const cmd_def *sub;
+        if (argc < 2) {
+            resp_errorf(&c->out, "ERR wrong number of arguments for '%s' command", def->name);
+            reject(c, &c->out);
+            return;
+        }
+        sub = find_sub(def->subs, &argv[1]);
+        if (!sub) {
+            char up[32];
+            size_t i;
+            for (i = 0; def->name[i] && i < sizeof up - 1; i++)
+                up[i] = (char)toupper((unsigned char)def->name[i]);
+            up[i] = '\0';
+            resp_errorf(&c->out, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                        cstr_len(&argv[1], 128), argv[1].p, up);
+            reject(c, &c->out);
+            return;
+        }
+        if (!arity_ok(sub->arity, argc)) {
+            snprintf(fullname, sizeof fullname, "%s|%s", def->name, sub->name);
+            resp_errorf(&c->out, "ERR wrong number of arguments for '%s' command", fullname);
+            reject(c, &c->out);
+            return;
+        }
+        def = sub;
+    } else if (!arity_ok(def->arity, argc)) {
+        resp_errorf(&c->out, "ERR wrong number of arguments for '%s' command", def->name);
+        reject(c, &c->out);
+        return;
+    }
+    if (!(c->flags & CONN_AUTHED) && !(def->flags & CMD_NOAUTH) && srv->cfg.requirepass[0]) {
+        resp_error(&c->out, "NOAUTH Authentication required.");
+        reject(c, &c->out);
+        return;
+    }
+    if ((c->flags & CONN_MULTI) && !(def->flags & CMD_NOQUEUE)) {
+        queue(c, def, argc, argv);
+        return;
+    }
+    if (def->flags & CMD_EXCLUSIVE) {
+        server_exclusive_begin(c->w);
+        command_call(c, def, argc, argv, util_now_ms());
+        server_exclusive_end(c->w);
+    } else {
+        command_call(c, def, argc, argv, util_now_ms());
+    }
+}

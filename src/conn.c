@@ -1,0 +1,292 @@
+/* conn.c - see conn.h. */
+#include "conn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "command.h"
+#include "log.h"
+#include "net.h"
+#include "util.h"
+
+#define READ_CHUNK (16 * 1024)
+#define KEEP_BUF (64 * 1024)
+
+static void on_event(ev_loop *loop, ev_handle *h, unsigned events);
+
+static void mark_pending(conn *c)
+{
+    if (c->flags & (CONN_PENDING | CONN_DEAD)) return;
+    c->flags |= CONN_PENDING;
+    c->next_pending = c->w->pending;
+    c->w->pending = c;
+}
+
+void conn_accept(worker *w, int fd, int is_unix)
+{
+    server *srv = w->srv;
+    conn *c;
+    if (atomic_fetch_add(&srv->nclients, 1) >= cfg_ll(&srv->cfg.maxclients)) {
+        static const char msg[] = "-ERR max number of clients reached\r\n";
+        if (write(fd, msg, sizeof msg - 1) < 0) { /* closing anyway */ }
+        close(fd);
+        atomic_fetch_sub(&srv->nclients, 1);
+        stat_add(&w->st.rejected, 1);
+        return;
+    }
+    c = xcalloc(1, sizeof *c);
+    c->w = w;
+    c->id = atomic_fetch_add(&srv->next_client_id, 1) + 1;
+    c->flags = (srv->cfg.requirepass[0] ? 0 : CONN_AUTHED) | (is_unix ? CONN_UNIX : 0);
+    c->db = ks_default(srv->ks);
+    ks_domain_hold(c->db);
+    c->created_ms = c->last_ms = util_now_ms();
+    resp_parser_reset(&c->p);
+    net_peer_name(fd, c->peer, sizeof c->peer);
+    if (ev_add(w->loop, &c->h, fd, EV_READ, on_event) < 0) {
+        close(fd);
+        ks_domain_put(srv->ks, c->db);
+        free(c);
+        atomic_fetch_sub(&srv->nclients, 1);
+        return;
+    }
+    c->next = w->conns;
+    if (w->conns) w->conns->prev = c;
+    w->conns = c;
+    stat_add(&w->st.connections, 1);
+}
+
+void conn_discard_multi(conn *c)
+{
+    for (int i = 0; i < c->mq_len; i++) free(c->mq[i].argv);
+    c->mq_len = 0;
+    c->flags &= ~(CONN_MULTI | CONN_EXECABORT);
+}
+
+void conn_close(conn *c)
+{
+    worker *w = c->w;
+    if (c->flags & CONN_DEAD) return;
+    c->flags |= CONN_DEAD;
+    ev_del(w->loop, &c->h);
+    close(c->h.fd);
+    if (c->prev) c->prev->next = c->next;
+    else w->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->next = w->dead;
+    w->dead = c;
+    atomic_fetch_sub(&w->srv->nclients, 1);
+}
+
+static void conn_free(conn *c)
+{
+    keyspace *ks = c->w->srv->ks;
+    if (c->watching) ks_unwatch_all(ks, c);
+    conn_discard_multi(c);
+    free(c->mq);
+    ks_domain_put(ks, c->db);
+    buf_free(&c->in);
+    buf_free(&c->out);
+    free(c->pargv);
+    free(c->argv);
+    free(c->name);
+    free(c);
+}
+
+void conn_reap(worker *w)
+{
+    while (w->dead) {
+        conn *c = w->dead;
+        w->dead = c->next;
+        conn_free(c);
+    }
+}
+
+void conn_set_domain(conn *c, domain *d)
+{
+    ks_domain_put(c->w->srv->ks, c->db);
+    c->db = d;
+}
+
+static void grow_argv(conn *c, int want)
+{
+    int cap = c->argv_cap ? c->argv_cap : 8;
+    while (cap < want) cap *= 2;
+    c->pargv = xrealloc(c->pargv, sizeof(resp_arg) * (size_t)cap);
+    c->argv = xrealloc(c->argv, sizeof(karg) * (size_t)cap);
+    c->argv_cap = cap;
+    c->p.argv = c->pargv;
+    c->p.argv_cap = cap;
+}
+
+/* Parse and run buffered requests, at most CONN_BATCH of them. */
+static void process_input(conn *c)
+{
+    server *srv = c->w->srv;
+    resp_limits lim;
+    int done = 0;
+
+    lim.max_bulk = cfg_ll(&srv->cfg.proto_max_bulk_len);
+    lim.unauthenticated = !(c->flags & CONN_AUTHED);
+    if (!c->pargv) grow_argv(c, 8);
+    server_gate_enter(c->w);
+    while (!(c->flags & (CONN_CLOSING | CONN_DEAD)) && buf_pending(&c->in)) {
+        char *base = buf_head(&c->in);
+        int rc;
+        if (buf_pending(&c->out) > CONN_OUT_SOFT) {
+            c->flags |= CONN_PAUSED;
+            break;
+        }
+        if (done == CONN_BATCH) {
+            mark_pending(c);   /* finish on the next loop turn */
+            break;
+        }
+        rc = resp_parse(&c->p, base, buf_pending(&c->in), &lim);
+        if (rc == RESP_EUNFIN) break;
+        if (rc == RESP_EARGV) {
+            grow_argv(c, c->p.argc > c->argv_cap ? c->p.argc : c->argv_cap * 2);
+            continue;
+        }
+        if (rc == RESP_EPROTO) {
+            resp_errorf(&c->out, "ERR %s", c->p.err);
+            log_verbose("Protocol error (%s) from client id=%llu addr=%s", c->p.err,
+                        (unsigned long long)c->id, c->peer);
+            c->flags |= CONN_CLOSING;
+            break;
+        }
+        for (int i = 0; i < c->p.nargs; i++) {
+            c->argv[i].p = base + c->pargv[i].off;
+            c->argv[i].n = c->pargv[i].len;
+        }
+        command_exec(c, c->p.nargs, c->argv);
+        buf_consume(&c->in, c->p.pos);
+        resp_parser_reset(&c->p);
+        lim.unauthenticated = !(c->flags & CONN_AUTHED);
+        done++;
+    }
+    pthread_mutex_unlock(&c->w->gate);
+    if (c->in.off > c->in.cap / 2) buf_compact(&c->in);
+    if (buf_pending(&c->out)) mark_pending(c);
+    if (c->flags & CONN_CLOSING) mark_pending(c);
+}
+
+static void read_input(conn *c)
+{
+    server *srv = c->w->srv;
+    size_t want = READ_CHUNK;
+    ssize_t n;
+
+    /* While a big bulk is arriving, read it in larger pieces; the buffer
+     * only ever grows by what has actually been received. */
+    if (c->p.multibulk && c->p.bulklen > 0) {
+        size_t have = buf_pending(&c->in) - c->p.pos;
+        size_t missing = (size_t)c->p.bulklen + 2 > have ? (size_t)c->p.bulklen + 2 - have : 0;
+        size_t cap = buf_pending(&c->in) > READ_CHUNK ? buf_pending(&c->in) : READ_CHUNK;
+        want = missing < cap ? (missing > READ_CHUNK ? missing : READ_CHUNK) : cap;
+    }
+    if (c->in.cap - c->in.len < want) buf_reserve(&c->in, want);
+    n = read(c->h.fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+    if (n == 0) {
+        conn_close(c);
+        return;
+    }
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EINTR) conn_close(c);
+        return;
+    }
+    c->in.len += (size_t)n;
+    c->last_ms = util_now_ms();
+    stat_add(&c->w->st.net_in, (unsigned long long)n);
+    if (buf_pending(&c->in) > (size_t)cfg_ll(&srv->cfg.client_query_buffer_limit)) {
+        log_warn("Closing client that reached max query buffer length: id=%llu addr=%s",
+                 (unsigned long long)c->id, c->peer);
+        conn_close(c);
+        return;
+    }
+    process_input(c);
+}
+
+/* Write what we can. Returns 0, or -1 if the connection was closed. */
+static int write_output(conn *c)
+{
+    while (buf_pending(&c->out)) {
+        ssize_t n = write(c->h.fd, buf_head(&c->out), buf_pending(&c->out));
+        if (n < 0) {
+            if (errno == EAGAIN) break;
+            if (errno == EINTR) continue;
+            conn_close(c);
+            return -1;
+        }
+        buf_consume(&c->out, (size_t)n);
+        stat_add(&c->w->st.net_out, (unsigned long long)n);
+    }
+    if (buf_pending(&c->out) == 0) {
+        buf_trim(&c->out, KEEP_BUF);
+        if (c->flags & CONN_CLOSING) {
+            conn_close(c);
+            return -1;
+        }
+        ev_mod(c->w->loop, &c->h, EV_READ);
+        if (c->flags & CONN_PAUSED) {
+            c->flags &= ~CONN_PAUSED;
+            process_input(c);
+        }
+    } else {
+        long long hard = cfg_ll(&c->w->srv->cfg.client_output_buffer_limit);
+        if (hard && buf_pending(&c->out) > (size_t)hard) {
+            log_warn("Closing client that reached the output buffer limit: id=%llu addr=%s",
+                     (unsigned long long)c->id, c->peer);
+            conn_close(c);
+            return -1;
+        }
+        ev_mod(c->w->loop, &c->h, (c->flags & (CONN_PAUSED | CONN_CLOSING)) ? EV_WRITE
+                                                                         : EV_READ | EV_WRITE);
+    }
+    return 0;
+}
+
+static void on_event(ev_loop *loop, ev_handle *h, unsigned events)
+{
+    conn *c = (conn *)h;
+    (void)loop;
+    if (c->flags & CONN_DEAD) return;
+    if (events & EV_WRITE) {
+        if (write_output(c) < 0) return;
+    }
+    if ((events & EV_READ) && !(c->flags & (CONN_PAUSED | CONN_CLOSING))) read_input(c);
+}
+
+void conn_flush_pending(worker *w)
+{
+    while (w->pending) {
+        conn *list = w->pending;
+        w->pending = NULL;
+        while (list) {
+            conn *c = list;
+            list = c->next_pending;
+            c->flags &= ~CONN_PENDING;
+            if (c->flags & CONN_DEAD) continue;
+            if (buf_pending(&c->in) && !(c->flags & (CONN_PAUSED | CONN_CLOSING)))
+                process_input(c);
+            if (c->flags & CONN_DEAD) continue;
+            if (buf_pending(&c->out) || (c->flags & CONN_CLOSING)) write_output(c);
+        }
+        /* Connections re-marked here (batch limit) wait for the next turn. */
+        if (w->pending) break;
+    }
+}
+
+void conn_check_timeouts(worker *w, long long timeout_s, int64_t now_ms)
+{
+    conn *c = w->conns, *next;
+    for (; c; c = next) {
+        next = c->next;
+        if (c->flags & CONN_MULTI) continue;
+        if (now_ms - c->last_ms > timeout_s * 1000) {
+            log_verbose("Closing idle client id=%llu", (unsigned long long)c->id);
+            conn_close(c);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+/* conn.h - a client connection and its states.
+ *
+ * States (flags):
+ *  - normal: input is read, parsed and executed; replies accumulate in
+ *    `out` and are written before the worker sleeps again;
+ *  - CONN_PAUSED: unsent output passed the soft limit, so input is left
+ *    unread until the client catches up (a client that sends but never
+ *    reads is disconnected at the hard client-output-buffer-limit);
+ *  - CONN_CLOSING: after QUIT or a protocol error, no more input is
+ *    processed; the connection closes once its output is written;
+ *  - CONN_DEAD: closed, waiting to be freed at the end of the loop turn.
+ * A connection handles at most CONN_BATCH commands per wakeup, so one busy
+ * client cannot starve the others. */
+#ifndef KASI_CONN_H
+#define KASI_CONN_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "event.h"
+#include "keyspace.h"
+#include "resp.h"
+#include "server.h"
+
+#define CONN_PAUSED 0x01u
+#define CONN_CLOSING 0x02u
+#define CONN_DEAD 0x04u
+#define CONN_AUTHED 0x08u
+#define CONN_MULTI 0x10u
+#define CONN_EXECABORT 0x20u   /* a command queued in MULTI was rejected */
+#define CONN_PENDING 0x40u     /* on the worker's pending list */
+#define CONN_UNIX 0x80u
+
+#define CONN_BATCH 512
+#define CONN_OUT_SOFT (1u << 20)
+
+typedef struct karg {
+    const char *p;
+    size_t n;
+} karg;
+
+typedef struct queued_cmd {
+    const struct cmd_def *def;
+    int argc;
+    karg *argv;   /* argv and the bytes are one allocation */
+} queued_cmd;
+
+struct conn {
+    ev_handle h;
+    worker *w;
+    uint64_t id;
+    unsigned flags;
+    buf in, out;
+    resp_parser p;
+    resp_arg *pargv;
+    karg *argv;
+    int argv_cap;
+    domain *db;              /* selected domain; referenced */
+    char *name;              /* CLIENT SETNAME */
+    int64_t created_ms, last_ms;
+    char peer[64];
+    queued_cmd *mq;          /* MULTI queue */
+    int mq_len, mq_cap;
+    atomic_int watch_dirty;  /* set by the keyspace when a watched key changes */
+    int watching;
+    conn *prev, *next;       /* worker->conns */
+    conn *next_pending;
+};
+
+/* Take ownership of an accepted fd. */
+void conn_accept(worker *w, int fd, int is_unix);
+/* Close now (the memory is freed at the end of the loop turn). */
+void conn_close(conn *c);
+/* Flush pending output and run buffered input of every pending connection. */
+void conn_flush_pending(worker *w);
+/* Free connections closed during this loop turn. */
+void conn_reap(worker *w);
+/* Switch the selected domain (takes over the reference). */
+void conn_set_domain(conn *c, domain *d);
+/* Drop the MULTI queue and state. */
+void conn_discard_multi(conn *c);
+/* Close connections idle for more than timeout_s. */
+void conn_check_timeouts(worker *w, long long timeout_s, int64_t now_ms);
+
+#endif

@@ -1,0 +1,663 @@
+/* keyspace.c - see keyspace.h. */
+#include "keyspace.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "resp.h"
+#include "util.h"
+
+#define UB_TTL 1u   /* table user bit: the item has an expiry */
+
+struct domain {
+    keyspace *ks;
+    char *name;
+    size_t nlen;
+    atomic_long refs;
+    int nshards;
+    shard *shards;
+};
+
+typedef struct watch {
+    domain *d;
+    char *key;
+    size_t klen;
+    atomic_int *dirty;
+    void *owner;
+    struct watch *next;
+} watch;
+
+struct keyspace {
+    uint64_t sipkey[2];
+    int nshards;
+    int shard_shift;
+    const long long *max_domains;   /* the config field; read atomically */
+    pthread_rwlock_t reg_lock;      /* guards domains/ndomains */
+    domain **domains;               /* [0] is "default" */
+    int ndomains, cap;
+    pthread_mutex_t watch_lock;     /* guards watches */
+    watch *watches;
+    atomic_long nwatches;
+};
+
+static uint64_t item_hash(const void *obj, const void *ctx)
+{
+    const item *it = obj;
+    return hash_siphash13(item_key(it), item_klen(it), ctx);
+}
+
+static int item_match(const void *obj, const void *key, size_t klen)
+{
+    const item *it = obj;
+    return item_klen(it) == klen && memcmp(item_key(it), key, klen) == 0;
+}
+
+static const table_ops item_table_ops = {item_hash, item_match};
+
+static domain *domain_new(keyspace *ks, const char *name, size_t len)
+{
+    domain *d = xcalloc(1, sizeof *d);
+    d->ks = ks;
+    d->name = xmemdup(name, len + 1);
+    d->name[len] = '\0';
+    d->nlen = len;
+    d->nshards = ks->nshards;
+    if (posix_memalign((void **)&d->shards, 64, sizeof(shard) * (size_t)ks->nshards)) abort();
+    memset(d->shards, 0, sizeof(shard) * (size_t)ks->nshards);
+    for (int i = 0; i < ks->nshards; i++) {
+        pthread_mutex_init(&d->shards[i].lock, NULL);
+        table_init(&d->shards[i].t, &item_table_ops, ks->sipkey);
+    }
+    return d;
+}
+
+static void free_items(shard *s)
+{
+    size_t span = table_span(&s->t);
+    for (size_t i = 0; i < span; i++) {
+        item *it = table_at(&s->t, i, NULL, NULL);
+        if (it) item_free(it);
+    }
+    table_destroy(&s->t);
+    s->expires = 0;
+    s->mem = 0;
+    s->gen++;
+}
+
+static void domain_free(domain *d)
+{
+    for (int i = 0; i < d->nshards; i++) {
+        free_items(&d->shards[i]);
+        pthread_mutex_destroy(&d->shards[i].lock);
+    }
+    free(d->shards);
+    free(d->name);
+    free(d);
+}
+
+keyspace *ks_create(int nshards, const long long *max_domains)
+{
+    keyspace *ks = xcalloc(1, sizeof *ks);
+    int n = 1, shift = 0;
+    while (n < nshards && n < KS_MAX_SHARDS) { n *= 2; shift++; }
+    ks->nshards = n;
+    ks->shard_shift = 64 - shift;
+    ks->max_domains = max_domains;
+    if (util_random_bytes(ks->sipkey, sizeof ks->sipkey) < 0) {
+        ks->sipkey[0] = (uint64_t)util_mono_us();
+        ks->sipkey[1] = (uint64_t)util_now_us() * 0x9E3779B97F4A7C15ULL;
+    }
+    pthread_rwlock_init(&ks->reg_lock, NULL);
+    pthread_mutex_init(&ks->watch_lock, NULL);
+    ks->cap = 16;
+    ks->domains = xcalloc((size_t)ks->cap, sizeof(domain *));
+    ks->domains[0] = domain_new(ks, "default", 7);
+    ks->ndomains = 1;
+    return ks;
+}
+
+void ks_destroy(keyspace **ksp)
+{
+    keyspace *ks = *ksp;
+    if (!ks) return;
+    for (int i = 0; i < ks->ndomains; i++) domain_free(ks->domains[i]);
+    free(ks->domains);
+    while (ks->watches) {
+        watch *w = ks->watches;
+        ks->watches = w->next;
+        free(w->key);
+        free(w);
+    }
+    pthread_rwlock_destroy(&ks->reg_lock);
+    pthread_mutex_destroy(&ks->watch_lock);
+    free(ks);
+    *ksp = NULL;
+}
+
+/* ---- domains ---- */
+
+static int cfg_max_domains(keyspace *ks)
+{
+    return (int)__atomic_load_n(ks->max_domains, __ATOMIC_RELAXED);
+}
+
+static domain *find_domain(keyspace *ks, const char *name, size_t len)
+{
+    for (int i = 0; i < ks->ndomains; i++) {
+        domain *d = ks->domains[i];
+        if (d->nlen == len && memcmp(d->name, name, len) == 0) return d;
+    }
+    return NULL;
+}
+
+static int domain_empty(domain *d)
+{
+    int empty = 1;
+    for (int i = 0; i < d->nshards && empty; i++) {
+        pthread_mutex_lock(&d->shards[i].lock);
+        empty = table_count(&d->shards[i].t) == 0;
+        pthread_mutex_unlock(&d->shards[i].lock);
+    }
+    return empty;
+}
+
+domain *ks_domain_get(keyspace *ks, const char *name, size_t len)
+{
+    domain *d;
+    if (len == 1 && name[0] == '0') { name = "default"; len = 7; }
+    pthread_rwlock_rdlock(&ks->reg_lock);
+    d = find_domain(ks, name, len);
+    if (d) atomic_fetch_add(&d->refs, 1);
+    pthread_rwlock_unlock(&ks->reg_lock);
+    if (d) return d;
+
+    pthread_rwlock_wrlock(&ks->reg_lock);
+    d = find_domain(ks, name, len);
+    if (!d && ks->ndomains >= cfg_max_domains(ks)) {
+        /* At the limit: recycle an empty domain nobody is using. */
+        for (int i = 1; i < ks->ndomains; i++) {
+            domain *old = ks->domains[i];
+            if (atomic_load(&old->refs) == 0 && domain_empty(old)) {
+                ks->domains[i] = ks->domains[--ks->ndomains];
+                domain_free(old);
+                break;
+            }
+        }
+    }
+    if (!d && ks->ndomains < cfg_max_domains(ks)) {
+        if (ks->ndomains == ks->cap) {
+            ks->cap *= 2;
+            ks->domains = xrealloc(ks->domains, sizeof(domain *) * (size_t)ks->cap);
+        }
+        d = domain_new(ks, name, len);
+        ks->domains[ks->ndomains++] = d;
+    }
+    if (d) atomic_fetch_add(&d->refs, 1);
+    pthread_rwlock_unlock(&ks->reg_lock);
+    return d;
+}
+
+void ks_domain_put(keyspace *ks, domain *d)
+{
+    (void)ks;
+    if (d) atomic_fetch_sub(&d->refs, 1);
+}
+
+void ks_domain_hold(domain *d) { atomic_fetch_add(&d->refs, 1); }
+
+domain *ks_default(keyspace *ks) { return ks->domains[0]; }
+
+const char *ks_domain_name(const domain *d, size_t *len)
+{
+    *len = d->nlen;
+    return d->name;
+}
+
+int ks_domain_count(keyspace *ks)
+{
+    int n;
+    pthread_rwlock_rdlock(&ks->reg_lock);
+    n = ks->ndomains;
+    pthread_rwlock_unlock(&ks->reg_lock);
+    return n;
+}
+
+void ks_foreach_domain(keyspace *ks, void (*fn)(domain *d, void *opaque), void *opaque)
+{
+    pthread_rwlock_rdlock(&ks->reg_lock);
+    for (int i = 0; i < ks->ndomains; i++) fn(ks->domains[i], opaque);
+    pthread_rwlock_unlock(&ks->reg_lock);
+}
+
+/* ---- keys ---- */
+
+void ks_ref(keyspace *ks, domain *d, const char *key, size_t klen, kref *r)
+{
+    r->d = d;
+    r->h = hash_siphash13(key, klen, ks->sipkey);
+    r->s = &d->shards[ks->nshards > 1 ? r->h >> ks->shard_shift : 0];
+    r->key = key;
+    r->klen = klen;
+    r->it = NULL;
+    r->gen = (uint64_t)-1;
+}
+
+void ks_lock(kref *r) { pthread_mutex_lock(&r->s->lock); }
+void ks_unlock(kref *r) { pthread_mutex_unlock(&r->s->lock); }
+
+static void watch_touch(keyspace *ks, domain *d, const char *key, size_t klen);
+
+/* Remove the entry at r->pos (which must be current) and free the item. */
+static void remove_at(kref *r, item *it)
+{
+    shard *s = r->s;
+    table_delete(&s->t, &r->pos);
+    if (item_has_ttl(it)) s->expires--;
+    s->mem -= item_mem(it);
+    s->gen++;
+    item_free(it);
+}
+
+item *ks_find(kref *r, int64_t now)
+{
+    shard *s = r->s;
+    item *it = table_find(&s->t, r->h, r->key, r->klen, &r->pos);
+    r->gen = s->gen;
+    if (it && item_has_ttl(it) && item_expire(it) <= now) {
+        remove_at(r, it);
+        s->expired++;
+        watch_touch(r->d->ks, r->d, r->key, r->klen);
+        it = NULL;
+        r->gen = s->gen;
+    }
+    r->it = it;
+    return it;
+}
+
+item *ks_read(kref *r, int64_t now)
+{
+    item *it = ks_find(r, now);
+    if (it) r->s->hits++;
+    else r->s->misses++;
+    return it;
+}
+
+void ks_store(kref *r, item *it)
+{
+    shard *s = r->s;
+    item *old;
+    if (r->gen != s->gen) {
+        old = table_find(&s->t, r->h, r->key, r->klen, &r->pos);
+    } else {
+        old = r->it;   /* ks_find's answer and position are still current */
+    }
+    if (old) {
+        if (item_has_ttl(old)) s->expires--;
+        s->mem -= item_mem(old);
+        table_replace(&s->t, &r->pos, it, item_has_ttl(it) ? UB_TTL : 0);
+        item_free(old);
+    } else {
+        table_insert(&s->t, r->h, it, item_has_ttl(it) ? UB_TTL : 0);
+        s->gen++;
+    }
+    if (item_has_ttl(it)) s->expires++;
+    s->mem += item_mem(it);
+    s->sets++;
+    r->it = it;
+    r->gen = (uint64_t)-1;   /* an insertion may have moved entries */
+    watch_touch(r->d->ks, r->d, r->key, r->klen);
+}
+
+item *ks_resize_value(kref *r, size_t vlen)
+{
+    shard *s = r->s;
+    item *it = r->it;
+    if (r->gen != s->gen) table_find(&s->t, r->h, r->key, r->klen, &r->pos);
+    s->mem -= item_mem(it);
+    it = xrealloc(it, item_size(item_klen(it), vlen, item_has_ttl(it)));
+    it->vlen = (uint32_t)vlen;
+    table_replace(&s->t, &r->pos, it, item_has_ttl(it) ? UB_TTL : 0);
+    s->mem += item_mem(it);
+    s->sets++;
+    r->it = it;
+    r->gen = s->gen;
+    watch_touch(r->d->ks, r->d, r->key, r->klen);
+    return it;
+}
+
+void ks_set_expire(kref *r, int64_t when)
+{
+    item *it = r->it;
+    if (when >= 0 && item_has_ttl(it)) {
+        memcpy(it->data, &when, 8);   /* same layout: update in place */
+        watch_touch(r->d->ks, r->d, r->key, r->klen);
+        return;
+    }
+    if (when < 0 && !item_has_ttl(it)) return;
+    ks_store(r, item_with_expire(it, when));
+    r->s->sets--;   /* not a value write */
+}
+
+int ks_delete(kref *r, int64_t now)
+{
+    item *it = ks_find(r, now);
+    if (!it) return 0;
+    remove_at(r, it);
+    r->it = NULL;
+    r->gen = r->s->gen;
+    watch_touch(r->d->ks, r->d, r->key, r->klen);
+    return 1;
+}
+
+void ks_touch(kref *r) { watch_touch(r->d->ks, r->d, r->key, r->klen); }
+
+/* ---- lock sets ---- */
+
+void ks_lockset_init(ks_lockset *ls)
+{
+    ls->n = 0;
+    ls->many = NULL;
+    ls->cap = 64;
+}
+
+void ks_lockset_add(ks_lockset *ls, kref *r)
+{
+    shard **arr = ls->many ? ls->many : ls->s;
+    for (int i = 0; i < ls->n; i++)
+        if (arr[i] == r->s) return;
+    if (ls->n == ls->cap) {
+        ls->cap *= 2;
+        if (!ls->many) {
+            ls->many = xmalloc(sizeof(shard *) * (size_t)ls->cap);
+            memcpy(ls->many, ls->s, sizeof ls->s);
+        } else {
+            ls->many = xrealloc(ls->many, sizeof(shard *) * (size_t)ls->cap);
+        }
+        arr = ls->many;
+    }
+    arr[ls->n++] = r->s;
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (shard *const *)a, y = (uintptr_t) * (shard *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+void ks_lockset_lock(ks_lockset *ls)
+{
+    shard **arr = ls->many ? ls->many : ls->s;
+    qsort(arr, (size_t)ls->n, sizeof(shard *), cmp_ptr);
+    for (int i = 0; i < ls->n; i++) pthread_mutex_lock(&arr[i]->lock);
+}
+
+void ks_lockset_unlock(ks_lockset *ls)
+{
+    shard **arr = ls->many ? ls->many : ls->s;
+    for (int i = ls->n - 1; i >= 0; i--) pthread_mutex_unlock(&arr[i]->lock);
+    free(ls->many);
+    ks_lockset_init(ls);
+}
+
+/* ---- whole-domain operations ---- */
+
+void ks_domain_stats(domain *d, ks_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    for (int i = 0; i < d->nshards; i++) {
+        shard *s = &d->shards[i];
+        pthread_mutex_lock(&s->lock);
+        st->keys += table_count(&s->t);
+        st->expires += s->expires;
+        st->mem += s->mem + table_mem(&s->t);
+        st->hits += s->hits;
+        st->misses += s->misses;
+        st->sets += s->sets;
+        st->expired += s->expired;
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+size_t ks_domain_size(domain *d)
+{
+    size_t n = 0;
+    for (int i = 0; i < d->nshards; i++) {
+        pthread_mutex_lock(&d->shards[i].lock);
+        n += table_count(&d->shards[i].t);
+        pthread_mutex_unlock(&d->shards[i].lock);
+    }
+    return n;
+}
+
+static void watch_touch_domain(keyspace *ks, domain *d);
+
+size_t ks_flush(keyspace *ks, domain *d)
+{
+    size_t n = 0;
+    watch_touch_domain(ks, d);
+    for (int i = 0; i < d->nshards; i++) {
+        shard *s = &d->shards[i];
+        pthread_mutex_lock(&s->lock);
+        n += table_count(&s->t);
+        free_items(s);
+        pthread_mutex_unlock(&s->lock);
+    }
+    return n;
+}
+
+size_t ks_keys(domain *d, const char *pat, size_t plen, int64_t now, buf *out)
+{
+    size_t n = 0;
+    int all = plen == 1 && pat[0] == '*';
+    for (int i = 0; i < d->nshards; i++) {
+        shard *s = &d->shards[i];
+        pthread_mutex_lock(&s->lock);
+        size_t span = table_span(&s->t);
+        for (size_t p = 0; p < span; p++) {
+            item *it = table_at(&s->t, p, NULL, NULL);
+            if (!it || (item_has_ttl(it) && item_expire(it) <= now)) continue;
+            if (!all && !util_glob_match(pat, plen, item_key(it), item_klen(it), 0)) continue;
+            resp_bulk(out, item_key(it), item_klen(it));
+            n++;
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    return n;
+}
+
+typedef struct scan_ctx {
+    const char *pat;
+    size_t plen;
+    int64_t now;
+    buf *out;
+    size_t n;
+} scan_ctx;
+
+static void scan_one(void *obj, void *opaque)
+{
+    scan_ctx *c = opaque;
+    item *it = obj;
+    if (item_has_ttl(it) && item_expire(it) <= c->now) return;
+    if (c->pat && !util_glob_match(c->pat, c->plen, item_key(it), item_klen(it), 0)) return;
+    resp_bulk(c->out, item_key(it), item_klen(it));
+    c->n++;
+}
+
+/* Cursor layout: bucket cursor << 8 | shard index. */
+uint64_t ks_scan(domain *d, uint64_t cursor, long count, const char *pat, size_t plen,
+                 int64_t now, buf *out, size_t *nout)
+{
+    scan_ctx c = {pat, plen, now, out, 0};
+    int si = (int)(cursor & 0xff);
+    uint64_t bc = cursor >> 8;
+    long visits = 0, maxvisits = count * 10;
+    if (plen == 1 && pat && pat[0] == '*') c.pat = NULL;
+    if (si >= d->nshards) { *nout = 0; return 0; }
+    while (si < d->nshards && (long)c.n < count && visits < maxvisits) {
+        shard *s = &d->shards[si];
+        pthread_mutex_lock(&s->lock);
+        do {
+            bc = table_scan(&s->t, bc, scan_one, &c);
+            visits++;
+        } while (bc && (long)c.n < count && visits < maxvisits);
+        pthread_mutex_unlock(&s->lock);
+        if (bc == 0) si++;
+    }
+    *nout = c.n;
+    if (si >= d->nshards) return 0;
+    return bc << 8 | (uint64_t)si;
+}
+
+int ks_random_key(domain *d, int64_t now, buf *out)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        int start = (int)(util_rand64() % (uint64_t)d->nshards);
+        for (int k = 0; k < d->nshards; k++) {
+            shard *s = &d->shards[(start + k) % d->nshards];
+            pthread_mutex_lock(&s->lock);
+            item *it = table_random(&s->t);
+            if (it && !(item_has_ttl(it) && item_expire(it) <= now)) {
+                buf_append(out, item_key(it), item_klen(it));
+                pthread_mutex_unlock(&s->lock);
+                return 0;
+            }
+            pthread_mutex_unlock(&s->lock);
+            if (it) break;   /* an expired pick: draw again */
+        }
+    }
+    return -1;
+}
+
+/* ---- WATCH ---- */
+
+void ks_watch(keyspace *ks, domain *d, const char *key, size_t klen, atomic_int *dirty,
+              void *owner)
+{
+    watch *w = xcalloc(1, sizeof *w);
+    w->d = d;
+    ks_domain_hold(d);
+    w->key = xmemdup(key, klen);
+    w->klen = klen;
+    w->dirty = dirty;
+    w->owner = owner;
+    pthread_mutex_lock(&ks->watch_lock);
+    w->next = ks->watches;
+    ks->watches = w;
+    atomic_fetch_add(&ks->nwatches, 1);
+    pthread_mutex_unlock(&ks->watch_lock);
+}
+
+void ks_unwatch_all(keyspace *ks, void *owner)
+{
+    watch **pp, *w;
+    if (atomic_load(&ks->nwatches) == 0) return;
+    pthread_mutex_lock(&ks->watch_lock);
+    for (pp = &ks->watches; (w = *pp);) {
+        if (w->owner == owner) {
+            *pp = w->next;
+            ks_domain_put(ks, w->d);
+            free(w->key);
+            free(w);
+            atomic_fetch_sub(&ks->nwatches, 1);
+        } else {
+            pp = &w->next;
+        }
+    }
+    pthread_mutex_unlock(&ks->watch_lock);
+}
+
+static void watch_touch(keyspace *ks, domain *d, const char *key, size_t klen)
+{
+    if (atomic_load_explicit(&ks->nwatches, memory_order_relaxed) == 0) return;
+    pthread_mutex_lock(&ks->watch_lock);
+    for (watch *w = ks->watches; w; w = w->next)
+        if (w->d == d && w->klen == klen && memcmp(w->key, key, klen) == 0)
+            atomic_store(w->dirty, 1);
+    pthread_mutex_unlock(&ks->watch_lock);
+}
+
+static void watch_touch_domain(keyspace *ks, domain *d)
+{
+    if (atomic_load(&ks->nwatches) == 0) return;
+    pthread_mutex_lock(&ks->watch_lock);
+    for (watch *w = ks->watches; w; w = w->next)
+        if (w->d == d) atomic_store(w->dirty, 1);
+    pthread_mutex_unlock(&ks->watch_lock);
+}
+
+/* ---- background work ---- */
+
+#define SWEEP_CHUNK 2048
+
+/* Sweep one chunk of a shard; returns the number expired and adds the
+ * number of items with a TTL looked at to *seen. */
+static size_t sweep(shard *s, domain *d, int64_t now, size_t *seen)
+{
+    size_t expired = 0, span, pos;
+    kref r;
+    pthread_mutex_lock(&s->lock);
+    table_step(&s->t, 256);
+    table_maybe_shrink(&s->t);
+    span = table_span(&s->t);
+    pos = s->sweep_pos;
+    if (s->expires == 0) span = 0;
+    for (size_t n = 0; n < SWEEP_CHUNK && span; n++) {
+        unsigned ub;
+        item *it;
+        if (pos >= span) pos = 0;
+        it = table_at(&s->t, pos, &r.pos, &ub);
+        if (!it || !(ub & UB_TTL)) { pos++; continue; }
+        (*seen)++;
+        if (item_expire(it) > now) { pos++; continue; }
+        r.s = s;
+        r.d = d;
+        watch_touch(d->ks, d, item_key(it), item_klen(it));
+        remove_at(&r, it);
+        s->expired++;
+        expired++;
+        span = table_span(&s->t);   /* the entry shifted into pos is looked at next */
+    }
+    s->sweep_pos = pos;
+    pthread_mutex_unlock(&s->lock);
+    return expired;
+}
+
+size_t ks_cron(keyspace *ks, int part, int nparts, int64_t budget_us)
+{
+    int64_t start = util_mono_us();
+    size_t total = 0;
+    pthread_rwlock_rdlock(&ks->reg_lock);
+    for (int di = 0; di < ks->ndomains; di++) {
+        domain *d = ks->domains[di];
+        for (int i = part; i < d->nshards; i += nparts) {
+            size_t seen, expired;
+            do {
+                seen = 0;
+                expired = sweep(&d->shards[i], d, util_now_ms(), &seen);
+                total += expired;
+                /* keep going on this shard while a quarter of what we see is dead */
+            } while (expired * 4 > seen && seen > 0 && util_mono_us() - start < budget_us);
+        }
+        if (util_mono_us() - start >= budget_us) break;
+    }
+    pthread_rwlock_unlock(&ks->reg_lock);
+    return total;
+}
+
+size_t ks_used_memory(keyspace *ks)
+{
+    size_t total = 0;
+    pthread_rwlock_rdlock(&ks->reg_lock);
+    for (int di = 0; di < ks->ndomains; di++) {
+        domain *d = ks->domains[di];
+        for (int i = 0; i < d->nshards; i++) {
+            pthread_mutex_lock(&d->shards[i].lock);
+            total += d->shards[i].mem + table_mem(&d->shards[i].t);
+            pthread_mutex_unlock(&d->shards[i].lock);
+        }
+        total += sizeof(shard) * (size_t)d->nshards + sizeof(domain);
+    }
+    pthread_rwlock_unlock(&ks->reg_lock);
+    return total;
+}

@@ -1,0 +1,148 @@
+/* keyspace.h - domains, shards and the keys in them.
+ *
+ * A domain is a named keyspace (Redis's "database", but named). Each domain
+ * is split into a fixed number of shards; a key's shard is chosen by the top
+ * bits of its keyed hash. Each shard has its own lock, table and counters,
+ * so worker threads only contend when they touch the same shard, and a
+ * shard could later be owned by one thread outright.
+ *
+ * Locking: ks_lock()/ks_unlock() guard one key's shard; multi-key commands
+ * lock a ks_lockset, which takes its shards in address order so that no two
+ * threads can deadlock. Every ks_* call that takes a kref expects its shard
+ * to be held. The domain registry has its own rwlock, taken only to create,
+ * find or list domains, never while a shard lock is held.
+ *
+ * Every write goes through ks_store()/ks_delete(), which also signal WATCH
+ * and keep the counters; expired keys are deleted when they are found and
+ * by ks_cron()'s incremental sweep. */
+#ifndef KASI_KEYSPACE_H
+#define KASI_KEYSPACE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "item.h"
+#include "table.h"
+
+#define KS_DOMAIN_NAME_MAX 256
+#define KS_MAX_SHARDS 256
+
+typedef struct keyspace keyspace;
+typedef struct domain domain;
+
+typedef struct shard {
+    pthread_mutex_t lock;
+    table t;             /* all fields below are guarded by lock */
+    uint64_t gen;        /* bumped by every insertion and deletion */
+    size_t expires;      /* items with an expiry */
+    size_t mem;          /* bytes of items */
+    uint64_t hits, misses, sets, expired;
+    size_t sweep_pos;    /* the expiry sweep's position */
+} __attribute__((aligned(64))) shard;
+
+/* A key being worked on: its domain, shard, hash and the position found by
+ * the last ks_find (valid while gen is unchanged). */
+typedef struct kref {
+    domain *d;
+    shard *s;
+    uint64_t h;
+    const char *key;
+    size_t klen;
+    table_pos pos;
+    uint64_t gen;
+    item *it;            /* what ks_find found, or NULL */
+} kref;
+
+typedef struct ks_stats {
+    uint64_t keys, expires, mem, hits, misses, sets, expired;
+} ks_stats;
+
+/* nshards is rounded up to a power of two, at most KS_MAX_SHARDS. */
+keyspace *ks_create(int nshards, const long long *max_domains);
+/* Free every domain and key and set *ks to NULL. */
+void ks_destroy(keyspace **ks);
+
+/* ---- domains ---- */
+
+/* The domain called name ("0" means "default"), created if needed; the
+ * caller holds a reference until ks_domain_put. Returns NULL when creating
+ * it would pass max-domains. */
+domain *ks_domain_get(keyspace *ks, const char *name, size_t len);
+void ks_domain_put(keyspace *ks, domain *d);
+void ks_domain_hold(domain *d);   /* one more reference to a held domain */
+domain *ks_default(keyspace *ks); /* always exists; no reference needed */
+const char *ks_domain_name(const domain *d, size_t *len);
+int ks_domain_count(keyspace *ks);
+/* Call fn for every domain (registry read-locked, no shard locks held). */
+void ks_foreach_domain(keyspace *ks, void (*fn)(domain *d, void *opaque), void *opaque);
+
+/* ---- keys ---- */
+
+void ks_ref(keyspace *ks, domain *d, const char *key, size_t klen, kref *r);
+void ks_lock(kref *r);
+void ks_unlock(kref *r);
+
+/* Find the live item (deleting it if it has expired); fills r->it. */
+item *ks_find(kref *r, int64_t now);
+/* ks_find, counting a keyspace hit or miss. */
+item *ks_read(kref *r, int64_t now);
+/* Insert or replace the key with it (whose key must equal r's); frees the
+ * previous item. */
+void ks_store(kref *r, item *it);
+/* Resize the value of the item ks_find just found (r->it), keeping its key
+ * and expiry; added bytes are uninitialised. Returns the (maybe moved) item,
+ * also left in r->it. Counts as a write. */
+item *ks_resize_value(kref *r, size_t vlen);
+/* Give the item ks_find just found (r->it) a new expiry (<0: none). */
+void ks_set_expire(kref *r, int64_t when);
+/* Delete the key if present. Returns 1 if a live key was deleted. */
+int ks_delete(kref *r, int64_t now);
+/* Tell WATCH that a key changed without going through ks_store. */
+void ks_touch(kref *r);
+
+/* A set of shards locked together, in address order. */
+typedef struct ks_lockset {
+    shard *s[64];
+    shard **many;    /* used when more than 64 */
+    int n, cap;
+} ks_lockset;
+void ks_lockset_init(ks_lockset *ls);
+void ks_lockset_add(ks_lockset *ls, kref *r);
+void ks_lockset_lock(ks_lockset *ls);
+void ks_lockset_unlock(ks_lockset *ls);   /* also frees */
+
+/* ---- whole-domain operations (each takes the shard locks itself) ---- */
+
+void ks_domain_stats(domain *d, ks_stats *st);
+size_t ks_domain_size(domain *d);
+/* Delete every key; returns the number deleted. */
+size_t ks_flush(keyspace *ks, domain *d);
+/* KEYS: append matching live keys as bulk strings; returns the count. */
+size_t ks_keys(domain *d, const char *pat, size_t plen, int64_t now, buf *out);
+/* One SCAN step of about count buckets; appends matching live keys to out
+ * (as bulk strings) and returns the next cursor, 0 when done. */
+uint64_t ks_scan(domain *d, uint64_t cursor, long count, const char *pat, size_t plen,
+                 int64_t now, buf *out, size_t *nout);
+/* A random live key's bytes copied to out, or -1 when there is none. */
+int ks_random_key(domain *d, int64_t now, buf *out);
+
+/* ---- WATCH ---- */
+
+/* Mark *dirty when this key of d is modified. owner identifies the watcher. */
+void ks_watch(keyspace *ks, domain *d, const char *key, size_t klen, atomic_int *dirty,
+              void *owner);
+void ks_unwatch_all(keyspace *ks, void *owner);
+
+/* ---- background work ---- */
+
+/* Expire keys and advance resizes in the shards that belong to worker
+ * `part` of `nparts`, spending about budget_us. Returns keys expired. */
+size_t ks_cron(keyspace *ks, int part, int nparts, int64_t budget_us);
+
+/* Bytes of items and tables in all domains. */
+size_t ks_used_memory(keyspace *ks);
+
+#endif

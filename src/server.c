@@ -1,0 +1,231 @@
+/* server.c - see server.h. */
+#include "server.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "net.h"
+#include "util.h"
+
+static int listen_all(server *srv)
+{
+    char err[256], *list = xstrdup(srv->cfg.bind), *save = NULL;
+    int backlog = (int)srv->cfg.tcp_backlog, ok = 1;
+    srv->lfds = xcalloc(64, sizeof(int));
+    srv->unix_lfd = -1;
+    if (srv->cfg.port > 0) {
+        for (char *a = strtok_r(list, " ", &save); a && srv->nlfds < 63;
+             a = strtok_r(NULL, " ", &save)) {
+            int optional = a[0] == '-';
+            int fd = net_listen_tcp(a + optional, (int)srv->cfg.port, backlog, err, sizeof err);
+            if (fd < 0) {
+                if (optional && (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT || fd == -EINVAL))
+                    continue;
+                log_warn("Could not listen on %s:%lld: %s", a + optional, srv->cfg.port, err);
+                ok = 0;
+                break;
+            }
+            srv->lfds[srv->nlfds++] = fd;
+            log_notice("Listening on %s:%lld", a + optional, srv->cfg.port);
+        }
+    }
+    free(list);
+    if (ok && srv->cfg.unixsocket[0]) {
+        long long p = srv->cfg.unixsocketperm;
+        unsigned perm = (unsigned)((p / 100) % 10 * 64 + (p / 10) % 10 * 8 + p % 10);
+        int fd = net_listen_unix(srv->cfg.unixsocket, perm, backlog, err, sizeof err);
+        if (fd < 0) {
+            log_warn("Could not listen on unix socket %s: %s", srv->cfg.unixsocket, err);
+            ok = 0;
+        } else {
+            srv->lfds[srv->nlfds++] = fd;
+            srv->unix_lfd = fd;
+            log_notice("Listening on unix socket %s", srv->cfg.unixsocket);
+        }
+    }
+    if (ok && srv->nlfds == 0) {
+        log_warn("Configured to listen on nothing: set port or unixsocket");
+        ok = 0;
+    }
+    return ok ? 0 : -1;
+}
+
+static void on_accept(ev_loop *loop, ev_handle *h, unsigned events)
+{
+    listener *l = (listener *)h;
+    (void)loop;
+    (void)events;
+    for (int i = 0; i < 64; i++) {
+        int fd = net_accept(l->fd);
+        if (fd < 0) {
+            if (fd != -EAGAIN && fd != -EINTR && fd != -ECONNABORTED)
+                log_warn("accept: %s", strerror(-fd));
+            return;
+        }
+        conn_accept(l->w, fd, l->fd == l->w->srv->unix_lfd);
+    }
+}
+
+static void on_wake(ev_loop *loop, ev_handle *h, unsigned events)
+{
+    uint64_t v;
+    (void)loop;
+    (void)events;
+    if (read(h->fd, &v, sizeof v) < 0) { /* spurious */ }
+}
+
+static int worker_init(server *srv, worker *w, int id)
+{
+    w->id = id;
+    w->srv = srv;
+    w->loop = ev_create();
+    if (!w->loop) return -1;
+    pthread_mutex_init(&w->gate, NULL);
+    w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->wakefd < 0 || ev_add(w->loop, &w->wake, w->wakefd, EV_READ, on_wake) < 0) return -1;
+    w->listeners = xcalloc((size_t)srv->nlfds, sizeof(listener));
+    for (int i = 0; i < srv->nlfds; i++) {
+        w->listeners[i].fd = srv->lfds[i];
+        w->listeners[i].w = w;
+        if (ev_add(w->loop, &w->listeners[i].h, srv->lfds[i],
+                   EV_READ | (srv->nworkers > 1 ? EV_EXCLUSIVE : 0), on_accept) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int server_init(server *srv)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = (int)srv->cfg.threads;
+    if (n == 0) n = ncpu > 0 ? (int)(ncpu < 64 ? ncpu : 64) : 1;
+    srv->nworkers = n;
+    srv->start_ms = util_now_ms();
+    srv->ks = ks_create(n > 1 ? 16 * n : 16, &srv->cfg.max_domains);
+    if (listen_all(srv) < 0) return -1;
+    srv->workers = xcalloc((size_t)n, sizeof(worker));
+    for (int i = 0; i < n; i++) {
+        if (worker_init(srv, &srv->workers[i], i) < 0) {
+            log_warn("Could not create worker %d: %s", i, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Background work: expiry, resizes and idle timeouts. */
+static void worker_cron(worker *w, int64_t now_us)
+{
+    server *srv = w->srv;
+    long long hz = cfg_ll(&srv->cfg.hz), timeout = cfg_ll(&srv->cfg.timeout);
+    int64_t period = 1000000 / hz;
+    size_t expired;
+    if (now_us < w->next_cron_us) return;
+    w->next_cron_us = now_us + period;
+    /* a quarter of this worker's time at most, like Redis's slow cycle */
+    expired = ks_cron(srv->ks, w->id, srv->nworkers, period / 4);
+    if (expired) stat_add(&w->st.expired, expired);
+    if (timeout > 0 && now_us >= w->next_timeout_check_us) {
+        w->next_timeout_check_us = now_us + 1000000;
+        conn_check_timeouts(w, timeout, now_us / 1000);
+    }
+}
+
+static void *worker_main(void *opaque)
+{
+    worker *w = opaque;
+    server *srv = w->srv;
+    while (!atomic_load(&srv->shutdown)) {
+        int64_t now = util_mono_us(), wait_ms;
+        worker_cron(w, now);
+        conn_flush_pending(w);
+        conn_reap(w);
+        wait_ms = w->pending ? 0 : (w->next_cron_us - now) / 1000 + 1;
+        if (wait_ms < 0) wait_ms = 0;
+        ev_wait(w->loop, (int)wait_ms);
+    }
+    conn_flush_pending(w);
+    return NULL;
+}
+
+void server_run(server *srv)
+{
+    for (int i = 1; i < srv->nworkers; i++)
+        pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
+    log_notice("Ready to accept connections (%d worker thread%s)", srv->nworkers,
+               srv->nworkers > 1 ? "s" : "");
+    worker_main(&srv->workers[0]);
+    for (int i = 1; i < srv->nworkers; i++) pthread_join(srv->workers[i].thread, NULL);
+}
+
+void server_stop(server *srv)
+{
+    uint64_t one = 1;
+    atomic_store(&srv->shutdown, 1);
+    for (int i = 0; i < srv->nworkers; i++)
+        if (write(srv->workers[i].wakefd, &one, sizeof one) < 0) { /* already awake */ }
+}
+
+void server_signal_stop(server *srv)
+{
+    /* async-signal-safe: atomics and write() only */
+    server_stop(srv);
+}
+
+void server_cleanup(server *srv)
+{
+    for (int i = 0; i < srv->nworkers; i++) {
+        worker *w = &srv->workers[i];
+        while (w->conns) conn_close(w->conns);
+        conn_reap(w);
+        ev_destroy(&w->loop);
+        close(w->wakefd);
+        free(w->listeners);
+        pthread_mutex_destroy(&w->gate);
+    }
+    for (int i = 0; i < srv->nlfds; i++) close(srv->lfds[i]);
+    if (srv->cfg.unixsocket[0]) unlink(srv->cfg.unixsocket);
+    free(srv->workers);
+    free(srv->lfds);
+    ks_destroy(&srv->ks);
+}
+
+void server_exclusive_begin(worker *self)
+{
+    server *srv = self->srv;
+    atomic_fetch_add(&srv->exclusive_wanted, 1);
+    pthread_mutex_unlock(&self->gate);
+    for (int i = 0; i < srv->nworkers; i++) pthread_mutex_lock(&srv->workers[i].gate);
+    atomic_fetch_sub(&srv->exclusive_wanted, 1);
+}
+
+void server_gate_enter(worker *w)
+{
+    /* Let a waiting exclusive section in before taking our gate again:
+     * mutexes are not fair, and a busy worker could otherwise starve it. */
+    while (atomic_load_explicit(&w->srv->exclusive_wanted, memory_order_relaxed))
+        sched_yield();
+    pthread_mutex_lock(&w->gate);
+}
+
+void server_exclusive_end(worker *self)
+{
+    server *srv = self->srv;
+    for (int i = srv->nworkers - 1; i >= 0; i--)
+        if (&srv->workers[i] != self) pthread_mutex_unlock(&srv->workers[i].gate);
+}
+
+unsigned long long server_stat(server *srv, size_t offset)
+{
+    unsigned long long total = 0;
+    for (int i = 0; i < srv->nworkers; i++)
+        total += atomic_load_explicit(
+            (atomic_ullong *)((char *)&srv->workers[i].st + offset), memory_order_relaxed);
+    return total;
+}

@@ -1,0 +1,106 @@
+/* server.h - the server: its configuration, keyspace, listeners and worker
+ * threads.
+ *
+ * Each worker owns an epoll loop and the connections it accepted; every
+ * listening socket is in every worker's loop with EPOLLEXCLUSIVE, so the
+ * kernel hands each new connection to one idle worker. Workers share only
+ * the keyspace (locked per shard) and a few atomic counters.
+ *
+ * A few commands (EXEC, FLUSHALL, ...) must run while no other command
+ * runs anywhere. Each worker holds its own "gate" mutex while it executes
+ * commands; server_exclusive_begin() takes every gate, in index order. */
+#ifndef KASI_SERVER_H
+#define KASI_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "event.h"
+#include "keyspace.h"
+
+typedef struct conn conn;
+typedef struct server server;
+
+/* Counters written only by the owning worker, read by INFO from any thread. */
+typedef struct worker_stats {
+    atomic_ullong commands;
+    atomic_ullong connections;
+    atomic_ullong rejected;
+    atomic_ullong net_in;
+    atomic_ullong net_out;
+    atomic_ullong expired;
+    atomic_ullong bufmem;   /* bytes of connection buffers */
+} worker_stats;
+
+static inline void stat_add(atomic_ullong *c, unsigned long long n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+typedef struct listener {
+    ev_handle h;
+    int fd;
+    struct worker *w;
+} listener;
+
+typedef struct worker {
+    int id;
+    server *srv;
+    ev_loop *loop;
+    pthread_t thread;
+    pthread_mutex_t gate;     /* held while this worker runs commands */
+    int wakefd;               /* eventfd: wakes the loop for shutdown */
+    ev_handle wake;
+    listener *listeners;      /* one per server listening socket */
+    conn *conns;              /* all connections of this worker */
+    conn *pending;            /* connections with output to flush or input to process */
+    conn *dead;               /* closed, freed at the end of the loop turn */
+    int64_t next_cron_us;
+    int64_t next_timeout_check_us;
+    worker_stats st;
+} worker;
+
+struct server {
+    config cfg;
+    keyspace *ks;
+    worker *workers;
+    int nworkers;
+    int *lfds;
+    int nlfds;
+    int unix_lfd;             /* the unix socket's listener, or -1 */
+    atomic_int exclusive_wanted;
+    atomic_int shutdown;      /* 1: stop the loops */
+    atomic_int exiting;       /* set once SHUTDOWN was accepted */
+    atomic_long nclients;
+    atomic_ullong next_client_id;
+    int64_t start_ms;
+    int sigpipe[2];           /* self-pipe the signal handler writes to */
+};
+
+/* Open the listeners and create the keyspace and workers. Returns 0 or -1
+ * (logged). */
+int server_init(server *srv);
+/* Run until shutdown; the calling thread runs worker 0. */
+void server_run(server *srv);
+/* Release everything (listeners closed, unix socket and pidfile removed). */
+void server_cleanup(server *srv);
+/* Ask every loop to stop (safe from any thread). */
+void server_stop(server *srv);
+/* Called from a signal handler. */
+void server_signal_stop(server *srv);
+
+/* Run with every other worker paused. self's gate must be held on entry
+ * and is held again on return. */
+void server_exclusive_begin(worker *self);
+void server_exclusive_end(worker *self);
+/* Take w's gate before running commands (pthread_mutex_unlock releases it). */
+void server_gate_enter(worker *w);
+
+/* Sum a counter over the workers. */
+unsigned long long server_stat(server *srv, size_t offset);
+#define SERVER_STAT(srv, field) server_stat((srv), offsetof(worker_stats, field))
+
+#endif

@@ -1,0 +1,87 @@
+/* table.h - an open-addressing hash table of object pointers.
+ *
+ * Each slot is one 64-bit word: 47 bits of pointer, an 8-bit hash tag (so a
+ * probe rarely dereferences a non-matching object), the 6-bit distance from
+ * the slot's home bucket (so deletion can shift entries back without
+ * rehashing them) and 3 bits the user may keep per entry. That is 8 bytes
+ * per slot and, at the 0.75 maximum load factor, 10-14 bytes per entry.
+ *
+ * The table never pauses for a whole rehash: growing allocates the new
+ * array and moves whole probe clusters from the old one a few at a time, on
+ * each insertion and from table_step(). Lookups check both arrays while that
+ * runs. The table knows nothing of keys: the caller supplies the hash and a
+ * match callback. It is not thread-safe; its owner locks it. */
+#ifndef KASI_TABLE_H
+#define KASI_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct table_ops {
+    /* Hash of the key of an object stored in the table. */
+    uint64_t (*hash)(const void *obj, const void *ctx);
+    /* Nonzero when obj's key equals key[0..klen). */
+    int (*match)(const void *obj, const void *key, size_t klen);
+} table_ops;
+
+typedef struct table_arr {
+    uint64_t *slot;   /* NULL when not allocated */
+    size_t mask;      /* slots - 1 */
+    size_t used;
+} table_arr;
+
+typedef struct table {
+    table_arr cur;     /* receives insertions */
+    table_arr old;     /* being drained into cur while resizing */
+    size_t mig_pos;    /* next slot of old to drain */
+    size_t mig_left;   /* slots of old not yet visited */
+    const table_ops *ops;
+    const void *ctx;   /* passed to ops->hash */
+} table;
+
+/* Where an entry was found; valid until the next insertion or step. */
+typedef struct table_pos {
+    table_arr *arr;
+    size_t idx;
+} table_pos;
+
+#define TABLE_UBITS_MAX 7u
+
+void table_init(table *t, const table_ops *ops, const void *ctx);
+/* Free the slot arrays (not the objects) and reset to empty. */
+void table_destroy(table *t);
+
+static inline size_t table_count(const table *t) { return t->cur.used + t->old.used; }
+size_t table_mem(const table *t);   /* bytes of slot arrays */
+
+/* Find the object with this key; fills pos when pos is not NULL. */
+void *table_find(table *t, uint64_t h, const void *key, size_t klen, table_pos *pos);
+/* Insert an object whose key is not in the table. */
+void table_insert(table *t, uint64_t h, void *obj, unsigned ubits);
+/* Overwrite the entry at pos (same key) with a new object and user bits. */
+void table_replace(table *t, const table_pos *pos, void *obj, unsigned ubits);
+/* Remove the entry at pos. */
+void table_delete(table *t, const table_pos *pos);
+
+/* Do up to n slots of pending resize work. Returns 1 while work remains. */
+int table_step(table *t, size_t n);
+/* Start shrinking when the table is mostly empty. */
+void table_maybe_shrink(table *t);
+
+/* Positional access for sweeps: virtual positions 0..table_span()-1 cover
+ * both arrays. Returns the object at vpos (NULL if empty) and fills pos and
+ * the user bits. After table_delete at that position, the same position may
+ * hold a shifted entry: look at it again before moving on. */
+size_t table_span(const table *t);
+void *table_at(table *t, size_t vpos, table_pos *pos, unsigned *ubits);
+
+/* Visit the entries whose home bucket is the cursor's, in both arrays, and
+ * return the next cursor (0 when the iteration is complete). Entries present
+ * for the whole iteration are visited at least once, even across resizes. */
+typedef void table_scan_fn(void *obj, void *opaque);
+uint64_t table_scan(table *t, uint64_t cursor, table_scan_fn *fn, void *opaque);
+
+/* A random object, or NULL when empty. */
+void *table_random(table *t);
+
+#endif

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Install what the tests need from Debian when it is missing. Needs root for
+# apt-get; without root it only reports what is missing.
+set -e
+PY=/usr/bin/python3
+need=""
+command -v cc >/dev/null 2>&1 || need="$need gcc"
+command -v make >/dev/null 2>&1 || need="$need make"
+command -v redis-server >/dev/null 2>&1 || need="$need redis-server"
+command -v redis-cli >/dev/null 2>&1 || need="$need redis-tools"
+[ -x $PY ] || need="$need python3"
+if [ -x $PY ]; then
+  $PY -c 'import pytest' 2>/dev/null || need="$need python3-pytest"
+  $PY -c 'import redis' 2>/dev/null || need="$need python3-redis"
+  $PY -c 'import hiredis' 2>/dev/null || need="$need python3-hiredis"
+  $PY -c 'import setuptools' 2>/dev/null || need="$need python3-setuptools"
+  $PY -c 'import wheel' 2>/dev/null || need="$need python3-wheel"
+  $PY -c 'import venv, ensurepip' 2>/dev/null || need="$need python3-venv"
+  $PY -m pip --version >/dev/null 2>&1 || need="$need python3-pip"
+fi
+[ -z "$need" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "missing test dependencies:$need (run as root, or: sudo apt-get install$need)" >&2
+  exit 1
+fi
+echo "installing test dependencies:$need"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq $need >/dev/null
