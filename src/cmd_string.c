@@ -451,8 +451,6 @@ static char *copy_value(kref *r, int64_t now, size_t *len)
     return it ? xmemdup(item_cval(it), *len) : xmalloc(1);
 }
 
-#define LCS_MAX_TABLE (1ULL << 30)
-
 void cmd_lcs(cmd_call *x)
 {
     long long minlen = 0;
@@ -496,8 +494,13 @@ void cmd_lcs(cmd_call *x)
         reply_err(x, "ERR String too long for LCS");
         goto out;
     }
-    if ((unsigned long long)(alen + 1) * (blen + 1) > LCS_MAX_TABLE / sizeof(uint32_t) ||
-        !(t = malloc((alen + 1) * (blen + 1) * sizeof(uint32_t)))) {
+    if ((unsigned long long)(alen + 1) * (blen + 1) * sizeof(uint32_t) >
+        (unsigned long long)cfg_ll(&x->srv->cfg.proto_max_bulk_len)) {
+        reply_err(x, "ERR Insufficient memory, transient memory for LCS exceeds "
+                     "proto-max-bulk-len");
+        goto out;
+    }
+    if (!(t = malloc((alen + 1) * (blen + 1) * sizeof(uint32_t)))) {
         reply_err(x, "ERR Insufficient memory, failed allocating transient memory for LCS");
         goto out;
     }

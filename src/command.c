@@ -2,6 +2,7 @@
 #include "command.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,10 +164,26 @@ static int cstr_len(const karg *a, size_t max)
     return (int)(z ? (size_t)(z - a->p) : n);
 }
 
-static void reject(conn *c, buf *out)
+/* Refuse a command before it runs, as Redis's rejectCommand does: inside
+ * MULTI the transaction is marked to fail, and a refused EXEC itself ends
+ * the transaction with the reason. msg has no leading '-'. */
+static void reject(conn *c, const cmd_def *def, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void reject(conn *c, const cmd_def *def, const char *fmt, ...)
 {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (def && def->fn == cmd_exec) {
+        const char *why = strncmp(msg, "ERR ", 4) == 0 ? msg + 4 : msg;
+        conn_discard_multi(c);
+        resp_errorf(&c->out, "EXECABORT Transaction discarded because of: %s", why);
+        return;
+    }
     if (c->flags & CONN_MULTI) c->flags |= CONN_EXECABORT;
-    (void)out;
+    resp_error(&c->out, msg);
 }
 
 static void reply_unknown(conn *c, int argc, const karg *argv)
@@ -178,9 +195,8 @@ static void reply_unknown(conn *c, int argc, const karg *argv)
         len += (size_t)snprintf(args + len, sizeof args - len, "'%.*s' ", n, argv[i].p);
     }
     args[len] = '\0';
-    resp_errorf(&c->out, "ERR unknown command '%.*s', with args beginning with: %s",
-                cstr_len(&argv[0], 128), argv[0].p, args);
-    reject(c, &c->out);
+    reject(c, NULL, "ERR unknown command '%.*s', with args beginning with: %s",
+           cstr_len(&argv[0], 128), argv[0].p, args);
 }
 
 void reply_arity(cmd_call *x)
@@ -261,8 +277,7 @@ void command_exec(conn *c, int argc, const karg *argv)
     if (def->subs && !(argc == 1 && def->fn)) {
         const cmd_def *sub;
         if (argc < 2) {
-            resp_errorf(&c->out, "ERR wrong number of arguments for '%s' command", def->name);
-            reject(c, &c->out);
+            reject(c, def, "ERR wrong number of arguments for '%s' command", def->name);
             return;
         }
         sub = find_sub(def->subs, &argv[1]);
@@ -272,26 +287,22 @@ void command_exec(conn *c, int argc, const karg *argv)
             for (i = 0; def->name[i] && i < sizeof up - 1; i++)
                 up[i] = (char)toupper((unsigned char)def->name[i]);
             up[i] = '\0';
-            resp_errorf(&c->out, "ERR unknown subcommand '%.*s'. Try %s HELP.",
-                        cstr_len(&argv[1], 128), argv[1].p, up);
-            reject(c, &c->out);
+            reject(c, def, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                   cstr_len(&argv[1], 128), argv[1].p, up);
             return;
         }
         if (!arity_ok(sub->arity, argc)) {
             snprintf(fullname, sizeof fullname, "%s|%s", def->name, sub->name);
-            resp_errorf(&c->out, "ERR wrong number of arguments for '%s' command", fullname);
-            reject(c, &c->out);
+            reject(c, sub, "ERR wrong number of arguments for '%s' command", fullname);
             return;
         }
         def = sub;
     } else if (!arity_ok(def->arity, argc)) {
-        resp_errorf(&c->out, "ERR wrong number of arguments for '%s' command", def->name);
-        reject(c, &c->out);
+        reject(c, def, "ERR wrong number of arguments for '%s' command", def->name);
         return;
     }
     if (!(c->flags & CONN_AUTHED) && !(def->flags & CMD_NOAUTH) && srv->cfg.requirepass[0]) {
-        resp_error(&c->out, "NOAUTH Authentication required.");
-        reject(c, &c->out);
+        reject(c, def, "NOAUTH Authentication required.");
         return;
     }
     if ((c->flags & CONN_MULTI) && !(def->flags & CMD_NOQUEUE)) {

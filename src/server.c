@@ -133,7 +133,7 @@ static void worker_cron(worker *w, int64_t now_us)
     if (expired) stat_add(&w->st.expired, expired);
     if (timeout > 0 && now_us >= w->next_timeout_check_us) {
         w->next_timeout_check_us = now_us + 1000000;
-        conn_check_timeouts(w, timeout, now_us / 1000);
+        conn_check_timeouts(w, timeout, util_now_ms());
     }
 }
 

@@ -118,7 +118,7 @@ int util_str2ld(const char *s, size_t len, long double *out)
     buf[len] = '\0';
     errno = 0;
     v = strtold(buf, &end);
-    if (isspace((unsigned char)buf[0]) || *end != '\0' || isnan(v) ||
+    if (isspace((unsigned char)buf[0]) || end != buf + len || isnan(v) ||
         (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
         errno == EINVAL)
         return -1;
