@@ -38,13 +38,13 @@ install: bin/kasi-server
 	install -m 755 bin/kasi-server $(DESTDIR)$(PREFIX)/bin/kasi-server
 
 # ---- tests ----
-UNIT_TESTS := $(patsubst tests/unit/%.c,bin/test_%,$(wildcard tests/unit/test_*.c))
-UNIT_TESTS_ASAN := $(patsubst tests/unit/%.c,bin/asan_test_%,$(wildcard tests/unit/test_*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,bin/%,$(wildcard tests/unit/test_*.c))
+UNIT_TESTS_ASAN := $(patsubst tests/unit/%.c,bin/asan_%,$(wildcard tests/unit/test_*.c))
 
-bin/test_%: tests/unit/%.c $(LIB_SRCS) $(wildcard src/*.h) | bin
+bin/test_%: tests/unit/test_%.c $(LIB_SRCS) $(wildcard src/*.h) | bin
 	$(CC) $(CSTD) $(WARN) -O2 -g -Isrc -o $@ $< $(LIB_SRCS) $(LDLIBS)
 
-bin/asan_test_%: tests/unit/%.c $(LIB_SRCS) $(wildcard src/*.h) | bin
+bin/asan_test_%: tests/unit/test_%.c $(LIB_SRCS) $(wildcard src/*.h) | bin
 	$(CC) $(CSTD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	  -Isrc -o $@ $< $(LIB_SRCS) $(LDLIBS)
 

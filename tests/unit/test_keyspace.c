@@ -1,0 +1,129 @@
+/* Unit tests for the keyspace: store/find/delete, lazy and active expiry,
+ * domain limits and recycling, WATCH signals, SCAN over shards. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "keyspace.h"
+#include "util.h"
+
+static long long max_domains = 4;
+
+static void put(keyspace *ks, domain *d, const char *k, const char *v, int64_t exp)
+{
+    kref r;
+    ks_ref(ks, d, k, strlen(k), &r);
+    ks_lock(&r);
+    ks_find(&r, util_now_ms());
+    ks_store(&r, item_new(k, strlen(k), v, strlen(v), exp));
+    ks_unlock(&r);
+}
+
+static int has(keyspace *ks, domain *d, const char *k)
+{
+    kref r;
+    item *it;
+    ks_ref(ks, d, k, strlen(k), &r);
+    ks_lock(&r);
+    it = ks_read(&r, util_now_ms());
+    ks_unlock(&r);
+    return it != NULL;
+}
+
+static void test_basic_and_lazy_expiry(keyspace *ks)
+{
+    domain *d = ks_default(ks);
+    int64_t now = util_now_ms();
+    ks_stats st;
+    put(ks, d, "a", "1", -1);
+    put(ks, d, "b", "2", now - 1);   /* already expired */
+    put(ks, d, "c", "3", now + 100000);
+    CHECK(has(ks, d, "a") && !has(ks, d, "b") && has(ks, d, "c"));
+    ks_domain_stats(d, &st);
+    CHECK(st.keys == 2 && st.expires == 1 && st.expired == 1);
+    CHECK(st.hits == 2 && st.misses == 1);
+    ks_flush(ks, d);
+    CHECK(ks_domain_size(d) == 0);
+}
+
+/* Keys that expire with nobody reading them are reclaimed by the sweep. */
+static void test_active_expiry(keyspace *ks)
+{
+    domain *d = ks_default(ks);
+    char k[32];
+    int64_t past = util_now_ms() - 1;
+    for (int i = 0; i < 10000; i++) {
+        snprintf(k, sizeof k, "key:%d", i);
+        put(ks, d, k, "v", i % 2 ? past : -1);
+    }
+    CHECK(ks_domain_size(d) == 10000);
+    for (int round = 0; round < 100 && ks_domain_size(d) > 5000; round++) ks_cron(ks, 0, 1, 5000);
+    CHECK(ks_domain_size(d) == 5000);
+    ks_flush(ks, d);
+}
+
+static void test_domains(keyspace *ks)
+{
+    domain *a = ks_domain_get(ks, "a", 1), *b = ks_domain_get(ks, "b", 1);
+    domain *c = ks_domain_get(ks, "c", 1), *z = ks_domain_get(ks, "0", 1);
+    CHECK(a && b && c && z == ks_default(ks));
+    CHECK(ks_domain_get(ks, "d", 1) == NULL);   /* 4 domains: default, a, b, c */
+    put(ks, a, "k", "v", -1);
+    CHECK(has(ks, a, "k") && !has(ks, b, "k"));
+    ks_domain_put(ks, b);
+    /* b is empty and unused: it can be recycled for a new name */
+    domain *d = ks_domain_get(ks, "d", 1);
+    CHECK(d != NULL);
+    ks_domain_put(ks, a);
+    ks_domain_put(ks, c);
+    ks_domain_put(ks, d);
+    ks_domain_put(ks, z);
+}
+
+static void test_watch(keyspace *ks)
+{
+    domain *d = ks_default(ks);
+    atomic_int dirty = 0;
+    int owner;
+    ks_watch(ks, d, "w", 1, &dirty, &owner);
+    put(ks, d, "other", "x", -1);
+    CHECK(atomic_load(&dirty) == 0);
+    put(ks, d, "w", "x", -1);
+    CHECK(atomic_load(&dirty) == 1);
+    ks_unwatch_all(ks, &owner);
+    ks_flush(ks, d);
+}
+
+static void test_scan(keyspace *ks)
+{
+    domain *d = ks_default(ks);
+    char k[32];
+    uint64_t cur = 0;
+    size_t total = 0, n;
+    buf out = {0};
+    for (int i = 0; i < 3000; i++) {
+        snprintf(k, sizeof k, "s:%d", i);
+        put(ks, d, k, "v", -1);
+    }
+    do {
+        cur = ks_scan(d, cur, 100, NULL, 0, util_now_ms(), &out, &n);
+        total += n;
+    } while (cur);
+    CHECK(total >= 3000 && total < 3100);
+    buf_free(&out);
+    ks_flush(ks, d);
+}
+
+int main(void)
+{
+    keyspace *ks = ks_create(16, &max_domains);
+    test_basic_and_lazy_expiry(ks);
+    test_active_expiry(ks);
+    test_domains(ks);
+    test_watch(ks);
+    test_scan(ks);
+    ks_destroy(&ks);
+    CHECK(ks == NULL);
+    return check_done("keyspace");
+}

@@ -1,0 +1,173 @@
+/* Unit tests for the RESP parser and composer: whole requests, every split
+ * point, inline quoting, limits and compose/parse round trips. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "resp.h"
+
+static resp_arg argv[64];
+static const resp_limits lim = {.max_bulk = 512LL << 20, .unauthenticated = 0};
+
+static int parse(char *buf, size_t len, resp_parser *p)
+{
+    memset(p, 0, sizeof *p);
+    resp_parser_reset(p);
+    p->argv = argv;
+    p->argv_cap = 64;
+    return resp_parse(p, buf, len, &lim);
+}
+
+static int arg_eq(const char *base, int i, const char *want)
+{
+    return argv[i].len == strlen(want) && memcmp(base + argv[i].off, want, argv[i].len) == 0;
+}
+
+static void test_multibulk(void)
+{
+    char req[] = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n";
+    resp_parser p;
+    CHECK(parse(req, strlen(req), &p) == RESP_OK);
+    CHECK(p.nargs == 3 && p.pos == strlen(req));
+    CHECK(arg_eq(req, 0, "SET") && arg_eq(req, 1, "k") && arg_eq(req, 2, "hello"));
+}
+
+/* Feeding a request one more byte at a time must give EUNFIN until the
+ * last byte, and then the same result as all at once. */
+static void test_every_split(void)
+{
+    char req[] = "*2\r\n$4\r\nECHO\r\n$10\r\n0123456789\r\n";
+    size_t n = strlen(req);
+    resp_parser p;
+    memset(&p, 0, sizeof p);
+    resp_parser_reset(&p);
+    p.argv = argv;
+    p.argv_cap = 64;
+    for (size_t i = 1; i < n; i++) CHECK(resp_parse(&p, req, i, &lim) == RESP_EUNFIN);
+    CHECK(resp_parse(&p, req, n, &lim) == RESP_OK);
+    CHECK(p.nargs == 2 && arg_eq(req, 1, "0123456789") && p.pos == n);
+}
+
+static void test_inline(void)
+{
+    char a[] = "set key \"a b\\x41\\n\" 'it\\'s'\r\n";
+    char b[] = "\r\n";
+    char c[] = "get \"unbalanced\r\n";
+    resp_parser p;
+    CHECK(parse(a, strlen(a), &p) == RESP_OK);
+    CHECK(p.nargs == 4 && arg_eq(a, 2, "a bA\n") && arg_eq(a, 3, "it's"));
+    CHECK(parse(b, strlen(b), &p) == RESP_OK && p.nargs == 0 && p.pos == 2);
+    CHECK(parse(c, strlen(c), &p) == RESP_EPROTO);
+    CHECK(strcmp(p.err, "Protocol error: unbalanced quotes in request") == 0);
+}
+
+static void test_errors(void)
+{
+    struct { const char *in; const char *err; } cases[] = {
+        {"*x\r\n", "Protocol error: invalid multibulk length"},
+        {"*1\r\n$-2\r\n", "Protocol error: invalid bulk length"},
+        {"*1\r\n$600000000\r\n", "Protocol error: invalid bulk length"},
+        {"*1\r\n+OK\r\n", "Protocol error: expected '$', got '+'"},
+        {"*3000000000\r\n", "Protocol error: invalid multibulk length"},
+    };
+    resp_parser p;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *b = strdup(cases[i].in);
+        CHECK(parse(b, strlen(b), &p) == RESP_EPROTO);
+        CHECK(p.err && strcmp(p.err, cases[i].err) == 0);
+        free(b);
+    }
+}
+
+static void test_limits(void)
+{
+    size_t n = RESP_INLINE_MAX + 10;
+    char *big = malloc(n);
+    resp_parser p;
+    resp_limits unauth = {.max_bulk = 512LL << 20, .unauthenticated = 1};
+    char many[] = "*20\r\n";
+    char bulk[] = "*1\r\n$20000\r\n";
+    memset(big, 'a', n);
+    CHECK(parse(big, n, &p) == RESP_EPROTO);
+    CHECK(strcmp(p.err, "Protocol error: too big inline request") == 0);
+    big[0] = '*';
+    CHECK(parse(big, n, &p) == RESP_EPROTO);
+    CHECK(strcmp(p.err, "Protocol error: too big mbulk count string") == 0);
+    free(big);
+    memset(&p, 0, sizeof p);
+    resp_parser_reset(&p);
+    p.argv = argv;
+    p.argv_cap = 64;
+    CHECK(resp_parse(&p, many, strlen(many), &unauth) == RESP_EPROTO);
+    resp_parser_reset(&p);
+    CHECK(resp_parse(&p, bulk, strlen(bulk), &unauth) == RESP_EPROTO);
+    /* A promised bulk that has not arrived is only a promise. */
+    resp_parser_reset(&p);
+    CHECK(resp_parse(&p, bulk, strlen(bulk), &lim) == RESP_EUNFIN);
+}
+
+static void test_argv_growth(void)
+{
+    char req[] = "*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n";
+    resp_arg small[2], big[8];
+    resp_parser p;
+    memset(&p, 0, sizeof p);
+    resp_parser_reset(&p);
+    p.argv = small;
+    p.argv_cap = 2;
+    CHECK(resp_parse(&p, req, strlen(req), &lim) == RESP_EARGV);
+    memcpy(big, small, sizeof small);
+    p.argv = big;
+    p.argv_cap = 8;
+    CHECK(resp_parse(&p, req, strlen(req), &lim) == RESP_OK && p.nargs == 3);
+}
+
+/* Compose replies, then check the bytes, including deferred arrays. */
+static void test_compose(void)
+{
+    buf b = {0};
+    size_t tok;
+    resp_simple(&b, "OK");
+    resp_error(&b, "ERR bad\r\nthing");
+    resp_int(&b, -42);
+    resp_bulk(&b, "hi", 2);
+    resp_null(&b);
+    tok = resp_array_defer(&b);
+    resp_int(&b, 1);
+    resp_int(&b, 2);
+    resp_array_fill(&b, tok, 2);
+    resp_int(&b, LLONG_MIN);
+    const char *want = "+OK\r\n-ERR bad  thing\r\n:-42\r\n$2\r\nhi\r\n$-1\r\n*2\r\n:1\r\n:2\r\n"
+                       ":-9223372036854775808\r\n";
+    CHECK(b.len == strlen(want) && memcmp(b.data, want, b.len) == 0);
+    buf_free(&b);
+}
+
+/* Bulk strings with every byte value survive compose then parse. */
+static void test_roundtrip(void)
+{
+    buf b = {0};
+    char val[256];
+    resp_parser p;
+    for (int i = 0; i < 256; i++) val[i] = (char)i;
+    resp_array(&b, 2);
+    resp_bulk(&b, "SET", 3);
+    resp_bulk(&b, val, sizeof val);
+    CHECK(parse(b.data, b.len, &p) == RESP_OK);
+    CHECK(p.nargs == 2 && argv[1].len == 256 && memcmp(b.data + argv[1].off, val, 256) == 0);
+    buf_free(&b);
+}
+
+int main(void)
+{
+    test_multibulk();
+    test_every_split();
+    test_inline();
+    test_errors();
+    test_limits();
+    test_argv_growth();
+    test_compose();
+    test_roundtrip();
+    return check_done("resp");
+}
