@@ -268,7 +268,7 @@ static void rename_generic(cmd_call *x, int nx)
         return;
     }
     dst.gen = (uint64_t)-1;
-    ks_store(&dst, item_new(dst.key, dst.klen, item_cval(it), item_vlen(it), item_expire(it)));
+    ks_store(&dst, ks_new(&dst, item_cval(it), item_vlen(it), item_expire(it)));
     src.gen = (uint64_t)-1;
     ks_delete(&src, x->now);
     ks_lockset_unlock(&ls);
@@ -295,7 +295,7 @@ static int transfer(cmd_call *x, domain *dst, const karg *dkey, int replace, int
     it = ks_find(&src, x->now);
     if (it && (!ks_find(&to, x->now) || replace)) {
         to.gen = (uint64_t)-1;
-        ks_store(&to, item_new(to.key, to.klen, item_cval(it), item_vlen(it), item_expire(it)));
+        ks_store(&to, ks_new(&to, item_cval(it), item_vlen(it), item_expire(it)));
         if (move) {
             src.gen = (uint64_t)-1;
             ks_delete(&src, x->now);
@@ -313,7 +313,7 @@ static domain *target_domain(cmd_call *x, const karg *name)
         reply_err(x, "ERR domain name is longer than 256 bytes");
         return NULL;
     }
-    d = ks_domain_get(x->ks, name->p, name->n);
+    d = ks_domain_get(x->ks, name->p, name->n, NULL);
     if (!d)
         resp_errorf(x->out, "ERR too many domains (max-domains is %lld)",
                     cfg_ll(&x->srv->cfg.max_domains));

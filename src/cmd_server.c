@@ -27,7 +27,7 @@ void cmd_select(cmd_call *x)
         reply_err(x, "ERR domain name is longer than 256 bytes");
         return;
     }
-    d = ks_domain_get(x->ks, x->argv[1].p, x->argv[1].n);
+    d = ks_domain_get(x->ks, x->argv[1].p, x->argv[1].n, x->c->db);
     if (!d) {
         resp_errorf(x->out, "ERR too many domains (max-domains is %lld)",
                     cfg_ll(&x->srv->cfg.max_domains));
@@ -314,7 +314,7 @@ void cmd_memory_usage(cmd_call *x)
     ks_lock(&r);
     it = ks_find(&r, x->now);
     /* the item's allocation plus its table slot at the average load factor */
-    if (it) n = (long long)item_mem(it) + 12;
+    if (it) n = (long long)item_footprint(it) + 12;
     ks_unlock(&r);
     if (it) resp_int(x->out, n);
     else resp_null(x->out);

@@ -102,7 +102,7 @@ static void set_generic(cmd_call *x, unsigned flags, int exp_i, int val_i, int s
         return;
     }
     if ((flags & SET_KEEPTTL) && old) when = item_expire(old);
-    ks_store(&r, item_new(r.key, r.klen, v->p, v->n, when));
+    ks_store(&r, ks_new(&r, v->p, v->n, when));
     ks_unlock(&r);
     if (flags & SET_GET) return;
     if (setnx_replies) resp_int(x->out, 1);
@@ -136,7 +136,7 @@ void cmd_getset(cmd_call *x)
     arg_ref(x, 1, &r);
     ks_lock(&r);
     reply_item(x, ks_read(&r, x->now));
-    ks_store(&r, item_new(r.key, r.klen, x->argv[2].p, x->argv[2].n, -1));
+    ks_store(&r, ks_new(&r, x->argv[2].p, x->argv[2].n, -1));
     ks_unlock(&r);
 }
 
@@ -176,9 +176,9 @@ void cmd_getex(cmd_call *x)
     if ((flags & (SET_EXAT | SET_PXAT)) && when <= x->now) {
         ks_delete(&r, x->now);
     } else if (exp_i) {
-        ks_store(&r, item_with_expire(it, when));
+        ks_set_expire(&r, when);
     } else if ((flags & SET_PERSIST) && item_has_ttl(it)) {
-        ks_store(&r, item_with_expire(it, -1));
+        ks_set_expire(&r, -1);
     }
     ks_unlock(&r);
 }
@@ -204,7 +204,7 @@ void cmd_append(cmd_call *x)
     ks_lock(&r);
     it = ks_find(&r, x->now);
     if (!it) {
-        ks_store(&r, item_new(r.key, r.klen, v->p, v->n, -1));
+        ks_store(&r, ks_new(&r, v->p, v->n, -1));
         total = v->n;
     } else {
         size_t old = item_vlen(it);
@@ -286,7 +286,7 @@ void cmd_setrange(cmd_call *x)
         return;
     }
     if (!it) {
-        it = item_new(r.key, r.klen, NULL, (size_t)offset + v->n, -1);
+        it = ks_new(&r, NULL, (size_t)offset + v->n, -1);
         memset(item_val(it), 0, (size_t)offset);
         memcpy(item_val(it) + offset, v->p, v->n);
         ks_store(&r, it);
@@ -312,7 +312,7 @@ static void store_number(kref *r, item *old, const char *text, size_t n)
         item *it = ks_resize_value(r, n);
         memcpy(item_val(it), text, n);
     } else {
-        ks_store(r, item_new(r->key, r->klen, text, n, -1));
+        ks_store(r, ks_new(r, text, n, -1));
     }
 }
 
@@ -431,7 +431,7 @@ static void mset_generic(cmd_call *x, int nx)
         for (int k = 0; k < n; k++) {
             const karg *v = &x->argv[2 + 2 * k];
             refs[k].gen = (uint64_t)-1;   /* earlier stores may have moved entries */
-            ks_store(&refs[k], item_new(refs[k].key, refs[k].klen, v->p, v->n, -1));
+            ks_store(&refs[k], ks_new(&refs[k], v->p, v->n, -1));
         }
     }
     ks_lockset_unlock(&ls);

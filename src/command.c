@@ -10,6 +10,7 @@
 #define W CMD_WRITE
 #define R CMD_READONLY
 #define F CMD_FAST
+#define M CMD_DENYOOM
 
 static const cmd_def client_subs[] = {
     {"setname", cmd_client_setname, 3, 0, 0, 0, 0, NULL},
@@ -42,26 +43,26 @@ static const cmd_def memory_subs[] = {
 static const cmd_def commands[] = {
     /* strings */
     {"get", cmd_get, 2, R | F, 1, 1, 1, NULL},
-    {"set", cmd_set, -3, W, 1, 1, 1, NULL},
-    {"setnx", cmd_setnx, 3, W | F, 1, 1, 1, NULL},
-    {"setex", cmd_setex, 4, W, 1, 1, 1, NULL},
-    {"psetex", cmd_psetex, 4, W, 1, 1, 1, NULL},
-    {"getset", cmd_getset, 3, W | F, 1, 1, 1, NULL},
+    {"set", cmd_set, -3, W | M, 1, 1, 1, NULL},
+    {"setnx", cmd_setnx, 3, W | M | F, 1, 1, 1, NULL},
+    {"setex", cmd_setex, 4, W | M, 1, 1, 1, NULL},
+    {"psetex", cmd_psetex, 4, W | M, 1, 1, 1, NULL},
+    {"getset", cmd_getset, 3, W | M | F, 1, 1, 1, NULL},
     {"getdel", cmd_getdel, 2, W | F, 1, 1, 1, NULL},
     {"getex", cmd_getex, -2, W | F, 1, 1, 1, NULL},
-    {"append", cmd_append, 3, W, 1, 1, 1, NULL},
+    {"append", cmd_append, 3, W | M, 1, 1, 1, NULL},
     {"strlen", cmd_strlen, 2, R | F, 1, 1, 1, NULL},
     {"getrange", cmd_getrange, 4, R, 1, 1, 1, NULL},
     {"substr", cmd_getrange, 4, R, 1, 1, 1, NULL},
-    {"setrange", cmd_setrange, 4, W, 1, 1, 1, NULL},
-    {"incr", cmd_incr, 2, W | F, 1, 1, 1, NULL},
-    {"decr", cmd_decr, 2, W | F, 1, 1, 1, NULL},
-    {"incrby", cmd_incrby, 3, W | F, 1, 1, 1, NULL},
-    {"decrby", cmd_decrby, 3, W | F, 1, 1, 1, NULL},
-    {"incrbyfloat", cmd_incrbyfloat, 3, W | F, 1, 1, 1, NULL},
+    {"setrange", cmd_setrange, 4, W | M, 1, 1, 1, NULL},
+    {"incr", cmd_incr, 2, W | M | F, 1, 1, 1, NULL},
+    {"decr", cmd_decr, 2, W | M | F, 1, 1, 1, NULL},
+    {"incrby", cmd_incrby, 3, W | M | F, 1, 1, 1, NULL},
+    {"decrby", cmd_decrby, 3, W | M | F, 1, 1, 1, NULL},
+    {"incrbyfloat", cmd_incrbyfloat, 3, W | M | F, 1, 1, 1, NULL},
     {"mget", cmd_mget, -2, R | F, 1, -1, 1, NULL},
-    {"mset", cmd_mset, -3, W, 1, -1, 2, NULL},
-    {"msetnx", cmd_msetnx, -3, W, 1, -1, 2, NULL},
+    {"mset", cmd_mset, -3, W | M, 1, -1, 2, NULL},
+    {"msetnx", cmd_msetnx, -3, W | M, 1, -1, 2, NULL},
     {"lcs", cmd_lcs, -3, R, 1, 2, 1, NULL},
     /* keys */
     {"del", cmd_del, -2, W, 1, -1, 1, NULL},
@@ -83,7 +84,7 @@ static const cmd_def commands[] = {
     {"randomkey", cmd_randomkey, 1, R, 0, 0, 0, NULL},
     {"rename", cmd_rename, 3, W, 1, 2, 1, NULL},
     {"renamenx", cmd_renamenx, 3, W | F, 1, 2, 1, NULL},
-    {"copy", cmd_copy, -3, W, 1, 2, 1, NULL},
+    {"copy", cmd_copy, -3, W | M, 1, 2, 1, NULL},
     {"move", cmd_move, 3, W | F, 1, 1, 1, NULL},
     {"dbsize", cmd_dbsize, 1, R | F, 0, 0, 0, NULL},
     /* server and connection */
@@ -257,6 +258,15 @@ void command_call(conn *c, const cmd_def *def, int argc, const karg *argv, int64
     stat_add(&c->w->st.commands, 1);
 }
 
+/* Like Redis, evict before running a command when memory is over the
+ * limit; returns 1 if it is still over (nothing left to evict). */
+static int over_maxmemory(server *srv)
+{
+    long long limit = cfg_ll(&srv->cfg.maxmemory);
+    if (limit == 0 || ks_used_memory(srv->ks) <= (size_t)limit) return 0;
+    return ks_evict(srv->ks, (size_t)limit, (int)cfg_ll(&srv->cfg.maxmemory_policy)) < 0;
+}
+
 void command_exec(conn *c, int argc, const karg *argv)
 {
     server *srv = c->w->srv;
@@ -303,6 +313,10 @@ void command_exec(conn *c, int argc, const karg *argv)
     }
     if (!(c->flags & CONN_AUTHED) && !(def->flags & CMD_NOAUTH) && srv->cfg.requirepass[0]) {
         reject(c, def, "NOAUTH Authentication required.");
+        return;
+    }
+    if (over_maxmemory(srv) && (def->flags & CMD_DENYOOM)) {
+        reject(c, def, "OOM command not allowed when used memory > 'maxmemory'.");
         return;
     }
     if ((c->flags & CONN_MULTI) && !(def->flags & CMD_NOQUEUE)) {

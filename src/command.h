@@ -24,6 +24,7 @@
 #define CMD_EXCLUSIVE 0x10u   /* runs with every other worker paused */
 #define CMD_FAST 0x20u
 #define CMD_ADMIN 0x40u
+#define CMD_DENYOOM 0x80u    /* refused when memory is full and nothing can be evicted */
 
 typedef struct cmd_call {
     conn *c;

@@ -52,7 +52,14 @@
       "close a client whose unsent replies exceed this (0: no limit)")                       \
     X(hz, "hz", INT, "10", 1, 500, CFG_MUTABLE, "server", "hz",                              \
       "background task frequency (expiry, timeouts)")                                        \
-    X(tcp_backlog, "tcp-backlog", INT, "511", 1, 65535, 0, NULL, NULL, "listen() backlog")
+    X(tcp_backlog, "tcp-backlog", INT, "511", 1, 65535, 0, NULL, NULL, "listen() backlog")   \
+    X(maxmemory, "maxmemory", MEM, "0", 0, 1LL << 50, CFG_MUTABLE, "memory", "maxmemory",    \
+      "bound on the memory used by keys (0: none); see maxmemory-policy")                    \
+    X(maxmemory_policy, "maxmemory-policy", ENUM, "s3fifo",                                  \
+      "noeviction allkeys-lru allkeys-lfu allkeys-random volatile-lru volatile-lfu "          \
+      "volatile-random volatile-ttl s3fifo",                                                  \
+      0, CFG_MUTABLE, "memory", "maxmemory_policy",                                          \
+      "what to evict at maxmemory: s3fifo (default) or one of Redis's policies")
 
 #define CFG_CTYPE_INT long long
 #define CFG_CTYPE_MEM long long

@@ -76,7 +76,9 @@ static void sec_memory(server *srv, buf *out)
     human(h2, sizeof h2, (double)rss);
     add(out, "used_memory:%zu\r\nused_memory_human:%s\r\n", used, h1);
     add(out, "used_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n", rss, h2);
-    add(out, "maxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\n");
+    human(h1, sizeof h1, (double)cfg_ll(&srv->cfg.maxmemory));
+    config_info(&srv->cfg, "memory", out);
+    add(out, "maxmemory_human:%s\r\n", h1);
     add(out, "mem_fragmentation_ratio:%.2f\r\nmem_allocator:libc\r\n",
         used ? (double)rss / (double)used : 0.0);
 }
@@ -104,6 +106,7 @@ static void add_stats(domain *d, void *opaque)
     t->sum.misses += st.misses;
     t->sum.sets += st.sets;
     t->sum.expired += st.expired;
+    t->sum.evicted += st.evicted;
 }
 
 static void sec_stats(server *srv, buf *out)
@@ -114,8 +117,9 @@ static void sec_stats(server *srv, buf *out)
         SERVER_STAT(srv, connections), SERVER_STAT(srv, commands));
     add(out, "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n",
         SERVER_STAT(srv, net_in), SERVER_STAT(srv, net_out));
-    add(out, "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:0\r\n",
-        SERVER_STAT(srv, rejected), (unsigned long long)t.sum.expired);
+    add(out, "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n",
+        SERVER_STAT(srv, rejected), (unsigned long long)t.sum.expired,
+        (unsigned long long)t.sum.evicted);
     add(out, "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n", (unsigned long long)t.sum.hits,
         (unsigned long long)t.sum.misses);
 }

@@ -1,8 +1,8 @@
-/* item.h - the stored key/value pair: one allocation holding an 8-byte
- * header, the expiry time (only when the item has one), the key and the
- * value. A 16-byte key with a 32-byte value takes 56 bytes, which glibc
- * serves from a 64-byte chunk. Items are immutable once in the table except
- * for their value bytes; changing the length or the expiry makes a new one. */
+/* item.h - the stored key/value pair: an 8-byte header, the expiry time
+ * (only when the item has one), the key and the value, contiguous and
+ * 8-byte aligned inside a store segment. A 16-byte key with a 32-byte value
+ * takes 56 bytes. Items never change length in place: a longer or shorter
+ * value, or gaining or losing an expiry, makes a new item. */
 #ifndef KASI_ITEM_H
 #define KASI_ITEM_H
 
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define ITEM_HAS_TTL 0x80000000u
+#define ITEM_DEAD 0x40000000u   /* deleted; its bytes await recycling */
 #define ITEM_KLEN_MASK 0x3fffffffu
 #define ITEM_KEY_MAX ITEM_KLEN_MASK
 
@@ -39,21 +40,31 @@ static inline int64_t item_expire(const item *it)
     return e;
 }
 
+static inline int item_dead(const item *it) { return (it->kmeta & ITEM_DEAD) != 0; }
+
 static inline size_t item_size(size_t klen, size_t vlen, int ttl)
 {
     return sizeof(item) + (ttl ? 8 : 0) + klen + vlen;
 }
 
-/* Allocate an item; val may be NULL to leave the value bytes uninitialised.
- * expire_ms < 0 means no expiry. */
-item *item_new(const char *key, size_t klen, const char *val, size_t vlen, int64_t expire_ms);
-/* A copy of it with a new expiry (<0: none); it is not freed. */
-item *item_with_expire(const item *it, int64_t expire_ms);
-/* A copy of it with the same key and expiry and a value of vlen bytes whose
- * first min(vlen, old vlen) bytes are copied; it is not freed. */
-item *item_resize(const item *it, size_t vlen);
-void item_free(item *it);
-/* Bytes the allocator really spends on it. */
-size_t item_mem(const item *it);
+/* Bytes the item occupies in its segment. */
+static inline size_t item_footprint(const item *it)
+{
+    return (item_size(item_klen(it), item_vlen(it), item_has_ttl(it)) + 7) & ~(size_t)7;
+}
+
+/* Lay out an item in mem (item_size bytes); val may be NULL to leave the
+ * value uninitialised. expire_ms < 0 means no expiry. */
+static inline item *item_init(void *mem, const char *key, size_t klen, const char *val,
+                              size_t vlen, int64_t expire_ms)
+{
+    item *it = mem;
+    it->vlen = (uint32_t)vlen;
+    it->kmeta = (uint32_t)klen | (expire_ms >= 0 ? ITEM_HAS_TTL : 0);
+    if (expire_ms >= 0) memcpy(it->data, &expire_ms, 8);
+    memcpy((char *)item_key(it), key, klen);
+    if (val && vlen) memcpy(item_val(it), val, vlen);
+    return it;
+}
 
 #endif

@@ -8,7 +8,12 @@
 #include "resp.h"
 #include "util.h"
 
-#define UB_TTL 1u   /* table user bit: the item has an expiry */
+/* Table user bits: one marks items with an expiry (so the sweep can skip
+ * the others without touching them), two hold an access counter (0-3) that
+ * eviction reads. */
+#define UB_TTL 1u
+#define UB_FREQ(ub) (((ub) >> 1) & 3u)
+#define UB_WITH_FREQ(ub, f) (((ub) & UB_TTL) | ((unsigned)(f) << 1))
 
 struct domain {
     keyspace *ks;
@@ -39,7 +44,18 @@ struct keyspace {
     pthread_mutex_t watch_lock;     /* guards watches */
     watch *watches;
     atomic_long nwatches;
+    atomic_llong mem;               /* bytes of segments and tables, all shards */
+    atomic_ullong evict_cursor;     /* round robin over (domain, shard) */
 };
+
+/* Account for a change in a shard's memory. */
+static void mem_add(shard *s, keyspace *ks, long long delta)
+{
+    s->mem += (size_t)delta;
+    atomic_fetch_add_explicit(&ks->mem, delta, memory_order_relaxed);
+}
+
+static inline long long table_bytes(const shard *s) { return (long long)table_mem(&s->t); }
 
 static uint64_t item_hash(const void *obj, const void *ctx)
 {
@@ -72,23 +88,22 @@ static domain *domain_new(keyspace *ks, const char *name, size_t len)
     return d;
 }
 
-static void free_items(shard *s)
+static void free_items(shard *s, keyspace *ks)
 {
-    size_t span = table_span(&s->t);
-    for (size_t i = 0; i < span; i++) {
-        item *it = table_at(&s->t, i, NULL, NULL);
-        if (it) item_free(it);
-    }
     table_destroy(&s->t);
+    store_clear(&s->st);
+    free(s->ghost);
+    s->ghost = NULL;
+    s->ghost_mask = 0;
+    mem_add(s, ks, -(long long)s->mem);
     s->expires = 0;
-    s->mem = 0;
     s->gen++;
 }
 
 static void domain_free(domain *d)
 {
     for (int i = 0; i < d->nshards; i++) {
-        free_items(&d->shards[i]);
+        free_items(&d->shards[i], d->ks);
         pthread_mutex_destroy(&d->shards[i].lock);
     }
     free(d->shards);
@@ -162,7 +177,7 @@ static int domain_empty(domain *d)
     return empty;
 }
 
-domain *ks_domain_get(keyspace *ks, const char *name, size_t len)
+domain *ks_domain_get(keyspace *ks, const char *name, size_t len, domain *leaving)
 {
     domain *d;
     if (len == 1 && name[0] == '0') { name = "default"; len = 7; }
@@ -174,24 +189,36 @@ domain *ks_domain_get(keyspace *ks, const char *name, size_t len)
 
     pthread_rwlock_wrlock(&ks->reg_lock);
     d = find_domain(ks, name, len);
-    if (!d && ks->ndomains >= cfg_max_domains(ks)) {
-        /* At the limit: recycle an empty domain nobody is using. */
-        for (int i = 1; i < ks->ndomains; i++) {
-            domain *old = ks->domains[i];
-            if (atomic_load(&old->refs) == 0 && domain_empty(old)) {
-                ks->domains[i] = ks->domains[--ks->ndomains];
-                domain_free(old);
-                break;
+    if (!d) {
+        /* max-domains bounds the domains that hold keys or are selected by
+         * a connection (and so may soon hold keys); the others are freed. */
+        int live = 0;
+        for (int i = 1; i < ks->ndomains;) {
+            domain *x = ks->domains[i];
+            long refs = atomic_load(&x->refs) - (x == leaving);
+            if (domain_empty(x)) {
+                if (refs == 0 && x != leaving) {
+                    ks->domains[i] = ks->domains[--ks->ndomains];
+                    domain_free(x);
+                    continue;
+                }
+                if (refs == 0) {   /* the caller is leaving it: it does not count */
+                    i++;
+                    continue;
+                }
             }
+            live++;
+            i++;
         }
-    }
-    if (!d && ks->ndomains < cfg_max_domains(ks)) {
-        if (ks->ndomains == ks->cap) {
-            ks->cap *= 2;
-            ks->domains = xrealloc(ks->domains, sizeof(domain *) * (size_t)ks->cap);
+        live += !domain_empty(ks->domains[0]);
+        if (live < cfg_max_domains(ks)) {
+            if (ks->ndomains == ks->cap) {
+                ks->cap *= 2;
+                ks->domains = xrealloc(ks->domains, sizeof(domain *) * (size_t)ks->cap);
+            }
+            d = domain_new(ks, name, len);
+            ks->domains[ks->ndomains++] = d;
         }
-        d = domain_new(ks, name, len);
-        ks->domains[ks->ndomains++] = d;
     }
     if (d) atomic_fetch_add(&d->refs, 1);
     pthread_rwlock_unlock(&ks->reg_lock);
@@ -248,15 +275,56 @@ void ks_unlock(kref *r) { pthread_mutex_unlock(&r->s->lock); }
 
 static void watch_touch(keyspace *ks, domain *d, const char *key, size_t klen);
 
-/* Remove the entry at r->pos (which must be current) and free the item. */
+/* Remove the entry at r->pos (which must be current); the item's bytes
+ * are left for segment recycling. */
 static void remove_at(kref *r, item *it)
 {
     shard *s = r->s;
     table_delete(&s->t, &r->pos);
     if (item_has_ttl(it)) s->expires--;
-    s->mem -= item_mem(it);
+    store_kill(&s->st, it);
     s->gen++;
-    item_free(it);
+}
+
+/* ---- S3-FIFO ghost: fingerprints of keys evicted from the small queue ---- */
+
+static size_t ghost_slot(const shard *s, uint64_t h) { return (size_t)(h >> 20) & s->ghost_mask; }
+static uint32_t ghost_fp(uint64_t h) { return (uint32_t)(h >> 32) | 1u; }
+
+static void ghost_add(shard *s, keyspace *ks, uint64_t h)
+{
+    size_t want = 64;
+    while (want < table_count(&s->t)) want *= 2;
+    if (!s->ghost || s->ghost_mask + 1 < want / 2) {
+        mem_add(s, ks, (long long)(want - (s->ghost ? s->ghost_mask + 1 : 0)) * 4);
+        free(s->ghost);
+        s->ghost = xcalloc(want, sizeof(uint32_t));
+        s->ghost_mask = want - 1;
+    }
+    s->ghost[ghost_slot(s, h)] = ghost_fp(h);
+}
+
+/* Was this key evicted recently? Forgets it either way. */
+static int ghost_take(shard *s, uint64_t h)
+{
+    size_t i;
+    if (!s->ghost) return 0;
+    i = ghost_slot(s, h);
+    if (s->ghost[i] != ghost_fp(h)) return 0;
+    s->ghost[i] = 0;
+    return 1;
+}
+
+item *ks_new(kref *r, const char *val, size_t vlen, int64_t expire)
+{
+    shard *s = r->s;
+    size_t grown;
+    /* Overwritten keys and keys evicted early have shown they are reused:
+     * they skip S3-FIFO's small (probation) queue. */
+    int q = (r->it || ghost_take(s, r->h)) ? STORE_MAIN : STORE_SMALL;
+    item *it = store_alloc(&s->st, q, item_size(r->klen, vlen, expire >= 0), &grown);
+    if (grown) mem_add(s, r->d->ks, (long long)grown);
+    return item_init(it, r->key, r->klen, val, vlen, expire);
 }
 
 item *ks_find(kref *r, int64_t now)
@@ -278,8 +346,13 @@ item *ks_find(kref *r, int64_t now)
 item *ks_read(kref *r, int64_t now)
 {
     item *it = ks_find(r, now);
-    if (it) r->s->hits++;
-    else r->s->misses++;
+    if (it) {
+        unsigned ub = table_ubits(&r->pos);
+        if (UB_FREQ(ub) < 3) table_set_ubits(&r->pos, UB_WITH_FREQ(ub, UB_FREQ(ub) + 1));
+        r->s->hits++;
+    } else {
+        r->s->misses++;
+    }
     return it;
 }
 
@@ -293,16 +366,17 @@ void ks_store(kref *r, item *it)
         old = r->it;   /* ks_find's answer and position are still current */
     }
     if (old) {
+        unsigned ub = table_ubits(&r->pos);
         if (item_has_ttl(old)) s->expires--;
-        s->mem -= item_mem(old);
-        table_replace(&s->t, &r->pos, it, item_has_ttl(it) ? UB_TTL : 0);
-        item_free(old);
+        table_replace(&s->t, &r->pos, it, UB_WITH_FREQ(item_has_ttl(it) ? UB_TTL : 0, UB_FREQ(ub)));
+        store_kill(&s->st, old);
     } else {
+        long long before = table_bytes(s);
         table_insert(&s->t, r->h, it, item_has_ttl(it) ? UB_TTL : 0);
+        mem_add(s, r->d->ks, table_bytes(s) - before);
         s->gen++;
     }
     if (item_has_ttl(it)) s->expires++;
-    s->mem += item_mem(it);
     s->sets++;
     r->it = it;
     r->gen = (uint64_t)-1;   /* an insertion may have moved entries */
@@ -311,18 +385,11 @@ void ks_store(kref *r, item *it)
 
 item *ks_resize_value(kref *r, size_t vlen)
 {
-    shard *s = r->s;
-    item *it = r->it;
-    if (r->gen != s->gen) table_find(&s->t, r->h, r->key, r->klen, &r->pos);
-    s->mem -= item_mem(it);
-    it = xrealloc(it, item_size(item_klen(it), vlen, item_has_ttl(it)));
-    it->vlen = (uint32_t)vlen;
-    table_replace(&s->t, &r->pos, it, item_has_ttl(it) ? UB_TTL : 0);
-    s->mem += item_mem(it);
-    s->sets++;
-    r->it = it;
-    r->gen = s->gen;
-    watch_touch(r->d->ks, r->d, r->key, r->klen);
+    item *old = r->it, *it;
+    size_t keep = vlen < item_vlen(old) ? vlen : item_vlen(old);
+    it = ks_new(r, NULL, vlen, item_expire(old));
+    memcpy(item_val(it), item_cval(old), keep);
+    ks_store(r, it);
     return it;
 }
 
@@ -335,7 +402,7 @@ void ks_set_expire(kref *r, int64_t when)
         return;
     }
     if (when < 0 && !item_has_ttl(it)) return;
-    ks_store(r, item_with_expire(it, when));
+    ks_store(r, ks_new(r, item_cval(it), item_vlen(it), when));
     r->s->sets--;   /* not a value write */
 }
 
@@ -410,11 +477,12 @@ void ks_domain_stats(domain *d, ks_stats *st)
         pthread_mutex_lock(&s->lock);
         st->keys += table_count(&s->t);
         st->expires += s->expires;
-        st->mem += s->mem + table_mem(&s->t);
+        st->mem += s->mem;
         st->hits += s->hits;
         st->misses += s->misses;
         st->sets += s->sets;
         st->expired += s->expired;
+        st->evicted += s->evicted;
         pthread_mutex_unlock(&s->lock);
     }
 }
@@ -440,7 +508,7 @@ size_t ks_flush(keyspace *ks, domain *d)
         shard *s = &d->shards[i];
         pthread_mutex_lock(&s->lock);
         n += table_count(&s->t);
-        free_items(s);
+        free_items(s, ks);
         pthread_mutex_unlock(&s->lock);
     }
     return n;
@@ -588,6 +656,190 @@ static void watch_touch_domain(keyspace *ks, domain *d)
 
 /* ---- background work ---- */
 
+/* ---- recycling segments: compaction and eviction ----
+ *
+ * Recycling takes the oldest segment of a queue and decides, for each live
+ * item in it, whether it is copied to the tail of a queue or evicted; then
+ * the segment is freed. Compaction keeps every live item. Eviction follows
+ * the policy:
+ *  - S3-FIFO (Yang et al., SOSP'23): new keys enter a small probation queue
+ *    (about 10% of the memory). Leaving it, a key read since it came in
+ *    moves to the main queue; one that was not is evicted and remembered in
+ *    the ghost table, so that if it comes back it goes straight to main. In
+ *    main, a key that was read is reinserted with its counter decremented;
+ *    one that was not is evicted. One-hit wonders and scans therefore pass
+ *    through the small queue without pushing out the working set.
+ *  - allkeys-lru is CLOCK over the same FIFO (reinsert if read since the
+ *    last pass), allkeys-lfu is the same with the 2-bit counter, so a key
+ *    survives as many passes as it has recent reads.
+ *  - volatile-lru/lfu apply those to keys with an expiry and keep the rest.
+ *  - random and volatile-ttl pick victims by sampling the table; their
+ *    bytes come back when compaction recycles the segments they were in. */
+
+enum { MODE_COMPACT, MODE_EVICT };
+
+/* Recycle the oldest segment of queue q. Returns the bytes freed by the
+ * segment minus those taken by items copied out (may be negative). */
+static long long recycle(shard *s, domain *d, int q, int mode, int policy, int64_t now)
+{
+    keyspace *ks = d->ks;
+    seg *g = store_pop(&s->st, q);
+    long long freed, seg_bytes;
+    uint32_t off = 0;
+    item *it;
+    if (!g) return 0;
+    seg_bytes = (long long)(g->cap + sizeof(seg));
+    freed = seg_bytes;
+    s->st.used -= g->used;
+    while ((it = store_next(g, &off))) {
+        kref r;
+        unsigned ub;
+        int dest = q, keep = 1, is_small = q == STORE_SMALL;
+        size_t grown, size;
+        if (item_dead(it)) continue;
+        s->st.live -= item_footprint(it);   /* the segment's bytes go away; copies count anew */
+        r.d = d;
+        r.s = s;
+        r.key = item_key(it);
+        r.klen = item_klen(it);
+        r.h = hash_siphash13(r.key, r.klen, ks->sipkey);
+        if (table_find(&s->t, r.h, r.key, r.klen, &r.pos) != it) continue;   /* stale */
+        ub = table_ubits(&r.pos);
+        if (item_has_ttl(it) && item_expire(it) <= now) {
+            keep = 0;
+            s->expired++;
+        } else if (mode == MODE_EVICT) {
+            unsigned f = UB_FREQ(ub);
+            int volatile_only = policy == KS_VOLATILE_LRU || policy == KS_VOLATILE_LFU;
+            if (volatile_only && !item_has_ttl(it)) {
+                keep = 1;
+            } else if (policy == KS_S3FIFO && is_small) {
+                keep = f > 0;
+                dest = STORE_MAIN;
+                ub = UB_WITH_FREQ(ub, 0);
+                if (!keep) ghost_add(s, ks, r.h);
+            } else if (policy == KS_ALLKEYS_LRU || policy == KS_VOLATILE_LRU) {
+                keep = f > 0;
+                ub = UB_WITH_FREQ(ub, 0);
+            } else {
+                keep = f > 0;
+                ub = UB_WITH_FREQ(ub, keep ? f - 1 : 0);
+            }
+            if (!keep) s->evicted++;
+        }
+        if (!keep) {
+            table_delete(&s->t, &r.pos);
+            if (item_has_ttl(it)) s->expires--;
+            watch_touch(ks, d, r.key, r.klen);
+            continue;
+        }
+        size = item_size(item_klen(it), item_vlen(it), item_has_ttl(it));
+        {
+            item *copy = store_alloc(&s->st, dest, size, &grown);
+            memcpy(copy, it, size);
+            table_replace(&s->t, &r.pos, copy, ub);
+        }
+        freed -= (long long)grown;
+        mem_add(s, ks, (long long)grown);
+    }
+    store_free_seg(g);
+    mem_add(s, ks, -seg_bytes);
+    s->gen++;
+    return freed;
+}
+
+/* Compact when a third of the shard's segment bytes are dead. */
+static void compact(shard *s, domain *d, int64_t now)
+{
+    for (int rounds = 0; rounds < 8; rounds++) {
+        size_t bytes = store_bytes(&s->st), dead = store_dead(&s->st);
+        int q;
+        if (bytes < 4 * STORE_SEG_MAX || dead * 3 < bytes) return;
+        q = s->st.q[STORE_SMALL].bytes > s->st.q[STORE_MAIN].bytes ? STORE_SMALL : STORE_MAIN;
+        recycle(s, d, q, MODE_COMPACT, KS_NOEVICTION, now);
+    }
+}
+
+/* Evict one victim chosen by sampling the table. Returns 1 if one was. */
+static int evict_sampled(shard *s, domain *d, int policy, int64_t now)
+{
+    size_t span = table_span(&s->t);
+    item *best = NULL;
+    table_pos best_pos = {0}, pos;
+    int samples = policy == KS_VOLATILE_TTL ? 5 : 1;
+    unsigned ub;
+    if (span == 0) return 0;
+    for (int tries = 0; tries < 64 && samples > 0; tries++) {
+        item *it = table_at(&s->t, util_rand64() % span, &pos, &ub);
+        if (!it) continue;
+        if (policy != KS_ALLKEYS_RANDOM && !(ub & UB_TTL)) continue;
+        samples--;
+        if (!best || (policy == KS_VOLATILE_TTL && item_expire(it) < item_expire(best))) {
+            best = it;
+            best_pos = pos;
+        }
+    }
+    if (!best) return 0;
+    {
+        kref r = {.d = d, .s = s, .pos = best_pos};
+        watch_touch(d->ks, d, item_key(best), item_klen(best));
+        remove_at(&r, best);
+    }
+    s->evicted++;
+    compact(s, d, now);
+    return 1;
+}
+
+/* One eviction step on a shard; returns 1 if it made progress. */
+static int evict_step(shard *s, domain *d, int policy, int64_t now)
+{
+    if (policy == KS_ALLKEYS_RANDOM || policy == KS_VOLATILE_RANDOM || policy == KS_VOLATILE_TTL) {
+        if (evict_sampled(s, d, policy, now)) return 1;
+        /* nothing to sample: dead bytes may still be waiting */
+        if (store_dead(&s->st)) {
+            recycle(s, d, s->st.q[STORE_SMALL].head ? STORE_SMALL : STORE_MAIN, MODE_COMPACT,
+                    KS_NOEVICTION, now);
+            return 1;
+        }
+        return 0;
+    }
+    {
+        int q = STORE_MAIN;
+        size_t small = s->st.q[STORE_SMALL].bytes, total = store_bytes(&s->st);
+        uint64_t before = s->evicted + s->expired;
+        long long freed;
+        if (total == 0) return 0;
+        if (!s->st.q[STORE_MAIN].head || (policy == KS_S3FIFO && small * 10 > total) ||
+            (policy != KS_S3FIFO && s->st.q[STORE_SMALL].head))
+            q = s->st.q[STORE_SMALL].head ? STORE_SMALL : STORE_MAIN;
+        freed = recycle(s, d, q, MODE_EVICT, policy, now);
+        return freed > 0 || s->evicted + s->expired > before;
+    }
+}
+
+int ks_evict(keyspace *ks, size_t limit, int policy)
+{
+    int idle = 0;
+    if (policy == KS_NOEVICTION) return ks_used_memory(ks) > limit ? -1 : 0;
+    while (ks_used_memory(ks) > limit) {
+        uint64_t c = atomic_fetch_add(&ks->evict_cursor, 1);
+        int progress = 0, total;
+        pthread_rwlock_rdlock(&ks->reg_lock);
+        total = ks->ndomains * ks->nshards;
+        {
+            domain *d = ks->domains[(c / (uint64_t)ks->nshards) % (uint64_t)ks->ndomains];
+            shard *s = &d->shards[c % (uint64_t)ks->nshards];
+            pthread_mutex_lock(&s->lock);
+            progress = evict_step(s, d, policy, util_now_ms());
+            pthread_mutex_unlock(&s->lock);
+        }
+        pthread_rwlock_unlock(&ks->reg_lock);
+        idle = progress ? 0 : idle + 1;
+        if (idle > 2 * total) return -1;   /* a whole round found nothing to evict */
+    }
+    return 0;
+}
+
 #define SWEEP_CHUNK 2048
 
 /* Sweep one chunk of a shard; returns the number expired and adds the
@@ -597,8 +849,13 @@ static size_t sweep(shard *s, domain *d, int64_t now, size_t *seen)
     size_t expired = 0, span, pos;
     kref r;
     pthread_mutex_lock(&s->lock);
-    table_step(&s->t, 256);
-    table_maybe_shrink(&s->t);
+    {
+        long long before = table_bytes(s);
+        table_step(&s->t, 256);
+        table_maybe_shrink(&s->t);
+        mem_add(s, d->ks, table_bytes(s) - before);
+    }
+    compact(s, d, now);
     span = table_span(&s->t);
     pos = s->sweep_pos;
     if (s->expires == 0) span = 0;
@@ -647,17 +904,6 @@ size_t ks_cron(keyspace *ks, int part, int nparts, int64_t budget_us)
 
 size_t ks_used_memory(keyspace *ks)
 {
-    size_t total = 0;
-    pthread_rwlock_rdlock(&ks->reg_lock);
-    for (int di = 0; di < ks->ndomains; di++) {
-        domain *d = ks->domains[di];
-        for (int i = 0; i < d->nshards; i++) {
-            pthread_mutex_lock(&d->shards[i].lock);
-            total += d->shards[i].mem + table_mem(&d->shards[i].t);
-            pthread_mutex_unlock(&d->shards[i].lock);
-        }
-        total += sizeof(shard) * (size_t)d->nshards + sizeof(domain);
-    }
-    pthread_rwlock_unlock(&ks->reg_lock);
-    return total;
+    long long m = atomic_load_explicit(&ks->mem, memory_order_relaxed);
+    return m > 0 ? (size_t)m : 0;
 }

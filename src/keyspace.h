@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "item.h"
+#include "store.h"
 #include "table.h"
 
 #define KS_DOMAIN_NAME_MAX 256
@@ -36,12 +37,21 @@ typedef struct domain domain;
 typedef struct shard {
     pthread_mutex_t lock;
     table t;             /* all fields below are guarded by lock */
-    uint64_t gen;        /* bumped by every insertion and deletion */
+    store st;            /* where the items live */
+    uint64_t gen;        /* bumped by every insertion, deletion and move */
     size_t expires;      /* items with an expiry */
-    size_t mem;          /* bytes of items */
-    uint64_t hits, misses, sets, expired;
+    size_t mem;          /* bytes of segments and table */
+    uint64_t hits, misses, sets, expired, evicted;
     size_t sweep_pos;    /* the expiry sweep's position */
+    uint32_t *ghost;     /* S3-FIFO ghost: fingerprints of keys evicted early */
+    size_t ghost_mask;
 } __attribute__((aligned(64))) shard;
+
+/* Eviction policies; the order matches the maxmemory-policy enum. */
+enum ks_policy {
+    KS_NOEVICTION, KS_ALLKEYS_LRU, KS_ALLKEYS_LFU, KS_ALLKEYS_RANDOM, KS_VOLATILE_LRU,
+    KS_VOLATILE_LFU, KS_VOLATILE_RANDOM, KS_VOLATILE_TTL, KS_S3FIFO,
+};
 
 /* A key being worked on: its domain, shard, hash and the position found by
  * the last ks_find (valid while gen is unchanged). */
@@ -57,7 +67,7 @@ typedef struct kref {
 } kref;
 
 typedef struct ks_stats {
-    uint64_t keys, expires, mem, hits, misses, sets, expired;
+    uint64_t keys, expires, mem, hits, misses, sets, expired, evicted;
 } ks_stats;
 
 /* nshards is rounded up to a power of two, at most KS_MAX_SHARDS. */
@@ -68,9 +78,11 @@ void ks_destroy(keyspace **ks);
 /* ---- domains ---- */
 
 /* The domain called name ("0" means "default"), created if needed; the
- * caller holds a reference until ks_domain_put. Returns NULL when creating
- * it would pass max-domains. */
-domain *ks_domain_get(keyspace *ks, const char *name, size_t len);
+ * caller holds a reference until ks_domain_put. max-domains bounds the
+ * domains that hold keys or are selected by some connection; `leaving` (the
+ * caller's current domain, or NULL) does not count as selected. Returns
+ * NULL when creating the domain would pass the bound. */
+domain *ks_domain_get(keyspace *ks, const char *name, size_t len, domain *leaving);
 void ks_domain_put(keyspace *ks, domain *d);
 void ks_domain_hold(domain *d);   /* one more reference to a held domain */
 domain *ks_default(keyspace *ks); /* always exists; no reference needed */
@@ -89,8 +101,13 @@ void ks_unlock(kref *r);
 item *ks_find(kref *r, int64_t now);
 /* ks_find, counting a keyspace hit or miss. */
 item *ks_read(kref *r, int64_t now);
-/* Insert or replace the key with it (whose key must equal r's); frees the
- * previous item. */
+/* A new item for r's key in r's shard, with vlen value bytes copied from
+ * val (left uninitialised if val is NULL). Never moves other items, so
+ * pointers found under the same lock stay valid. Call ks_find on r first:
+ * keys that are being overwritten go straight to the main queue. */
+item *ks_new(kref *r, const char *val, size_t vlen, int64_t expire);
+/* Insert or replace the key with it (made by ks_new for the same key);
+ * the previous item is dropped. */
 void ks_store(kref *r, item *it);
 /* Resize the value of the item ks_find just found (r->it), keeping its key
  * and expiry; added bytes are uninitialised. Returns the (maybe moved) item,
@@ -142,7 +159,12 @@ void ks_unwatch_all(keyspace *ks, void *owner);
  * `part` of `nparts`, spending about budget_us. Returns keys expired. */
 size_t ks_cron(keyspace *ks, int part, int nparts, int64_t budget_us);
 
-/* Bytes of items and tables in all domains. */
+/* Bytes of segments and tables in all domains (what maxmemory bounds). */
 size_t ks_used_memory(keyspace *ks);
+
+/* Evict until used memory is at most limit, a segment or a key at a time.
+ * Returns 0, or -1 when nothing more can be evicted under the policy. Takes
+ * the shard locks itself: call it with none held. */
+int ks_evict(keyspace *ks, size_t limit, int policy);
 
 #endif

@@ -167,6 +167,14 @@ void table_replace(table *t, const table_pos *pos, void *obj, unsigned ubits)
     pos->arr->slot[pos->idx] = make_slot(obj, slot_tag(s), slot_dist(s), ubits);
 }
 
+unsigned table_ubits(const table_pos *pos) { return slot_ubits(pos->arr->slot[pos->idx]); }
+
+void table_set_ubits(const table_pos *pos, unsigned ubits)
+{
+    uint64_t s = pos->arr->slot[pos->idx];
+    pos->arr->slot[pos->idx] = make_slot(slot_obj(s), slot_tag(s), slot_dist(s), ubits);
+}
+
 void table_delete(table *t, const table_pos *pos)
 {
     table_arr *a = pos->arr;

@@ -60,6 +60,9 @@ void *table_find(table *t, uint64_t h, const void *key, size_t klen, table_pos *
 void table_insert(table *t, uint64_t h, void *obj, unsigned ubits);
 /* Overwrite the entry at pos (same key) with a new object and user bits. */
 void table_replace(table *t, const table_pos *pos, void *obj, unsigned ubits);
+/* The user bits of the entry at pos, and changing them. */
+unsigned table_ubits(const table_pos *pos);
+void table_set_ubits(const table_pos *pos, unsigned ubits);
 /* Remove the entry at pos. */
 void table_delete(table *t, const table_pos *pos);
 

@@ -16,7 +16,7 @@ static void put(keyspace *ks, domain *d, const char *k, const char *v, int64_t e
     ks_ref(ks, d, k, strlen(k), &r);
     ks_lock(&r);
     ks_find(&r, util_now_ms());
-    ks_store(&r, item_new(k, strlen(k), v, strlen(v), exp));
+    ks_store(&r, ks_new(&r, v, strlen(v), exp));
     ks_unlock(&r);
 }
 
@@ -63,22 +63,26 @@ static void test_active_expiry(keyspace *ks)
     ks_flush(ks, d);
 }
 
+/* max-domains counts domains that hold keys or are selected; empty,
+ * unselected ones are freed when a new one is needed. */
 static void test_domains(keyspace *ks)
 {
-    domain *a = ks_domain_get(ks, "a", 1), *b = ks_domain_get(ks, "b", 1);
-    domain *c = ks_domain_get(ks, "c", 1), *z = ks_domain_get(ks, "0", 1);
+    domain *a = ks_domain_get(ks, "a", 1, NULL), *b = ks_domain_get(ks, "b", 1, NULL);
+    domain *c = ks_domain_get(ks, "c", 1, NULL), *z = ks_domain_get(ks, "0", 1, NULL);
     CHECK(a && b && c && z == ks_default(ks));
-    CHECK(ks_domain_get(ks, "d", 1) == NULL);   /* 4 domains: default, a, b, c */
+    domain *d = ks_domain_get(ks, "d", 1, NULL);
+    CHECK(d != NULL);                                   /* a b c d: default is empty */
+    CHECK(ks_domain_get(ks, "e", 1, NULL) == NULL);     /* a fifth is refused */
+    CHECK(ks_domain_get(ks, "e", 1, d) != NULL);        /* unless the caller leaves d */
     put(ks, a, "k", "v", -1);
     CHECK(has(ks, a, "k") && !has(ks, b, "k"));
-    ks_domain_put(ks, b);
-    /* b is empty and unused: it can be recycled for a new name */
-    domain *d = ks_domain_get(ks, "d", 1);
-    CHECK(d != NULL);
     ks_domain_put(ks, a);
+    ks_domain_put(ks, b);
     ks_domain_put(ks, c);
     ks_domain_put(ks, d);
     ks_domain_put(ks, z);
+    CHECK(ks_domain_get(ks, "f", 1, NULL) != NULL);     /* b, c, d recycled; a keeps its key */
+    ks_flush(ks, a);
 }
 
 static void test_watch(keyspace *ks)

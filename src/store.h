@@ -1,0 +1,69 @@
+/* store.h - log-structured item storage, one per shard.
+ *
+ * Items are appended to segments: blocks of up to STORE_SEG_MAX bytes kept in
+ * two FIFO queues, "small" (new items) and "main" (items that proved
+ * themselves), which is the layout S3-FIFO eviction needs. There is no
+ * per-item allocator header, so a 16-byte key with a 32-byte value costs 56
+ * bytes, and memory is freed a whole segment at a time, which keeps the
+ * allocator's fragmentation low. Deleting an item only marks it dead; the
+ * keyspace reclaims dead space by recycling the oldest segments, copying
+ * the items that are still live to the tail (see keyspace.c).
+ *
+ * Items larger than half a segment get a segment of their own. A shard that
+ * holds little data gets small segments (from STORE_SEG_MIN, doubling), so
+ * many small domains stay cheap. The store does no locking: its shard's
+ * lock guards it. */
+#ifndef KASI_STORE_H
+#define KASI_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "item.h"
+
+#define STORE_SEG_MIN 512
+#define STORE_SEG_MAX (32 * 1024)
+
+typedef struct seg {
+    struct seg *next;   /* towards the newest */
+    uint32_t cap;       /* bytes of data[] */
+    uint32_t used;      /* bytes appended */
+    char data[];
+} seg;
+
+typedef struct segq {
+    seg *head;          /* oldest */
+    seg *tail;          /* newest: appends go here */
+    size_t bytes;       /* sum of caps */
+    size_t nsegs;
+} segq;
+
+enum { STORE_SMALL = 0, STORE_MAIN = 1 };
+
+typedef struct store {
+    segq q[2];
+    size_t used;        /* bytes appended to the segments, live or dead */
+    size_t live;        /* bytes of live items */
+    size_t next_cap;    /* capacity of the next regular segment */
+} store;
+
+static inline size_t store_bytes(const store *s) { return s->q[0].bytes + s->q[1].bytes; }
+static inline size_t store_dead(const store *s) { return s->used - s->live; }
+
+/* Room for an item of `size` bytes at the tail of queue q. *grown gets the
+ * bytes of any segment that had to be allocated (0 if none). */
+item *store_alloc(store *s, int q, size_t size, size_t *grown);
+/* Mark an item dead. */
+void store_kill(store *s, item *it);
+/* Unlink the oldest segment of queue q (NULL if empty); its items are the
+ * caller's to move or drop (adjusting used and live), then it frees it with
+ * store_free_seg. */
+seg *store_pop(store *s, int q);
+void store_free_seg(seg *g);
+/* Free every segment. */
+void store_clear(store *s);
+
+/* Walk a segment's items: start with *off = 0. Returns NULL at the end. */
+item *store_next(seg *g, uint32_t *off);
+
+#endif
