@@ -45,6 +45,7 @@ struct keyspace {
     watch *watches;
     atomic_long nwatches;
     atomic_llong mem;               /* bytes of segments and tables, all shards */
+    atomic_llong overhead;          /* allocator in-use bytes beyond mem */
     atomic_ullong evict_cursor;     /* round robin over (domain, shard) */
 };
 
@@ -904,6 +905,13 @@ size_t ks_cron(keyspace *ks, int part, int nparts, int64_t budget_us)
 
 size_t ks_used_memory(keyspace *ks)
 {
-    long long m = atomic_load_explicit(&ks->mem, memory_order_relaxed);
+    long long m = atomic_load_explicit(&ks->mem, memory_order_relaxed) +
+                  atomic_load_explicit(&ks->overhead, memory_order_relaxed);
     return m > 0 ? (size_t)m : 0;
+}
+
+void ks_set_overhead(keyspace *ks, size_t in_use)
+{
+    long long extra = (long long)in_use - atomic_load(&ks->mem);
+    atomic_store(&ks->overhead, extra > 0 ? extra : 0);
 }

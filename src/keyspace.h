@@ -159,8 +159,11 @@ void ks_unwatch_all(keyspace *ks, void *owner);
  * `part` of `nparts`, spending about budget_us. Returns keys expired. */
 size_t ks_cron(keyspace *ks, int part, int nparts, int64_t budget_us);
 
-/* Bytes of segments and tables in all domains (what maxmemory bounds). */
+/* Memory maxmemory bounds: segments and tables, plus what the allocator
+ * held beyond them (buffers, bookkeeping) when last measured. */
 size_t ks_used_memory(keyspace *ks);
+/* Report the allocator's in-use bytes, measured now. */
+void ks_set_overhead(keyspace *ks, size_t allocator_in_use);
 
 /* Evict until used memory is at most limit, a segment or a key at a time.
  * Returns 0, or -1 when nothing more can be evicted under the policy. Takes

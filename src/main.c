@@ -2,6 +2,7 @@
  * signals; then the server runs until SHUTDOWN, SIGTERM or SIGINT. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,9 @@ int main(int argc, char **argv)
     int exit_now = 0, ready_fd = -1, rc = 0;
     struct sigaction sa;
 
+    /* Items live in segments, so malloc serves few, large requests: one
+     * arena is enough and keeps freed memory reusable by every thread. */
+    mallopt(M_ARENA_MAX, 1);
     config_init(&srv.cfg);
     if (config_from_args(&srv.cfg, argc, argv, err, sizeof err, &exit_now) < 0) {
         fprintf(stderr, "kasi-server: %s\nRun '%s --help' for the directives.\n", err, argv[0]);

@@ -2,6 +2,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,15 @@ static void worker_cron(worker *w, int64_t now_us)
     /* a quarter of this worker's time at most, like Redis's slow cycle */
     expired = ks_cron(srv->ks, w->id, srv->nworkers, period / 4);
     if (expired) stat_add(&w->st.expired, expired);
+    if (w->id == 0 && now_us >= w->next_trim_us) {
+        /* Hand freed pages back to the kernel, so RSS follows used memory,
+         * and learn what the allocator holds beyond what we track. */
+        struct mallinfo2 mi;
+        w->next_trim_us = now_us + 1000000;
+        malloc_trim(0);
+        mi = mallinfo2();
+        ks_set_overhead(srv->ks, mi.uordblks + mi.hblkhd);
+    }
     if (timeout > 0 && now_us >= w->next_timeout_check_us) {
         w->next_timeout_check_us = now_us + 1000000;
         conn_check_timeouts(w, timeout, util_now_ms());

@@ -60,6 +60,7 @@ typedef struct worker {
     conn *dead;               /* closed, freed at the end of the loop turn */
     int64_t next_cron_us;
     int64_t next_timeout_check_us;
+    int64_t next_trim_us;
     worker_stats st;
 } worker;
 
