@@ -313,10 +313,16 @@ static domain *target_domain(cmd_call *x, const karg *name)
         reply_err(x, "ERR domain name is longer than 256 bytes");
         return NULL;
     }
-    d = ks_domain_get(x->ks, name->p, name->n, NULL);
-    if (!d)
-        resp_errorf(x->out, "ERR too many domains (max-domains is %lld)",
-                    cfg_ll(&x->srv->cfg.max_domains));
+    if (name->n == 0) {
+        reply_err(x, "ERR the domain name is empty");
+        return NULL;
+    }
+    d = ks_domain_get(x->ks, name->p, name->n);
+    if (ks_domain_claim(x->ks, d) < 0) {
+        reply_domains_full(x);
+        ks_domain_put(x->ks, d);
+        return NULL;
+    }
     return d;
 }
 

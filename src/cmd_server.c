@@ -27,12 +27,11 @@ void cmd_select(cmd_call *x)
         reply_err(x, "ERR domain name is longer than 256 bytes");
         return;
     }
-    d = ks_domain_get(x->ks, x->argv[1].p, x->argv[1].n, x->c->db);
-    if (!d) {
-        resp_errorf(x->out, "ERR too many domains (max-domains is %lld)",
-                    cfg_ll(&x->srv->cfg.max_domains));
+    if (x->argv[1].n == 0) {
+        reply_err(x, "ERR the domain name is empty");
         return;
     }
+    d = ks_domain_get(x->ks, x->argv[1].p, x->argv[1].n);
     conn_set_domain(x->c, d);
     reply_ok(x);
 }
@@ -175,11 +174,6 @@ void cmd_hello(cmd_call *x)
             return;
         }
     }
-    if (ver == 3) {
-        /* Kasi speaks RESP2 only; clients fall back to it on this error. */
-        reply_err(x, "NOPROTO sorry, this protocol version is not supported.");
-        return;
-    }
     if (user) {
         if (check_auth(x, user, pass) < 0) {
             reply_err(x, "WRONGPASS invalid username-password pair or user is disabled.");
@@ -189,9 +183,14 @@ void cmd_hello(cmd_call *x)
     }
     if (!(x->c->flags & CONN_AUTHED)) {
         reply_err(x, "NOAUTH HELLO must be called with the client already authenticated, "
-                     "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                     "otherwise the HELLO AUTH <user> <pass> option can be used to "
                      "authenticate the client and select the RESP protocol version at the same "
                      "time");
+        return;
+    }
+    if (ver == 3) {
+        /* Kasi speaks RESP2 only; clients fall back to it on this error. */
+        reply_err(x, "NOPROTO sorry, this protocol version is not supported.");
         return;
     }
     if (name && client_set_name(x, name) < 0) return;
@@ -223,10 +222,16 @@ void cmd_info(cmd_call *x)
 void cmd_config_get(cmd_call *x)
 {
     size_t token = resp_array_defer(x->out);
-    int n = 0;
-    for (int i = 2; i < x->argc; i++)
-        n += config_get(&x->srv->cfg, x->argv[i].p, x->argv[i].n, x->out);
-    resp_array_fill(x->out, token, n);
+    int n = x->argc - 2;
+    const char **pats = xmalloc(sizeof(char *) * (size_t)n);
+    size_t *lens = xmalloc(sizeof(size_t) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        pats[i] = x->argv[i + 2].p;
+        lens[i] = x->argv[i + 2].n;
+    }
+    resp_array_fill(x->out, token, config_get(&x->srv->cfg, pats, lens, n, x->out));
+    free(pats);
+    free(lens);
 }
 
 void cmd_config_set(cmd_call *x)

@@ -200,6 +200,12 @@ static void reply_unknown(conn *c, int argc, const karg *argv)
            cstr_len(&argv[0], 128), argv[0].p, args);
 }
 
+void reply_domains_full(cmd_call *x)
+{
+    resp_errorf(x->out, "ERR too many domains in use (max-domains is %lld)",
+                cfg_ll(&x->srv->cfg.max_domains));
+}
+
 void reply_arity(cmd_call *x)
 {
     resp_errorf(x->out, "ERR wrong number of arguments for '%s' command", x->def->name);
@@ -313,6 +319,11 @@ void command_exec(conn *c, int argc, const karg *argv)
     }
     if (!(c->flags & CONN_AUTHED) && !(def->flags & CMD_NOAUTH) && srv->cfg.requirepass[0]) {
         reject(c, def, "NOAUTH Authentication required.");
+        return;
+    }
+    if ((def->flags & CMD_DENYOOM) && ks_domain_claim(srv->ks, c->db) < 0) {
+        reject(c, def, "ERR too many domains in use (max-domains is %lld)",
+               cfg_ll(&srv->cfg.max_domains));
         return;
     }
     if (over_maxmemory(srv) && (def->flags & CMD_DENYOOM)) {

@@ -183,15 +183,33 @@ static const char *format_value(config *cfg, const cfg_row *r, char *out, size_t
     return out;
 }
 
-int config_get(config *cfg, const char *pat, size_t patlen, buf *out)
+int config_get(config *cfg, const char *const *pats, const size_t *lens, int npats, buf *out)
 {
     char tmp[64];
+    const char *shown[NROWS];
+    size_t shown_len[NROWS];
     int n = 0;
+    memset(shown, 0, sizeof shown);
+    for (int p = 0; p < npats; p++) {
+        /* Like Redis: a plain name is looked up (and echoed as given), a
+         * pattern is matched against every name; each directive once. */
+        int plain = !memchr(pats[p], '*', lens[p]) && !memchr(pats[p], '?', lens[p]) &&
+                    !memchr(pats[p], '[', lens[p]);
+        for (size_t i = 0; i < NROWS; i++) {
+            const cfg_row *r = &rows[i];
+            size_t nl = strlen(r->name);
+            if (shown[i]) continue;
+            if (plain ? !(lens[p] == nl && strncasecmp(pats[p], r->name, nl) == 0)
+                      : !util_glob_match(pats[p], lens[p], r->name, nl, 1))
+                continue;
+            shown[i] = plain ? pats[p] : r->name;
+            shown_len[i] = plain ? lens[p] : nl;
+        }
+    }
     for (size_t i = 0; i < NROWS; i++) {
-        const cfg_row *r = &rows[i];
-        if (!util_glob_match(pat, patlen, r->name, strlen(r->name), 1)) continue;
-        resp_bulk_cstr(out, r->name);
-        resp_bulk_cstr(out, format_value(cfg, r, tmp, sizeof tmp));
+        if (!shown[i]) continue;
+        resp_bulk(out, shown[i], shown_len[i]);
+        resp_bulk_cstr(out, format_value(cfg, &rows[i], tmp, sizeof tmp));
         n += 2;
     }
     return n;

@@ -85,9 +85,9 @@ int config_from_args(config *cfg, int argc, char **argv, char *err, size_t errle
 /* Set one directive from its textual value(s). Returns 0 or -1 with err. */
 int config_set(config *cfg, const char *name, const char *value, int runtime, char *err,
                size_t errlen);
-/* CONFIG GET: append name/value pairs matching pattern to out; returns the
- * number of strings appended. */
-int config_get(config *cfg, const char *pat, size_t patlen, buf *out);
+/* CONFIG GET: append the name/value pairs matching any of the names or
+ * glob patterns to out; returns the number of strings appended. */
+int config_get(config *cfg, const char *const *pats, const size_t *lens, int npats, buf *out);
 /* Append "field:value\r\n" lines for the directives shown in an INFO section. */
 void config_info(config *cfg, const char *section, buf *out);
 /* Print --help. */

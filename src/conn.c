@@ -150,7 +150,11 @@ static void process_input(conn *c)
             continue;
         }
         if (rc == RESP_EPROTO) {
-            resp_errorf(&c->out, "ERR %s", c->p.err);
+            char msg[160];
+            size_t n = c->p.errlen < sizeof msg - 4 ? c->p.errlen : sizeof msg - 4;
+            memcpy(msg, "ERR ", 4);
+            memcpy(msg + 4, c->p.err, n);
+            resp_error_len(&c->out, msg, n + 4);
             log_verbose("Protocol error (%s) from client id=%llu addr=%s", c->p.err,
                         (unsigned long long)c->id, c->peer);
             c->flags |= CONN_CLOSING;
@@ -167,7 +171,8 @@ static void process_input(conn *c)
         done++;
     }
     pthread_mutex_unlock(&c->w->gate);
-    if (c->in.off > c->in.cap / 2) buf_compact(&c->in);
+    if (buf_pending(&c->in) == 0) buf_trim(&c->in, KEEP_BUF);   /* after a big request */
+    else if (c->in.off > c->in.cap / 2) buf_compact(&c->in);
     if (buf_pending(&c->out)) mark_pending(c);
     if (c->flags & CONN_CLOSING) mark_pending(c);
 }

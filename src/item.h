@@ -15,15 +15,19 @@
 #define ITEM_KLEN_MASK 0x3fffffffu
 #define ITEM_KEY_MAX ITEM_KLEN_MASK
 
+#define ITEM_SOLO 0x80000000u   /* (in vmeta) alone in a segment that may have room to grow */
+#define ITEM_VLEN_MASK 0x7fffffffu
+
 typedef struct item {
-    uint32_t vlen;
-    uint32_t kmeta;   /* key length | ITEM_HAS_TTL */
+    uint32_t vmeta;   /* value length | ITEM_SOLO */
+    uint32_t kmeta;   /* key length | ITEM_HAS_TTL | ITEM_DEAD */
     char data[];      /* [int64 expire_ms] key value */
 } item;
 
 static inline int item_has_ttl(const item *it) { return (it->kmeta & ITEM_HAS_TTL) != 0; }
 static inline size_t item_klen(const item *it) { return it->kmeta & ITEM_KLEN_MASK; }
-static inline size_t item_vlen(const item *it) { return it->vlen; }
+static inline size_t item_vlen(const item *it) { return it->vmeta & ITEM_VLEN_MASK; }
+static inline int item_solo(const item *it) { return (it->vmeta & ITEM_SOLO) != 0; }
 static inline const char *item_key(const item *it)
 {
     return it->data + (item_has_ttl(it) ? 8 : 0);
@@ -59,7 +63,7 @@ static inline item *item_init(void *mem, const char *key, size_t klen, const cha
                               size_t vlen, int64_t expire_ms)
 {
     item *it = mem;
-    it->vlen = (uint32_t)vlen;
+    it->vmeta = (uint32_t)vlen;
     it->kmeta = (uint32_t)klen | (expire_ms >= 0 ? ITEM_HAS_TTL : 0);
     if (expire_ms >= 0) memcpy(it->data, &expire_ms, 8);
     memcpy((char *)item_key(it), key, klen);

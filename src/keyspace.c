@@ -20,6 +20,7 @@ struct domain {
     char *name;
     size_t nlen;
     atomic_long refs;
+    atomic_int counted;   /* holds a max-domains slot (see ks_domain_claim) */
     int nshards;
     shard *shards;
 };
@@ -38,9 +39,10 @@ struct keyspace {
     int nshards;
     int shard_shift;
     const long long *max_domains;   /* the config field; read atomically */
-    pthread_rwlock_t reg_lock;      /* guards domains/ndomains */
+    pthread_rwlock_t reg_lock;      /* guards domains/ndomains/ncounted */
     domain **domains;               /* [0] is "default" */
     int ndomains, cap;
+    int ncounted;                   /* domains holding a max-domains slot */
     pthread_mutex_t watch_lock;     /* guards watches */
     watch *watches;
     atomic_long nwatches;
@@ -178,7 +180,7 @@ static int domain_empty(domain *d)
     return empty;
 }
 
-domain *ks_domain_get(keyspace *ks, const char *name, size_t len, domain *leaving)
+domain *ks_domain_get(keyspace *ks, const char *name, size_t len)
 {
     domain *d;
     if (len == 1 && name[0] == '0') { name = "default"; len = 7; }
@@ -191,39 +193,57 @@ domain *ks_domain_get(keyspace *ks, const char *name, size_t len, domain *leavin
     pthread_rwlock_wrlock(&ks->reg_lock);
     d = find_domain(ks, name, len);
     if (!d) {
-        /* max-domains bounds the domains that hold keys or are selected by
-         * a connection (and so may soon hold keys); the others are freed. */
-        int live = 0;
+        /* Free the domains nobody uses or fills, so selecting many names
+         * costs nothing lasting. */
         for (int i = 1; i < ks->ndomains;) {
             domain *x = ks->domains[i];
-            long refs = atomic_load(&x->refs) - (x == leaving);
-            if (domain_empty(x)) {
-                if (refs == 0 && x != leaving) {
-                    ks->domains[i] = ks->domains[--ks->ndomains];
-                    domain_free(x);
-                    continue;
-                }
-                if (refs == 0) {   /* the caller is leaving it: it does not count */
-                    i++;
-                    continue;
-                }
+            if (atomic_load(&x->refs) == 0 && domain_empty(x)) {
+                if (atomic_load(&x->counted)) ks->ncounted--;
+                ks->domains[i] = ks->domains[--ks->ndomains];
+                domain_free(x);
+                continue;
             }
-            live++;
             i++;
         }
-        live += !domain_empty(ks->domains[0]);
-        if (live < cfg_max_domains(ks)) {
-            if (ks->ndomains == ks->cap) {
-                ks->cap *= 2;
-                ks->domains = xrealloc(ks->domains, sizeof(domain *) * (size_t)ks->cap);
-            }
-            d = domain_new(ks, name, len);
-            ks->domains[ks->ndomains++] = d;
+        if (ks->ndomains == ks->cap) {
+            ks->cap *= 2;
+            ks->domains = xrealloc(ks->domains, sizeof(domain *) * (size_t)ks->cap);
         }
+        d = domain_new(ks, name, len);
+        ks->domains[ks->ndomains++] = d;
     }
     if (d) atomic_fetch_add(&d->refs, 1);
     pthread_rwlock_unlock(&ks->reg_lock);
     return d;
+}
+
+int ks_domain_claim(keyspace *ks, domain *d)
+{
+    int rc = 0;
+    if (atomic_load_explicit(&d->counted, memory_order_acquire)) return 0;
+    pthread_rwlock_wrlock(&ks->reg_lock);
+    if (!atomic_load(&d->counted)) {
+        if (ks->ncounted >= cfg_max_domains(ks)) {
+            /* Give back the slots of domains that emptied and that no
+             * connection has selected (one that has may be about to write). */
+            for (int i = 0; i < ks->ndomains; i++) {
+                domain *x = ks->domains[i];
+                if (x != d && atomic_load(&x->counted) && atomic_load(&x->refs) == 0 &&
+                    domain_empty(x)) {
+                    atomic_store(&x->counted, 0);
+                    ks->ncounted--;
+                }
+            }
+        }
+        if (ks->ncounted < cfg_max_domains(ks)) {
+            atomic_store_explicit(&d->counted, 1, memory_order_release);
+            ks->ncounted++;
+        } else {
+            rc = -1;
+        }
+    }
+    pthread_rwlock_unlock(&ks->reg_lock);
+    return rc;
 }
 
 void ks_domain_put(keyspace *ks, domain *d)
@@ -283,7 +303,7 @@ static void remove_at(kref *r, item *it)
     shard *s = r->s;
     table_delete(&s->t, &r->pos);
     if (item_has_ttl(it)) s->expires--;
-    store_kill(&s->st, it);
+    mem_add(s, r->d->ks, -(long long)store_kill(&s->st, it));
     s->gen++;
 }
 
@@ -316,16 +336,27 @@ static int ghost_take(shard *s, uint64_t h)
     return 1;
 }
 
-item *ks_new(kref *r, const char *val, size_t vlen, int64_t expire)
+/* ks_new, leaving room to grow to `room` value bytes if the item gets a
+ * segment of its own. */
+static item *new_item(kref *r, const char *val, size_t vlen, int64_t expire, size_t room)
 {
     shard *s = r->s;
     size_t grown;
+    int solo;
     /* Overwritten keys and keys evicted early have shown they are reused:
      * they skip S3-FIFO's small (probation) queue. */
     int q = (r->it || ghost_take(s, r->h)) ? STORE_MAIN : STORE_SMALL;
-    item *it = store_alloc(&s->st, q, item_size(r->klen, vlen, expire >= 0), &grown);
+    item *it = store_alloc(&s->st, q, item_size(r->klen, vlen, expire >= 0),
+                           item_size(r->klen, room, expire >= 0), &grown, &solo);
     if (grown) mem_add(s, r->d->ks, (long long)grown);
-    return item_init(it, r->key, r->klen, val, vlen, expire);
+    item_init(it, r->key, r->klen, val, vlen, expire);
+    if (solo) it->vmeta |= ITEM_SOLO;
+    return it;
+}
+
+item *ks_new(kref *r, const char *val, size_t vlen, int64_t expire)
+{
+    return new_item(r, val, vlen, expire, vlen);
 }
 
 item *ks_find(kref *r, int64_t now)
@@ -370,7 +401,7 @@ void ks_store(kref *r, item *it)
         unsigned ub = table_ubits(&r->pos);
         if (item_has_ttl(old)) s->expires--;
         table_replace(&s->t, &r->pos, it, UB_WITH_FREQ(item_has_ttl(it) ? UB_TTL : 0, UB_FREQ(ub)));
-        store_kill(&s->st, old);
+        mem_add(s, r->d->ks, -(long long)store_kill(&s->st, old));
     } else {
         long long before = table_bytes(s);
         table_insert(&s->t, r->h, it, item_has_ttl(it) ? UB_TTL : 0);
@@ -388,7 +419,16 @@ item *ks_resize_value(kref *r, size_t vlen)
 {
     item *old = r->it, *it;
     size_t keep = vlen < item_vlen(old) ? vlen : item_vlen(old);
-    it = ks_new(r, NULL, vlen, item_expire(old));
+    if (item_solo(old) &&
+        store_resize_solo(&r->s->st, old, item_size(r->klen, vlen, item_has_ttl(old))) == 0) {
+        old->vmeta = (uint32_t)vlen | ITEM_SOLO;   /* grew into its segment's spare room */
+        r->s->sets++;
+        watch_touch(r->d->ks, r->d, r->key, r->klen);
+        return old;
+    }
+    /* A value that keeps growing (APPEND, SETRANGE) gets room to double, so
+     * growing it to n bytes copies O(n) bytes in all. */
+    it = new_item(r, NULL, vlen, item_expire(old), vlen > item_vlen(old) ? vlen * 2 : vlen);
     memcpy(item_val(it), item_cval(old), keep);
     ks_store(r, it);
     return it;
@@ -734,10 +774,19 @@ static long long recycle(shard *s, domain *d, int q, int mode, int policy, int64
             watch_touch(ks, d, r.key, r.klen);
             continue;
         }
+        if (item_solo(it)) {
+            /* Alone in its segment: requeue the segment rather than copy. */
+            store_requeue(&s->st, dest, g);
+            table_set_ubits(&r.pos, ub);
+            s->gen++;
+            return freed - seg_bytes;
+        }
         size = item_size(item_klen(it), item_vlen(it), item_has_ttl(it));
         {
-            item *copy = store_alloc(&s->st, dest, size, &grown);
+            int solo;
+            item *copy = store_alloc(&s->st, dest, size, size, &grown, &solo);
             memcpy(copy, it, size);
+            copy->vmeta = (uint32_t)item_vlen(it) | (solo ? ITEM_SOLO : 0);
             table_replace(&s->t, &r.pos, copy, ub);
         }
         freed -= (long long)grown;

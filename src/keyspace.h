@@ -78,11 +78,13 @@ void ks_destroy(keyspace **ks);
 /* ---- domains ---- */
 
 /* The domain called name ("0" means "default"), created if needed; the
- * caller holds a reference until ks_domain_put. max-domains bounds the
- * domains that hold keys or are selected by some connection; `leaving` (the
- * caller's current domain, or NULL) does not count as selected. Returns
- * NULL when creating the domain would pass the bound. */
-domain *ks_domain_get(keyspace *ks, const char *name, size_t len, domain *leaving);
+ * caller holds a reference until ks_domain_put. Selecting costs no
+ * max-domains slot: writing does (ks_domain_claim). */
+domain *ks_domain_get(keyspace *ks, const char *name, size_t len);
+/* Make sure d holds one of the max-domains slots before a write to it.
+ * Slots of domains that emptied and are not selected are given back first.
+ * Returns 0, or -1 when every slot is taken. */
+int ks_domain_claim(keyspace *ks, domain *d);
 void ks_domain_put(keyspace *ks, domain *d);
 void ks_domain_hold(domain *d);   /* one more reference to a held domain */
 domain *ks_default(keyspace *ks); /* always exists; no reference needed */

@@ -21,6 +21,7 @@ void resp_parser_reset(resp_parser *p)
 static int fail(resp_parser *p, const char *msg)
 {
     p->err = msg;
+    p->errlen = strlen(msg);
     return RESP_EPROTO;
 }
 
@@ -185,9 +186,13 @@ int resp_parse(resp_parser *p, char *buf, size_t len, const resp_limits *lim)
             if (cr == -2) return fail(p, "Protocol error: too big bulk count string");
             if (cr < 0) return RESP_EUNFIN;
             if (buf[p->pos] != '$') {
-                snprintf(p->errbuf, sizeof p->errbuf, "Protocol error: expected '$', got '%c'",
-                         buf[p->pos]);
-                return fail(p, p->errbuf);
+                /* built by hand: the byte may be a NUL */
+                int n = snprintf(p->errbuf, sizeof p->errbuf, "Protocol error: expected '$', got '");
+                p->errbuf[n++] = buf[p->pos];
+                p->errbuf[n++] = '\'';
+                p->err = p->errbuf;
+                p->errlen = (size_t)n;
+                return RESP_EPROTO;
             }
             if (util_str2ll(buf + p->pos + 1, (size_t)cr - p->pos - 1, &ll) < 0 || ll < 0 ||
                 ll > lim->max_bulk)
@@ -229,9 +234,11 @@ static void prefixed_num(buf *b, char type, long long v)
 
 void resp_simple(buf *b, const char *s) { line(b, '+', s, strlen(s)); }
 
-void resp_error(buf *b, const char *s)
+void resp_error(buf *b, const char *s) { resp_error_len(b, s, strlen(s)); }
+
+void resp_error_len(buf *b, const char *s, size_t n)
 {
-    size_t n = strlen(s), start = b->len + 1;
+    size_t start = b->len + 1;
     line(b, '-', s, n);
     for (size_t i = 0; i < n; i++)
         if (b->data[start + i] == '\r' || b->data[start + i] == '\n') b->data[start + i] = ' ';

@@ -49,6 +49,7 @@ typedef struct resp_parser {
     resp_arg *argv;    /* caller-owned */
     int argv_cap;
     const char *err;   /* set with RESP_EPROTO; may point into errbuf */
+    size_t errlen;     /* its length (it may hold a NUL byte) */
     char errbuf[64];
 } resp_parser;
 
@@ -65,6 +66,7 @@ int resp_parse(resp_parser *p, char *buf, size_t len, const resp_limits *lim);
 /* Reply composition. */
 void resp_simple(buf *b, const char *s);                   /* +s */
 void resp_error(buf *b, const char *s);                    /* -s, CR/LF made spaces */
+void resp_error_len(buf *b, const char *s, size_t n);
 void resp_errorf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void resp_int(buf *b, long long v);                        /* :v */
 void resp_bulk(buf *b, const void *p, size_t n);           /* $n p */

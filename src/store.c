@@ -1,6 +1,7 @@
 /* store.c - see store.h. */
 #include "store.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,59 +18,108 @@ static seg *seg_new(size_t cap)
     return g;
 }
 
-item *store_alloc(store *s, int q, size_t size, size_t *grown)
+static void enqueue(segq *sq, seg *g)
 {
-    segq *sq = &s->q[q];
-    seg *g = sq->tail;
-    size_t need = align8(size);
-    item *it;
-    *grown = 0;
-    if (!g || g->cap - g->used < need) {
-        size_t cap;
-        if (need > STORE_SEG_MAX / 2) {
-            cap = need;   /* a segment of its own */
-        } else {
-            if (s->next_cap < STORE_SEG_MIN) s->next_cap = STORE_SEG_MIN;
-            cap = s->next_cap;
-            while (cap < need) cap *= 2;
-            if (s->next_cap < STORE_SEG_MAX) s->next_cap = cap * 2;
-            if (s->next_cap > STORE_SEG_MAX) s->next_cap = STORE_SEG_MAX;
-        }
-        g = seg_new(cap);
-        if (sq->tail) sq->tail->next = g;
-        else sq->head = g;
-        sq->tail = g;
-        sq->bytes += cap;
-        sq->nsegs++;
-        *grown = cap + sizeof(seg);
-    }
-    it = (item *)(g->data + g->used);
-    g->used += (uint32_t)need;
-    s->used += need;
-    s->live += need;
-    return it;
+    g->prev = sq->tail;
+    if (sq->tail) sq->tail->next = g;
+    else sq->head = g;
+    sq->tail = g;
+    sq->bytes += g->cap;
+    sq->nsegs++;
 }
 
-void store_kill(store *s, item *it)
+item *store_alloc(store *s, int q, size_t size, size_t room, size_t *grown, int *solo)
 {
+    segq *sq = &s->q[q];
+    seg *g = sq->open;
+    size_t need = align8(size);
+    *grown = 0;
+    *solo = need > STORE_SEG_MAX / 2;
+    if (*solo) {
+        /* A segment of its own; the open segment stays open for small items. */
+        g = seg_new(align8(room > size ? room : size));
+        g->q = (uint8_t)q;
+        enqueue(sq, g);
+        *grown = g->cap + sizeof(seg);
+    } else if (!g || g->cap - g->used < need) {
+        size_t cap;
+        if (s->next_cap < STORE_SEG_MIN) s->next_cap = STORE_SEG_MIN;
+        cap = s->next_cap;
+        while (cap < need) cap *= 2;
+        if (s->next_cap < STORE_SEG_MAX) s->next_cap = cap * 2;
+        if (s->next_cap > STORE_SEG_MAX) s->next_cap = STORE_SEG_MAX;
+        g = seg_new(cap);
+        g->q = (uint8_t)q;
+        enqueue(sq, g);
+        sq->open = g;
+        *grown = cap + sizeof(seg);
+    }
+    {
+        item *it = (item *)(g->data + g->used);
+        g->used += (uint32_t)need;
+        s->used += need;
+        s->live += need;
+        return it;
+    }
+}
+
+int store_resize_solo(store *s, item *it, size_t size)
+{
+    seg *g = (seg *)((char *)it - offsetof(seg, data));
+    size_t need = align8(size);
+    if (need > g->cap) return -1;
+    s->used += need - g->used;
+    s->live += need - g->used;
+    g->used = (uint32_t)need;
+    return 0;
+}
+
+static void unlink_seg(store *s, seg *g)
+{
+    segq *sq = &s->q[g->q];
+    if (g->prev) g->prev->next = g->next;
+    else sq->head = g->next;
+    if (g->next) g->next->prev = g->prev;
+    else sq->tail = g->prev;
+    if (sq->open == g) sq->open = NULL;
+    sq->bytes -= g->cap;
+    sq->nsegs--;
+    g->next = g->prev = NULL;
+}
+
+size_t store_kill(store *s, item *it)
+{
+    size_t fp = item_footprint(it), freed;
+    seg *g;
     it->kmeta |= ITEM_DEAD;
-    s->live -= item_footprint(it);
+    s->live -= fp;
+    if (!item_solo(it)) return 0;
+    g = (seg *)((char *)it - offsetof(seg, data));
+    unlink_seg(s, g);
+    s->used -= g->used;
+    freed = g->cap + sizeof(seg);
+    free(g);
+    return freed;
 }
 
 seg *store_pop(store *s, int q)
 {
     segq *sq = &s->q[q];
     seg *g = sq->head;
-    if (!g) return NULL;
-    sq->head = g->next;
-    if (!sq->head) sq->tail = NULL;
-    sq->bytes -= g->cap;
-    sq->nsegs--;
-    g->next = NULL;
+    if (g) unlink_seg(s, g);
     return g;
 }
 
 void store_free_seg(seg *g) { free(g); }
+
+void store_requeue(store *s, int q, seg *g)
+{
+    item *it = (item *)g->data;
+    g->q = (uint8_t)q;
+    enqueue(&s->q[q], g);
+    s->used += g->used;
+    s->live += item_footprint(it);
+}
 
 void store_clear(store *s)
 {

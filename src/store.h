@@ -26,6 +26,8 @@
 
 typedef struct seg {
     struct seg *next;   /* towards the newest */
+    struct seg *prev;   /* towards the oldest */
+    uint8_t q;          /* the queue it is in */
     uint32_t cap;       /* bytes of data[] */
     uint32_t used;      /* bytes appended */
     char data[];
@@ -33,7 +35,8 @@ typedef struct seg {
 
 typedef struct segq {
     seg *head;          /* oldest */
-    seg *tail;          /* newest: appends go here */
+    seg *tail;          /* newest */
+    seg *open;          /* the regular segment appends go to (NULL: none) */
     size_t bytes;       /* sum of caps */
     size_t nsegs;
 } segq;
@@ -51,15 +54,24 @@ static inline size_t store_bytes(const store *s) { return s->q[0].bytes + s->q[1
 static inline size_t store_dead(const store *s) { return s->used - s->live; }
 
 /* Room for an item of `size` bytes at the tail of queue q. *grown gets the
- * bytes of any segment that had to be allocated (0 if none). */
-item *store_alloc(store *s, int q, size_t size, size_t *grown);
-/* Mark an item dead. */
-void store_kill(store *s, item *it);
+ * bytes of any segment that had to be allocated (0 if none). An item too
+ * big to share a segment gets one of its own with room for `room` bytes
+ * (>= size), and *solo is set. */
+item *store_alloc(store *s, int q, size_t size, size_t room, size_t *grown, int *solo);
+/* Resize a solo item in place to `size` bytes if its segment has room;
+ * returns 0, or -1 if it does not fit. */
+int store_resize_solo(store *s, item *it, size_t size);
+/* Mark an item dead. A solo item's segment is freed at once; returns the
+ * bytes that freed (0 otherwise). */
+size_t store_kill(store *s, item *it);
 /* Unlink the oldest segment of queue q (NULL if empty); its items are the
  * caller's to move or drop (adjusting used and live), then it frees it with
  * store_free_seg. */
 seg *store_pop(store *s, int q);
 void store_free_seg(seg *g);
+/* Put a popped segment holding one live solo item back at the tail of
+ * queue q. */
+void store_requeue(store *s, int q, seg *g);
 /* Free every segment. */
 void store_clear(store *s);
 

@@ -63,25 +63,27 @@ static void test_active_expiry(keyspace *ks)
     ks_flush(ks, d);
 }
 
-/* max-domains counts domains that hold keys or are selected; empty,
- * unselected ones are freed when a new one is needed. */
+/* max-domains counts domains that were written to (claimed); selecting is
+ * free, and slots of emptied, unselected domains come back. */
 static void test_domains(keyspace *ks)
 {
-    domain *a = ks_domain_get(ks, "a", 1, NULL), *b = ks_domain_get(ks, "b", 1, NULL);
-    domain *c = ks_domain_get(ks, "c", 1, NULL), *z = ks_domain_get(ks, "0", 1, NULL);
-    CHECK(a && b && c && z == ks_default(ks));
-    domain *d = ks_domain_get(ks, "d", 1, NULL);
-    CHECK(d != NULL);                                   /* a b c d: default is empty */
-    CHECK(ks_domain_get(ks, "e", 1, NULL) == NULL);     /* a fifth is refused */
-    CHECK(ks_domain_get(ks, "e", 1, d) != NULL);        /* unless the caller leaves d */
+    domain *a = ks_domain_get(ks, "a", 1), *b = ks_domain_get(ks, "b", 1);
+    domain *c = ks_domain_get(ks, "c", 1), *z = ks_domain_get(ks, "0", 1);
+    domain *d = ks_domain_get(ks, "d", 1), *e = ks_domain_get(ks, "e", 1);
+    CHECK(a && b && c && d && e && z == ks_default(ks));
+    CHECK(ks_domain_claim(ks, a) == 0 && ks_domain_claim(ks, b) == 0);
+    CHECK(ks_domain_claim(ks, c) == 0 && ks_domain_claim(ks, d) == 0);
+    CHECK(ks_domain_claim(ks, e) == -1);   /* a fifth writer is refused */
     put(ks, a, "k", "v", -1);
     CHECK(has(ks, a, "k") && !has(ks, b, "k"));
-    ks_domain_put(ks, a);
+    CHECK(ks_domain_claim(ks, e) == -1);   /* b, c, d are empty but still selected */
     ks_domain_put(ks, b);
+    CHECK(ks_domain_claim(ks, e) == 0);    /* b gave its slot back */
+    ks_domain_put(ks, a);
     ks_domain_put(ks, c);
     ks_domain_put(ks, d);
+    ks_domain_put(ks, e);
     ks_domain_put(ks, z);
-    CHECK(ks_domain_get(ks, "f", 1, NULL) != NULL);     /* b, c, d recycled; a keeps its key */
     ks_flush(ks, a);
 }
 
