@@ -60,8 +60,10 @@ integration: bin/kasi-server bin/kasi-server-asan
 	KASI_SERVER=$(CURDIR)/bin/kasi-server $(PYTEST) tests/integration tests/diff
 	KASI_SERVER=$(CURDIR)/bin/kasi-server-asan KASI_ASAN=1 $(PYTEST) tests/integration tests/diff
 
-python-tests: bin/kasi-server
+python-tests: bin/kasi-server bin/kasi-server-asan
 	KASI_SERVER=$(CURDIR)/bin/kasi-server $(PYTEST) tests/python
+	KASI_SERVER=$(CURDIR)/bin/kasi-server-asan KASI_ASAN=1 $(PYTEST) tests/python \
+	  --deselect tests/python/test_install.py::test_pip_install_fresh_venv
 
 test: test-deps unit integration python-tests
 
@@ -69,6 +71,6 @@ bench: bin/kasi-server
 	$(PYTHON) bench/run.py
 
 clean:
-	rm -rf bin build *.egg-info python/kasi/bin
+	rm -rf bin build *.egg-info python/*.egg-info python/kasi/bin
 
 .PHONY: all run install test test-deps unit integration python-tests bench clean
