@@ -2,6 +2,7 @@
 #include "command.h"
 
 #include <ctype.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,6 +262,7 @@ void command_call(conn *c, const cmd_def *def, int argc, const karg *argv, int64
         .argc = argc, .argv = argv, .out = &c->out, .now = now,
     };
     def->fn(&x);
+    ks_after_command(x.ks);
     stat_add(&c->w->st.commands, 1);
 }
 
@@ -268,9 +270,18 @@ void command_call(conn *c, const cmd_def *def, int argc, const karg *argv, int64
  * limit; returns 1 if it is still over (nothing left to evict). */
 static int over_maxmemory(server *srv)
 {
-    long long limit = cfg_ll(&srv->cfg.maxmemory);
+    static atomic_llong freed_since_trim;
+    long long limit = cfg_ll(&srv->cfg.maxmemory), freed;
     if (limit == 0 || ks_used_memory(srv->ks) <= (size_t)limit) return 0;
-    return ks_evict(srv->ks, (size_t)limit, (int)cfg_ll(&srv->cfg.maxmemory_policy)) < 0;
+    freed = ks_evict(srv->ks, (size_t)limit, (int)cfg_ll(&srv->cfg.maxmemory_policy));
+    if (freed < 0) return 1;
+    /* Give what eviction freed back to the kernel soon, not at the next
+     * tick: under a write flood RSS would otherwise run ahead. */
+    if (atomic_fetch_add(&freed_since_trim, freed) + freed > limit / 16) {
+        atomic_store(&freed_since_trim, 0);
+        malloc_trim(0);
+    }
+    return 0;
 }
 
 void command_exec(conn *c, int argc, const karg *argv)

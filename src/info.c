@@ -50,16 +50,6 @@ static void sec_clients(server *srv, buf *out)
     add(out, "blocked_clients:0\r\n");
 }
 
-static size_t rss_bytes(void)
-{
-    long pages = 0, rss = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f) return 0;
-    if (fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0;
-    fclose(f);
-    return (size_t)rss * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 static void human(char *out, size_t len, double v)
 {
     const char *u = "BKMGT";
@@ -70,7 +60,7 @@ static void human(char *out, size_t len, double v)
 
 static void sec_memory(server *srv, buf *out)
 {
-    size_t used = ks_used_memory(srv->ks) + (size_t)SERVER_STAT(srv, bufmem), rss = rss_bytes();
+    size_t used = ks_used_memory(srv->ks) + (size_t)SERVER_STAT(srv, bufmem), rss = util_rss_bytes();
     char h1[32], h2[32];
     human(h1, sizeof h1, (double)used);
     human(h2, sizeof h2, (double)rss);

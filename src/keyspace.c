@@ -336,6 +336,48 @@ static int ghost_take(shard *s, uint64_t h)
     return 1;
 }
 
+/* ---- compaction keeps pace with writes ----
+ * Recycling moves items, so it never runs inside a command, where item
+ * pointers are live. A write that opens a new segment in a shard with too
+ * much dead space notes the shard here (per thread), and ks_after_command
+ * compacts it once the command is done. */
+
+#define GC_PENDING_MAX 8
+static _Thread_local struct { domain *d; shard *s; } gc_pending[GC_PENDING_MAX];
+static _Thread_local int gc_npending;
+
+static int needs_compaction(const shard *s)
+{
+    size_t bytes = store_bytes(&s->st);
+    return bytes >= 4 * STORE_SEG_MAX && store_dead(&s->st) * 4 > bytes;
+}
+
+static void want_compaction(domain *d, shard *s)
+{
+    for (int i = 0; i < gc_npending; i++)
+        if (gc_pending[i].s == s) return;
+    if (gc_npending == GC_PENDING_MAX) return;   /* the cron sweep catches up */
+    ks_domain_hold(d);
+    gc_pending[gc_npending].d = d;
+    gc_pending[gc_npending].s = s;
+    gc_npending++;
+}
+
+static void compact(shard *s, domain *d, int64_t now);
+
+void ks_after_command(keyspace *ks)
+{
+    while (gc_npending) {
+        gc_npending--;
+        domain *d = gc_pending[gc_npending].d;
+        shard *s = gc_pending[gc_npending].s;
+        pthread_mutex_lock(&s->lock);
+        compact(s, d, util_now_ms());
+        pthread_mutex_unlock(&s->lock);
+        ks_domain_put(ks, d);
+    }
+}
+
 /* ks_new, leaving room to grow to `room` value bytes if the item gets a
  * segment of its own. */
 static item *new_item(kref *r, const char *val, size_t vlen, int64_t expire, size_t room)
@@ -348,7 +390,10 @@ static item *new_item(kref *r, const char *val, size_t vlen, int64_t expire, siz
     int q = (r->it || ghost_take(s, r->h)) ? STORE_MAIN : STORE_SMALL;
     item *it = store_alloc(&s->st, q, item_size(r->klen, vlen, expire >= 0),
                            item_size(r->klen, room, expire >= 0), &grown, &solo);
-    if (grown) mem_add(s, r->d->ks, (long long)grown);
+    if (grown) {
+        mem_add(s, r->d->ks, (long long)grown);
+        if (needs_compaction(s)) want_compaction(r->d, s);
+    }
     item_init(it, r->key, r->klen, val, vlen, expire);
     if (solo) it->vmeta |= ITEM_SOLO;
     return it;
@@ -798,14 +843,27 @@ static long long recycle(shard *s, domain *d, int q, int mode, int policy, int64
     return freed;
 }
 
-/* Compact when a third of the shard's segment bytes are dead. */
+/* Compact when a quarter of the shard's segment bytes are dead (small
+ * shards only once nothing in them is live), a few segments at a time:
+ * the oldest segments hold the most dead bytes, so each pass frees more
+ * than the shard's average. */
 static void compact(shard *s, domain *d, int64_t now)
 {
+    if (s->st.live == 0 && store_bytes(&s->st)) {
+        long long bytes = 0;
+        for (int q = 0; q < 2; q++)
+            for (seg *g = s->st.q[q].head; g; g = g->next) bytes += (long long)(g->cap + sizeof(seg));
+        store_clear(&s->st);
+        mem_add(s, d->ks, -bytes);
+        return;
+    }
     for (int rounds = 0; rounds < 8; rounds++) {
         size_t bytes = store_bytes(&s->st), dead = store_dead(&s->st);
         int q;
-        if (bytes < 4 * STORE_SEG_MAX || dead * 3 < bytes) return;
-        q = s->st.q[STORE_SMALL].bytes > s->st.q[STORE_MAIN].bytes ? STORE_SMALL : STORE_MAIN;
+        if (bytes < 4 * STORE_SEG_MAX || dead * 4 <= bytes) return;
+        /* Which queue holds the dead bytes is not tracked: take turns. */
+        q = (s->gc_turn++ & 1) ? STORE_MAIN : STORE_SMALL;
+        if (!s->st.q[q].head) q ^= 1;
         recycle(s, d, q, MODE_COMPACT, KS_NOEVICTION, now);
     }
 }
@@ -867,9 +925,10 @@ static int evict_step(shard *s, domain *d, int policy, int64_t now)
     }
 }
 
-int ks_evict(keyspace *ks, size_t limit, int policy)
+long long ks_evict(keyspace *ks, size_t limit, int policy)
 {
     int idle = 0;
+    long long start = atomic_load(&ks->mem);
     if (policy == KS_NOEVICTION) return ks_used_memory(ks) > limit ? -1 : 0;
     while (ks_used_memory(ks) > limit) {
         uint64_t c = atomic_fetch_add(&ks->evict_cursor, 1);
@@ -887,7 +946,8 @@ int ks_evict(keyspace *ks, size_t limit, int policy)
         idle = progress ? 0 : idle + 1;
         if (idle > 2 * total) return -1;   /* a whole round found nothing to evict */
     }
-    return 0;
+    start -= atomic_load(&ks->mem);
+    return start > 0 ? start : 0;
 }
 
 #define SWEEP_CHUNK 2048

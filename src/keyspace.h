@@ -43,6 +43,7 @@ typedef struct shard {
     size_t mem;          /* bytes of segments and table */
     uint64_t hits, misses, sets, expired, evicted;
     size_t sweep_pos;    /* the expiry sweep's position */
+    unsigned gc_turn;    /* which queue compaction recycles next */
     uint32_t *ghost;     /* S3-FIFO ghost: fingerprints of keys evicted early */
     size_t ghost_mask;
 } __attribute__((aligned(64))) shard;
@@ -155,6 +156,10 @@ void ks_watch(keyspace *ks, domain *d, const char *key, size_t klen, atomic_int 
               void *owner);
 void ks_unwatch_all(keyspace *ks, void *owner);
 
+/* Finish work a command left for after it (compaction of shards it
+ * filled with dead bytes). Call with no shard lock held. */
+void ks_after_command(keyspace *ks);
+
 /* ---- background work ---- */
 
 /* Expire keys and advance resizes in the shards that belong to worker
@@ -168,8 +173,8 @@ size_t ks_used_memory(keyspace *ks);
 void ks_set_overhead(keyspace *ks, size_t allocator_in_use);
 
 /* Evict until used memory is at most limit, a segment or a key at a time.
- * Returns 0, or -1 when nothing more can be evicted under the policy. Takes
- * the shard locks itself: call it with none held. */
-int ks_evict(keyspace *ks, size_t limit, int policy);
+ * Returns the bytes freed, or -1 when nothing more can be evicted under the
+ * policy. Takes the shard locks itself: call it with none held. */
+long long ks_evict(keyspace *ks, size_t limit, int policy);
 
 #endif

@@ -73,6 +73,10 @@ int main(int argc, char **argv)
     /* Items live in segments, so malloc serves few, large requests: one
      * arena is enough and keeps freed memory reusable by every thread. */
     mallopt(M_ARENA_MAX, 1);
+    /* Values of 40 KB and more (past a full segment) get their own mapping, returned to the
+     * kernel the moment they are freed (a fixed threshold also stops glibc
+     * from raising it after the first free). */
+    mallopt(M_MMAP_THRESHOLD, 40 * 1024);
     config_init(&srv.cfg);
     if (config_from_args(&srv.cfg, argc, argv, err, sizeof err, &exit_now) < 0) {
         fprintf(stderr, "kasi-server: %s\nRun '%s --help' for the directives.\n", err, argv[0]);

@@ -111,6 +111,7 @@ int server_init(server *srv)
     srv->ks = ks_create(n > 1 ? 16 * n : 16, &srv->cfg.max_domains);
     if (listen_all(srv) < 0) return -1;
     srv->workers = xcalloc((size_t)n, sizeof(worker));
+    srv->rss_base = util_rss_bytes();
     for (int i = 0; i < n; i++) {
         if (worker_init(srv, &srv->workers[i], i) < 0) {
             log_warn("Could not create worker %d: %s", i, strerror(errno));
@@ -136,10 +137,17 @@ static void worker_cron(worker *w, int64_t now_us)
         /* Hand freed pages back to the kernel, so RSS follows used memory,
          * and learn what the allocator holds beyond what we track. */
         struct mallinfo2 mi;
-        w->next_trim_us = now_us + 1000000;
+        size_t in_use, rss;
+        /* often while evicting, when memory churns; once a second otherwise */
+        w->next_trim_us = now_us + (cfg_ll(&srv->cfg.maxmemory) ? period : 1000000);
         malloc_trim(0);
         mi = mallinfo2();
-        ks_set_overhead(srv->ks, mi.uordblks + mi.hblkhd);
+        in_use = mi.uordblks + mi.hblkhd;
+        /* Fragmentation counts against maxmemory too: what the process
+         * holds resident beyond its start-up footprint, if that is more. */
+        rss = util_rss_bytes();
+        if (rss > srv->rss_base && rss - srv->rss_base > in_use) in_use = rss - srv->rss_base;
+        ks_set_overhead(srv->ks, in_use);
     }
     if (timeout > 0 && now_us >= w->next_timeout_check_us) {
         w->next_timeout_check_us = now_us + 1000000;

@@ -78,6 +78,7 @@ struct server {
     atomic_long nclients;
     atomic_ullong next_client_id;
     int64_t start_ms;
+    size_t rss_base;          /* resident bytes once started, before any key */
     int sigpipe[2];           /* self-pipe the signal handler writes to */
 };
 

@@ -34,7 +34,7 @@ item *store_alloc(store *s, int q, size_t size, size_t room, size_t *grown, int 
     seg *g = sq->open;
     size_t need = align8(size);
     *grown = 0;
-    *solo = need > STORE_SEG_MAX / 2;
+    *solo = need >= STORE_SOLO_MIN;
     if (*solo) {
         /* A segment of its own; the open segment stays open for small items. */
         g = seg_new(align8(room > size ? room : size));

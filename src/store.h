@@ -9,7 +9,8 @@
  * keyspace reclaims dead space by recycling the oldest segments, copying
  * the items that are still live to the tail (see keyspace.c).
  *
- * Items larger than half a segment get a segment of their own. A shard that
+ * Items of 2 KB or more get a segment of their own, so segment tails
+ * waste little. A shard that
  * holds little data gets small segments (from STORE_SEG_MIN, doubling), so
  * many small domains stay cheap. The store does no locking: its shard's
  * lock guards it. */
@@ -23,6 +24,7 @@
 
 #define STORE_SEG_MIN 512
 #define STORE_SEG_MAX (32 * 1024)
+#define STORE_SOLO_MIN (2 * 1024)   /* items this big get a segment of their own */
 
 typedef struct seg {
     struct seg *next;   /* towards the newest */

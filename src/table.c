@@ -93,47 +93,92 @@ static void arr_alloc(table_arr *a, size_t slots)
     a->used = 0;
 }
 
-/* Move one entry of old into cur. */
-static void migrate_one(table *t, size_t i)
+static void rebuild(table *t, size_t slots);
+
+/* Move one entry of old into cur. Returns -1 if that took a full rebuild
+ * (which also emptied old). */
+static int migrate_one(table *t, size_t i)
 {
     uint64_t s = t->old.slot[i];
     void *o = slot_obj(s);
     uint64_t h = t->ops->hash(o, t->ctx);
+    if (arr_place(&t->cur, h, o, slot_tag(s), slot_ubits(s)) < 0) {
+        rebuild(t, (t->cur.mask + 1) * 2);   /* an absurdly long probe: start over bigger */
+        return -1;
+    }
     t->old.slot[i] = 0;
     t->old.used--;
-    if (arr_place(&t->cur, h, o, slot_tag(s), slot_ubits(s)) < 0) abort();
+    return 0;
 }
 
 int table_step(table *t, size_t n)
 {
     table_arr *o = &t->old;
     if (!o->slot) return 0;
-    while (o->used && t->mig_left && n) {
+    while (o->slot && o->used && t->mig_left && n) {
         if (!o->slot[t->mig_pos]) {
-            t->mig_pos = (t->mig_pos + 1) & o->mask;
-            t->mig_left--;
+            /* empty slots are cheap to pass: they cost a sixteenth */
+            for (int k = 0; k < 16 && t->mig_left && !o->slot[t->mig_pos]; k++) {
+                t->mig_pos = (t->mig_pos + 1) & o->mask;
+                t->mig_left--;
+            }
             n--;
             continue;
         }
         /* Move a whole cluster so that no probe chain left behind has a hole. */
-        while (o->slot[t->mig_pos] && t->mig_left) {
-            migrate_one(t, t->mig_pos);
+        while (o->slot && o->slot[t->mig_pos] && t->mig_left) {
+            if (migrate_one(t, t->mig_pos) < 0) return 0;
             t->mig_pos = (t->mig_pos + 1) & o->mask;
             t->mig_left--;
             if (n) n--;
         }
     }
-    if (o->used == 0) {
+    if (o->slot && o->used == 0) {
         free(o->slot);
         memset(o, 0, sizeof *o);
-        return 0;
     }
-    return 1;
+    return o->slot != NULL;
+}
+
+/* Move every entry of both arrays into a new one, at once. Only for the
+ * rare cases incremental resizing cannot absorb. */
+static void rebuild(table *t, size_t slots)
+{
+    table_arr n;
+    for (;;) {
+        int ok = 1;
+        arr_alloc(&n, slots);
+        for (int a = 0; a < 2 && ok; a++) {
+            table_arr *src = a ? &t->old : &t->cur;
+            for (size_t i = 0; src->slot && i <= src->mask && ok; i++) {
+                uint64_t s = src->slot[i];
+                if (!s) continue;
+                ok = arr_place(&n, t->ops->hash(slot_obj(s), t->ctx), slot_obj(s), slot_tag(s),
+                               slot_ubits(s)) == 0;
+            }
+        }
+        if (ok) break;
+        free(n.slot);
+        slots *= 2;
+    }
+    free(t->cur.slot);
+    free(t->old.slot);
+    memset(&t->old, 0, sizeof t->old);
+    t->cur = n;
+    t->mig_left = 0;
 }
 
 static void resize(table *t, size_t slots)
 {
-    if (t->old.slot) table_step(t, (size_t)-1);
+    if (t->old.slot) {
+        /* Still draining the last resize: finish it, or if the entries
+         * left would overfill cur, rebuild at the new size right away. */
+        if ((t->cur.used + t->old.used) * 4 > (t->cur.mask + 1) * 3) {
+            rebuild(t, slots);
+            return;
+        }
+        table_step(t, (size_t)-1);
+    }
     if (!t->cur.slot || t->cur.used == 0) {
         free(t->cur.slot);
         arr_alloc(&t->cur, slots);

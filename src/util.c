@@ -248,6 +248,16 @@ int util_eqi(const char *s, size_t len, const char *lit)
     return n == len && strncasecmp(s, lit, len) == 0;
 }
 
+size_t util_rss_bytes(void)
+{
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    if (fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0;
+    fclose(f);
+    return (size_t)rss * (size_t)sysconf(_SC_PAGESIZE);
+}
+
 int util_random_bytes(void *buf, size_t n)
 {
     unsigned char *p = buf;

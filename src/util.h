@@ -43,6 +43,9 @@ int util_glob_match(const char *pat, size_t plen, const char *s, size_t slen,
 /* Case-insensitive comparison of a counted buffer with a C string literal. */
 int util_eqi(const char *s, size_t len, const char *lit);
 
+/* Resident set size of this process, from /proc (0 if unknown). */
+size_t util_rss_bytes(void);
+
 /* Fill buf with n random bytes from the kernel; returns 0 or -1. */
 int util_random_bytes(void *buf, size_t n);
 

@@ -133,3 +133,55 @@ def test_get_on_expired_counts_as_miss(r):
     m0 = int(r.info("stats")["keyspace_misses"])
     assert r.get("m") is None
     assert int(r.info("stats")["keyspace_misses"]) == m0 + 1
+
+
+def test_no_stale_expiry_after_overwrite_persist_extend(srv, r):
+    """Expiry bookkeeping must follow the key's current TTL: keys whose TTL
+    was removed, extended or that were re-created must survive the old
+    deadline, both for lazy (read) and active (no read) expiry."""
+    setups = {
+        "overwrite": lambda k: (r.set(k, "old", px=100), r.set(k, "new")),
+        "persist": lambda k: (r.set(k, "new", px=100), r.persist(k)),
+        "extend": lambda k: (r.set(k, "new", px=100), r.pexpire(k, 100000)),
+        "getex_persist": lambda k: (r.set(k, "new", px=100), r.getex(k, persist=True)),
+        "set_keepttl_then_persist": lambda k: (r.set(k, "x", px=100), r.set(k, "new", keepttl=True), r.persist(k)),
+        "del_recreate": lambda k: (r.set(k, "old", px=100), r.delete(k), r.set(k, "new")),
+        "rename_away": lambda k: (r.set(k, "old", px=100), r.rename(k, k + ":moved"), r.set(k, "new")),
+        "move_away": lambda k: (r.set(k, "old", px=100), r.move(k, 1), r.set(k, "new")),
+        "getset": lambda k: (r.set(k, "old", px=100), r.getset(k, "new")),
+        "copy_replace": lambda k: (r.set(k, "old", px=100), r.set(k + ":src", "new"),
+                                   r.copy(k + ":src", k, replace=True)),
+        "msetnx_after_del": lambda k: (r.set(k, "old", px=100), r.delete(k), r.msetnx({k: "new"})),
+        "expireat_gt": lambda k: (r.set(k, "new", px=100), r.execute_command("PEXPIRE", k, 100000, "GT")),
+    }
+    for name, fn in setups.items():
+        fn("lazy:" + name)
+        fn("active:" + name)
+    time.sleep(0.25)
+    for name in setups:
+        assert r.get("lazy:" + name) == b"new", name
+    time.sleep(0.6)  # let active expiry cycles run over the stale deadlines
+    for name in setups:
+        assert r.get("active:" + name) == b"new", name
+        assert r.ttl("active:" + name) in (-1,) or r.ttl("active:" + name) > 90, name
+
+
+def test_renamed_key_keeps_its_deadline(r):
+    r.set("src", "v", px=150)
+    r.rename("src", "dst")
+    r.set("src", "fresh")
+    time.sleep(0.3)
+    assert r.get("dst") is None
+    assert r.get("src") == b"fresh"
+
+
+def test_moved_key_keeps_its_deadline(srv, r):
+    r.set("mv", "v", px=150)
+    assert r.move("mv", 1)
+    c1 = srv.client(db=1)
+    try:
+        assert 0 < c1.pttl("mv") <= 150
+        assert H.wait_for(lambda: c1.dbsize() == 0, 2.0, 0.05)  # active expiry in the target db
+        assert c1.get("mv") is None
+    finally:
+        c1.close()

@@ -130,8 +130,36 @@ static void test_scan_across_resize(void)
     free(objs);
 }
 
+/* Shrinking a big, nearly empty table and then inserting fast must never
+ * overfill the new array (it used to abort on a too-long probe). */
+static void test_insert_during_shrink(void)
+{
+    table t;
+    obj *objs = calloc(4 * N, sizeof(obj));
+    table_pos pos;
+    int ok = 1;
+    table_init(&t, &ops, NULL);
+    for (uint32_t i = 0; i < 4 * N; i++) {
+        objs[i].key = i;
+        table_insert(&t, h_of(i), &objs[i], 0);
+    }
+    for (uint32_t i = 0; i < 4 * N; i++)
+        if (i % 64 && table_find(&t, h_of(i), &i, 4, &pos)) table_delete(&t, &pos);
+    while (table_step(&t, 1024)) {}
+    table_maybe_shrink(&t);
+    CHECK(t.old.slot != NULL);   /* a shrink is under way */
+    for (uint32_t i = 0; i < 4 * N; i++)
+        if (i % 64) table_insert(&t, h_of(i), &objs[i], 0);
+    CHECK(table_count(&t) == 4 * N);
+    for (uint32_t i = 0; i < 4 * N; i++) ok &= table_find(&t, h_of(i), &i, 4, NULL) == &objs[i];
+    CHECK(ok);
+    table_destroy(&t);
+    free(objs);
+}
+
 int main(void)
 {
+    test_insert_during_shrink();
     test_basic();
     test_incremental();
     test_scan_across_resize();
