@@ -339,6 +339,9 @@ class ServerProcess:
         argv = [KASI_SERVER]
         if self.config_path:
             argv.append(self.config_path)
+        # extra flags for every Kasi instance, e.g. KASI_SERVER_ARGS="--threads 8";
+        # placed before the test's own directives, which therefore win.
+        argv += shlex.split(os.environ.get("KASI_SERVER_ARGS", ""))
         for k, v in self.directives:
             argv += ["--" + k] + ([v] if v is not None else [])
         return argv
@@ -349,7 +352,11 @@ class ServerProcess:
                                      stdin=subprocess.DEVNULL, cwd=self.workdir)
         self.pid = self.proc.pid
         if wait:
-            self.wait_ready()
+            try:
+                self.wait_ready()
+            except BaseException:
+                self.stop()  # never leak a half-started server
+                raise
 
     def wait_ready(self, timeout=START_TIMEOUT):
         deadline = time.monotonic() + timeout

@@ -210,7 +210,16 @@ def test_scan_errors(raw):
     assert raw.cmd_raw("SCAN", "0", "FOO", "x") == SYNTAX
     assert raw.cmd_raw("SCAN", "0", "MATCH") == SYNTAX
     assert raw.cmd_raw("SCAN") == ARITY("scan")
-    assert raw.cmd_raw("SCAN", "0") == b"*2\r\n$1\r\n0\r\n*0\r\n"
+    # empty keyspace: iteration ends with no keys (the cursor path may take
+    # several calls in a sharded server; Redis answers "0" at once)
+    cursor, calls = b"0", 0
+    while True:
+        cursor, batch = raw.cmd("SCAN", cursor)
+        calls += 1
+        assert batch == []
+        if cursor == b"0" or calls > 10000:
+            break
+    assert cursor == b"0"
 
 
 def test_randomkey(r, raw):
