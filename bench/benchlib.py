@@ -1,0 +1,468 @@
+"""Shared helpers for the Kasi benchmark scripts (run.py, memory.py, callgrind.py).
+
+Standard library only.  Every wait is bounded in count and time; every server
+this module starts is tracked by pid and stopped by ``Server.stop()`` (callers
+use try/finally, and ``atexit`` is a last resort).
+"""
+import atexit
+import datetime
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_DIR = os.path.dirname(BENCH_DIR)
+RESULTS_DIR = os.path.join(BENCH_DIR, "results")
+DEFAULT_KASI = os.path.join(REPO_DIR, "bin", "kasi-server")
+
+_live_servers = []
+
+
+def die(msg, code=2):
+    print("error: " + msg, file=sys.stderr)
+    sys.exit(code)
+
+
+def find_tool(name, explicit=None):
+    """Absolute path of an executable or a clear error."""
+    if explicit:
+        if os.path.isfile(explicit) and os.access(explicit, os.X_OK):
+            return os.path.abspath(explicit)
+        die("%s not found or not executable: %s" % (name, explicit))
+    p = shutil.which(name) or (os.path.join("/usr/bin", name)
+                               if os.access(os.path.join("/usr/bin", name), os.X_OK) else None)
+    if not p:
+        die("%s not found in PATH (Debian: apt-get install redis-server redis-tools)" % name)
+    return p
+
+
+def find_kasi(explicit=None):
+    p = explicit or DEFAULT_KASI
+    if not (os.path.isfile(p) and os.access(p, os.X_OK)):
+        die("Kasi binary not found at %s (run `make` in %s first)" % (p, REPO_DIR))
+    return os.path.abspath(p)
+
+
+BINARY_INFO = {}
+
+
+def snapshot_binary(path, tmpdir):
+    """Copy the server binary into tmpdir so a concurrent `make` cannot swap
+    it mid-run; remember its sha256 and mtime for the JSON report."""
+    import hashlib
+    st = os.stat(path)
+    dst = os.path.join(tmpdir, os.path.basename(path))
+    shutil.copy2(path, dst)
+    h = hashlib.sha256()
+    with open(dst, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    BINARY_INFO[os.path.basename(path)] = dict(
+        path=path, sha256=h.hexdigest()[:16],
+        mtime=datetime.datetime.fromtimestamp(st.st_mtime).astimezone().isoformat(timespec="seconds"))
+    return dst
+
+
+def free_port():
+    """A TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def raise_nofile(want):
+    """Raise RLIMIT_NOFILE's soft limit toward `want` (capped at the hard limit).
+    Returns the resulting soft limit.  Children (servers, redis-benchmark)
+    inherit it."""
+    try:
+        import resource
+    except ImportError:
+        return 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if target > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return soft
+
+
+# ---------------------------------------------------------------- /proc ---
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu_seconds(pid):
+    """utime+stime of a whole process (all threads) in seconds, or None."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            data = f.read()
+    except OSError:
+        return None
+    # the comm field may hold spaces/parens: split after the last ')'
+    fields = data[data.rindex(")") + 2:].split()
+    utime, stime = int(fields[11]), int(fields[12])  # stat fields 14 and 15
+    return (utime + stime) / CLK_TCK
+
+
+def proc_counters(pid):
+    """(utime s, stime s, minor faults, major faults) of a whole process, or None."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            data = f.read()
+    except OSError:
+        return None
+    fields = data[data.rindex(")") + 2:].split()
+    return (int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK, int(fields[7]), int(fields[9]))
+
+
+def proc_status_kb(pid, key="VmRSS"):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+# ----------------------------------------------------------- tiny RESP ---
+
+class RespError(Exception):
+    pass
+
+
+class Client:
+    """A minimal blocking RESP2 client (enough for setup and checks)."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=30.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+    @staticmethod
+    def encode(*args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            if isinstance(a, str):
+                a = a.encode()
+            elif isinstance(a, int):
+                a = str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        return b"".join(out)
+
+    def _fill(self):
+        chunk = self.sock.recv(1 << 20)
+        if not chunk:
+            raise ConnectionError("server closed the connection")
+        self.buf += chunk
+
+    def _line(self):
+        while True:
+            i = self.buf.find(b"\r\n")
+            if i >= 0:
+                line, self.buf = self.buf[:i], self.buf[i + 2:]
+                return line
+            self._fill()
+
+    def read_reply(self):
+        line = self._line()
+        t, rest = line[:1], line[1:]
+        if t == b"+":
+            return rest.decode()
+        if t == b"-":
+            return RespError(rest.decode(errors="replace"))
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            while len(self.buf) < n + 2:
+                self._fill()
+            val, self.buf = self.buf[:n], self.buf[n + 2:]
+            return val
+        if t == b"*":
+            n = int(rest)
+            return None if n < 0 else [self.read_reply() for _ in range(n)]
+        raise ConnectionError("bad RESP reply: %r" % line[:80])
+
+    def call(self, *args):
+        self.sock.sendall(self.encode(*args))
+        r = self.read_reply()
+        if isinstance(r, RespError):
+            raise r
+        return r
+
+    def info(self, section=None):
+        raw = self.call("INFO", section) if section else self.call("INFO")
+        out = {}
+        for line in raw.decode(errors="replace").splitlines():
+            if ":" in line and not line.startswith("#"):
+                k, v = line.split(":", 1)
+                out[k] = v
+        return out
+
+    def load_strings(self, keys_and_values, batch=1000, extra=()):
+        """Pipelined SETs; `keys_and_values` yields (key bytes, value bytes).
+        `extra` is appended to each SET (e.g. (b"EX", b"3600")).  Checks every
+        reply is +OK; returns the number of keys written."""
+        enc_extra = b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in extra)
+        head = b"*%d\r\n$3\r\nSET\r\n" % (3 + len(extra))
+        total = 0
+        pending = []
+        it = iter(keys_and_values)
+        while True:
+            pending.clear()
+            for kv in it:
+                k, v = kv
+                pending.append(b"%s$%d\r\n%s\r\n$%d\r\n%s\r\n%s" % (head, len(k), k, len(v), v, enc_extra))
+                if len(pending) >= batch:
+                    break
+            if not pending:
+                return total
+            self.sock.sendall(b"".join(pending))
+            n = len(pending)
+            # every SET reply is one line; read exactly n of them
+            while self.buf.count(b"\r\n") < n:
+                self._fill()
+            ok = b"+OK\r\n" * n
+            if not self.buf.startswith(ok):
+                bad = self.buf[:200]
+                raise RespError("unexpected reply while loading: %r" % bad)
+            self.buf = self.buf[len(ok):]
+            total += n
+
+
+def padded_key(i, key_size, prefix="key:"):
+    """Deterministic key of exactly key_size bytes: 'key:' + zero padded i.
+    With key_size=16 this is the redis-benchmark `key:%012d` format."""
+    digits = key_size - len(prefix)
+    if digits < 7:
+        raise ValueError("key_size too small for prefix+index")
+    return b"%s%0*d" % (prefix.encode(), digits, i)
+
+
+# ------------------------------------------------------------- servers ---
+
+class Server:
+    """One server process (Kasi or redis-server) on a free loopback port."""
+
+    def __init__(self, kind, binary, extra_args=(), label=None, wrapper=(),
+                 start_timeout=20.0, workdir=None):
+        self.kind = kind                      # "kasi" or "redis"
+        self.binary = binary
+        self.extra_args = list(extra_args)
+        self.label = label or kind
+        self.wrapper = list(wrapper)          # e.g. valgrind command prefix
+        self.start_timeout = start_timeout
+        self.port = None
+        self.proc = None
+        self.workdir = workdir or tempfile.mkdtemp(prefix="kasi-bench-%s-" % kind)
+        self.logpath = os.path.join(self.workdir, "server.log")
+        self._log = None
+
+    def argv(self):
+        if self.kind == "redis":
+            base = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--daemonize", "no",
+                    "--protected-mode", "no", "--dir", self.workdir, "--logfile", ""]
+        else:
+            base = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        return self.wrapper + base + self.extra_args
+
+    def start(self):
+        last_err = None
+        for _attempt in range(3):            # retry if the free port got taken
+            self.port = free_port()
+            self._log = open(self.logpath, "ab")
+            self.proc = subprocess.Popen(self.argv(), stdout=self._log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, cwd=self.workdir)
+            _live_servers.append(self)
+            deadline = time.monotonic() + self.start_timeout
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    break
+                try:
+                    with Client(self.port, timeout=2.0) as c:
+                        if c.call("PING") == "PONG":
+                            return self
+                except (OSError, ConnectionError, RespError) as e:
+                    last_err = e
+                time.sleep(0.05)
+            self.stop()
+            if self.proc.returncode not in (None, 0) and "Address already in use" not in self.log_tail():
+                break
+        raise RuntimeError("%s did not start (last error %r); log tail:\n%s"
+                           % (self.label, last_err, self.log_tail()))
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def cpu_seconds(self):
+        return proc_cpu_seconds(self.pid)
+
+    def rss_kb(self):
+        return proc_status_kb(self.pid, "VmRSS")
+
+    def client(self, timeout=60.0):
+        return Client(self.port, timeout=timeout)
+
+    def log_tail(self, n=20):
+        try:
+            with open(self.logpath, "rb") as f:
+                return b"\n".join(f.read().splitlines()[-n:]).decode(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self, timeout=30.0):
+        """SIGTERM, wait, then SIGKILL.  Only this server's own pid."""
+        p = self.proc
+        if p is not None and p.poll() is None:
+            try:
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    pass
+            except ProcessLookupError:
+                pass
+        if self._log:
+            self._log.close()
+            self._log = None
+        if self in _live_servers:
+            _live_servers.remove(self)
+        return p.returncode if p else None
+
+
+@atexit.register
+def _stop_all():
+    for s in list(_live_servers):
+        try:
+            s.stop(timeout=5)
+        except Exception:
+            pass
+
+
+def install_signal_handlers():
+    """Turn SIGTERM/SIGHUP into SystemExit so finally blocks run."""
+    def h(signum, frame):
+        raise SystemExit(128 + signum)
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            signal.signal(s, h)
+        except (ValueError, OSError):
+            pass
+
+
+# ---------------------------------------------------------------- misc ---
+
+def median(xs):
+    xs = sorted(x for x in xs if x is not None)
+    if not xs:
+        return None
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2.0
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def git_rev():
+    try:
+        r = subprocess.run(["git", "-C", REPO_DIR, "rev-parse", "--short", "HEAD"],
+                           capture_output=True, text=True, timeout=10)
+        rev = r.stdout.strip()
+        d = subprocess.run(["git", "-C", REPO_DIR, "status", "--porcelain", "--", "src"],
+                           capture_output=True, text=True, timeout=10)
+        return rev + ("-dirty" if d.stdout.strip() else "")
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+def tool_version(path, args=("--version",)):
+    try:
+        r = subprocess.run([path] + list(args), capture_output=True, text=True, timeout=10)
+        return (r.stdout or r.stderr).strip().splitlines()[0]
+    except (OSError, subprocess.TimeoutExpired, IndexError):
+        return "unknown"
+
+
+def environment():
+    try:
+        load = open("/proc/loadavg").read().split()[:3]
+    except OSError:
+        load = []
+    return {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "host": platform.node(),
+        "kernel": platform.release(),
+        "cpus": os.cpu_count(),
+        "loadavg_at_start": load,
+        "python": platform.python_version(),
+        "kasi_git": git_rev(),
+        "binaries": dict(BINARY_INFO),
+    }
+
+
+def fmt_num(x, digits=0, none="n/a"):
+    if x is None:
+        return none
+    if digits == 0:
+        return "{:,.0f}".format(x)
+    return "{:,.{d}f}".format(x, d=digits)
+
+
+def fmt_ratio(x):
+    return "n/a" if x is None else "%.2f" % x
+
+
+def markdown_table(headers, rows, align=None):
+    align = align or (["l"] + ["r"] * (len(headers) - 1))
+    out = ["| " + " | ".join(headers) + " |",
+           "|" + "|".join(":---" if a == "l" else "---:" for a in align) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(str(c) for c in r) + " |")
+    return "\n".join(out)
+
+
+def write_json(path, obj):
+    import json
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2, sort_keys=False)
+        f.write("\n")
+    os.replace(tmp, path)
+
