@@ -149,6 +149,6 @@ void cmd_client_info(cmd_call *x)
                      (long long)(x->now - c->last_ms) / 1000,
                      (c->flags & CONN_MULTI) ? "x" : "N", (int)(dlen > 64 ? 64 : dlen), dname,
                      (c->flags & CONN_MULTI) ? c->mq_len : -1, buf_pending(&c->in),
-                     buf_pending(&c->out));
+                     conn_out_pending(c));
     resp_bulk(x->out, line, (size_t)n);
 }

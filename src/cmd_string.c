@@ -75,9 +75,9 @@ static int expire_arg(cmd_call *x, int i, unsigned flags, int64_t *out)
     return 0;
 }
 
-static void reply_item(cmd_call *x, const item *it)
+static void reply_item(cmd_call *x, item *it)
 {
-    if (it) resp_bulk(x->out, item_cval(it), item_vlen(it));
+    if (it) reply_value(x, it);
     else resp_null(x->out);
 }
 

@@ -201,6 +201,20 @@ static void reply_unknown(conn *c, int argc, const karg *argv)
            cstr_len(&argv[0], 128), argv[0].p, args);
 }
 
+void reply_value(cmd_call *x, item *it)
+{
+    size_t n = item_vlen(it);
+    if (!item_solo(it) || n < CONN_ZC_MIN) {
+        resp_bulk(x->out, item_cval(it), n);
+        return;
+    }
+    /* Big values go out straight from their segment, which the reply
+     * keeps alive (even if the key is deleted meanwhile). */
+    resp_bulk_header(x->out, n);
+    conn_add_slice(x->c, item_cval(it), n, store_unref, store_ref(it));
+    buf_append(x->out, "\r\n", 2);
+}
+
 void reply_domains_full(cmd_call *x)
 {
     resp_errorf(x->out, "ERR too many domains in use (max-domains is %lld)",

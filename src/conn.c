@@ -2,6 +2,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <sys/uio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,8 +81,42 @@ void conn_close(conn *c)
     atomic_fetch_sub(&w->srv->nclients, 1);
 }
 
+void conn_add_slice(conn *c, const char *p, size_t n, void (*release)(void *), void *owner)
+{
+    zc_slice *z;
+    if (c->zc_head + c->zc_len == c->zc_cap) {
+        if (c->zc_head) {
+            memmove(c->zc, c->zc + c->zc_head, sizeof(zc_slice) * (size_t)c->zc_len);
+            c->zc_head = 0;
+        } else {
+            c->zc_cap = c->zc_cap ? c->zc_cap * 2 : 4;
+            c->zc = xrealloc(c->zc, sizeof(zc_slice) * (size_t)c->zc_cap);
+        }
+    }
+    z = &c->zc[c->zc_head + c->zc_len++];
+    z->at = c->out_done + buf_pending(&c->out);
+    z->p = p;
+    z->n = n;
+    z->sent = 0;
+    z->release = release;
+    z->owner = owner;
+    c->zc_bytes += n;
+}
+
+static void release_slices(conn *c)
+{
+    for (int i = 0; i < c->zc_len; i++) {
+        zc_slice *z = &c->zc[c->zc_head + i];
+        z->release(z->owner);
+    }
+    c->zc_head = c->zc_len = 0;
+    c->zc_bytes = 0;
+}
+
 static void conn_free(conn *c)
 {
+    release_slices(c);
+    free(c->zc);
     keyspace *ks = c->w->srv->ks;
     if (c->watching) ks_unwatch_all(ks, c);
     conn_discard_multi(c);
@@ -135,7 +170,7 @@ static void process_input(conn *c)
     while (!(c->flags & (CONN_CLOSING | CONN_DEAD)) && buf_pending(&c->in)) {
         char *base = buf_head(&c->in);
         int rc;
-        if (buf_pending(&c->out) > CONN_OUT_SOFT) {
+        if (conn_out_pending(c) > CONN_OUT_SOFT) {
             c->flags |= CONN_PAUSED;
             break;
         }
@@ -173,7 +208,7 @@ static void process_input(conn *c)
     pthread_mutex_unlock(&c->w->gate);
     if (buf_pending(&c->in) == 0) buf_trim(&c->in, KEEP_BUF);   /* after a big request */
     else if (c->in.off > c->in.cap / 2) buf_compact(&c->in);
-    if (buf_pending(&c->out)) mark_pending(c);
+    if (conn_out_pending(c)) mark_pending(c);
     if (c->flags & CONN_CLOSING) mark_pending(c);
 }
 
@@ -213,21 +248,75 @@ static void read_input(conn *c)
     process_input(c);
 }
 
+/* Gather the pending output, copied bytes and zero-copy slices in stream
+ * order, into at most IOV_BATCH iovecs. */
+#define IOV_BATCH 32
+static int gather(conn *c, struct iovec *iov)
+{
+    uint64_t pos = c->out_done;
+    size_t boff = 0;
+    int n = 0, i;
+    for (i = 0; i < c->zc_len && n < IOV_BATCH - 2; i++) {
+        zc_slice *z = &c->zc[c->zc_head + i];
+        size_t before = (size_t)(z->at - pos);   /* copied bytes ahead of it */
+        if (before) {
+            iov[n].iov_base = buf_head(&c->out) + boff;
+            iov[n++].iov_len = before;
+            boff += before;
+            pos += before;
+        }
+        iov[n].iov_base = (void *)(z->p + z->sent);
+        iov[n++].iov_len = z->n - z->sent;
+    }
+    if (i == c->zc_len && buf_pending(&c->out) > boff) {   /* bytes after the last slice */
+        iov[n].iov_base = buf_head(&c->out) + boff;
+        iov[n++].iov_len = buf_pending(&c->out) - boff;
+    }
+    return n;
+}
+
+/* Account for n written bytes, in stream order. */
+static void advance(conn *c, size_t n)
+{
+    while (n) {
+        zc_slice *z = c->zc_len ? &c->zc[c->zc_head] : NULL;
+        if (z && z->at == c->out_done) {
+            size_t k = z->n - z->sent < n ? z->n - z->sent : n;
+            z->sent += k;
+            c->zc_bytes -= k;
+            n -= k;
+            if (z->sent == z->n) {
+                z->release(z->owner);
+                c->zc_head++;
+                if (--c->zc_len == 0) c->zc_head = 0;
+            }
+        } else {
+            size_t room = z ? (size_t)(z->at - c->out_done) : buf_pending(&c->out);
+            size_t k = room < n ? room : n;
+            buf_consume(&c->out, k);
+            c->out_done += k;
+            n -= k;
+        }
+    }
+}
+
 /* Write what we can. Returns 0, or -1 if the connection was closed. */
 static int write_output(conn *c)
 {
-    while (buf_pending(&c->out)) {
-        ssize_t n = write(c->h.fd, buf_head(&c->out), buf_pending(&c->out));
+    struct iovec iov[IOV_BATCH];
+    while (conn_out_pending(c)) {
+        int cnt = gather(c, iov);
+        ssize_t n = writev(c->h.fd, iov, cnt);
         if (n < 0) {
             if (errno == EAGAIN) break;
             if (errno == EINTR) continue;
             conn_close(c);
             return -1;
         }
-        buf_consume(&c->out, (size_t)n);
+        advance(c, (size_t)n);
         stat_add(&c->w->st.net_out, (unsigned long long)n);
     }
-    if (buf_pending(&c->out) == 0) {
+    if (conn_out_pending(c) == 0) {
         buf_trim(&c->out, KEEP_BUF);
         if (c->flags & CONN_CLOSING) {
             conn_close(c);
@@ -240,7 +329,7 @@ static int write_output(conn *c)
         }
     } else {
         long long hard = cfg_ll(&c->w->srv->cfg.client_output_buffer_limit);
-        if (hard && buf_pending(&c->out) > (size_t)hard) {
+        if (hard && conn_out_pending(c) > (size_t)hard) {
             log_warn("Closing client that reached the output buffer limit: id=%llu addr=%s",
                      (unsigned long long)c->id, c->peer);
             conn_close(c);
@@ -276,7 +365,7 @@ void conn_flush_pending(worker *w)
             if (buf_pending(&c->in) && !(c->flags & (CONN_PAUSED | CONN_CLOSING)))
                 process_input(c);
             if (c->flags & CONN_DEAD) continue;
-            if (buf_pending(&c->out) || (c->flags & CONN_CLOSING)) write_output(c);
+            if (conn_out_pending(c) || (c->flags & CONN_CLOSING)) write_output(c);
         }
         /* Connections re-marked here (batch limit) wait for the next turn. */
         if (w->pending) break;

@@ -40,6 +40,19 @@ typedef struct karg {
     size_t n;
 } karg;
 
+/* A value sent straight from where it is stored (no copy into `out`): the
+ * slice goes out after `at` bytes of the out stream, and release(owner)
+ * is called once it is written or the connection goes away. */
+typedef struct zc_slice {
+    uint64_t at;
+    const char *p;
+    size_t n, sent;
+    void (*release)(void *owner);
+    void *owner;
+} zc_slice;
+
+#define CONN_ZC_MIN (16 * 1024)   /* values this big are sent without a copy */
+
 typedef struct queued_cmd {
     const struct cmd_def *def;
     int argc;
@@ -52,6 +65,10 @@ struct conn {
     uint64_t id;
     unsigned flags;
     buf in, out;
+    uint64_t out_done;       /* bytes of out's stream already written */
+    zc_slice *zc;            /* queued zero-copy slices, in stream order */
+    int zc_head, zc_len, zc_cap;
+    size_t zc_bytes;         /* their unsent bytes */
     resp_parser p;
     resp_arg *pargv;
     karg *argv;
@@ -78,6 +95,10 @@ void conn_flush_pending(worker *w);
 void conn_reap(worker *w);
 /* Switch the selected domain (takes over the reference). */
 void conn_set_domain(conn *c, domain *d);
+/* Bytes of reply not yet written, copied or not. */
+static inline size_t conn_out_pending(const conn *c) { return buf_pending(&c->out) + c->zc_bytes; }
+/* Queue n bytes at p as the next reply bytes without copying them. */
+void conn_add_slice(conn *c, const char *p, size_t n, void (*release)(void *), void *owner);
 /* Drop the MULTI queue and state. */
 void conn_discard_multi(conn *c);
 /* Close connections idle for more than timeout_s. */

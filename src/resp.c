@@ -275,6 +275,8 @@ void resp_bulk(buf *b, const void *p, size_t n)
     b->len += 2;
 }
 
+void resp_bulk_header(buf *b, size_t n) { prefixed_num(b, '$', (long long)n); }
+
 void resp_bulk_cstr(buf *b, const char *s) { resp_bulk(b, s, strlen(s)); }
 
 void resp_bulk_ll(buf *b, long long v)

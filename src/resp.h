@@ -71,6 +71,7 @@ void resp_errorf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 
 void resp_int(buf *b, long long v);                        /* :v */
 void resp_bulk(buf *b, const void *p, size_t n);           /* $n p */
 void resp_bulk_cstr(buf *b, const char *s);
+void resp_bulk_header(buf *b, size_t n);                    /* $n, body to follow */
 void resp_bulk_ll(buf *b, long long v);
 void resp_null(buf *b);                                    /* $-1 */
 void resp_null_array(buf *b);                              /* *-1 */

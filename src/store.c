@@ -12,7 +12,8 @@ static inline size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
 static seg *seg_new(size_t cap)
 {
     seg *g = xmalloc(sizeof(seg) + cap);
-    g->next = NULL;
+    g->next = g->prev = NULL;
+    atomic_init(&g->refs, 1);
     g->cap = (uint32_t)cap;
     g->used = 0;
     return g;
@@ -67,7 +68,7 @@ int store_resize_solo(store *s, item *it, size_t size)
 {
     seg *g = (seg *)((char *)it - offsetof(seg, data));
     size_t need = align8(size);
-    if (need > g->cap) return -1;
+    if (need > g->cap || atomic_load(&g->refs) > 1) return -1;   /* too small, or being sent */
     s->used += need - g->used;
     s->live += need - g->used;
     g->used = (uint32_t)need;
@@ -98,7 +99,7 @@ size_t store_kill(store *s, item *it)
     unlink_seg(s, g);
     s->used -= g->used;
     freed = g->cap + sizeof(seg);
-    free(g);
+    store_unref(g);   /* a reply may still be sending it */
     return freed;
 }
 
@@ -110,7 +111,20 @@ seg *store_pop(store *s, int q)
     return g;
 }
 
-void store_free_seg(seg *g) { free(g); }
+void store_free_seg(seg *g) { store_unref(g); }
+
+void *store_ref(item *it)
+{
+    seg *g = (seg *)((char *)it - offsetof(seg, data));
+    atomic_fetch_add(&g->refs, 1);
+    return g;
+}
+
+void store_unref(void *owner)
+{
+    seg *g = owner;
+    if (atomic_fetch_sub(&g->refs, 1) == 1) free(g);
+}
 
 void store_requeue(store *s, int q, seg *g)
 {
@@ -127,7 +141,7 @@ void store_clear(store *s)
         seg *g = s->q[q].head;
         while (g) {
             seg *n = g->next;
-            free(g);
+            store_unref(g);
             g = n;
         }
         memset(&s->q[q], 0, sizeof s->q[q]);

@@ -17,6 +17,7 @@
 #ifndef KASI_STORE_H
 #define KASI_STORE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,7 @@ typedef struct seg {
     struct seg *next;   /* towards the newest */
     struct seg *prev;   /* towards the oldest */
     uint8_t q;          /* the queue it is in */
+    atomic_int refs;    /* 1 for the store, +1 per reply still sending from it */
     uint32_t cap;       /* bytes of data[] */
     uint32_t used;      /* bytes appended */
     char data[];
@@ -76,6 +78,12 @@ void store_free_seg(seg *g);
 void store_requeue(store *s, int q, seg *g);
 /* Free every segment. */
 void store_clear(store *s);
+
+/* Keep a solo item's segment alive while a reply sends from it; returns
+ * the owner to pass to store_unref. Call under the shard's lock. */
+void *store_ref(item *it);
+/* Drop a reference (from any thread); the last one frees the segment. */
+void store_unref(void *owner);
 
 /* Walk a segment's items: start with *off = 0. Returns NULL at the end. */
 item *store_next(seg *g, uint32_t *off);
