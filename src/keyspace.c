@@ -758,9 +758,9 @@ static void watch_touch_domain(keyspace *ks, domain *d)
  *  - allkeys-lru is CLOCK over the same FIFO (reinsert if read since the
  *    last pass), allkeys-lfu is the same with the 2-bit counter, so a key
  *    survives as many passes as it has recent reads.
- *  - volatile-lru/lfu apply those to keys with an expiry and keep the rest.
- *  - random and volatile-ttl pick victims by sampling the table; their
- *    bytes come back when compaction recycles the segments they were in. */
+ *  - allkeys-random and the volatile-* policies pick victims by sampling
+ *    the table (see evict_sampled); their bytes come back when compaction
+ *    recycles the segments they were in. */
 
 enum { MODE_COMPACT, MODE_EVICT };
 
@@ -796,15 +796,12 @@ static long long recycle(shard *s, domain *d, int q, int mode, int policy, int64
             s->expired++;
         } else if (mode == MODE_EVICT) {
             unsigned f = UB_FREQ(ub);
-            int volatile_only = policy == KS_VOLATILE_LRU || policy == KS_VOLATILE_LFU;
-            if (volatile_only && !item_has_ttl(it)) {
-                keep = 1;
-            } else if (policy == KS_S3FIFO && is_small) {
+            if (policy == KS_S3FIFO && is_small) {
                 keep = f > 0;
                 dest = STORE_MAIN;
                 ub = UB_WITH_FREQ(ub, 0);
                 if (!keep) ghost_add(s, ks, r.h);
-            } else if (policy == KS_ALLKEYS_LRU || policy == KS_VOLATILE_LRU) {
+            } else if (policy == KS_ALLKEYS_LRU) {
                 keep = f > 0;
                 ub = UB_WITH_FREQ(ub, 0);
             } else {
@@ -812,6 +809,7 @@ static long long recycle(shard *s, domain *d, int q, int mode, int policy, int64
                 ub = UB_WITH_FREQ(ub, keep ? f - 1 : 0);
             }
             if (!keep) s->evicted++;
+            else if (UB_FREQ(ub) < f || dest != q) s->aged++;   /* closer to eviction */
         }
         if (!keep) {
             table_delete(&s->t, &r.pos);
@@ -868,26 +866,40 @@ static void compact(shard *s, domain *d, int64_t now)
     }
 }
 
-/* Evict one victim chosen by sampling the table. Returns 1 if one was. */
+/* Evict one victim chosen by sampling the table, as Redis does for these
+ * policies: a random key, or of five keys with an expiry the one expiring
+ * first (volatile-ttl) or with the lowest access counter (volatile-lru and
+ * volatile-lfu; the sampled survivors age: lru clears their counter, lfu
+ * decrements it). Returns 1 if a key was evicted. */
 static int evict_sampled(shard *s, domain *d, int policy, int64_t now)
 {
     size_t span = table_span(&s->t);
     item *best = NULL;
-    table_pos best_pos = {0}, pos;
-    int samples = policy == KS_VOLATILE_TTL ? 5 : 1;
-    unsigned ub;
+    table_pos best_pos = {0}, pos, seen[5];
+    unsigned ub, best_ub = 0;
+    int samples = policy == KS_ALLKEYS_RANDOM || policy == KS_VOLATILE_RANDOM ? 1 : 5, nseen = 0;
     if (span == 0) return 0;
-    for (int tries = 0; tries < 64 && samples > 0; tries++) {
+    for (int tries = 0; tries < 64 && nseen < samples; tries++) {
         item *it = table_at(&s->t, util_rand64() % span, &pos, &ub);
+        int better;
         if (!it) continue;
         if (policy != KS_ALLKEYS_RANDOM && !(ub & UB_TTL)) continue;
-        samples--;
-        if (!best || (policy == KS_VOLATILE_TTL && item_expire(it) < item_expire(best))) {
+        seen[nseen++] = pos;
+        if (policy == KS_VOLATILE_TTL) better = !best || item_expire(it) < item_expire(best);
+        else better = !best || UB_FREQ(ub) < UB_FREQ(best_ub);
+        if (better) {
             best = it;
             best_pos = pos;
+            best_ub = ub;
         }
     }
     if (!best) return 0;
+    if (policy == KS_VOLATILE_LRU || policy == KS_VOLATILE_LFU) {
+        for (int i = 0; i < nseen; i++) {
+            unsigned u = table_ubits(&seen[i]), f = UB_FREQ(u);
+            if (f) table_set_ubits(&seen[i], UB_WITH_FREQ(u, policy == KS_VOLATILE_LRU ? 0 : f - 1));
+        }
+    }
     {
         kref r = {.d = d, .s = s, .pos = best_pos};
         watch_touch(d->ks, d, item_key(best), item_klen(best));
@@ -901,7 +913,8 @@ static int evict_sampled(shard *s, domain *d, int policy, int64_t now)
 /* One eviction step on a shard; returns 1 if it made progress. */
 static int evict_step(shard *s, domain *d, int policy, int64_t now)
 {
-    if (policy == KS_ALLKEYS_RANDOM || policy == KS_VOLATILE_RANDOM || policy == KS_VOLATILE_TTL) {
+    if (policy == KS_ALLKEYS_RANDOM || policy == KS_VOLATILE_RANDOM || policy == KS_VOLATILE_TTL ||
+        policy == KS_VOLATILE_LRU || policy == KS_VOLATILE_LFU) {
         if (evict_sampled(s, d, policy, now)) return 1;
         /* nothing to sample: dead bytes may still be waiting */
         if (store_dead(&s->st)) {
@@ -927,24 +940,34 @@ static int evict_step(shard *s, domain *d, int policy, int64_t now)
 
 long long ks_evict(keyspace *ks, size_t limit, int policy)
 {
-    int idle = 0;
     long long start = atomic_load(&ks->mem);
+    int steps = 0, rounds = 0, progress = 0;
     if (policy == KS_NOEVICTION) return ks_used_memory(ks) > limit ? -1 : 0;
     while (ks_used_memory(ks) > limit) {
         uint64_t c = atomic_fetch_add(&ks->evict_cursor, 1);
-        int progress = 0, total;
+        int total;
         pthread_rwlock_rdlock(&ks->reg_lock);
         total = ks->ndomains * ks->nshards;
         {
             domain *d = ks->domains[(c / (uint64_t)ks->nshards) % (uint64_t)ks->ndomains];
             shard *s = &d->shards[c % (uint64_t)ks->nshards];
+            uint64_t gone;
+            size_t dead;
             pthread_mutex_lock(&s->lock);
-            progress = evict_step(s, d, policy, util_now_ms());
+            gone = s->evicted + s->expired + s->aged;
+            dead = store_dead(&s->st);
+            evict_step(s, d, policy, util_now_ms());
+            /* Progress is keys removed or aged, or dead bytes reclaimed;
+             * copying untouchable keys around is not. */
+            progress |= s->evicted + s->expired + s->aged > gone || store_dead(&s->st) < dead;
             pthread_mutex_unlock(&s->lock);
         }
         pthread_rwlock_unlock(&ks->reg_lock);
-        idle = progress ? 0 : idle + 1;
-        if (idle > 2 * total) return -1;   /* a whole round found nothing to evict */
+        if (++steps >= 2 * total) {
+            if (!progress) return -1;   /* a whole round found nothing to evict */
+            progress = steps = 0;
+            if (++rounds == 16) break;  /* bounded work per command; the next one goes on */
+        }
     }
     start -= atomic_load(&ks->mem);
     return start > 0 ? start : 0;

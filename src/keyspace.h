@@ -42,6 +42,7 @@ typedef struct shard {
     size_t expires;      /* items with an expiry */
     size_t mem;          /* bytes of segments and table */
     uint64_t hits, misses, sets, expired, evicted;
+    uint64_t aged;       /* keys eviction kept but moved closer to eviction */
     size_t sweep_pos;    /* the expiry sweep's position */
     unsigned gc_turn;    /* which queue compaction recycles next */
     uint32_t *ghost;     /* S3-FIFO ghost: fingerprints of keys evicted early */

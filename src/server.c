@@ -147,8 +147,8 @@ static void worker_cron(worker *w, int64_t now_us)
          * holds resident beyond its start-up footprint, if that is more. */
         rss = util_rss_bytes();
         if (rss > srv->rss_base && rss - srv->rss_base > in_use) in_use = rss - srv->rss_base;
-#ifdef __SANITIZE_ADDRESS__
-        in_use = 0;   /* ASan's allocator: quarantine and shadow are not ours to bound */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+        in_use = 0;   /* a sanitizer's allocator: its shadow and quarantine are not ours */
 #endif
         ks_set_overhead(srv->ks, in_use);
     }
