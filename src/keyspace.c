@@ -46,6 +46,7 @@ struct keyspace {
     pthread_mutex_t watch_lock;     /* guards watches */
     watch *watches;
     atomic_long nwatches;
+    domain *dflt;                   /* "default": never moves or goes away */
     atomic_llong mem;               /* bytes of segments and tables, all shards */
     atomic_llong overhead;          /* allocator in-use bytes beyond mem */
     atomic_ullong evict_cursor;     /* round robin over (domain, shard) */
@@ -130,7 +131,7 @@ keyspace *ks_create(int nshards, const long long *max_domains)
     pthread_mutex_init(&ks->watch_lock, NULL);
     ks->cap = 16;
     ks->domains = xcalloc((size_t)ks->cap, sizeof(domain *));
-    ks->domains[0] = domain_new(ks, "default", 7);
+    ks->domains[0] = ks->dflt = domain_new(ks, "default", 7);
     ks->ndomains = 1;
     return ks;
 }
@@ -254,7 +255,7 @@ void ks_domain_put(keyspace *ks, domain *d)
 
 void ks_domain_hold(domain *d) { atomic_fetch_add(&d->refs, 1); }
 
-domain *ks_default(keyspace *ks) { return ks->domains[0]; }
+domain *ks_default(keyspace *ks) { return ks->dflt; }
 
 const char *ks_domain_name(const domain *d, size_t *len)
 {
@@ -349,7 +350,7 @@ static _Thread_local int gc_npending;
 static int needs_compaction(const shard *s)
 {
     size_t bytes = store_bytes(&s->st);
-    return bytes >= 4 * STORE_SEG_MAX && store_dead(&s->st) * 4 > bytes;
+    return bytes >= 4 * STORE_SEG_MIN && store_dead(&s->st) * 4 > bytes;
 }
 
 static void want_compaction(domain *d, shard *s)
@@ -858,7 +859,7 @@ static void compact(shard *s, domain *d, int64_t now)
     for (int rounds = 0; rounds < 8; rounds++) {
         size_t bytes = store_bytes(&s->st), dead = store_dead(&s->st);
         int q;
-        if (bytes < 4 * STORE_SEG_MAX || dead * 4 <= bytes) return;
+        if (bytes < 4 * STORE_SEG_MIN || dead * 4 <= bytes) return;
         /* Which queue holds the dead bytes is not tracked: take turns. */
         q = (s->gc_turn++ & 1) ? STORE_MAIN : STORE_SMALL;
         if (!s->st.q[q].head) q ^= 1;

@@ -43,12 +43,12 @@ item *store_alloc(store *s, int q, size_t size, size_t room, size_t *grown, int 
         enqueue(sq, g);
         *grown = g->cap + sizeof(seg);
     } else if (!g || g->cap - g->used < need) {
-        size_t cap;
-        if (s->next_cap < STORE_SEG_MIN) s->next_cap = STORE_SEG_MIN;
-        cap = s->next_cap;
-        while (cap < need) cap *= 2;
-        if (s->next_cap < STORE_SEG_MAX) s->next_cap = cap * 2;
-        if (s->next_cap > STORE_SEG_MAX) s->next_cap = STORE_SEG_MAX;
+        /* Segments grow with the shard, to about a sixteenth of it: a small
+         * shard (many domains, or a small maxmemory over many shards) then
+         * wastes little in the partly filled segments appends go to. */
+        size_t cap = STORE_SEG_MIN, want = store_bytes(s) / 16;
+        if (want > STORE_SEG_MAX) want = STORE_SEG_MAX;
+        while (cap < want || cap < need) cap *= 2;
         g = seg_new(cap);
         g->q = (uint8_t)q;
         enqueue(sq, g);
@@ -147,7 +147,6 @@ void store_clear(store *s)
         memset(&s->q[q], 0, sizeof s->q[q]);
     }
     s->used = s->live = 0;
-    s->next_cap = 0;
 }
 
 item *store_next(seg *g, uint32_t *off)

@@ -51,7 +51,6 @@ typedef struct store {
     segq q[2];
     size_t used;        /* bytes appended to the segments, live or dead */
     size_t live;        /* bytes of live items */
-    size_t next_cap;    /* capacity of the next regular segment */
 } store;
 
 static inline size_t store_bytes(const store *s) { return s->q[0].bytes + s->q[1].bytes; }
