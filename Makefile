@@ -56,9 +56,14 @@ unit: $(UNIT_TESTS) $(UNIT_TESTS_ASAN)
 
 PYTEST := $(PYTHON) -m pytest -q -p no:cacheprovider
 
-integration: bin/kasi-server bin/kasi-server-asan
+# Optimised with the default threads and with one, then ASan+UBSan, then
+# ThreadSanitizer (KASI_ASAN stretches the timing checks for slow builds).
+integration: bin/kasi-server bin/kasi-server-asan bin/kasi-server-tsan
 	KASI_SERVER=$(CURDIR)/bin/kasi-server $(PYTEST) tests/integration tests/diff
+	KASI_SERVER=$(CURDIR)/bin/kasi-server KASI_SERVER_ARGS="--threads 1" $(PYTEST) tests/integration tests/diff
 	KASI_SERVER=$(CURDIR)/bin/kasi-server-asan KASI_ASAN=1 $(PYTEST) tests/integration tests/diff
+	TSAN_OPTIONS=halt_on_error=0 KASI_SERVER=$(CURDIR)/bin/kasi-server-tsan KASI_ASAN=1 \
+	  $(PYTEST) tests/integration tests/diff
 
 python-tests: bin/kasi-server bin/kasi-server-asan
 	KASI_SERVER=$(CURDIR)/bin/kasi-server $(PYTEST) tests/python
