@@ -1,0 +1,77 @@
+/* keyspace_int.h - the keyspace's insides, shared by keyspace.c (domains and
+ * keys), evict.c (compaction and eviction) and expire.c (the expiry sweep).
+ * Nothing outside those three files includes it; names shared between them
+ * carry the ks__ prefix. */
+#ifndef KASI_KEYSPACE_INT_H
+#define KASI_KEYSPACE_INT_H
+
+#include "keyspace.h"
+
+/* Table user bits: one marks items with an expiry (so the sweep can skip
+ * the others without touching them), two hold an access counter (0-3) that
+ * eviction reads. */
+#define UB_TTL 1u
+#define UB_FREQ(ub) (((ub) >> 1) & 3u)
+#define UB_WITH_FREQ(ub, f) (((ub) & UB_TTL) | ((unsigned)(f) << 1))
+
+struct domain {
+    keyspace *ks;
+    char *name;
+    size_t nlen;
+    atomic_long refs;
+    atomic_int counted;   /* holds a max-domains slot (see ks_domain_claim) */
+    int nshards;
+    shard *shards;
+};
+
+typedef struct watch {
+    domain *d;
+    char *key;
+    size_t klen;
+    atomic_int *dirty;
+    void *owner;
+    struct watch *next;
+} watch;
+
+struct keyspace {
+    uint64_t sipkey[2];
+    int nshards;
+    int shard_shift;
+    const long long *max_domains;   /* the config field; read atomically */
+    pthread_rwlock_t reg_lock;      /* guards domains/ndomains/ncounted */
+    domain **domains;               /* [0] is "default" */
+    int ndomains, cap;
+    int ncounted;                   /* domains holding a max-domains slot */
+    pthread_mutex_t watch_lock;     /* guards watches */
+    watch *watches;
+    atomic_long nwatches;
+    domain *dflt;                   /* "default": never moves or goes away */
+    atomic_llong mem;               /* bytes of segments and tables, all shards */
+    atomic_llong overhead;          /* allocator in-use bytes beyond mem */
+    atomic_ullong evict_cursor;     /* round robin over (domain, shard) */
+};
+
+/* Account for a change in a shard's memory. */
+static inline void ks__mem_add(shard *s, keyspace *ks, long long delta)
+{
+    s->mem += (size_t)delta;
+    atomic_fetch_add_explicit(&ks->mem, delta, memory_order_relaxed);
+}
+
+static inline long long ks__table_bytes(const shard *s) { return (long long)table_mem(&s->t); }
+
+/* Remove the entry at r->pos (current) and mark its item dead. */
+void ks__remove_at(kref *r, item *it);
+/* Tell WATCH that a key changed. */
+void ks__watch_touch(keyspace *ks, domain *d, const char *key, size_t klen);
+
+/* evict.c */
+void ks__ghost_add(shard *s, keyspace *ks, uint64_t h);
+int ks__ghost_take(shard *s, uint64_t h);
+int ks__needs_compaction(const shard *s);
+/* Note a shard to compact once the current command is done. */
+void ks__want_compaction(domain *d, shard *s);
+/* Recycle a shard's oldest segments while a quarter of it is dead. */
+void ks__compact(shard *s, domain *d, int64_t now);
+
+#endif
