@@ -99,18 +99,16 @@ void ks_after_command(keyspace *ks)
 
 enum { MODE_COMPACT, MODE_EVICT };
 
-/* Recycle the oldest segment of queue q. Returns the bytes freed by the
- * segment minus those taken by items copied out (may be negative). */
-static long long recycle(shard *s, domain *d, int q, int mode, int policy, int64_t now)
+/* Recycle the oldest segment of queue q. */
+static void recycle(shard *s, domain *d, int q, int mode, int policy, int64_t now)
 {
     keyspace *ks = d->ks;
     seg *g = store_pop(&s->st, q);
-    long long freed, seg_bytes;
+    long long seg_bytes;
     uint32_t off = 0;
     item *it;
-    if (!g) return 0;
+    if (!g) return;
     seg_bytes = (long long)(g->cap + sizeof(seg));
-    freed = seg_bytes;
     s->st.used -= g->used;
     while ((it = store_next(g, &off))) {
         kref r;
@@ -157,7 +155,7 @@ static long long recycle(shard *s, domain *d, int q, int mode, int policy, int64
             store_requeue(&s->st, dest, g);
             table_set_ubits(&r.pos, ub);
             s->gen++;
-            return freed - seg_bytes;
+            return;
         }
         size = item_size(item_klen(it), item_vlen(it), item_has_ttl(it));
         {
@@ -167,13 +165,11 @@ static long long recycle(shard *s, domain *d, int q, int mode, int policy, int64
             copy->vmeta = (uint32_t)item_vlen(it) | (solo ? ITEM_SOLO : 0);
             table_replace(&s->t, &r.pos, copy, ub);
         }
-        freed -= (long long)grown;
         ks__mem_add(s, ks, (long long)grown);
     }
     store_free_seg(g);
     ks__mem_add(s, ks, -seg_bytes);
     s->gen++;
-    return freed;
 }
 
 /* Compact when a quarter of the shard's segment bytes are dead (small
@@ -245,31 +241,25 @@ static int evict_sampled(shard *s, domain *d, int policy, int64_t now)
     return 1;
 }
 
-/* One eviction step on a shard; returns 1 if it made progress. */
-static int evict_step(shard *s, domain *d, int policy, int64_t now)
+/* One eviction step on a shard (ks_evict judges the progress). */
+static void evict_step(shard *s, domain *d, int policy, int64_t now)
 {
     if (policy == KS_ALLKEYS_RANDOM || policy == KS_VOLATILE_RANDOM || policy == KS_VOLATILE_TTL ||
         policy == KS_VOLATILE_LRU || policy == KS_VOLATILE_LFU) {
-        if (evict_sampled(s, d, policy, now)) return 1;
         /* nothing to sample: dead bytes may still be waiting */
-        if (store_dead(&s->st)) {
+        if (!evict_sampled(s, d, policy, now) && store_dead(&s->st))
             recycle(s, d, s->st.q[STORE_SMALL].head ? STORE_SMALL : STORE_MAIN, MODE_COMPACT,
                     KS_NOEVICTION, now);
-            return 1;
-        }
-        return 0;
+        return;
     }
+    if (store_bytes(&s->st) == 0) return;
     {
         int q = STORE_MAIN;
         size_t small = s->st.q[STORE_SMALL].bytes, total = store_bytes(&s->st);
-        uint64_t before = s->evicted + s->expired;
-        long long freed;
-        if (total == 0) return 0;
         if (!s->st.q[STORE_MAIN].head || (policy == KS_S3FIFO && small * 10 > total) ||
             (policy != KS_S3FIFO && s->st.q[STORE_SMALL].head))
             q = s->st.q[STORE_SMALL].head ? STORE_SMALL : STORE_MAIN;
-        freed = recycle(s, d, q, MODE_EVICT, policy, now);
-        return freed > 0 || s->evicted + s->expired > before;
+        recycle(s, d, q, MODE_EVICT, policy, now);
     }
 }
 
