@@ -181,7 +181,8 @@ static void process_input(conn *c)
         rc = resp_parse(&c->p, base, buf_pending(&c->in), &lim);
         if (rc == RESP_EUNFIN) break;
         if (rc == RESP_EARGV) {
-            grow_argv(c, c->p.argc > c->argv_cap ? c->p.argc : c->argv_cap * 2);
+            /* Double: the count is only a promise, the arguments so far are real. */
+            grow_argv(c, c->argv_cap * 2 < c->p.argc ? c->argv_cap * 2 : c->p.argc);
             continue;
         }
         if (rc == RESP_EPROTO) {

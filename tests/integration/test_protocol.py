@@ -293,3 +293,26 @@ def test_nul_where_dollar_expected(srv):
     finally:
         s.close()
     assert data in (b"", b"-ERR Protocol error: expected '$', got '\x00'\r\n"), data
+
+
+def test_promised_argument_count_is_not_allocated(srv):
+    """A multibulk that promises a billion arguments and sends a few must
+    not make the server reserve room for all of them."""
+    import socket as _socket
+    import kasi_harness as _H
+
+    def vmsize_kb():   # reserved address space: overcommit hides a promise from RSS
+        with open("/proc/%d/status" % srv.pid) as f:
+            return int([l for l in f if l.startswith("VmSize")][0].split()[1])
+
+    rss0, vm0 = _H.vmrss_kb(srv.pid), vmsize_kb()
+    s = _socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    try:
+        s.sendall(b"*1000000000\r\n" + b"$1\r\na\r\n" * 100)
+        time.sleep(0.3)
+        with srv.raw() as c:
+            assert c.cmd_raw("PING") == b"+PONG\r\n"
+        assert _H.vmrss_kb(srv.pid) - rss0 < 50 * 1024
+        assert vmsize_kb() - vm0 < 1024 * 1024, "reserved %d kB" % (vmsize_kb() - vm0)
+    finally:
+        s.close()
