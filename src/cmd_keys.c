@@ -8,24 +8,10 @@
 
 #include "command.h"
 
-/* Lock the shards of argv[first..] together; fills refs. */
-static kref *lock_all(cmd_call *x, int first, ks_lockset *ls)
-{
-    int n = x->argc - first;
-    kref *refs = xmalloc(sizeof(kref) * (size_t)n);
-    ks_lockset_init(ls);
-    for (int k = 0; k < n; k++) {
-        arg_ref(x, first + k, &refs[k]);
-        ks_lockset_add(ls, &refs[k]);
-    }
-    ks_lockset_lock(ls);
-    return refs;
-}
-
 void cmd_del(cmd_call *x)
 {
     ks_lockset ls;
-    kref *refs = lock_all(x, 1, &ls);
+    kref *refs = arg_lock_keys(x, 1, 1, &ls);
     long long n = 0;
     for (int k = 0; k < x->argc - 1; k++) {
         refs[k].gen = (uint64_t)-1;
@@ -40,7 +26,7 @@ void cmd_del(cmd_call *x)
 static void count_existing(cmd_call *x)
 {
     ks_lockset ls;
-    kref *refs = lock_all(x, 1, &ls);
+    kref *refs = arg_lock_keys(x, 1, 1, &ls);
     long long n = 0;
     for (int k = 0; k < x->argc - 1; k++) {
         refs[k].gen = (uint64_t)-1;

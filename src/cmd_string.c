@@ -389,24 +389,11 @@ void cmd_incrbyfloat(cmd_call *x)
     resp_bulk(x->out, tmp, (size_t)n);
 }
 
-/* Lock the shards of the keys argv[first], argv[first+step], ... together;
- * fills refs (one per key). */
-static void lock_keys(cmd_call *x, int first, int step, kref *refs, ks_lockset *ls)
-{
-    ks_lockset_init(ls);
-    for (int i = first, k = 0; i < x->argc; i += step, k++) {
-        arg_ref(x, i, &refs[k]);
-        ks_lockset_add(ls, &refs[k]);
-    }
-    ks_lockset_lock(ls);
-}
-
 void cmd_mget(cmd_call *x)
 {
     int n = x->argc - 1;
-    kref *refs = xmalloc(sizeof(kref) * (size_t)n);
     ks_lockset ls;
-    lock_keys(x, 1, 1, refs, &ls);
+    kref *refs = arg_lock_keys(x, 1, 1, &ls);
     resp_array(x->out, n);
     for (int k = 0; k < n; k++) reply_item(x, ks_read(&refs[k], x->now));
     ks_lockset_unlock(&ls);
@@ -422,8 +409,7 @@ static void mset_generic(cmd_call *x, int nx)
         reply_arity(x);
         return;
     }
-    refs = xmalloc(sizeof(kref) * (size_t)n);
-    lock_keys(x, 1, 2, refs, &ls);
+    refs = arg_lock_keys(x, 1, 2, &ls);
     if (nx) {
         for (int k = 0; k < n && !blocked; k++) blocked = ks_find(&refs[k], x->now) != NULL;
     }

@@ -231,6 +231,18 @@ void reply_bad_expire(cmd_call *x)
     resp_errorf(x->out, "ERR invalid expire time in '%s' command", x->def->name);
 }
 
+kref *arg_lock_keys(cmd_call *x, int first, int step, ks_lockset *ls)
+{
+    kref *refs = xmalloc(sizeof(kref) * (size_t)((x->argc - first + step - 1) / step));
+    ks_lockset_init(ls);
+    for (int i = first, k = 0; i < x->argc; i += step, k++) {
+        arg_ref(x, i, &refs[k]);
+        ks_lockset_add(ls, &refs[k]);
+    }
+    ks_lockset_lock(ls);
+    return refs;
+}
+
 int arg_ll(cmd_call *x, int i, long long *v)
 {
     if (util_str2ll(x->argv[i].p, x->argv[i].n, v) == 0) return 0;

@@ -93,6 +93,11 @@ static inline void arg_ref(cmd_call *x, int i, kref *r)
     ks_ref(x->ks, x->c->db, x->argv[i].p, x->argv[i].n, r);
 }
 
+/* Lock the shards of the keys argv[first], argv[first+step], ... together
+ * and return their krefs, in argument order (the caller frees the array
+ * after ks_lockset_unlock). */
+kref *arg_lock_keys(cmd_call *x, int first, int step, ks_lockset *ls);
+
 /* Handlers, by family. */
 #define CMD_STRING_HANDLERS(X)                                                              \
     X(get) X(set) X(setnx) X(setex) X(psetex) X(getset) X(getdel) X(getex) X(append)       \
