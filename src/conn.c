@@ -25,7 +25,7 @@ static void mark_pending(conn *c)
     c->w->pending = c;
 }
 
-void conn_accept(worker *w, int fd, int is_unix)
+void conn_accept(worker *w, int fd)
 {
     server *srv = w->srv;
     conn *c;
@@ -40,7 +40,7 @@ void conn_accept(worker *w, int fd, int is_unix)
     c = xcalloc(1, sizeof *c);
     c->w = w;
     c->id = atomic_fetch_add(&srv->next_client_id, 1) + 1;
-    c->flags = (srv->cfg.requirepass[0] ? 0 : CONN_AUTHED) | (is_unix ? CONN_UNIX : 0);
+    c->flags = srv->cfg.requirepass[0] ? 0 : CONN_AUTHED;
     c->db = ks_default(srv->ks);
     ks_domain_hold(c->db);
     c->created_ms = c->last_ms = util_now_ms();

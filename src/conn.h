@@ -30,7 +30,6 @@
 #define CONN_MULTI 0x10u
 #define CONN_EXECABORT 0x20u   /* a command queued in MULTI was rejected */
 #define CONN_PENDING 0x40u     /* on the worker's pending list */
-#define CONN_UNIX 0x80u
 
 #define CONN_BATCH 512
 #define CONN_OUT_SOFT (1u << 20)
@@ -86,7 +85,7 @@ struct conn {
 };
 
 /* Take ownership of an accepted fd. */
-void conn_accept(worker *w, int fd, int is_unix);
+void conn_accept(worker *w, int fd);
 /* Close now (the memory is freed at the end of the loop turn). */
 void conn_close(conn *c);
 /* Flush pending output and run buffered input of every pending connection. */

@@ -60,7 +60,7 @@ static void human(char *out, size_t len, double v)
 
 static void sec_memory(server *srv, buf *out)
 {
-    size_t used = ks_used_memory(srv->ks) + (size_t)SERVER_STAT(srv, bufmem), rss = util_rss_bytes();
+    size_t used = ks_used_memory(srv->ks), rss = util_rss_bytes();
     char h1[32], h2[32];
     human(h1, sizeof h1, (double)used);
     human(h2, sizeof h2, (double)rss);
@@ -81,37 +81,33 @@ static void sec_persistence(server *srv, buf *out)
         (long long)srv->start_ms / 1000);
 }
 
-typedef struct totals {
-    ks_stats sum;
-} totals;
-
 static void add_stats(domain *d, void *opaque)
 {
     ks_stats st;
-    totals *t = opaque;
+    ks_stats *sum = opaque;
     ks_domain_stats(d, &st);
-    t->sum.keys += st.keys;
-    t->sum.expires += st.expires;
-    t->sum.hits += st.hits;
-    t->sum.misses += st.misses;
-    t->sum.sets += st.sets;
-    t->sum.expired += st.expired;
-    t->sum.evicted += st.evicted;
+    sum->keys += st.keys;
+    sum->expires += st.expires;
+    sum->hits += st.hits;
+    sum->misses += st.misses;
+    sum->sets += st.sets;
+    sum->expired += st.expired;
+    sum->evicted += st.evicted;
 }
 
 static void sec_stats(server *srv, buf *out)
 {
-    totals t = {{0}};
+    ks_stats t = {0};
     ks_foreach_domain(srv->ks, add_stats, &t);
     add(out, "total_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n",
         SERVER_STAT(srv, connections), SERVER_STAT(srv, commands));
     add(out, "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n",
         SERVER_STAT(srv, net_in), SERVER_STAT(srv, net_out));
     add(out, "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n",
-        SERVER_STAT(srv, rejected), (unsigned long long)t.sum.expired,
-        (unsigned long long)t.sum.evicted);
-    add(out, "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n", (unsigned long long)t.sum.hits,
-        (unsigned long long)t.sum.misses);
+        SERVER_STAT(srv, rejected), (unsigned long long)t.expired,
+        (unsigned long long)t.evicted);
+    add(out, "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n", (unsigned long long)t.hits,
+        (unsigned long long)t.misses);
 }
 
 static void sec_replication(server *srv, buf *out)
@@ -183,11 +179,11 @@ static void sec_keyspace(server *srv, buf *out)
 
 static void sec_kasi(server *srv, buf *out)
 {
-    totals t = {{0}};
+    ks_stats t = {0};
     dom_ctx c = {out, 1, 0};
     ks_foreach_domain(srv->ks, add_stats, &t);
     add(out, "domains:%d\r\ntotal_sets:%llu\r\n", ks_domain_count(srv->ks),
-        (unsigned long long)t.sum.sets);
+        (unsigned long long)t.sets);
     config_info(&srv->cfg, "kasi", out);
     ks_foreach_domain(srv->ks, domain_line, &c);
 }

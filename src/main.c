@@ -22,7 +22,7 @@ static server *the_server;   /* for the signal handler only */
 static void on_signal(int sig)
 {
     (void)sig;
-    if (the_server) server_signal_stop(the_server);
+    if (the_server) server_stop(the_server);
 }
 
 /* Fork into the background. The parent waits until the child reports that

@@ -19,7 +19,6 @@ static int listen_all(server *srv)
     char err[256], *list = xstrdup(srv->cfg.bind), *save = NULL;
     int backlog = (int)srv->cfg.tcp_backlog, ok = 1;
     srv->lfds = xcalloc(64, sizeof(int));
-    srv->unix_lfd = -1;
     if (srv->cfg.port > 0) {
         for (char *a = strtok_r(list, " ", &save); a && srv->nlfds < 63;
              a = strtok_r(NULL, " ", &save)) {
@@ -46,7 +45,6 @@ static int listen_all(server *srv)
             ok = 0;
         } else {
             srv->lfds[srv->nlfds++] = fd;
-            srv->unix_lfd = fd;
             log_notice("Listening on unix socket %s", srv->cfg.unixsocket);
         }
     }
@@ -69,7 +67,7 @@ static void on_accept(ev_loop *loop, ev_handle *h, unsigned events)
                 log_warn("accept: %s", strerror(-fd));
             return;
         }
-        conn_accept(l->w, fd, l->fd == l->w->srv->unix_lfd);
+        conn_accept(l->w, fd);
     }
 }
 
@@ -187,16 +185,11 @@ void server_run(server *srv)
 
 void server_stop(server *srv)
 {
+    /* async-signal-safe (it runs in the signal handler): atomics and write() only */
     uint64_t one = 1;
     atomic_store(&srv->shutdown, 1);
     for (int i = 0; i < srv->nworkers; i++)
         if (write(srv->workers[i].wakefd, &one, sizeof one) < 0) { /* already awake */ }
-}
-
-void server_signal_stop(server *srv)
-{
-    /* async-signal-safe: atomics and write() only */
-    server_stop(srv);
 }
 
 void server_cleanup(server *srv)

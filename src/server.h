@@ -31,7 +31,6 @@ typedef struct worker_stats {
     atomic_ullong net_in;
     atomic_ullong net_out;
     atomic_ullong expired;
-    atomic_ullong bufmem;   /* bytes of connection buffers */
 } worker_stats;
 
 static inline void stat_add(atomic_ullong *c, unsigned long long n)
@@ -71,7 +70,6 @@ struct server {
     int nworkers;
     int *lfds;
     int nlfds;
-    int unix_lfd;             /* the unix socket's listener, or -1 */
     atomic_int exclusive_wanted;
     atomic_int shutdown;      /* 1: stop the loops */
     atomic_int exiting;       /* set once SHUTDOWN was accepted */
@@ -89,10 +87,8 @@ int server_init(server *srv);
 void server_run(server *srv);
 /* Release everything (listeners closed, unix socket and pidfile removed). */
 void server_cleanup(server *srv);
-/* Ask every loop to stop (safe from any thread). */
+/* Ask every loop to stop (safe from any thread and from a signal handler). */
 void server_stop(server *srv);
-/* Called from a signal handler. */
-void server_signal_stop(server *srv);
 
 /* Run with every other worker paused. self's gate must be held on entry
  * and is held again on return. */
