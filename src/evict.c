@@ -167,7 +167,7 @@ static void recycle(shard *s, domain *d, int q, int mode, int policy, int64_t no
         }
         ks__mem_add(s, ks, (long long)grown);
     }
-    store_free_seg(g);
+    store_unref(g);
     ks__mem_add(s, ks, -seg_bytes);
     s->gen++;
 }

@@ -380,8 +380,6 @@ int ks_delete(kref *r, int64_t now)
     return 1;
 }
 
-void ks_touch(kref *r) { ks__watch_touch(r->d->ks, r->d, r->key, r->klen); }
-
 /* ---- lock sets ---- */
 
 void ks_lockset_init(ks_lockset *ls)

@@ -121,8 +121,6 @@ item *ks_resize_value(kref *r, size_t vlen);
 void ks_set_expire(kref *r, int64_t when);
 /* Delete the key if present. Returns 1 if a live key was deleted. */
 int ks_delete(kref *r, int64_t now);
-/* Tell WATCH that a key changed without going through ks_store. */
-void ks_touch(kref *r);
 
 /* A set of shards locked together, in address order. */
 typedef struct ks_lockset {

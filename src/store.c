@@ -111,8 +111,6 @@ seg *store_pop(store *s, int q)
     return g;
 }
 
-void store_free_seg(seg *g) { store_unref(g); }
-
 void *store_ref(item *it)
 {
     seg *g = (seg *)((char *)it - offsetof(seg, data));

@@ -68,10 +68,9 @@ int store_resize_solo(store *s, item *it, size_t size);
  * bytes that freed (0 otherwise). */
 size_t store_kill(store *s, item *it);
 /* Unlink the oldest segment of queue q (NULL if empty); its items are the
- * caller's to move or drop (adjusting used and live), then it frees it with
- * store_free_seg. */
+ * caller's to move or drop (adjusting used and live), then it drops the
+ * store's reference with store_unref. */
 seg *store_pop(store *s, int q);
-void store_free_seg(seg *g);
 /* Put a popped segment holding one live solo item back at the tail of
  * queue q. */
 void store_requeue(store *s, int q, seg *g);
