@@ -91,14 +91,16 @@ def info(srv, section):
 
 
 def keyspace(c):
-    """{domain name: key count} from INFO keyspace (names may contain ':' or spaces)."""
+    """{domain name: key count} from INFO keyspace.  INFO writes the bytes of a name
+    that are not printable or are one of ' :,=\\' as \\xHH."""
     txt = c.cmd("INFO", "keyspace")
     assert isinstance(txt, bytes), txt
     out = {}
-    for line in txt.decode("utf-8", "surrogateescape").split("\r\n"):
-        if ":keys=" in line:
-            name, _, rest = line.rpartition(":keys=")
-            out[name] = int(rest.split(",")[0])
+    for line in txt.split(b"\r\n"):
+        if b":keys=" in line:
+            name, _, rest = line.rpartition(b":keys=")
+            name = re.sub(rb"\\x([0-9a-fA-F]{2})", lambda m: bytes([int(m.group(1), 16)]), name)
+            out[name.decode("utf-8", "surrogateescape")] = int(rest.split(b",")[0])
     return out
 
 
