@@ -771,7 +771,7 @@ def test_keys_expired_while_down_are_gone(server_factory, tmp_path, path):
     data = tmp_path / "data"
     directives = () if path == "snapshot" else AOF_ALWAYS
     s = pserver(server_factory, data, *directives)
-    short_ms = int(2500 * TF)
+    short_ms = int(2000 * min(TF, 2))
     doms = ("default", "exp-a", "exp b")
     t_set = now_ms()
     with s.raw(timeout=30 * TF) as c:
