@@ -599,7 +599,7 @@ def test_bgsave_smooth(running, ds, bench, args, res, notes):
                 notes.append("%s: BGSAVE-under-load round failed: %s" % (s.label, str(e).splitlines()[0]))
     for lab, d in r5.items():
         ss = d["samples"]
-        for k in ("bgsave_s", "growth_pss_pct", "growth_rss_pct", "probe_max_ms", "probe_pre_max_ms",
+        for k in ("bgsave_s", "growth_pss_pct", "growth_rss_pct", "pre_range_pss_pct", "probe_max_ms", "probe_pre_max_ms",
                   "probe_p99_ms", "probe_pre_p99_ms", "bgsave_reply_ms", "fork_usec", "writes_per_s_during",
                   "writes_per_s_pre", "probe_gap_max_ms"):
             d[k + "_median"] = bl.median([x.get(k) for x in ss])
@@ -701,6 +701,8 @@ def bgsave_round(s, ds, bench, args):
         max_procs=max((n for *_, n in during), default=None),
         growth_pss_pct=(peak_pss - pre_pss) / pre_pss * 100 if pre_pss and peak_pss else None,
         growth_rss_pct=(peak_rss - pre_rss) / pre_rss * 100 if pre_rss and peak_rss else None,
+        pre_range_pss_pct=((max(p for _, p, _ in pre) - min(p for _, p, _ in pre)) / pre_pss * 100
+                           if pre and pre_pss else None),
         mem_samples_in_save=len(during),
         probes_in_save=len(in_save), probe_errors=pr.get("errors"),
         probe_max_ms=max(in_save) * 1e3 if in_save else None,
@@ -795,6 +797,8 @@ def report(res, args, versions, notes):
             g(s5, R, "growth_pss_pct_median"), 1, goal=GOALS["growth_pct"], unit="%")
         add("5. peak memory growth, Rss sum (%)", g(s5, K, "growth_rss_pct_median"),
             g(s5, R, "growth_rss_pct_median"), 1)
+        add("5. Pss range in the 1 s before the save, same load (%)", g(s5, K, "pre_range_pss_pct_median"),
+            g(s5, R, "pre_range_pss_pct_median"), 1)
         add("5. longest probe during the save (ms)", g(s5, K, "probe_max_ms_median"),
             g(s5, R, "probe_max_ms_median"), 2, goal=GOALS["stall_ms"], unit=" ms")
         add("5. p99 probe during the save (ms)", g(s5, K, "probe_p99_ms_median"), g(s5, R, "probe_p99_ms_median"), 2)
@@ -874,6 +878,17 @@ def summary_line(res, args):
             out[k]["%s_everysec_ratio" % rid] = (
                 round(bl.ratio(g(res, "throughput", rid, "median", lab + " aof-everysec", "rps"),
                                g(res, "throughput", rid, "median", lab + " off", "rps")) or 0, 3) or None)
+    k = out["kasi"]
+
+    def goal(v, lim, le=True):
+        return None if v is None else (v <= lim if le else v >= lim)
+    out["kasi_goals_met"] = dict(
+        load_lt_1s=goal(k["load_ready_s"], GOALS["load_s"]) if args.keys >= 1000000 else None,
+        aof_load_lt_2s=goal(k["aof_load_ready_s"], GOALS["aof_load_s"]) if args.aof_writes >= 1000000 else None,
+        everysec_p1=goal(k["set-32b-p1_everysec_ratio"], GOALS["everysec_ratio"], False),
+        everysec_p16=goal(k["set-32b-p16_everysec_ratio"], GOALS["everysec_ratio"], False),
+        bgsave_growth=goal(k["growth_pss_pct"], GOALS["growth_pct"]),
+        bgsave_stall=goal(k["probe_max_ms"], GOALS["stall_ms"]))
     return out
 
 
