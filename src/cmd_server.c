@@ -69,15 +69,42 @@ void cmd_time(cmd_call *x)
     resp_bulk_ll(x->out, (long long)tv.tv_usec);
 }
 
-void cmd_lastsave(cmd_call *x) { resp_int(x->out, x->srv->start_ms / 1000); }
+void cmd_lastsave(cmd_call *x) { resp_int(x->out, persist_lastsave(x->srv)); }
+
+void cmd_save(cmd_call *x)
+{
+    char msg[512];
+    if (persist_save(x->srv, msg, sizeof msg) < 0) reply_err(x, msg);
+    else reply_ok(x);
+}
+
+void cmd_bgsave(cmd_call *x)
+{
+    char msg[512];
+    int schedule = 0;
+    if (x->argc > 2 || (x->argc == 2 && !(schedule = arg_is(x, 1, "schedule")))) {
+        reply_syntax(x);
+        return;
+    }
+    if (persist_bgsave(x->srv, schedule, msg, sizeof msg) < 0) reply_err(x, msg);
+    else resp_simple(x->out, msg);
+}
+
+void cmd_bgrewriteaof(cmd_call *x)
+{
+    char msg[512];
+    if (persist_bgrewriteaof(x->srv, msg, sizeof msg) < 0) reply_err(x, msg);
+    else resp_simple(x->out, msg);
+}
 
 void cmd_shutdown(cmd_call *x)
 {
-    int nosave = 0, save = 0, abort_ = 0, other = 0;
+    int nosave = 0, save = 0, abort_ = 0, other = 0, force = 0;
     for (int i = 1; i < x->argc; i++) {
         if (arg_is(x, i, "nosave")) nosave = 1;
         else if (arg_is(x, i, "save")) save = 1;
-        else if (arg_is(x, i, "now") || arg_is(x, i, "force")) other = 1;
+        else if (arg_is(x, i, "now")) other = 1;
+        else if (arg_is(x, i, "force")) other = force = 1;
         else if (arg_is(x, i, "abort")) abort_ = 1;
         else {
             reply_syntax(x);
@@ -93,6 +120,12 @@ void cmd_shutdown(cmd_call *x)
         return;
     }
     log_warn("User requested shutdown...");
+    /* Every other worker is paused (CMD_EXCLUSIVE): the final save sees
+     * every acknowledged write, and none runs after it. */
+    if (persist_shutdown(x->srv, nosave ? -1 : save ? 1 : force ? 2 : 0) < 0) {
+        reply_err(x, "ERR Errors trying to SHUTDOWN. Check logs.");
+        return;
+    }
     atomic_store(&x->srv->exiting, 1);
     server_stop(x->srv);
     /* Like Redis, a successful SHUTDOWN sends no reply: the connection closes. */
@@ -254,6 +287,12 @@ void cmd_config_set(cmd_call *x)
             return;
         }
         if (strcasecmp(name, "loglevel") == 0) log_set_level((int)cfg_ll(&x->srv->cfg.loglevel));
+        if (strcasecmp(name, "appendonly") == 0 &&
+            persist_set_appendonly(x->srv, (int)cfg_ll(&x->srv->cfg.appendonly), err,
+                                   sizeof err) < 0) {
+            reply_err(x, err);
+            return;
+        }
     }
     reply_ok(x);
 }

@@ -212,8 +212,7 @@ void cmd_append(cmd_call *x)
             ks_unlock(&r);
             return;
         }
-        it = ks_resize_value(&r, old + v->n);
-        memcpy(item_val(it) + old, v->p, v->n);
+        ks_splice(&r, old + v->n, old, v->p, v->n);
         total = old + v->n;
     }
     ks_unlock(&r);
@@ -292,13 +291,7 @@ void cmd_setrange(cmd_call *x)
         ks_store(&r, it);
     } else {
         size_t need = (size_t)offset + v->n;
-        if (need > len) {
-            it = ks_resize_value(&r, need);
-            memset(item_val(it) + len, 0, (size_t)offset > len ? (size_t)offset - len : 0);
-        } else {
-            it = ks_resize_value(&r, len);   /* same size: counts the write */
-        }
-        memcpy(item_val(it) + offset, v->p, v->n);
+        it = ks_splice(&r, need > len ? need : len, (size_t)offset, v->p, v->n);
     }
     len = item_vlen(it);
     ks_unlock(&r);
@@ -309,8 +302,7 @@ void cmd_setrange(cmd_call *x)
 static void store_number(kref *r, item *old, const char *text, size_t n)
 {
     if (old) {
-        item *it = ks_resize_value(r, n);
-        memcpy(item_val(it), text, n);
+        ks_splice(r, n, 0, text, n);
     } else {
         ks_store(r, ks_new(r, text, n, -1));
     }

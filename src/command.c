@@ -96,7 +96,10 @@ static const cmd_def commands[] = {
     {"flushall", cmd_flushall, -1, W | CMD_EXCLUSIVE, 0, 0, 0, NULL},
     {"info", cmd_info, -1, 0, 0, 0, 0, NULL},
     {"time", cmd_time, 1, F, 0, 0, 0, NULL},
-    {"shutdown", cmd_shutdown, -1, CMD_ADMIN, 0, 0, 0, NULL},
+    {"shutdown", cmd_shutdown, -1, CMD_ADMIN | CMD_EXCLUSIVE, 0, 0, 0, NULL},
+    {"save", cmd_save, 1, CMD_ADMIN, 0, 0, 0, NULL},
+    {"bgsave", cmd_bgsave, -1, CMD_ADMIN, 0, 0, 0, NULL},
+    {"bgrewriteaof", cmd_bgrewriteaof, 1, CMD_ADMIN, 0, 0, 0, NULL},
     {"auth", cmd_auth, -2, CMD_NOAUTH | F, 0, 0, 0, NULL},
     {"hello", cmd_hello, -1, CMD_NOAUTH | F, 0, 0, 0, NULL},
     {"multi", cmd_multi, 1, F | CMD_NOQUEUE, 0, 0, 0, NULL},
@@ -366,6 +369,13 @@ void command_exec(conn *c, int argc, const karg *argv)
     if (over_maxmemory(srv) && (def->flags & CMD_DENYOOM)) {
         reject(c, def, "OOM command not allowed when used memory > 'maxmemory'.");
         return;
+    }
+    if (def->flags & CMD_WRITE) {
+        const char *why = persist_write_denied(srv);
+        if (why) {
+            reject(c, def, "%s", why);
+            return;
+        }
     }
     if ((c->flags & CONN_MULTI) && !(def->flags & CMD_NOQUEUE)) {
         queue(c, def, argc, argv);

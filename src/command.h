@@ -112,7 +112,7 @@ kref *arg_lock_keys(cmd_call *x, int first, int step, ks_lockset *ls);
     X(hello) X(multi) X(exec) X(discard) X(watch) X(unwatch) X(command)                     \
     X(reset) X(lastsave) X(client_setname) X(client_getname) X(client_id) X(client_info)   \
     X(command_count) X(command_info) X(command_docs) X(command_list) X(config_get)         \
-    X(config_set) X(memory_usage)
+    X(config_set) X(memory_usage) X(save) X(bgsave) X(bgrewriteaof)
 
 #define X(n) cmd_fn cmd_##n;
 CMD_STRING_HANDLERS(X)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,36 @@ static const cfg_row rows[] = {
 #undef X
 };
 #define NROWS (sizeof rows / sizeof rows[0])
+
+/* Guards the string directives CONFIG SET may replace at run time. */
+static pthread_mutex_t str_lock = PTHREAD_MUTEX_INITIALIZER;
+
+char *config_str(config *cfg, char *const *field)
+{
+    char *copy;
+    (void)cfg;
+    pthread_mutex_lock(&str_lock);
+    copy = xstrdup(*field ? *field : "");
+    pthread_mutex_unlock(&str_lock);
+    return copy;
+}
+
+/* "save": pairs of seconds and changes, or nothing. */
+static int check_save(const char *v, char *err, size_t errlen)
+{
+    char *copy = xstrdup(v), *save = NULL;
+    int n = 0, ok = 1;
+    for (char *w = strtok_r(copy, " ", &save); w && ok; w = strtok_r(NULL, " ", &save), n++) {
+        long long x;
+        ok = util_str2ll(w, strlen(w), &x) == 0 && x >= (n % 2 ? 0 : 1);
+    }
+    free(copy);
+    if (!ok || n % 2) {
+        snprintf(err, errlen, "Invalid save parameters");
+        return -1;
+    }
+    return 0;
+}
 
 static const cfg_row *find_row(const char *name)
 {
@@ -131,9 +162,16 @@ int config_set(config *cfg, const char *name, const char *value, int runtime, ch
         return -1;
     }
     if (r->type == CFG_STR) {
-        char **f = str_field(cfg, r);
-        free(*f);
+        char **f = str_field(cfg, r), *old;
+        if (!strcmp(r->name, "save") && check_save(value, why, sizeof why) < 0) {
+            snprintf(err, errlen, "%s", why);
+            return -1;
+        }
+        pthread_mutex_lock(&str_lock);
+        old = *f;
         *f = xstrdup(value);
+        pthread_mutex_unlock(&str_lock);
+        free(old);
         return 0;
     }
     if (parse_value(r, value, &v, why, sizeof why) < 0) {
@@ -206,12 +244,14 @@ int config_get(config *cfg, const char *const *pats, const size_t *lens, int npa
             shown_len[i] = plain ? lens[p] : nl;
         }
     }
+    pthread_mutex_lock(&str_lock);
     for (size_t i = 0; i < NROWS; i++) {
         if (!shown[i]) continue;
         resp_bulk(out, shown[i], shown_len[i]);
         resp_bulk_cstr(out, format_value(cfg, &rows[i], tmp, sizeof tmp));
         n += 2;
     }
+    pthread_mutex_unlock(&str_lock);
     return n;
 }
 

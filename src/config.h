@@ -59,7 +59,27 @@
       "noeviction allkeys-lru allkeys-lfu allkeys-random volatile-lru volatile-lfu "          \
       "volatile-random volatile-ttl s3fifo",                                                  \
       0, CFG_MUTABLE, "memory", "maxmemory_policy",                                          \
-      "what to evict at maxmemory: s3fifo (default) or one of Redis's policies")
+      "what to evict at maxmemory: s3fifo (default) or one of Redis's policies")              \
+    X(dir, "dir", STR, ".", 0, 0, CFG_MUTABLE, NULL, NULL,                                   \
+      "directory of the snapshot and the AOF")                                               \
+    X(dbfilename, "dbfilename", STR, "dump.kasi", 0, 0, CFG_MUTABLE, NULL, NULL,             \
+      "snapshot file name")                                                                  \
+    X(save, "save", STR, "3600 1 300 100 60 10000", 0, 0, CFG_MUTABLE, NULL, NULL,           \
+      "snapshot after <seconds> if <changes> writes, for each pair (\"\": never)")            \
+    X(stop_writes_on_bgsave_error, "stop-writes-on-bgsave-error", BOOL, "yes", 0, 1,         \
+      CFG_MUTABLE, NULL, NULL, "refuse writes while the last background snapshot failed")    \
+    X(appendonly, "appendonly", BOOL, "no", 0, 1, CFG_MUTABLE, NULL, NULL,                   \
+      "log every write to the append-only file")                                             \
+    X(appendfsync, "appendfsync", ENUM, "everysec", "always everysec no", 0, CFG_MUTABLE,    \
+      NULL, NULL, "fsync the AOF before each reply (always), once a second, or never")       \
+    X(appenddirname, "appenddirname", STR, "appendonlydir", 0, 0, 0, NULL, NULL,             \
+      "directory (inside dir) of the AOF files")                                             \
+    X(appendfilename, "appendfilename", STR, "appendonly.aof", 0, 0, 0, NULL, NULL,          \
+      "base name of the AOF files")                                                          \
+    X(auto_aof_rewrite_percentage, "auto-aof-rewrite-percentage", INT, "100", 0, 1000000,    \
+      CFG_MUTABLE, NULL, NULL, "rewrite the AOF when it grew this much since the last (0: never)") \
+    X(auto_aof_rewrite_min_size, "auto-aof-rewrite-min-size", MEM, "64mb", 0, 1LL << 50,     \
+      CFG_MUTABLE, NULL, NULL, "but not before it is this big")
 
 #define CFG_CTYPE_INT long long
 #define CFG_CTYPE_MEM long long
@@ -92,6 +112,9 @@ int config_get(config *cfg, const char *const *pats, const size_t *lens, int npa
 void config_info(config *cfg, const char *section, buf *out);
 /* Print --help. */
 void config_usage(const char *prog);
+
+/* A copy of a string directive that CONFIG SET may change (free it). */
+char *config_str(config *cfg, char *const *field);
 
 /* Atomic read of a numeric directive that CONFIG SET may change. */
 static inline long long cfg_ll(const long long *field)

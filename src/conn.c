@@ -167,7 +167,10 @@ static void process_input(conn *c)
     lim.unauthenticated = !(c->flags & CONN_AUTHED);
     if (!c->pargv) grow_argv(c, 8);
     server_gate_enter(c->w);
-    while (!(c->flags & (CONN_CLOSING | CONN_DEAD)) && buf_pending(&c->in)) {
+    /* Once shutting down, nothing more runs: a write now could be
+     * acknowledged after the final save. */
+    while (!(c->flags & (CONN_CLOSING | CONN_DEAD)) && buf_pending(&c->in) &&
+           !atomic_load_explicit(&srv->shutdown, memory_order_relaxed)) {
         char *base = buf_head(&c->in);
         int rc;
         if (conn_out_pending(c) > CONN_OUT_SOFT) {
@@ -201,6 +204,7 @@ static void process_input(conn *c)
             c->argv[i].n = c->pargv[i].len;
         }
         command_exec(c, c->p.nargs, c->argv);
+        c->log_lsn = persist_thread_lsn();
         buf_consume(&c->in, c->p.pos);
         resp_parser_reset(&c->p);
         lim.unauthenticated = !(c->flags & CONN_AUTHED);
@@ -353,23 +357,45 @@ static void on_event(ev_loop *loop, ev_handle *h, unsigned events)
     if ((events & EV_READ) && !(c->flags & (CONN_PAUSED | CONN_CLOSING))) read_input(c);
 }
 
+/* Three phases: run the input of every pending connection, make what
+ * those commands logged durable (appendfsync always: one fsync for all of
+ * them), then write the replies. Connections re-marked while this runs
+ * (batch limit) wait for the next turn. */
 void conn_flush_pending(worker *w)
 {
-    while (w->pending) {
-        conn *list = w->pending;
-        w->pending = NULL;
-        while (list) {
-            conn *c = list;
-            list = c->next_pending;
-            c->flags &= ~CONN_PENDING;
-            if (c->flags & CONN_DEAD) continue;
-            if (buf_pending(&c->in) && !(c->flags & (CONN_PAUSED | CONN_CLOSING)))
-                process_input(c);
-            if (c->flags & CONN_DEAD) continue;
-            if (conn_out_pending(c) || (c->flags & CONN_CLOSING)) write_output(c);
+    size_t n = 0;
+    int failed = 0;
+    uint64_t lsn;
+    for (conn *c = w->pending; c; c = c->next_pending) {
+        if (n == w->flushv_cap) {
+            w->flushv_cap = w->flushv_cap ? w->flushv_cap * 2 : 64;
+            w->flushv = xrealloc(w->flushv, w->flushv_cap * sizeof(conn *));
         }
-        /* Connections re-marked here (batch limit) wait for the next turn. */
-        if (w->pending) break;
+        w->flushv[n++] = c;
+        c->flags &= ~CONN_PENDING;
+    }
+    w->pending = NULL;
+    for (size_t i = 0; i < n; i++) {
+        conn *c = w->flushv[i];
+        if (!(c->flags & (CONN_DEAD | CONN_PAUSED | CONN_CLOSING)) && buf_pending(&c->in))
+            process_input(c);
+    }
+    lsn = persist_thread_lsn();
+    if (lsn > w->committed_lsn) {
+        if (persist_commit(w->srv, lsn) == 0) w->committed_lsn = lsn;
+        else failed = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        conn *c = w->flushv[i];
+        if (c->flags & CONN_DEAD) continue;
+        if (failed && c->log_lsn > w->committed_lsn) {
+            /* Its writes are not on disk: it must not see them acknowledged. */
+            log_warn("Closing client id=%llu: the AOF could not be written",
+                     (unsigned long long)c->id);
+            conn_close(c);
+            continue;
+        }
+        if (conn_out_pending(c) || (c->flags & CONN_CLOSING)) write_output(c);
     }
 }
 

@@ -80,6 +80,7 @@ struct conn {
     int mq_len, mq_cap;
     atomic_int watch_dirty;  /* set by the keyspace when a watched key changes */
     int watching;
+    uint64_t log_lsn;        /* AOF position after its last command's records */
     conn *prev, *next;       /* worker->conns */
     conn *next_pending;
 };

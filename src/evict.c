@@ -145,9 +145,13 @@ static void recycle(shard *s, domain *d, int q, int mode, int policy, int64_t no
             else if (UB_FREQ(ub) < f || dest != q) s->aged++;   /* closer to eviction */
         }
         if (!keep) {
+            ks__pre_change(d, it);
             table_delete(&s->t, &r.pos);
             if (item_has_ttl(it)) s->expires--;
             ks__watch_touch(ks, d, r.key, r.klen);
+            /* an eviction is logged, an expiry is not (its time is) */
+            if (ks->log && mode == MODE_EVICT && !(item_has_ttl(it) && item_expire(it) <= now))
+                aof_log_del(ks->log, d->name, d->nlen, r.key, r.klen);
             continue;
         }
         if (item_solo(it)) {
@@ -162,7 +166,7 @@ static void recycle(shard *s, domain *d, int q, int mode, int policy, int64_t no
             int solo;
             item *copy = store_alloc(&s->st, dest, size, size, &grown, &solo);
             memcpy(copy, it, size);
-            copy->vmeta = (uint32_t)item_vlen(it) | (solo ? ITEM_SOLO : 0);
+            copy->vmeta = (uint32_t)item_vlen(it) | (solo ? ITEM_SOLO : 0) | (it->vmeta & ITEM_SNAP);
             table_replace(&s->t, &r.pos, copy, ub);
         }
         ks__mem_add(s, ks, (long long)grown);
@@ -234,6 +238,7 @@ static int evict_sampled(shard *s, domain *d, int policy, int64_t now)
     {
         kref r = {.d = d, .s = s, .pos = best_pos};
         ks__watch_touch(d->ks, d, item_key(best), item_klen(best));
+        if (d->ks->log) aof_log_del(d->ks->log, d->name, d->nlen, item_key(best), item_klen(best));
         ks__remove_at(&r, best);
     }
     s->evicted++;

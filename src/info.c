@@ -73,13 +73,7 @@ static void sec_memory(server *srv, buf *out)
         used ? (double)rss / (double)used : 0.0);
 }
 
-static void sec_persistence(server *srv, buf *out)
-{
-    add(out, "loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n"
-             "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\n"
-             "aof_rewrite_in_progress:0\r\n",
-        (long long)srv->start_ms / 1000);
-}
+static void sec_persistence(server *srv, buf *out) { persist_info(srv, out); }
 
 static void add_stats(domain *d, void *opaque)
 {

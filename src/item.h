@@ -16,10 +16,11 @@
 #define ITEM_KEY_MAX ITEM_KLEN_MASK
 
 #define ITEM_SOLO 0x80000000u   /* (in vmeta) alone in a segment that may have room to grow */
-#define ITEM_VLEN_MASK 0x7fffffffu
+#define ITEM_SNAP 0x40000000u   /* (in vmeta) snapshot mark: see snapshot.h */
+#define ITEM_VLEN_MASK 0x3fffffffu   /* values are at most 512 MB */
 
 typedef struct item {
-    uint32_t vmeta;   /* value length | ITEM_SOLO */
+    uint32_t vmeta;   /* value length | ITEM_SOLO | ITEM_SNAP */
     uint32_t kmeta;   /* key length | ITEM_HAS_TTL | ITEM_DEAD */
     char data[];      /* [int64 expire_ms] key value */
 } item;
@@ -28,6 +29,11 @@ static inline int item_has_ttl(const item *it) { return (it->kmeta & ITEM_HAS_TT
 static inline size_t item_klen(const item *it) { return it->kmeta & ITEM_KLEN_MASK; }
 static inline size_t item_vlen(const item *it) { return it->vmeta & ITEM_VLEN_MASK; }
 static inline int item_solo(const item *it) { return (it->vmeta & ITEM_SOLO) != 0; }
+static inline unsigned item_snap(const item *it) { return (it->vmeta & ITEM_SNAP) != 0; }
+static inline void item_set_snap(item *it, unsigned mark)
+{
+    it->vmeta = (it->vmeta & ~ITEM_SNAP) | (mark ? ITEM_SNAP : 0);
+}
 static inline const char *item_key(const item *it)
 {
     return it->data + (item_has_ttl(it) ? 8 : 0);

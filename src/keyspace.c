@@ -39,8 +39,10 @@ static domain *domain_new(keyspace *ks, const char *name, size_t len)
     return d;
 }
 
-static void free_items(shard *s, keyspace *ks)
+static void free_items(shard *s, domain *d)
 {
+    keyspace *ks = d->ks;
+    if (ks->snap) snapshot_save_shard(ks->snap, d, s);
     table_destroy(&s->t);
     store_clear(&s->st);
     free(s->ghost);
@@ -54,7 +56,7 @@ static void free_items(shard *s, keyspace *ks)
 static void domain_free(domain *d)
 {
     for (int i = 0; i < d->nshards; i++) {
-        free_items(&d->shards[i], d->ks);
+        free_items(&d->shards[i], d);
         pthread_mutex_destroy(&d->shards[i].lock);
     }
     free(d->shards);
@@ -249,6 +251,7 @@ void ks__watch_touch(keyspace *ks, domain *d, const char *key, size_t klen);
 void ks__remove_at(kref *r, item *it)
 {
     shard *s = r->s;
+    ks__pre_change(r->d, it);
     table_delete(&s->t, &r->pos);
     if (item_has_ttl(it)) s->expires--;
     ks__mem_add(s, r->d->ks, -(long long)store_kill(&s->st, it));
@@ -273,6 +276,7 @@ static item *new_item(kref *r, const char *val, size_t vlen, int64_t expire, siz
     }
     item_init(it, r->key, r->klen, val, vlen, expire);
     if (solo) it->vmeta |= ITEM_SOLO;
+    item_set_snap(it, r->d->ks->snap_mark);   /* newer than any running snapshot */
     return it;
 }
 
@@ -310,7 +314,8 @@ item *ks_read(kref *r, int64_t now)
     return it;
 }
 
-void ks_store(kref *r, item *it)
+/* ks_store without logging. */
+static void put_item(kref *r, item *it)
 {
     shard *s = r->s;
     item *old;
@@ -321,6 +326,7 @@ void ks_store(kref *r, item *it)
     }
     if (old) {
         unsigned ub = table_ubits(&r->pos);
+        ks__pre_change(r->d, old);
         if (item_has_ttl(old)) s->expires--;
         table_replace(&s->t, &r->pos, it, UB_WITH_FREQ(item_has_ttl(it) ? UB_TTL : 0, UB_FREQ(ub)));
         ks__mem_add(s, r->d->ks, -(long long)store_kill(&s->st, old));
@@ -332,41 +338,61 @@ void ks_store(kref *r, item *it)
     }
     if (item_has_ttl(it)) s->expires++;
     s->sets++;
+    s->changes++;
     r->it = it;
     r->gen = (uint64_t)-1;   /* an insertion may have moved entries */
     ks__watch_touch(r->d->ks, r->d, r->key, r->klen);
 }
 
-item *ks_resize_value(kref *r, size_t vlen)
+void ks_store(kref *r, item *it)
+{
+    aof *log = r->d->ks->log;
+    put_item(r, it);
+    if (log) aof_log_put(log, r->d->name, r->d->nlen, it);
+}
+
+item *ks_splice(kref *r, size_t vlen, size_t off, const char *p, size_t n)
 {
     item *old = r->it, *it;
-    size_t keep = vlen < item_vlen(old) ? vlen : item_vlen(old);
+    size_t len = item_vlen(old), keep = vlen < len ? vlen : len;
+    aof *log = r->d->ks->log;
+    ks__pre_change(r->d, old);
     if (item_solo(old) &&
         store_resize_solo(&r->s->st, old, item_size(r->klen, vlen, item_has_ttl(old))) == 0) {
-        old->vmeta = (uint32_t)vlen | ITEM_SOLO;   /* grew into its segment's spare room */
+        /* grew (or shrank) within its segment's spare room */
+        old->vmeta = (uint32_t)vlen | ITEM_SOLO | (old->vmeta & ITEM_SNAP);
+        it = old;
         r->s->sets++;
+        r->s->changes++;
         ks__watch_touch(r->d->ks, r->d, r->key, r->klen);
-        return old;
+    } else {
+        /* A value that keeps growing (APPEND, SETRANGE) gets room to
+         * double, so growing it to n bytes copies O(n) bytes in all. */
+        it = new_item(r, NULL, vlen, item_expire(old), vlen > len ? vlen * 2 : vlen);
+        memcpy(item_val(it), item_cval(old), keep);
+        put_item(r, it);
     }
-    /* A value that keeps growing (APPEND, SETRANGE) gets room to double, so
-     * growing it to n bytes copies O(n) bytes in all. */
-    it = new_item(r, NULL, vlen, item_expire(old), vlen > item_vlen(old) ? vlen * 2 : vlen);
-    memcpy(item_val(it), item_cval(old), keep);
-    ks_store(r, it);
+    if (vlen > len) memset(item_val(it) + len, 0, vlen - len);
+    if (n) memcpy(item_val(it) + off, p, n);
+    if (log) aof_log_splice(log, r->d->name, r->d->nlen, r->key, r->klen, vlen, off, p, n);
     return it;
 }
 
 void ks_set_expire(kref *r, int64_t when)
 {
     item *it = r->it;
-    if (when >= 0 && item_has_ttl(it)) {
-        memcpy(it->data, &when, 8);   /* same layout: update in place */
-        ks__watch_touch(r->d->ks, r->d, r->key, r->klen);
-        return;
-    }
+    aof *log = r->d->ks->log;
     if (when < 0 && !item_has_ttl(it)) return;
-    ks_store(r, ks_new(r, item_cval(it), item_vlen(it), when));
-    r->s->sets--;   /* not a value write */
+    if (when >= 0 && item_has_ttl(it)) {
+        ks__pre_change(r->d, it);
+        memcpy(it->data, &when, 8);   /* same layout: update in place */
+        r->s->changes++;
+        ks__watch_touch(r->d->ks, r->d, r->key, r->klen);
+    } else {
+        put_item(r, ks_new(r, item_cval(it), item_vlen(it), when));
+        r->s->sets--;   /* not a value write */
+    }
+    if (log) aof_log_expire(log, r->d->name, r->d->nlen, r->key, r->klen, when);
 }
 
 int ks_delete(kref *r, int64_t now)
@@ -376,7 +402,9 @@ int ks_delete(kref *r, int64_t now)
     ks__remove_at(r, it);
     r->it = NULL;
     r->gen = r->s->gen;
+    r->s->changes++;
     ks__watch_touch(r->d->ks, r->d, r->key, r->klen);
+    if (r->d->ks->log) aof_log_del(r->d->ks->log, r->d->name, r->d->nlen, r->key, r->klen);
     return 1;
 }
 
@@ -465,13 +493,16 @@ size_t ks_flush(keyspace *ks, domain *d)
 {
     size_t n = 0;
     watch_touch_domain(ks, d);
+    /* in index order, which is address order: see ks_lockset */
+    for (int i = 0; i < d->nshards; i++) pthread_mutex_lock(&d->shards[i].lock);
     for (int i = 0; i < d->nshards; i++) {
         shard *s = &d->shards[i];
-        pthread_mutex_lock(&s->lock);
         n += table_count(&s->t);
-        free_items(s, ks);
-        pthread_mutex_unlock(&s->lock);
+        s->changes += table_count(&s->t);
+        free_items(s, d);
     }
+    if (ks->log) aof_log_flush(ks->log, d->name, d->nlen);
+    for (int i = d->nshards - 1; i >= 0; i--) pthread_mutex_unlock(&d->shards[i].lock);
     return n;
 }
 
@@ -613,6 +644,39 @@ static void watch_touch_domain(keyspace *ks, domain *d)
     for (watch *w = ks->watches; w; w = w->next)
         if (w->d == d) atomic_store(w->dirty, 1);
     pthread_mutex_unlock(&ks->watch_lock);
+}
+
+uint64_t ks_changes(keyspace *ks)
+{
+    uint64_t n = 0;
+    pthread_rwlock_rdlock(&ks->reg_lock);
+    for (int i = 0; i < ks->ndomains; i++) {
+        domain *d = ks->domains[i];
+        for (int k = 0; k < d->nshards; k++) {
+            pthread_mutex_lock(&d->shards[k].lock);
+            n += d->shards[k].changes;
+            pthread_mutex_unlock(&d->shards[k].lock);
+        }
+    }
+    pthread_rwlock_unlock(&ks->reg_lock);
+    return n;
+}
+
+void ks_lock_world(keyspace *ks, void (*fn)(keyspace *ks, void *opaque), void *opaque)
+{
+    shard **all;
+    size_t n = 0, cap = 0;
+    pthread_rwlock_rdlock(&ks->reg_lock);
+    for (int i = 0; i < ks->ndomains; i++) cap += (size_t)ks->domains[i]->nshards;
+    all = xmalloc(sizeof(shard *) * (cap ? cap : 1));
+    for (int i = 0; i < ks->ndomains; i++)
+        for (int k = 0; k < ks->domains[i]->nshards; k++) all[n++] = &ks->domains[i]->shards[k];
+    qsort(all, n, sizeof(shard *), cmp_ptr);   /* the lock order of ks_lockset */
+    for (size_t i = 0; i < n; i++) pthread_mutex_lock(&all[i]->lock);
+    fn(ks, opaque);
+    for (size_t i = n; i-- > 0;) pthread_mutex_unlock(&all[i]->lock);
+    pthread_rwlock_unlock(&ks->reg_lock);
+    free(all);
 }
 
 size_t ks_used_memory(keyspace *ks)

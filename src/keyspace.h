@@ -12,9 +12,13 @@
  * to be held. The domain registry has its own rwlock, taken only to create,
  * find or list domains, never while a shard lock is held.
  *
- * Every write goes through ks_store()/ks_delete(), which also signal WATCH
- * and keep the counters; expired keys are deleted when they are found and
- * by ks_cron()'s incremental sweep. */
+ * Every write goes through ks_store(), ks_splice(), ks_set_expire(),
+ * ks_delete() or ks_flush(), which also signal WATCH, keep the counters,
+ * let a running snapshot save what it still needs, and log the write's
+ * effect to the AOF (in a deterministic form: whole values or byte
+ * splices, absolute expiry times). Expired keys are deleted when they are
+ * found and by ks_cron()'s incremental sweep; they are not logged, since
+ * their absolute expiry already is. */
 #ifndef KASI_KEYSPACE_H
 #define KASI_KEYSPACE_H
 
@@ -33,6 +37,8 @@
 
 typedef struct keyspace keyspace;
 typedef struct domain domain;
+typedef struct snapshot snapshot;
+typedef struct aof aof;
 
 typedef struct shard {
     pthread_mutex_t lock;
@@ -43,6 +49,7 @@ typedef struct shard {
     size_t mem;          /* bytes of segments and table */
     uint64_t hits, misses, sets, expired, evicted;
     uint64_t aged;       /* keys eviction kept but moved closer to eviction */
+    uint64_t changes;    /* writes, for the save points */
     size_t sweep_pos;    /* the expiry sweep's position */
     unsigned gc_turn;    /* which queue compaction recycles next */
     uint32_t *ghost;     /* S3-FIFO ghost: fingerprints of keys evicted early */
@@ -113,10 +120,11 @@ item *ks_new(kref *r, const char *val, size_t vlen, int64_t expire);
 /* Insert or replace the key with it (made by ks_new for the same key);
  * the previous item is dropped. */
 void ks_store(kref *r, item *it);
-/* Resize the value of the item ks_find just found (r->it), keeping its key
- * and expiry; added bytes are uninitialised. Returns the (maybe moved) item,
- * also left in r->it. Counts as a write. */
-item *ks_resize_value(kref *r, size_t vlen);
+/* Change the value of the item ks_find just found (r->it), keeping its key
+ * and expiry: resize it to vlen bytes (bytes added are zero), then copy n
+ * bytes from p to offset off (off + n <= vlen). Returns the (maybe moved)
+ * item, also left in r->it. */
+item *ks_splice(kref *r, size_t vlen, size_t off, const char *p, size_t n);
 /* Give the item ks_find just found (r->it) a new expiry (<0: none). */
 void ks_set_expire(kref *r, int64_t when);
 /* Delete the key if present. Returns 1 if a live key was deleted. */
@@ -137,7 +145,8 @@ void ks_lockset_unlock(ks_lockset *ls);   /* also frees */
 
 void ks_domain_stats(domain *d, ks_stats *st);
 size_t ks_domain_size(domain *d);
-/* Delete every key; returns the number deleted. */
+/* Delete every key, atomically (all its shards locked); returns the
+ * number deleted. */
 size_t ks_flush(keyspace *ks, domain *d);
 /* KEYS: append matching live keys as bulk strings; returns the count. */
 size_t ks_keys(domain *d, const char *pat, size_t plen, int64_t now, buf *out);
@@ -158,6 +167,13 @@ void ks_unwatch_all(keyspace *ks, void *owner);
 /* Finish work a command left for after it (compaction of shards it
  * filled with dead bytes). Call with no shard lock held. */
 void ks_after_command(keyspace *ks);
+
+/* Writes since start (all domains), for the save points. */
+uint64_t ks_changes(keyspace *ks);
+
+/* Run fn with every shard of every domain locked, and no domain being
+ * created: an instant at which nothing changes anywhere. */
+void ks_lock_world(keyspace *ks, void (*fn)(keyspace *ks, void *opaque), void *opaque);
 
 /* ---- background work ---- */
 

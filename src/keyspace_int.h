@@ -5,7 +5,9 @@
 #ifndef KASI_KEYSPACE_INT_H
 #define KASI_KEYSPACE_INT_H
 
+#include "aof.h"
 #include "keyspace.h"
+#include "snapshot.h"
 
 /* Table user bits: one marks items with an expiry (so the sweep can skip
  * the others without touching them), two hold an access counter (0-3) that
@@ -49,7 +51,20 @@ struct keyspace {
     atomic_llong mem;               /* bytes of segments and tables, all shards */
     atomic_llong overhead;          /* allocator in-use bytes beyond mem */
     atomic_ullong evict_cursor;     /* round robin over (domain, shard) */
+    /* Persistence. Both are changed only while every shard is locked (see
+     * ks_lock_world), so a shard's lock is enough to read them. */
+    snapshot *snap;                 /* the snapshot being taken, or NULL */
+    unsigned snap_mark;             /* the ITEM_SNAP mark new items get */
+    aof *log;                       /* where writes are logged, or NULL */
 };
+
+/* Before an item is changed or dropped: a running snapshot that still
+ * needs its current version saves it first (copy-on-write, per item). */
+static inline void ks__pre_change(domain *d, item *it)
+{
+    keyspace *ks = d->ks;
+    if (ks->snap && item_snap(it) != ks->snap_mark) snapshot_save(ks->snap, d, it);
+}
 
 /* Account for a change in a shard's memory. */
 static inline void ks__mem_add(shard *s, keyspace *ks, long long delta)

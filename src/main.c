@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "aof.h"
 #include "command.h"
 #include "config.h"
 #include "log.h"
@@ -77,6 +78,15 @@ int main(int argc, char **argv)
      * kernel the moment they are freed (a fixed threshold also stops glibc
      * from raising it after the first free). */
     mallopt(M_MMAP_THRESHOLD, 40 * 1024);
+    if (argc >= 3 && (!strcmp(argv[1], "--check-aof") || !strcmp(argv[1], "--check-snapshot"))) {
+        int fix = argc >= 4 && !strcmp(argv[2], "--fix");
+        if (argc != 3 + fix) {
+            fprintf(stderr, "Usage: %s --check-aof [--fix] <file> | --check-snapshot <file>\n",
+                    argv[0]);
+            return 1;
+        }
+        return aof_check_file(argv[2 + fix], fix);
+    }
     config_init(&srv.cfg);
     if (config_from_args(&srv.cfg, argc, argv, err, sizeof err, &exit_now) < 0) {
         fprintf(stderr, "kasi-server: %s\nRun '%s --help' for the directives.\n", err, argv[0]);
@@ -104,6 +114,7 @@ int main(int argc, char **argv)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
+    sigaction(SIGXFSZ, &sa, NULL);   /* past a file size limit, write() fails with EFBIG */
 
     log_notice("Kasi %s (Redis %s protocol) starting, pid=%d", KASI_VERSION, KASI_REDIS_VERSION,
                (int)getpid());
@@ -114,6 +125,17 @@ int main(int argc, char **argv)
             char bad = 1;
             if (write(ready_fd, &bad, 1) < 0) { /* the parent sees EOF */ }
         }
+        return 1;
+    }
+    if (persist_init(&srv, err, sizeof err) < 0) {
+        log_warn("Can't load the data: %s", err);
+        log_warn("Start-up failed; exiting");
+        if (ready_fd >= 0) {
+            char bad = 1;
+            if (write(ready_fd, &bad, 1) < 0) { /* the parent sees EOF */ }
+        }
+        persist_free(&srv);
+        server_cleanup(&srv);
         return 1;
     }
     if (srv.cfg.pidfile[0] && write_pidfile(srv.cfg.pidfile) < 0)
@@ -134,6 +156,12 @@ int main(int argc, char **argv)
 
     log_notice("Shutting down: %s", atomic_load(&srv.exiting) ? "SHUTDOWN command" : "signal");
     the_server = NULL;
+    /* After SHUTDOWN the command already saved (it could still refuse). */
+    if (!atomic_load(&srv.exiting) && persist_shutdown(&srv, 0) < 0) {
+        log_warn("The final snapshot failed: exiting without it");
+        rc = 1;
+    }
+    persist_free(&srv);
     server_cleanup(&srv);
     if (srv.cfg.pidfile[0]) unlink(srv.cfg.pidfile);
     log_notice("Kasi is now ready to exit, bye bye...");

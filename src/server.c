@@ -150,6 +150,7 @@ static void worker_cron(worker *w, int64_t now_us)
 #endif
         ks_set_overhead(srv->ks, in_use);
     }
+    if (w->id == 0) persist_cron(srv);
     if (timeout > 0 && now_us >= w->next_timeout_check_us) {
         w->next_timeout_check_us = now_us + 1000000;
         conn_check_timeouts(w, timeout, util_now_ms());
@@ -201,6 +202,7 @@ void server_cleanup(server *srv)
         ev_destroy(&w->loop);
         close(w->wakefd);
         free(w->listeners);
+        free(w->flushv);
         pthread_mutex_destroy(&w->gate);
     }
     for (int i = 0; i < srv->nlfds; i++) close(srv->lfds[i]);

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "event.h"
 #include "keyspace.h"
+#include "persist.h"
 
 typedef struct conn conn;
 typedef struct server server;
@@ -57,6 +58,9 @@ typedef struct worker {
     conn *conns;              /* all connections of this worker */
     conn *pending;            /* connections with output to flush or input to process */
     conn *dead;               /* closed, freed at the end of the loop turn */
+    conn **flushv;            /* conn_flush_pending's work list */
+    size_t flushv_cap;
+    uint64_t committed_lsn;   /* AOF position this worker made durable */
     int64_t next_cron_us;
     int64_t next_timeout_check_us;
     int64_t next_trim_us;
@@ -66,13 +70,14 @@ typedef struct worker {
 struct server {
     config cfg;
     keyspace *ks;
+    persist *ps;              /* snapshots and the AOF */
     worker *workers;
     int nworkers;
     int *lfds;
     int nlfds;
     atomic_int exclusive_wanted;
     atomic_int shutdown;      /* 1: stop the loops */
-    atomic_int exiting;       /* set once SHUTDOWN was accepted */
+    atomic_int exiting;       /* set once SHUTDOWN was accepted (and its save done) */
     atomic_long nclients;
     atomic_ullong next_client_id;
     int64_t start_ms;

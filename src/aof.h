@@ -1,0 +1,82 @@
+/* aof.h - the append-only file: every write's effect, logged.
+ *
+ * Writers append records (record.h) to one in-memory log while they hold
+ * the key's shard lock, so the log's order is the order in which each key
+ * changed. A writer thread write()s the log about every 20 ms and, with
+ * appendfsync everysec, fsyncs once a second. With appendfsync always, a
+ * worker calls aof_commit() at the end of its loop turn, before it sends
+ * any reply: the first worker to get there writes and fsyncs everything
+ * logged so far, for every worker (group commit).
+ *
+ * On disk (in dir/appenddirname), as in Redis 7: a base file (a snapshot),
+ * one or more incremental log files, and a manifest naming them in order.
+ * A rewrite cuts the log at a snapshot's instant: records after the cut go
+ * to a new incremental file, the snapshot becomes the new base, and the
+ * manifest then names just those two; the old files are deleted. */
+#ifndef KASI_AOF_H
+#define KASI_AOF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "item.h"
+
+typedef struct keyspace keyspace;
+typedef struct aof aof;
+
+enum { AOF_FSYNC_ALWAYS = 0, AOF_FSYNC_EVERYSEC = 1, AOF_FSYNC_NO = 2 };
+
+/* An AOF in dir/dirname with files named after filename; policy points at
+ * the appendfsync directive (read atomically). Touches no file. */
+aof *aof_create(const char *dir, const char *dirname, const char *filename,
+                const long long *policy);
+void aof_destroy(aof *a);
+
+/* Load the files the manifest names into ks. *found is 0 when there is no
+ * manifest. A torn tail of the last file is cut off, with a warning.
+ * Returns 0, or -1 with a message in err. */
+int aof_load(aof *a, keyspace *ks, int *found, char *err, size_t errlen);
+/* Start logging ks's writes (after aof_load): creates the files with a
+ * rewrite when there are none, starts the writer thread. */
+int aof_start(aof *a, keyspace *ks, char *err, size_t errlen);
+/* Stop logging (ks no longer logs to it), write and fsync what is logged. */
+void aof_stop(aof *a, keyspace *ks);
+/* Start an AOF while running (CONFIG SET appendonly yes): replaces any
+ * files a manifest names with a rewrite of ks. */
+int aof_enable(aof *a, keyspace *ks, char *err, size_t errlen);
+/* Rewrite: a snapshot of ks becomes the new base (runs in the calling
+ * thread, for a while). Starts logging if aof_start was not called. */
+int aof_rewrite(aof *a, keyspace *ks, char *err, size_t errlen);
+
+/* Log a write's effect; the key's shard is locked. */
+void aof_log_put(aof *a, const char *dom, size_t dlen, const item *it);
+void aof_log_del(aof *a, const char *dom, size_t dlen, const char *key, size_t klen);
+void aof_log_expire(aof *a, const char *dom, size_t dlen, const char *key, size_t klen,
+                    int64_t when);
+void aof_log_splice(aof *a, const char *dom, size_t dlen, const char *key, size_t klen,
+                    uint64_t total, uint64_t off, const char *p, size_t n);
+void aof_log_flush(aof *a, const char *dom, size_t dlen);
+
+/* The log position just after the calling thread's last record. */
+uint64_t aof_thread_lsn(void);
+/* Make the log durable up to lsn (appendfsync always). Returns 0, or -1
+ * when it could not be written. */
+int aof_commit(aof *a, uint64_t lsn);
+/* Whether replies must wait for aof_commit. */
+int aof_is_always(aof *a);
+
+typedef struct aof_status {
+    int running;
+    int write_err;        /* errno of the failing write or fsync, 0 when fine */
+    uint64_t current_size, base_size, pending;
+    uint64_t fsync_lag_ms;
+} aof_status;
+void aof_get_status(aof *a, aof_status *st);
+
+/* Check one AOF or snapshot file (--check-aof): print what is wrong and,
+ * with fix, truncate a log file at its first bad record. Returns the exit
+ * status. */
+int aof_check_file(const char *path, int fix);
+
+#endif

@@ -1,0 +1,493 @@
+/* persist.c - see persist.h. */
+#include "persist.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "aof.h"
+#include "durable.h"
+#include "load.h"
+#include "log.h"
+#include "server.h"
+#include "snapshot.h"
+#include "util.h"
+
+#define BGSAVE_RETRY_MS 5000   /* after a failed background save, as Redis */
+
+enum job_kind { JOB_NONE, JOB_BGSAVE, JOB_REWRITE, JOB_ENABLE_AOF };
+
+struct persist {
+    server *srv;
+    pthread_mutex_t mu;         /* guards everything below */
+    aof *aof;                   /* while appendonly is on */
+    _Atomic(aof *) live;        /* the same, for the hot path (read without mu) */
+    aof *retired[8];            /* turned off at run time; freed at exit */
+    int nretired;
+    int job;                    /* the running job */
+    pthread_t job_thread;
+    atomic_int job_done;
+    int job_rc;
+    char job_err[256];
+    snapshot_result job_res;
+    int64_t job_start_ms;
+    uint64_t job_changes;       /* ks_changes() when the job began */
+    int bgsave_scheduled, rewrite_scheduled;
+
+    int64_t lastsave_ms;        /* last successful snapshot's instant */
+    uint64_t changes_saved;     /* ks_changes() at that instant */
+    atomic_int last_bgsave_ok;
+    int64_t last_bgsave_try_ms;
+    long long last_bgsave_secs, last_rewrite_secs;
+    int last_rewrite_ok;
+    uint64_t saves, rewrites;
+    uint64_t aof_size_at_rewrite;
+    char snap_err[256];         /* why the last background save failed */
+};
+
+static char *snapshot_path(server *srv)
+{
+    char *dir = config_str(&srv->cfg, &srv->cfg.dir);
+    char *name = config_str(&srv->cfg, &srv->cfg.dbfilename);
+    char *p = durable_join(dir, name);
+    free(dir);
+    free(name);
+    return p;
+}
+
+static aof *new_aof(server *srv)
+{
+    char *dir = config_str(&srv->cfg, &srv->cfg.dir);
+    aof *a = aof_create(dir, srv->cfg.appenddirname, srv->cfg.appendfilename,
+                        &srv->cfg.appendfsync);
+    free(dir);
+    return a;
+}
+
+int persist_init(server *srv, char *err, size_t errlen)
+{
+    persist *p = xcalloc(1, sizeof *p);
+    int64_t t0 = util_mono_us();
+    int found = 0;
+    p->srv = srv;
+    pthread_mutex_init(&p->mu, NULL);
+    p->last_bgsave_ok = 1;
+    p->last_rewrite_ok = 1;
+    p->last_bgsave_secs = p->last_rewrite_secs = -1;
+    p->lastsave_ms = util_now_ms();
+    srv->ps = p;
+    if (srv->cfg.appendonly) {
+        p->aof = new_aof(srv);
+        if (aof_load(p->aof, srv->ks, &found, err, errlen) < 0) return -1;
+        if (found)
+            log_notice("DB loaded from append only file: %.3f seconds",
+                       (double)(util_mono_us() - t0) / 1e6);
+    }
+    if (!found) {
+        char *path = snapshot_path(srv);
+        uint64_t keys;
+        int rc = load_snapshot(srv->ks, path, 1, &found, &keys, err, errlen);
+        if (rc == 0 && found)
+            log_notice("DB loaded from disk: %llu keys from %s in %.3f seconds",
+                       (unsigned long long)keys, path, (double)(util_mono_us() - t0) / 1e6);
+        free(path);
+        if (rc < 0) return -1;
+    }
+    p->changes_saved = ks_changes(srv->ks);
+    if (p->aof) {
+        if (aof_start(p->aof, srv->ks, err, errlen) < 0) return -1;
+        atomic_store(&p->live, p->aof);
+        p->aof_size_at_rewrite = 0;
+        {
+            aof_status st;
+            aof_get_status(p->aof, &st);
+            p->aof_size_at_rewrite = st.current_size;
+        }
+    }
+    return 0;
+}
+
+/* ---- jobs ---- */
+
+static void *job_main(void *arg)
+{
+    persist *p = arg;
+    server *srv = p->srv;
+    int kind;
+    pthread_mutex_lock(&p->mu);
+    kind = p->job;
+    pthread_mutex_unlock(&p->mu);
+    p->job_err[0] = '\0';
+    if (kind == JOB_BGSAVE) {
+        char *path = snapshot_path(srv);
+        p->job_rc = snapshot_write(srv->ks, path, NULL, NULL, &p->job_res, p->job_err,
+                                   sizeof p->job_err);
+        free(path);
+    } else if (kind == JOB_ENABLE_AOF) {
+        p->job_rc = aof_enable(p->aof, srv->ks, p->job_err, sizeof p->job_err);
+    } else {
+        p->job_rc = aof_rewrite(p->aof, srv->ks, p->job_err, sizeof p->job_err);
+    }
+    atomic_store(&p->job_done, 1);
+    return NULL;
+}
+
+/* Start a job; p->mu is held and no job runs. */
+static void start_job(persist *p, int kind)
+{
+    p->job = kind;
+    p->job_start_ms = util_now_ms();
+    p->job_changes = ks_changes(p->srv->ks);
+    atomic_store(&p->job_done, 0);
+    if (kind == JOB_BGSAVE) {
+        p->bgsave_scheduled = 0;
+        log_notice("Background saving started");
+    } else {
+        p->rewrite_scheduled = 0;
+        log_notice("Background append only file rewriting started");
+    }
+    pthread_create(&p->job_thread, NULL, job_main, p);
+}
+
+/* Collect a finished job; p->mu is held. wait: even if still running. */
+static void reap_job(persist *p, int wait)
+{
+    long long secs;
+    if (p->job == JOB_NONE || (!wait && !atomic_load(&p->job_done))) return;
+    pthread_join(p->job_thread, NULL);
+    secs = (util_now_ms() - p->job_start_ms + 500) / 1000;
+    if (p->job == JOB_BGSAVE) {
+        p->last_bgsave_ok = p->job_rc == 0;
+        p->last_bgsave_secs = secs;
+        if (p->job_rc == 0) {
+            p->lastsave_ms = p->job_res.start_ms;
+            p->changes_saved = p->job_changes;
+            p->saves++;
+            log_notice("Background saving terminated with success: %llu keys in %.3f s",
+                       (unsigned long long)p->job_res.keys, (double)p->job_res.took_us / 1e6);
+        } else {
+            snprintf(p->snap_err, sizeof p->snap_err, "%s", p->job_err);
+            log_warn("Background saving error: %s", p->job_err);
+        }
+    } else {
+        p->last_rewrite_ok = p->job_rc == 0;
+        p->last_rewrite_secs = secs;
+        if (p->job_rc == 0) {
+            aof_status st;
+            p->rewrites++;
+            aof_get_status(p->aof, &st);
+            p->aof_size_at_rewrite = st.current_size;
+            log_notice("Background AOF rewrite finished successfully");
+        } else {
+            log_warn("Background AOF rewrite failed: %s", p->job_err);
+        }
+    }
+    p->job = JOB_NONE;
+}
+
+static int save_points_due(persist *p, int64_t now)
+{
+    char *spec = config_str(&p->srv->cfg, &p->srv->cfg.save), *save = NULL;
+    uint64_t dirty = ks_changes(p->srv->ks) - p->changes_saved;
+    int due = 0;
+    if (!p->last_bgsave_ok && now - p->last_bgsave_try_ms < BGSAVE_RETRY_MS) {
+        free(spec);
+        return 0;
+    }
+    for (char *w = strtok_r(spec, " ", &save); w && !due; w = strtok_r(NULL, " ", &save)) {
+        char *c = strtok_r(NULL, " ", &save);
+        long long secs = atoll(w), changes = c ? atoll(c) : 0;
+        due = dirty >= (uint64_t)changes && dirty > 0 && now - p->lastsave_ms >= secs * 1000;
+    }
+    free(spec);
+    return due;
+}
+
+static int rewrite_due(persist *p)
+{
+    long long pct = cfg_ll(&p->srv->cfg.auto_aof_rewrite_percentage);
+    long long min = cfg_ll(&p->srv->cfg.auto_aof_rewrite_min_size);
+    aof_status st;
+    uint64_t base;
+    if (!p->aof || pct == 0) return 0;
+    aof_get_status(p->aof, &st);
+    base = p->aof_size_at_rewrite ? p->aof_size_at_rewrite : 1;
+    return st.current_size >= (uint64_t)min && (st.current_size - base) * 100 / base >= (uint64_t)pct &&
+           st.current_size > base;
+}
+
+void persist_cron(server *srv)
+{
+    persist *p = srv->ps;
+    int64_t now = util_now_ms();
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    reap_job(p, 0);
+    if (p->job == JOB_NONE && !atomic_load(&srv->shutdown)) {
+        if (p->rewrite_scheduled && p->aof) {
+            start_job(p, JOB_REWRITE);
+        } else if (p->bgsave_scheduled || save_points_due(p, now)) {
+            p->last_bgsave_try_ms = now;
+            start_job(p, JOB_BGSAVE);
+        } else if (rewrite_due(p)) {
+            start_job(p, JOB_REWRITE);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- commands ---- */
+
+int persist_save(server *srv, char *msg, size_t len)
+{
+    persist *p = srv->ps;
+    snapshot_result res;
+    char *path, err[256];
+    uint64_t changes;
+    int rc;
+    pthread_mutex_lock(&p->mu);
+    reap_job(p, 0);
+    if (p->job != JOB_NONE) {
+        pthread_mutex_unlock(&p->mu);
+        snprintf(msg, len, "ERR Background save already in progress");
+        return -1;
+    }
+    changes = ks_changes(srv->ks);
+    path = snapshot_path(srv);
+    rc = snapshot_write(srv->ks, path, NULL, NULL, &res, err, sizeof err);
+    free(path);
+    if (rc == 0) {
+        p->lastsave_ms = res.start_ms;
+        p->changes_saved = changes;
+        p->saves++;
+        p->last_bgsave_ok = 1;   /* a good save clears a failed one, as in Redis */
+        log_notice("DB saved on disk: %llu keys in %.3f s", (unsigned long long)res.keys,
+                   (double)res.took_us / 1e6);
+    } else {
+        log_warn("Error saving DB on disk: %s", err);
+        snprintf(msg, len, "ERR %s", err);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+int persist_bgsave(server *srv, int schedule, char *msg, size_t len)
+{
+    persist *p = srv->ps;
+    int rc = 0;
+    pthread_mutex_lock(&p->mu);
+    reap_job(p, 0);
+    if (p->job == JOB_BGSAVE) {
+        snprintf(msg, len, "ERR Background save already in progress");
+        rc = -1;
+    } else if (p->job != JOB_NONE) {
+        if (schedule) {
+            p->bgsave_scheduled = 1;
+            snprintf(msg, len, "Background saving scheduled");
+        } else {
+            snprintf(msg, len,
+                     "ERR Another child process is active (AOF?): can't BGSAVE right now. Use "
+                     "BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+            rc = -1;
+        }
+    } else {
+        p->last_bgsave_try_ms = util_now_ms();
+        start_job(p, JOB_BGSAVE);
+        snprintf(msg, len, "Background saving started");
+    }
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+int persist_bgrewriteaof(server *srv, char *msg, size_t len)
+{
+    persist *p = srv->ps;
+    int rc = 0;
+    pthread_mutex_lock(&p->mu);
+    reap_job(p, 0);
+    if (!p->aof) {
+        snprintf(msg, len, "ERR The append only file is off: set appendonly yes first");
+        rc = -1;
+    } else if (p->job == JOB_REWRITE || p->job == JOB_ENABLE_AOF) {
+        snprintf(msg, len, "ERR Background append only file rewriting already in progress");
+        rc = -1;
+    } else if (p->job != JOB_NONE) {
+        p->rewrite_scheduled = 1;
+        snprintf(msg, len, "Background append only file rewriting scheduled");
+    } else {
+        start_job(p, JOB_REWRITE);
+        snprintf(msg, len, "Background append only file rewriting started");
+    }
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+long long persist_lastsave(server *srv)
+{
+    long long t;
+    pthread_mutex_lock(&srv->ps->mu);
+    t = srv->ps->lastsave_ms / 1000;
+    pthread_mutex_unlock(&srv->ps->mu);
+    return t;
+}
+
+int persist_set_appendonly(server *srv, int on, char *msg, size_t len)
+{
+    persist *p = srv->ps;
+    pthread_mutex_lock(&p->mu);
+    if (on && !p->aof) {
+        reap_job(p, 1);   /* one job at a time: let a running snapshot finish */
+        p->aof = new_aof(srv);
+        atomic_store(&p->live, p->aof);
+        start_job(p, JOB_ENABLE_AOF);
+    } else if (!on && p->aof) {
+        reap_job(p, 1);
+        atomic_store(&p->live, NULL);
+        aof_stop(p->aof, srv->ks);
+        if (p->nretired == 8) {
+            pthread_mutex_unlock(&p->mu);
+            snprintf(msg, len, "ERR appendonly was switched too often");
+            return -1;
+        }
+        p->retired[p->nretired++] = p->aof;   /* a worker may still be looking at it */
+        p->aof = NULL;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
+/* ---- the hot path ---- */
+
+const char *persist_write_denied(server *srv)
+{
+    persist *p = srv->ps;
+    static __thread char msg[200];
+    aof *a;
+    if (!p) return NULL;
+    a = atomic_load(&p->live);
+    if (a) {
+        aof_status st;
+        aof_get_status(a, &st);
+        if (st.write_err) {
+            snprintf(msg, sizeof msg, "MISCONF Errors writing to the AOF file: %s",
+                     strerror(st.write_err));
+            return msg;
+        }
+    }
+    if (!p->last_bgsave_ok && cfg_ll(&srv->cfg.stop_writes_on_bgsave_error)) {
+        char *spec = config_str(&srv->cfg, &srv->cfg.save);
+        int has_points = spec[0] != '\0';
+        free(spec);
+        if (has_points)
+            return "MISCONF Kasi is configured to save snapshots, but it's currently unable to "
+                   "persist to disk. Commands that may modify the data set are disabled, because "
+                   "this instance is configured to report errors during writes if snapshotting "
+                   "fails (stop-writes-on-bgsave-error option). Please check the Kasi logs for "
+                   "details about the snapshot error.";
+    }
+    return NULL;
+}
+
+uint64_t persist_thread_lsn(void) { return aof_thread_lsn(); }
+
+int persist_commit(server *srv, uint64_t lsn)
+{
+    aof *a = srv->ps ? atomic_load(&srv->ps->live) : NULL;
+    if (!a || !aof_is_always(a)) return 0;
+    return aof_commit(a, lsn);
+}
+
+/* ---- shutdown ---- */
+
+int persist_shutdown(server *srv, int mode)
+{
+    persist *p = srv->ps;
+    int rc = 0;
+    char *spec;
+    if (!p) return 0;
+    pthread_mutex_lock(&p->mu);
+    reap_job(p, 1);
+    pthread_mutex_unlock(&p->mu);
+    spec = config_str(&srv->cfg, &srv->cfg.save);
+    if (mode == 1 || (mode != -1 && spec[0])) {
+        char msg[300];
+        log_notice("Saving the final snapshot before exiting");
+        rc = persist_save(srv, msg, sizeof msg);
+    }
+    free(spec);
+    if (rc < 0 && mode != 2) return -1;   /* still running: the AOF keeps going */
+    pthread_mutex_lock(&p->mu);
+    if (p->aof) {
+        atomic_store(&p->live, NULL);
+        aof_stop(p->aof, srv->ks);
+        log_notice("Append only file written and fsynced");
+    }
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+void persist_free(server *srv)
+{
+    persist *p = srv->ps;
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    reap_job(p, 1);
+    pthread_mutex_unlock(&p->mu);
+    aof_destroy(p->aof);
+    for (int i = 0; i < p->nretired; i++) aof_destroy(p->retired[i]);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+    srv->ps = NULL;
+}
+
+/* ---- INFO ---- */
+
+void persist_info(server *srv, buf *out)
+{
+    persist *p = srv->ps;
+    char line[1024];
+    int n;
+    aof_status st = {0};
+    int64_t now = util_now_ms();
+    uint64_t changes = ks_changes(srv->ks);
+    pthread_mutex_lock(&p->mu);
+    reap_job(p, 0);
+    if (p->aof) aof_get_status(p->aof, &st);
+    n = snprintf(line, sizeof line,
+                 "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
+                 "current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\n"
+                 "current_save_keys_total:0\r\n"
+                 "rdb_changes_since_last_save:%llu\r\nrdb_bgsave_in_progress:%d\r\n"
+                 "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\n"
+                 "rdb_last_bgsave_time_sec:%lld\r\nrdb_current_bgsave_time_sec:%lld\r\n"
+                 "rdb_saves:%llu\r\nrdb_last_cow_size:0\r\n"
+                 "aof_enabled:%d\r\naof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:%d\r\n"
+                 "aof_last_rewrite_time_sec:%lld\r\naof_current_rewrite_time_sec:%lld\r\n"
+                 "aof_last_bgrewrite_status:%s\r\naof_rewrites:%llu\r\naof_last_write_status:%s\r\n"
+                 "aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+                 (unsigned long long)(changes - p->changes_saved), p->job == JOB_BGSAVE,
+                 (long long)(p->lastsave_ms / 1000), p->last_bgsave_ok ? "ok" : "err",
+                 p->last_bgsave_secs,
+                 p->job == JOB_BGSAVE ? (long long)((now - p->job_start_ms) / 1000) : -1LL,
+                 (unsigned long long)p->saves, p->aof != NULL,
+                 p->job == JOB_REWRITE || p->job == JOB_ENABLE_AOF, p->rewrite_scheduled,
+                 p->last_rewrite_secs,
+                 p->job == JOB_REWRITE ? (long long)((now - p->job_start_ms) / 1000) : -1LL,
+                 p->last_rewrite_ok ? "ok" : "err", (unsigned long long)p->rewrites,
+                 st.write_err ? "err" : "ok");
+    buf_append(out, line, (size_t)n);
+    if (p->aof) {
+        n = snprintf(line, sizeof line,
+                     "aof_current_size:%llu\r\naof_base_size:%llu\r\naof_pending_rewrite:%d\r\n"
+                     "aof_buffer_length:0\r\naof_pending_bio_fsync:0\r\naof_delayed_fsync:0\r\n"
+                     "aof_fsync_lag_ms:%llu\r\n",
+                     (unsigned long long)st.current_size, (unsigned long long)st.base_size,
+                     p->rewrite_scheduled, (unsigned long long)st.fsync_lag_ms);
+        buf_append(out, line, (size_t)n);
+    }
+    pthread_mutex_unlock(&p->mu);
+}

@@ -1,0 +1,252 @@
+/* snapshot.c - see snapshot.h. */
+#include "snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "durable.h"
+#include "keyspace_int.h"
+#include "record.h"
+#include "util.h"
+
+#define BIG_VALUE (64 * 1024)       /* written from its segment, not copied */
+#define CHUNK_BYTES (256 * 1024)    /* saved per shard-lock hold, at most (about) */
+#define CHUNK_BUCKETS 512
+#define OUT_FLUSH (1024 * 1024)
+
+typedef struct bigref {
+    domain *d;
+    item *it;
+    void *owner;
+    int64_t expire;
+} bigref;
+
+/* Saved items waiting to be written. */
+typedef struct outq {
+    buf b;
+    bigref *refs;
+    size_t nrefs, cap;
+    uint64_t count;
+} outq;
+
+struct snapshot {
+    keyspace *ks;
+    int64_t start_ms;
+    pthread_mutex_t mu;   /* guards pend */
+    outq pend;            /* what writers saved */
+    uint64_t pend_written;    /* records of pend written so far */
+    domain **doms;        /* the domains at the instant, held */
+    int ndoms;
+    void (*at_start)(keyspace *ks, void *arg);
+    void *arg;
+};
+
+typedef struct fout {
+    int fd;
+    buf b;
+    int err;              /* errno of the first failure */
+    uint64_t bytes;
+} fout;
+
+/* Save it into q and give it the current mark. Its shard is locked. */
+static void save_into(snapshot *sn, outq *q, domain *d, item *it)
+{
+    int64_t e = item_expire(it);
+    item_set_snap(it, sn->ks->snap_mark);
+    if (e >= 0 && e <= sn->start_ms) return;   /* already expired at the instant */
+    if (item_solo(it) && item_vlen(it) >= BIG_VALUE) {
+        if (q->nrefs == q->cap) {
+            q->cap = q->cap ? q->cap * 2 : 16;
+            q->refs = xrealloc(q->refs, q->cap * sizeof *q->refs);
+        }
+        /* The reference keeps the bytes; a segment that is referenced is
+         * never changed in place (store_resize_solo), and the expiry, which
+         * may be, is taken now. */
+        q->refs[q->nrefs++] = (bigref){d, it, store_ref(it), e};
+    } else {
+        rec_item(&q->b, d->name, d->nlen, it, e, 0);
+    }
+    q->count++;
+}
+
+void snapshot_save(snapshot *sn, domain *d, item *it)
+{
+    pthread_mutex_lock(&sn->mu);
+    save_into(sn, &sn->pend, d, it);
+    pthread_mutex_unlock(&sn->mu);
+}
+
+void snapshot_save_shard(snapshot *sn, domain *d, shard *s)
+{
+    size_t span = table_span(&s->t);
+    pthread_mutex_lock(&sn->mu);
+    for (size_t p = 0; p < span; p++) {
+        item *it = table_at(&s->t, p, NULL, NULL);
+        if (it && item_snap(it) != sn->ks->snap_mark) save_into(sn, &sn->pend, d, it);
+    }
+    pthread_mutex_unlock(&sn->mu);
+}
+
+/* ---- output ---- */
+
+static void out_flush(fout *f)
+{
+    if (f->b.len && !f->err && durable_write(f->fd, f->b.data, f->b.len) < 0) f->err = errno;
+    f->bytes += f->b.len;
+    f->b.len = f->b.off = 0;
+}
+
+static void out_append(fout *f, const char *p, size_t n)
+{
+    buf_append(&f->b, p, n);
+    if (f->b.len >= OUT_FLUSH) out_flush(f);
+}
+
+/* Write what q holds and empty it. */
+static void drain(fout *f, outq *q)
+{
+    out_append(f, q->b.data, q->b.len);
+    q->b.len = q->b.off = 0;
+    for (size_t i = 0; i < q->nrefs; i++) {
+        bigref *r = &q->refs[i];
+        size_t vlen = item_vlen(r->it);
+        rec_item(&f->b, r->d->name, r->d->nlen, r->it, r->expire, 1);
+        out_flush(f);
+        if (!f->err && durable_write(f->fd, item_cval(r->it), vlen) < 0) f->err = errno;
+        f->bytes += vlen;
+        store_unref(r->owner);
+    }
+    q->nrefs = 0;
+}
+
+/* Move what writers saved into the output. */
+static void drain_pending(snapshot *sn, fout *f)
+{
+    outq q;
+    pthread_mutex_lock(&sn->mu);
+    q = sn->pend;
+    memset(&sn->pend, 0, sizeof sn->pend);
+    pthread_mutex_unlock(&sn->mu);
+    drain(f, &q);
+    sn->pend_written += q.count;
+    buf_free(&q.b);
+    free(q.refs);
+}
+
+/* ---- the walk ---- */
+
+typedef struct visit_ctx {
+    snapshot *sn;
+    domain *d;
+    outq *q;
+} visit_ctx;
+
+static void visit(void *obj, void *opaque)
+{
+    visit_ctx *v = opaque;
+    item *it = obj;
+    if (item_snap(it) != v->sn->ks->snap_mark) save_into(v->sn, v->q, v->d, it);
+}
+
+static void walk_shard(snapshot *sn, domain *d, shard *s, fout *f, outq *q)
+{
+    uint64_t cursor = 0;
+    visit_ctx v = {sn, d, q};
+    do {
+        pthread_mutex_lock(&s->lock);
+        for (int n = 0; n < CHUNK_BUCKETS && q->b.len < CHUNK_BYTES && q->nrefs < 64; n++) {
+            cursor = table_scan(&s->t, cursor, visit, &v);
+            if (!cursor) break;
+        }
+        pthread_mutex_unlock(&s->lock);
+        drain(f, q);
+        drain_pending(sn, f);
+    } while (cursor);
+}
+
+static void begin_cb(keyspace *ks, void *opaque)
+{
+    snapshot *sn = opaque;
+    ks->snap_mark ^= 1u;
+    ks->snap = sn;
+    sn->start_ms = util_now_ms();
+    sn->ndoms = ks->ndomains;
+    sn->doms = xmalloc(sizeof(domain *) * (size_t)ks->ndomains);
+    for (int i = 0; i < ks->ndomains; i++) {
+        sn->doms[i] = ks->domains[i];
+        ks_domain_hold(ks->domains[i]);
+    }
+    if (sn->at_start) sn->at_start(ks, sn->arg);
+}
+
+static void end_cb(keyspace *ks, void *opaque)
+{
+    (void)opaque;
+    ks->snap = NULL;
+}
+
+int snapshot_write(keyspace *ks, const char *path, void (*at_start)(keyspace *ks, void *arg),
+                   void *arg, snapshot_result *res, char *err, size_t errlen)
+{
+    snapshot sn;
+    fout f;
+    outq q;
+    size_t tlen = strlen(path) + 32;
+    char *tmp = xmalloc(tlen);
+    int64_t t0 = util_mono_us();
+    uint64_t count;
+
+    memset(&sn, 0, sizeof sn);
+    memset(&f, 0, sizeof f);
+    memset(&q, 0, sizeof q);
+    memset(res, 0, sizeof *res);
+    snprintf(tmp, tlen, "%s.tmp-%d", path, (int)getpid());
+    f.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (f.fd < 0) {
+        snprintf(err, errlen, "can't create %s: %s", tmp, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    sn.ks = ks;
+    sn.at_start = at_start;
+    sn.arg = arg;
+    pthread_mutex_init(&sn.mu, NULL);
+
+    ks_lock_world(ks, begin_cb, &sn);
+    rec_header(&f.b, REC_KIND_SNAPSHOT, sn.start_ms);
+    /* Even when writing failed, the walk goes on to the end: every item
+     * must carry the new mark before the next snapshot flips it again. */
+    for (int i = 0; i < sn.ndoms; i++)
+        for (int k = 0; k < sn.doms[i]->nshards; k++)
+            walk_shard(&sn, sn.doms[i], &sn.doms[i]->shards[k], &f, &q);
+    ks_lock_world(ks, end_cb, &sn);
+    drain_pending(&sn, &f);   /* nothing can be added any more */
+
+    count = q.count + sn.pend_written;
+    rec_end(&f.b, count);
+    out_flush(&f);
+    if (!f.err && fsync(f.fd) < 0) f.err = errno;
+    if (close(f.fd) < 0 && !f.err) f.err = errno;
+    if (!f.err && durable_replace(tmp, path) < 0) f.err = errno;
+    if (f.err) {
+        snprintf(err, errlen, "writing %s: %s", tmp, strerror(f.err));
+        unlink(tmp);
+    }
+
+    for (int i = 0; i < sn.ndoms; i++) ks_domain_put(ks, sn.doms[i]);
+    free(sn.doms);
+    buf_free(&f.b);
+    buf_free(&q.b);
+    free(q.refs);
+    pthread_mutex_destroy(&sn.mu);
+    free(tmp);
+    res->keys = count;
+    res->bytes = f.bytes;
+    res->start_ms = sn.start_ms;
+    res->took_us = util_mono_us() - t0;
+    return f.err ? -1 : 0;
+}
