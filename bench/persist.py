@@ -11,8 +11,8 @@ temporary directories.  Five measurements (numbers as in the report):
     answers PING with +PONG and INFO persistence says loading:0.
  3. AOF replay: appendonly yes, appendfsync everysec, redis-benchmark writes
     N SETs (-t set -n N -r N -P 16 -d 32); clean shutdown; time the restart.
-    Redis gets auto-aof-rewrite-percentage 0 so that all writes stay in its
-    incr AOF (otherwise its default 64 MB trigger rewrites it mid-run); the
+    Both get auto-aof-rewrite-percentage 0 so that all writes stay in the
+    incr AOF (otherwise the default 64 MB trigger rewrites it mid-run); the
     AOF files and INFO aof_rewrites are reported.
  4. Throughput: SET 32 B, 50 clients, unpipelined and pipeline 16, with
     persistence off (save "" appendonly no), appendonly yes + everysec, and
@@ -181,10 +181,9 @@ def mode_args(kind, mode, workdir, threads):
     if mode in ("off", "snapshot"):
         a += ["--appendonly", "no"]
     else:
-        a += ["--appendonly", "yes", "--appendfsync", mode.split("-")[1]]
-        if kind == "redis":
-            # keep every write in the incr AOF: no automatic rewrite (default 100% / 64 MB)
-            a += ["--auto-aof-rewrite-percentage", "0"]
+        # keep every write in the incr AOF: no automatic rewrite (both default to 100% / 64 MB)
+        a += ["--appendonly", "yes", "--appendfsync", mode.split("-")[1],
+              "--auto-aof-rewrite-percentage", "0"]
     return a
 
 
