@@ -48,7 +48,7 @@ struct aof {
     int nincrs;
     unsigned next_seq;
     int64_t last_fsync_us;
-    int thread_started;
+    atomic_int thread_started;
     pthread_t thread;
 
     atomic_ullong synced;    /* log position known to be on disk */
@@ -602,6 +602,8 @@ int aof_rewrite(aof *a, keyspace *ks, char *err, size_t errlen)
     free(base);
     return rc;
 }
+
+int aof_write_error(aof *a) { return atomic_load_explicit(&a->err, memory_order_relaxed); }
 
 void aof_get_status(aof *a, aof_status *st)
 {

@@ -73,6 +73,8 @@ typedef struct aof_status {
     uint64_t fsync_lag_ms;
 } aof_status;
 void aof_get_status(aof *a, aof_status *st);
+/* errno of the failing write or fsync, 0 when writing works. */
+int aof_write_error(aof *a);
 
 /* Check one AOF or snapshot file (--check-aof): print what is wrong and,
  * with fix, truncate a log file at its first bad record. Returns the exit

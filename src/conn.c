@@ -203,8 +203,11 @@ static void process_input(conn *c)
             c->argv[i].p = base + c->pargv[i].off;
             c->argv[i].n = c->pargv[i].len;
         }
-        command_exec(c, c->p.nargs, c->argv);
-        c->log_lsn = persist_thread_lsn();
+        {
+            uint64_t lsn = persist_thread_lsn();
+            command_exec(c, c->p.nargs, c->argv);
+            if (persist_thread_lsn() != lsn) c->log_lsn = persist_thread_lsn();   /* it logged */
+        }
         buf_consume(&c->in, c->p.pos);
         resp_parser_reset(&c->p);
         lim.unauthenticated = !(c->flags & CONN_AUTHED);

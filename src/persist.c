@@ -370,11 +370,9 @@ const char *persist_write_denied(server *srv)
     if (!p) return NULL;
     a = atomic_load(&p->live);
     if (a) {
-        aof_status st;
-        aof_get_status(a, &st);
-        if (st.write_err) {
-            snprintf(msg, sizeof msg, "MISCONF Errors writing to the AOF file: %s",
-                     strerror(st.write_err));
+        int e = aof_write_error(a);
+        if (e) {
+            snprintf(msg, sizeof msg, "MISCONF Errors writing to the AOF file: %s", strerror(e));
             return msg;
         }
     }

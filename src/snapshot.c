@@ -109,7 +109,7 @@ static void out_append(fout *f, const char *p, size_t n)
 /* Write what q holds and empty it. */
 static void drain(fout *f, outq *q)
 {
-    out_append(f, q->b.data, q->b.len);
+    if (q->b.len) out_append(f, q->b.data, q->b.len);
     q->b.len = q->b.off = 0;
     for (size_t i = 0; i < q->nrefs; i++) {
         bigref *r = &q->refs[i];
