@@ -533,7 +533,7 @@ def test_throughput(kasi, redis, bench, tmp, args, res, notes):
                     notes.append("%s (%s) did not start: %s" % (label, MODE_LABEL[mode], str(e).splitlines()[0]))
         for row in rows:
             samples = {t.label: [] for t in targets}
-            for rnd in range(args.rounds):
+            for rnd in range(args.tp_rounds):
                 for t in targets:
                     if t.dead:
                         continue
@@ -847,7 +847,8 @@ def report(res, args, versions, notes):
                               fmt(g(mk, "p99_ms")), fmt(g(mr, "p99_ms")),
                               fmt(g(mk, "cpu_s_per_mreq"), 2), fmt(g(mr, "cpu_s_per_mreq"), 2),
                               bl.fmt_ratio(bl.ratio(g(mk, "cpu_s_per_mreq"), g(mr, "cpu_s_per_mreq")))])
-        md.append("4. Throughput with persistence (redis-benchmark -t set -d 32 -r 100000, 50 conns):")
+        md.append("4. Throughput with persistence (redis-benchmark -t set -d 32 -r 100000, 50 conns; medians of %d "
+                  "rounds):" % args.tp_rounds)
         md.append("")
         md.append(bl.markdown_table(["benchmark", "persistence", "Kasi req/s", "Redis req/s", "ratio",
                                      "Kasi p50 ms", "Redis p50 ms", "Kasi p99 ms", "Redis p99 ms",
@@ -913,6 +914,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="200k keys, 1 round, 1/5 of the throughput requests")
     ap.add_argument("--rounds", type=int, default=None, help="repeats of each timing (default 3; --quick 1)")
     ap.add_argument("--bg-rounds", type=int, default=None, help="BGSAVE-under-load rounds (default --rounds)")
+    ap.add_argument("--tp-rounds", type=int, default=None, help="throughput rounds (default 5; --quick 1)")
     ap.add_argument("--aof-writes", type=int, default=None, help="SETs written for the AOF test (default --keys)")
     ap.add_argument("--tests", default="1,2,3,4,5", help="which measurements, e.g. 1,2,5 (5 needs 2, 2 needs 1)")
     ap.add_argument("--threads", type=int, default=None, help="Kasi --threads (default: Kasi's default)")
@@ -941,6 +943,8 @@ def main():
         args.rounds = 1 if args.quick else 3
     if args.bg_rounds is None:
         args.bg_rounds = args.rounds
+    if args.tp_rounds is None:
+        args.tp_rounds = 1 if args.quick else 5
     if args.aof_writes is None:
         args.aof_writes = args.keys
     if args.keys < 1000 or args.rounds < 1:
@@ -1010,7 +1014,8 @@ def main():
     summ["elapsed_s"] = round(elapsed, 1)
     print(json.dumps(summ, separators=(",", ":")))
     doc = dict(kind="persist", environment=bl.environment(),
-               settings=dict(keys=args.keys, rounds=args.rounds, bg_rounds=args.bg_rounds, quick=args.quick,
+               settings=dict(keys=args.keys, rounds=args.rounds, bg_rounds=args.bg_rounds, tp_rounds=args.tp_rounds,
+                             quick=args.quick,
                              aof_writes=args.aof_writes, tests=sorted(tests), kasi_threads=args.threads,
                              bg_pipeline=args.bg_pipeline, probe_cmd=args.probe_cmd,
                              probe_interval_ms=args.probe_interval_ms,
