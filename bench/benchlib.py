@@ -335,7 +335,8 @@ class Server:
                     "--save", "", "--appendonly", "no", "--daemonize", "no",
                     "--protected-mode", "no", "--dir", self.workdir, "--logfile", ""]
         else:
-            base = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+            base = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--dir", self.workdir]
         return self.wrapper + base + self.extra_args
 
     def start(self):

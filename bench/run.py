@@ -142,7 +142,7 @@ def run_one(bench, t, row, timeout):
     if not srv.alive():
         err = "server exited (rc=%s) during the run; log tail:\n%s" % (srv.proc.returncode, srv.log_tail())
         t.dead = True
-    # stderr noise other than the known CONFIG warning (Kasi lacks 'save'/'appendonly')
+    # stderr noise other than redis-benchmark's warning when CONFIG GET fails
     warn = [ln for ln in errtxt.splitlines()
             if ln.strip() and "Could not fetch server CONFIG" not in ln]
     if warn:

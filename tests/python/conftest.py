@@ -70,8 +70,9 @@ class ServerProcess:
         self.binary = binary
         self.port = port or free_port()
         self.directives = directives
+        # Each test starts from an empty server: no snapshot saved at exit.
+        self.directives.setdefault("save", "")
         if not IS_KASI:
-            self.directives.setdefault("save", "")
             self.directives.setdefault("databases", 1000)
         self.proc = None
 

@@ -167,7 +167,7 @@ def test_python_m_kasi_server_which(binary):
 def test_daemonize(binary, tmp_path):
     port = free_port()
     pidfile = tmp_path / "kasi.pid"
-    extra = {} if IS_KASI else {"save": ""}
+    extra = {"save": "", "dir": str(tmp_path)}   # nothing left behind in the cwd
     t0 = time.monotonic()
     rc = kserver.start_server(host="127.0.0.1", port=port, binary=binary,
                               daemonize=True, pidfile=str(pidfile), **extra)
