@@ -127,7 +127,7 @@ static void *job_main(void *arg)
     int kind;
     /* Clients come first: on a busy machine the save takes longer, instead
      * of the workers waiting for a core (Linux applies nice per thread). */
-    if (setpriority(PRIO_PROCESS, (id_t)gettid(), 10) < 0) { /* not fatal */ }
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), 19) < 0) { /* not fatal */ }
     pthread_mutex_lock(&p->mu);
     kind = p->job;
     pthread_mutex_unlock(&p->mu);
