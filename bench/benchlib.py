@@ -135,6 +135,52 @@ def proc_status_kb(pid, key="VmRSS"):
     return None
 
 
+def proc_smaps_rollup_kb(pid):
+    """{'Rss': kB, 'Pss': kB, ...} from /proc/<pid>/smaps_rollup, or None.
+    Pss splits pages shared with other processes (e.g. a fork child's
+    copy-on-write pages) among them, so summing Pss never double counts."""
+    out = {}
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 3 and parts[0].endswith(":") and parts[2] == "kB":
+                    out[parts[0][:-1]] = int(parts[1])
+    except (OSError, ValueError):
+        return None
+    return out or None
+
+
+def proc_children(pid):
+    """Pids of the direct children of `pid` (all its threads), from
+    /proc/<pid>/task/*/children, falling back to a scan of /proc/*/stat."""
+    kids = set()
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return []
+    found_file = False
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                found_file = True
+                kids.update(int(x) for x in f.read().split())
+        except (OSError, ValueError):
+            pass
+    if not found_file:
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    data = f.read()
+                if int(data[data.rindex(")") + 2:].split()[1]) == pid:
+                    kids.add(int(d))
+            except (OSError, ValueError):
+                pass
+    return sorted(kids)
+
+
 # ----------------------------------------------------------- tiny RESP ---
 
 class RespError(Exception):

@@ -68,7 +68,14 @@ aof *aof_create(const char *dir, const char *dirname, const char *filename,
     a->policy = policy;
     a->fd = -1;
     a->next_seq = 1;
-    pthread_mutex_init(&a->mu, NULL);
+    {
+        /* held for a memcpy by every writer: spin briefly before sleeping */
+        pthread_mutexattr_t at;
+        pthread_mutexattr_init(&at);
+        pthread_mutexattr_settype(&at, PTHREAD_MUTEX_ADAPTIVE_NP);
+        pthread_mutex_init(&a->mu, &at);
+        pthread_mutexattr_destroy(&at);
+    }
     pthread_cond_init(&a->cond, NULL);
     pthread_mutex_init(&a->io_mu, NULL);
     atomic_store(&a->fsync_ok_ms, util_now_ms());

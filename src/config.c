@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "resp.h"
 #include "util.h"
@@ -163,8 +164,14 @@ int config_set(config *cfg, const char *name, const char *value, int runtime, ch
     }
     if (r->type == CFG_STR) {
         char **f = str_field(cfg, r), *old;
+        struct stat st;
         if (!strcmp(r->name, "save") && check_save(value, why, sizeof why) < 0) {
             snprintf(err, errlen, "%s", why);
+            return -1;
+        }
+        if (!strcmp(r->name, "dir") && (stat(value, &st) < 0 || !S_ISDIR(st.st_mode))) {
+            snprintf(err, errlen, "can't use '%s' as dir: %s", value,
+                     errno ? strerror(errno) : "not a directory");
             return -1;
         }
         pthread_mutex_lock(&str_lock);

@@ -2,6 +2,7 @@
 #include "load.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,8 +16,13 @@ void loader_init(loader *l, keyspace *ks)
     l->now = util_now_ms();
 }
 
+static atomic_ullong expired_total;
+
+uint64_t load_expired_keys(void) { return atomic_load(&expired_total); }
+
 void loader_done(loader *l)
 {
+    atomic_fetch_add(&expired_total, l->expired);
     if (l->d) ks_domain_put(l->ks, l->d);
     l->d = NULL;
 }

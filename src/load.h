@@ -22,6 +22,8 @@ void loader_init(loader *l, keyspace *ks);
 /* Apply one record (a rec_read_file callback: opaque is the loader). */
 int loader_apply(const rec *r, void *opaque);
 void loader_done(loader *l);
+/* Records dropped by every loader so far because their key had expired. */
+uint64_t load_expired_keys(void);
 
 /* Load a snapshot file; returns 0, or -1 with a message in err. A missing
  * file is not an error when missing_ok (then *found is 0). */

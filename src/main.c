@@ -127,17 +127,6 @@ int main(int argc, char **argv)
         }
         return 1;
     }
-    if (persist_init(&srv, err, sizeof err) < 0) {
-        log_warn("Can't load the data: %s", err);
-        log_warn("Start-up failed; exiting");
-        if (ready_fd >= 0) {
-            char bad = 1;
-            if (write(ready_fd, &bad, 1) < 0) { /* the parent sees EOF */ }
-        }
-        persist_free(&srv);
-        server_cleanup(&srv);
-        return 1;
-    }
     if (srv.cfg.pidfile[0] && write_pidfile(srv.cfg.pidfile) < 0)
         log_warn("Could not write pidfile %s: %s", srv.cfg.pidfile, strerror(errno));
 

@@ -107,9 +107,18 @@ int server_init(server *srv)
     srv->nworkers = n;
     srv->start_ms = util_now_ms();
     srv->ks = ks_create(n > 1 ? 16 * n : 16, &srv->cfg.max_domains);
+    srv->rss_base = util_rss_bytes();   /* before any key is loaded */
+    {
+        /* Load before listening: a client that comes early is refused and
+         * retries, instead of waiting on an open connection. */
+        char err[512];
+        if (persist_init(srv, err, sizeof err) < 0) {
+            log_warn("Can't load the data: %s", err);
+            return -1;
+        }
+    }
     if (listen_all(srv) < 0) return -1;
     srv->workers = xcalloc((size_t)n, sizeof(worker));
-    srv->rss_base = util_rss_bytes();
     for (int i = 0; i < n; i++) {
         if (worker_init(srv, &srv->workers[i], i) < 0) {
             log_warn("Could not create worker %d: %s", i, strerror(errno));

@@ -123,18 +123,19 @@ static void drain(fout *f, outq *q)
     q->nrefs = 0;
 }
 
-/* Move what writers saved into the output. */
-static void drain_pending(snapshot *sn, fout *f)
+/* Move what writers saved into the output, through spare (whose
+ * buffers are swapped with pend's, so none is freed and made again). */
+static void drain_pending(snapshot *sn, fout *f, outq *spare)
 {
     outq q;
     pthread_mutex_lock(&sn->mu);
     q = sn->pend;
-    memset(&sn->pend, 0, sizeof sn->pend);
+    sn->pend = *spare;
     pthread_mutex_unlock(&sn->mu);
     drain(f, &q);
     sn->pend_written += q.count;
-    buf_free(&q.b);
-    free(q.refs);
+    q.count = 0;
+    *spare = q;
 }
 
 /* ---- the walk ---- */
@@ -152,7 +153,7 @@ static void visit(void *obj, void *opaque)
     if (item_snap(it) != v->sn->ks->snap_mark) save_into(v->sn, v->q, v->d, it);
 }
 
-static void walk_shard(snapshot *sn, domain *d, shard *s, fout *f, outq *q)
+static void walk_shard(snapshot *sn, domain *d, shard *s, fout *f, outq *q, outq *spare)
 {
     uint64_t cursor = 0;
     visit_ctx v = {sn, d, q};
@@ -164,7 +165,7 @@ static void walk_shard(snapshot *sn, domain *d, shard *s, fout *f, outq *q)
         }
         pthread_mutex_unlock(&s->lock);
         drain(f, q);
-        drain_pending(sn, f);
+        drain_pending(sn, f, spare);
     } while (cursor);
 }
 
@@ -194,7 +195,7 @@ int snapshot_write(keyspace *ks, const char *path, void (*at_start)(keyspace *ks
 {
     snapshot sn;
     fout f;
-    outq q;
+    outq q, spare;
     size_t tlen = strlen(path) + 32;
     char *tmp = xmalloc(tlen);
     int64_t t0 = util_mono_us();
@@ -203,6 +204,7 @@ int snapshot_write(keyspace *ks, const char *path, void (*at_start)(keyspace *ks
     memset(&sn, 0, sizeof sn);
     memset(&f, 0, sizeof f);
     memset(&q, 0, sizeof q);
+    memset(&spare, 0, sizeof spare);
     memset(res, 0, sizeof *res);
     snprintf(tmp, tlen, "%s.tmp-%d", path, (int)getpid());
     f.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -222,9 +224,9 @@ int snapshot_write(keyspace *ks, const char *path, void (*at_start)(keyspace *ks
      * must carry the new mark before the next snapshot flips it again. */
     for (int i = 0; i < sn.ndoms; i++)
         for (int k = 0; k < sn.doms[i]->nshards; k++)
-            walk_shard(&sn, sn.doms[i], &sn.doms[i]->shards[k], &f, &q);
+            walk_shard(&sn, sn.doms[i], &sn.doms[i]->shards[k], &f, &q, &spare);
     ks_lock_world(ks, end_cb, &sn);
-    drain_pending(&sn, &f);   /* nothing can be added any more */
+    drain_pending(&sn, &f, &spare);   /* nothing can be added any more */
 
     count = q.count + sn.pend_written;
     rec_end(&f.b, count);
@@ -242,6 +244,10 @@ int snapshot_write(keyspace *ks, const char *path, void (*at_start)(keyspace *ks
     buf_free(&f.b);
     buf_free(&q.b);
     free(q.refs);
+    buf_free(&spare.b);
+    free(spare.refs);
+    buf_free(&sn.pend.b);
+    free(sn.pend.refs);
     pthread_mutex_destroy(&sn.mu);
     free(tmp);
     res->keys = count;
