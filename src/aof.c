@@ -279,8 +279,16 @@ static void flush_io(aof *a, int sync)
     int ok = 1;
     pthread_mutex_lock(&a->io_mu);
     pthread_mutex_lock(&a->mu);
-    buf_append(&a->io, a->log.data, a->log.len);
-    a->log.len = 0;
+    if (buf_pending(&a->io) == 0) {
+        /* the usual case: swap, so writers never wait for a copy */
+        buf t = a->io;
+        a->io = a->log;
+        a->log = t;
+        a->log.len = a->log.off = 0;
+    } else if (a->log.len) {
+        buf_append(&a->io, a->log.data, a->log.len);
+        a->log.len = 0;
+    }
     if (a->log.cap > 4 * WAKE_BYTES) buf_free(&a->log);
     end = a->appended;
     if (a->cut_pending) {
@@ -298,6 +306,7 @@ static void flush_io(aof *a, int sync)
         }
     }
     if (ok && a->fd >= 0) ok = io_write(a, (size_t)(end - a->written)) == 0;
+    if (buf_pending(&a->io) == 0 && a->io.cap > 4 * WAKE_BYTES) buf_free(&a->io);   /* after a burst */
     if (ok && a->fd >= 0 && (sync || aof_is_always(a)) && atomic_load(&a->synced) < a->written) {
         uint64_t upto = a->written;
         if (fdatasync(a->fd) < 0) {

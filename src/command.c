@@ -141,11 +141,14 @@ const cmd_def *command_lookup(const char *name, size_t len)
     char low[32];
     unsigned h;
     if (len == 0 || len >= sizeof low) return NULL;
-    for (size_t i = 0; i < len; i++) low[i] = (char)tolower((unsigned char)name[i]);
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        low[i] = c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c;
+    }
     h = name_hash(low, len) % LOOKUP_SLOTS;
     while (lookup_slots[h]) {
         const cmd_def *d = lookup_slots[h];
-        if (strlen(d->name) == len && memcmp(d->name, low, len) == 0) return d;
+        if (memcmp(d->name, low, len) == 0 && d->name[len] == '\0') return d;
         h = (h + 1) % LOOKUP_SLOTS;
     }
     return NULL;

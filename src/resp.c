@@ -145,6 +145,22 @@ static int parse_inline(resp_parser *p, char *buf, size_t len)
     return RESP_OK;
 }
 
+/* The common case of a header: a canonical decimal of at most 9 digits
+ * right after buf[pos] and the CRLF after it. Returns the value and sets
+ * *next past the CRLF, or returns -1 for anything else (the general path
+ * then parses it, with the same result for what this accepts). */
+static inline long long quick_num(const char *buf, size_t len, size_t pos, size_t *next)
+{
+    size_t i = pos + 1, end = len < pos + 12 ? len : pos + 12;
+    long long v = 0;
+    if (i >= end || buf[i] < '0' || buf[i] > '9' || (buf[i] == '0' && i + 1 < len && buf[i + 1] != '\r'))
+        return -1;
+    while (i < end && buf[i] >= '0' && buf[i] <= '9') v = v * 10 + (buf[i++] - '0');
+    if (i + 1 >= len || buf[i] != '\r' || buf[i + 1] != '\n' || i - pos - 1 > 9) return -1;
+    *next = i + 2;
+    return v;
+}
+
 /* Find "\r\n"-terminated header at buf+pos. Returns the offset of '\r', or
  * -1 when incomplete, or -2 when it is longer than the inline limit. */
 static long find_crlf(const char *buf, size_t len, size_t pos)
@@ -162,12 +178,19 @@ int resp_parse(resp_parser *p, char *buf, size_t len, const resp_limits *lim)
 
     if (len == 0) return RESP_EUNFIN;
     if (!p->multibulk) {
+        size_t next;
         if (buf[0] != '*') return parse_inline(p, buf, len);
+        ll = quick_num(buf, len, 0, &next);
+        if (ll >= 0) {
+            cr = (long)next - 2;
+            goto have_count;
+        }
         cr = find_crlf(buf, len, 0);
         if (cr == -2) return fail(p, "Protocol error: too big mbulk count string");
         if (cr < 0) return RESP_EUNFIN;
         if (util_str2ll(buf + 1, (size_t)cr - 1, &ll) < 0 || ll > INT_MAX)
             return fail(p, "Protocol error: invalid multibulk length");
+    have_count:
         if (ll > 10 && lim->unauthenticated)
             return fail(p, "Protocol error: unauthenticated multibulk length");
         p->pos = (size_t)cr + 2;
@@ -182,6 +205,13 @@ int resp_parse(resp_parser *p, char *buf, size_t len, const resp_limits *lim)
     }
     while (p->nargs < p->argc) {
         if (p->bulklen < 0) {
+            size_t next;
+            if (buf[p->pos] == '$' && (ll = quick_num(buf, len, p->pos, &next)) >= 0 &&
+                ll <= lim->max_bulk && (ll <= 16384 || !lim->unauthenticated)) {
+                p->bulklen = ll;
+                p->pos = next;
+                goto have_len;
+            }
             cr = find_crlf(buf, len, p->pos);
             if (cr == -2) return fail(p, "Protocol error: too big bulk count string");
             if (cr < 0) return RESP_EUNFIN;
@@ -202,6 +232,7 @@ int resp_parse(resp_parser *p, char *buf, size_t len, const resp_limits *lim)
             p->bulklen = ll;
             p->pos = (size_t)cr + 2;
         }
+    have_len:
         if (p->nargs == p->argv_cap) return RESP_EARGV;
         if (len - p->pos < (size_t)p->bulklen + 2) return RESP_EUNFIN;
         p->argv[p->nargs].off = p->pos;
@@ -262,8 +293,15 @@ void resp_null_array(buf *b) { buf_append(b, "*-1\r\n", 5); }
 void resp_bulk(buf *b, const void *p, size_t n)
 {
     char tmp[24];
-    int hl = util_ll2str(tmp, (long long)n);
-    buf_reserve(b, (size_t)hl + n + 5);
+    int hl;
+    if (n < 100) {   /* most values: no division loop */
+        hl = n < 10 ? 1 : 2;
+        tmp[0] = (char)(n < 10 ? '0' + n : '0' + n / 10);
+        tmp[1] = (char)('0' + n % 10);
+    } else {
+        hl = util_ll2str(tmp, (long long)n);
+    }
+    if (b->cap - b->len < (size_t)hl + n + 5) buf_reserve(b, (size_t)hl + n + 5);
     b->data[b->len++] = '$';
     memcpy(b->data + b->len, tmp, (size_t)hl);
     b->len += (size_t)hl;
