@@ -12,6 +12,7 @@
 import os
 import random
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -567,3 +568,71 @@ def test_unwritable_dir_bgsave_misconf(server_factory, tmp_path):
     assert shutdown(s) == 0
     s = pserver(server_factory, data)
     check_after_restart(s, acked, [])
+
+
+# --------------------------------------------------------------------------
+# appendfsync always: the reply goes out only after the fsync (system-call order)
+# --------------------------------------------------------------------------
+
+def test_always_reply_follows_fsync(server_factory, tmp_path):
+    """kill -9 cannot tell a write() from an fsync (the page cache survives it), so
+    watch the system calls: for each SET, the record is written to the incr AOF, the
+    file is fdatasync'ed/fsync'ed, and only then does the +OK reply start."""
+    strace = shutil.which("strace")
+    if not strace:
+        pytest.skip("needs strace")
+    data = tmp_path / "data"
+    s = pserver(server_factory, data, *AOF_ALWAYS)
+    with s.raw() as c:
+        assert c.cmd("SET", "warmup", "1") == b"OK"
+        trace = tmp_path / "trace.txt"
+        st = subprocess.Popen([strace, "-f", "-qq", "-yy", "-s", "256", "-o", str(trace),
+                               "-e", "trace=write,writev,pwrite64,pwritev,sendto,sendmsg,fsync,fdatasync",
+                               "-p", str(s.pid)], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            time.sleep(1.0 * TF)  # attaching to every thread
+            if st.poll() is not None:
+                pytest.skip("strace cannot attach: %s" % st.stderr.read().decode("utf-8", "replace"))
+            n = 5
+            for i in range(n):
+                assert c.cmd("SET", "k%d" % i, "MARK%04d" % i) == b"OK"
+                time.sleep(0.05)
+        finally:
+            st.send_signal(signal.SIGINT)  # detaches; the server goes on
+            try:
+                st.wait(20 * TF)
+            except subprocess.TimeoutExpired:
+                st.kill()
+                st.wait(5)
+        assert c.cmd("GET", "k0") == b"MARK0000", "server unwell after strace detached"
+    lines = open(trace, "r", errors="replace").read().splitlines()
+    synced = []   # line indexes at which an fsync of the incr AOF completed
+    writes = {}   # marker -> first line index of the AOF write() carrying it
+    replies = []  # line indexes at which a +OK reply to a TCP client starts
+    pending = {}  # pid -> syscall unfinished
+    for idx, ln in enumerate(lines):
+        pid, _, rest = ln.partition(" ")
+        if "<unfinished ...>" in rest:
+            pending[pid] = rest
+        if rest.startswith("<..."):
+            start = pending.pop(pid, "")
+            if ("fdatasync(" in start or "fsync(" in start) and ".incr.aof" in start and "= 0" in rest:
+                synced.append(idx)
+            continue
+        if (rest.startswith("fdatasync(") or rest.startswith("fsync(")) and ".incr.aof" in rest \
+                and "<unfinished" not in rest and rest.rstrip().endswith("= 0"):
+            synced.append(idx)
+        elif rest.startswith(("write(", "writev(", "pwrite64(", "pwritev(")) and ".incr.aof" in rest:
+            for i in range(n):
+                if "MARK%04d" % i in rest:
+                    writes.setdefault(i, idx)
+        elif rest.startswith(("write(", "writev(", "sendto(", "sendmsg(")) and "TCP" in rest and "+OK\\r\\n" in rest:
+            replies.append(idx)
+    assert len(replies) == n and len(writes) == n, (
+        "could not find the %d AOF writes (%r) and %d replies (%r) in the trace:\n%s" % (
+            n, writes, n, replies, "\n".join(lines[-60:])))
+    for i in range(n):
+        ok = [j for j in synced if writes[i] < j < replies[i]]
+        assert ok, "SET %d: reply at trace line %d, AOF write at line %d, but no fsync of the AOF between:\n%s" % (
+            i, replies[i], writes[i], "\n".join(lines[max(0, writes[i] - 3):replies[i] + 2]))
