@@ -969,3 +969,55 @@ def test_evictions_are_logged(server_factory, tmp_path):
     assert set(after) == set(before), "%d keys before the kill, %d after restart; evicted keys back: %r" % (
         len(before), len(after), sorted(set(after) - set(before))[:5])
     assert_same_state(before, after, what="after evictions and kill -9")
+
+
+@pytest.mark.parametrize("how", ["after-reply", "pipelined", "flushdb"])
+def test_bgsave_holds_the_instant_despite_changes(server_factory, tmp_path, how):
+    """BGSAVE, then overwrite, delete, append to, expire, move and flush what is being
+    saved (big values too): the snapshot holds exactly the data of the instant BGSAVE
+    ran, as Redis's fork gives.  The changes are sent after BGSAVE's reply, or
+    pipelined right behind BGSAVE, or start with a FLUSHDB pipelined behind it.
+    (Not FLUSHALL: Redis cancels a running BGSAVE on FLUSHALL.)"""
+    data = tmp_path / "data"
+    s = pserver(server_factory, data, *NO_SAVE)
+    rng = random.Random(13)
+    doms = ("default", "b1", "b2")
+    with s.raw(timeout=30 * TF) as c:
+        for dom in doms:
+            select(c, dom)
+            for i in range(0, 6000, 500):
+                cmds = [("SET", "k%d" % j, rng.randbytes(rng.choice((10, 100, 3000))), "PX", 3000000 + j)
+                        if j % 3 == 0 else ("SET", "k%d" % j, rng.randbytes(rng.choice((10, 100))))
+                        for j in range(i, i + 500)]
+                assert send_all(c, cmds) == [b"OK"] * 500
+            assert send_all(c, [("SET", "big%d" % j, rng.randbytes(100000)) for j in range(20)]) == [b"OK"] * 20
+    before = dump_state(s)
+    cmds = [("SELECT", "b1")]
+    if how == "flushdb":
+        cmds.append(("FLUSHDB",))
+    for j in range(0, 6000, 2):
+        cmds.append(("SET", "k%d" % j, "new"))
+    for j in range(1, 6000, 4):
+        cmds.append(("DEL", "k%d" % j))
+    for j in range(3, 6000, 8):
+        cmds.append(("APPEND", "k%d" % j, "tail"))
+        cmds.append(("EXPIRE", "k%d" % j, "10"))
+    cmds += [("SET", "big%d" % j, "small") for j in range(10)]
+    cmds += [("APPEND", "big%d" % j, "x") for j in range(10, 20)]
+    cmds += [("MOVE", "k5", "b2"), ("SELECT", "b2"), ("FLUSHDB",), ("SELECT", "default")]
+    cmds += [("SET", "k%d" % j, "after") for j in range(0, 6000, 3)]
+    with s.raw(timeout=30 * TF) as c:
+        if how == "after-reply":
+            assert c.cmd_raw("BGSAVE") == b"+Background saving started\r\n"
+            send_all(c, cmds[:200])
+        else:
+            r = send_all(c, [("BGSAVE",)] + cmds[:200])
+            assert r[0] == b"Background saving started", r[0]
+        for i in range(200, len(cmds), 200):
+            send_all(c, cmds[i:i + 200])
+    d = wait_bgsave(s)
+    assert d["rdb_last_bgsave_status"] == "ok", d
+    assert diff_states(before, dump_state(s)), "the changes changed nothing?"
+    kill9(s)
+    s = pserver(server_factory, data, *NO_SAVE)
+    assert_same_state(before, dump_state(s), what="snapshot of the instant BGSAVE ran (%s)" % how)
