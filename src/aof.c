@@ -12,7 +12,7 @@
 
 #include "config.h"
 #include "durable.h"
-#include "keyspace_int.h"
+#include "keyspace.h"
 #include "load.h"
 #include "log.h"
 #include "record.h"
@@ -47,7 +47,7 @@ struct aof {
     unsigned incrs[MAX_FILES];
     int nincrs;
     unsigned next_seq;
-    int64_t last_fsync_us;
+    atomic_llong last_fsync_us;
     atomic_int thread_started;
     pthread_t thread;
 
@@ -317,7 +317,7 @@ static void flush_io(aof *a, int sync)
             atomic_store(&a->fsync_ok_ms, util_now_ms());
         }
     }
-    if (ok && sync) a->last_fsync_us = util_mono_us();
+    if (ok && sync) atomic_store(&a->last_fsync_us, util_mono_us());
     if (ok && a->fd >= 0 && atomic_load(&a->err)) {
         atomic_store(&a->err, 0);
         log_notice("AOF: writing works again");
@@ -352,7 +352,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&a->mu);
         /* everysec: fsync once a second; a failing one is retried on the next pass */
         sync = cfg_ll(a->policy) == AOF_FSYNC_EVERYSEC &&
-               (util_mono_us() - a->last_fsync_us >= 1000000 || atomic_load(&a->err));
+               (util_mono_us() - atomic_load(&a->last_fsync_us) >= 1000000 || atomic_load(&a->err));
         flush_io(a, sync || stop);
         if (stop) break;
     }
@@ -437,7 +437,7 @@ int aof_load(aof *a, keyspace *ks, int *found, char *err, size_t errlen)
             rc = -1;
         } else if (info.status == REC_FILE_TORN && i == a->nincrs - 1) {
             /* What a crash while appending leaves: keep what came before. */
-            log_warn("AOF %s ends with an %s; loaded the %zu bytes before it and cut it off", p,
+            log_warn("AOF ends with an %s; loaded the %zu bytes before it and cut it off",
                      info.err, info.good);
             if (truncate(p, (off_t)info.good) < 0) {
                 snprintf(err, errlen, "can't truncate %s: %s", p, strerror(errno));
@@ -468,124 +468,75 @@ int aof_load(aof *a, keyspace *ks, int *found, char *err, size_t errlen)
 
 /* ---- starting, stopping, rewriting ---- */
 
-static void install_cb(keyspace *ks, void *arg) { ks->log = arg; }
-static void uninstall_cb(keyspace *ks, void *arg)
-{
-    (void)arg;
-    ks->log = NULL;
-}
-
 static void start_thread(aof *a)
 {
-    if (a->thread_started) return;
+    if (atomic_load(&a->thread_started)) return;
     a->stopping = 0;
-    a->last_fsync_us = util_mono_us();
+    atomic_store(&a->last_fsync_us, util_mono_us());
     pthread_create(&a->thread, NULL, writer_main, a);
-    a->thread_started = 1;
+    atomic_store(&a->thread_started, 1);
 }
 
-int aof_start(aof *a, keyspace *ks, char *err, size_t errlen)
-{
-    a->ks = ks;
-    if (mkdir(a->dir, 0755) < 0 && errno != EEXIST) {
-        snprintf(err, errlen, "can't create %s: %s", a->dir, strerror(errno));
-        return -1;
-    }
-    if (a->nincrs) {
-        char *p = file_path(a, a->incrs[a->nincrs - 1], 0);
-        a->fd = open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
-        if (a->fd < 0) {
-            snprintf(err, errlen, "can't open %s: %s", p, strerror(errno));
-            free(p);
-            return -1;
-        }
-        a->cur_seq = a->incrs[a->nincrs - 1];
-        free(p);
-        ks_lock_world(ks, install_cb, a);
-        start_thread(a);
-        return 0;
-    }
-    start_thread(a);
-    return aof_rewrite(a, ks, err, errlen);
-}
-
-int aof_enable(aof *a, keyspace *ks, char *err, size_t errlen)
-{
-    char *m = manifest_path(a), tmp[256];
-    a->ks = ks;
-    /* Old files are replaced: learn their names so the rewrite deletes them. */
-    if (access(m, F_OK) == 0 && parse_manifest(a, m, tmp, sizeof tmp) < 0) {
-        a->base_seq = 0;
-        a->nincrs = 0;
-    }
-    free(m);
-    start_thread(a);
-    return aof_rewrite(a, ks, err, errlen);
-}
-
-void aof_stop(aof *a, keyspace *ks)
-{
-    ks_lock_world(ks, uninstall_cb, NULL);
-    if (a->thread_started) {
-        pthread_mutex_lock(&a->mu);
-        a->stopping = 1;
-        pthread_cond_signal(&a->cond);
-        pthread_mutex_unlock(&a->mu);
-        pthread_join(a->thread, NULL);
-        a->thread_started = 0;
-    }
-    flush_io(a, 1);
-    pthread_mutex_lock(&a->io_mu);
-    if (a->fd >= 0) close(a->fd);
-    a->fd = -1;
-    pthread_mutex_unlock(&a->io_mu);
-}
-
-typedef struct rw_ctx {
+struct aof_rewrite {
     aof *a;
     unsigned seq;
-} rw_ctx;
+    char *base;
+    snapshot *sn;
+};
 
 /* At the snapshot's instant: log from here on into the new file. */
 static void rewrite_start(keyspace *ks, void *arg)
 {
-    rw_ctx *c = arg;
-    if (!ks->log) ks->log = c->a;
-    pthread_mutex_lock(&c->a->mu);
-    c->a->cut_lsn = c->a->appended;
-    c->a->cut_seq = c->seq;
-    c->a->cut_pending = 1;
-    pthread_mutex_unlock(&c->a->mu);
+    aof_rewrite *rw = arg;
+    if (ks_log_of(ks) != rw->a) ks_set_log(ks, rw->a);
+    pthread_mutex_lock(&rw->a->mu);
+    rw->a->cut_lsn = rw->a->appended;
+    rw->a->cut_seq = rw->seq;
+    rw->a->cut_pending = 1;
+    pthread_mutex_unlock(&rw->a->mu);
 }
 
-int aof_rewrite(aof *a, keyspace *ks, char *err, size_t errlen)
+aof_rewrite *aof_rewrite_begin(aof *a, keyspace *ks, char *err, size_t errlen)
 {
-    rw_ctx c = {a, 0};
-    snapshot_result res;
-    char *base;
-    int rc;
+    aof_rewrite *rw;
     a->ks = ks;
     if (mkdir(a->dir, 0755) < 0 && errno != EEXIST) {
         snprintf(err, errlen, "can't create %s: %s", a->dir, strerror(errno));
-        return -1;
+        return NULL;
     }
+    rw = xcalloc(1, sizeof *rw);
+    rw->a = a;
     pthread_mutex_lock(&a->io_mu);
-    c.seq = a->next_seq++;
+    rw->seq = a->next_seq++;
     pthread_mutex_unlock(&a->io_mu);
-    base = file_path(a, c.seq, 1);
-    rc = snapshot_write(ks, base, rewrite_start, &c, &res, err, errlen);
+    rw->base = file_path(a, rw->seq, 1);
+    rw->sn = snapshot_begin(ks, rw->base, rewrite_start, rw, err, errlen);
+    if (!rw->sn) {
+        free(rw->base);
+        free(rw);
+        return NULL;
+    }
+    return rw;
+}
+
+int aof_rewrite_finish(aof_rewrite *rw, char *err, size_t errlen)
+{
+    aof *a = rw->a;
+    snapshot_result res;
+    int rc = snapshot_finish(rw->sn, &res, err, errlen);
     flush_io(a, 1);   /* makes sure the log has moved to the new file */
     pthread_mutex_lock(&a->io_mu);
-    if (a->cur_seq != c.seq) {
-        if (rc == 0) snprintf(err, errlen, "can't start a new AOF file: %s", strerror(atomic_load(&a->err)));
-        unlink(base);
+    if (a->cur_seq != rw->seq) {
+        if (rc == 0)
+            snprintf(err, errlen, "can't start a new AOF file: %s", strerror(atomic_load(&a->err)));
+        unlink(rw->base);
         rc = -1;
     } else if (rc == 0) {
         unsigned old_base = a->base_seq, old[MAX_FILES];
         int nold = a->nincrs - 1;
         memcpy(old, a->incrs, sizeof(unsigned) * (size_t)nold);
-        a->base_seq = c.seq;
-        a->incrs[0] = c.seq;
+        a->base_seq = rw->seq;
+        a->incrs[0] = rw->seq;
         a->nincrs = 1;
         if (write_manifest(a) < 0) {
             snprintf(err, errlen, "can't write the AOF manifest: %s", strerror(errno));
@@ -593,10 +544,10 @@ int aof_rewrite(aof *a, keyspace *ks, char *err, size_t errlen)
             memmove(a->incrs + nold, a->incrs, sizeof(unsigned));
             memcpy(a->incrs, old, sizeof(unsigned) * (size_t)nold);
             a->nincrs = nold + 1;
-            unlink(base);
+            unlink(rw->base);
             rc = -1;
         } else {
-            char *cur = file_path(a, c.seq, 0);
+            char *cur = file_path(a, rw->seq, 0);
             if (old_base) {
                 char *p = file_path(a, old_base, 1);
                 unlink(p);
@@ -612,11 +563,71 @@ int aof_rewrite(aof *a, keyspace *ks, char *err, size_t errlen)
             free(cur);
         }
     } else {
-        unlink(base);
+        unlink(rw->base);
     }
     pthread_mutex_unlock(&a->io_mu);
-    free(base);
+    free(rw->base);
+    free(rw);
     return rc;
+}
+
+int aof_start(aof *a, keyspace *ks, char *err, size_t errlen)
+{
+    aof_rewrite *rw;
+    a->ks = ks;
+    if (mkdir(a->dir, 0755) < 0 && errno != EEXIST) {
+        snprintf(err, errlen, "can't create %s: %s", a->dir, strerror(errno));
+        return -1;
+    }
+    if (a->nincrs) {
+        char *p = file_path(a, a->incrs[a->nincrs - 1], 0);
+        a->fd = open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (a->fd < 0) {
+            snprintf(err, errlen, "can't open %s: %s", p, strerror(errno));
+            free(p);
+            return -1;
+        }
+        a->cur_seq = a->incrs[a->nincrs - 1];
+        free(p);
+        ks_set_log(ks, a);
+        start_thread(a);
+        return 0;
+    }
+    start_thread(a);
+    rw = aof_rewrite_begin(a, ks, err, errlen);
+    return rw ? aof_rewrite_finish(rw, err, errlen) : -1;
+}
+
+aof_rewrite *aof_enable(aof *a, keyspace *ks, char *err, size_t errlen)
+{
+    char *m = manifest_path(a), tmp[256];
+    a->ks = ks;
+    /* Old files are replaced: learn their names so the rewrite deletes them. */
+    if (access(m, F_OK) == 0 && parse_manifest(a, m, tmp, sizeof tmp) < 0) {
+        a->base_seq = 0;
+        a->nincrs = 0;
+    }
+    free(m);
+    start_thread(a);
+    return aof_rewrite_begin(a, ks, err, errlen);
+}
+
+void aof_stop(aof *a, keyspace *ks)
+{
+    if (ks_log_of(ks) == a) ks_set_log(ks, NULL);
+    if (atomic_load(&a->thread_started)) {
+        pthread_mutex_lock(&a->mu);
+        a->stopping = 1;
+        pthread_cond_signal(&a->cond);
+        pthread_mutex_unlock(&a->mu);
+        pthread_join(a->thread, NULL);
+        atomic_store(&a->thread_started, 0);
+    }
+    flush_io(a, 1);
+    pthread_mutex_lock(&a->io_mu);
+    if (a->fd >= 0) close(a->fd);
+    a->fd = -1;
+    pthread_mutex_unlock(&a->io_mu);
 }
 
 int aof_write_error(aof *a) { return atomic_load_explicit(&a->err, memory_order_relaxed); }
@@ -624,7 +635,7 @@ int aof_write_error(aof *a) { return atomic_load_explicit(&a->err, memory_order_
 void aof_get_status(aof *a, aof_status *st)
 {
     memset(st, 0, sizeof *st);
-    st->running = a->thread_started;
+    st->running = atomic_load(&a->thread_started);
     st->write_err = atomic_load(&a->err);
     st->base_size = atomic_load(&a->base_size);
     st->current_size = st->base_size + atomic_load(&a->incr_size);

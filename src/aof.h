@@ -37,17 +37,26 @@ void aof_destroy(aof *a);
  * manifest. A torn tail of the last file is cut off, with a warning.
  * Returns 0, or -1 with a message in err. */
 int aof_load(aof *a, keyspace *ks, int *found, char *err, size_t errlen);
+/* The functions that start or stop logging, and aof_rewrite_begin, must be
+ * called while no command runs anywhere (the server's exclusive section,
+ * or before the workers start), so the log starts or is cut at an instant
+ * between commands. */
+
 /* Start logging ks's writes (after aof_load): creates the files with a
  * rewrite when there are none, starts the writer thread. */
 int aof_start(aof *a, keyspace *ks, char *err, size_t errlen);
 /* Stop logging (ks no longer logs to it), write and fsync what is logged. */
 void aof_stop(aof *a, keyspace *ks);
-/* Start an AOF while running (CONFIG SET appendonly yes): replaces any
- * files a manifest names with a rewrite of ks. */
-int aof_enable(aof *a, keyspace *ks, char *err, size_t errlen);
-/* Rewrite: a snapshot of ks becomes the new base (runs in the calling
- * thread, for a while). Starts logging if aof_start was not called. */
-int aof_rewrite(aof *a, keyspace *ks, char *err, size_t errlen);
+
+/* A rewrite: a snapshot of ks becomes the new base. begin takes the
+ * instant (and starts logging if it was not); finish writes it out, in any
+ * thread, for a while. */
+typedef struct aof_rewrite aof_rewrite;
+aof_rewrite *aof_rewrite_begin(aof *a, keyspace *ks, char *err, size_t errlen);
+int aof_rewrite_finish(aof_rewrite *rw, char *err, size_t errlen);
+/* Start an AOF while running (CONFIG SET appendonly yes): the files a
+ * manifest names are replaced by this rewrite; finish it as above. */
+aof_rewrite *aof_enable(aof *a, keyspace *ks, char *err, size_t errlen);
 
 /* Log a write's effect; the key's shard is locked. */
 void aof_log_put(aof *a, const char *dom, size_t dlen, const item *it);

@@ -27,6 +27,7 @@ static inline char *buf_head(const buf *b) { return b->data + b->off; }
 
 static inline void buf_append(buf *b, const void *p, size_t n)
 {
+    if (n == 0) return;   /* p may be NULL then */
     if (b->cap - b->len < n) buf_reserve(b, n);
     memcpy(b->data + b->len, p, n);
     b->len += n;

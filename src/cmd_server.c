@@ -74,7 +74,7 @@ void cmd_lastsave(cmd_call *x) { resp_int(x->out, persist_lastsave(x->srv)); }
 void cmd_save(cmd_call *x)
 {
     char msg[512];
-    if (persist_save(x->srv, msg, sizeof msg) < 0) reply_err(x, msg);
+    if (persist_save(x->srv, x->c->w, msg, sizeof msg) < 0) reply_err(x, msg);
     else reply_ok(x);
 }
 
@@ -86,14 +86,14 @@ void cmd_bgsave(cmd_call *x)
         reply_syntax(x);
         return;
     }
-    if (persist_bgsave(x->srv, schedule, msg, sizeof msg) < 0) reply_err(x, msg);
+    if (persist_bgsave(x->srv, x->c->w, schedule, msg, sizeof msg) < 0) reply_err(x, msg);
     else resp_simple(x->out, msg);
 }
 
 void cmd_bgrewriteaof(cmd_call *x)
 {
     char msg[512];
-    if (persist_bgrewriteaof(x->srv, msg, sizeof msg) < 0) reply_err(x, msg);
+    if (persist_bgrewriteaof(x->srv, x->c->w, msg, sizeof msg) < 0) reply_err(x, msg);
     else resp_simple(x->out, msg);
 }
 
@@ -122,7 +122,7 @@ void cmd_shutdown(cmd_call *x)
     log_warn("User requested shutdown...");
     /* Every other worker is paused (CMD_EXCLUSIVE): the final save sees
      * every acknowledged write, and none runs after it. */
-    if (persist_shutdown(x->srv, nosave ? -1 : save ? 1 : force ? 2 : 0) < 0) {
+    if (persist_shutdown(x->srv, x->c->w, nosave ? -1 : save ? 1 : force ? 2 : 0) < 0) {
         reply_err(x, "ERR Errors trying to SHUTDOWN. Check logs.");
         return;
     }
@@ -288,7 +288,7 @@ void cmd_config_set(cmd_call *x)
         }
         if (strcasecmp(name, "loglevel") == 0) log_set_level((int)cfg_ll(&x->srv->cfg.loglevel));
         if (strcasecmp(name, "appendonly") == 0 &&
-            persist_set_appendonly(x->srv, (int)cfg_ll(&x->srv->cfg.appendonly), err,
+            persist_set_appendonly(x->srv, x->c->w, (int)cfg_ll(&x->srv->cfg.appendonly), err,
                                    sizeof err) < 0) {
             reply_err(x, err);
             return;

@@ -148,7 +148,9 @@ const cmd_def *command_lookup(const char *name, size_t len)
     h = name_hash(low, len) % LOOKUP_SLOTS;
     while (lookup_slots[h]) {
         const cmd_def *d = lookup_slots[h];
-        if (memcmp(d->name, low, len) == 0 && d->name[len] == '\0') return d;
+        size_t i = 0;
+        while (i < len && d->name[i] && d->name[i] == low[i]) i++;
+        if (i == len && d->name[len] == '\0') return d;   /* d->name[len] exists: i == len */
         h = (h + 1) % LOOKUP_SLOTS;
     }
     return NULL;

@@ -150,8 +150,8 @@ static void recycle(shard *s, domain *d, int q, int mode, int policy, int64_t no
             if (item_has_ttl(it)) s->expires--;
             ks__watch_touch(ks, d, r.key, r.klen);
             /* an eviction is logged, an expiry is not (its time is) */
-            if (ks->log && mode == MODE_EVICT && !(item_has_ttl(it) && item_expire(it) <= now))
-                aof_log_del(ks->log, d->name, d->nlen, r.key, r.klen);
+            if (ks__log(ks) && mode == MODE_EVICT && !(item_has_ttl(it) && item_expire(it) <= now))
+                aof_log_del(ks__log(ks), d->name, d->nlen, r.key, r.klen);
             continue;
         }
         if (item_solo(it)) {
@@ -238,7 +238,8 @@ static int evict_sampled(shard *s, domain *d, int policy, int64_t now)
     {
         kref r = {.d = d, .s = s, .pos = best_pos};
         ks__watch_touch(d->ks, d, item_key(best), item_klen(best));
-        if (d->ks->log) aof_log_del(d->ks->log, d->name, d->nlen, item_key(best), item_klen(best));
+        if (ks__log(d->ks))
+            aof_log_del(ks__log(d->ks), d->name, d->nlen, item_key(best), item_klen(best));
         ks__remove_at(&r, best);
     }
     s->evicted++;

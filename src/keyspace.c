@@ -42,7 +42,7 @@ static domain *domain_new(keyspace *ks, const char *name, size_t len)
 static void free_items(shard *s, domain *d)
 {
     keyspace *ks = d->ks;
-    if (ks->snap) snapshot_save_shard(ks->snap, d, s);
+    if (ks__snap(ks)) snapshot_save_shard(ks__snap(ks), d, s);
     table_destroy(&s->t);
     store_clear(&s->st);
     free(s->ghost);
@@ -276,7 +276,7 @@ static item *new_item(kref *r, const char *val, size_t vlen, int64_t expire, siz
     }
     item_init(it, r->key, r->klen, val, vlen, expire);
     if (solo) it->vmeta |= ITEM_SOLO;
-    item_set_snap(it, r->d->ks->snap_mark);   /* newer than any running snapshot */
+    item_set_snap(it, ks__mark(r->d->ks));   /* newer than any running snapshot */
     return it;
 }
 
@@ -346,7 +346,7 @@ static void put_item(kref *r, item *it)
 
 void ks_store(kref *r, item *it)
 {
-    aof *log = r->d->ks->log;
+    aof *log = ks__log(r->d->ks);
     put_item(r, it);
     if (log) aof_log_put(log, r->d->name, r->d->nlen, it);
 }
@@ -355,7 +355,7 @@ item *ks_splice(kref *r, size_t vlen, size_t off, const char *p, size_t n)
 {
     item *old = r->it, *it;
     size_t len = item_vlen(old), keep = vlen < len ? vlen : len;
-    aof *log = r->d->ks->log;
+    aof *log = ks__log(r->d->ks);
     ks__pre_change(r->d, old);
     if (item_solo(old) &&
         store_resize_solo(&r->s->st, old, item_size(r->klen, vlen, item_has_ttl(old))) == 0) {
@@ -381,7 +381,7 @@ item *ks_splice(kref *r, size_t vlen, size_t off, const char *p, size_t n)
 void ks_set_expire(kref *r, int64_t when)
 {
     item *it = r->it;
-    aof *log = r->d->ks->log;
+    aof *log = ks__log(r->d->ks);
     if (when < 0 && !item_has_ttl(it)) return;
     if (when >= 0 && item_has_ttl(it)) {
         ks__pre_change(r->d, it);
@@ -404,7 +404,7 @@ int ks_delete(kref *r, int64_t now)
     r->gen = r->s->gen;
     r->s->changes++;
     ks__watch_touch(r->d->ks, r->d, r->key, r->klen);
-    if (r->d->ks->log) aof_log_del(r->d->ks->log, r->d->name, r->d->nlen, r->key, r->klen);
+    if (ks__log(r->d->ks)) aof_log_del(ks__log(r->d->ks), r->d->name, r->d->nlen, r->key, r->klen);
     return 1;
 }
 
@@ -501,7 +501,7 @@ size_t ks_flush(keyspace *ks, domain *d)
         s->changes += table_count(&s->t);
         free_items(s, d);
     }
-    if (ks->log) aof_log_flush(ks->log, d->name, d->nlen);
+    if (ks__log(ks)) aof_log_flush(ks__log(ks), d->name, d->nlen);
     for (int i = d->nshards - 1; i >= 0; i--) pthread_mutex_unlock(&d->shards[i].lock);
     return n;
 }
@@ -662,22 +662,13 @@ uint64_t ks_changes(keyspace *ks)
     return n;
 }
 
-void ks_lock_world(keyspace *ks, void (*fn)(keyspace *ks, void *opaque), void *opaque)
+void ks_set_log(keyspace *ks, aof *log)
 {
-    shard **all;
-    size_t n = 0, cap = 0;
-    pthread_rwlock_rdlock(&ks->reg_lock);
-    for (int i = 0; i < ks->ndomains; i++) cap += (size_t)ks->domains[i]->nshards;
-    all = xmalloc(sizeof(shard *) * (cap ? cap : 1));
-    for (int i = 0; i < ks->ndomains; i++)
-        for (int k = 0; k < ks->domains[i]->nshards; k++) all[n++] = &ks->domains[i]->shards[k];
-    qsort(all, n, sizeof(shard *), cmp_ptr);   /* the lock order of ks_lockset */
-    for (size_t i = 0; i < n; i++) pthread_mutex_lock(&all[i]->lock);
-    fn(ks, opaque);
-    for (size_t i = n; i-- > 0;) pthread_mutex_unlock(&all[i]->lock);
-    pthread_rwlock_unlock(&ks->reg_lock);
-    free(all);
+    atomic_store_explicit(&ks->log, log, memory_order_release);
 }
+
+aof *ks_log_of(keyspace *ks) { return ks__log(ks); }
+
 
 size_t ks_used_memory(keyspace *ks)
 {

@@ -171,9 +171,11 @@ void ks_after_command(keyspace *ks);
 /* Writes since start (all domains), for the save points. */
 uint64_t ks_changes(keyspace *ks);
 
-/* Run fn with every shard of every domain locked, and no domain being
- * created: an instant at which nothing changes anywhere. */
-void ks_lock_world(keyspace *ks, void (*fn)(keyspace *ks, void *opaque), void *opaque);
+/* Log writes to log from now on (NULL: stop). Call only while no command
+ * runs anywhere (the server's exclusive section), so that the log starts
+ * at a clean instant. */
+void ks_set_log(keyspace *ks, aof *log);
+aof *ks_log_of(keyspace *ks);
 
 /* ---- background work ---- */
 

@@ -51,19 +51,33 @@ struct keyspace {
     atomic_llong mem;               /* bytes of segments and tables, all shards */
     atomic_llong overhead;          /* allocator in-use bytes beyond mem */
     atomic_ullong evict_cursor;     /* round robin over (domain, shard) */
-    /* Persistence. Both are changed only while every shard is locked (see
-     * ks_lock_world), so a shard's lock is enough to read them. */
-    snapshot *snap;                 /* the snapshot being taken, or NULL */
-    unsigned snap_mark;             /* the ITEM_SNAP mark new items get */
-    aof *log;                       /* where writes are logged, or NULL */
+    /* Persistence. These change only while no command runs anywhere (the
+     * server's exclusive section), and commands are all that logs or
+     * saves; the background sweep reads them too, hence atomics. */
+    _Atomic(snapshot *) snap;       /* the snapshot being taken, or NULL */
+    atomic_uint snap_mark;          /* the ITEM_SNAP mark new items get */
+    _Atomic(aof *) log;             /* where writes are logged, or NULL */
 };
+
+static inline snapshot *ks__snap(keyspace *ks)
+{
+    return atomic_load_explicit(&ks->snap, memory_order_acquire);
+}
+static inline unsigned ks__mark(keyspace *ks)
+{
+    return atomic_load_explicit(&ks->snap_mark, memory_order_relaxed);
+}
+static inline aof *ks__log(keyspace *ks)
+{
+    return atomic_load_explicit(&ks->log, memory_order_acquire);
+}
 
 /* Before an item is changed or dropped: a running snapshot that still
  * needs its current version saves it first (copy-on-write, per item). */
 static inline void ks__pre_change(domain *d, item *it)
 {
-    keyspace *ks = d->ks;
-    if (ks->snap && item_snap(it) != ks->snap_mark) snapshot_save(ks->snap, d, it);
+    snapshot *sn = ks__snap(d->ks);
+    if (sn && item_snap(it) != ks__mark(d->ks)) snapshot_save(sn, d, it);
 }
 
 /* Account for a change in a shard's memory. */

@@ -21,7 +21,7 @@
 
 #define BGSAVE_RETRY_MS 5000   /* after a failed background save, as Redis */
 
-enum job_kind { JOB_NONE, JOB_BGSAVE, JOB_REWRITE, JOB_ENABLE_AOF };
+enum job_kind { JOB_NONE, JOB_BGSAVE, JOB_REWRITE, JOB_ENABLE_AOF, JOB_SAVE };
 
 struct persist {
     server *srv;
@@ -36,6 +36,8 @@ struct persist {
     int job_rc;
     char job_err[256];
     snapshot_result job_res;
+    snapshot *job_sn;           /* what the job thread finishes */
+    aof_rewrite *job_rw;
     int64_t job_start_ms;
     uint64_t job_changes;       /* ks_changes() when the job began */
     int bgsave_scheduled, rewrite_scheduled;
@@ -118,60 +120,107 @@ int persist_init(server *srv, char *err, size_t errlen)
     return 0;
 }
 
-/* ---- jobs ---- */
+/* ---- jobs ----
+ *
+ * A snapshot's instant must fall between commands everywhere (so that it
+ * never splits a MULTI/EXEC, and a BGSAVE's instant comes before its
+ * reply): it is taken in the server's exclusive section, entered from a
+ * command (whose worker holds its gate) or from worker 0's cron (which
+ * takes its gate first). The lock order is gates, then p->mu. */
+
+static int excl_enter(worker *w)
+{
+    if (!w || server_in_exclusive()) return 0;   /* no worker runs, or already alone */
+    server_exclusive_begin(w);
+    return 1;
+}
+
+static void excl_leave(worker *w, int entered)
+{
+    if (entered) server_exclusive_end(w);
+}
+
+static void reap_job(persist *p, int wait);
 
 static void *job_main(void *arg)
 {
     persist *p = arg;
-    server *srv = p->srv;
-    int kind;
     /* Clients come first: on a busy machine the save takes longer, instead
      * of the workers waiting for a core (Linux applies nice per thread). */
     if (setpriority(PRIO_PROCESS, (id_t)gettid(), 19) < 0) { /* not fatal */ }
-    pthread_mutex_lock(&p->mu);
-    kind = p->job;
-    pthread_mutex_unlock(&p->mu);
-    p->job_err[0] = '\0';
-    if (kind == JOB_BGSAVE) {
-        char *path = snapshot_path(srv);
-        p->job_rc = snapshot_write(srv->ks, path, NULL, NULL, &p->job_res, p->job_err,
-                                   sizeof p->job_err);
-        free(path);
-    } else if (kind == JOB_ENABLE_AOF) {
-        p->job_rc = aof_enable(p->aof, srv->ks, p->job_err, sizeof p->job_err);
-    } else {
-        p->job_rc = aof_rewrite(p->aof, srv->ks, p->job_err, sizeof p->job_err);
-    }
+    if (p->job_sn)
+        p->job_rc = snapshot_finish(p->job_sn, &p->job_res, p->job_err, sizeof p->job_err);
+    else
+        p->job_rc = aof_rewrite_finish(p->job_rw, p->job_err, sizeof p->job_err);
     atomic_store(&p->job_done, 1);
     return NULL;
 }
 
-/* Start a job; p->mu is held and no job runs. */
-static void start_job(persist *p, int kind)
+/* Take the instant of a background job and start its thread; w is the
+ * calling worker, with its gate held (NULL before the workers run).
+ * Returns 0, or -1 when the job could not start (msg says why). */
+static int start_job(persist *p, int kind, worker *w, char *msg, size_t len)
 {
+    server *srv = p->srv;
+    uint64_t changes = ks_changes(srv->ks);
+    char *path = kind == JOB_BGSAVE ? snapshot_path(srv) : NULL;
+    int entered = excl_enter(w), rc = 0;
+    pthread_mutex_lock(&p->mu);
+    reap_job(p, 0);
+    if (p->job != JOB_NONE || (kind != JOB_BGSAVE && !p->aof)) {
+        snprintf(msg, len, "ERR Background save already in progress");
+        rc = -1;
+        goto out;
+    }
+    p->job_err[0] = '\0';
+    p->job_sn = NULL;
+    p->job_rw = NULL;
+    if (kind == JOB_BGSAVE) {
+        p->job_sn = snapshot_begin(srv->ks, path, NULL, NULL, p->job_err, sizeof p->job_err);
+        p->last_bgsave_try_ms = util_now_ms();
+        p->bgsave_scheduled = 0;
+    } else {
+        p->job_rw = kind == JOB_ENABLE_AOF
+                        ? aof_enable(p->aof, srv->ks, p->job_err, sizeof p->job_err)
+                        : aof_rewrite_begin(p->aof, srv->ks, p->job_err, sizeof p->job_err);
+        p->rewrite_scheduled = 0;
+    }
+    if (!p->job_sn && !p->job_rw) {
+        if (kind == JOB_BGSAVE) {
+            atomic_store(&p->last_bgsave_ok, 0);
+            snprintf(p->snap_err, sizeof p->snap_err, "%s", p->job_err);
+            log_warn("Background saving error: %s", p->job_err);
+        } else {
+            p->last_rewrite_ok = 0;
+            log_warn("Background AOF rewrite failed: %s", p->job_err);
+        }
+        snprintf(msg, len, "ERR %s", p->job_err);
+        rc = -1;
+        goto out;
+    }
     p->job = kind;
     p->job_start_ms = util_now_ms();
-    p->job_changes = ks_changes(p->srv->ks);
+    p->job_changes = changes;
     atomic_store(&p->job_done, 0);
-    if (kind == JOB_BGSAVE) {
-        p->bgsave_scheduled = 0;
-        log_notice("Background saving started");
-    } else {
-        p->rewrite_scheduled = 0;
-        log_notice("Background append only file rewriting started");
-    }
+    log_notice(kind == JOB_BGSAVE ? "Background saving started"
+                                  : "Background append only file rewriting started");
     pthread_create(&p->job_thread, NULL, job_main, p);
+out:
+    pthread_mutex_unlock(&p->mu);
+    excl_leave(w, entered);
+    free(path);
+    return rc;
 }
 
 /* Collect a finished job; p->mu is held. wait: even if still running. */
 static void reap_job(persist *p, int wait)
 {
     long long secs;
-    if (p->job == JOB_NONE || (!wait && !atomic_load(&p->job_done))) return;
+    if (p->job == JOB_NONE || p->job == JOB_SAVE || (!wait && !atomic_load(&p->job_done))) return;
     pthread_join(p->job_thread, NULL);
     secs = (util_now_ms() - p->job_start_ms + 500) / 1000;
     if (p->job == JOB_BGSAVE) {
-        p->last_bgsave_ok = p->job_rc == 0;
+        atomic_store(&p->last_bgsave_ok, p->job_rc == 0);
         p->last_bgsave_secs = secs;
         if (p->job_rc == 0) {
             p->lastsave_ms = p->job_res.start_ms;
@@ -204,7 +253,7 @@ static int save_points_due(persist *p, int64_t now)
     char *spec = config_str(&p->srv->cfg, &p->srv->cfg.save), *save = NULL;
     uint64_t dirty = ks_changes(p->srv->ks) - p->changes_saved;
     int due = 0;
-    if (!p->last_bgsave_ok && now - p->last_bgsave_try_ms < BGSAVE_RETRY_MS) {
+    if (!atomic_load(&p->last_bgsave_ok) && now - p->last_bgsave_try_ms < BGSAVE_RETRY_MS) {
         free(spec);
         return 0;
     }
@@ -226,39 +275,43 @@ static int rewrite_due(persist *p)
     if (!p->aof || pct == 0) return 0;
     aof_get_status(p->aof, &st);
     base = p->aof_size_at_rewrite ? p->aof_size_at_rewrite : 1;
-    return st.current_size >= (uint64_t)min && (st.current_size - base) * 100 / base >= (uint64_t)pct &&
-           st.current_size > base;
+    return st.current_size >= (uint64_t)min && st.current_size > base &&
+           (st.current_size - base) * 100 / base >= (uint64_t)pct;
 }
 
-void persist_cron(server *srv)
+void persist_cron(worker *w)
 {
+    server *srv = w->srv;
     persist *p = srv->ps;
     int64_t now = util_now_ms();
+    int kind = JOB_NONE;
+    char msg[300];
     if (!p) return;
     pthread_mutex_lock(&p->mu);
     reap_job(p, 0);
     if (p->job == JOB_NONE && !atomic_load(&srv->shutdown)) {
-        if (p->rewrite_scheduled && p->aof) {
-            start_job(p, JOB_REWRITE);
-        } else if (p->bgsave_scheduled || save_points_due(p, now)) {
-            p->last_bgsave_try_ms = now;
-            start_job(p, JOB_BGSAVE);
-        } else if (rewrite_due(p)) {
-            start_job(p, JOB_REWRITE);
-        }
+        if (p->rewrite_scheduled && p->aof) kind = JOB_REWRITE;
+        else if (p->bgsave_scheduled || save_points_due(p, now)) kind = JOB_BGSAVE;
+        else if (rewrite_due(p)) kind = JOB_REWRITE;
     }
     pthread_mutex_unlock(&p->mu);
+    if (kind != JOB_NONE) {
+        server_gate_enter(w);   /* as if running a command */
+        start_job(p, kind, w, msg, sizeof msg);
+        pthread_mutex_unlock(&w->gate);
+    }
 }
 
 /* ---- commands ---- */
 
-int persist_save(server *srv, char *msg, size_t len)
+int persist_save(server *srv, worker *w, char *msg, size_t len)
 {
     persist *p = srv->ps;
     snapshot_result res;
+    snapshot *sn;
     char *path, err[256];
     uint64_t changes;
-    int rc;
+    int rc, entered;
     pthread_mutex_lock(&p->mu);
     reap_job(p, 0);
     if (p->job != JOB_NONE) {
@@ -266,15 +319,24 @@ int persist_save(server *srv, char *msg, size_t len)
         snprintf(msg, len, "ERR Background save already in progress");
         return -1;
     }
+    p->job = JOB_SAVE;   /* one snapshot at a time */
+    pthread_mutex_unlock(&p->mu);
+
     changes = ks_changes(srv->ks);
     path = snapshot_path(srv);
-    rc = snapshot_write(srv->ks, path, NULL, NULL, &res, err, sizeof err);
+    entered = excl_enter(w);
+    sn = snapshot_begin(srv->ks, path, NULL, NULL, err, sizeof err);
+    excl_leave(w, entered);
     free(path);
+    rc = sn ? snapshot_finish(sn, &res, err, sizeof err) : -1;
+
+    pthread_mutex_lock(&p->mu);
+    p->job = JOB_NONE;
     if (rc == 0) {
         p->lastsave_ms = res.start_ms;
         p->changes_saved = changes;
         p->saves++;
-        p->last_bgsave_ok = 1;   /* a good save clears a failed one, as in Redis */
+        atomic_store(&p->last_bgsave_ok, 1);   /* a good save clears a failed one, as in Redis */
         log_notice("DB saved on disk: %llu keys in %.3f s", (unsigned long long)res.keys,
                    (double)res.took_us / 1e6);
     } else {
@@ -285,16 +347,18 @@ int persist_save(server *srv, char *msg, size_t len)
     return rc;
 }
 
-int persist_bgsave(server *srv, int schedule, char *msg, size_t len)
+int persist_bgsave(server *srv, worker *w, int schedule, char *msg, size_t len)
 {
     persist *p = srv->ps;
-    int rc = 0;
     pthread_mutex_lock(&p->mu);
     reap_job(p, 0);
-    if (p->job == JOB_BGSAVE) {
+    if (p->job == JOB_BGSAVE || p->job == JOB_SAVE) {
+        pthread_mutex_unlock(&p->mu);
         snprintf(msg, len, "ERR Background save already in progress");
-        rc = -1;
-    } else if (p->job != JOB_NONE) {
+        return -1;
+    }
+    if (p->job != JOB_NONE) {
+        int rc = 0;
         if (schedule) {
             p->bgsave_scheduled = 1;
             snprintf(msg, len, "Background saving scheduled");
@@ -304,36 +368,40 @@ int persist_bgsave(server *srv, int schedule, char *msg, size_t len)
                      "BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
             rc = -1;
         }
-    } else {
-        p->last_bgsave_try_ms = util_now_ms();
-        start_job(p, JOB_BGSAVE);
-        snprintf(msg, len, "Background saving started");
+        pthread_mutex_unlock(&p->mu);
+        return rc;
     }
     pthread_mutex_unlock(&p->mu);
-    return rc;
+    if (start_job(p, JOB_BGSAVE, w, msg, len) < 0) return -1;
+    snprintf(msg, len, "Background saving started");
+    return 0;
 }
 
-int persist_bgrewriteaof(server *srv, char *msg, size_t len)
+int persist_bgrewriteaof(server *srv, worker *w, char *msg, size_t len)
 {
     persist *p = srv->ps;
-    int rc = 0;
     pthread_mutex_lock(&p->mu);
     reap_job(p, 0);
     if (!p->aof) {
+        pthread_mutex_unlock(&p->mu);
         snprintf(msg, len, "ERR The append only file is off: set appendonly yes first");
-        rc = -1;
-    } else if (p->job == JOB_REWRITE || p->job == JOB_ENABLE_AOF) {
+        return -1;
+    }
+    if (p->job == JOB_REWRITE || p->job == JOB_ENABLE_AOF) {
+        pthread_mutex_unlock(&p->mu);
         snprintf(msg, len, "ERR Background append only file rewriting already in progress");
-        rc = -1;
-    } else if (p->job != JOB_NONE) {
+        return -1;
+    }
+    if (p->job != JOB_NONE) {
         p->rewrite_scheduled = 1;
+        pthread_mutex_unlock(&p->mu);
         snprintf(msg, len, "Background append only file rewriting scheduled");
-    } else {
-        start_job(p, JOB_REWRITE);
-        snprintf(msg, len, "Background append only file rewriting started");
+        return 0;
     }
     pthread_mutex_unlock(&p->mu);
-    return rc;
+    if (start_job(p, JOB_REWRITE, w, msg, len) < 0) return -1;
+    snprintf(msg, len, "Background append only file rewriting started");
+    return 0;
 }
 
 long long persist_lastsave(server *srv)
@@ -345,26 +413,40 @@ long long persist_lastsave(server *srv)
     return t;
 }
 
-int persist_set_appendonly(server *srv, int on, char *msg, size_t len)
+int persist_set_appendonly(server *srv, worker *w, int on, char *msg, size_t len)
 {
     persist *p = srv->ps;
+    int entered;
     pthread_mutex_lock(&p->mu);
     if (on && !p->aof) {
         reap_job(p, 1);   /* one job at a time: let a running snapshot finish */
+        if (p->job == JOB_SAVE) {
+            pthread_mutex_unlock(&p->mu);
+            snprintf(msg, len, "ERR a SAVE is in progress");
+            return -1;
+        }
         p->aof = new_aof(srv);
         atomic_store(&p->live, p->aof);
-        start_job(p, JOB_ENABLE_AOF);
-    } else if (!on && p->aof) {
-        reap_job(p, 1);
-        atomic_store(&p->live, NULL);
-        aof_stop(p->aof, srv->ks);
+        pthread_mutex_unlock(&p->mu);
+        return start_job(p, JOB_ENABLE_AOF, w, msg, len);
+    }
+    if (!on && p->aof) {
         if (p->nretired == 8) {
             pthread_mutex_unlock(&p->mu);
             snprintf(msg, len, "ERR appendonly was switched too often");
             return -1;
         }
+        reap_job(p, 1);
+        pthread_mutex_unlock(&p->mu);
+        entered = excl_enter(w);
+        pthread_mutex_lock(&p->mu);
+        atomic_store(&p->live, NULL);
+        aof_stop(p->aof, srv->ks);
         p->retired[p->nretired++] = p->aof;   /* a worker may still be looking at it */
         p->aof = NULL;
+        pthread_mutex_unlock(&p->mu);
+        excl_leave(w, entered);
+        return 0;
     }
     pthread_mutex_unlock(&p->mu);
     return 0;
@@ -411,7 +493,7 @@ int persist_commit(server *srv, uint64_t lsn)
 
 /* ---- shutdown ---- */
 
-int persist_shutdown(server *srv, int mode)
+int persist_shutdown(server *srv, worker *w, int mode)
 {
     persist *p = srv->ps;
     int rc = 0;
@@ -424,14 +506,16 @@ int persist_shutdown(server *srv, int mode)
     if (mode == 1 || (mode != -1 && spec[0])) {
         char msg[300];
         log_notice("Saving the final snapshot before exiting");
-        rc = persist_save(srv, msg, sizeof msg);
+        rc = persist_save(srv, w, msg, sizeof msg);
     }
     free(spec);
     if (rc < 0 && mode != 2) return -1;   /* still running: the AOF keeps going */
     pthread_mutex_lock(&p->mu);
     if (p->aof) {
+        int entered = excl_enter(w);
         atomic_store(&p->live, NULL);
         aof_stop(p->aof, srv->ks);
+        excl_leave(w, entered);
         log_notice("Append only file written and fsynced");
     }
     pthread_mutex_unlock(&p->mu);

@@ -15,27 +15,29 @@
 
 typedef struct server server;
 typedef struct persist persist;
+typedef struct worker worker;
 
 /* Load the data (the AOF with appendonly, else the snapshot) and start the
  * AOF. Returns 0, or -1 with a message in err: the server must not start. */
 int persist_init(server *srv, char *err, size_t errlen);
 /* Periodic work (worker 0, hz times a second): save points, automatic AOF
  * rewrites, finished jobs. */
-void persist_cron(server *srv);
+void persist_cron(worker *w);
 /* At exit, with no other command running: wait for the job, save unless
  * nosave (mode -1) or saving is off (mode 0 with save ""; mode 1 saves
  * anyway), then stop the AOF. Returns 0, or -1 when the final snapshot
  * failed; the AOF is then left running, unless mode is 2 (exit anyway). */
-int persist_shutdown(server *srv, int mode);
+int persist_shutdown(server *srv, worker *w, int mode);
 void persist_free(server *srv);
 
-/* Commands. Each returns 0 with a status reply, or -1 with an error text. */
-int persist_save(server *srv, char *msg, size_t len);
-int persist_bgsave(server *srv, int schedule, char *msg, size_t len);
-int persist_bgrewriteaof(server *srv, char *msg, size_t len);
+/* Commands, called by worker w (its gate held; NULL when no worker runs).
+ * Each returns 0 with a status reply, or -1 with an error text. */
+int persist_save(server *srv, worker *w, char *msg, size_t len);
+int persist_bgsave(server *srv, worker *w, int schedule, char *msg, size_t len);
+int persist_bgrewriteaof(server *srv, worker *w, char *msg, size_t len);
 long long persist_lastsave(server *srv);
 /* CONFIG SET appendonly took effect: start or stop the AOF. */
-int persist_set_appendonly(server *srv, int on, char *msg, size_t len);
+int persist_set_appendonly(server *srv, worker *w, int on, char *msg, size_t len);
 
 /* Why writes are refused now (a -MISCONF error text), or NULL. */
 const char *persist_write_denied(server *srv);

@@ -89,19 +89,25 @@ void rec_end(buf *b, uint64_t count)
     rec_finish(b, s, NULL, 0);
 }
 
-void rec_item(buf *b, const char *dom, size_t dlen, const item *it, int64_t expire, int split)
+void rec_put(buf *b, const char *dom, size_t dlen, const char *key, size_t klen, const char *val,
+             size_t vlen, int64_t expire, int split)
 {
     size_t s = rec_begin(b, REC_PUT);
     put_dom(b, dom, dlen);
     rec_put_i64(b, expire);
-    rec_put_str(b, item_key(it), item_klen(it));
-    rec_put_varint(b, item_vlen(it));
+    rec_put_str(b, key, klen);
+    rec_put_varint(b, vlen);
     if (split) {
-        rec_finish(b, s, item_cval(it), item_vlen(it));
+        rec_finish(b, s, val, vlen);
     } else {
-        buf_append(b, item_cval(it), item_vlen(it));
+        buf_append(b, val, vlen);
         rec_finish(b, s, NULL, 0);
     }
+}
+
+void rec_item(buf *b, const char *dom, size_t dlen, const item *it, int64_t expire, int split)
+{
+    rec_put(b, dom, dlen, item_key(it), item_klen(it), item_cval(it), item_vlen(it), expire, split);
 }
 
 void rec_del(buf *b, const char *dom, size_t dlen, const char *key, size_t klen)

@@ -63,6 +63,8 @@ void rec_end(buf *b, uint64_t count);
 /* A PUT of it; with split, the value is left out of b for the caller to
  * write after it (see rec_finish). */
 void rec_item(buf *b, const char *dom, size_t dlen, const item *it, int64_t expire, int split);
+void rec_put(buf *b, const char *dom, size_t dlen, const char *key, size_t klen, const char *val,
+             size_t vlen, int64_t expire, int split);
 void rec_del(buf *b, const char *dom, size_t dlen, const char *key, size_t klen);
 void rec_expire(buf *b, const char *dom, size_t dlen, const char *key, size_t klen, int64_t when);
 void rec_splice(buf *b, const char *dom, size_t dlen, const char *key, size_t klen,

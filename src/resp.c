@@ -206,7 +206,7 @@ int resp_parse(resp_parser *p, char *buf, size_t len, const resp_limits *lim)
     while (p->nargs < p->argc) {
         if (p->bulklen < 0) {
             size_t next;
-            if (buf[p->pos] == '$' && (ll = quick_num(buf, len, p->pos, &next)) >= 0 &&
+            if (p->pos < len && buf[p->pos] == '$' && (ll = quick_num(buf, len, p->pos, &next)) >= 0 &&
                 ll <= lim->max_bulk && (ll <= 16384 || !lim->unauthenticated)) {
                 p->bulklen = ll;
                 p->pos = next;

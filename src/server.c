@@ -159,7 +159,7 @@ static void worker_cron(worker *w, int64_t now_us)
 #endif
         ks_set_overhead(srv->ks, in_use);
     }
-    if (w->id == 0) persist_cron(srv);
+    if (w->id == 0) persist_cron(w);
     if (timeout > 0 && now_us >= w->next_timeout_check_us) {
         w->next_timeout_check_us = now_us + 1000000;
         conn_check_timeouts(w, timeout, util_now_ms());
@@ -221,9 +221,14 @@ void server_cleanup(server *srv)
     ks_destroy(&srv->ks);
 }
 
+static __thread int tls_exclusive;   /* depth of this thread's exclusive sections */
+
+int server_in_exclusive(void) { return tls_exclusive > 0; }
+
 void server_exclusive_begin(worker *self)
 {
     server *srv = self->srv;
+    tls_exclusive++;
     atomic_fetch_add(&srv->exclusive_wanted, 1);
     pthread_mutex_unlock(&self->gate);
     for (int i = 0; i < srv->nworkers; i++) pthread_mutex_lock(&srv->workers[i].gate);
@@ -242,6 +247,7 @@ void server_gate_enter(worker *w)
 void server_exclusive_end(worker *self)
 {
     server *srv = self->srv;
+    tls_exclusive--;
     for (int i = srv->nworkers - 1; i >= 0; i--)
         if (&srv->workers[i] != self) pthread_mutex_unlock(&srv->workers[i].gate);
 }

@@ -99,6 +99,8 @@ void server_stop(server *srv);
  * and is held again on return. */
 void server_exclusive_begin(worker *self);
 void server_exclusive_end(worker *self);
+/* Whether the calling thread is inside an exclusive section. */
+int server_in_exclusive(void);
 /* Take w's gate before running commands (pthread_mutex_unlock releases it). */
 void server_gate_enter(worker *w);
 

@@ -20,7 +20,8 @@
 
 typedef struct bigref {
     domain *d;
-    item *it;
+    const char *key, *val;   /* in the referenced segment, which no one changes now */
+    size_t klen, vlen;
     void *owner;
     int64_t expire;
 } bigref;
@@ -33,18 +34,6 @@ typedef struct outq {
     uint64_t count;
 } outq;
 
-struct snapshot {
-    keyspace *ks;
-    int64_t start_ms;
-    pthread_mutex_t mu;   /* guards pend */
-    outq pend;            /* what writers saved */
-    uint64_t pend_written;    /* records of pend written so far */
-    domain **doms;        /* the domains at the instant, held */
-    int ndoms;
-    void (*at_start)(keyspace *ks, void *arg);
-    void *arg;
-};
-
 typedef struct fout {
     int fd;
     buf b;
@@ -52,11 +41,23 @@ typedef struct fout {
     uint64_t bytes;
 } fout;
 
+struct snapshot {
+    keyspace *ks;
+    char *path, *tmp;
+    fout f;
+    int64_t start_ms, t0;
+    pthread_mutex_t mu;   /* guards pend */
+    outq pend;            /* what writers saved */
+    uint64_t pend_written;    /* records of pend written so far */
+    domain **doms;        /* the domains at the instant, held */
+    int ndoms;
+};
+
 /* Save it into q and give it the current mark. Its shard is locked. */
 static void save_into(snapshot *sn, outq *q, domain *d, item *it)
 {
     int64_t e = item_expire(it);
-    item_set_snap(it, sn->ks->snap_mark);
+    item_set_snap(it, ks__mark(sn->ks));
     if (e >= 0 && e <= sn->start_ms) return;   /* already expired at the instant */
     if (item_solo(it) && item_vlen(it) >= BIG_VALUE) {
         if (q->nrefs == q->cap) {
@@ -66,7 +67,8 @@ static void save_into(snapshot *sn, outq *q, domain *d, item *it)
         /* The reference keeps the bytes; a segment that is referenced is
          * never changed in place (store_resize_solo), and the expiry, which
          * may be, is taken now. */
-        q->refs[q->nrefs++] = (bigref){d, it, store_ref(it), e};
+        q->refs[q->nrefs++] = (bigref){d, item_key(it), item_cval(it), item_klen(it),
+                                       item_vlen(it), store_ref(it), e};
     } else {
         rec_item(&q->b, d->name, d->nlen, it, e, 0);
     }
@@ -86,7 +88,7 @@ void snapshot_save_shard(snapshot *sn, domain *d, shard *s)
     pthread_mutex_lock(&sn->mu);
     for (size_t p = 0; p < span; p++) {
         item *it = table_at(&s->t, p, NULL, NULL);
-        if (it && item_snap(it) != sn->ks->snap_mark) save_into(sn, &sn->pend, d, it);
+        if (it && item_snap(it) != ks__mark(sn->ks)) save_into(sn, &sn->pend, d, it);
     }
     pthread_mutex_unlock(&sn->mu);
 }
@@ -113,11 +115,10 @@ static void drain(fout *f, outq *q)
     q->b.len = q->b.off = 0;
     for (size_t i = 0; i < q->nrefs; i++) {
         bigref *r = &q->refs[i];
-        size_t vlen = item_vlen(r->it);
-        rec_item(&f->b, r->d->name, r->d->nlen, r->it, r->expire, 1);
+        rec_put(&f->b, r->d->name, r->d->nlen, r->key, r->klen, r->val, r->vlen, r->expire, 1);
         out_flush(f);
-        if (!f->err && durable_write(f->fd, item_cval(r->it), vlen) < 0) f->err = errno;
-        f->bytes += vlen;
+        if (!f->err && durable_write(f->fd, r->val, r->vlen) < 0) f->err = errno;
+        f->bytes += r->vlen;
         store_unref(r->owner);
     }
     q->nrefs = 0;
@@ -150,7 +151,7 @@ static void visit(void *obj, void *opaque)
 {
     visit_ctx *v = opaque;
     item *it = obj;
-    if (item_snap(it) != v->sn->ks->snap_mark) save_into(v->sn, v->q, v->d, it);
+    if (item_snap(it) != ks__mark(v->sn->ks)) save_into(v->sn, v->q, v->d, it);
 }
 
 static void walk_shard(snapshot *sn, domain *d, shard *s, fout *f, outq *q, outq *spare)
@@ -169,90 +170,100 @@ static void walk_shard(snapshot *sn, domain *d, shard *s, fout *f, outq *q, outq
     } while (cursor);
 }
 
-static void begin_cb(keyspace *ks, void *opaque)
+snapshot *snapshot_begin(keyspace *ks, const char *path,
+                         void (*at_start)(keyspace *ks, void *arg), void *arg, char *err,
+                         size_t errlen)
 {
-    snapshot *sn = opaque;
-    ks->snap_mark ^= 1u;
-    ks->snap = sn;
+    snapshot *sn = xcalloc(1, sizeof *sn);
+    size_t tlen = strlen(path) + 32;
+    sn->path = xstrdup(path);
+    sn->tmp = xmalloc(tlen);
+    snprintf(sn->tmp, tlen, "%s.tmp-%d", path, (int)getpid());
+    sn->f.fd = open(sn->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (sn->f.fd < 0) {
+        snprintf(err, errlen, "can't create %s: %s", sn->tmp, strerror(errno));
+        free(sn->tmp);
+        free(sn->path);
+        free(sn);
+        return NULL;
+    }
+    sn->ks = ks;
+    sn->t0 = util_mono_us();
+    pthread_mutex_init(&sn->mu, NULL);
+    /* The instant: no command runs anywhere (the caller's exclusive
+     * section), so every item now carries the old mark and nothing is
+     * half-way through a change; the expiry sweep, which may be running,
+     * changes nothing a snapshot keeps. */
     sn->start_ms = util_now_ms();
+    pthread_rwlock_rdlock(&ks->reg_lock);
     sn->ndoms = ks->ndomains;
     sn->doms = xmalloc(sizeof(domain *) * (size_t)ks->ndomains);
     for (int i = 0; i < ks->ndomains; i++) {
         sn->doms[i] = ks->domains[i];
         ks_domain_hold(ks->domains[i]);
     }
-    if (sn->at_start) sn->at_start(ks, sn->arg);
+    pthread_rwlock_unlock(&ks->reg_lock);
+    atomic_store(&ks->snap_mark, ks__mark(ks) ^ 1u);
+    atomic_store_explicit(&ks->snap, sn, memory_order_release);
+    if (at_start) at_start(ks, arg);
+    return sn;
 }
 
-static void end_cb(keyspace *ks, void *opaque)
+int snapshot_finish(snapshot *sn, snapshot_result *res, char *err, size_t errlen)
 {
-    (void)opaque;
-    ks->snap = NULL;
-}
-
-int snapshot_write(keyspace *ks, const char *path, void (*at_start)(keyspace *ks, void *arg),
-                   void *arg, snapshot_result *res, char *err, size_t errlen)
-{
-    snapshot sn;
-    fout f;
+    keyspace *ks = sn->ks;
+    fout *f = &sn->f;
     outq q, spare;
-    size_t tlen = strlen(path) + 32;
-    char *tmp = xmalloc(tlen);
-    int64_t t0 = util_mono_us();
     uint64_t count;
+    int rc;
 
-    memset(&sn, 0, sizeof sn);
-    memset(&f, 0, sizeof f);
     memset(&q, 0, sizeof q);
     memset(&spare, 0, sizeof spare);
     memset(res, 0, sizeof *res);
-    snprintf(tmp, tlen, "%s.tmp-%d", path, (int)getpid());
-    f.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (f.fd < 0) {
-        snprintf(err, errlen, "can't create %s: %s", tmp, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    sn.ks = ks;
-    sn.at_start = at_start;
-    sn.arg = arg;
-    pthread_mutex_init(&sn.mu, NULL);
-
-    ks_lock_world(ks, begin_cb, &sn);
-    rec_header(&f.b, REC_KIND_SNAPSHOT, sn.start_ms);
+    rec_header(&f->b, REC_KIND_SNAPSHOT, sn->start_ms);
     /* Even when writing failed, the walk goes on to the end: every item
      * must carry the new mark before the next snapshot flips it again. */
-    for (int i = 0; i < sn.ndoms; i++)
-        for (int k = 0; k < sn.doms[i]->nshards; k++)
-            walk_shard(&sn, sn.doms[i], &sn.doms[i]->shards[k], &f, &q, &spare);
-    ks_lock_world(ks, end_cb, &sn);
-    drain_pending(&sn, &f, &spare);   /* nothing can be added any more */
+    for (int i = 0; i < sn->ndoms; i++)
+        for (int k = 0; k < sn->doms[i]->nshards; k++)
+            walk_shard(sn, sn->doms[i], &sn->doms[i]->shards[k], f, &q, &spare);
+    /* Done: every item carries the new mark. Once each shard has been
+     * locked after this, no writer is still inside snapshot_save. */
+    atomic_store(&ks->snap, NULL);
+    for (int i = 0; i < sn->ndoms; i++)
+        for (int k = 0; k < sn->doms[i]->nshards; k++) {
+            pthread_mutex_lock(&sn->doms[i]->shards[k].lock);
+            pthread_mutex_unlock(&sn->doms[i]->shards[k].lock);
+        }
+    drain_pending(sn, f, &spare);
 
-    count = q.count + sn.pend_written;
-    rec_end(&f.b, count);
-    out_flush(&f);
-    if (!f.err && fsync(f.fd) < 0) f.err = errno;
-    if (close(f.fd) < 0 && !f.err) f.err = errno;
-    if (!f.err && durable_replace(tmp, path) < 0) f.err = errno;
-    if (f.err) {
-        snprintf(err, errlen, "writing %s: %s", tmp, strerror(f.err));
-        unlink(tmp);
+    count = q.count + sn->pend_written;
+    rec_end(&f->b, count);
+    out_flush(f);
+    if (!f->err && fsync(f->fd) < 0) f->err = errno;
+    if (close(f->fd) < 0 && !f->err) f->err = errno;
+    if (!f->err && durable_replace(sn->tmp, sn->path) < 0) f->err = errno;
+    if (f->err) {
+        snprintf(err, errlen, "writing %s: %s", sn->tmp, strerror(f->err));
+        unlink(sn->tmp);
     }
+    rc = f->err ? -1 : 0;
 
-    for (int i = 0; i < sn.ndoms; i++) ks_domain_put(ks, sn.doms[i]);
-    free(sn.doms);
-    buf_free(&f.b);
+    res->keys = count;
+    res->bytes = f->bytes;
+    res->start_ms = sn->start_ms;
+    res->took_us = util_mono_us() - sn->t0;
+    for (int i = 0; i < sn->ndoms; i++) ks_domain_put(ks, sn->doms[i]);
+    free(sn->doms);
+    buf_free(&f->b);
     buf_free(&q.b);
     free(q.refs);
     buf_free(&spare.b);
     free(spare.refs);
-    buf_free(&sn.pend.b);
-    free(sn.pend.refs);
-    pthread_mutex_destroy(&sn.mu);
-    free(tmp);
-    res->keys = count;
-    res->bytes = f.bytes;
-    res->start_ms = sn.start_ms;
-    res->took_us = util_mono_us() - t0;
-    return f.err ? -1 : 0;
+    buf_free(&sn->pend.b);
+    free(sn->pend.refs);
+    pthread_mutex_destroy(&sn->mu);
+    free(sn->tmp);
+    free(sn->path);
+    free(sn);
+    return rc;
 }

@@ -1,8 +1,8 @@
 /* snapshot.h - point-in-time snapshots without fork.
  *
  * A snapshot is the keyspace as it was at one instant, written by a thread
- * while clients keep reading and writing. At the instant (every shard
- * locked, see ks_lock_world) the keyspace's snapshot mark flips; every item
+ * while clients keep reading and writing. At the instant (while no command
+ * runs anywhere) the keyspace's snapshot mark flips; every item
  * then carries the old mark, and items created afterwards the new one.
  * The snapshot thread walks each shard's table a few buckets at a time and
  * saves the items still carrying the old mark, flipping it. A writer about
@@ -30,11 +30,16 @@ typedef struct snapshot_result {
     int64_t took_us;
 } snapshot_result;
 
-/* Write a snapshot of ks to path; runs in the calling thread. at_start
- * (if not NULL) runs at the snapshot's instant, with every shard locked.
- * Returns 0, or -1 with a message in err (the target is left untouched). */
-int snapshot_write(keyspace *ks, const char *path, void (*at_start)(keyspace *ks, void *arg),
-                   void *arg, snapshot_result *res, char *err, size_t errlen);
+/* Take the snapshot's instant: call only while no command runs anywhere
+ * (the server's exclusive section, or before the workers start). at_start
+ * (if not NULL) runs at that instant. Returns NULL with a message in err
+ * when the temporary file can't be created. */
+snapshot *snapshot_begin(keyspace *ks, const char *path,
+                         void (*at_start)(keyspace *ks, void *arg), void *arg, char *err,
+                         size_t errlen);
+/* Write it out (in any thread, for a while) and free it. Returns 0, or -1
+ * with a message in err (the target file is then left untouched). */
+int snapshot_finish(snapshot *sn, snapshot_result *res, char *err, size_t errlen);
 
 /* For the keyspace (called with the item's shard locked): save the current
  * version of it, or of every item of shard s, if the snapshot still needs

@@ -583,7 +583,9 @@ def test_bgsave_point_in_time(server_factory, tmp_path, mode):
             t.join(20 * TF)
     for w in writers:
         assert w.error is None, "writer %d: %r" % (w.wid, w.error)
-    assert all(w.acked > 100 for w in writers), [w.acked for w in writers]
+    # every writer kept going while the saves ran (slowly, on sanitizer builds)
+    assert all(w.acked > f for w, f in zip(writers, snaps[0][1])), \
+        ([w.acked for w in writers], snaps[0][1])
     with s.raw() as c:  # the live data is consistent (so only a snapshot can be wrong)
         select(c, "pairs")
         for w in writers:

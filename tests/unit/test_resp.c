@@ -33,6 +33,23 @@ static void test_multibulk(void)
     CHECK(arg_eq(req, 0, "SET") && arg_eq(req, 1, "k") && arg_eq(req, 2, "hello"));
 }
 
+/* A buffer that ends exactly where an argument's header would start: the
+ * parser must ask for more without reading past the end (the ASan build
+ * checks that: the buffer is allocated to the exact size). */
+static void test_ends_at_header(void)
+{
+    static const char req[] = "*2\r\n$3\r\nGET\r\n";
+    char *buf = malloc(sizeof req - 1);
+    resp_parser p;
+    memcpy(buf, req, sizeof req - 1);
+    CHECK(parse(buf, sizeof req - 1, &p) == RESP_EUNFIN);
+    CHECK(p.nargs == 1);
+    /* and the count alone, then a count and a partial length */
+    CHECK(parse(buf, 4, &p) == RESP_EUNFIN);
+    CHECK(parse(buf, 6, &p) == RESP_EUNFIN);
+    free(buf);
+}
+
 /* Feeding a request one more byte at a time must give EUNFIN until the
  * last byte, and then the same result as all at once. */
 static void test_every_split(void)
@@ -169,5 +186,6 @@ int main(void)
     test_argv_growth();
     test_compose();
     test_roundtrip();
+    test_ends_at_header();
     return check_done("resp");
 }

@@ -61,8 +61,7 @@ static void mark_started(keyspace *ks, void *arg)
 }
 
 typedef struct job {
-    keyspace *ks;
-    const char *path;
+    snapshot *sn;
     int rc;
 } job;
 
@@ -71,7 +70,7 @@ static void *run_snapshot(void *arg)
     job *j = arg;
     snapshot_result res;
     char err[256];
-    j->rc = snapshot_write(j->ks, j->path, mark_started, NULL, &res, err, sizeof err);
+    j->rc = snapshot_finish(j->sn, &res, err, sizeof err);
     if (j->rc) fprintf(stderr, "snapshot: %s\n", err);
     return NULL;
 }
@@ -176,10 +175,11 @@ int main(void)
     /* twice: the second snapshot runs with the mark flipped back */
     for (int round = 0; round < 2; round++) {
         atomic_store(&started, 0);
-        j.ks = ks;
-        j.path = path;
+        /* the instant here (nothing else runs), the writing in a thread
+         * while this one changes everything */
+        j.sn = snapshot_begin(ks, path, mark_started, NULL, err, sizeof err);
+        CHECK(j.sn != NULL && atomic_load(&started));
         pthread_create(&t, NULL, run_snapshot, &j);
-        while (!atomic_load(&started)) usleep(100);
         if (round == 0) churn(ks, d, e);
         pthread_join(t, NULL);
         CHECK(j.rc == 0);
