@@ -451,9 +451,24 @@ def run_server(kind, binary, label, args, tmp):
         if db is None:
             continue
         buckets[min(nb - 1, max(0, db * nb // n))].append(lat)
-    res["by_size"] = [dict(lo=i * n // nb, hi=(i + 1) * n // nb, probes=len(b),
-                           max_ms=max(b) * 1e3 if b else None,
-                           over_goal=sum(1 for x in b if x * 1e3 > GOAL_MS)) for i, b in enumerate(buckets)]
+    # insert rate through each tenth: when DBSIZE first reached its bounds
+    gs = [(t, d) for t, d, _ in tr.s if d is not None and g0 is not None and g0 <= t <= g1 + 0.05]
+    if g0 is not None:
+        gs = [(g0, 0)] + gs
+
+    def reached(k):
+        for t, d in gs:
+            if d >= k:
+                return t
+        return None
+    res["by_size"] = []
+    for i, b in enumerate(buckets):
+        lo, hi = i * n // nb, (i + 1) * n // nb
+        ta, tb = reached(lo), reached(hi)
+        res["by_size"].append(dict(lo=lo, hi=hi, probes=len(b), max_ms=max(b) * 1e3 if b else None,
+                                   over_goal=sum(1 for x in b if x * 1e3 > GOAL_MS),
+                                   keys_per_s=(hi - lo) / (tb - ta) if ta is not None and tb and tb > ta
+                                   else None))
     res["elapsed_s"] = time.monotonic() - t_begin
     if g0 is not None:
         res["samples"] = [(round(t - g0, 4), d, r) for t, d, r in samples]
@@ -560,8 +575,9 @@ def report(results, args, versions, env_end):
     md.append("")
 
     # max probe per tenth of N
-    md.append("Longest probe (ms) and probes over 5 ms by table size while growing%s:"
-              % ("" if args.rounds == 1 else " (worst over rounds)"))
+    md.append("Longest probe (ms), probes over 5 ms and insert rate by table size while growing%s "
+              "(keys/s: the tenth's keys over the time DBSIZE took to cross it):"
+              % ("" if args.rounds == 1 else " (worst over rounds; keys/s: median)"))
     md.append("")
     rows = []
     nb = 10
@@ -570,9 +586,11 @@ def report(results, args, versions, env_end):
         for runs in (K, R):
             mx = [r["by_size"][i]["max_ms"] for r in runs if r.get("by_size") and r["by_size"][i]["max_ms"]]
             ov = sum(r["by_size"][i]["over_goal"] for r in runs if r.get("by_size"))
-            cells += [fmt(max(mx), 2) if mx else "n/a", str(ov)]
+            rate = med([r["by_size"][i].get("keys_per_s") for r in runs if r.get("by_size")])
+            cells += [fmt(max(mx), 2) if mx else "n/a", str(ov), fmt(rate, 0)]
         rows.append(cells)
-    md.append(bl.markdown_table(["DBSIZE", "Kasi max", "Kasi >5 ms", "Redis max", "Redis >5 ms"], rows))
+    md.append(bl.markdown_table(["DBSIZE", "Kasi max", "Kasi >5 ms", "Kasi keys/s",
+                                 "Redis max", "Redis >5 ms", "Redis keys/s"], rows))
     md.append("")
 
     for lab, runs in (("Kasi", K), ("Redis", R)):
@@ -590,6 +608,14 @@ def report(results, args, versions, env_end):
         hdr = ["latency (ms)", "elapsed (s)", "DBSIZE then", "RSS then (MB)"] + (["round"] if args.rounds > 1 else [])
         md.append(bl.markdown_table(hdr, rows, align=["r"] * len(hdr)))
         md.append("")
+    for lab, runs in (("Kasi", K), ("Redis", R)):
+        wb = sorted((dict(w, round=ri + 1) for ri, r in enumerate(runs) for w in r.get("worst_baseline", [])),
+                    key=lambda w: -w["lat_ms"])[:3]
+        if wb:
+            md.append("Worst baseline probes, %s: %s." % (lab, ", ".join(
+                "%.2f ms at %.2f s%s" % (w["lat_ms"], w["elapsed_s"],
+                                         "" if args.rounds == 1 else " (round %d)" % w["round"]) for w in wb)))
+    md.append("")
     notes = []
     for lab, runs in (("Kasi", K), ("Redis", R)):
         for ri, r in enumerate(runs):
