@@ -145,7 +145,7 @@ static void recycle(shard *s, domain *d, int q, int mode, int policy, int64_t no
             else if (UB_FREQ(ub) < f || dest != q) s->aged++;   /* closer to eviction */
         }
         if (!keep) {
-            ks__pre_change(d, it);
+            ks__pre_change(s, d, it);
             table_delete(&s->t, &r.pos);
             if (item_has_ttl(it)) s->expires--;
             ks__watch_touch(ks, d, r.key, r.klen);

@@ -251,7 +251,7 @@ void ks__watch_touch(keyspace *ks, domain *d, const char *key, size_t klen);
 void ks__remove_at(kref *r, item *it)
 {
     shard *s = r->s;
-    ks__pre_change(r->d, it);
+    ks__pre_change(r->s, r->d, it);
     table_delete(&s->t, &r->pos);
     if (item_has_ttl(it)) s->expires--;
     ks__mem_add(s, r->d->ks, -(long long)store_kill(&s->st, it));
@@ -326,7 +326,7 @@ static void put_item(kref *r, item *it)
     }
     if (old) {
         unsigned ub = table_ubits(&r->pos);
-        ks__pre_change(r->d, old);
+        ks__pre_change(r->s, r->d, old);
         if (item_has_ttl(old)) s->expires--;
         table_replace(&s->t, &r->pos, it, UB_WITH_FREQ(item_has_ttl(it) ? UB_TTL : 0, UB_FREQ(ub)));
         ks__mem_add(s, r->d->ks, -(long long)store_kill(&s->st, old));
@@ -356,7 +356,7 @@ item *ks_splice(kref *r, size_t vlen, size_t off, const char *p, size_t n)
     item *old = r->it, *it;
     size_t len = item_vlen(old), keep = vlen < len ? vlen : len;
     aof *log = ks__log(r->d->ks);
-    ks__pre_change(r->d, old);
+    ks__pre_change(r->s, r->d, old);
     if (item_solo(old) &&
         store_resize_solo(&r->s->st, old, item_size(r->klen, vlen, item_has_ttl(old))) == 0) {
         /* grew (or shrank) within its segment's spare room */
@@ -384,7 +384,7 @@ void ks_set_expire(kref *r, int64_t when)
     aof *log = ks__log(r->d->ks);
     if (when < 0 && !item_has_ttl(it)) return;
     if (when >= 0 && item_has_ttl(it)) {
-        ks__pre_change(r->d, it);
+        ks__pre_change(r->s, r->d, it);
         memcpy(it->data, &when, 8);   /* same layout: update in place */
         r->s->changes++;
         ks__watch_touch(r->d->ks, r->d, r->key, r->klen);

@@ -53,6 +53,7 @@ typedef struct shard {
     size_t sweep_pos;    /* the expiry sweep's position */
     unsigned gc_turn;    /* which queue compaction recycles next */
     uint32_t *ghost;     /* S3-FIFO ghost: fingerprints of keys evicted early */
+    struct outq *snap_pend;   /* items writers saved for the running snapshot */
     size_t ghost_mask;
 } __attribute__((aligned(64))) shard;
 

@@ -74,10 +74,10 @@ static inline aof *ks__log(keyspace *ks)
 
 /* Before an item is changed or dropped: a running snapshot that still
  * needs its current version saves it first (copy-on-write, per item). */
-static inline void ks__pre_change(domain *d, item *it)
+static inline void ks__pre_change(shard *s, domain *d, item *it)
 {
     snapshot *sn = ks__snap(d->ks);
-    if (sn && item_snap(it) != ks__mark(d->ks)) snapshot_save(sn, d, it);
+    if (sn && item_snap(it) != ks__mark(d->ks)) snapshot_save(sn, s, d, it);
 }
 
 /* Account for a change in a shard's memory. */

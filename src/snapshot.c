@@ -15,8 +15,9 @@
 
 #define BIG_VALUE (64 * 1024)       /* written from its segment, not copied */
 #define CHUNK_BYTES (256 * 1024)    /* saved per shard-lock hold, at most (about) */
-#define CHUNK_BUCKETS 512
+#define CHUNK_BUCKETS 64
 #define OUT_FLUSH (1024 * 1024)
+#define SWEEP_EVERY 16
 
 typedef struct bigref {
     domain *d;
@@ -27,12 +28,13 @@ typedef struct bigref {
 } bigref;
 
 /* Saved items waiting to be written. */
-typedef struct outq {
+typedef struct outq outq;
+struct outq {
     buf b;
     bigref *refs;
     size_t nrefs, cap;
     uint64_t count;
-} outq;
+};
 
 typedef struct fout {
     int fd;
@@ -46,9 +48,8 @@ struct snapshot {
     char *path, *tmp;
     fout f;
     int64_t start_ms, t0;
-    pthread_mutex_t mu;   /* guards pend */
-    outq pend;            /* what writers saved */
-    uint64_t pend_written;    /* records of pend written so far */
+    unsigned chunks;            /* walk steps since the last sweep of the shards */
+    uint64_t pend_written;      /* records writers saved, written so far */
     domain **doms;        /* the domains at the instant, held */
     int ndoms;
 };
@@ -75,22 +76,25 @@ static void save_into(snapshot *sn, outq *q, domain *d, item *it)
     q->count++;
 }
 
-void snapshot_save(snapshot *sn, domain *d, item *it)
+static outq *pend_of(shard *s)
 {
-    pthread_mutex_lock(&sn->mu);
-    save_into(sn, &sn->pend, d, it);
-    pthread_mutex_unlock(&sn->mu);
+    if (!s->snap_pend) s->snap_pend = xcalloc(1, sizeof(outq));
+    return s->snap_pend;
+}
+
+void snapshot_save(snapshot *sn, shard *s, domain *d, item *it)
+{
+    save_into(sn, pend_of(s), d, it);
 }
 
 void snapshot_save_shard(snapshot *sn, domain *d, shard *s)
 {
     size_t span = table_span(&s->t);
-    pthread_mutex_lock(&sn->mu);
+    outq *q = pend_of(s);
     for (size_t p = 0; p < span; p++) {
         item *it = table_at(&s->t, p, NULL, NULL);
-        if (it && item_snap(it) != ks__mark(sn->ks)) save_into(sn, &sn->pend, d, it);
+        if (it && item_snap(it) != ks__mark(sn->ks)) save_into(sn, q, d, it);
     }
-    pthread_mutex_unlock(&sn->mu);
 }
 
 /* ---- output ---- */
@@ -124,19 +128,53 @@ static void drain(fout *f, outq *q)
     q->nrefs = 0;
 }
 
-/* Move what writers saved into the output, through spare (whose
- * buffers are swapped with pend's, so none is freed and made again). */
-static void drain_pending(snapshot *sn, fout *f, outq *spare)
+/* Move what writers saved in shard s into the output, through spare
+ * (whose buffers are swapped with the shard's, so none is freed and made
+ * again). s is locked; free: the shard's queue goes away (at the end). */
+static void take_pending(snapshot *sn, shard *s, outq *spare, int free_it)
 {
-    outq q;
-    pthread_mutex_lock(&sn->mu);
-    q = sn->pend;
-    sn->pend = *spare;
-    pthread_mutex_unlock(&sn->mu);
-    drain(f, &q);
-    sn->pend_written += q.count;
-    q.count = 0;
-    *spare = q;
+    outq *q = s->snap_pend, t;
+    if (!q) return;
+    if (free_it) {
+        s->snap_pend = NULL;
+        sn->pend_written += q->count;
+        q->count = 0;
+        /* appended to spare: written by the caller */
+        buf_append(&spare->b, q->b.data, q->b.len);
+        for (size_t i = 0; i < q->nrefs; i++) {
+            if (spare->nrefs == spare->cap) {
+                spare->cap = spare->cap ? spare->cap * 2 : 16;
+                spare->refs = xrealloc(spare->refs, spare->cap * sizeof *spare->refs);
+            }
+            spare->refs[spare->nrefs++] = q->refs[i];
+        }
+        buf_free(&q->b);
+        free(q->refs);
+        free(q);
+        return;
+    }
+    if (q->b.len == 0 && q->nrefs == 0) return;
+    t = *q;
+    *q = *spare;
+    *spare = t;
+    sn->pend_written += spare->count;
+    spare->count = 0;
+}
+
+/* Collect what writers saved in every shard, every SWEEP_EVERY steps of
+ * the walk (a counter writers would share costs them more). */
+static void drain_pending(snapshot *sn, fout *f, outq *spare, int all)
+{
+    if (!all && ++sn->chunks < SWEEP_EVERY) return;
+    sn->chunks = 0;
+    for (int i = 0; i < sn->ndoms; i++)
+        for (int k = 0; k < sn->doms[i]->nshards; k++) {
+            shard *s = &sn->doms[i]->shards[k];
+            pthread_mutex_lock(&s->lock);
+            take_pending(sn, s, spare, 0);
+            pthread_mutex_unlock(&s->lock);
+            drain(f, spare);
+        }
 }
 
 /* ---- the walk ---- */
@@ -164,9 +202,11 @@ static void walk_shard(snapshot *sn, domain *d, shard *s, fout *f, outq *q, outq
             cursor = table_scan(&s->t, cursor, visit, &v);
             if (!cursor) break;
         }
+        take_pending(sn, s, spare, 0);   /* this shard's, while it is locked anyway */
         pthread_mutex_unlock(&s->lock);
         drain(f, q);
-        drain_pending(sn, f, spare);
+        drain(f, spare);
+        drain_pending(sn, f, spare, 0);
     } while (cursor);
 }
 
@@ -189,7 +229,6 @@ snapshot *snapshot_begin(keyspace *ks, const char *path,
     }
     sn->ks = ks;
     sn->t0 = util_mono_us();
-    pthread_mutex_init(&sn->mu, NULL);
     /* The instant: no command runs anywhere (the caller's exclusive
      * section), so every item now carries the old mark and nothing is
      * half-way through a change; the expiry sweep, which may be running,
@@ -227,14 +266,17 @@ int snapshot_finish(snapshot *sn, snapshot_result *res, char *err, size_t errlen
         for (int k = 0; k < sn->doms[i]->nshards; k++)
             walk_shard(sn, sn->doms[i], &sn->doms[i]->shards[k], f, &q, &spare);
     /* Done: every item carries the new mark. Once each shard has been
-     * locked after this, no writer is still inside snapshot_save. */
+     * locked after this, no writer is still inside snapshot_save, and what
+     * writers saved is collected (and their queues freed). */
     atomic_store(&ks->snap, NULL);
     for (int i = 0; i < sn->ndoms; i++)
         for (int k = 0; k < sn->doms[i]->nshards; k++) {
-            pthread_mutex_lock(&sn->doms[i]->shards[k].lock);
-            pthread_mutex_unlock(&sn->doms[i]->shards[k].lock);
+            shard *s = &sn->doms[i]->shards[k];
+            pthread_mutex_lock(&s->lock);
+            take_pending(sn, s, &spare, 1);
+            pthread_mutex_unlock(&s->lock);
+            drain(f, &spare);
         }
-    drain_pending(sn, f, &spare);
 
     count = q.count + sn->pend_written;
     rec_end(&f->b, count);
@@ -259,9 +301,6 @@ int snapshot_finish(snapshot *sn, snapshot_result *res, char *err, size_t errlen
     free(q.refs);
     buf_free(&spare.b);
     free(spare.refs);
-    buf_free(&sn->pend.b);
-    free(sn->pend.refs);
-    pthread_mutex_destroy(&sn->mu);
     free(sn->tmp);
     free(sn->path);
     free(sn);

@@ -41,10 +41,10 @@ snapshot *snapshot_begin(keyspace *ks, const char *path,
  * with a message in err (the target file is then left untouched). */
 int snapshot_finish(snapshot *sn, snapshot_result *res, char *err, size_t errlen);
 
-/* For the keyspace (called with the item's shard locked): save the current
- * version of it, or of every item of shard s, if the snapshot still needs
- * it. */
-void snapshot_save(snapshot *sn, domain *d, item *it);
+/* For the keyspace (called with shard s locked): save the current version
+ * of it (in s), or of every item of s, if the snapshot still needs it. What
+ * is saved waits in the shard, so writers share no lock. */
+void snapshot_save(snapshot *sn, shard *s, domain *d, item *it);
 void snapshot_save_shard(snapshot *sn, domain *d, shard *s);
 
 #endif
