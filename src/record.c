@@ -92,9 +92,9 @@ void rec_end(buf *b, uint64_t count)
 void rec_put(buf *b, const char *dom, size_t dlen, const char *key, size_t klen, const char *val,
              size_t vlen, int64_t expire, int split)
 {
-    size_t s = rec_begin(b, REC_PUT);
+    size_t s = rec_begin(b, expire >= 0 ? REC_PUT_TTL : REC_PUT);
     put_dom(b, dom, dlen);
-    rec_put_i64(b, expire);
+    if (expire >= 0) rec_put_i64(b, expire);
     rec_put_str(b, key, klen);
     rec_put_varint(b, vlen);
     if (split) {
@@ -232,8 +232,11 @@ int rec_decode(const char *p, size_t avail, rec *r, size_t *used)
         r->count = get_varint(&c);
         break;
     case REC_PUT:
+    case REC_PUT_TTL:
         get_dom(&c, r);
-        r->expire = get_i64(&c);
+        r->expire = r->type == REC_PUT_TTL ? get_i64(&c) : -1;
+        if (!c.bad && r->type == REC_PUT_TTL && r->expire < 0) c.bad = 1;
+        r->type = REC_PUT;
         r->key = get_str(&c, &r->klen);
         r->val = get_str(&c, &r->vlen);
         break;

@@ -28,11 +28,12 @@
 enum rec_type {
     REC_HEADER = 1,   /* magic "KASI", u8 version, u8 kind, i64 created */
     REC_END = 2,      /* varint count of PUT records */
-    REC_PUT = 3,      /* domain, i64 expire (-1: none), key, value */
+    REC_PUT = 3,      /* domain, key, value (no expiry) */
     REC_DEL = 4,      /* domain, key */
     REC_EXPIRE = 5,   /* domain, key, i64 expire (-1: persist) */
     REC_SPLICE = 6,   /* domain, key, varint new length, varint offset, bytes */
     REC_FLUSH = 7,    /* domain */
+    REC_PUT_TTL = 8,  /* domain, i64 expire, key, value; decoded as REC_PUT */
 };
 
 enum rec_kind { REC_KIND_SNAPSHOT = 1, REC_KIND_LOG = 2 };

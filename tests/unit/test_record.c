@@ -35,7 +35,7 @@ int main(void)
 {
     buf b = {0};
     rec r;
-    size_t used, off = 0, rec_starts[8];
+    size_t used, off = 0, rec_starts[9];
     char item_mem[64], path[] = "/tmp/kasi_test_recordXXXXXX";
     item *it;
     rec_file_info info;
@@ -53,6 +53,8 @@ int main(void)
     rec_item(&b, "default", 7, it, item_expire(it), 0);
     rec_starts[2] = b.len;
     rec_del(&b, "dom\n", 4, "k", 1);
+    rec_starts[7] = b.len;
+    rec_item(&b, "x", 1, item_init(item_mem, "nk", 2, "v", 1, -1), -1, 0);
     rec_starts[3] = b.len;
     rec_expire(&b, "d", 1, "k", 1, -1);
     rec_starts[4] = b.len;
@@ -71,6 +73,9 @@ int main(void)
     CHECK(rec_decode(b.data + off, b.len - off, &r, &used) == REC_OK && r.type == REC_DEL &&
           r.dlen == 4 && memcmp(r.dom, "dom\n", 4) == 0);
     off += used;
+    CHECK(rec_decode(b.data + off, b.len - off, &r, &used) == REC_OK && r.type == REC_PUT &&
+          r.expire == -1 && r.klen == 2 && r.vlen == 1 && used == rec_starts[3] - rec_starts[7]);
+    off += used;
     CHECK(rec_decode(b.data + off, b.len - off, &r, &used) == REC_OK && r.type == REC_EXPIRE &&
           r.expire == -1);
     off += used;
@@ -87,7 +92,7 @@ int main(void)
 
     /* a whole, valid file */
     write_file(path, b.data, b.len);
-    CHECK(read_status(path, &info) == REC_FILE_OK && info.records == 6 && info.good == b.len);
+    CHECK(read_status(path, &info) == REC_FILE_OK && info.records == 7 && info.good == b.len);
 
     /* torn tails: cut anywhere inside the last record, or zeros appended */
     for (size_t cut = rec_starts[5] + 1; cut < rec_starts[6]; cut++) {
