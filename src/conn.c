@@ -156,12 +156,14 @@ static void grow_argv(conn *c, int want)
     c->p.argv_cap = cap;
 }
 
-/* Parse and run buffered requests, at most CONN_BATCH of them. */
+/* Parse and run buffered requests, at most CONN_BATCH of them or about
+ * CONN_SLICE_US of work. */
 static void process_input(conn *c)
 {
     server *srv = c->w->srv;
     resp_limits lim;
     int done = 0;
+    int64_t slice_start = util_mono_us();
 
     lim.max_bulk = cfg_ll(&srv->cfg.proto_max_bulk_len);
     lim.unauthenticated = !(c->flags & CONN_AUTHED);
@@ -177,7 +179,8 @@ static void process_input(conn *c)
             c->flags |= CONN_PAUSED;
             break;
         }
-        if (done == CONN_BATCH) {
+        if (done == CONN_BATCH ||
+            (done && (done & 15) == 0 && util_mono_us() - slice_start > CONN_SLICE_US)) {
             mark_pending(c);   /* finish on the next loop turn */
             break;
         }

@@ -9,8 +9,9 @@
  *  - CONN_CLOSING: after QUIT or a protocol error, no more input is
  *    processed; the connection closes once its output is written;
  *  - CONN_DEAD: closed, waiting to be freed at the end of the loop turn.
- * A connection handles at most CONN_BATCH commands per wakeup, so one busy
- * client cannot starve the others. */
+ * A connection handles at most CONN_BATCH commands, or CONN_SLICE_US of
+ * work, per wakeup, so one busy client cannot starve the others (a
+ * pipeline of big MSETs is cut by time, not by count). */
 #ifndef KASI_CONN_H
 #define KASI_CONN_H
 
@@ -32,6 +33,7 @@
 #define CONN_PENDING 0x40u     /* on the worker's pending list */
 
 #define CONN_BATCH 512
+#define CONN_SLICE_US 200
 #define CONN_OUT_SOFT (1u << 20)
 
 typedef struct karg {

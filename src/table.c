@@ -195,7 +195,7 @@ static void resize(table *t, size_t slots)
 void table_insert(table *t, uint64_t h, void *obj, unsigned ubits)
 {
     size_t size = arr_size(&t->cur);
-    table_step(t, 32);
+    table_step(t, 8);   /* a little per insertion: no insertion pays for much */
     if (size == 0) {
         arr_alloc(&t->cur, MIN_SLOTS);
     } else if ((table_count(t) + 1) * 4 > size * 3) {
