@@ -277,7 +277,8 @@ void config_info(config *cfg, const char *section, buf *out)
 void config_usage(const char *prog)
 {
     printf("Usage: %s [/path/to/kasi.conf] [--directive value ...]\n"
-           "       %s --help | --version\n\n"
+           "       %s --help | --version\n"
+           "       kasi-server --check-aof [--fix] <file> | --check-snapshot <file>\n\n"
            "Kasi %s, a RESP (Redis protocol) cache server.\n\n"
            "Directives (config file lines 'name value', or flags '--name value'):\n",
            prog, prog, KASI_VERSION);
