@@ -6,6 +6,7 @@ use try/finally, and ``atexit`` is a last resort).
 """
 import atexit
 import datetime
+import json
 import os
 import platform
 import shutil
@@ -100,19 +101,6 @@ def raise_nofile(want):
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def proc_cpu_seconds(pid):
-    """utime+stime of a whole process (all threads) in seconds, or None."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            data = f.read()
-    except OSError:
-        return None
-    # the comm field may hold spaces/parens: split after the last ')'
-    fields = data[data.rindex(")") + 2:].split()
-    utime, stime = int(fields[11]), int(fields[12])  # stat fields 14 and 15
-    return (utime + stime) / CLK_TCK
-
-
 def proc_counters(pid):
     """(utime s, stime s, minor faults, major faults) of a whole process, or None."""
     try:
@@ -120,8 +108,15 @@ def proc_counters(pid):
             data = f.read()
     except OSError:
         return None
+    # the comm field may hold spaces/parens: split after the last ')'
     fields = data[data.rindex(")") + 2:].split()
     return (int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK, int(fields[7]), int(fields[9]))
+
+
+def proc_cpu_seconds(pid):
+    """utime+stime of a whole process (all threads) in seconds, or None."""
+    c = proc_counters(pid)
+    return None if c is None else c[0] + c[1]
 
 
 def proc_status_kb(pid, key="VmRSS"):
@@ -299,6 +294,66 @@ class Client:
                 raise RespError("unexpected reply while loading: %r" % bad)
             self.buf = self.buf[len(ok):]
             total += n
+
+
+def paced_probe(port, interval_s, max_s, request, timeout=30.0):
+    """The body of a probe process: one request every interval_s on one
+    connection, each timed with the system-wide monotonic clock (a parent
+    can compare its own timestamps with these), until SIGTERM or max_s. A
+    late probe is followed at once by the next, without a burst to catch up.
+    request(i) gives (the encoded request, a one-letter kind). Prints JSON
+    on stdout: send times, latencies, kinds, error count, last error, nice."""
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    try:
+        os.nice(-10)          # if allowed: less of the probe's own scheduling delay in its figures
+    except OSError:
+        pass
+    niceness = os.nice(0)
+    c = Client(port, timeout=timeout)
+    ts, lats, kinds = [], [], []
+    errors, err_text = 0, None
+    i = 0
+    nxt = time.monotonic()
+    deadline = nxt + max_s
+    while not stop and time.monotonic() < deadline:
+        msg, kind = request(i)
+        t = time.monotonic()
+        try:
+            c.sock.sendall(msg)
+            r = c.read_reply()
+            if isinstance(r, RespError):
+                errors += 1
+                err_text = str(r)
+        except (OSError, ConnectionError) as e:
+            errors += 1
+            err_text = str(e)
+            break
+        lats.append(round(time.monotonic() - t, 7))
+        ts.append(round(t, 6))
+        kinds.append(kind)
+        i += 1
+        nxt += interval_s
+        d = nxt - time.monotonic()
+        if d > 0:
+            time.sleep(d)
+        else:
+            nxt = time.monotonic()
+    c.close()
+    sys.stdout.write(json.dumps(dict(t=ts, lat=lats, kind=kinds, errors=errors, error=err_text,
+                                     nice=niceness)))
+    sys.stdout.flush()
+
+
+def select_rows(rows, only):
+    """The rows an --only list of comma separated substrings picks (an exact
+    id selects just that row); dies when it picks none."""
+    pats = [p.strip() for p in only.split(",") if p.strip()]
+    ids = {r["id"] for r in rows}
+    rows = [r for r in rows if any((p == r["id"]) if p in ids else (p in r["id"]) for p in pats)]
+    if not rows:
+        die("--only matched no rows")
+    return rows
 
 
 def padded_key(i, key_size, prefix="key:"):

@@ -68,58 +68,16 @@ def proc_threads(pid):
 # ------------------------------------------------------------ probe child ---
 
 def probe_main(port, interval_s, cmd, nkeys, max_s):
-    """One request every interval_s on one connection, each timed with the
-    system-wide monotonic clock (the parent compares its own timestamps with
-    these).  A late probe is followed at once by the next, without a burst to
-    catch up.  At SIGTERM (or max_s) prints JSON: send times and latencies."""
-    stop = []
-    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
-    try:
-        os.nice(-10)
-    except OSError:
-        pass
-    niceness = os.nice(0)
-    c = bl.Client(port, timeout=60)
-    ts, lats, kinds = [], [], []
-    errors = 0
-    err_text = None
-    i = 0
-    nxt = time.monotonic()
-    deadline = nxt + max_s
+    """GET (or PING, or both in turn with cmd "alt") every interval_s: see
+    benchlib.paced_probe."""
     get_head = b"*2\r\n$3\r\nGET\r\n$16\r\n"
     ping = b"*1\r\n$4\r\nPING\r\n"
-    while not stop and time.monotonic() < deadline:
-        use_get = cmd == "get" or (cmd == "alt" and i % 2 == 0)
-        if use_get:
-            msg = get_head + (KEY_FMT % ((i * 7919) % nkeys)) + b"\r\n"
-        else:
-            msg = ping
-        t = time.monotonic()
-        try:
-            c.sock.sendall(msg)
-            r = c.read_reply()
-            if isinstance(r, bl.RespError):
-                errors += 1
-                err_text = str(r)
-        except (OSError, ConnectionError) as e:
-            errors += 1
-            err_text = str(e)
-            break
-        lat = time.monotonic() - t
-        ts.append(round(t, 6))
-        lats.append(round(lat, 7))
-        kinds.append("g" if use_get else "p")
-        i += 1
-        nxt += interval_s
-        d = nxt - time.monotonic()
-        if d > 0:
-            time.sleep(d)
-        else:
-            nxt = time.monotonic()
-    c.close()
-    sys.stdout.write(json.dumps(dict(t=ts, lat=lats, kind=kinds, errors=errors, error=err_text,
-                                     nice=niceness)))
-    sys.stdout.flush()
+
+    def request(i):
+        if cmd == "get" or (cmd == "alt" and i % 2 == 0):
+            return get_head + (KEY_FMT % ((i * 7919) % nkeys)) + b"\r\n", "g"
+        return ping, "p"
+    bl.paced_probe(port, interval_s, max_s, request, timeout=60)
 
 
 # ----------------------------------------------------------- loader child ---

@@ -111,11 +111,7 @@ def main():
     n_other = args.keys_other or (20000 if args.quick else 200000)
     rows = build_rows(n_main, n_other)
     if args.only:
-        pats = [p.strip() for p in args.only.split(",") if p.strip()]
-        ids = {r["id"] for r in rows}   # an exact id selects just that row
-        rows = [r for r in rows if any((p == r["id"]) if p in ids else (p in r["id"]) for p in pats)]
-        if not rows:
-            bl.die("--only matched no rows")
+        rows = bl.select_rows(rows, args.only)
 
     kasi_extra = ["--threads", str(args.threads)] if args.threads is not None else []
     tmp = tempfile.mkdtemp(prefix="kasi-bench-mem-")

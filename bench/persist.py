@@ -63,47 +63,15 @@ def log(msg):
 
 def probe_main(port, interval_s, cmd, nkeys, max_s):
     """Runs in its own process (so the parent's sampling cannot delay it):
-    one request every interval_s, each timed; JSON on stdout at SIGTERM."""
-    stop = []
-    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
-    try:
-        os.nice(-10)          # if allowed: less of the probe's own scheduling delay in its figures
-    except OSError:
-        pass
-    niceness = os.nice(0)
-    c = bl.Client(port, timeout=30)
-    sends, lats, errors = [], [], 0
-    i = 0
-    nxt = time.monotonic()
-    deadline = nxt + max_s
-    while not stop and time.monotonic() < deadline:
+    a PING, SET or GET every interval_s; see benchlib.paced_probe."""
+    def request(i):
         if cmd == "ping":
-            args = ("PING",)
-        elif cmd == "set":
-            args = ("SET", bl.padded_key((i * 7919) % nkeys, KEY_SIZE), b"p" * VAL_SIZE)
-        else:
-            args = ("GET", bl.padded_key((i * 7919) % nkeys, KEY_SIZE))
-        t = time.monotonic()
-        try:
-            c.call(*args)
-        except bl.RespError:
-            errors += 1
-        except (OSError, ConnectionError):
-            errors += 1
-            break
-        lat = time.monotonic() - t
-        sends.append(round(t, 6))
-        lats.append(round(lat, 6))
-        i += 1
-        nxt += interval_s
-        d = nxt - time.monotonic()
-        if d > 0:
-            time.sleep(d)
-        else:
-            nxt = time.monotonic()          # late: no burst to catch up
-    c.close()
-    sys.stdout.write(json.dumps(dict(t=sends, lat=lats, errors=errors, nice=niceness)))
-    sys.stdout.flush()
+            return bl.Client.encode("PING"), "p"
+        key = bl.padded_key((i * 7919) % nkeys, KEY_SIZE)
+        if cmd == "set":
+            return bl.Client.encode("SET", key, b"p" * VAL_SIZE), "s"
+        return bl.Client.encode("GET", key), "g"
+    bl.paced_probe(port, interval_s, max_s, request, timeout=30)
 
 
 # ----------------------------------------------------------------- dataset ---

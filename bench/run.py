@@ -199,11 +199,7 @@ def main():
 
     rows = build_rows(args.quick)
     if args.only:
-        pats = [p.strip() for p in args.only.split(",") if p.strip()]
-        ids = {r["id"] for r in rows}   # an exact id selects just that row
-        rows = [r for r in rows if any((p == r["id"]) if p in ids else (p in r["id"]) for p in pats)]
-        if not rows:
-            bl.die("--only matched no rows")
+        rows = bl.select_rows(rows, args.only)
 
     notes = []
     # File descriptors: redis-benchmark and each server need one per connection.
