@@ -575,11 +575,7 @@ int aof_start(aof *a, keyspace *ks, char *err, size_t errlen)
 {
     aof_rewrite *rw;
     a->ks = ks;
-    if (mkdir(a->dir, 0755) < 0 && errno != EEXIST) {
-        snprintf(err, errlen, "can't create %s: %s", a->dir, strerror(errno));
-        return -1;
-    }
-    if (a->nincrs) {
+    if (a->nincrs) {   /* loaded from its manifest: append to the last file */
         char *p = file_path(a, a->incrs[a->nincrs - 1], 0);
         a->fd = open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
         if (a->fd < 0) {

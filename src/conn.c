@@ -207,9 +207,10 @@ static void process_input(conn *c)
             c->argv[i].n = c->pargv[i].len;
         }
         {
-            uint64_t lsn = persist_thread_lsn();
+            uint64_t before = persist_thread_lsn(), after;
             command_exec(c, c->p.nargs, c->argv);
-            if (persist_thread_lsn() != lsn) c->log_lsn = persist_thread_lsn();   /* it logged */
+            after = persist_thread_lsn();
+            if (after != before) c->log_lsn = after;   /* it logged */
         }
         buf_consume(&c->in, c->p.pos);
         resp_parser_reset(&c->p);

@@ -108,14 +108,11 @@ int persist_init(server *srv, char *err, size_t errlen)
     ks_foreach_domain(srv->ks, count_keys, &p->loaded_keys);
     p->loaded_expired = load_expired_keys();
     if (p->aof) {
+        aof_status st;
         if (aof_start(p->aof, srv->ks, err, errlen) < 0) return -1;
         atomic_store(&p->live, p->aof);
-        p->aof_size_at_rewrite = 0;
-        {
-            aof_status st;
-            aof_get_status(p->aof, &st);
-            p->aof_size_at_rewrite = st.current_size;
-        }
+        aof_get_status(p->aof, &st);
+        p->aof_size_at_rewrite = st.current_size;
     }
     return 0;
 }

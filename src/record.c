@@ -319,11 +319,7 @@ int rec_read_file(const char *path, int (*fn)(const rec *r, void *opaque), void 
             /* A torn tail is what a crash while appending leaves: an
              * incomplete last record, or a last record whose bytes did
              * not all reach the disk, or zeros. Anything else is damage. */
-            uint32_t len = left >= 4 ? (uint32_t)(unsigned char)map[pos] |
-                                           (uint32_t)(unsigned char)map[pos + 1] << 8 |
-                                           (uint32_t)(unsigned char)map[pos + 2] << 16 |
-                                           (uint32_t)(unsigned char)map[pos + 3] << 24
-                                     : 0;
+            uint32_t len = left >= 4 ? get_u32(map + pos) : 0;
             int torn = rc == REC_SHORT || all_zero(map + pos, left) ||
                        (len >= 1 && len <= REC_MAX_LEN && (size_t)len + REC_HDR >= left);
             info->status = torn ? REC_FILE_TORN : REC_FILE_CORRUPT;

@@ -128,32 +128,12 @@ static void drain(fout *f, outq *q)
     q->nrefs = 0;
 }
 
-/* Move what writers saved in shard s into the output, through spare
- * (whose buffers are swapped with the shard's, so none is freed and made
- * again). s is locked; free: the shard's queue goes away (at the end). */
-static void take_pending(snapshot *sn, shard *s, outq *spare, int free_it)
+/* Move what writers saved in shard s (locked) into spare, swapping their
+ * buffers, so none is freed and made again; spare was drained. */
+static void take_pending(snapshot *sn, shard *s, outq *spare)
 {
     outq *q = s->snap_pend, t;
-    if (!q) return;
-    if (free_it) {
-        s->snap_pend = NULL;
-        sn->pend_written += q->count;
-        q->count = 0;
-        /* appended to spare: written by the caller */
-        buf_append(&spare->b, q->b.data, q->b.len);
-        for (size_t i = 0; i < q->nrefs; i++) {
-            if (spare->nrefs == spare->cap) {
-                spare->cap = spare->cap ? spare->cap * 2 : 16;
-                spare->refs = xrealloc(spare->refs, spare->cap * sizeof *spare->refs);
-            }
-            spare->refs[spare->nrefs++] = q->refs[i];
-        }
-        buf_free(&q->b);
-        free(q->refs);
-        free(q);
-        return;
-    }
-    if (q->b.len == 0 && q->nrefs == 0) return;
+    if (!q || (q->b.len == 0 && q->nrefs == 0)) return;
     t = *q;
     *q = *spare;
     *spare = t;
@@ -171,7 +151,7 @@ static void drain_pending(snapshot *sn, fout *f, outq *spare, int all)
         for (int k = 0; k < sn->doms[i]->nshards; k++) {
             shard *s = &sn->doms[i]->shards[k];
             pthread_mutex_lock(&s->lock);
-            take_pending(sn, s, spare, 0);
+            take_pending(sn, s, spare);
             pthread_mutex_unlock(&s->lock);
             drain(f, spare);
         }
@@ -202,7 +182,7 @@ static void walk_shard(snapshot *sn, domain *d, shard *s, fout *f, outq *q, outq
             cursor = table_scan(&s->t, cursor, visit, &v);
             if (!cursor) break;
         }
-        take_pending(sn, s, spare, 0);   /* this shard's, while it is locked anyway */
+        take_pending(sn, s, spare);   /* this shard's, while it is locked anyway */
         pthread_mutex_unlock(&s->lock);
         drain(f, q);
         drain(f, spare);
@@ -272,10 +252,17 @@ int snapshot_finish(snapshot *sn, snapshot_result *res, char *err, size_t errlen
     for (int i = 0; i < sn->ndoms; i++)
         for (int k = 0; k < sn->doms[i]->nshards; k++) {
             shard *s = &sn->doms[i]->shards[k];
+            outq *pq;
             pthread_mutex_lock(&s->lock);
-            take_pending(sn, s, &spare, 1);
+            pq = s->snap_pend;
+            s->snap_pend = NULL;
             pthread_mutex_unlock(&s->lock);
-            drain(f, &spare);
+            if (!pq) continue;
+            sn->pend_written += pq->count;
+            drain(f, pq);
+            buf_free(&pq->b);
+            free(pq->refs);
+            free(pq);
         }
 
     count = q.count + sn->pend_written;
