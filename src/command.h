@@ -73,7 +73,7 @@ static inline void reply_not_float(cmd_call *x)
     resp_error(x->out, "ERR value is not a valid float");
 }
 void reply_arity(cmd_call *x);
-/* A value as a bulk string; 16 KB+ values are sent without a copy. Call
+/* A value as a bulk string; 2 KB+ values are sent without a copy. Call
  * under the item's shard lock. */
 void reply_value(cmd_call *x, item *it);
 void reply_domains_full(cmd_call *x);

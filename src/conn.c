@@ -262,7 +262,7 @@ static void read_input(conn *c)
 
 /* Gather the pending output, copied bytes and zero-copy slices in stream
  * order, into at most IOV_BATCH iovecs. */
-#define IOV_BATCH 32
+#define IOV_BATCH 64
 static int gather(conn *c, struct iovec *iov)
 {
     uint64_t pos = c->out_done;

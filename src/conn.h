@@ -52,7 +52,7 @@ typedef struct zc_slice {
     void *owner;
 } zc_slice;
 
-#define CONN_ZC_MIN (16 * 1024)   /* values this big are sent without a copy */
+#define CONN_ZC_MIN (2 * 1024)   /* values this big are sent without a copy */
 
 typedef struct queued_cmd {
     const struct cmd_def *def;

@@ -1,16 +1,19 @@
-"""Values of 16 KB and more are sent straight from where they are stored.
-The reply must stay exactly the value at the time of the GET, whatever the
-pipeline does to the key right after."""
+"""Values of 2 KB and more live in a segment of their own and are sent
+straight from it. The reply must stay exactly the value at the time of the
+GET, whatever the pipeline does to the key right after. The sizes straddle
+the threshold: 2,047 bytes are copied, 2,048 and more are not."""
 import pytest
 
 import kasi_harness as H
 from kasi_harness import bulk
 
 BIG = 100 * 1024
+SIZES = [2047, 2048, 4096, BIG]
 
 
-def test_get_then_overwrite_delete_append_in_one_pipeline(raw):
-    a, b = b"a" * BIG, b"b" * BIG
+@pytest.mark.parametrize("size", SIZES)
+def test_get_then_overwrite_delete_append_in_one_pipeline(raw, size):
+    a, b = b"a" * size, b"b" * size
     raw.cmd_raw("SET", "zc", a)
     raw.send(b"".join([
         H.encode_command("GET", "zc"), H.encode_command("APPEND", "zc", "tail"), H.encode_command("GET", "zc"),
@@ -18,18 +21,19 @@ def test_get_then_overwrite_delete_append_in_one_pipeline(raw):
         H.encode_command("GET", "zc"), H.encode_command("SETRANGE", "zc", "0", b), H.encode_command("GETRANGE", "zc", "0", "3"),
     ]))
     assert raw.read_raw() == bulk(a)
-    assert raw.read_raw() == b":%d\r\n" % (BIG + 4)
+    assert raw.read_raw() == b":%d\r\n" % (size + 4)
     assert raw.read_raw() == bulk(a + b"tail")
     assert raw.read_raw() == b"+OK\r\n"
     assert raw.read_raw() == bulk(b)
     assert raw.read_raw() == b":1\r\n"
     assert raw.read_raw() == b"$-1\r\n"
-    assert raw.read_raw() == b":%d\r\n" % BIG
+    assert raw.read_raw() == b":%d\r\n" % size
     assert raw.read_raw() == bulk(b"bbbb")
 
 
-def test_many_big_replies_interleaved_with_small(raw):
-    vals = [bytes([65 + i % 26]) * (BIG + i) for i in range(40)]
+@pytest.mark.parametrize("size", [2040, 4096, BIG])
+def test_many_big_replies_interleaved_with_small(raw, size):
+    vals = [bytes([65 + i % 26]) * (size + i) for i in range(40)]
     for i, v in enumerate(vals):
         raw.cmd_raw("SET", "z%d" % i, v)
     cmds = []
