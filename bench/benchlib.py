@@ -372,7 +372,7 @@ class Server:
 
     def __init__(self, kind, binary, extra_args=(), label=None, wrapper=(),
                  start_timeout=20.0, workdir=None):
-        self.kind = kind                      # "kasi" or "redis"
+        self.kind = kind                      # "kasi", "redis" or "floor" (bench/floor.c)
         self.binary = binary
         self.extra_args = list(extra_args)
         self.label = label or kind
@@ -389,6 +389,8 @@ class Server:
             base = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
                     "--save", "", "--appendonly", "no", "--daemonize", "no",
                     "--protected-mode", "no", "--dir", self.workdir, "--logfile", ""]
+        elif self.kind == "floor":
+            base = [self.binary, str(self.port)]
         else:
             base = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
                     "--save", "", "--appendonly", "no", "--dir", self.workdir]

@@ -170,32 +170,40 @@ def summarize(samples):
     return {k: bl.median([s.get(k) for s in ok]) for k in keys} if ok else None
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_common_args(ap, json_name):
+    """Options shared by run.py and floor.py."""
     ap.add_argument("--rounds", type=int, default=None,
                     help="alternating rounds per row (default 3; --quick: 1)")
     ap.add_argument("--quick", action="store_true", help="1/10 of the requests; 1 round unless --rounds")
-    ap.add_argument("--threads", type=int, default=None,
-                    help="Kasi --threads (default: Kasi's own default, one per core)")
-    ap.add_argument("--kasi-threads-list", default=None,
-                    help='comma separated Kasi thread counts to run side by side, e.g. "1,2"')
     ap.add_argument("--only", default=None,
                     help="comma separated substrings; run only rows whose id contains one (e.g. get,incr)")
     ap.add_argument("--kasi", default=None, help="path to kasi-server (default bin/kasi-server)")
     ap.add_argument("--redis-server", default=None, help="path to redis-server")
     ap.add_argument("--redis-benchmark", default=None, help="path to redis-benchmark")
     ap.add_argument("--run-timeout", type=float, default=300.0, help="seconds per redis-benchmark run")
-    ap.add_argument("--json", default=os.path.join(bl.RESULTS_DIR, "latest-throughput.json"))
-    ap.add_argument("--keep-logs", action="store_true", help="keep server logs in the temp dir")
-    args = ap.parse_args()
+    ap.add_argument("--json", default=os.path.join(bl.RESULTS_DIR, json_name))
+
+
+def resolve_common(args):
+    """(rounds, kasi, redis-server, redis-benchmark) from the shared options."""
     rounds = args.rounds if args.rounds is not None else (1 if args.quick else 3)
     if rounds < 1:
         bl.die("--rounds must be >= 1")
-
     bl.install_signal_handlers()
-    kasi = bl.find_kasi(args.kasi)
-    redis = bl.find_tool("redis-server", args.redis_server)
-    bench = bl.find_tool("redis-benchmark", args.redis_benchmark)
+    return (rounds, bl.find_kasi(args.kasi), bl.find_tool("redis-server", args.redis_server),
+            bl.find_tool("redis-benchmark", args.redis_benchmark))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_args(ap, "latest-throughput.json")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="Kasi --threads (default: Kasi's own default, one per core)")
+    ap.add_argument("--kasi-threads-list", default=None,
+                    help='comma separated Kasi thread counts to run side by side, e.g. "1,2"')
+    ap.add_argument("--keep-logs", action="store_true", help="keep server logs in the temp dir")
+    args = ap.parse_args()
+    rounds, kasi, redis, bench = resolve_common(args)
 
     rows = build_rows(args.quick)
     if args.only:

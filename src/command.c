@@ -318,14 +318,14 @@ static int over_maxmemory(server *srv)
     return 0;
 }
 
-void command_exec(conn *c, int argc, const karg *argv)
+void command_exec(conn *c, int argc, const karg *argv, int64_t now_ms)
 {
     server *srv = c->w->srv;
     const cmd_def *def;
     char fullname[64];
 
     if (argc == 0) return;
-    if (util_eqi(argv[0].p, argv[0].n, "quit")) {
+    if (argv[0].n == 4 && util_eqi(argv[0].p, argv[0].n, "quit")) {
         resp_simple(&c->out, "OK");
         c->flags |= CONN_CLOSING;
         return;
@@ -388,9 +388,9 @@ void command_exec(conn *c, int argc, const karg *argv)
     }
     if (def->flags & CMD_EXCLUSIVE) {
         server_exclusive_begin(c->w);
-        command_call(c, def, argc, argv, util_now_ms());
+        command_call(c, def, argc, argv, util_now_ms());   /* the pause may have taken a while */
         server_exclusive_end(c->w);
     } else {
-        command_call(c, def, argc, argv, util_now_ms());
+        command_call(c, def, argc, argv, now_ms);
     }
 }

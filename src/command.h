@@ -51,7 +51,7 @@ typedef struct cmd_def {
 /* Build the lookup table; call once at start-up. */
 void command_init(void);
 /* Execute (or queue, inside MULTI) one parsed request. */
-void command_exec(conn *c, int argc, const karg *argv);
+void command_exec(conn *c, int argc, const karg *argv, int64_t now_ms);
 /* Run a command that has already passed the checks (used by EXEC). */
 void command_call(conn *c, const cmd_def *def, int argc, const karg *argv, int64_t now);
 const cmd_def *command_lookup(const char *name, size_t len);
@@ -61,7 +61,7 @@ size_t command_count(void);
 
 /* ---- helpers for handlers ---- */
 
-static inline void reply_ok(cmd_call *x) { resp_simple(x->out, "OK"); }
+static inline void reply_ok(cmd_call *x) { buf_append(x->out, "+OK\r\n", 5); }
 static inline void reply_err(cmd_call *x, const char *msg) { resp_error(x->out, msg); }
 static inline void reply_syntax(cmd_call *x) { resp_error(x->out, "ERR syntax error"); }
 static inline void reply_not_int(cmd_call *x)

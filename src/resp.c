@@ -171,6 +171,38 @@ static long find_crlf(const char *buf, size_t len, size_t pos)
     return cr - buf;
 }
 
+/* The common case in one pass: a whole request of at most 9 arguments,
+ * every length canonical and within the limits, already in the buffer.
+ * Returns 1 with the request parsed, or 0 (nothing kept) to leave it to
+ * the general, resumable path, which gives the same result for what this
+ * accepts. */
+static int parse_whole(resp_parser *p, const char *buf, size_t len, const resp_limits *lim)
+{
+    const char *s = buf + 4, *end = buf + len;
+    int argc;
+    if (len < 4 || buf[1] < '1' || buf[1] > '9' || buf[2] != '\r' || buf[3] != '\n') return 0;
+    argc = buf[1] - '0';
+    if (argc > p->argv_cap) return 0;
+    for (int i = 0; i < argc; i++) {
+        const char *d;
+        size_t n = 0;
+        if (end - s < 4 || *s != '$') return 0;
+        d = ++s;
+        while (s < end && (unsigned)(*s - '0') < 10) n = n * 10 + (size_t)(*s++ - '0');
+        if (s == d || s - d > 9 || (*d == '0' && s - d > 1)) return 0;
+        if (end - s < 2 || s[0] != '\r' || s[1] != '\n') return 0;
+        s += 2;
+        if ((size_t)(end - s) < n + 2) return 0;
+        if ((long long)n > lim->max_bulk || (n > 16384 && lim->unauthenticated)) return 0;
+        p->argv[i].off = (size_t)(s - buf);
+        p->argv[i].len = n;
+        s += n + 2;   /* like Redis, the CRLF is not checked */
+    }
+    p->argc = p->nargs = argc;
+    p->pos = (size_t)(s - buf);
+    return 1;
+}
+
 int resp_parse(resp_parser *p, char *buf, size_t len, const resp_limits *lim)
 {
     long long ll;
@@ -180,6 +212,7 @@ int resp_parse(resp_parser *p, char *buf, size_t len, const resp_limits *lim)
     if (!p->multibulk) {
         size_t next;
         if (buf[0] != '*') return parse_inline(p, buf, len);
+        if (parse_whole(p, buf, len, lim)) return RESP_OK;
         ll = quick_num(buf, len, 0, &next);
         if (ll >= 0) {
             cr = (long)next - 2;

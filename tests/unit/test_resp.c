@@ -1,6 +1,7 @@
 /* Unit tests for the RESP parser and composer: whole requests, every split
  * point, inline quoting, limits and compose/parse round trips. */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,6 +177,79 @@ static void test_roundtrip(void)
     buf_free(&b);
 }
 
+/* A request parsed from a whole buffer (the one-pass path) and the same
+ * request fed a byte at a time (the resumable path) must agree: result,
+ * arguments, length consumed and error text. */
+static void agree(const char *req, size_t n, const resp_limits *l)
+{
+    static resp_arg a1[16], a2[16];
+    resp_parser p1, p2;
+    char *buf = malloc(n + 1);
+    int r1, r2 = RESP_EUNFIN;
+    memcpy(buf, req, n);
+    memset(&p1, 0, sizeof p1);
+    resp_parser_reset(&p1);
+    p1.argv = a1;
+    p1.argv_cap = 16;
+    p2 = p1;
+    p2.argv = a2;
+    r1 = resp_parse(&p1, buf, n, l);
+    for (size_t i = 1; i <= n && r2 == RESP_EUNFIN; i++) r2 = resp_parse(&p2, buf, i, l);
+    CHECK(r1 == r2);
+    if (r1 == RESP_OK) {
+        CHECK(p1.nargs == p2.nargs && p1.pos == p2.pos);
+        for (int i = 0; i < p1.nargs && i < p2.nargs; i++)
+            CHECK(a1[i].off == a2[i].off && a1[i].len == a2[i].len);
+    }
+    if (r1 == RESP_EPROTO && r2 == RESP_EPROTO)
+        CHECK(p1.errlen == p2.errlen && memcmp(p1.err, p2.err, p1.errlen) == 0);
+    free(buf);
+}
+
+static void test_whole_matches_split(void)
+{
+    static const char *reqs[] = {
+        "*1\r\n$4\r\nPING\r\n",
+        "*3\r\n$3\r\nSET\r\n$0\r\n\r\n$1\r\nv\r\n",
+        "*2\r\n$3\r\nGET\r\n$03\r\nabc\r\n",          /* leading zero */
+        "*2\r\n$3\r\nGET\r\n$00\r\n\r\n",
+        "*2\r\n$3\r\nGET\r\n$+3\r\nabc\r\n",
+        "*2\r\n$3\r\nGET\r\n$-1\r\n",
+        "*2\r\n$3\r\nGET\r\n$3 \r\nabc\r\n",
+        "*2\r\n$3\r\nGET\r\n$3\rXabc\r\n",
+        "*2\r\n$3\r\nGETxy$1\r\nk\r\n",                /* CRLF after a bulk is not checked */
+        "*2\r\n$3\r\nGET\r\n:1\r\n",
+        "*02\r\n$3\r\nGET\r\n$1\r\nk\r\n",
+        "*0\r\n",
+        "*-1\r\n",
+        "*9\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n$1\r\nf\r\n"
+        "$1\r\ng\r\n$1\r\nh\r\n$1\r\ni\r\n",
+        "*10\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n$1\r\nf\r\n"
+        "$1\r\ng\r\n$1\r\nh\r\n$1\r\ni\r\n$1\r\nj\r\n",
+        "*1\r\n$999999999\r\n",                           /* incomplete: a promise */
+        "*1\r\n$1000000000\r\n",
+        "*1\r\n$20000\r\n",
+        "*2\r\n$3\r\nGET\r\n$5\r\nab",                 /* incomplete */
+    };
+    resp_limits unauth = {.max_bulk = 512LL << 20, .unauthenticated = 1};
+    resp_limits small = {.max_bulk = 2, .unauthenticated = 0};
+    char *big;
+    size_t hl;
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        agree(reqs[i], strlen(reqs[i]), &lim);
+        agree(reqs[i], strlen(reqs[i]), &unauth);
+        agree(reqs[i], strlen(reqs[i]), &small);
+    }
+    /* a bulk just over the unauthenticated limit, whole */
+    big = malloc(16400);
+    hl = (size_t)snprintf(big, 32, "*1\r\n$16385\r\n");
+    memset(big + hl, 'x', 16385);
+    memcpy(big + hl + 16385, "\r\n", 2);
+    agree(big, hl + 16387, &unauth);
+    agree(big, hl + 16387, &lim);
+    free(big);
+}
+
 int main(void)
 {
     test_multibulk();
@@ -187,5 +261,6 @@ int main(void)
     test_compose();
     test_roundtrip();
     test_ends_at_header();
+    test_whole_matches_split();
     return check_done("resp");
 }
