@@ -116,42 +116,60 @@ static const cmd_def commands[] = {
 };
 #define NCMDS (sizeof commands / sizeof commands[0])
 
-/* Open-addressed lookup by lower-cased name. */
+/* Open-addressed lookup by lower-cased name. A name is held as three
+ * words: its bytes, zero padding, and its length in the last byte, so one
+ * comparison of three words decides a match (a NUL inside a name cannot
+ * fake a shorter one). */
 #define LOOKUP_SLOTS 256
-static const cmd_def *lookup_slots[LOOKUP_SLOTS];
+#define NAME_MAX_LEN 22
+typedef union cmd_key {
+    uint64_t w[3];
+    char c[24];
+} cmd_key;
+static struct {
+    cmd_key k;
+    const cmd_def *d;
+} lookup_slots[LOOKUP_SLOTS];
 
-static unsigned name_hash(const char *s, size_t n)
+/* Lower-case name into k; returns -1 if it is too long to be a command. */
+static int make_key(cmd_key *k, const char *name, size_t len)
 {
-    unsigned h = 2166136261u;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
+    k->w[0] = k->w[1] = k->w[2] = 0;
+    if (len == 0 || len > NAME_MAX_LEN) return -1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        k->c[i] = (char)((unsigned)c - 'A' < 26u ? c | 0x20 : c);
+    }
+    k->c[23] = (char)len;
+    return 0;
+}
+
+static unsigned key_slot(const cmd_key *k)
+{
+    uint64_t h = (k->w[0] ^ (k->w[1] * 0x9e3779b97f4a7c15ull) ^ (k->w[2] * 0xc2b2ae3d27d4eb4full)) *
+                 0xff51afd7ed558ccdull;
+    return (unsigned)(h >> 56);   /* 256 slots */
 }
 
 void command_init(void)
 {
     for (size_t i = 0; i < NCMDS; i++) {
-        unsigned h = name_hash(commands[i].name, strlen(commands[i].name)) % LOOKUP_SLOTS;
-        while (lookup_slots[h]) h = (h + 1) % LOOKUP_SLOTS;
-        lookup_slots[h] = &commands[i];
+        cmd_key k;
+        unsigned h;
+        if (make_key(&k, commands[i].name, strlen(commands[i].name)) < 0) abort();   /* a table bug */
+        for (h = key_slot(&k); lookup_slots[h].d; h = (h + 1) % LOOKUP_SLOTS) {}
+        lookup_slots[h].k = k;
+        lookup_slots[h].d = &commands[i];
     }
 }
 
 const cmd_def *command_lookup(const char *name, size_t len)
 {
-    char low[32];
-    unsigned h;
-    if (len == 0 || len >= sizeof low) return NULL;
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        low[i] = c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c;
-    }
-    h = name_hash(low, len) % LOOKUP_SLOTS;
-    while (lookup_slots[h]) {
-        const cmd_def *d = lookup_slots[h];
-        size_t i = 0;
-        while (i < len && d->name[i] && d->name[i] == low[i]) i++;
-        if (i == len && d->name[len] == '\0') return d;   /* d->name[len] exists: i == len */
-        h = (h + 1) % LOOKUP_SLOTS;
+    cmd_key k;
+    if (make_key(&k, name, len) < 0) return NULL;
+    for (unsigned h = key_slot(&k); lookup_slots[h].d; h = (h + 1) % LOOKUP_SLOTS) {
+        const cmd_key *s = &lookup_slots[h].k;
+        if (s->w[0] == k.w[0] && s->w[1] == k.w[1] && s->w[2] == k.w[2]) return lookup_slots[h].d;
     }
     return NULL;
 }

@@ -325,25 +325,22 @@ void resp_null_array(buf *b) { buf_append(b, "*-1\r\n", 5); }
 
 void resp_bulk(buf *b, const void *p, size_t n)
 {
-    char tmp[24];
-    int hl;
-    if (n < 100) {   /* most values: no division loop */
-        hl = n < 10 ? 1 : 2;
-        tmp[0] = (char)(n < 10 ? '0' + n : '0' + n / 10);
-        tmp[1] = (char)('0' + n % 10);
+    char *o;
+    if (b->cap - b->len < n + 26) buf_reserve(b, n + 26);   /* "$", 20 digits and a NUL, 2 CRLFs */
+    o = b->data + b->len;
+    *o++ = '$';
+    if (n < 10) {   /* most values: no division loop */
+        *o++ = (char)('0' + n);
+    } else if (n < 100) {
+        *o++ = (char)('0' + n / 10);
+        *o++ = (char)('0' + n % 10);
     } else {
-        hl = util_ll2str(tmp, (long long)n);
+        o += util_ll2str(o, (long long)n);
     }
-    if (b->cap - b->len < (size_t)hl + n + 5) buf_reserve(b, (size_t)hl + n + 5);
-    b->data[b->len++] = '$';
-    memcpy(b->data + b->len, tmp, (size_t)hl);
-    b->len += (size_t)hl;
-    memcpy(b->data + b->len, "\r\n", 2);
-    b->len += 2;
-    if (n) memcpy(b->data + b->len, p, n);
-    b->len += n;
-    memcpy(b->data + b->len, "\r\n", 2);
-    b->len += 2;
+    memcpy(o, "\r\n", 2);
+    if (n) memcpy(o + 2, p, n);
+    memcpy(o + 2 + n, "\r\n", 2);
+    b->len = (size_t)(o + 4 + n - b->data);
 }
 
 void resp_bulk_header(buf *b, size_t n) { prefixed_num(b, '$', (long long)n); }

@@ -175,6 +175,17 @@ static void test_roundtrip(void)
     CHECK(parse(b.data, b.len, &p) == RESP_OK);
     CHECK(p.nargs == 2 && argv[1].len == 256 && memcmp(b.data + argv[1].off, val, 256) == 0);
     buf_free(&b);
+    /* every header width, each bulk composed into a fresh buffer (no spare room) */
+    for (size_t n = 0; n <= 1000; n += n < 12 ? 1 : n < 110 ? 7 : 97) {
+        char want[1100];
+        buf one = {0};
+        int hl = snprintf(want, sizeof want, "$%zu\r\n", n);
+        memset(want + hl, 'v', n);
+        memcpy(want + hl + n, "\r\n", 2);
+        resp_bulk(&one, want + hl, n);
+        CHECK(one.len == (size_t)hl + n + 2 && memcmp(one.data, want, one.len) == 0);
+        buf_free(&one);
+    }
 }
 
 /* A request parsed from a whole buffer (the one-pass path) and the same
