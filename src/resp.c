@@ -179,26 +179,38 @@ static long find_crlf(const char *buf, size_t len, size_t pos)
 static int parse_whole(resp_parser *p, const char *buf, size_t len, const resp_limits *lim)
 {
     const char *s = buf + 4, *end = buf + len;
-    int argc;
-    if (len < 4 || buf[1] < '1' || buf[1] > '9' || buf[2] != '\r' || buf[3] != '\n') return 0;
-    argc = buf[1] - '0';
-    if (argc > p->argv_cap) return 0;
-    for (int i = 0; i < argc; i++) {
-        const char *d;
-        size_t n = 0;
-        if (end - s < 4 || *s != '$') return 0;
-        d = ++s;
-        while (s < end && (unsigned)(*s - '0') < 10) n = n * 10 + (size_t)(*s++ - '0');
-        if (s == d || s - d > 9 || (*d == '0' && s - d > 1)) return 0;
-        if (end - s < 2 || s[0] != '\r' || s[1] != '\n') return 0;
-        s += 2;
-        if ((size_t)(end - s) < n + 2) return 0;
-        if ((long long)n > lim->max_bulk || (n > 16384 && lim->unauthenticated)) return 0;
+    unsigned argc = (unsigned)(unsigned char)buf[1] - '0';
+    long long max = lim->unauthenticated && lim->max_bulk > 16384 ? 16384 : lim->max_bulk;
+    if (len < 4 || argc - 1 > 8 || buf[2] != '\r' || buf[3] != '\n' || (int)argc > p->argv_cap) return 0;
+    for (unsigned i = 0; i < argc; i++) {
+        unsigned d0, d1;
+        size_t n;
+        if (end - s < 6 || s[0] != '$') return 0;   /* the shortest argument: "$0\r\n\r\n" */
+        d0 = (unsigned)(unsigned char)s[1] - '0';
+        d1 = (unsigned)(unsigned char)s[2] - '0';
+        if (d0 > 9) return 0;
+        if (s[2] == '\r') {                  /* one digit */
+            n = d0;
+            s += 3;
+        } else if (d1 <= 9 && s[3] == '\r') {   /* two */
+            if (d0 == 0) return 0;
+            n = d0 * 10 + d1;
+            s += 4;
+        } else {                              /* more, up to 9 */
+            const char *d = s + 1;
+            n = 0;
+            for (s = d; s < end && (unsigned)(unsigned char)*s - '0' < 10; s++) n = n * 10 + (size_t)(*s - '0');
+            if (s - d > 9 || d0 == 0 || s + 1 >= end || *s != '\r') return 0;
+            s++;
+        }
+        if (*s != '\n') return 0;
+        s++;
+        if ((size_t)(end - s) < n + 2 || (long long)n > max) return 0;
         p->argv[i].off = (size_t)(s - buf);
         p->argv[i].len = n;
         s += n + 2;   /* like Redis, the CRLF is not checked */
     }
-    p->argc = p->nargs = argc;
+    p->argc = p->nargs = (int)argc;
     p->pos = (size_t)(s - buf);
     return 1;
 }

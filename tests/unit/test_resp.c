@@ -241,6 +241,17 @@ static void test_whole_matches_split(void)
         "*1\r\n$1000000000\r\n",
         "*1\r\n$20000\r\n",
         "*2\r\n$3\r\nGET\r\n$5\r\nab",                 /* incomplete */
+        "*2\r\n$3\r\nGET\r\n$10\r\n0123456789\r\n",
+        "*2\r\n$3\r\nGET\r\n$10\r\n012345678",        /* one byte short */
+        "*2\r\n$3\r\nGET\r\n$1",
+        "*2\r\n$3\r\nGET\r\n$12",
+        "*2\r\n$3\r\nGET\r\n$12\r",
+        "*2\r\n$3\r\nGET\r\n$1x\r\nab\r\n",
+        "*2\r\n$3\r\nGET\r\n$1\r\r\nab\r\n",
+        "*2\r\n$3\r\nGET\r\n$123\n\nab\r\n",
+        "*1\r\n$0100\r\n",
+        "*1\r\n$0000000001\r\n",
+        "*1\r\n$\r\n\r\n",
     };
     resp_limits unauth = {.max_bulk = 512LL << 20, .unauthenticated = 1};
     resp_limits small = {.max_bulk = 2, .unauthenticated = 0};
@@ -250,6 +261,17 @@ static void test_whole_matches_split(void)
         agree(reqs[i], strlen(reqs[i]), &lim);
         agree(reqs[i], strlen(reqs[i]), &unauth);
         agree(reqs[i], strlen(reqs[i]), &small);
+    }
+    /* every length from 0 to 130 and a few big ones, whole and split */
+    for (size_t n = 0; n < 20000; n += n < 130 ? 1 : 4999) {
+        char *r = malloc(n + 64);
+        size_t rl = (size_t)snprintf(r, 64, "*2\r\n$3\r\nSET\r\n$%zu\r\n", n);
+        memset(r + rl, 'q', n);
+        memcpy(r + rl + n, "\r\n", 2);
+        agree(r, rl + n + 2, &lim);
+        agree(r, rl + n + 2, &small);
+        agree(r, rl + n + 1, &lim);
+        free(r);
     }
     /* a bulk just over the unauthenticated limit, whole */
     big = malloc(16400);
