@@ -2,18 +2,21 @@
 """What the kernel alone costs: Kasi and Redis 7 next to a do-nothing server.
 
 bench/floor.c is the cheapest server that redis-benchmark's SET and GET rows
-accept: epoll, one read and one write per ready connection, one value slot,
-nothing else.  Its CPU time per request is a floor under any server that uses
-epoll and the kernel's TCP stack on this machine, and floor/Redis is the
-lowest CPU ratio such a server could show against Redis.  Its req/s shows
-how the load generator fares against a server that is idle most of the time.
+accept: one read and one write per ready connection, one value slot, nothing
+else.  It runs twice, once waiting with epoll and once doing all its I/O
+through io_uring.  Its CPU time per request is a floor under any server that
+does its I/O that way over the kernel's TCP stack on this machine, and
+floor/Redis is the lowest CPU ratio such a server could show against Redis.
+Its req/s shows how the load generator fares against a server that is idle
+most of the time.
 
 The rows are run.py's SET and GET rows (32 B and 4 KB values, 50 connections,
 unpipelined and pipelined 16 deep), run in alternating turns (Kasi, Redis,
-floor) for --rounds rounds; the table has medians.  Kasi runs with one worker
-thread unless --threads says otherwise, so all three servers use one thread.
+epoll floor, io_uring floor) for --rounds rounds; the table has medians.
+Kasi runs with one worker thread unless --threads says otherwise, so all
+four servers use one thread.
 
-    /usr/bin/python3 bench/floor.py              # about 3 minutes
+    /usr/bin/python3 bench/floor.py              # about 2 minutes
     /usr/bin/python3 bench/floor.py --quick      # 1/10 of the requests, 1 round
     /usr/bin/python3 bench/floor.py --only p1 --rounds 5
 """
@@ -69,7 +72,8 @@ def main():
         kasi = bl.snapshot_binary(kasi, tmp)
         floor = build_floor(tmp)
         for kind, binary, extra, label in (("kasi", kasi, ["--threads", str(args.threads)], "Kasi"),
-                                           ("redis", redis, [], "Redis"), ("floor", floor, [], "floor")):
+                                           ("redis", redis, [], "Redis"), ("floor", floor, [], "epoll floor"),
+                                           ("floor", floor, ["uring"], "io_uring floor")):
             wd = tempfile.mkdtemp(prefix=kind + "-", dir=tmp)
             t = run.Target(bl.Server(kind, binary, extra, label=label, workdir=wd), label)
             t.server.start()
@@ -89,7 +93,7 @@ def main():
                     samples[t.label].append(smp)
                     if "error" in smp:
                         raise SystemExit("error: %s, %s: %s" % (row["label"], t.label, smp["error"]))
-                    print("  %-40s %-6s round %d: %10.0f req/s p99 %.3f ms cpu %.2f s/Mreq"
+                    print("  %-40s %-14s round %d: %10.0f req/s p99 %.3f ms cpu %.2f s/Mreq"
                           % (row["label"], t.label, rnd + 1, smp["rps"], smp["p99_ms"],
                              smp.get("cpu_s_per_mreq") or -1), file=sys.stderr)
             results.append(dict(id=row["id"], label=row["label"],
@@ -104,22 +108,24 @@ def main():
         m = res["median"].get(label)
         return m.get(key) if m else None
 
+    labels = ("Kasi", "Redis", "epoll floor", "io_uring floor")
     trows = []
     for res in results:
-        cpu = [g(res, lab, "cpu_s_per_mreq") for lab in ("Kasi", "Redis", "floor")]
-        rps = [g(res, lab, "rps") for lab in ("Kasi", "Redis", "floor")]
+        cpu = [g(res, lab, "cpu_s_per_mreq") for lab in labels]
+        rps = [g(res, lab, "rps") for lab in labels]
         trows.append([res["label"]] + [bl.fmt_num(x, 2) for x in cpu] +
-                     [bl.fmt_ratio(bl.ratio(cpu[0], cpu[1])), bl.fmt_ratio(bl.ratio(cpu[2], cpu[1]))] +
-                     [bl.fmt_num(x, 0) for x in rps] +
-                     [bl.fmt_ratio(bl.ratio(rps[0], rps[1])), bl.fmt_ratio(bl.ratio(rps[2], rps[1]))])
+                     [bl.fmt_ratio(bl.ratio(x, cpu[1])) for x in (cpu[0], cpu[2], cpu[3])] +
+                     [bl.fmt_num(rps[1], 0)] + [bl.fmt_ratio(bl.ratio(x, rps[1])) for x in (rps[0], rps[2], rps[3])])
     md = ["Kasi (%d worker thread%s, git %s) and Redis %s next to bench/floor.c, a server that does nothing "
-          "but epoll, read and write; %d CPUs; medians of %d alternating round%s. CPU is server CPU seconds "
-          "per million requests; floor/Redis is the lowest CPU ratio any epoll server could reach here."
+          "but wait for sockets, read and write (with epoll, and with io_uring); %d CPUs; medians of %d "
+          "alternating round%s. CPU is server CPU seconds per million requests; a floor's ratio to Redis is the "
+          "lowest CPU ratio a server doing its I/O that way could reach here."
           % (args.threads, "" if args.threads == 1 else "s", bl.git_rev(), targets[1].version,
              os.cpu_count(), rounds, "" if rounds == 1 else "s"), ""]
     md.append(bl.markdown_table(
-        ["Benchmark", "Kasi CPU", "Redis CPU", "floor CPU", "Kasi/Redis CPU", "floor/Redis CPU",
-         "Kasi req/s", "Redis req/s", "floor req/s", "Kasi/Redis req/s", "floor/Redis req/s"], trows))
+        ["Benchmark", "Kasi CPU", "Redis CPU", "epoll floor CPU", "io_uring floor CPU", "Kasi/Redis CPU",
+         "epoll floor/Redis CPU", "io_uring floor/Redis CPU", "Redis req/s", "Kasi/Redis req/s",
+         "epoll floor/Redis req/s", "io_uring floor/Redis req/s"], trows))
     print("\n".join(md))
     elapsed = time.monotonic() - t_start
     bl.write_json(args.json, dict(kind="floor", environment=bl.environment(),
