@@ -90,8 +90,10 @@ static size_t answer(size_t o, int argc, const char **argv, size_t *argl)
     char hdr[32];
     if (argl[0] == 3 && (argv[0][0] | 0x20) == 's' && argc == 3) {
         if (argl[2] > slot_cap) {
+            char *bigger = realloc(slot, argl[2]);
+            if (!bigger) return put(o, "-ERR out of memory\r\n", 20);
+            slot = bigger;
             slot_cap = argl[2];
-            slot = realloc(slot, slot_cap);
         }
         memcpy(slot, argv[2], argl[2]);
         slot_len = argl[2];
