@@ -179,9 +179,11 @@ static long find_crlf(const char *buf, size_t len, size_t pos)
 static int parse_whole(resp_parser *p, const char *buf, size_t len, const resp_limits *lim)
 {
     const char *s = buf + 4, *end = buf + len;
-    unsigned argc = (unsigned)(unsigned char)buf[1] - '0';
+    unsigned argc;
     long long max = lim->unauthenticated && lim->max_bulk > 16384 ? 16384 : lim->max_bulk;
-    if (len < 4 || argc - 1 > 8 || buf[2] != '\r' || buf[3] != '\n' || (int)argc > p->argv_cap) return 0;
+    if (len < 4) return 0;
+    argc = (unsigned)(unsigned char)buf[1] - '0';
+    if (argc - 1 > 8 || buf[2] != '\r' || buf[3] != '\n' || (int)argc > p->argv_cap) return 0;
     for (unsigned i = 0; i < argc; i++) {
         unsigned d0, d1;
         size_t n;
