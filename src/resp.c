@@ -190,23 +190,19 @@ static int parse_whole(resp_parser *p, const char *buf, size_t len, const resp_l
         if (end - s < 6 || s[0] != '$') return 0;   /* the shortest argument: "$0\r\n\r\n" */
         d0 = (unsigned)(unsigned char)s[1] - '0';
         d1 = (unsigned)(unsigned char)s[2] - '0';
-        if (d0 > 9) return 0;
-        if (s[2] == '\r') {                  /* one digit */
+        if (d0 <= 9 && s[2] == '\r' && s[3] == '\n') {                   /* one digit */
             n = d0;
-            s += 3;
-        } else if (d1 <= 9 && s[3] == '\r') {   /* two */
-            if (d0 == 0) return 0;
-            n = d0 * 10 + d1;
             s += 4;
-        } else {                              /* more, up to 9 */
-            const char *d = s + 1;
-            n = 0;
-            for (s = d; s < end && (unsigned)(unsigned char)*s - '0' < 10; s++) n = n * 10 + (size_t)(*s - '0');
-            if (s - d > 9 || d0 == 0 || s + 1 >= end || *s != '\r') return 0;
-            s++;
+        } else if (d0 - 1 <= 8 && d1 <= 9 && s[3] == '\r' && s[4] == '\n') {   /* two, no leading 0 */
+            n = d0 * 10 + d1;
+            s += 5;
+        } else {                                                           /* longer */
+            size_t next;
+            long long v = quick_num(buf, len, (size_t)(s - buf), &next);
+            if (v < 0) return 0;
+            n = (size_t)v;
+            s = buf + next;
         }
-        if (*s != '\n') return 0;
-        s++;
         if ((size_t)(end - s) < n + 2 || (long long)n > max) return 0;
         p->argv[i].off = (size_t)(s - buf);
         p->argv[i].len = n;
