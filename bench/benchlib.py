@@ -296,6 +296,21 @@ class Client:
             total += n
 
 
+def spawn_probe(script, port, interval_s, cmd, nkeys, max_s):
+    """Start `script --probe-child ...` in a process of its own, so the
+    parent's sampling cannot delay the probe; the script hands the option to
+    probe_child_args and runs its own probe_main with the result."""
+    return subprocess.Popen([sys.executable, script, "--probe-child",
+                             "%d,%f,%s,%d,%f" % (port, interval_s, cmd, nkeys, max_s)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+
+
+def probe_child_args(spec):
+    """(port, interval_s, cmd, nkeys, max_s) from spawn_probe's --probe-child."""
+    port, iv, cmd, nkeys, mx = spec.split(",")
+    return int(port), float(iv), cmd, int(nkeys), float(mx)
+
+
 def paced_probe(port, interval_s, max_s, request, timeout=30.0):
     """The body of a probe process: one request every interval_s on one
     connection, each timed with the system-wide monotonic clock (a parent

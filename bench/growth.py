@@ -276,10 +276,8 @@ def run_server(kind, binary, label, args, tmp):
                 raise RuntimeError("server not empty at start")
         res["os_threads"] = proc_threads(s.pid)
         res["rss_kb_start"] = s.rss_kb()
-        probe = subprocess.Popen([sys.executable, script, "--probe-child",
-                                  "%d,%f,%s,%d,%f" % (s.port, args.probe_interval_ms / 1000.0, args.probe_cmd,
-                                                      n, args.run_timeout)],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        probe = bl.spawn_probe(script, s.port, args.probe_interval_ms / 1000.0, args.probe_cmd, n,
+                               args.run_timeout)
         c = s.client(timeout=60)
         t_idle0 = time.monotonic()
         while time.monotonic() - t_idle0 < args.idle:
@@ -643,8 +641,7 @@ def main():
     ap.add_argument("--loader-child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.probe_child:
-        port, iv, cmd, nkeys, mx = args.probe_child.split(",")
-        probe_main(int(port), float(iv), cmd, int(nkeys), float(mx))
+        probe_main(*bl.probe_child_args(args.probe_child))
         return 0
     if args.loader_child:
         port, lo, hi, mode, per, chunk, dl = args.loader_child.split(",")

@@ -596,10 +596,8 @@ def bgsave_round(s, ds, bench, args):
                                  "-n", "2000000000", "-c", "50", "-P", str(args.bg_pipeline),
                                  "-d", str(VAL_SIZE), "-q"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-        probe = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--probe-child",
-                                  "%d,%f,%s,%d,%f" % (s.port, args.probe_interval_ms / 1000.0, args.probe_cmd,
-                                                      ds.n, args.run_timeout)],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        probe = bl.spawn_probe(os.path.abspath(__file__), s.port, args.probe_interval_ms / 1000.0,
+                               args.probe_cmd, ds.n, args.run_timeout)
         time.sleep(args.bg_warmup)
         iv = args.sample_interval_ms / 1000.0
         c = s.client(timeout=args.run_timeout)
@@ -902,8 +900,7 @@ def main():
     ap.add_argument("--probe-child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.probe_child:
-        port, iv, cmd, nkeys, mx = args.probe_child.split(",")
-        probe_main(int(port), float(iv), cmd, int(nkeys), float(mx))
+        probe_main(*bl.probe_child_args(args.probe_child))
         return 0
     if args.keys is None:
         args.keys = 200000 if args.quick else 1000000
