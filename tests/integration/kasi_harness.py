@@ -71,6 +71,23 @@ def wait_for(pred, timeout, interval=0.01):
     return val
 
 
+def expire_together(c, keys, load_seconds):
+    """Give every key in keys one shared absolute expiry (PEXPIREAT) and return it in ms.
+
+    The moment lies twice load_seconds (how long the caller took to write
+    those keys) plus 0.3 s ahead, so that sending the PEXPIREATs, which is
+    slow under the sanitizers, finishes before any key expires."""
+    at = int(time.time() * 1000) + int(1000 * (2 * load_seconds + 0.3))
+    p = c.pipeline(transaction=False)
+    for i, k in enumerate(keys):
+        p.pexpireat(k, at)
+        if i % 2000 == 1999:
+            p.execute()
+            p = c.pipeline(transaction=False)
+    p.execute()
+    return at
+
+
 def vmrss_kb(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
