@@ -102,7 +102,7 @@ static void set_generic(cmd_call *x, unsigned flags, int exp_i, int val_i, int s
         return;
     }
     if ((flags & SET_KEEPTTL) && old) when = item_expire(old);
-    ks_store(&r, ks_new(&r, v->p, v->n, when));
+    ks_set(&r, v->p, v->n, when);
     ks_unlock(&r);
     if (flags & SET_GET) return;
     if (setnx_replies) resp_int(x->out, 1);
@@ -136,7 +136,7 @@ void cmd_getset(cmd_call *x)
     arg_ref(x, 1, &r);
     ks_lock(&r);
     reply_item(x, ks_read(&r, x->now));
-    ks_store(&r, ks_new(&r, x->argv[2].p, x->argv[2].n, -1));
+    ks_set(&r, x->argv[2].p, x->argv[2].n, -1);
     ks_unlock(&r);
 }
 
@@ -409,7 +409,7 @@ static void mset_generic(cmd_call *x, int nx)
         for (int k = 0; k < n; k++) {
             const karg *v = &x->argv[2 + 2 * k];
             refs[k].gen = (uint64_t)-1;   /* earlier stores may have moved entries */
-            ks_store(&refs[k], ks_new(&refs[k], v->p, v->n, -1));
+            ks_set(&refs[k], v->p, v->n, -1);
         }
     }
     ks_lockset_unlock(&ls);

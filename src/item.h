@@ -1,8 +1,10 @@
 /* item.h - the stored key/value pair: an 8-byte header, the expiry time
  * (only when the item has one), the key and the value, contiguous and
  * 8-byte aligned inside a store segment. A 16-byte key with a 32-byte value
- * takes 56 bytes. Items never change length in place: a longer or shorter
- * value, or gaining or losing an expiry, makes a new item. */
+ * takes 56 bytes. An item's footprint never changes in place: a new value
+ * is written over the old one only when the footprint stays the same (or a
+ * solo item's segment has room), and gaining or losing an expiry always
+ * makes a new item. */
 #ifndef KASI_ITEM_H
 #define KASI_ITEM_H
 

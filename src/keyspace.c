@@ -351,20 +351,62 @@ void ks_store(kref *r, item *it)
     if (log) aof_log_put(log, r->d->name, r->d->nlen, it);
 }
 
+/* Can old, r's live item, hold an item of `size` bytes where it lies? A
+ * regular item can if its footprint stays the same (so walking the
+ * segment still works); a solo item can if its segment has the room and no
+ * reply or snapshot is sending from it. Call after ks__pre_change, which may
+ * take such a reference. */
+static int fits_in_place(kref *r, item *old, size_t size)
+{
+    if (item_solo(old)) return store_resize_solo(&r->s->st, old, size) == 0;
+    return item_footprint(old) == ((size + 7) & ~(size_t)7);
+}
+
+/* Bookkeeping for a value rewritten in place: a write is a use, as far as
+ * eviction goes, and WATCH must hear of it. */
+static void changed_in_place(kref *r)
+{
+    unsigned ub = table_ubits(&r->pos);
+    if (UB_FREQ(ub) < 3) table_set_ubits(&r->pos, UB_WITH_FREQ(ub, UB_FREQ(ub) + 1));
+    r->s->sets++;
+    r->s->changes++;
+    ks__watch_touch(r->d->ks, r->d, r->key, r->klen);
+}
+
+item *ks_set(kref *r, const char *val, size_t vlen, int64_t expire)
+{
+    shard *s = r->s;
+    item *old = r->it;
+    aof *log = ks__log(r->d->ks);
+    if (r->gen != s->gen) {
+        old = r->it = table_find(&s->t, r->h, r->key, r->klen, &r->pos);
+        r->gen = s->gen;
+    }
+    if (old && item_has_ttl(old) == (expire >= 0)) {
+        ks__pre_change(s, r->d, old);
+        if (fits_in_place(r, old, item_size(r->klen, vlen, expire >= 0))) {
+            old->vmeta = (uint32_t)vlen | (old->vmeta & (ITEM_SOLO | ITEM_SNAP));
+            if (expire >= 0) memcpy(old->data, &expire, 8);
+            memmove(item_val(old), val, vlen);
+            changed_in_place(r);
+            if (log) aof_log_put(log, r->d->name, r->d->nlen, old);
+            return old;
+        }
+    }
+    ks_store(r, ks_new(r, val, vlen, expire));
+    return r->it;
+}
+
 item *ks_splice(kref *r, size_t vlen, size_t off, const char *p, size_t n)
 {
     item *old = r->it, *it;
     size_t len = item_vlen(old), keep = vlen < len ? vlen : len;
     aof *log = ks__log(r->d->ks);
     ks__pre_change(r->s, r->d, old);
-    if (item_solo(old) &&
-        store_resize_solo(&r->s->st, old, item_size(r->klen, vlen, item_has_ttl(old))) == 0) {
-        /* grew (or shrank) within its segment's spare room */
-        old->vmeta = (uint32_t)vlen | ITEM_SOLO | (old->vmeta & ITEM_SNAP);
+    if (fits_in_place(r, old, item_size(r->klen, vlen, item_has_ttl(old)))) {
+        old->vmeta = (uint32_t)vlen | (old->vmeta & (ITEM_SOLO | ITEM_SNAP));
         it = old;
-        r->s->sets++;
-        r->s->changes++;
-        ks__watch_touch(r->d->ks, r->d, r->key, r->klen);
+        changed_in_place(r);
     } else {
         /* A value that keeps growing (APPEND, SETRANGE) gets room to
          * double, so growing it to n bytes copies O(n) bytes in all. */

@@ -12,7 +12,7 @@
  * to be held. The domain registry has its own rwlock, taken only to create,
  * find or list domains, never while a shard lock is held.
  *
- * Every write goes through ks_store(), ks_splice(), ks_set_expire(),
+ * Every write goes through ks_store(), ks_set(), ks_splice(), ks_set_expire(),
  * ks_delete() or ks_flush(), which also signal WATCH, keep the counters,
  * let a running snapshot save what it still needs, and log the write's
  * effect to the AOF (in a deterministic form: whole values or byte
@@ -121,6 +121,12 @@ item *ks_new(kref *r, const char *val, size_t vlen, int64_t expire);
 /* Insert or replace the key with it (made by ks_new for the same key);
  * the previous item is dropped. */
 void ks_store(kref *r, item *it);
+/* Set r's key to a copy of val, with the expiry given (<0: none), and
+ * return its item. When the key exists with the same expiry layout and a
+ * value that fits where it lies, the value is rewritten in place (no
+ * allocation, nothing left to compact); otherwise as ks_new + ks_store.
+ * Call ks_find on r first. */
+item *ks_set(kref *r, const char *val, size_t vlen, int64_t expire);
 /* Change the value of the item ks_find just found (r->it), keeping its key
  * and expiry: resize it to vlen bytes (bytes added are zero), then copy n
  * bytes from p to offset off (off + n <= vlen). Returns the (maybe moved)

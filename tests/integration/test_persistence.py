@@ -984,6 +984,7 @@ def test_bgsave_holds_the_instant_despite_changes(server_factory, tmp_path, how)
     s = pserver(server_factory, data, *NO_SAVE)
     rng = random.Random(13)
     doms = ("default", "b1", "b2")
+    sizes = {}
     with s.raw(timeout=30 * TF) as c:
         for dom in doms:
             select(c, dom)
@@ -991,12 +992,17 @@ def test_bgsave_holds_the_instant_despite_changes(server_factory, tmp_path, how)
                 cmds = [("SET", "k%d" % j, rng.randbytes(rng.choice((10, 100, 3000))), "PX", 3000000 + j)
                         if j % 3 == 0 else ("SET", "k%d" % j, rng.randbytes(rng.choice((10, 100))))
                         for j in range(i, i + 500)]
+                sizes.update(((dom, cmd[1]), len(cmd[2])) for cmd in cmds)
                 assert send_all(c, cmds) == [b"OK"] * 500
             assert send_all(c, [("SET", "big%d" % j, rng.randbytes(100000)) for j in range(20)]) == [b"OK"] * 20
     before = dump_state(s)
     cmds = [("SELECT", "b1")]
     if how == "flushdb":
         cmds.append(("FLUSHDB",))
+    # Values of the same length (and expiry layout) are rewritten in place.
+    for j in range(1, 6000, 6):
+        cmds.append(("SET", "k%d" % j, rng.randbytes(sizes[("b1", "k%d" % j)]), "KEEPTTL"))
+    cmds += [("SET", "big%d" % j, rng.randbytes(100000)) for j in range(15, 20)]
     for j in range(0, 6000, 2):
         cmds.append(("SET", "k%d" % j, "new"))
     for j in range(1, 6000, 4):

@@ -2,6 +2,7 @@
 import time
 
 import pytest
+import redis
 
 import kasi_harness as H
 
@@ -17,6 +18,47 @@ def test_get_set_basic(r):
     assert r.get("k") == b"v"
     assert r.set("k", "v2") is True
     assert r.get("k") == b"v2"
+
+
+@pytest.mark.parametrize("size", [1, 5, 8, 100, 2040, 3000])
+def test_overwrite_same_length_in_place(r, size):
+    """A value of the same length (or the same 8-byte footprint) is written
+    over the old one where it lies; the expiry, WATCH and every other reader
+    must see exactly what a fresh item would give."""
+    a, b, c, d = (bytes([x]) * size for x in b"abcd")
+    r.set("k", a, px=100000)
+    r.set("k", b, px=5000)
+    assert r.get("k") == b
+    assert 4000 < r.pttl("k") <= 5000
+    r.set("k", c, keepttl=True)
+    assert r.get("k") == c and 4000 < r.pttl("k") <= 5000
+    r.set("k", d)
+    assert r.get("k") == d and r.pttl("k") == -1
+    assert r.getset("k", a) == d and r.get("k") == a
+    # one byte shorter: the same footprint for most sizes
+    r.set("k", b[:-1])
+    assert r.get("k") == b[:-1] and r.strlen("k") == size - 1
+    r.mset({"k": c})
+    r.execute_command("MSET", "k", a, "k", b)
+    assert r.get("k") == b
+    w = r.pipeline(transaction=True)
+    w.watch("k")
+    r.set("k", c)
+    w.multi()
+    w.get("k")
+    with pytest.raises(redis.WatchError):
+        w.execute()
+    assert r.get("k") == c
+
+
+def test_incr_rewrites_in_place(r):
+    r.set("n", "8")
+    assert [r.incr("n") for _ in range(3)] == [9, 10, 11]
+    assert r.get("n") == b"11"
+    r.set("n", "99999999", px=60000)
+    assert r.incr("n") == 100000000
+    assert r.get("n") == b"100000000" and 0 < r.pttl("n") <= 60000
+    assert r.decrby("n", 100000000) == 0 and r.get("n") == b"0"
 
 
 def test_set_binary_safe(r):
