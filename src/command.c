@@ -122,9 +122,10 @@ static const cmd_def commands[] = {
  * fake a shorter one). */
 #define LOOKUP_SLOTS 256
 #define NAME_MAX_LEN 22
-typedef union cmd_key {
+/* A name up to NAME_MAX_LEN bytes, lower-cased, packed into three words
+ * with its length in the top byte of the last. */
+typedef struct cmd_key {
     uint64_t w[3];
-    char c[24];
 } cmd_key;
 static struct {
     cmd_key k;
@@ -132,15 +133,50 @@ static struct {
 } lookup_slots[LOOKUP_SLOTS];
 
 /* Lower-case name into k; returns -1 if it is too long to be a command. */
+/* n (0-8) bytes at p in the low bytes of a word, the rest zero, without
+ * reading outside them: two overlapping loads, or three bytes. */
+static inline uint64_t load_upto8(const char *p, size_t n)
+{
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        return a | ((uint64_t)b << ((n - 4) * 8));
+    }
+    if (n == 0) return 0;
+    return (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << (n / 2 * 8) |
+           (uint64_t)(unsigned char)p[n - 1] << ((n - 1) * 8);
+}
+
+/* ASCII upper-case letters of the word made lower-case, eight at a time. */
+static inline uint64_t lower8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    uint64_t seven = w & 0x7f * ones;   /* each byte < 0x80: no carries below */
+    uint64_t ge_a = seven + (0x80 - 'A') * ones, gt_z = seven + (0x80 - 'Z' - 1) * ones;
+    uint64_t upper = (ge_a ^ gt_z) & ~w & 0x80 * ones;
+    return w | upper >> 2;
+}
+
+/* Lower-case name into k; returns -1 if it is too long to be a command. */
 static int make_key(cmd_key *k, const char *name, size_t len)
 {
-    k->w[0] = k->w[1] = k->w[2] = 0;
+    uint64_t w0, w1 = 0, w2 = 0;
     if (len == 0 || len > NAME_MAX_LEN) return -1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)name[i];
-        k->c[i] = (char)((unsigned)c - 'A' < 26u ? c | 0x20 : c);
+    if (len <= 8) {
+        w0 = load_upto8(name, len);
+    } else {
+        memcpy(&w0, name, 8);
+        if (len <= 16) {
+            w1 = load_upto8(name + 8, len - 8);
+        } else {
+            memcpy(&w1, name + 8, 8);
+            w2 = load_upto8(name + 16, len - 16);
+        }
     }
-    k->c[23] = (char)len;
+    k->w[0] = lower8(w0);
+    k->w[1] = lower8(w1);
+    k->w[2] = lower8(w2) | (uint64_t)len << 56;
     return 0;
 }
 
