@@ -90,7 +90,8 @@ static inline int arg_is(cmd_call *x, int i, const char *lit)
 /* A kref for argv[i] in the selected domain. */
 static inline void arg_ref(cmd_call *x, int i, kref *r)
 {
-    ks_ref(x->ks, x->c->db, x->argv[i].p, x->argv[i].n, r);
+    const karg *a = &x->argv[i];
+    ks_ref_hashed(x->ks, x->c->db, a->p, a->n, conn_key_hash(x->c, a->p, a->n), r);
 }
 
 /* Lock the shards of the keys argv[first], argv[first+step], ... together

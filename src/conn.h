@@ -97,6 +97,9 @@ void conn_flush_pending(worker *w);
 void conn_reap(worker *w);
 /* Switch the selected domain (takes over the reference). */
 void conn_set_domain(conn *c, domain *d);
+/* ks_hash of a key among the arguments being run, from the lookahead's
+ * hints when it has it. */
+uint64_t conn_key_hash(conn *c, const char *key, size_t klen);
 /* Bytes of reply not yet written, copied or not. */
 static inline size_t conn_out_pending(const conn *c) { return buf_pending(&c->out) + c->zc_bytes; }
 /* Queue n bytes at p as the next reply bytes without copying them. */

@@ -230,15 +230,44 @@ void ks_foreach_domain(keyspace *ks, void (*fn)(domain *d, void *opaque), void *
 
 /* ---- keys ---- */
 
+uint64_t ks_hash(const keyspace *ks, const char *key, size_t klen)
+{
+    return hash_siphash13(key, klen, ks->sipkey);
+}
+
+static shard *shard_of(keyspace *ks, domain *d, uint64_t h)
+{
+    return &d->shards[ks->nshards > 1 ? h >> ks->shard_shift : 0];
+}
+
 void ks_ref(keyspace *ks, domain *d, const char *key, size_t klen, kref *r)
 {
+    ks_ref_hashed(ks, d, key, klen, ks_hash(ks, key, klen), r);
+}
+
+void ks_ref_hashed(keyspace *ks, domain *d, const char *key, size_t klen, uint64_t h, kref *r)
+{
     r->d = d;
-    r->h = hash_siphash13(key, klen, ks->sipkey);
-    r->s = &d->shards[ks->nshards > 1 ? r->h >> ks->shard_shift : 0];
+    r->h = h;
+    r->s = shard_of(ks, d, h);
     r->key = key;
     r->klen = klen;
     r->it = NULL;
     r->gen = (uint64_t)-1;
+}
+
+void ks_set_single_writer(keyspace *ks, int on) { ks->single_writer = on; }
+
+void ks_hint(keyspace *ks, domain *d, uint64_t h, int deep)
+{
+    shard *s = shard_of(ks, d, h);
+    /* A lone writer is this thread: other threads only read tables. */
+    if (ks->single_writer) {
+        table_prefetch(&s->t, h, deep);
+    } else if (pthread_mutex_trylock(&s->lock) == 0) {
+        table_prefetch(&s->t, h, deep);
+        pthread_mutex_unlock(&s->lock);
+    }
 }
 
 void ks_lock(kref *r) { pthread_mutex_lock(&r->s->lock); }

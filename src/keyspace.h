@@ -106,6 +106,17 @@ void ks_foreach_domain(keyspace *ks, void (*fn)(domain *d, void *opaque), void *
 /* ---- keys ---- */
 
 void ks_ref(keyspace *ks, domain *d, const char *key, size_t klen, kref *r);
+/* The same, with the key's hash (ks_hash) already known. */
+void ks_ref_hashed(keyspace *ks, domain *d, const char *key, size_t klen, uint64_t h, kref *r);
+uint64_t ks_hash(const keyspace *ks, const char *key, size_t klen);
+/* A cache hint for a key about to be looked up in d (no lock needed, and
+ * nothing changes): deep = 0 fetches its table slot, deep = 1, a little
+ * later, its item (see table_prefetch). With more than one writer thread
+ * the shard is only looked at if its lock is free. */
+void ks_hint(keyspace *ks, domain *d, uint64_t h, int deep);
+/* Declare that one thread alone changes the keyspace (one worker): ks_hint
+ * may then read tables without their locks. */
+void ks_set_single_writer(keyspace *ks, int on);
 void ks_lock(kref *r);
 void ks_unlock(kref *r);
 

@@ -57,6 +57,7 @@ struct keyspace {
     _Atomic(snapshot *) snap;       /* the snapshot being taken, or NULL */
     atomic_uint snap_mark;          /* the ITEM_SNAP mark new items get */
     _Atomic(aof *) log;             /* where writes are logged, or NULL */
+    int single_writer;              /* see ks_set_single_writer */
 };
 
 static inline snapshot *ks__snap(keyspace *ks)

@@ -171,6 +171,30 @@ static long find_crlf(const char *buf, size_t len, size_t pos)
     return cr - buf;
 }
 
+/* The header of a bulk argument at s, "$<n>\r\n", in the forms quick_num
+ * accepts (one or two digits without a leading zero are read inline).
+ * Returns where its bytes start, with *n set, or NULL. */
+static inline const char *bulk_header(const char *buf, size_t len, const char *s, size_t *n)
+{
+    unsigned d0, d1;
+    size_t next;
+    long long v;
+    if (buf + len - s < 6 || s[0] != '$') return NULL;   /* the shortest argument: "$0\r\n\r\n" */
+    d0 = (unsigned)(unsigned char)s[1] - '0';
+    d1 = (unsigned)(unsigned char)s[2] - '0';
+    if (d0 <= 9 && s[2] == '\r' && s[3] == '\n') {                   /* one digit */
+        *n = d0;
+        return s + 4;
+    }
+    if (d0 - 1 <= 8 && d1 <= 9 && s[3] == '\r' && s[4] == '\n') {     /* two, no leading 0 */
+        *n = d0 * 10 + d1;
+        return s + 5;
+    }
+    if ((v = quick_num(buf, len, (size_t)(s - buf), &next)) < 0) return NULL;
+    *n = (size_t)v;
+    return buf + next;
+}
+
 /* The common case in one pass: a whole request of at most 9 arguments,
  * every length canonical and within the limits, already in the buffer.
  * Returns 1 with the request parsed, or 0 (nothing kept) to leave it to
@@ -185,25 +209,9 @@ static int parse_whole(resp_parser *p, const char *buf, size_t len, const resp_l
     argc = (unsigned)(unsigned char)buf[1] - '0';
     if (argc - 1 > 8 || buf[2] != '\r' || buf[3] != '\n' || (int)argc > p->argv_cap) return 0;
     for (unsigned i = 0; i < argc; i++) {
-        unsigned d0, d1;
         size_t n;
-        if (end - s < 6 || s[0] != '$') return 0;   /* the shortest argument: "$0\r\n\r\n" */
-        d0 = (unsigned)(unsigned char)s[1] - '0';
-        d1 = (unsigned)(unsigned char)s[2] - '0';
-        if (d0 <= 9 && s[2] == '\r' && s[3] == '\n') {                   /* one digit */
-            n = d0;
-            s += 4;
-        } else if (d0 - 1 <= 8 && d1 <= 9 && s[3] == '\r' && s[4] == '\n') {   /* two, no leading 0 */
-            n = d0 * 10 + d1;
-            s += 5;
-        } else {                                                           /* longer */
-            size_t next;
-            long long v = quick_num(buf, len, (size_t)(s - buf), &next);
-            if (v < 0) return 0;
-            n = (size_t)v;
-            s = buf + next;
-        }
-        if ((size_t)(end - s) < n + 2 || (long long)n > max) return 0;
+        if (!(s = bulk_header(buf, len, s, &n)) || (size_t)(end - s) < n + 2 || (long long)n > max)
+            return 0;
         p->argv[i].off = (size_t)(s - buf);
         p->argv[i].len = n;
         s += n + 2;   /* like Redis, the CRLF is not checked */
@@ -211,6 +219,32 @@ static int parse_whole(resp_parser *p, const char *buf, size_t len, const resp_l
     p->argc = p->nargs = (int)argc;
     p->pos = (size_t)(s - buf);
     return 1;
+}
+
+size_t resp_peek(const char *buf, size_t len, const char **key, size_t *klen)
+{
+    const char *s, *end = buf + len;
+    size_t pos;
+    long long argc;
+    if (len < 4 || buf[0] != '*') return 0;
+    if (buf[1] >= '2' && buf[1] <= '9' && buf[2] == '\r' && buf[3] == '\n') {
+        argc = buf[1] - '0';
+        pos = 4;
+    } else {
+        argc = quick_num(buf, len, 0, &pos);
+    }
+    if (argc < 2 || argc > RESP_PEEK_MAX_ARGS) return 0;
+    s = buf + pos;
+    for (long long i = 0; i < argc; i++) {
+        size_t n;
+        if (!(s = bulk_header(buf, len, s, &n)) || (size_t)(end - s) < n + 2) return 0;
+        if (i == 1) {
+            *key = s;
+            *klen = n;
+        }
+        s += n + 2;
+    }
+    return (size_t)(s - buf);
 }
 
 int resp_parse(resp_parser *p, char *buf, size_t len, const resp_limits *lim)

@@ -63,6 +63,14 @@ void resp_parser_reset(resp_parser *p);
  * empty line or "*0", which get no reply), or one of the codes above. */
 int resp_parse(resp_parser *p, char *buf, size_t len, const resp_limits *lim);
 
+/* A look ahead at the request starting at buf[0], for cache hints only: if
+ * it is a whole multibulk request of 2 to RESP_PEEK_MAX_ARGS arguments with
+ * canonical lengths, return its length in bytes and point *key at its
+ * second argument; otherwise return 0. The cost is bounded by the
+ * argument count, not by the bytes. */
+#define RESP_PEEK_MAX_ARGS 64
+size_t resp_peek(const char *buf, size_t len, const char **key, size_t *klen);
+
 /* Reply composition. */
 void resp_simple(buf *b, const char *s);                   /* +s */
 void resp_error(buf *b, const char *s);                    /* -s, CR/LF made spaces */

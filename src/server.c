@@ -107,6 +107,7 @@ int server_init(server *srv)
     srv->nworkers = n;
     srv->start_ms = util_now_ms();
     srv->ks = ks_create(n > 1 ? 16 * n : 16, &srv->cfg.max_domains);
+    ks_set_single_writer(srv->ks, n == 1);
     srv->rss_base = util_rss_bytes();   /* before any key is loaded */
     {
         /* Load before listening: a client that comes early is refused and

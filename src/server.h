@@ -46,6 +46,17 @@ typedef struct listener {
     struct worker *w;
 } listener;
 
+/* What the input lookahead learnt of a request further down a connection's
+ * buffer (see conn.c); valid while that connection's input is processed. */
+typedef struct key_hint {
+    const char *req;          /* where the request starts (NULL: unused) */
+    const char *end;          /* and ends */
+    const char *key;          /* its second argument, as a key */
+    size_t klen;
+    uint64_t h;               /* ks_hash of the key */
+} key_hint;
+#define KEY_HINTS 4
+
 typedef struct worker {
     int id;
     server *srv;
@@ -65,6 +76,8 @@ typedef struct worker {
     int64_t next_timeout_check_us;
     int64_t next_trim_us;
     worker_stats st;
+    key_hint hints[KEY_HINTS];   /* a ring, for the connection being processed */
+    unsigned hint_next;
 } worker;
 
 struct server {

@@ -65,6 +65,25 @@ static void *arr_find(table_arr *a, uint64_t h, const void *key, size_t klen,
     }
 }
 
+void table_prefetch(const table *t, uint64_t h, int deep)
+{
+    const table_arr *a = &t->cur;
+    size_t i = h & a->mask;
+    if (!a->slot) return;
+    if (!deep) {
+        __builtin_prefetch(&a->slot[i]);
+        return;
+    }
+    for (unsigned d = 0; d < 3; d++, i = (i + 1) & a->mask) {
+        uint64_t s = a->slot[i];
+        if (s == 0) return;
+        if (slot_tag(s) == hash_tag(h) && slot_dist(s) == d) {
+            __builtin_prefetch(slot_obj(s));
+            return;
+        }
+    }
+}
+
 void *table_find(table *t, uint64_t h, const void *key, size_t klen, table_pos *pos)
 {
     void *o = arr_find(&t->cur, h, key, klen, t->ops, pos);

@@ -66,6 +66,12 @@ void table_set_ubits(const table_pos *pos, unsigned ubits);
 /* Remove the entry at pos. */
 void table_delete(table *t, const table_pos *pos);
 
+/* A cache hint ahead of table_find(h), changing nothing: with deep = 0,
+ * fetch the cache line of h's home slot; with deep = 1 (once that line
+ * has had time to arrive), read the first slots of the probe and fetch the
+ * object whose tag matches. Only the current array is looked at. */
+void table_prefetch(const table *t, uint64_t h, int deep);
+
 /* Do up to n slots of pending resize work. Returns 1 while work remains. */
 int table_step(table *t, size_t n);
 /* Start shrinking when the table is mostly empty. */

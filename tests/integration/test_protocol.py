@@ -1,5 +1,6 @@
 """RESP parsing robustness: protocol errors, split frames, pipelining, big values, slow/huge clients."""
 import os
+import random
 import socket
 import threading
 import time
@@ -316,3 +317,52 @@ def test_promised_argument_count_is_not_allocated(srv):
         assert vmsize_kb() - vm0 < 1024 * 1024, "reserved %d kB" % (vmsize_kb() - vm0)
     finally:
         s.close()
+
+
+@pytest.mark.kasi_only   # domains by name
+def test_pipelined_keys_land_where_a_lone_request_finds_them(srv):
+    """Kasi hashes the keys of the requests queued behind the one it runs
+    (to fetch their table slots early) and reuses that hash for the lookup.
+    A pipeline mixing domains, commands whose second argument is no key,
+    inline requests, a transaction, keys of every length up to 300 bytes and
+    requests split across reads must leave every key where a lone request,
+    hashed afresh, finds it."""
+    rng = random.Random(7)
+    expect = {}
+    cmds = []
+    for i in range(3000):
+        dom = ("default", "la1", "la2")[i % 3]
+        key = bytes(rng.randrange(256) for _ in range(rng.choice((0, 1, 7, 8, 15, 16, 40, 300))))
+        key += b"%d" % i
+        val = b"v%d" % i
+        cmds.append(("SELECT", dom))
+        kind = i % 7
+        if kind == 0:
+            cmds += [("ECHO", key), ("SET", key, val)]
+        elif kind == 1:
+            cmds += [("MULTI",), ("SET", key, b"x"), ("APPEND", key, val[1:]), ("EXEC",)]
+            val = b"x" + val[1:]
+        elif kind == 2:
+            cmds += [("CONFIG", "GET", "maxmemory"), ("MSET", key, val, b"other%d" % i, b"o")]
+            expect[(dom, b"other%d" % i)] = b"o"
+        elif kind == 3:
+            cmds += [("SET", key, b"old"), ("GETSET", key, val)]
+        else:
+            cmds += [("SET", key, val), ("GET", key)]
+        expect[(dom, key)] = val
+    wire = b"".join(H.encode_command(*c) for c in cmds)
+    # inline requests between multibulk ones
+    wire += b"SELECT default\r\nSET inline-key inline-val\r\nGET inline-key\r\n"
+    expect[("default", b"inline-key")] = b"inline-val"
+    with srv.raw(timeout=30 * H.TIME_FACTOR) as c:
+        for off in range(0, len(wire), 7919):   # cut anywhere, requests included
+            c.send(wire[off:off + 7919])
+        for _ in range(len(cmds) + 3):
+            assert not c.read_raw().startswith(b"-")
+    with srv.raw() as c:
+        for (dom, key), val in sorted(expect.items()):
+            c.cmd_raw("SELECT", dom)
+            assert c.cmd_raw("GET", key) == H.bulk(val), (dom, key)
+        for dom in ("default", "la1", "la2"):
+            c.cmd_raw("SELECT", dom)
+            assert c.cmd("DBSIZE") == sum(1 for d, _ in expect if d == dom)

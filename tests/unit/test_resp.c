@@ -220,7 +220,47 @@ static void agree(const char *req, size_t n, const resp_limits *l)
     }
     if (r1 == RESP_EPROTO && r2 == RESP_EPROTO)
         CHECK(p1.errlen == p2.errlen && memcmp(p1.err, p2.err, p1.errlen) == 0);
+    {
+        /* whatever the lookahead accepts, the parser reads the same way */
+        const char *key = NULL;
+        size_t klen = 0, pl = resp_peek(buf, n, &key, &klen);
+        if (pl && l->max_bulk >= (long long)n && !l->unauthenticated)   /* limits aside */
+            CHECK(r1 == RESP_OK && pl == p1.pos && p1.nargs >= 2 && key == buf + a1[1].off &&
+                  klen == a1[1].len);
+    }
     free(buf);
+}
+
+/* resp_peek walks a pipeline request by request, as the parser does. */
+static void test_peek(void)
+{
+    static const char pipe[] = "*2\r\n$3\r\nGET\r\n$3\r\nabc\r\n"
+                               "*3\r\n$3\r\nSET\r\n$10\r\n0123456789\r\n$0\r\n\r\n"
+                               "*1\r\n$4\r\nPING\r\n"
+                               "*2\r\n$3\r\nGET\r\n$1\r\nz\r\n";
+    size_t len = sizeof pipe - 1, off = 0, lens[4] = {22, 36, 14, 20};
+    const char *keys[4] = {"abc", "0123456789", NULL, "z"};
+    char *many;
+    const char *key;
+    size_t klen, at;
+    for (int i = 0; i < 4; i++) {
+        size_t pl = resp_peek(pipe + off, len - off, &key, &klen);
+        CHECK(pl == (keys[i] ? lens[i] : 0));   /* PING has no key */
+        if (pl) CHECK(klen == strlen(keys[i]) && memcmp(key, keys[i], klen) == 0);
+        for (size_t cut = 0; keys[i] && cut < lens[i]; cut++)   /* incomplete */
+            CHECK(resp_peek(pipe + off, cut, &key, &klen) == 0);
+        off += lens[i];
+    }
+    CHECK(resp_peek("GET k\r\n", 7, &key, &klen) == 0);   /* inline */
+    CHECK(resp_peek("*2\r\n$3\r\nGET\r\n$01\r\nk\r\n", 23, &key, &klen) == 0);
+    /* at most RESP_PEEK_MAX_ARGS arguments */
+    many = malloc(8 * (RESP_PEEK_MAX_ARGS + 2) + 16);
+    for (int argc = RESP_PEEK_MAX_ARGS; argc <= RESP_PEEK_MAX_ARGS + 1; argc++) {
+        at = (size_t)sprintf(many, "*%d\r\n", argc);
+        for (int i = 0; i < argc; i++) at += (size_t)sprintf(many + at, "$1\r\n%c\r\n", 'a' + i % 26);
+        CHECK(resp_peek(many, at, &key, &klen) == (argc <= RESP_PEEK_MAX_ARGS ? at : 0));
+    }
+    free(many);
 }
 
 static void test_whole_matches_split(void)
@@ -301,5 +341,6 @@ int main(void)
     test_roundtrip();
     test_ends_at_header();
     test_whole_matches_split();
+    test_peek();
     return check_done("resp");
 }
