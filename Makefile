@@ -57,13 +57,18 @@ unit: $(UNIT_TESTS) $(UNIT_TESTS_ASAN)
 PYTEST := $(PYTHON) -m pytest -q -p no:cacheprovider
 
 # Optimised with the default threads and with one, then ASan+UBSan, then
-# ThreadSanitizer (KASI_ASAN stretches the timing checks for slow builds).
+# ThreadSanitizer (KASI_ASAN stretches the timing checks for slow builds):
+# all of it with the default threads, and with one worker the tests where
+# the snapshot and AOF threads run beside it (a lone worker's lookahead
+# reads tables without locks).
+TSAN_RUN := TSAN_OPTIONS=halt_on_error=0 KASI_SERVER=$(CURDIR)/bin/kasi-server-tsan KASI_ASAN=1
 integration: bin/kasi-server bin/kasi-server-asan bin/kasi-server-tsan
 	KASI_SERVER=$(CURDIR)/bin/kasi-server $(PYTEST) tests/integration tests/diff
 	KASI_SERVER=$(CURDIR)/bin/kasi-server KASI_SERVER_ARGS="--threads 1" $(PYTEST) tests/integration tests/diff
 	KASI_SERVER=$(CURDIR)/bin/kasi-server-asan KASI_ASAN=1 $(PYTEST) tests/integration tests/diff
-	TSAN_OPTIONS=halt_on_error=0 KASI_SERVER=$(CURDIR)/bin/kasi-server-tsan KASI_ASAN=1 \
-	  $(PYTEST) tests/integration tests/diff
+	$(TSAN_RUN) $(PYTEST) tests/integration tests/diff
+	$(TSAN_RUN) KASI_SERVER_ARGS="--threads 1" $(PYTEST) tests/integration/test_persistence.py \
+	  tests/integration/test_protocol.py tests/integration/test_concurrency.py
 
 python-tests: bin/kasi-server bin/kasi-server-asan
 	KASI_SERVER=$(CURDIR)/bin/kasi-server $(PYTEST) tests/python
