@@ -12,17 +12,8 @@
 #include "net.h"
 #include "util.h"
 
-/* Input is read in windows of at least READ_CHUNK bytes. A read that fills
- * its window shows the client has more queued (a deep pipeline, big
- * values), so the window doubles, up to READ_MAX: fewer reads and writes
- * for the same requests. A read that uses under a quarter of it halves it.
- * The buffer grows only to hold bytes that arrived plus one window; once
- * empty it is given back at once if it is far beyond that (after a big
- * value), or above KEEP_BUF after a second without input (conn_cron). */
 #define READ_CHUNK (16 * 1024)
-#define READ_MAX (128 * 1024)
 #define KEEP_BUF (64 * 1024)
-#define KEEP_BIG (4 * READ_MAX)
 
 static void on_event(ev_loop *loop, ev_handle *h, unsigned events);
 
@@ -283,7 +274,7 @@ static void process_input(conn *c)
     }
     pthread_mutex_unlock(&c->w->gate);
     forget_hints(c->w);
-    if (buf_pending(&c->in) == 0) buf_trim(&c->in, KEEP_BIG);   /* after a big request */
+    if (buf_pending(&c->in) == 0) buf_trim(&c->in, KEEP_BUF);   /* after a big request */
     else if (c->in.off > c->in.cap / 2) buf_compact(&c->in);
     if (conn_out_pending(c)) mark_pending(c);
     if (c->flags & CONN_CLOSING) mark_pending(c);
@@ -292,8 +283,7 @@ static void process_input(conn *c)
 static void read_input(conn *c)
 {
     server *srv = c->w->srv;
-    size_t win = c->rwin ? c->rwin : READ_CHUNK, pend = buf_pending(&c->in), room;
-    size_t want = pend + READ_CHUNK < win ? win - pend : READ_CHUNK;
+    size_t want = READ_CHUNK;
     ssize_t n;
 
     /* While a big bulk is arriving, read it in larger pieces; the buffer
@@ -304,12 +294,8 @@ static void read_input(conn *c)
         size_t cap = buf_pending(&c->in) > READ_CHUNK ? buf_pending(&c->in) : READ_CHUNK;
         want = missing < cap ? (missing > READ_CHUNK ? missing : READ_CHUNK) : cap;
     }
-    if (c->in.cap - c->in.len < want) {
-        if (c->in.off && pend + want <= c->in.cap) buf_compact(&c->in);   /* room enough once moved */
-        buf_reserve(&c->in, want);
-    }
-    room = c->in.cap - c->in.len;
-    n = read(c->h.fd, c->in.data + c->in.len, room);
+    if (c->in.cap - c->in.len < want) buf_reserve(&c->in, want);
+    n = read(c->h.fd, c->in.data + c->in.len, c->in.cap - c->in.len);
     if (n == 0) {
         conn_close(c);
         return;
@@ -319,8 +305,6 @@ static void read_input(conn *c)
         return;
     }
     c->in.len += (size_t)n;
-    if ((size_t)n == room && win < READ_MAX) c->rwin = (uint32_t)win * 2;
-    else if ((size_t)n < win / 4 && win > READ_CHUNK) c->rwin = (uint32_t)win / 2;
     stat_add(&c->w->st.net_in, (unsigned long long)n);
     if (buf_pending(&c->in) > (size_t)cfg_ll(&srv->cfg.client_query_buffer_limit)) {
         log_warn("Closing client that reached max query buffer length: id=%llu addr=%s",
@@ -477,17 +461,13 @@ void conn_flush_pending(worker *w)
     }
 }
 
-void conn_cron(worker *w, long long timeout_s, int64_t now_ms)
+void conn_check_timeouts(worker *w, long long timeout_s, int64_t now_ms)
 {
     conn *c = w->conns, *next;
     for (; c; c = next) {
         next = c->next;
-        if (now_ms - c->last_ms <= 1000) continue;
-        if (buf_pending(&c->in) == 0 && c->in.cap > KEEP_BUF) {
-            buf_free(&c->in);
-            c->rwin = READ_CHUNK;
-        }
-        if (timeout_s > 0 && now_ms - c->last_ms > timeout_s * 1000 && !(c->flags & CONN_MULTI)) {
+        if (c->flags & CONN_MULTI) continue;
+        if (now_ms - c->last_ms > timeout_s * 1000) {
             log_verbose("Closing idle client id=%llu", (unsigned long long)c->id);
             conn_close(c);
         }

@@ -74,7 +74,6 @@ struct conn {
     resp_arg *pargv;
     karg *argv;
     int argv_cap;
-    uint32_t rwin;           /* the next read's window (0: READ_CHUNK) */
     domain *db;              /* selected domain; referenced */
     char *name;              /* CLIENT SETNAME */
     int64_t created_ms, last_ms;
@@ -107,8 +106,7 @@ static inline size_t conn_out_pending(const conn *c) { return buf_pending(&c->ou
 void conn_add_slice(conn *c, const char *p, size_t n, void (*release)(void *), void *owner);
 /* Drop the MULTI queue and state. */
 void conn_discard_multi(conn *c);
-/* Once a second: give back the input buffers of connections idle for a
- * second, and close those idle for more than timeout_s (if > 0). */
-void conn_cron(worker *w, long long timeout_s, int64_t now_ms);
+/* Close connections idle for more than timeout_s. */
+void conn_check_timeouts(worker *w, long long timeout_s, int64_t now_ms);
 
 #endif

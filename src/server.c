@@ -161,9 +161,9 @@ static void worker_cron(worker *w, int64_t now_us)
         ks_set_overhead(srv->ks, in_use);
     }
     if (w->id == 0) persist_cron(w);
-    if (now_us >= w->next_timeout_check_us) {
+    if (timeout > 0 && now_us >= w->next_timeout_check_us) {
         w->next_timeout_check_us = now_us + 1000000;
-        conn_cron(w, timeout, util_now_ms());
+        conn_check_timeouts(w, timeout, util_now_ms());
     }
 }
 

@@ -366,32 +366,3 @@ def test_pipelined_keys_land_where_a_lone_request_finds_them(srv):
         for dom in ("default", "la1", "la2"):
             c.cmd_raw("SELECT", dom)
             assert c.cmd("DBSIZE") == sum(1 for d, _ in expect if d == dom)
-
-
-def _qbuf_free(c):
-    info = c.cmd("CLIENT", "INFO").decode()
-    return int(info.split(" qbuf-free=")[1].split()[0])
-
-
-def test_read_window_grows_for_deep_pipelines_and_is_given_back(srv):
-    """A client whose reads fill the window gets a wider one (fewer reads for
-    a deep pipeline of big values); a second without input gives the buffer
-    back, so an idle connection holds no more than a small one."""
-    val = b"w" * 4096
-    with srv.raw(timeout=30 * H.TIME_FACTOR) as c:
-        small = _qbuf_free(c)
-        assert small <= 64 * 1024
-        wire = b"".join(H.encode_command("SET", "rw%d" % i, val) for i in range(2000))
-        seen = []
-        for _ in range(10):   # the sender outruns the server's 4 KB SETs: reads fill
-            c.send(wire)
-            for _ in range(2000):
-                assert c.read_raw() == OK
-            seen.append(_qbuf_free(c))
-            if seen[-1] > 64 * 1024:
-                break
-        assert seen[-1] > 64 * 1024, "never grown: qbuf-free %r" % seen
-        time.sleep(3.0)
-        after = _qbuf_free(c)
-        assert after <= 64 * 1024, "not given back after 3 s idle: qbuf-free %d" % after
-        assert c.cmd("GET", "rw1999") == val
