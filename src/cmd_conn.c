@@ -143,12 +143,12 @@ void cmd_client_info(cmd_call *x)
     const char *dname = ks_domain_name(c->db, &dlen);
     int n = snprintf(line, sizeof line,
                      "id=%llu addr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%.*s "
-                     "multi=%d qbuf=%zu obl=%zu cmd=client|info user=default resp=2\n",
+                     "multi=%d qbuf=%zu qbuf-free=%zu obl=%zu cmd=client|info user=default resp=2\n",
                      (unsigned long long)c->id, c->peer, c->h.fd, c->name ? c->name : "",
                      (long long)(x->now - c->created_ms) / 1000,
                      (long long)(x->now - c->last_ms) / 1000,
                      (c->flags & CONN_MULTI) ? "x" : "N", (int)(dlen > 64 ? 64 : dlen), dname,
                      (c->flags & CONN_MULTI) ? c->mq_len : -1, buf_pending(&c->in),
-                     conn_out_pending(c));
+                     c->in.cap - c->in.len, conn_out_pending(c));
     resp_bulk(x->out, line, (size_t)n);
 }

@@ -117,6 +117,20 @@ def test_client_name_id(srv):
         assert c.cmd("CLIENT", "ID") > max(ida, idb)
 
 
+def test_client_info_fields(raw):
+    """CLIENT INFO names the fields Redis 7 does, qbuf-free (the query
+    buffer's free room) among them; qbuf holds the 26 bytes of the CLIENT
+    INFO request itself, in both servers."""
+    line = raw.cmd("CLIENT", "INFO").decode().strip()
+    f = dict(kv.split("=", 1) for kv in line.split(" "))
+    for name in ("id", "addr", "fd", "name", "age", "idle", "flags", "db", "multi", "qbuf", "qbuf-free",
+                 "obl", "cmd", "user", "resp"):
+        assert name in f, name
+    assert f["cmd"] == "client|info" and int(f["qbuf"]) == 26 and int(f["qbuf-free"]) >= 0
+    if H.TARGET == "kasi":   # Kasi reads into a buffer of at least 16 KB
+        assert 16 * 1024 - 64 <= int(f["qbuf-free"]) <= 64 * 1024
+
+
 def test_client_errors(raw):
     assert raw.cmd_raw("CLIENT") == ARITY("client")
     assert raw.cmd_raw("CLIENT", "SETNAME") == E("ERR wrong number of arguments for 'client|setname' command")
