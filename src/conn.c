@@ -181,7 +181,7 @@ static key_hint *peek_hint(worker *w, const char *req, const char *end)
 }
 
 /* next: the request after the one about to run. It was normally peeked
- * at one turn ago, as the newest hint. */
+ * at before the previous request ran, and is the newest hint. */
 static void look_ahead(conn *c, const char *next, const char *end)
 {
     worker *w = c->w;
