@@ -116,14 +116,12 @@ static const cmd_def commands[] = {
 };
 #define NCMDS (sizeof commands / sizeof commands[0])
 
-/* Open-addressed lookup by lower-cased name. A name is held as three
- * words: its bytes, zero padding, and its length in the last byte, so one
- * comparison of three words decides a match (a NUL inside a name cannot
- * fake a shorter one). */
+/* Open-addressed lookup by lower-cased name. A name of up to NAME_MAX_LEN
+ * bytes is held as three words: its bytes, zero padding, and its length in
+ * the top byte of the last, so one comparison of three words decides a
+ * match (a NUL inside a name cannot fake a shorter one). */
 #define LOOKUP_SLOTS 256
 #define NAME_MAX_LEN 22
-/* A name up to NAME_MAX_LEN bytes, lower-cased, packed into three words
- * with its length in the top byte of the last. */
 typedef struct cmd_key {
     uint64_t w[3];
 } cmd_key;
@@ -132,7 +130,6 @@ static struct {
     const cmd_def *d;
 } lookup_slots[LOOKUP_SLOTS];
 
-/* Lower-case name into k; returns -1 if it is too long to be a command. */
 /* n (0-8) bytes at p in the low bytes of a word, the rest zero, without
  * reading outside them: two overlapping loads, or three bytes. */
 static inline uint64_t load_upto8(const char *p, size_t n)

@@ -343,16 +343,23 @@ item *ks_read(kref *r, int64_t now)
     return it;
 }
 
+/* The item now at r's key (NULL: none), with r->pos current: ks_find's
+ * answer while nothing has moved entries since, else found again (then it
+ * may be an expired item that ks_find would have dropped). */
+static item *current_item(kref *r)
+{
+    if (r->gen != r->s->gen) {
+        r->it = table_find(&r->s->t, r->h, r->key, r->klen, &r->pos);
+        r->gen = r->s->gen;
+    }
+    return r->it;
+}
+
 /* ks_store without logging. */
 static void put_item(kref *r, item *it)
 {
     shard *s = r->s;
-    item *old;
-    if (r->gen != s->gen) {
-        old = table_find(&s->t, r->h, r->key, r->klen, &r->pos);
-    } else {
-        old = r->it;   /* ks_find's answer and position are still current */
-    }
+    item *old = current_item(r);
     if (old) {
         unsigned ub = table_ubits(&r->pos);
         ks__pre_change(r->s, r->d, old);
@@ -391,11 +398,13 @@ static int fits_in_place(kref *r, item *old, size_t size)
     return item_footprint(old) == ((size + 7) & ~(size_t)7);
 }
 
-/* Bookkeeping for a value rewritten in place: a write is a use, as far as
- * eviction goes, and WATCH must hear of it. */
-static void changed_in_place(kref *r)
+/* Give it, r's item, a value of vlen bytes where it lies (fits_in_place
+ * said it fits; the caller writes the bytes), with the bookkeeping: a write
+ * is a use, as far as eviction goes, and WATCH must hear of it. */
+static void resize_in_place(kref *r, item *it, size_t vlen)
 {
     unsigned ub = table_ubits(&r->pos);
+    it->vmeta = (uint32_t)vlen | (it->vmeta & (ITEM_SOLO | ITEM_SNAP));
     if (UB_FREQ(ub) < 3) table_set_ubits(&r->pos, UB_WITH_FREQ(ub, UB_FREQ(ub) + 1));
     r->s->sets++;
     r->s->changes++;
@@ -404,20 +413,14 @@ static void changed_in_place(kref *r)
 
 item *ks_set(kref *r, const char *val, size_t vlen, int64_t expire)
 {
-    shard *s = r->s;
-    item *old = r->it;
-    aof *log = ks__log(r->d->ks);
-    if (r->gen != s->gen) {
-        old = r->it = table_find(&s->t, r->h, r->key, r->klen, &r->pos);
-        r->gen = s->gen;
-    }
+    item *old = current_item(r);
     if (old && item_has_ttl(old) == (expire >= 0)) {
-        ks__pre_change(s, r->d, old);
+        ks__pre_change(r->s, r->d, old);
         if (fits_in_place(r, old, item_size(r->klen, vlen, expire >= 0))) {
-            old->vmeta = (uint32_t)vlen | (old->vmeta & (ITEM_SOLO | ITEM_SNAP));
+            aof *log = ks__log(r->d->ks);
+            resize_in_place(r, old, vlen);
             if (expire >= 0) memcpy(old->data, &expire, 8);
             memmove(item_val(old), val, vlen);
-            changed_in_place(r);
             if (log) aof_log_put(log, r->d->name, r->d->nlen, old);
             return old;
         }
@@ -433,9 +436,8 @@ item *ks_splice(kref *r, size_t vlen, size_t off, const char *p, size_t n)
     aof *log = ks__log(r->d->ks);
     ks__pre_change(r->s, r->d, old);
     if (fits_in_place(r, old, item_size(r->klen, vlen, item_has_ttl(old)))) {
-        old->vmeta = (uint32_t)vlen | (old->vmeta & (ITEM_SOLO | ITEM_SNAP));
+        resize_in_place(r, old, vlen);
         it = old;
-        changed_in_place(r);
     } else {
         /* A value that keeps growing (APPEND, SETRANGE) gets room to
          * double, so growing it to n bytes copies O(n) bytes in all. */
