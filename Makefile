@@ -1,36 +1,73 @@
 # Kasi - build, run, test, install.
 #   make            optimised build: bin/kasi-server
 #   make run        build and start on 127.0.0.1:5000 in the foreground
-#   make test       every test, optimised and under ASan+UBSan
+#   make test       every test, optimised and under ASan+UBSan and TSan
 #   make install PREFIX=$HOME/.local
 #   make bench      Kasi vs Redis 7 side by side
+#
+# Objects are built once per flavour (build/opt, build/asan, build/tsan)
+# with automatic header dependencies, so touching one file rebuilds one
+# object; the unit tests link the same objects as the server. make runs
+# jobs in parallel by default (one per core).
 CC      ?= cc
 PREFIX  ?= /usr/local
 PYTHON  ?= /usr/bin/python3
+NPROC   := $(shell nproc 2>/dev/null || echo 2)
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 LDLIBS  := -lpthread -lm
+INC     := -Isrc
 
-SRCS := $(wildcard src/*.c)
-LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+FLAGS_opt  := $(CFLAGS)
+FLAGS_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FLAGS_tsan := -O1 -g -fsanitize=thread
 
-all: bin/kasi-server
+SRCS := $(shell find src -name '*.c' | sort)
+MAIN := src/server/main.c
+LIB_SRCS := $(filter-out $(MAIN) src/main.c,$(SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
-bin/kasi-server: $(SRCS) $(wildcard src/*.h) | bin
-	$(CC) $(CSTD) $(WARN) $(CFLAGS) -o $@ $(SRCS) $(LDLIBS)
+objs = $(patsubst src/%.c,build/$(1)/%.o,$(2))
 
-bin/kasi-server-asan: $(SRCS) $(wildcard src/*.h) | bin
-	$(CC) $(CSTD) $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-	  -fno-sanitize-recover=undefined -o $@ $(SRCS) $(LDLIBS)
+all:
+	@$(MAKE) --no-print-directory -j$(NPROC) bin/kasi-server
 
-bin/kasi-server-tsan: $(SRCS) $(wildcard src/*.h) | bin
-	$(CC) $(CSTD) $(WARN) -O1 -g -fsanitize=thread -o $@ $(SRCS) $(LDLIBS)
+# Each object depends on its source (the header dependencies come from -MMD).
+define flavour
+build/$(1)/%.o: src/%.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CSTD) $$(WARN) $$(FLAGS_$(1)) $$(INC) -MMD -MP -c -o $$@ $$<
+build/$(1)/test_%.o: tests/unit/test_%.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CSTD) $$(WARN) $$(FLAGS_$(1)) $$(INC) -Itests/unit -MMD -MP -c -o $$@ $$<
+build/$(1)/libkasi.a: $(call objs,$(1),$(LIB_SRCS))
+	rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach f,opt asan tsan,$(eval $(call flavour,$(f))))
+
+bin/kasi-server: $(call objs,opt,$(SRCS)) | bin
+	$(CC) $(FLAGS_opt) -o $@ $^ $(LDLIBS)
+
+bin/kasi-server-asan: $(call objs,asan,$(SRCS)) | bin
+	$(CC) $(FLAGS_asan) -o $@ $^ $(LDLIBS)
+
+bin/kasi-server-tsan: $(call objs,tsan,$(SRCS)) | bin
+	$(CC) $(FLAGS_tsan) -o $@ $^ $(LDLIBS)
+
+bin/test_%: build/opt/test_%.o build/opt/libkasi.a | bin
+	$(CC) $(FLAGS_opt) -o $@ $^ $(LDLIBS)
+
+bin/asan_test_%: build/asan/test_%.o build/asan/libkasi.a | bin
+	$(CC) $(FLAGS_asan) -o $@ $^ $(LDLIBS)
 
 bin:
 	mkdir -p bin
 
-run: bin/kasi-server
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+run: all
 	./bin/kasi-server --port 5000 --bind 127.0.0.1
 
 install: bin/kasi-server
@@ -38,20 +75,15 @@ install: bin/kasi-server
 	install -m 755 bin/kasi-server $(DESTDIR)$(PREFIX)/bin/kasi-server
 
 # ---- tests ----
-UNIT_TESTS := $(patsubst tests/unit/%.c,bin/%,$(wildcard tests/unit/test_*.c))
-UNIT_TESTS_ASAN := $(patsubst tests/unit/%.c,bin/asan_%,$(wildcard tests/unit/test_*.c))
-
-bin/test_%: tests/unit/test_%.c $(LIB_SRCS) $(wildcard src/*.h) | bin
-	$(CC) $(CSTD) $(WARN) -O2 -g -Isrc -o $@ $< $(LIB_SRCS) $(LDLIBS)
-
-bin/asan_test_%: tests/unit/test_%.c $(LIB_SRCS) $(wildcard src/*.h) | bin
-	$(CC) $(CSTD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-	  -Isrc -o $@ $< $(LIB_SRCS) $(LDLIBS)
+UNIT_TESTS := $(patsubst tests/unit/%.c,bin/%,$(UNIT_SRCS))
+UNIT_TESTS_ASAN := $(patsubst tests/unit/%.c,bin/asan_%,$(UNIT_SRCS))
 
 test-deps:
 	@sh tests/install-deps.sh
 
-unit: $(UNIT_TESTS) $(UNIT_TESTS_ASAN)
+unit-bins: $(UNIT_TESTS) $(UNIT_TESTS_ASAN)
+
+unit: unit-bins
 	@set -e; for t in $(UNIT_TESTS) $(UNIT_TESTS_ASAN); do echo "== $$t"; $$t; done
 
 PYTEST := $(PYTHON) -m pytest -q -p no:cacheprovider
@@ -75,7 +107,11 @@ python-tests: bin/kasi-server bin/kasi-server-asan
 	KASI_SERVER=$(CURDIR)/bin/kasi-server-asan KASI_ASAN=1 $(PYTEST) tests/python \
 	  --deselect tests/python/test_install.py::test_pip_install_fresh_venv
 
-test: test-deps unit integration python-tests
+# The suites run one after another (each spawns servers of its own and
+# measures timings); only the builds run in parallel.
+test: test-deps
+	$(MAKE) -j$(NPROC) unit-bins bin/kasi-server bin/kasi-server-asan bin/kasi-server-tsan
+	$(MAKE) -j1 unit integration python-tests
 
 bench: bin/kasi-server
 	$(PYTHON) bench/run.py
@@ -83,4 +119,5 @@ bench: bin/kasi-server
 clean:
 	rm -rf bin build *.egg-info python/*.egg-info python/kasi/bin
 
-.PHONY: all run install test test-deps unit integration python-tests bench clean
+.SECONDARY:
+.PHONY: all run install test test-deps unit unit-bins integration python-tests bench clean
