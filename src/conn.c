@@ -19,10 +19,27 @@ static void on_event(ev_loop *loop, ev_handle *h, unsigned events);
 
 static void mark_pending(conn *c)
 {
+    worker *w = c->w;
     if (c->flags & (CONN_PENDING | CONN_DEAD)) return;
     c->flags |= CONN_PENDING;
-    c->next_pending = c->w->pending;
-    c->w->pending = c;
+    c->prev_pending = NULL;
+    c->next_pending = w->pending;
+    if (w->pending) w->pending->prev_pending = c;
+    w->pending = c;
+}
+
+/* A connection leaves the pending list when it is closed: the list may be
+ * walked after the connection is freed (conn_flush_pending runs again
+ * after conn_reap). */
+static void unmark_pending(conn *c)
+{
+    worker *w = c->w;
+    if (!(c->flags & CONN_PENDING)) return;
+    c->flags &= ~CONN_PENDING;
+    if (c->prev_pending) c->prev_pending->next_pending = c->next_pending;
+    else w->pending = c->next_pending;
+    if (c->next_pending) c->next_pending->prev_pending = c->prev_pending;
+    c->prev_pending = c->next_pending = NULL;
 }
 
 void conn_accept(worker *w, int fd)
@@ -70,6 +87,7 @@ void conn_close(conn *c)
 {
     worker *w = c->w;
     if (c->flags & CONN_DEAD) return;
+    unmark_pending(c);
     c->flags |= CONN_DEAD;
     ev_del(w->loop, &c->h);
     close(c->h.fd);

@@ -83,8 +83,8 @@ struct conn {
     atomic_int watch_dirty;  /* set by the keyspace when a watched key changes */
     int watching;
     uint64_t log_lsn;        /* AOF position after its last command's records */
-    conn *prev, *next;       /* worker->conns */
-    conn *next_pending;
+    conn *prev, *next;       /* worker->conns, or worker->dead once closed (next only) */
+    conn *prev_pending, *next_pending;   /* worker->pending, while CONN_PENDING */
 };
 
 /* Take ownership of an accepted fd. */
