@@ -26,7 +26,8 @@ static domain *domain_new(keyspace *ks, const char *name, size_t len)
 {
     domain *d = xcalloc(1, sizeof *d);
     d->ks = ks;
-    d->name = xmemdup(name, len + 1);
+    d->name = xmalloc(len + 1);   /* name need not be NUL-terminated */
+    memcpy(d->name, name, len);
     d->name[len] = '\0';
     d->nlen = len;
     d->nshards = ks->nshards;

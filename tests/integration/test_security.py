@@ -45,3 +45,18 @@ def test_batch_cut_then_quit_does_not_reuse_a_freed_connection(server_factory, p
         if password:
             assert c.cmd_raw("AUTH", password) == OK
         assert c.cmd_raw("PING") == b"+PONG\r\n"
+
+
+@pytest.mark.kasi_only   # domains by name
+def test_select_of_a_new_domain_queued_by_multi(srv):
+    """Arguments queued by MULTI have no NUL after them: creating a domain
+    from one read a byte past the allocation (ASan aborted)."""
+    with srv.raw() as c:
+        assert c.cmd_raw("MULTI") == OK
+        assert c.cmd_raw("SELECT", "newdom-queued") == b"+QUEUED\r\n"
+        assert c.cmd_raw("SET", "k", "v") == b"+QUEUED\r\n"
+        assert c.cmd_raw("EXEC") == b"*2\r\n+OK\r\n+OK\r\n"
+        assert c.cmd_raw("GET", "k") == bulk("v")
+    with srv.raw() as c:
+        assert c.cmd_raw("SELECT", "newdom-queued") == OK
+        assert c.cmd_raw("GET", "k") == bulk("v")
