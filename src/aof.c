@@ -32,25 +32,29 @@ struct aof {
     pthread_mutex_t mu;      /* guards the fields up to io_mu */
     pthread_cond_t cond;
     buf log;                 /* records not yet taken by a writer */
-    uint64_t appended;       /* log position: bytes ever logged */
+    uint64_t appended;       /* log position (LSN): where the next record starts */
     uint64_t cut_lsn;        /* where a rewrite cut the log (cut_seq starts there) */
     unsigned cut_seq;
     int cut_pending;
     int stopping;
 
-    pthread_mutex_t io_mu;   /* held while writing or fsyncing; guards below */
+    pthread_mutex_t io_mu;   /* held while writing; guards below, up to sync_mu */
     buf io;                  /* taken from log, not yet written */
-    uint64_t written;        /* log position written to the file */
     int fd;                  /* the incremental file appended to, or -1 */
     unsigned cur_seq;
     unsigned base_seq;       /* 0: no base file */
     unsigned incrs[MAX_FILES];
     int nincrs;
     unsigned next_seq;
-    atomic_llong last_fsync_us;
     atomic_int thread_started;
     pthread_t thread;
 
+    /* Held while an fsync runs (taken with io_mu held, after it), so that
+     * writes go on during an fsync and the file is not switched under it. */
+    pthread_mutex_t sync_mu;
+    atomic_llong last_fsync_us;
+
+    atomic_ullong written;   /* log position written to the file (the kernel has it) */
     atomic_ullong synced;    /* log position known to be on disk */
     atomic_ullong base_size, incr_size;
     atomic_int err;          /* errno of the failing write or fsync */
@@ -60,7 +64,7 @@ struct aof {
 static __thread uint64_t tls_lsn;
 
 aof *aof_create(const char *dir, const char *dirname, const char *filename,
-                const long long *policy)
+                const long long *policy, uint64_t start_lsn)
 {
     aof *a = xcalloc(1, sizeof *a);
     a->dir = durable_join(dir, dirname);
@@ -68,6 +72,9 @@ aof *aof_create(const char *dir, const char *dirname, const char *filename,
     a->policy = policy;
     a->fd = -1;
     a->next_seq = 1;
+    a->appended = start_lsn;
+    atomic_init(&a->written, start_lsn);
+    atomic_init(&a->synced, start_lsn);
     {
         /* held for a memcpy by every writer: spin briefly before sleeping */
         pthread_mutexattr_t at;
@@ -78,6 +85,7 @@ aof *aof_create(const char *dir, const char *dirname, const char *filename,
     }
     pthread_cond_init(&a->cond, NULL);
     pthread_mutex_init(&a->io_mu, NULL);
+    pthread_mutex_init(&a->sync_mu, NULL);
     atomic_store(&a->fsync_ok_ms, util_now_ms());
     return a;
 }
@@ -91,6 +99,7 @@ void aof_destroy(aof *a)
     pthread_mutex_destroy(&a->mu);
     pthread_cond_destroy(&a->cond);
     pthread_mutex_destroy(&a->io_mu);
+    pthread_mutex_destroy(&a->sync_mu);
     free(a->dir);
     free(a->name);
     free(a);
@@ -218,7 +227,7 @@ static int io_write(aof *a, size_t n)
             return -1;
         }
         buf_consume(&a->io, (size_t)w);
-        a->written += (uint64_t)w;
+        atomic_fetch_add(&a->written, (uint64_t)w);
         atomic_fetch_add(&a->incr_size, (uint64_t)w);
         n -= (size_t)w;
     }
@@ -231,7 +240,9 @@ static int switch_file(aof *a, unsigned seq)
     char *path = file_path(a, seq, 0);
     buf h = {0};
     int fd;
+    pthread_mutex_lock(&a->sync_mu);   /* no fsync may run on the file being left */
     if (a->fd >= 0 && fdatasync(a->fd) < 0) {
+        pthread_mutex_unlock(&a->sync_mu);
         set_err(a, errno, "fsync of the AOF");
         free(path);
         return -1;
@@ -239,6 +250,7 @@ static int switch_file(aof *a, unsigned seq)
     rec_header(&h, REC_KIND_LOG, util_now_ms());
     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0 || durable_write(fd, h.data, h.len) < 0 || fdatasync(fd) < 0) {
+        pthread_mutex_unlock(&a->sync_mu);
         set_err(a, errno, "creating a new AOF file");
         if (fd >= 0) close(fd);
         unlink(path);
@@ -252,6 +264,7 @@ static int switch_file(aof *a, unsigned seq)
     }
     a->incrs[a->nincrs++] = seq;
     if (write_manifest(a) < 0) {
+        pthread_mutex_unlock(&a->sync_mu);
         set_err(a, errno, "writing the AOF manifest");
         a->nincrs--;
         close(fd);
@@ -264,19 +277,21 @@ static int switch_file(aof *a, unsigned seq)
     a->fd = fd;
     a->cur_seq = seq;
     atomic_fetch_add(&a->incr_size, h.len);
-    atomic_store(&a->synced, a->written);
+    atomic_store(&a->synced, atomic_load(&a->written));
+    pthread_mutex_unlock(&a->sync_mu);
     buf_free(&h);
     free(path);
     return 0;
 }
 
-/* Write what is logged (following a cut if one is pending), and fsync if
- * asked to or if the policy is always. */
-static void flush_io(aof *a, int sync)
+/* Hand what is logged to the kernel (following a cut if one is pending).
+ * With sync, then fsync what was written. Returns 0, or -1 when a write or
+ * the fsync failed (the error is kept; unwritten records stay queued). */
+static int flush_io(aof *a, int sync)
 {
-    uint64_t end, cut = 0;
+    uint64_t end, cut = 0, upto;
     unsigned cut_seq = 0;
-    int ok = 1;
+    int ok = 1, fd;
     pthread_mutex_lock(&a->io_mu);
     pthread_mutex_lock(&a->mu);
     if (buf_pending(&a->io) == 0) {
@@ -297,7 +312,7 @@ static void flush_io(aof *a, int sync)
     }
     pthread_mutex_unlock(&a->mu);
     if (cut_seq) {
-        if (a->fd >= 0) ok = io_write(a, (size_t)(cut - a->written)) == 0;
+        if (a->fd >= 0) ok = io_write(a, (size_t)(cut - atomic_load(&a->written))) == 0;
         if (ok) ok = switch_file(a, cut_seq) == 0;
         if (ok) {
             pthread_mutex_lock(&a->mu);
@@ -305,11 +320,20 @@ static void flush_io(aof *a, int sync)
             pthread_mutex_unlock(&a->mu);
         }
     }
-    if (ok && a->fd >= 0) ok = io_write(a, (size_t)(end - a->written)) == 0;
+    if (ok && a->fd >= 0) ok = io_write(a, (size_t)(end - atomic_load(&a->written))) == 0;
     if (buf_pending(&a->io) == 0 && a->io.cap > 4 * WAKE_BYTES) buf_free(&a->io);   /* after a burst */
-    if (ok && a->fd >= 0 && (sync || aof_is_always(a)) && atomic_load(&a->synced) < a->written) {
-        uint64_t upto = a->written;
-        if (fdatasync(a->fd) < 0) {
+    fd = a->fd;
+    upto = atomic_load(&a->written);
+    if (!ok || !sync || fd < 0 || atomic_load(&a->synced) >= upto) {
+        pthread_mutex_unlock(&a->io_mu);
+        return ok ? 0 : -1;
+    }
+    /* The fsync runs without io_mu, so writes to the kernel go on meanwhile;
+     * sync_mu keeps the file from being switched under it. */
+    pthread_mutex_lock(&a->sync_mu);
+    pthread_mutex_unlock(&a->io_mu);
+    if (atomic_load(&a->synced) < upto) {   /* another fsync may have covered it */
+        if (fdatasync(fd) < 0) {
             set_err(a, errno, "fsync of the AOF");
             ok = 0;
         } else {
@@ -317,19 +341,25 @@ static void flush_io(aof *a, int sync)
             atomic_store(&a->fsync_ok_ms, util_now_ms());
         }
     }
-    if (ok && sync) atomic_store(&a->last_fsync_us, util_mono_us());
-    if (ok && a->fd >= 0 && atomic_load(&a->err)) {
-        atomic_store(&a->err, 0);
-        log_notice("AOF: writing works again");
-    }
-    pthread_mutex_unlock(&a->io_mu);
+    pthread_mutex_unlock(&a->sync_mu);
+    return ok ? 0 : -1;
 }
 
-int aof_commit(aof *a, uint64_t lsn)
+int aof_commit(aof *a, uint64_t lsn, int durable)
 {
-    if (atomic_load(&a->synced) >= lsn) return 0;
-    flush_io(a, 1);
-    return atomic_load(&a->synced) >= lsn ? 0 : -1;
+    atomic_ullong *done = durable ? &a->synced : &a->written;
+    if (atomic_load(done) >= lsn) return 0;
+    flush_io(a, durable);
+    return atomic_load(done) >= lsn ? 0 : -1;
+}
+
+uint64_t aof_end_lsn(aof *a)
+{
+    uint64_t lsn;
+    pthread_mutex_lock(&a->mu);
+    lsn = a->appended;
+    pthread_mutex_unlock(&a->mu);
+    return lsn;
 }
 
 static void *writer_main(void *arg)
@@ -350,10 +380,21 @@ static void *writer_main(void *arg)
         }
         stop = a->stopping;
         pthread_mutex_unlock(&a->mu);
-        /* everysec: fsync once a second; a failing one is retried on the next pass */
-        sync = cfg_ll(a->policy) == AOF_FSYNC_EVERYSEC &&
-               (util_mono_us() - atomic_load(&a->last_fsync_us) >= 1000000 || atomic_load(&a->err));
-        flush_io(a, sync || stop);
+        /* Workers write what their commands logged before replying (see
+         * aof_commit); this writes what is left, and with everysec fsyncs
+         * once a second, off the request path. A failing write or fsync
+         * is retried on the next pass, and the error is cleared once a
+         * whole pass works. */
+        sync = stop || atomic_load(&a->err) ||
+               (cfg_ll(a->policy) == AOF_FSYNC_EVERYSEC &&
+                util_mono_us() - atomic_load(&a->last_fsync_us) >= 1000000);
+        if (flush_io(a, sync) == 0 && sync) {
+            atomic_store(&a->last_fsync_us, util_mono_us());
+            if (atomic_load(&a->err) && a->fd >= 0) {
+                atomic_store(&a->err, 0);
+                log_notice("AOF: writing works again");
+            }
+        }
         if (stop) break;
     }
     return NULL;

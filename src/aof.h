@@ -2,11 +2,15 @@
  *
  * Writers append records (record.h) to one in-memory log while they hold
  * the key's shard lock, so the log's order is the order in which each key
- * changed. A writer thread write()s the log about every 20 ms and, with
- * appendfsync everysec, fsyncs once a second. With appendfsync always, a
- * worker calls aof_commit() at the end of its loop turn, before it sends
- * any reply: the first worker to get there writes and fsyncs everything
- * logged so far, for every worker (group commit).
+ * changed. A record's position in the log (its LSN, bytes logged before
+ * it) is one number that only grows for the life of the process: a new
+ * AOF starts where the previous one ended. Before a worker sends the
+ * replies of a loop turn, it calls aof_commit() for the position after
+ * its last record: the log is written to the kernel up to there (so a
+ * process crash loses no acknowledged write), and with appendfsync always
+ * also fsynced (the first worker to get there does it for every worker:
+ * group commit). A writer thread writes what is left about every 20 ms
+ * and, with everysec, fsyncs once a second, off the request path.
  *
  * On disk (in dir/appenddirname), as in Redis 7: a base file (a snapshot),
  * one or more incremental log files, and a manifest naming them in order.
@@ -28,9 +32,10 @@ typedef struct aof aof;
 enum { AOF_FSYNC_ALWAYS = 0, AOF_FSYNC_EVERYSEC = 1, AOF_FSYNC_NO = 2 };
 
 /* An AOF in dir/dirname with files named after filename; policy points at
- * the appendfsync directive (read atomically). Touches no file. */
+ * the appendfsync directive (read atomically). Its first record gets LSN
+ * start_lsn. Touches no file. */
 aof *aof_create(const char *dir, const char *dirname, const char *filename,
-                const long long *policy);
+                const long long *policy, uint64_t start_lsn);
 void aof_destroy(aof *a);
 
 /* Load the files the manifest names into ks. *found is 0 when there is no
@@ -67,13 +72,16 @@ void aof_log_splice(aof *a, const char *dom, size_t dlen, const char *key, size_
                     uint64_t total, uint64_t off, const char *p, size_t n);
 void aof_log_flush(aof *a, const char *dom, size_t dlen);
 
-/* The log position just after the calling thread's last record. */
+/* The LSN just after the calling thread's last record (in any AOF). */
 uint64_t aof_thread_lsn(void);
-/* Make the log durable up to lsn (appendfsync always). Returns 0, or -1
- * when it could not be written. */
-int aof_commit(aof *a, uint64_t lsn);
-/* Whether replies must wait for aof_commit. */
+/* Write the log to the kernel up to lsn, and with durable also fsync it.
+ * Returns 0, or -1 when that failed (what was not written stays queued
+ * and the writer thread retries it). */
+int aof_commit(aof *a, uint64_t lsn, int durable);
+/* Whether the appendfsync policy is always. */
 int aof_is_always(aof *a);
+/* The LSN the next record would get: where a successor AOF starts. */
+uint64_t aof_end_lsn(aof *a);
 
 typedef struct aof_status {
     int running;

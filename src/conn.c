@@ -437,10 +437,12 @@ static void on_event(ev_loop *loop, ev_handle *h, unsigned events)
     if ((events & EV_READ) && !(c->flags & (CONN_PAUSED | CONN_CLOSING))) read_input(c);
 }
 
-/* Three phases: run the input of every pending connection, make what
- * those commands logged durable (appendfsync always: one fsync for all of
- * them), then write the replies. Connections re-marked while this runs
- * (batch limit) wait for the next turn. */
+/* Three phases: run the input of every pending connection; the barrier:
+ * what those commands logged is handed to the kernel (with appendfsync
+ * always also fsynced: one write and fsync for all of them), so a reply is
+ * never sent for a write a process crash could lose; then write the
+ * replies. Connections re-marked while this runs (batch limit) wait for
+ * the next turn. */
 void conn_flush_pending(worker *w)
 {
     size_t n = 0;
@@ -461,22 +463,22 @@ void conn_flush_pending(worker *w)
             process_input(c);
     }
     lsn = persist_thread_lsn();
-    if (lsn > w->committed_lsn) {
-        if (persist_commit(w->srv, lsn) == 0) w->committed_lsn = lsn;
-        else failed = 1;
-    }
+    if (lsn > w->committed_lsn) failed = persist_commit(w->srv, lsn) < 0;
     for (size_t i = 0; i < n; i++) {
         conn *c = w->flushv[i];
         if (c->flags & CONN_DEAD) continue;
         if (failed && c->log_lsn > w->committed_lsn) {
-            /* Its writes are not on disk: it must not see them acknowledged. */
-            log_warn("Closing client id=%llu: the AOF could not be written",
-                     (unsigned long long)c->id);
+            /* Its writes did not reach the log: it must not see them acknowledged. */
+            log_warn("Closing client id=%llu addr=%s: the AOF could not be written",
+                     (unsigned long long)c->id, c->peer);
             conn_close(c);
             continue;
         }
         if (conn_out_pending(c) || (c->flags & CONN_CLOSING)) write_output(c);
     }
+    /* After a failure the clients concerned are gone; the records stay
+     * queued for the AOF's writer to retry. */
+    if (lsn > w->committed_lsn) w->committed_lsn = lsn;
 }
 
 void conn_check_timeouts(worker *w, long long timeout_s, int64_t now_ms)

@@ -30,6 +30,7 @@ struct persist {
     _Atomic(aof *) live;        /* the same, for the hot path (read without mu) */
     aof *retired[8];            /* turned off at run time; freed at exit */
     int nretired;
+    uint64_t lsn_end;           /* where the last AOF turned off ended: the next starts there */
     int job;                    /* the running job */
     pthread_t job_thread;
     atomic_int job_done;
@@ -38,9 +39,11 @@ struct persist {
     snapshot_result job_res;
     snapshot *job_sn;           /* what the job thread finishes */
     aof_rewrite *job_rw;
+    aof *job_aof;               /* the AOF a rewrite job belongs to */
     int64_t job_start_ms;
     uint64_t job_changes;       /* ks_changes() when the job began */
     int bgsave_scheduled, rewrite_scheduled;
+    int toggling;               /* CONFIG SET appendonly waits to run: no job may start */
 
     int64_t lastsave_ms;        /* last successful snapshot's instant */
     uint64_t changes_saved;     /* ks_changes() at that instant */
@@ -64,11 +67,13 @@ static char *snapshot_path(server *srv)
     return p;
 }
 
+/* A new AOF; its records continue the LSNs of the one before it, so a
+ * worker's record of what it made durable stays valid across toggles. */
 static aof *new_aof(server *srv)
 {
     char *dir = config_str(&srv->cfg, &srv->cfg.dir);
     aof *a = aof_create(dir, srv->cfg.appenddirname, srv->cfg.appendfilename,
-                        &srv->cfg.appendfsync);
+                        &srv->cfg.appendfsync, srv->ps->lsn_end);
     free(dir);
     return a;
 }
@@ -153,25 +158,18 @@ static void *job_main(void *arg)
     return NULL;
 }
 
-/* Take the instant of a background job and start its thread; w is the
- * calling worker, with its gate held (NULL before the workers run).
- * Returns 0, or -1 when the job could not start (msg says why). */
-static int start_job(persist *p, int kind, worker *w, char *msg, size_t len)
+/* Start a background job: take its instant and start its thread. Called
+ * in the exclusive section (or before the workers run) with p->mu held and
+ * no job running. Returns 0, or -1 when the job could not start (msg says
+ * why). */
+static int start_job_locked(persist *p, int kind, uint64_t changes, const char *path, char *msg,
+                            size_t len)
 {
     server *srv = p->srv;
-    uint64_t changes = ks_changes(srv->ks);
-    char *path = kind == JOB_BGSAVE ? snapshot_path(srv) : NULL;
-    int entered = excl_enter(w), rc = 0;
-    pthread_mutex_lock(&p->mu);
-    reap_job(p, 0);
-    if (p->job != JOB_NONE || (kind != JOB_BGSAVE && !p->aof)) {
-        snprintf(msg, len, "ERR Background save already in progress");
-        rc = -1;
-        goto out;
-    }
     p->job_err[0] = '\0';
     p->job_sn = NULL;
     p->job_rw = NULL;
+    p->job_aof = kind == JOB_BGSAVE ? NULL : p->aof;
     if (kind == JOB_BGSAVE) {
         p->job_sn = snapshot_begin(srv->ks, path, NULL, NULL, p->job_err, sizeof p->job_err);
         p->last_bgsave_try_ms = util_now_ms();
@@ -192,8 +190,7 @@ static int start_job(persist *p, int kind, worker *w, char *msg, size_t len)
             log_warn("Background AOF rewrite failed: %s", p->job_err);
         }
         snprintf(msg, len, "ERR %s", p->job_err);
-        rc = -1;
-        goto out;
+        return -1;
     }
     p->job = kind;
     p->job_start_ms = util_now_ms();
@@ -202,7 +199,31 @@ static int start_job(persist *p, int kind, worker *w, char *msg, size_t len)
     log_notice(kind == JOB_BGSAVE ? "Background saving started"
                                   : "Background append only file rewriting started");
     pthread_create(&p->job_thread, NULL, job_main, p);
-out:
+    return 0;
+}
+
+/* start_job_locked from worker w (its gate held; NULL before the workers
+ * run), entering the exclusive section and taking p->mu itself. Returns 0
+ * when it started, 1 when a rewrite had to be scheduled instead (another
+ * job started meanwhile, or appendonly is being switched), -1 on error. */
+static int start_job(persist *p, int kind, worker *w, char *msg, size_t len)
+{
+    server *srv = p->srv;
+    uint64_t changes = ks_changes(srv->ks);
+    char *path = kind == JOB_BGSAVE ? snapshot_path(srv) : NULL;
+    int entered = excl_enter(w), rc;
+    pthread_mutex_lock(&p->mu);
+    reap_job(p, 0);
+    if (kind == JOB_REWRITE && p->aof && (p->job != JOB_NONE || p->toggling)) {
+        p->rewrite_scheduled = 1;
+        snprintf(msg, len, "Background append only file rewriting scheduled");
+        rc = 1;
+    } else if (p->job != JOB_NONE || p->toggling || (kind != JOB_BGSAVE && !p->aof)) {
+        snprintf(msg, len, "ERR Background save already in progress");
+        rc = -1;
+    } else {
+        rc = start_job_locked(p, kind, changes, path, msg, len);
+    }
     pthread_mutex_unlock(&p->mu);
     excl_leave(w, entered);
     free(path);
@@ -235,7 +256,7 @@ static void reap_job(persist *p, int wait)
         if (p->job_rc == 0) {
             aof_status st;
             p->rewrites++;
-            aof_get_status(p->aof, &st);
+            aof_get_status(p->job_aof, &st);
             p->aof_size_at_rewrite = st.current_size;
             log_notice("Background AOF rewrite finished successfully");
         } else {
@@ -243,6 +264,7 @@ static void reap_job(persist *p, int wait)
         }
     }
     p->job = JOB_NONE;
+    p->job_aof = NULL;
 }
 
 static int save_points_due(persist *p, int64_t now)
@@ -354,7 +376,7 @@ int persist_bgsave(server *srv, worker *w, int schedule, char *msg, size_t len)
         snprintf(msg, len, "ERR Background save already in progress");
         return -1;
     }
-    if (p->job != JOB_NONE) {
+    if (p->job != JOB_NONE || p->toggling) {
         int rc = 0;
         if (schedule) {
             p->bgsave_scheduled = 1;
@@ -377,6 +399,7 @@ int persist_bgsave(server *srv, worker *w, int schedule, char *msg, size_t len)
 int persist_bgrewriteaof(server *srv, worker *w, char *msg, size_t len)
 {
     persist *p = srv->ps;
+    int rc;
     pthread_mutex_lock(&p->mu);
     reap_job(p, 0);
     if (!p->aof) {
@@ -389,16 +412,16 @@ int persist_bgrewriteaof(server *srv, worker *w, char *msg, size_t len)
         snprintf(msg, len, "ERR Background append only file rewriting already in progress");
         return -1;
     }
-    if (p->job != JOB_NONE) {
+    if (p->job != JOB_NONE || p->toggling) {
         p->rewrite_scheduled = 1;
         pthread_mutex_unlock(&p->mu);
         snprintf(msg, len, "Background append only file rewriting scheduled");
         return 0;
     }
     pthread_mutex_unlock(&p->mu);
-    if (start_job(p, JOB_REWRITE, w, msg, len) < 0) return -1;
-    snprintf(msg, len, "Background append only file rewriting started");
-    return 0;
+    rc = start_job(p, JOB_REWRITE, w, msg, len);
+    if (rc == 0) snprintf(msg, len, "Background append only file rewriting started");
+    return rc < 0 ? -1 : 0;
 }
 
 long long persist_lastsave(server *srv)
@@ -410,43 +433,66 @@ long long persist_lastsave(server *srv)
     return t;
 }
 
+/* Whether a running job keeps appendonly from being switched on (any
+ * job: one runs at a time) or off (a rewrite, which writes the AOF). */
+static int job_blocks_toggle(int job, int on)
+{
+    return on ? job != JOB_NONE : job == JOB_REWRITE || job == JOB_ENABLE_AOF;
+}
+
 int persist_set_appendonly(server *srv, worker *w, int on, char *msg, size_t len)
 {
     persist *p = srv->ps;
-    int entered;
-    pthread_mutex_lock(&p->mu);
-    if (on && !p->aof) {
-        reap_job(p, 1);   /* one job at a time: let a running snapshot finish */
-        if (p->job == JOB_SAVE) {
+    uint64_t changes = ks_changes(srv->ks);
+    int entered, rc = 0;
+    /* Wait for a job outside the exclusive section (the other workers keep
+     * serving meanwhile), then check again inside it: a job may have
+     * started in between (one already asked for), and none can start while
+     * it is held. While this waits, new jobs are scheduled, not started. */
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        if (on && p->job == JOB_SAVE) {
+            p->toggling = 0;
             pthread_mutex_unlock(&p->mu);
             snprintf(msg, len, "ERR a SAVE is in progress");
             return -1;
         }
-        p->aof = new_aof(srv);
-        atomic_store(&p->live, p->aof);
-        pthread_mutex_unlock(&p->mu);
-        return start_job(p, JOB_ENABLE_AOF, w, msg, len);
-    }
-    if (!on && p->aof) {
-        if (p->nretired == 8) {
-            pthread_mutex_unlock(&p->mu);
-            snprintf(msg, len, "ERR appendonly was switched too often");
-            return -1;
-        }
+        p->toggling = 1;
         reap_job(p, 1);
         pthread_mutex_unlock(&p->mu);
         entered = excl_enter(w);
         pthread_mutex_lock(&p->mu);
-        atomic_store(&p->live, NULL);
-        aof_stop(p->aof, srv->ks);
-        p->retired[p->nretired++] = p->aof;   /* a worker may still be looking at it */
-        p->aof = NULL;
+        reap_job(p, 0);
+        if (!job_blocks_toggle(p->job, on)) break;
         pthread_mutex_unlock(&p->mu);
         excl_leave(w, entered);
-        return 0;
     }
+    if (on && !p->aof) {
+        p->aof = new_aof(srv);
+        atomic_store(&p->live, p->aof);
+        rc = start_job_locked(p, JOB_ENABLE_AOF, changes, NULL, msg, len);
+        if (rc < 0) {   /* nothing logs to it yet */
+            atomic_store(&p->live, NULL);
+            aof_destroy(p->aof);
+            p->aof = NULL;
+        }
+    } else if (!on && p->aof) {
+        if (p->nretired == 8) {
+            snprintf(msg, len, "ERR appendonly was switched too often");
+            rc = -1;
+        } else {
+            atomic_store(&p->live, NULL);
+            aof_stop(p->aof, srv->ks);
+            p->lsn_end = aof_end_lsn(p->aof);
+            p->retired[p->nretired++] = p->aof;   /* a worker may still be looking at it */
+            p->aof = NULL;
+            p->rewrite_scheduled = 0;
+        }
+    }
+    p->toggling = 0;
     pthread_mutex_unlock(&p->mu);
-    return 0;
+    excl_leave(w, entered);
+    return rc;
 }
 
 /* ---- the hot path ---- */
@@ -484,8 +530,9 @@ uint64_t persist_thread_lsn(void) { return aof_thread_lsn(); }
 int persist_commit(server *srv, uint64_t lsn)
 {
     aof *a = srv->ps ? atomic_load(&srv->ps->live) : NULL;
-    if (!a || !aof_is_always(a)) return 0;
-    return aof_commit(a, lsn);
+    /* No AOF: the one turned off was written and fsynced when it stopped. */
+    if (!a) return 0;
+    return aof_commit(a, lsn, aof_is_always(a));
 }
 
 /* ---- shutdown ---- */

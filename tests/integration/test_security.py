@@ -60,3 +60,65 @@ def test_select_of_a_new_domain_queued_by_multi(srv):
     with srv.raw() as c:
         assert c.cmd_raw("SELECT", "newdom-queued") == OK
         assert c.cmd_raw("GET", "k") == bulk("v")
+
+
+@pytest.mark.kasi_only   # Kasi's AOF job life cycle
+def test_appendonly_toggle_races_bgrewriteaof(server_factory, tmp_path):
+    """CONFIG SET appendonly no let go of its lock while it waited for the other
+    workers; a BGREWRITEAOF on another worker started a rewrite in that gap,
+    which was later cleaned up with no AOF (a crash). Toggle appendonly while a
+    second client keeps asking for rewrites: the server stays up, every reply is
+    one Redis gives, and the data survives a restart."""
+    data = tmp_path / "data"
+    data.mkdir()
+    d = {"dir": str(data), "appendonly": "yes", "threads": "2"}
+    s = server_factory(d)
+    nkeys = 300000
+    with s.raw(timeout=60 * H.TIME_FACTOR) as c:
+        for i in range(0, nkeys, 10000):
+            args = []
+            for k in range(i, i + 10000):
+                args += [b"key:%d" % k, b"v%d" % k]
+            assert c.cmd("MSET", *args) == b"OK"
+    stop = threading.Event()
+    errors = []
+
+    def rewriter():
+        ok_replies = (b"Background append only file rewriting started",
+                      b"Background append only file rewriting scheduled")
+        with s.raw(timeout=60 * H.TIME_FACTOR) as c:
+            while not stop.is_set():
+                r = c.cmd("BGREWRITEAOF")
+                if not (r in ok_replies or (isinstance(r, H.RespError) and (
+                        "already in progress" in str(r) or "append only file is off" in str(r)))):
+                    errors.append(r)
+                    return
+
+    # several connections, so that some land on the other worker thread
+    threads = [threading.Thread(target=rewriter, daemon=True) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        deadline = time.monotonic() + 20 * H.TIME_FACTOR
+        with s.raw(timeout=60 * H.TIME_FACTOR) as c:
+            for rnd in range(6):
+                assert c.cmd("CONFIG", "SET", "appendonly", "no") == b"OK"
+                assert c.cmd("CONFIG", "SET", "appendonly", "yes") == b"OK"
+                assert s.alive(), "server died in round %d" % rnd
+                if time.monotonic() > deadline:
+                    break
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60 * H.TIME_FACTOR)
+    assert not errors, errors
+    assert s.alive()
+    with s.raw(timeout=60 * H.TIME_FACTOR) as c:
+        assert H.wait_for(lambda: b"aof_rewrite_in_progress:0" in c.cmd("INFO", "persistence"), 60)
+        assert c.cmd("SET", "last", "1") == b"OK"
+        assert c.cmd("DBSIZE") == nkeys + 1
+    assert s.stop() == 0
+    s = server_factory(d)
+    with s.raw(timeout=60 * H.TIME_FACTOR) as c:
+        assert c.cmd("DBSIZE") == nkeys + 1
+        assert c.cmd("GET", "key:%d" % (nkeys - 1)) == b"v%d" % (nkeys - 1)
