@@ -18,6 +18,8 @@ WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 LDLIBS  := -lpthread -lm
 INC     := -Isrc
+# make V=1 shows the whole commands
+Q       := $(if $(V),,@)
 
 FLAGS_opt  := $(CFLAGS)
 FLAGS_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -30,37 +32,44 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 objs = $(patsubst src/%.c,build/$(1)/%.o,$(2))
 
+JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(NPROC))
 all:
-	@$(MAKE) --no-print-directory -j$(NPROC) bin/kasi-server
+	@$(MAKE) --no-print-directory $(JOBS) bin/kasi-server
 
 # Each object depends on its source (the header dependencies come from -MMD).
 define flavour
 build/$(1)/%.o: src/%.c
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CSTD) $$(WARN) $$(FLAGS_$(1)) $$(INC) -MMD -MP -c -o $$@ $$<
+	@$$(if $$(Q),echo "  CC    $$@")
+	$$(Q)$$(CC) $$(CSTD) $$(WARN) $$(FLAGS_$(1)) $$(INC) -MMD -MP -c -o $$@ $$<
 build/$(1)/test_%.o: tests/unit/test_%.c
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CSTD) $$(WARN) $$(FLAGS_$(1)) $$(INC) -Itests/unit -MMD -MP -c -o $$@ $$<
+	@$$(if $$(Q),echo "  CC    $$@")
+	$$(Q)$$(CC) $$(CSTD) $$(WARN) $$(FLAGS_$(1)) $$(INC) -Itests/unit -MMD -MP -c -o $$@ $$<
 build/$(1)/libkasi.a: $(call objs,$(1),$(LIB_SRCS))
-	rm -f $$@
-	ar rcs $$@ $$^
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
 endef
 $(foreach f,opt asan tsan,$(eval $(call flavour,$(f))))
 
 bin/kasi-server: $(call objs,opt,$(SRCS)) | bin
-	$(CC) $(FLAGS_opt) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $(FLAGS_opt) -o $@ $^ $(LDLIBS)
 
 bin/kasi-server-asan: $(call objs,asan,$(SRCS)) | bin
-	$(CC) $(FLAGS_asan) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $(FLAGS_asan) -o $@ $^ $(LDLIBS)
 
 bin/kasi-server-tsan: $(call objs,tsan,$(SRCS)) | bin
-	$(CC) $(FLAGS_tsan) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $(FLAGS_tsan) -o $@ $^ $(LDLIBS)
 
 bin/test_%: build/opt/test_%.o build/opt/libkasi.a | bin
-	$(CC) $(FLAGS_opt) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $(FLAGS_opt) -o $@ $^ $(LDLIBS)
 
 bin/asan_test_%: build/asan/test_%.o build/asan/libkasi.a | bin
-	$(CC) $(FLAGS_asan) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $(FLAGS_asan) -o $@ $^ $(LDLIBS)
 
 bin:
 	mkdir -p bin
@@ -110,7 +119,7 @@ python-tests: bin/kasi-server bin/kasi-server-asan
 # The suites run one after another (each spawns servers of its own and
 # measures timings); only the builds run in parallel.
 test: test-deps
-	$(MAKE) -j$(NPROC) unit-bins bin/kasi-server bin/kasi-server-asan bin/kasi-server-tsan
+	$(MAKE) $(JOBS) unit-bins bin/kasi-server bin/kasi-server-asan bin/kasi-server-tsan
 	$(MAKE) -j1 unit integration python-tests
 
 bench: bin/kasi-server

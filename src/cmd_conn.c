@@ -7,13 +7,7 @@
 
 #include "command.h"
 
-static void unwatch(cmd_call *x)
-{
-    conn *c = x->c;
-    if (c->watching) ks_unwatch_all(x->ks, c);
-    c->watching = 0;
-    atomic_store(&c->watch_dirty, 0);
-}
+static void unwatch(cmd_call *x) { ks_unwatch_all(x->ks, &x->c->watch); }
 
 void cmd_multi(cmd_call *x)
 {
@@ -50,7 +44,7 @@ void cmd_exec(cmd_call *x)
          * WATCH check is inside the same section, so no write can slip in
          * between the check and the commands. */
         server_exclusive_begin(c->w);
-        if (atomic_load(&c->watch_dirty)) {
+        if (ks_watch_check(x->ks, &c->watch, util_now_ms())) {
             resp_null_array(x->out);
         } else {
             int64_t now = util_now_ms();
@@ -72,9 +66,13 @@ void cmd_watch(cmd_call *x)
         reply_err(x, "ERR WATCH inside MULTI is not allowed");
         return;
     }
-    for (int i = 1; i < x->argc; i++)
-        ks_watch(x->ks, c->db, x->argv[i].p, x->argv[i].n, &c->watch_dirty, c);
-    c->watching = 1;
+    for (int i = 1; i < x->argc; i++) {
+        const karg *k = &x->argv[i];
+        if (ks_watch(x->ks, c->db, k->p, k->n, conn_key_hash(c, k->p, k->n), &c->watch, x->now) < 0) {
+            reply_domains_full(x);   /* the first key: they are all in one domain */
+            return;
+        }
+    }
     reply_ok(x);
 }
 

@@ -136,7 +136,7 @@ static void conn_free(conn *c)
     release_slices(c);
     free(c->zc);
     keyspace *ks = c->w->srv->ks;
-    if (c->watching) ks_unwatch_all(ks, c);
+    ks_unwatch_all(ks, &c->watch);
     conn_discard_multi(c);
     free(c->mq);
     ks_domain_put(ks, c->db);

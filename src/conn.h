@@ -80,8 +80,7 @@ struct conn {
     char peer[64];
     queued_cmd *mq;          /* MULTI queue */
     int mq_len, mq_cap;
-    atomic_int watch_dirty;  /* set by the keyspace when a watched key changes */
-    int watching;
+    ks_watcher watch;        /* WATCH */
     uint64_t log_lsn;        /* AOF position after its last command's records */
     conn *prev, *next;       /* worker->conns, or worker->dead once closed (next only) */
     conn *prev_pending, *next_pending;   /* worker->pending, while CONN_PENDING */

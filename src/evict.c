@@ -148,7 +148,7 @@ static void recycle(shard *s, domain *d, int q, int mode, int policy, int64_t no
             ks__pre_change(s, d, it);
             table_delete(&s->t, &r.pos);
             if (item_has_ttl(it)) s->expires--;
-            ks__watch_touch(ks, d, r.key, r.klen);
+            ks__watch_touch(s, r.h, r.key, r.klen, 1);
             /* an eviction is logged, an expiry is not (its time is) */
             if (ks__log(ks) && mode == MODE_EVICT && !(item_has_ttl(it) && item_expire(it) <= now))
                 aof_log_del(ks__log(ks), d->name, d->nlen, r.key, r.klen);
@@ -237,7 +237,7 @@ static int evict_sampled(shard *s, domain *d, int policy, int64_t now)
     }
     {
         kref r = {.d = d, .s = s, .pos = best_pos};
-        ks__watch_touch(d->ks, d, item_key(best), item_klen(best));
+        ks__watch_touch_item(s, d->ks, best);
         if (ks__log(d->ks))
             aof_log_del(ks__log(d->ks), d->name, d->nlen, item_key(best), item_klen(best));
         ks__remove_at(&r, best);

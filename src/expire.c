@@ -33,7 +33,7 @@ static size_t sweep(shard *s, domain *d, int64_t now, size_t *seen)
         if (item_expire(it) > now) { pos++; continue; }
         r.s = s;
         r.d = d;
-        ks__watch_touch(d->ks, d, item_key(it), item_klen(it));
+        ks__watch_touch_item(s, d->ks, it);
         ks__remove_at(&r, it);
         s->expired++;
         expired++;

@@ -58,12 +58,15 @@ static void domain_free(domain *d)
 {
     for (int i = 0; i < d->nshards; i++) {
         free_items(&d->shards[i], d);
+        ks__watch_free(&d->shards[i]);
         pthread_mutex_destroy(&d->shards[i].lock);
     }
     free(d->shards);
     free(d->name);
     free(d);
 }
+
+static void add_domain(keyspace *ks, domain *d);
 
 keyspace *ks_create(int nshards, const long long *max_domains)
 {
@@ -78,11 +81,13 @@ keyspace *ks_create(int nshards, const long long *max_domains)
         ks->sipkey[1] = (uint64_t)util_now_us() * 0x9E3779B97F4A7C15ULL;
     }
     pthread_rwlock_init(&ks->reg_lock, NULL);
-    pthread_mutex_init(&ks->watch_lock, NULL);
     ks->cap = 16;
     ks->domains = xcalloc((size_t)ks->cap, sizeof(domain *));
-    ks->domains[0] = ks->dflt = domain_new(ks, "default", 7);
-    ks->ndomains = 1;
+    ks->dmask = 15;
+    ks->dtab = xcalloc(ks->dmask + 1, sizeof(domain *));
+    ks->sweep_at = 16;
+    ks->dflt = domain_new(ks, "default", 7);
+    add_domain(ks, ks->dflt);
     return ks;
 }
 
@@ -92,14 +97,8 @@ void ks_destroy(keyspace **ksp)
     if (!ks) return;
     for (int i = 0; i < ks->ndomains; i++) domain_free(ks->domains[i]);
     free(ks->domains);
-    while (ks->watches) {
-        watch *w = ks->watches;
-        ks->watches = w->next;
-        free(w->key);
-        free(w);
-    }
+    free(ks->dtab);
     pthread_rwlock_destroy(&ks->reg_lock);
-    pthread_mutex_destroy(&ks->watch_lock);
     free(ks);
     *ksp = NULL;
 }
@@ -111,13 +110,54 @@ static int cfg_max_domains(keyspace *ks)
     return (int)__atomic_load_n(ks->max_domains, __ATOMIC_RELAXED);
 }
 
+static size_t name_slot(const keyspace *ks, const char *name, size_t len)
+{
+    return (size_t)hash_siphash13(name, len, ks->sipkey) & ks->dmask;
+}
+
 static domain *find_domain(keyspace *ks, const char *name, size_t len)
 {
-    for (int i = 0; i < ks->ndomains; i++) {
-        domain *d = ks->domains[i];
+    for (domain *d = ks->dtab[name_slot(ks, name, len)]; d; d = d->hnext)
         if (d->nlen == len && memcmp(d->name, name, len) == 0) return d;
-    }
     return NULL;
+}
+
+/* Register d (registry write-locked), growing the name index at load 1. */
+static void add_domain(keyspace *ks, domain *d)
+{
+    size_t slot;
+    if (ks->ndomains == ks->cap) {
+        ks->cap *= 2;
+        ks->domains = xrealloc(ks->domains, sizeof(domain *) * (size_t)ks->cap);
+    }
+    d->idx = ks->ndomains;
+    ks->domains[ks->ndomains++] = d;
+    if ((size_t)ks->ndomains > ks->dmask + 1) {
+        free(ks->dtab);
+        ks->dmask = ks->dmask * 2 + 1;
+        ks->dtab = xcalloc(ks->dmask + 1, sizeof(domain *));
+        for (int i = 0; i < ks->ndomains - 1; i++) {
+            domain *x = ks->domains[i];
+            slot = name_slot(ks, x->name, x->nlen);
+            x->hnext = ks->dtab[slot];
+            ks->dtab[slot] = x;
+        }
+    }
+    slot = name_slot(ks, d->name, d->nlen);
+    d->hnext = ks->dtab[slot];
+    ks->dtab[slot] = d;
+}
+
+/* Unregister and free d (registry write-locked). */
+static void drop_domain(keyspace *ks, domain *d)
+{
+    domain **pp = &ks->dtab[name_slot(ks, d->name, d->nlen)];
+    while (*pp != d) pp = &(*pp)->hnext;
+    *pp = d->hnext;
+    ks->domains[d->idx] = ks->domains[--ks->ndomains];
+    ks->domains[d->idx]->idx = d->idx;
+    if (atomic_load(&d->counted)) ks->ncounted--;
+    domain_free(d);
 }
 
 static int domain_empty(domain *d)
@@ -129,6 +169,19 @@ static int domain_empty(domain *d)
         pthread_mutex_unlock(&d->shards[i].lock);
     }
     return empty;
+}
+
+/* Free the domains nobody uses or fills (registry write-locked), so that
+ * selecting many names costs nothing lasting. Done when the registry has
+ * doubled since the last time, so a creation costs O(shards) amortised. */
+static void recycle_domains(keyspace *ks)
+{
+    if (ks->ndomains < ks->sweep_at) return;
+    for (int i = ks->ndomains - 1; i >= 1; i--) {   /* [0] is "default" */
+        domain *x = ks->domains[i];
+        if (atomic_load(&x->refs) == 0 && domain_empty(x)) drop_domain(ks, x);
+    }
+    ks->sweep_at = ks->ndomains * 2 > 16 ? ks->ndomains * 2 : 16;
 }
 
 domain *ks_domain_get(keyspace *ks, const char *name, size_t len)
@@ -144,26 +197,11 @@ domain *ks_domain_get(keyspace *ks, const char *name, size_t len)
     pthread_rwlock_wrlock(&ks->reg_lock);
     d = find_domain(ks, name, len);
     if (!d) {
-        /* Free the domains nobody uses or fills, so selecting many names
-         * costs nothing lasting. */
-        for (int i = 1; i < ks->ndomains;) {
-            domain *x = ks->domains[i];
-            if (atomic_load(&x->refs) == 0 && domain_empty(x)) {
-                if (atomic_load(&x->counted)) ks->ncounted--;
-                ks->domains[i] = ks->domains[--ks->ndomains];
-                domain_free(x);
-                continue;
-            }
-            i++;
-        }
-        if (ks->ndomains == ks->cap) {
-            ks->cap *= 2;
-            ks->domains = xrealloc(ks->domains, sizeof(domain *) * (size_t)ks->cap);
-        }
+        recycle_domains(ks);
         d = domain_new(ks, name, len);
-        ks->domains[ks->ndomains++] = d;
+        add_domain(ks, d);
     }
-    if (d) atomic_fetch_add(&d->refs, 1);
+    atomic_fetch_add(&d->refs, 1);
     pthread_rwlock_unlock(&ks->reg_lock);
     return d;
 }
@@ -174,9 +212,16 @@ int ks_domain_claim(keyspace *ks, domain *d)
     if (atomic_load_explicit(&d->counted, memory_order_acquire)) return 0;
     pthread_rwlock_wrlock(&ks->reg_lock);
     if (!atomic_load(&d->counted)) {
-        if (ks->ncounted >= cfg_max_domains(ks)) {
-            /* Give back the slots of domains that emptied and that no
-             * connection has selected (one that has may be about to write). */
+        unsigned released = atomic_load(&ks->released);
+        int64_t now = util_mono_us();
+        /* Give back the slots of domains that emptied and that nothing
+         * holds (a connection that selected one may be about to write) -
+         * when a domain was let go since the last look, or a second went
+         * by (keys may have expired), not on every refused write. */
+        if (ks->ncounted >= cfg_max_domains(ks) &&
+            (released != ks->released_seen || now - ks->reclaim_us >= 1000000)) {
+            ks->released_seen = released;
+            ks->reclaim_us = now;
             for (int i = 0; i < ks->ndomains; i++) {
                 domain *x = ks->domains[i];
                 if (x != d && atomic_load(&x->counted) && atomic_load(&x->refs) == 0 &&
@@ -199,8 +244,7 @@ int ks_domain_claim(keyspace *ks, domain *d)
 
 void ks_domain_put(keyspace *ks, domain *d)
 {
-    (void)ks;
-    if (d) atomic_fetch_sub(&d->refs, 1);
+    if (d && atomic_fetch_sub(&d->refs, 1) == 1) atomic_fetch_add(&ks->released, 1);
 }
 
 void ks_domain_hold(domain *d) { atomic_fetch_add(&d->refs, 1); }
@@ -274,8 +318,6 @@ void ks_hint(keyspace *ks, domain *d, uint64_t h, int deep)
 void ks_lock(kref *r) { pthread_mutex_lock(&r->s->lock); }
 void ks_unlock(kref *r) { pthread_mutex_unlock(&r->s->lock); }
 
-void ks__watch_touch(keyspace *ks, domain *d, const char *key, size_t klen);
-
 /* Remove the entry at r->pos (which must be current); the item's bytes
  * are left for segment recycling. */
 void ks__remove_at(kref *r, item *it)
@@ -323,7 +365,7 @@ item *ks_find(kref *r, int64_t now)
     if (it && item_has_ttl(it) && item_expire(it) <= now) {
         ks__remove_at(r, it);
         s->expired++;
-        ks__watch_touch(r->d->ks, r->d, r->key, r->klen);
+        ks__watch_touch(r->s, r->h, r->key, r->klen, 1);
         it = NULL;
         r->gen = s->gen;
     }
@@ -378,7 +420,7 @@ static void put_item(kref *r, item *it)
     s->changes++;
     r->it = it;
     r->gen = (uint64_t)-1;   /* an insertion may have moved entries */
-    ks__watch_touch(r->d->ks, r->d, r->key, r->klen);
+    ks__watch_touch(r->s, r->h, r->key, r->klen, 0);
 }
 
 void ks_store(kref *r, item *it)
@@ -409,7 +451,7 @@ static void resize_in_place(kref *r, item *it, size_t vlen)
     if (UB_FREQ(ub) < 3) table_set_ubits(&r->pos, UB_WITH_FREQ(ub, UB_FREQ(ub) + 1));
     r->s->sets++;
     r->s->changes++;
-    ks__watch_touch(r->d->ks, r->d, r->key, r->klen);
+    ks__watch_touch(r->s, r->h, r->key, r->klen, 0);
 }
 
 item *ks_set(kref *r, const char *val, size_t vlen, int64_t expire)
@@ -461,7 +503,7 @@ void ks_set_expire(kref *r, int64_t when)
         ks__pre_change(r->s, r->d, it);
         memcpy(it->data, &when, 8);   /* same layout: update in place */
         r->s->changes++;
-        ks__watch_touch(r->d->ks, r->d, r->key, r->klen);
+        ks__watch_touch(r->s, r->h, r->key, r->klen, 0);
     } else {
         put_item(r, ks_new(r, item_cval(it), item_vlen(it), when));
         r->s->sets--;   /* not a value write */
@@ -477,7 +519,7 @@ int ks_delete(kref *r, int64_t now)
     r->it = NULL;
     r->gen = r->s->gen;
     r->s->changes++;
-    ks__watch_touch(r->d->ks, r->d, r->key, r->klen);
+    ks__watch_touch(r->s, r->h, r->key, r->klen, 1);
     if (ks__log(r->d->ks)) aof_log_del(ks__log(r->d->ks), r->d->name, r->d->nlen, r->key, r->klen);
     return 1;
 }
@@ -561,16 +603,14 @@ size_t ks_domain_size(domain *d)
     return n;
 }
 
-static void watch_touch_domain(keyspace *ks, domain *d);
-
 size_t ks_flush(keyspace *ks, domain *d)
 {
     size_t n = 0;
-    watch_touch_domain(ks, d);
     /* in index order, which is address order: see ks_lockset */
     for (int i = 0; i < d->nshards; i++) pthread_mutex_lock(&d->shards[i].lock);
     for (int i = 0; i < d->nshards; i++) {
         shard *s = &d->shards[i];
+        ks__watch_flush(s);
         n += table_count(&s->t);
         s->changes += table_count(&s->t);
         free_items(s, d);
@@ -661,63 +701,6 @@ int ks_random_key(domain *d, int64_t now, buf *out)
         }
     }
     return -1;
-}
-
-/* ---- WATCH ---- */
-
-void ks_watch(keyspace *ks, domain *d, const char *key, size_t klen, atomic_int *dirty,
-              void *owner)
-{
-    watch *w = xcalloc(1, sizeof *w);
-    w->d = d;
-    ks_domain_hold(d);
-    w->key = xmemdup(key, klen);
-    w->klen = klen;
-    w->dirty = dirty;
-    w->owner = owner;
-    pthread_mutex_lock(&ks->watch_lock);
-    w->next = ks->watches;
-    ks->watches = w;
-    atomic_fetch_add(&ks->nwatches, 1);
-    pthread_mutex_unlock(&ks->watch_lock);
-}
-
-void ks_unwatch_all(keyspace *ks, void *owner)
-{
-    watch **pp, *w;
-    if (atomic_load(&ks->nwatches) == 0) return;
-    pthread_mutex_lock(&ks->watch_lock);
-    for (pp = &ks->watches; (w = *pp);) {
-        if (w->owner == owner) {
-            *pp = w->next;
-            ks_domain_put(ks, w->d);
-            free(w->key);
-            free(w);
-            atomic_fetch_sub(&ks->nwatches, 1);
-        } else {
-            pp = &w->next;
-        }
-    }
-    pthread_mutex_unlock(&ks->watch_lock);
-}
-
-void ks__watch_touch(keyspace *ks, domain *d, const char *key, size_t klen)
-{
-    if (atomic_load_explicit(&ks->nwatches, memory_order_relaxed) == 0) return;
-    pthread_mutex_lock(&ks->watch_lock);
-    for (watch *w = ks->watches; w; w = w->next)
-        if (w->d == d && w->klen == klen && memcmp(w->key, key, klen) == 0)
-            atomic_store(w->dirty, 1);
-    pthread_mutex_unlock(&ks->watch_lock);
-}
-
-static void watch_touch_domain(keyspace *ks, domain *d)
-{
-    if (atomic_load(&ks->nwatches) == 0) return;
-    pthread_mutex_lock(&ks->watch_lock);
-    for (watch *w = ks->watches; w; w = w->next)
-        if (w->d == d) atomic_store(w->dirty, 1);
-    pthread_mutex_unlock(&ks->watch_lock);
 }
 
 uint64_t ks_changes(keyspace *ks)

@@ -40,6 +40,20 @@ typedef struct domain domain;
 typedef struct snapshot snapshot;
 typedef struct aof aof;
 
+/* The keys watched in a shard (see watch.c). */
+typedef struct ks_wtab {
+    struct wkey **b;
+    size_t mask, n;      /* n: keys watched; 0 means a write checks nothing more */
+} ks_wtab;
+
+/* A session's watches: its dirty flag (set by any thread when a watched key
+ * changes) and its list of watched keys. */
+typedef struct ks_watcher {
+    atomic_int dirty;
+    struct wnode *nodes;
+    size_t count;
+} ks_watcher;
+
 typedef struct shard {
     pthread_mutex_t lock;
     table t;             /* all fields below are guarded by lock */
@@ -55,6 +69,7 @@ typedef struct shard {
     uint32_t *ghost;     /* S3-FIFO ghost: fingerprints of keys evicted early */
     struct outq *snap_pend;   /* items writers saved for the running snapshot */
     size_t ghost_mask;
+    ks_wtab watch;       /* keys watched in this shard */
 } __attribute__((aligned(64))) shard;
 
 /* Eviction policies; the order matches the maxmemory-policy enum. */
@@ -177,10 +192,16 @@ int ks_random_key(domain *d, int64_t now, buf *out);
 
 /* ---- WATCH ---- */
 
-/* Mark *dirty when this key of d is modified. owner identifies the watcher. */
-void ks_watch(keyspace *ks, domain *d, const char *key, size_t klen, atomic_int *dirty,
-              void *owner);
-void ks_unwatch_all(keyspace *ks, void *owner);
+/* Watch this key of d (h: its ks_hash) for w: w->dirty is set when it
+ * changes. A watch holds d and takes one of the max-domains slots, as a
+ * write does: returns 0, or -1 when every slot is taken. */
+int ks_watch(keyspace *ks, domain *d, const char *key, size_t klen, uint64_t h,
+             ks_watcher *w, int64_t now);
+/* Drop every watch of w and clear its flag. */
+void ks_unwatch_all(keyspace *ks, ks_watcher *w);
+/* At EXEC: whether w is dirty, counting a watched key that has expired
+ * since it was watched as changed. Takes the shard locks itself. */
+int ks_watch_check(keyspace *ks, ks_watcher *w, int64_t now);
 
 /* Finish work a command left for after it (compaction of shards it
  * filled with dead bytes). Call with no shard lock held. */

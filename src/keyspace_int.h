@@ -20,33 +20,29 @@ struct domain {
     keyspace *ks;
     char *name;
     size_t nlen;
+    domain *hnext;        /* in the registry's name index */
+    int idx;              /* in ks->domains */
     atomic_long refs;
     atomic_int counted;   /* holds a max-domains slot (see ks_domain_claim) */
     int nshards;
     shard *shards;
 };
 
-typedef struct watch {
-    domain *d;
-    char *key;
-    size_t klen;
-    atomic_int *dirty;
-    void *owner;
-    struct watch *next;
-} watch;
-
 struct keyspace {
     uint64_t sipkey[2];
     int nshards;
     int shard_shift;
     const long long *max_domains;   /* the config field; read atomically */
-    pthread_rwlock_t reg_lock;      /* guards domains/ndomains/ncounted */
+    pthread_rwlock_t reg_lock;      /* guards the registry: the fields up to dflt */
     domain **domains;               /* [0] is "default" */
     int ndomains, cap;
+    domain **dtab;                  /* name index: chains by hnext */
+    size_t dmask;
+    int sweep_at;                   /* recycle unused domains once ndomains gets here */
     int ncounted;                   /* domains holding a max-domains slot */
-    pthread_mutex_t watch_lock;     /* guards watches */
-    watch *watches;
-    atomic_long nwatches;
+    unsigned released_seen;         /* `released` when slots were last given back */
+    int64_t reclaim_us;             /* and when */
+    atomic_uint released;           /* bumped when a domain's last reference goes */
     domain *dflt;                   /* "default": never moves or goes away */
     atomic_llong mem;               /* bytes of segments and tables, all shards */
     atomic_llong overhead;          /* allocator in-use bytes beyond mem */
@@ -92,8 +88,24 @@ static inline long long ks__table_bytes(const shard *s) { return (long long)tabl
 
 /* Remove the entry at r->pos (current) and mark its item dead. */
 void ks__remove_at(kref *r, item *it);
-/* Tell WATCH that a key changed. */
-void ks__watch_touch(keyspace *ks, domain *d, const char *key, size_t klen);
+/* watch.c: tell WATCH that a key of s (h: its hash) changed, gone: by
+ * being deleted. O(1) when nobody watches a key in s. The shard is locked. */
+void ks__watch_touch_slow(shard *s, uint64_t h, const char *key, size_t klen, int gone);
+static inline void ks__watch_touch(shard *s, uint64_t h, const char *key, size_t klen, int gone)
+{
+    if (s->watch.n) ks__watch_touch_slow(s, h, key, klen, gone);
+}
+/* The same for an item about to be deleted, hashing its key only if needed. */
+static inline void ks__watch_touch_item(shard *s, const keyspace *ks, const item *it)
+{
+    if (s->watch.n)
+        ks__watch_touch_slow(s, ks_hash(ks, item_key(it), item_klen(it)), item_key(it),
+                             item_klen(it), 1);
+}
+/* s is being emptied: mark the watchers of the keys in it. */
+void ks__watch_flush(shard *s);
+/* Free s's watch table (at exit). */
+void ks__watch_free(shard *s);
 
 /* evict.c */
 void ks__ghost_add(shard *s, keyspace *ks, uint64_t h);

@@ -887,6 +887,46 @@ ECHO x
 QUIT
 """)
 
+script("watch_flush_and_expiry", r"""
+DEL x
+WATCH x
+FLUSHALL
+MULTI
+PING
+EXEC
+SET y 1
+WATCH y
+FLUSHDB
+MULTI
+PING
+EXEC
+WATCH nothere
+SET other 1
+FLUSHDB
+MULTI
+PING
+EXEC
+SET z 1 PX 1
+!sleep 20
+WATCH z
+GET z
+MULTI
+PING
+EXEC
+SET q 1 PX 60
+WATCH q
+!sleep 150
+MULTI
+PING
+EXEC
+SET r 1
+WATCH r
+DEL r
+MULTI
+PING
+EXEC
+""")
+
 script("multi_empty_and_discard_watch", r"""
 SET w 1
 WATCH w

@@ -87,17 +87,57 @@ static void test_domains(keyspace *ks)
     ks_flush(ks, a);
 }
 
+static void watch(keyspace *ks, domain *d, const char *key, ks_watcher *w)
+{
+    CHECK(ks_watch(ks, d, key, strlen(key), ks_hash(ks, key, strlen(key)), w, util_now_ms()) == 0);
+}
+
 static void test_watch(keyspace *ks)
 {
-    domain *d = ks_default(ks);
-    atomic_int dirty = 0;
-    int owner;
-    ks_watch(ks, d, "w", 1, &dirty, &owner);
+    domain *d = ks_default(ks), *other = ks_domain_get(ks, "wother", 6);
+    ks_watcher w = {0}, w2 = {0};
+    watch(ks, d, "w", &w);
+    watch(ks, d, "w", &w);             /* twice: one change still marks it once */
+    watch(ks, other, "w", &w2);
     put(ks, d, "other", "x", -1);
-    CHECK(atomic_load(&dirty) == 0);
+    CHECK(atomic_load(&w.dirty) == 0);
     put(ks, d, "w", "x", -1);
-    CHECK(atomic_load(&dirty) == 1);
-    ks_unwatch_all(ks, &owner);
+    CHECK(atomic_load(&w.dirty) == 1);
+    CHECK(atomic_load(&w2.dirty) == 0);   /* same key, another domain */
+    ks_unwatch_all(ks, &w);
+    CHECK(atomic_load(&w.dirty) == 0 && w.count == 0);
+    put(ks, d, "w", "y", -1);
+    CHECK(atomic_load(&w.dirty) == 0);    /* no longer watched */
+
+    /* FLUSHDB marks only watched keys that existed */
+    watch(ks, d, "w", &w);
+    watch(ks, d, "absent", &w2);
+    ks_flush(ks, other);
+    CHECK(atomic_load(&w2.dirty) == 0);
+    ks_flush(ks, d);
+    CHECK(atomic_load(&w.dirty) == 1);
+    ks_unwatch_all(ks, &w);
+    ks_unwatch_all(ks, &w2);
+
+    /* a key that had expired when watched: its deletion is no change; one
+     * that expires after the WATCH makes the check fail */
+    put(ks, d, "gone", "v", util_now_ms() - 1);
+    watch(ks, d, "gone", &w);
+    put(ks, d, "soon", "v", util_now_ms() + 30);
+    watch(ks, d, "soon", &w2);
+    CHECK(ks_watch_check(ks, &w, util_now_ms()) == 0);
+    {
+        kref r;
+        ks_ref(ks, d, "gone", 4, &r);
+        ks_lock(&r);
+        CHECK(ks_find(&r, util_now_ms()) == NULL);   /* deletes it */
+        ks_unlock(&r);
+    }
+    CHECK(atomic_load(&w.dirty) == 0);
+    CHECK(ks_watch_check(ks, &w2, util_now_ms() + 100) == 1);
+    ks_unwatch_all(ks, &w);
+    ks_unwatch_all(ks, &w2);
+    ks_domain_put(ks, other);
     ks_flush(ks, d);
 }
 
