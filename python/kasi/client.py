@@ -9,12 +9,21 @@ Values keep their Python type (see python/README-client.md for the byte-level
 encoding).  ``str`` is stored as plain UTF-8, so other Redis clients read and
 write text values directly.
 
-SECURITY WARNING: values that are not str/bytes/int/float/bool/None are stored
-with pickle.  Unpickling runs code chosen by whoever wrote the value, so
-without a ``secret`` it is only safe when every writer to the server is
-trusted.  Give every client the same ``secret=b'...'``: pickles are then
-signed with HMAC-SHA256, and unsigned or badly signed pickles are refused
-(:class:`kasi.errors.SignatureError` / :class:`kasi.errors.UnsafePickleError`).
+Containers and the other common value types (list, tuple, dict, set,
+frozenset, bytearray, complex, Fraction, Decimal, datetime/date/time/
+timedelta with no tzinfo or a datetime.timezone, UUID, nested up to 100
+levels) are stored in a safe structured format that decoding can never turn
+into code; this needs no configuration.
+
+Other objects need pickle, and unpickling runs code chosen by whoever wrote
+the value.  So by default the client never reads unsigned pickles
+(:class:`kasi.errors.UnsafePickleError`) and set() refuses values that would
+need one.  To store arbitrary objects, give every client the same
+``secret=b'...'``: they are then written as HMAC-SHA256-signed pickles, and
+only correctly signed ones are unpickled (else
+:class:`kasi.errors.SignatureError`).  ``allow_unsigned_pickle=True`` reads
+and writes unsigned pickles instead; it is only safe when every writer to
+the server is trusted.
 
 The client is thread-safe: calls borrow a connection from a pool.  Each pooled
 connection remembers which domain it has selected; when a call needs another
@@ -256,11 +265,10 @@ class Client:
     Parameters:
       host, port            TCP address (default localhost:5000)
       password              sent with AUTH on every new connection
-      secret                bytes: sign pickled values with HMAC-SHA256 and
-                            refuse unsigned / badly signed pickles
-      allow_unsigned_pickle read (and write) unsigned pickles; default True
-                            without a secret, False with one.  Unpickling is
-                            only safe when every writer is trusted.
+      secret                bytes (or str): sign values that need pickle
+                            (see __init__)
+      allow_unsigned_pickle default False: unsigned pickles are never read
+                            or written (see __init__)
       socket_timeout        seconds for each socket read/write (None = wait
                             forever); connect_timeout likewise for connecting
       unix_socket_path      connect over a Unix socket instead of TCP
@@ -276,8 +284,29 @@ class Client:
 
     def __init__(self, host="localhost", port=5000, password=None, secret=None,
                  socket_timeout=10.0, unix_socket_path=None, max_connections=64,
-                 connect_timeout=5.0, allow_unsigned_pickle=None,
+                 connect_timeout=5.0, allow_unsigned_pickle=False,
                  pool_timeout=20.0):
+        """Values of the safe types (str, bytes, bytearray, int, float,
+        complex, bool, None, list, tuple, dict, set, frozenset, Fraction,
+        Decimal, datetime.date/time/datetime/timedelta with no tzinfo or a
+        datetime.timezone, uuid.UUID; exact types, nested up to 100 levels)
+        never use pickle, whatever these two parameters say.
+
+        ``secret``: bytes (or str, taken as UTF-8).  Other values are then
+        written as HMAC-SHA256-signed pickles, and only pickles signed with
+        this secret are unpickled (others raise SignatureError).  Give every
+        client of the server the same secret.
+
+        ``allow_unsigned_pickle``: False by default, with or without a
+        secret.  While False, an unsigned pickle (type code ``p``) is never
+        unpickled: get() raises UnsafePickleError; and without a secret,
+        set() of a value that needs pickle raises UnsafePickleError, naming
+        the types the safe codec supports.  True makes get() unpickle
+        unsigned values (and set() write them when there is no secret).
+        DANGER: anyone who can write a key to the server can then run code
+        in this process on its next get(); pass True only when every writer
+        is trusted, e.g. while migrating old data to a secret.
+        """
         self._codec = Codec(secret, allow_unsigned_pickle)
         kwargs = dict(password=password, socket_timeout=socket_timeout,
                       parser_class=_FullMessageParser, db=0)

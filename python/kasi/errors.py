@@ -55,7 +55,7 @@ class KasiDecodeError(KasiError, ValueError):
 
 
 class KasiSecurityError(KasiError):
-    """A pickled value was refused for safety reasons."""
+    """Pickle was refused for safety reasons."""
 
 
 class SignatureError(KasiSecurityError):
@@ -64,8 +64,10 @@ class SignatureError(KasiSecurityError):
 
 
 class UnsafePickleError(KasiSecurityError):
-    """An unsigned pickle was read by a client that does not accept unsigned
-    pickles (a client with a ``secret``, or ``allow_unsigned_pickle=False``)."""
+    """Pickle was refused: an unsigned pickle was read by a client without
+    ``allow_unsigned_pickle=True`` (the default), or set() was given a value
+    that only pickle can store (not one of the safe codec's types) by a
+    client with neither a ``secret`` nor ``allow_unsigned_pickle=True``."""
 
 
 class ServerNotFound(KasiError, FileNotFoundError):

@@ -11,8 +11,15 @@ or from a shell (arguments are passed to kasi-server unchanged)::
 The binary is looked up in this order: the one bundled in the package
 (kasi/bin/kasi-server, put there by ``pip install``), $KASI_SERVER, ``kasi-server``
 on $PATH, and in a development checkout the repository's bin/kasi-server.
+
+start_server() on a non-loopback address (such as 0.0.0.0) without
+``requirepass`` logs a warning (logger "kasi.server"): the server then runs
+in protected mode and refuses clients that are not on loopback or a Unix
+socket (see exposure_warning()).
 """
 
+import ipaddress
+import logging
 import os
 import shutil
 import signal
@@ -25,10 +32,14 @@ import time
 from .errors import ServerNotFound
 
 __all__ = ["find_server_binary", "directives_to_args", "launch", "start_server",
-           "wait_until_ready", "main"]
+           "wait_until_ready", "exposure_warning", "warn_if_exposed", "main"]
 
 BINARY_NAME = "kasi-server"
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
+
+# With no handler configured, logging's lastResort handler prints warnings
+# to stderr, so the warning below is seen by default.
+log = logging.getLogger("kasi.server")
 
 
 def _is_exe(path):
@@ -79,6 +90,77 @@ def directives_to_args(directives):
         args.append("--" + name.replace("_", "-"))
         args.extend(_value_words(value))
     return args
+
+
+def _is_loopback(address):
+    """True for 127.x.x.x, ::1 (also as ::ffff:127.x.x.x) and localhost."""
+    address = address.strip().lstrip("-")  # "-::1": an optional bind address
+    if address.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0].strip("[]"))
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
+
+
+def _bind_addresses(host, directives):
+    """The addresses the server will listen on (None: its default,
+    loopback only)."""
+    words = []
+    for value in (host, directives.get("bind")):
+        if value is None:
+            continue
+        for v in (value if isinstance(value, (list, tuple)) else [value]):
+            words.extend(str(v).split())
+    return words or None
+
+
+def _off(value):
+    return value is False or str(value).strip().lower() in ("no", "0", "false", "off")
+
+
+def exposure_warning(host, port=5000, **directives):
+    """The warning start_server logs for these arguments, or None.
+
+    It warns when the server listens on a non-loopback address (such as the
+    default 0.0.0.0) without ``requirepass``: the server then runs in
+    protected mode and refuses every client that does not come from
+    loopback or a Unix socket; with ``protected_mode='no'`` it lets anyone
+    who can reach the port read and write every key."""
+    if port is not None and str(port).strip() == "0":
+        return None  # no TCP listener
+    if directives.get("requirepass"):
+        return None
+    addresses = _bind_addresses(host, directives)
+    if addresses is None:
+        return None
+    exposed = [a for a in addresses if not _is_loopback(a)]
+    if not exposed:
+        return None
+    where = "%s port %s" % (" ".join(exposed), port)
+    if _off(directives.get("protected_mode", "yes")):
+        return ("kasi-server listens on %s with no password and "
+                "protected_mode='no': anyone who can reach this port can read, "
+                "change and delete every key. Set requirepass='...' unless "
+                "this network is trusted." % where)
+    return ("kasi-server listens on %s with no password (requirepass), so it "
+            "runs in protected mode: clients connecting from any address other "
+            "than 127.0.0.1 / ::1 or a unix socket get a -DENIED error and are "
+            "disconnected. Remote clients can connect once a password is set "
+            "(start_server(..., requirepass='...'), and clients pass "
+            "password='...') or protected mode is turned off "
+            "(protected_mode='no', only on a trusted network)." % where)
+
+
+def warn_if_exposed(host, port=5000, **directives):
+    """Log exposure_warning()'s message (logger "kasi.server", level
+    WARNING), if any; return it."""
+    msg = exposure_warning(host, port, **directives)
+    if msg:
+        log.warning("%s", msg)
+    return msg
 
 
 def _child_setup(parent_pid):
@@ -156,7 +238,14 @@ def start_server(host="0.0.0.0", port=5000, binary=None, **directives):
     down cleanly.  Keyword arguments become server directives: underscores
     turn into hyphens, True/False into yes/no (``maxmemory='100mb'`` ->
     ``--maxmemory 100mb``, ``daemonize=True`` -> ``--daemonize yes``).  With
-    daemonize=True this returns as soon as the server has detached."""
+    daemonize=True this returns as soon as the server has detached.
+
+    Listening on a non-loopback address (such as the default 0.0.0.0)
+    without ``requirepass`` logs a warning (logger "kasi.server"): the
+    server then runs in protected mode and refuses remote clients with
+    -DENIED until a password is set (``requirepass='...'``) or protected
+    mode is turned off (``protected_mode='no'``, trusted networks only)."""
+    warn_if_exposed(host, port, **directives)
     proc = launch(host=host, port=port, binary=binary, **directives)
     return _wait_forwarding(proc)
 

@@ -1,5 +1,6 @@
 """kasi.Server / python -m kasi.server, and the seed README demo end to end."""
 
+import logging
 import os
 import signal
 import socket
@@ -244,3 +245,79 @@ def test_find_server_binary_order(tmp_path, monkeypatch):
     monkeypatch.setenv("KASI_SERVER", str(tmp_path / "nope"))
     with pytest.raises(errors.ServerNotFound):
         kserver.find_server_binary()
+
+
+def test_directives_to_args_protected_mode():
+    assert kserver.directives_to_args({"protected_mode": "no"}) == ["--protected-mode", "no"]
+    assert kserver.directives_to_args({"protected_mode": True}) == ["--protected-mode", "yes"]
+
+
+# ------------------------------------------------------ protected-mode warning
+PROTECTED_WORDS = ("protected mode", "-DENIED", "127.0.0.1", "::1", "unix socket",
+                   "requirepass='...'", "protected_mode='no'")
+
+
+@pytest.mark.parametrize("host,directives", [
+    ("0.0.0.0", {}), ("::", {}), ("10.1.2.3", {}), ("example.org", {}),
+    ("127.0.0.1 192.168.0.5", {}), ("127.0.0.1", {"bind": "0.0.0.0"}),
+    ("0.0.0.0", {"requirepass": ""}), ("0.0.0.0", {"protected_mode": "yes"}),
+])
+def test_exposure_warning_says_what_protected_mode_does(host, directives):
+    msg = kserver.exposure_warning(host, 5000, **directives)
+    assert msg is not None
+    for word in PROTECTED_WORDS:
+        assert word in msg, word
+
+
+@pytest.mark.parametrize("host,directives", [
+    ("127.0.0.1", {}), ("127.9.8.7", {}), ("::1", {}), ("localhost", {}),
+    ("127.0.0.1 -::1", {}), ("::ffff:127.0.0.1", {}), (None, {}),
+    ("0.0.0.0", {"requirepass": "s3cret"}),
+])
+def test_no_exposure_warning(host, directives):
+    assert kserver.exposure_warning(host, 5000, **directives) is None
+
+
+def test_exposure_warning_protected_mode_off():
+    msg = kserver.exposure_warning("0.0.0.0", 5000, protected_mode="no")
+    assert "protected_mode='no'" in msg and "anyone" in msg and "requirepass" in msg
+    assert kserver.exposure_warning("0.0.0.0", 5000, protected_mode=False) == msg
+
+
+@pytest.fixture
+def exits_at_once(tmp_path):
+    """A stand-in server binary that exits at once (nothing is bound)."""
+    path = tmp_path / "fake-kasi-server"
+    path.write_text("#!/bin/sh\nexit 0\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_start_server_warns_on_public_bind(exits_at_once, caplog):
+    with caplog.at_level(logging.WARNING, logger="kasi.server"):
+        assert kserver.start_server(host="0.0.0.0", port=5000, binary=exits_at_once) == 0
+    recs = [r for r in caplog.records if r.name == "kasi.server"]
+    assert len(recs) == 1 and recs[0].levelno == logging.WARNING
+    for word in PROTECTED_WORDS:
+        assert word in recs[0].getMessage()
+    assert kserver.start_server(binary=exits_at_once) == 0  # the default host too
+    assert len([r for r in caplog.records if r.name == "kasi.server"]) == 2
+
+
+@pytest.mark.parametrize("kw", [dict(host="127.0.0.1"), dict(host="::1"),
+                                dict(host="0.0.0.0", requirepass="pw")])
+def test_start_server_quiet_when_safe(exits_at_once, caplog, kw):
+    with caplog.at_level(logging.DEBUG, logger="kasi.server"):
+        assert kserver.start_server(port=5000, binary=exits_at_once, **kw) == 0
+    assert [r for r in caplog.records if r.name == "kasi.server"] == []
+
+
+def test_warning_on_stderr_when_logging_unconfigured(exits_at_once, tmp_path):
+    """The seed demo's start_server(host='0.0.0.0') prints the warning with no
+    logging setup at all (logging's lastResort handler)."""
+    src = SERVER_DEMO.replace("port=5000)", "port=5000, binary=%r)" % exits_at_once)
+    r = subprocess.run([sys.executable, "-c", src], env=demo_env(exits_at_once), cwd=tmp_path,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "protected mode" in r.stderr and "-DENIED" in r.stderr
+    assert "Traceback" not in r.stderr
