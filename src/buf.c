@@ -1,6 +1,8 @@
 /* buf.c - see buf.h. */
 #include "buf.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "util.h"
@@ -38,4 +40,22 @@ void buf_free(buf *b)
 void buf_trim(buf *b, size_t keep_cap)
 {
     if (b->len == 0 && b->cap > keep_cap) buf_free(b);
+}
+
+void buf_printf(buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    buf_reserve(b, 256);
+    va_start(ap, fmt);
+    n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n >= b->cap - b->len) {   /* it did not fit: again, with room */
+        buf_reserve(b, (size_t)n + 1);
+        va_start(ap, fmt);
+        vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+    }
+    b->len += (size_t)n;
 }

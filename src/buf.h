@@ -21,6 +21,8 @@ void buf_compact(buf *b);
 void buf_free(buf *b);
 /* Shrink a large, empty buffer back to nothing. */
 void buf_trim(buf *b, size_t keep_cap);
+/* Append printf-style text, however long. */
+void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static inline size_t buf_pending(const buf *b) { return b->len - b->off; }
 static inline char *buf_head(const buf *b) { return b->data + b->off; }

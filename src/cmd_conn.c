@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "command.h"
+#include "net.h"
 
 static void unwatch(cmd_call *x) { ks_unwatch_all(x->ks, &x->c->watch); }
 
@@ -91,7 +92,7 @@ void cmd_reset(cmd_call *x)
     ks_domain_hold(c->db);
     free(c->name);
     c->name = NULL;
-    if (x->srv->cfg.requirepass[0]) c->flags &= ~CONN_AUTHED;
+    if (atomic_load(&x->srv->auth_required)) c->flags &= ~CONN_AUTHED;
     resp_simple(x->out, "RESET");
 }
 
@@ -136,17 +137,30 @@ void cmd_client_id(cmd_call *x) { resp_int(x->out, (long long)x->c->id); }
 void cmd_client_info(cmd_call *x)
 {
     conn *c = x->c;
-    char line[1024];
-    size_t dlen;
-    const char *dname = ks_domain_name(c->db, &dlen);
-    int n = snprintf(line, sizeof line,
-                     "id=%llu addr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%.*s "
-                     "multi=%d qbuf=%zu qbuf-free=%zu obl=%zu cmd=client|info user=default resp=2\n",
-                     (unsigned long long)c->id, c->peer, c->h.fd, c->name ? c->name : "",
-                     (long long)(x->now - c->created_ms) / 1000,
-                     (long long)(x->now - c->last_ms) / 1000,
-                     (c->flags & CONN_MULTI) ? "x" : "N", (int)(dlen > 64 ? 64 : dlen), dname,
-                     (c->flags & CONN_MULTI) ? c->mq_len : -1, buf_pending(&c->in),
-                     c->in.cap - c->in.len, conn_out_pending(c));
-    resp_bulk(x->out, line, (size_t)n);
+    char laddr[64];
+    size_t argv_mem = 0, multi_mem = 0;
+    buf line = {0};
+    for (int i = 0; i < x->argc; i++) argv_mem += x->argv[i].n;
+    for (int i = 0; i < c->mq_len; i++) {
+        multi_mem += sizeof(queued_cmd) + sizeof(karg) * (size_t)c->mq[i].argc;
+        for (int k = 0; k < c->mq[i].argc; k++) multi_mem += c->mq[i].argv[k].n;
+    }
+    net_sock_name(c->h.fd, laddr, sizeof laddr);
+    /* Redis 7.0's fields, in its order; db is the domain's number, or -1
+     * for a domain named by something other than a number. */
+    buf_printf(&line,
+               "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%lld sub=0 "
+               "psub=0 ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu "
+               "rbp=%zu obl=%zu oll=%d omem=%zu tot-mem=%zu events=%s cmd=client|info "
+               "user=default redir=-1 resp=2\n",
+               (unsigned long long)c->id, c->peer, laddr, c->h.fd, c->name ? c->name : "",
+               (long long)(x->now - c->created_ms) / 1000, (long long)(x->now - c->last_ms) / 1000,
+               (c->flags & CONN_MULTI) ? "x" : "N", ks_domain_db_index(c->db),
+               (c->flags & CONN_MULTI) ? c->mq_len : -1, buf_pending(&c->in), c->in.cap - c->in.len,
+               argv_mem, multi_mem, c->in.cap, c->in.cap, buf_pending(&c->out), c->zc_len,
+               c->out.cap + c->zc_bytes,
+               sizeof *c + c->in.cap + c->out.cap + multi_mem + sizeof(karg) * (size_t)c->argv_cap,
+               (c->h.mask & EV_WRITE) ? "rw" : "r");
+    resp_bulk(x->out, line.data, line.len);
+    buf_free(&line);
 }

@@ -140,13 +140,23 @@ static int secret_eq(const char *a, size_t alen, const char *b, size_t blen)
     return diff == 0;
 }
 
-/* Check a user/password pair against requirepass; 0 on success. */
+/* Check a user/password pair against requirepass; 0 on success. A
+ * failure is logged, at most a few times a second. */
 static int check_auth(cmd_call *x, const karg *user, const karg *pass)
 {
-    const char *rp = x->srv->cfg.requirepass;
-    if (user && !(user->n == 7 && memcmp(user->p, "default", 7) == 0)) return -1;
-    if (!rp[0]) return 0;   /* the default user has no password */
-    return secret_eq(pass->p, pass->n, rp, strlen(rp)) ? 0 : -1;
+    static util_ratelimit rl = UTIL_RATELIMIT_INIT(10);
+    char *rp = config_str(&x->srv->cfg, &x->srv->cfg.requirepass);
+    int ok = !(user && !(user->n == 7 && memcmp(user->p, "default", 7) == 0)) &&
+             (!rp[0] /* the default user has no password */ ||
+              secret_eq(pass->p, pass->n, rp, strlen(rp)));
+    free(rp);
+    if (!ok) {
+        unsigned long long missed;
+        if (util_ratelimit_take(&rl, &missed))
+            log_warn("Failed AUTH from client id=%llu addr=%s%s", (unsigned long long)x->c->id,
+                     x->c->peer, missed ? " (more failures were not logged)" : "");
+    }
+    return ok ? 0 : -1;
 }
 
 void cmd_auth(cmd_call *x)
@@ -157,7 +167,7 @@ void cmd_auth(cmd_call *x)
         return;
     }
     if (x->argc == 2) {
-        if (!x->srv->cfg.requirepass[0]) {
+        if (!atomic_load(&x->srv->auth_required)) {
             reply_err(x, "ERR AUTH <password> called without any password configured for the "
                          "default user. Are you sure your configuration is correct?");
             return;
@@ -171,8 +181,6 @@ void cmd_auth(cmd_call *x)
         x->c->flags |= CONN_AUTHED;
         reply_ok(x);
     } else {
-        log_verbose("Failed AUTH from client id=%llu addr=%s", (unsigned long long)x->c->id,
-                    x->c->peer);
         reply_err(x, "WRONGPASS invalid username-password pair or user is disabled.");
     }
 }
@@ -207,14 +215,13 @@ void cmd_hello(cmd_call *x)
             return;
         }
     }
-    if (user) {
-        if (check_auth(x, user, pass) < 0) {
-            reply_err(x, "WRONGPASS invalid username-password pair or user is disabled.");
-            return;
-        }
-        x->c->flags |= CONN_AUTHED;
+    /* The password is checked first, but takes effect only once nothing
+     * else can fail: a refused HELLO changes nothing. */
+    if (user && check_auth(x, user, pass) < 0) {
+        reply_err(x, "WRONGPASS invalid username-password pair or user is disabled.");
+        return;
     }
-    if (!(x->c->flags & CONN_AUTHED)) {
+    if (!user && !(x->c->flags & CONN_AUTHED)) {
         reply_err(x, "NOAUTH HELLO must be called with the client already authenticated, "
                      "otherwise the HELLO AUTH <user> <pass> option can be used to "
                      "authenticate the client and select the RESP protocol version at the same "
@@ -226,6 +233,7 @@ void cmd_hello(cmd_call *x)
         reply_err(x, "NOPROTO sorry, this protocol version is not supported.");
         return;
     }
+    if (user) x->c->flags |= CONN_AUTHED;
     if (name && client_set_name(x, name) < 0) return;
     resp_array(x->out, 14);
     resp_bulk_cstr(x->out, "server");
@@ -269,32 +277,24 @@ void cmd_config_get(cmd_call *x)
 
 void cmd_config_set(cmd_call *x)
 {
-    char name[128], value[1024], err[256];
-    if ((x->argc - 2) % 2) {
-        reply_arity(x);
+    int n = (x->argc - 2) / 2;
+    long long prot = cfg_ll(&x->srv->cfg.enable_protected_configs);   /* no yes local */
+    cfg_pair *pairs;
+    char err[600];
+    if (x->argc % 2) {
+        reply_syntax(x);
         return;
     }
-    for (int i = 2; i + 1 < x->argc; i += 2) {
-        snprintf(name, sizeof name, "%.*s", (int)x->argv[i].n, x->argv[i].p);
-        snprintf(value, sizeof value, "%.*s", (int)x->argv[i + 1].n, x->argv[i + 1].p);
-        if (config_set(&x->srv->cfg, name, value, 1, err, sizeof err) < 0) {
-            if (strncmp(err, "unknown", 7) == 0)
-                resp_errorf(x->out, "ERR Unknown option or number of arguments for CONFIG SET - '%s'",
-                            name);
-            else
-                resp_errorf(x->out, "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
-                            name, err);
-            return;
-        }
-        if (strcasecmp(name, "loglevel") == 0) log_set_level((int)cfg_ll(&x->srv->cfg.loglevel));
-        if (strcasecmp(name, "appendonly") == 0 &&
-            persist_set_appendonly(x->srv, x->c->w, (int)cfg_ll(&x->srv->cfg.appendonly), err,
-                                   sizeof err) < 0) {
-            reply_err(x, err);
-            return;
-        }
-    }
-    reply_ok(x);
+    pairs = xmalloc(sizeof *pairs * (size_t)n);
+    for (int i = 0; i < n; i++)
+        pairs[i] = (cfg_pair){x->argv[2 + 2 * i].p, x->argv[3 + 2 * i].p, x->argv[2 + 2 * i].n,
+                              x->argv[3 + 2 * i].n};
+    if (config_set_many(&x->srv->cfg, pairs, n, prot == 1 || (prot == 2 && (x->c->flags & CONN_LOCAL)),
+                        x->c->w, err, sizeof err) < 0)
+        reply_err(x, err);
+    else
+        reply_ok(x);
+    free(pairs);
 }
 
 static void command_info_one(cmd_call *x, const cmd_def *d)

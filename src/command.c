@@ -96,8 +96,8 @@ static const cmd_def commands[] = {
     {"flushall", cmd_flushall, -1, W | CMD_EXCLUSIVE, 0, 0, 0, NULL},
     {"info", cmd_info, -1, 0, 0, 0, 0, NULL},
     {"time", cmd_time, 1, F, 0, 0, 0, NULL},
-    {"shutdown", cmd_shutdown, -1, CMD_ADMIN | CMD_EXCLUSIVE, 0, 0, 0, NULL},
-    {"save", cmd_save, 1, CMD_ADMIN, 0, 0, 0, NULL},
+    {"shutdown", cmd_shutdown, -1, CMD_ADMIN | CMD_EXCLUSIVE | CMD_NOMULTI, 0, 0, 0, NULL},
+    {"save", cmd_save, 1, CMD_ADMIN | CMD_NOMULTI, 0, 0, 0, NULL},
     {"bgsave", cmd_bgsave, -1, CMD_ADMIN, 0, 0, 0, NULL},
     {"bgrewriteaof", cmd_bgrewriteaof, 1, CMD_ADMIN, 0, 0, 0, NULL},
     {"auth", cmd_auth, -2, CMD_NOAUTH | F, 0, 0, 0, NULL},
@@ -413,8 +413,12 @@ void command_exec(conn *c, int argc, const karg *argv, int64_t now_ms)
         reject(c, def, "ERR wrong number of arguments for '%s' command", def->name);
         return;
     }
-    if (!(c->flags & CONN_AUTHED) && !(def->flags & CMD_NOAUTH) && srv->cfg.requirepass[0]) {
+    if (!(c->flags & CONN_AUTHED) && !(def->flags & CMD_NOAUTH) && atomic_load(&srv->auth_required)) {
         reject(c, def, "NOAUTH Authentication required.");
+        return;
+    }
+    if ((c->flags & CONN_MULTI) && (def->flags & CMD_NOMULTI)) {
+        reject(c, def, "ERR Command not allowed inside a transaction");
         return;
     }
     if ((def->flags & CMD_DENYOOM) && ks_domain_claim(srv->ks, c->db) < 0) {
@@ -422,11 +426,15 @@ void command_exec(conn *c, int argc, const karg *argv, int64_t now_ms)
                cfg_ll(&srv->cfg.max_domains));
         return;
     }
-    if (over_maxmemory(srv) && (def->flags & CMD_DENYOOM)) {
+    /* Inside MULTI, queueing takes memory too: like Redis, only EXEC,
+     * DISCARD and RESET pass when memory is full. */
+    if (over_maxmemory(srv) &&
+        ((def->flags & CMD_DENYOOM) || ((c->flags & CONN_MULTI) && def->fn != cmd_exec &&
+                                        def->fn != cmd_discard && def->fn != cmd_reset))) {
         reject(c, def, "OOM command not allowed when used memory > 'maxmemory'.");
         return;
     }
-    if (def->flags & CMD_WRITE) {
+    if ((def->flags & CMD_WRITE) || def->fn == cmd_ping) {   /* Redis refuses PING too */
         const char *why = persist_write_denied(srv);
         if (why) {
             reject(c, def, "%s", why);

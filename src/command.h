@@ -25,6 +25,7 @@
 #define CMD_FAST 0x20u
 #define CMD_ADMIN 0x40u
 #define CMD_DENYOOM 0x80u    /* refused when memory is full and nothing can be evicted */
+#define CMD_NOMULTI 0x100u   /* refused inside MULTI (SAVE, SHUTDOWN) */
 
 typedef struct cmd_call {
     conn *c;

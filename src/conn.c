@@ -42,6 +42,38 @@ static void unmark_pending(conn *c)
     c->prev_pending = c->next_pending = NULL;
 }
 
+/* Protected mode (as Redis 7): with no password set, only local clients
+ * may connect; the others get Redis's explanation and are closed. */
+static void deny_protected(worker *w, int fd)
+{
+    static const char msg[] =
+        "-DENIED Redis is running in protected mode because protected mode is enabled and no "
+        "password is set for the default user. In this mode connections are only accepted from "
+        "the loopback interface. If you want to connect from external computers to Redis you "
+        "may adopt one of the following solutions: 1) Just disable protected mode sending the "
+        "command 'CONFIG SET protected-mode no' from the loopback interface by connecting to "
+        "Redis from the same host the server is running, however MAKE SURE Redis is not "
+        "publicly accessible from internet if you do so. Use CONFIG REWRITE to make this "
+        "change permanent. 2) Alternatively you can just disable the protected mode by editing "
+        "the Redis configuration file, and setting the protected mode option to 'no', and then "
+        "restarting the server. 3) If you started the server manually just for testing, "
+        "restart it with the '--protected-mode no' option. 4) Setup a an authentication "
+        "password for the default user. NOTE: You only need to do one of the above things in "
+        "order for the server to start accepting connections from the outside.\r\n";
+    static util_ratelimit rl = UTIL_RATELIMIT_INIT(10);
+    unsigned long long missed;
+    char peer[64];
+    if (util_ratelimit_take(&rl, &missed)) {
+        net_peer_name(fd, peer, sizeof peer);
+        log_warn("Protected mode: refused a connection from %s (no password is set; set "
+                 "requirepass, or protected-mode no on a trusted network)%s",
+                 peer, missed ? "; more refusals were not logged" : "");
+    }
+    if (write(fd, msg, sizeof msg - 1) < 0) { /* closing anyway */ }
+    close(fd);
+    stat_add(&w->st.rejected, 1);
+}
+
 void conn_accept(worker *w, int fd)
 {
     server *srv = w->srv;
@@ -54,15 +86,22 @@ void conn_accept(worker *w, int fd)
         stat_add(&w->st.rejected, 1);
         return;
     }
+    if (cfg_ll(&srv->cfg.protected_mode) && !atomic_load(&srv->auth_required) &&
+        !net_peer_is_local(fd)) {
+        deny_protected(w, fd);
+        atomic_fetch_sub(&srv->nclients, 1);
+        return;
+    }
     c = xcalloc(1, sizeof *c);
     c->w = w;
     c->id = atomic_fetch_add(&srv->next_client_id, 1) + 1;
-    c->flags = srv->cfg.requirepass[0] ? 0 : CONN_AUTHED;
+    c->flags = atomic_load(&srv->auth_required) ? 0 : CONN_AUTHED;
     c->db = ks_default(srv->ks);
     ks_domain_hold(c->db);
     c->created_ms = c->last_ms = util_now_ms();
     resp_parser_reset(&c->p);
     net_peer_name(fd, c->peer, sizeof c->peer);
+    if (net_peer_is_local(fd)) c->flags |= CONN_LOCAL;
     if (ev_add(w->loop, &c->h, fd, EV_READ, on_event) < 0) {
         close(fd);
         ks_domain_put(srv->ks, c->db);
@@ -389,6 +428,17 @@ static void advance(conn *c, size_t n)
 static int write_output(conn *c)
 {
     struct iovec iov[IOV_BATCH];
+    /* Only copied bytes count against the limit, and before anything is
+     * written (as Redis checks when it adds a reply): a value sent from
+     * where it is stored costs no memory of its own, and one that was
+     * accepted must be readable whatever its size. */
+    long long hard = cfg_ll(&c->w->srv->cfg.client_output_buffer_limit);
+    if (hard && buf_pending(&c->out) > (size_t)hard) {
+        log_warn("Closing client that reached the output buffer limit: id=%llu addr=%s",
+                 (unsigned long long)c->id, c->peer);
+        conn_close(c);
+        return -1;
+    }
     while (conn_out_pending(c)) {
         int cnt = gather(c, iov);
         ssize_t n = writev(c->h.fd, iov, cnt);
@@ -413,13 +463,6 @@ static int write_output(conn *c)
             process_input(c);
         }
     } else {
-        long long hard = cfg_ll(&c->w->srv->cfg.client_output_buffer_limit);
-        if (hard && conn_out_pending(c) > (size_t)hard) {
-            log_warn("Closing client that reached the output buffer limit: id=%llu addr=%s",
-                     (unsigned long long)c->id, c->peer);
-            conn_close(c);
-            return -1;
-        }
         ev_mod(c->w->loop, &c->h, (c->flags & (CONN_PAUSED | CONN_CLOSING)) ? EV_WRITE
                                                                          : EV_READ | EV_WRITE);
     }

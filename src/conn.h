@@ -31,6 +31,7 @@
 #define CONN_MULTI 0x10u
 #define CONN_EXECABORT 0x20u   /* a command queued in MULTI was rejected */
 #define CONN_PENDING 0x40u     /* on the worker's pending list */
+#define CONN_LOCAL 0x80u       /* from 127.0.0.1, ::1 or a unix socket */
 
 #define CONN_BATCH 512
 #define CONN_SLICE_US 200

@@ -13,41 +13,30 @@
 
 typedef void section_fn(server *srv, buf *out);
 
-static void add(buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(buf *out, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n > (int)sizeof line - 1) n = (int)sizeof line - 1;
-    buf_append(out, line, (size_t)n);
-}
+
 
 static void sec_server(server *srv, buf *out)
 {
     struct utsname u;
     int64_t up = (util_now_ms() - srv->start_ms) / 1000;
     uname(&u);
-    add(out, "redis_version:%s\r\nkasi_version:%s\r\nredis_mode:standalone\r\n",
+    buf_printf(out, "redis_version:%s\r\nkasi_version:%s\r\nredis_mode:standalone\r\n",
         KASI_REDIS_VERSION, KASI_VERSION);
-    add(out, "os:%s %s %s\r\narch_bits:%d\r\nmultiplexing_api:epoll\r\n", u.sysname, u.release,
+    buf_printf(out, "os:%s %s %s\r\narch_bits:%d\r\nmultiplexing_api:epoll\r\n", u.sysname, u.release,
         u.machine, (int)sizeof(void *) * 8);
-    add(out, "process_id:%d\r\n", (int)getpid());
-    add(out, "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\n", (long long)up,
+    buf_printf(out, "process_id:%d\r\n", (int)getpid());
+    buf_printf(out, "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\n", (long long)up,
         (long long)up / 86400);
-    add(out, "executable_threads:%d\r\n", srv->nworkers);
+    buf_printf(out, "executable_threads:%d\r\n", srv->nworkers);
     config_info(&srv->cfg, "server", out);
-    add(out, "config_file:%s\r\n", srv->cfg.config_file ? srv->cfg.config_file : "");
+    buf_printf(out, "config_file:%s\r\n", srv->cfg.config_file ? srv->cfg.config_file : "");
 }
 
 static void sec_clients(server *srv, buf *out)
 {
-    add(out, "connected_clients:%ld\r\n", atomic_load(&srv->nclients));
+    buf_printf(out, "connected_clients:%ld\r\n", atomic_load(&srv->nclients));
     config_info(&srv->cfg, "clients", out);
-    add(out, "blocked_clients:0\r\n");
+    buf_printf(out, "blocked_clients:0\r\n");
 }
 
 static void human(char *out, size_t len, double v)
@@ -64,12 +53,12 @@ static void sec_memory(server *srv, buf *out)
     char h1[32], h2[32];
     human(h1, sizeof h1, (double)used);
     human(h2, sizeof h2, (double)rss);
-    add(out, "used_memory:%zu\r\nused_memory_human:%s\r\n", used, h1);
-    add(out, "used_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n", rss, h2);
+    buf_printf(out, "used_memory:%zu\r\nused_memory_human:%s\r\n", used, h1);
+    buf_printf(out, "used_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n", rss, h2);
     human(h1, sizeof h1, (double)cfg_ll(&srv->cfg.maxmemory));
     config_info(&srv->cfg, "memory", out);
-    add(out, "maxmemory_human:%s\r\n", h1);
-    add(out, "mem_fragmentation_ratio:%.2f\r\nmem_allocator:libc\r\n",
+    buf_printf(out, "maxmemory_human:%s\r\n", h1);
+    buf_printf(out, "mem_fragmentation_ratio:%.2f\r\nmem_allocator:libc\r\n",
         used ? (double)rss / (double)used : 0.0);
 }
 
@@ -93,21 +82,21 @@ static void sec_stats(server *srv, buf *out)
 {
     ks_stats t = {0};
     ks_foreach_domain(srv->ks, add_stats, &t);
-    add(out, "total_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n",
+    buf_printf(out, "total_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n",
         SERVER_STAT(srv, connections), SERVER_STAT(srv, commands));
-    add(out, "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n",
+    buf_printf(out, "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n",
         SERVER_STAT(srv, net_in), SERVER_STAT(srv, net_out));
-    add(out, "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n",
+    buf_printf(out, "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n",
         SERVER_STAT(srv, rejected), (unsigned long long)t.expired,
         (unsigned long long)t.evicted);
-    add(out, "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n", (unsigned long long)t.hits,
+    buf_printf(out, "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n", (unsigned long long)t.hits,
         (unsigned long long)t.misses);
 }
 
 static void sec_replication(server *srv, buf *out)
 {
     (void)srv;
-    add(out, "role:master\r\nconnected_slaves:0\r\n");
+    buf_printf(out, "role:master\r\nconnected_slaves:0\r\n");
 }
 
 static void sec_cpu(server *srv, buf *out)
@@ -115,14 +104,14 @@ static void sec_cpu(server *srv, buf *out)
     struct rusage ru;
     (void)srv;
     getrusage(RUSAGE_SELF, &ru);
-    add(out, "used_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n", (long)ru.ru_stime.tv_sec,
+    buf_printf(out, "used_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n", (long)ru.ru_stime.tv_sec,
         (long)ru.ru_stime.tv_usec, (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec);
 }
 
 static void sec_cluster(server *srv, buf *out)
 {
     (void)srv;
-    add(out, "cluster_enabled:0\r\n");
+    buf_printf(out, "cluster_enabled:0\r\n");
 }
 
 /* Domain names are binary-safe; INFO lines are not. */
@@ -138,13 +127,19 @@ static void safe_name(const char *name, size_t len, char *out, size_t outlen)
     out[o] = '\0';
 }
 
+typedef struct dom_line {
+    long long db;
+    ks_stats st;
+} dom_line;
+
 typedef struct dom_ctx {
     buf *out;
-    int kasi;   /* Kasi section format */
-    int count;
+    dom_line *lines;   /* keyspace: the numbered domains, sorted afterwards */
+    size_t n, cap;
 } dom_ctx;
 
-static void domain_line(domain *d, void *opaque)
+/* INFO kasi: every domain with keys or traffic, by name. */
+static void kasi_line(domain *d, void *opaque)
 {
     dom_ctx *c = opaque;
     ks_stats st;
@@ -152,34 +147,58 @@ static void domain_line(domain *d, void *opaque)
     const char *name = ks_domain_name(d, &len);
     char safe[KS_DOMAIN_NAME_MAX * 4 + 8];
     ks_domain_stats(d, &st);
-    if (st.keys == 0 && !(c->kasi && (st.hits || st.misses || st.sets))) return;
+    if (st.keys == 0 && !(st.hits || st.misses || st.sets)) return;
     safe_name(name, len, safe, sizeof safe);
-    if (c->kasi)
-        add(c->out, "domain_%s:keys=%llu,expires=%llu,hits=%llu,misses=%llu,sets=%llu\r\n", safe,
-            (unsigned long long)st.keys, (unsigned long long)st.expires,
-            (unsigned long long)st.hits, (unsigned long long)st.misses,
-            (unsigned long long)st.sets);
-    else
-        add(c->out, "%s:keys=%llu,expires=%llu,avg_ttl=0\r\n", safe, (unsigned long long)st.keys,
-            (unsigned long long)st.expires);
-    c->count++;
+    buf_printf(c->out, "domain_%s:keys=%llu,expires=%llu,hits=%llu,misses=%llu,sets=%llu\r\n",
+               safe, (unsigned long long)st.keys, (unsigned long long)st.expires,
+               (unsigned long long)st.hits, (unsigned long long)st.misses,
+               (unsigned long long)st.sets);
+}
+
+/* INFO keyspace: Redis's dbN lines, for "default" (db0) and the domains
+ * named by a number; tools such as redis-cli --stat and the Prometheus
+ * exporter read only these. */
+static void keyspace_line(domain *d, void *opaque)
+{
+    dom_ctx *c = opaque;
+    long long db = ks_domain_db_index(d);
+    ks_stats st;
+    if (db < 0) return;
+    ks_domain_stats(d, &st);
+    if (st.keys == 0) return;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 16;
+        c->lines = xrealloc(c->lines, c->cap * sizeof *c->lines);
+    }
+    c->lines[c->n++] = (dom_line){db, st};
+}
+
+static int by_db(const void *a, const void *b)
+{
+    long long x = ((const dom_line *)a)->db, y = ((const dom_line *)b)->db;
+    return x < y ? -1 : x > y;
 }
 
 static void sec_keyspace(server *srv, buf *out)
 {
-    dom_ctx c = {out, 0, 0};
-    ks_foreach_domain(srv->ks, domain_line, &c);
+    dom_ctx c = {out, NULL, 0, 0};
+    ks_foreach_domain(srv->ks, keyspace_line, &c);
+    if (c.n) qsort(c.lines, c.n, sizeof *c.lines, by_db);
+    for (size_t i = 0; i < c.n; i++)
+        buf_printf(out, "db%lld:keys=%llu,expires=%llu,avg_ttl=0\r\n", c.lines[i].db,
+                   (unsigned long long)c.lines[i].st.keys, (unsigned long long)c.lines[i].st.expires);
+    free(c.lines);
 }
 
 static void sec_kasi(server *srv, buf *out)
 {
     ks_stats t = {0};
-    dom_ctx c = {out, 1, 0};
+    dom_ctx c = {out, NULL, 0, 0};
     ks_foreach_domain(srv->ks, add_stats, &t);
-    add(out, "domains:%d\r\ntotal_sets:%llu\r\n", ks_domain_count(srv->ks),
-        (unsigned long long)t.sets);
+    buf_printf(out, "domains:%d\r\ntotal_sets:%llu\r\n", ks_domain_count(srv->ks),
+               (unsigned long long)t.sets);
     config_info(&srv->cfg, "kasi", out);
-    ks_foreach_domain(srv->ks, domain_line, &c);
+    ks_foreach_domain(srv->ks, kasi_line, &c);
 }
 
 static const struct {
@@ -215,7 +234,7 @@ void info_build(server *srv, conn *c, const karg *want, int nwant, buf *out)
         if (!pick[s] && !(all && sections[s].in_default)) continue;
         if (!first) buf_append(out, "\r\n", 2);
         first = 0;
-        add(out, "# %s\r\n", sections[s].title);
+        buf_printf(out, "# %s\r\n", sections[s].title);
         sections[s].fn(srv, out);
     }
 }

@@ -257,6 +257,14 @@ const char *ks_domain_name(const domain *d, size_t *len)
     return d->name;
 }
 
+long long ks_domain_db_index(const domain *d)
+{
+    long long n;
+    if (d == d->ks->dflt) return 0;
+    if (util_str2ll(d->name, d->nlen, &n) < 0 || n < 0) return -1;
+    return n;
+}
+
 int ks_domain_count(keyspace *ks)
 {
     int n;

@@ -114,6 +114,9 @@ void ks_domain_put(keyspace *ks, domain *d);
 void ks_domain_hold(domain *d);   /* one more reference to a held domain */
 domain *ks_default(keyspace *ks); /* always exists; no reference needed */
 const char *ks_domain_name(const domain *d, size_t *len);
+/* The Redis database number a domain stands for: 0 for "default", N for a
+ * name that is N written canonically (SELECT 5), else -1. */
+long long ks_domain_db_index(const domain *d);
 int ks_domain_count(keyspace *ks);
 /* Call fn for every domain (registry read-locked, no shard locks held). */
 void ks_foreach_domain(keyspace *ks, void (*fn)(domain *d, void *opaque), void *opaque);

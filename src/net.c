@@ -85,22 +85,47 @@ int net_accept(int lfd)
     return fd;
 }
 
-void net_peer_name(int fd, char *out, size_t outlen)
+static void addr_name(const struct sockaddr_storage *ss, char *out, size_t outlen)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
     char ip[INET6_ADDRSTRLEN];
-    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0) {
-        snprintf(out, outlen, "?:0");
-    } else if (ss.ss_family == AF_INET) {
-        struct sockaddr_in *s = (struct sockaddr_in *)&ss;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
         inet_ntop(AF_INET, &s->sin_addr, ip, sizeof ip);
         snprintf(out, outlen, "%s:%d", ip, ntohs(s->sin_port));
-    } else if (ss.ss_family == AF_INET6) {
-        struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
         inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof ip);
         snprintf(out, outlen, "%s:%d", ip, ntohs(s->sin6_port));
     } else {
         snprintf(out, outlen, "/unixsocket:0");
     }
+}
+
+void net_peer_name(int fd, char *out, size_t outlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0) snprintf(out, outlen, "?:0");
+    else addr_name(&ss, out, outlen);
+}
+
+void net_sock_name(int fd, char *out, size_t outlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) snprintf(out, outlen, "?:0");
+    else addr_name(&ss, out, outlen);
+}
+
+int net_peer_is_local(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0) return 0;
+    if (ss.ss_family == AF_UNIX) return 1;
+    if (ss.ss_family == AF_INET)
+        return ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+    if (ss.ss_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+    return 0;
 }

@@ -13,5 +13,10 @@ int net_listen_unix(const char *path, unsigned perm, int backlog, char *err, siz
 int net_accept(int lfd);
 /* Write a peer description ("127.0.0.1:1234") of a connected socket. */
 void net_peer_name(int fd, char *out, size_t outlen);
+/* The same for the socket's own address (Redis's laddr). */
+void net_sock_name(int fd, char *out, size_t outlen);
+/* Whether the peer is local as Redis 7 counts it: 127.0.0.1, ::1 or a
+ * unix socket. */
+int net_peer_is_local(int fd);
 
 #endif

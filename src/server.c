@@ -14,45 +14,130 @@
 #include "net.h"
 #include "util.h"
 
-static int listen_all(server *srv)
+static void set_release(server *srv, listen_set *ls)
 {
-    char err[256], *list = xstrdup(srv->cfg.bind), *save = NULL;
+    int last;
+    if (!ls) return;
+    pthread_mutex_lock(&srv->lset_mu);
+    last = --ls->refs == 0;
+    pthread_mutex_unlock(&srv->lset_mu);
+    if (!last) return;
+    for (int i = 0; i < ls->n; i++) close(ls->fds[i]);
+    free(ls->fds);
+    free(ls);
+}
+
+/* Listen on the bind addresses at port (none if 0), plus a dup of the unix
+ * socket unix_fd if there is one. Returns the set, or NULL (logged). */
+static listen_set *open_listeners(server *srv, long long port, int unix_fd)
+{
+    char err[256], *list = config_str(&srv->cfg, &srv->cfg.bind), *save = NULL;
     int backlog = (int)srv->cfg.tcp_backlog, ok = 1;
-    srv->lfds = xcalloc(64, sizeof(int));
-    if (srv->cfg.port > 0) {
-        for (char *a = strtok_r(list, " ", &save); a && srv->nlfds < 63;
-             a = strtok_r(NULL, " ", &save)) {
+    listen_set *ls = xcalloc(1, sizeof *ls);
+    ls->fds = xcalloc(64, sizeof(int));
+    ls->refs = 1;
+    ls->port = port;
+    if (port > 0) {
+        for (char *a = strtok_r(list, " ", &save); a && ls->n < 63; a = strtok_r(NULL, " ", &save)) {
             int optional = a[0] == '-';
-            int fd = net_listen_tcp(a + optional, (int)srv->cfg.port, backlog, err, sizeof err);
+            int fd = net_listen_tcp(a + optional, (int)port, backlog, err, sizeof err);
             if (fd < 0) {
                 if (optional && (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT || fd == -EINVAL))
                     continue;
-                log_warn("Could not listen on %s:%lld: %s", a + optional, srv->cfg.port, err);
+                log_warn("Could not listen on %s:%lld: %s", a + optional, port, err);
                 ok = 0;
                 break;
             }
-            srv->lfds[srv->nlfds++] = fd;
-            log_notice("Listening on %s:%lld", a + optional, srv->cfg.port);
+            ls->fds[ls->n++] = fd;
+            log_notice("Listening on %s:%lld", a + optional, port);
         }
     }
     free(list);
-    if (ok && srv->cfg.unixsocket[0]) {
-        long long p = srv->cfg.unixsocketperm;
-        unsigned perm = (unsigned)((p / 100) % 10 * 64 + (p / 10) % 10 * 8 + p % 10);
-        int fd = net_listen_unix(srv->cfg.unixsocket, perm, backlog, err, sizeof err);
+    if (ok && unix_fd >= 0) {
+        int fd = dup(unix_fd);   /* each set owns its descriptors */
         if (fd < 0) {
-            log_warn("Could not listen on unix socket %s: %s", srv->cfg.unixsocket, err);
+            log_warn("Could not dup the unix socket: %s", strerror(errno));
             ok = 0;
         } else {
-            srv->lfds[srv->nlfds++] = fd;
-            log_notice("Listening on unix socket %s", srv->cfg.unixsocket);
+            ls->fds[ls->n++] = fd;
         }
     }
-    if (ok && srv->nlfds == 0) {
+    if (ok && ls->n == 0) {
         log_warn("Configured to listen on nothing: set port or unixsocket");
         ok = 0;
     }
-    return ok ? 0 : -1;
+    if (!ok) {
+        set_release(srv, ls);
+        return NULL;
+    }
+    return ls;
+}
+
+static int listen_all(server *srv)
+{
+    char err[256];
+    srv->unix_fd = -1;
+    if (srv->cfg.unixsocket[0]) {
+        unsigned perm = (unsigned)srv->cfg.unixsocketperm;
+        int fd = net_listen_unix(srv->cfg.unixsocket, perm, (int)srv->cfg.tcp_backlog, err, sizeof err);
+        if (fd < 0) {
+            log_warn("Could not listen on unix socket %s: %s", srv->cfg.unixsocket, err);
+            return -1;
+        }
+        srv->unix_fd = fd;
+        log_notice("Listening on unix socket %s", srv->cfg.unixsocket);
+    }
+    srv->lset = open_listeners(srv, srv->cfg.port, srv->unix_fd);
+    return srv->lset ? 0 : -1;
+}
+
+static void on_accept(ev_loop *loop, ev_handle *h, unsigned events);
+
+/* Move w's listeners to the server's current set. */
+static int worker_relisten(worker *w)
+{
+    server *srv = w->srv;
+    listen_set *ls, *old = w->lset;
+    pthread_mutex_lock(&srv->lset_mu);
+    ls = atomic_load(&srv->lset);
+    ls->refs++;
+    pthread_mutex_unlock(&srv->lset_mu);
+    for (int i = 0; old && i < old->n; i++) ev_del(w->loop, &w->listeners[i].h);
+    free(w->listeners);
+    w->lset = ls;
+    w->listeners = xcalloc((size_t)ls->n, sizeof(listener));
+    for (int i = 0; i < ls->n; i++) {
+        w->listeners[i].fd = ls->fds[i];
+        w->listeners[i].w = w;
+        if (ev_add(w->loop, &w->listeners[i].h, ls->fds[i],
+                   EV_READ | (srv->nworkers > 1 ? EV_EXCLUSIVE : 0), on_accept) < 0)
+            return -1;
+    }
+    set_release(srv, old);
+    return 0;
+}
+
+int server_rebind(server *srv, char *err, size_t errlen)
+{
+    listen_set *ls, *old;
+    uint64_t one = 1;
+    int same;
+    pthread_mutex_lock(&srv->lset_mu);
+    same = atomic_load(&srv->lset)->port == cfg_ll(&srv->cfg.port);   /* e.g. restored */
+    pthread_mutex_unlock(&srv->lset_mu);
+    if (same) return 0;
+    ls = open_listeners(srv, cfg_ll(&srv->cfg.port), srv->unix_fd);
+    if (!ls) {
+        snprintf(err, errlen, "Unable to listen on this port. Check server logs.");
+        return -1;
+    }
+    pthread_mutex_lock(&srv->lset_mu);
+    old = atomic_exchange(&srv->lset, ls);
+    pthread_mutex_unlock(&srv->lset_mu);
+    set_release(srv, old);
+    for (int i = 0; i < srv->nworkers; i++)
+        if (write(srv->workers[i].wakefd, &one, sizeof one) < 0) { /* already awake */ }
+    return 0;
 }
 
 static void on_accept(ev_loop *loop, ev_handle *h, unsigned events)
@@ -88,21 +173,61 @@ static int worker_init(server *srv, worker *w, int id)
     pthread_mutex_init(&w->gate, NULL);
     w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wakefd < 0 || ev_add(w->loop, &w->wake, w->wakefd, EV_READ, on_wake) < 0) return -1;
-    w->listeners = xcalloc((size_t)srv->nlfds, sizeof(listener));
-    for (int i = 0; i < srv->nlfds; i++) {
-        w->listeners[i].fd = srv->lfds[i];
-        w->listeners[i].w = w;
-        if (ev_add(w->loop, &w->listeners[i].h, srv->lfds[i],
-                   EV_READ | (srv->nworkers > 1 ? EV_EXCLUSIVE : 0), on_accept) < 0)
-            return -1;
-    }
+    return worker_relisten(w);
+}
+
+/* ---- what a CONFIG SET must do besides storing the value ---- */
+
+static int apply_port(void *owner, void *caller, char *err, size_t errlen)
+{
+    (void)caller;
+    return server_rebind(owner, err, errlen);
+}
+
+static int apply_requirepass(void *owner, void *caller, char *err, size_t errlen)
+{
+    server *srv = owner;
+    char *pass = config_str(&srv->cfg, &srv->cfg.requirepass);
+    (void)caller;
+    (void)err;
+    (void)errlen;
+    atomic_store(&srv->auth_required, pass[0] != '\0');
+    free(pass);
     return 0;
+}
+
+static int apply_loglevel(void *owner, void *caller, char *err, size_t errlen)
+{
+    server *srv = owner;
+    (void)caller;
+    (void)err;
+    (void)errlen;
+    log_set_level((int)cfg_ll(&srv->cfg.loglevel));
+    return 0;
+}
+
+/* caller: the worker running CONFIG SET. */
+static int apply_appendonly(void *owner, void *caller, char *err, size_t errlen)
+{
+    server *srv = owner;
+    char msg[256];
+    if (persist_set_appendonly(srv, caller, (int)cfg_ll(&srv->cfg.appendonly), msg, sizeof msg) == 0)
+        return 0;
+    snprintf(err, errlen, "%s", strncmp(msg, "ERR ", 4) == 0 ? msg + 4 : msg);
+    return -1;
 }
 
 int server_init(server *srv)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int n = (int)srv->cfg.threads;
+    srv->unix_fd = -1;
+    pthread_mutex_init(&srv->lset_mu, NULL);
+    apply_requirepass(srv, NULL, NULL, 0);
+    config_on_change(&srv->cfg, CFG_port, apply_port, srv);
+    config_on_change(&srv->cfg, CFG_requirepass, apply_requirepass, srv);
+    config_on_change(&srv->cfg, CFG_loglevel, apply_loglevel, srv);
+    config_on_change(&srv->cfg, CFG_appendonly, apply_appendonly, srv);
     if (n == 0) n = ncpu > 0 ? (int)(ncpu < 64 ? ncpu : 64) : 1;
     srv->nworkers = n;
     srv->start_ms = util_now_ms();
@@ -134,7 +259,9 @@ static void worker_cron(worker *w, int64_t now_us)
 {
     server *srv = w->srv;
     long long hz = cfg_ll(&srv->cfg.hz), timeout = cfg_ll(&srv->cfg.timeout);
-    int64_t period = 1000000 / hz;
+    int64_t period;
+    hz = hz < 1 ? 1 : hz > 500 ? 500 : hz;   /* as Redis clamps it */
+    period = 1000000 / hz;
     size_t expired;
     if (now_us < w->next_cron_us) return;
     w->next_cron_us = now_us + period;
@@ -173,6 +300,9 @@ static void *worker_main(void *opaque)
     server *srv = w->srv;
     while (!atomic_load(&srv->shutdown)) {
         int64_t now = util_mono_us(), wait_ms;
+        if (atomic_load_explicit(&srv->lset, memory_order_acquire) != w->lset &&
+            worker_relisten(w) < 0)
+            log_warn("Worker %d could not listen on the new sockets: %s", w->id, strerror(errno));
         worker_cron(w, now);
         conn_flush_pending(w);
         conn_reap(w);
@@ -212,13 +342,16 @@ void server_cleanup(server *srv)
         ev_destroy(&w->loop);
         close(w->wakefd);
         free(w->listeners);
+        set_release(srv, w->lset);
         free(w->flushv);
         pthread_mutex_destroy(&w->gate);
     }
-    for (int i = 0; i < srv->nlfds; i++) close(srv->lfds[i]);
-    if (srv->cfg.unixsocket[0]) unlink(srv->cfg.unixsocket);
+    set_release(srv, atomic_load(&srv->lset));
+    if (srv->unix_fd >= 0) {
+        close(srv->unix_fd);
+        unlink(srv->cfg.unixsocket);
+    }
     free(srv->workers);
-    free(srv->lfds);
     ks_destroy(&srv->ks);
 }
 

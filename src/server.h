@@ -46,6 +46,16 @@ typedef struct listener {
     struct worker *w;
 } listener;
 
+/* The sockets the server listens on. CONFIG SET port publishes a new set;
+ * each worker moves to it at the top of its loop, and the last one to let
+ * go of the old set closes its sockets. */
+typedef struct listen_set {
+    int *fds;
+    int n;
+    long long port;           /* the TCP port they are bound to */
+    int refs;                 /* the server's, plus one per worker on it; under lset_mu */
+} listen_set;
+
 /* What the input lookahead learnt of a request further down a connection's
  * buffer (see conn.c); valid while that connection's input is processed. */
 typedef struct key_hint {
@@ -65,7 +75,8 @@ typedef struct worker {
     pthread_mutex_t gate;     /* held while this worker runs commands */
     int wakefd;               /* eventfd: wakes the loop for shutdown */
     ev_handle wake;
-    listener *listeners;      /* one per server listening socket */
+    listen_set *lset;         /* the sockets listeners[] are for */
+    listener *listeners;      /* one per socket of lset */
     conn *conns;              /* all connections of this worker */
     conn *pending;            /* connections with output to flush or input to process */
     conn *dead;               /* closed, freed at the end of the loop turn */
@@ -86,8 +97,10 @@ struct server {
     persist *ps;              /* snapshots and the AOF */
     worker *workers;
     int nworkers;
-    int *lfds;
-    int nlfds;
+    pthread_mutex_t lset_mu;  /* guards lset's replacement and every set's refs */
+    _Atomic(listen_set *) lset;   /* the current listening sockets */
+    int unix_fd;              /* the unix socket (in every set, dup'ed), or -1 */
+    atomic_int auth_required; /* requirepass is set */
     atomic_int exclusive_wanted;
     atomic_int shutdown;      /* 1: stop the loops */
     atomic_int exiting;       /* set once SHUTDOWN was accepted (and its save done) */
@@ -116,6 +129,10 @@ void server_exclusive_end(worker *self);
 int server_in_exclusive(void);
 /* Take w's gate before running commands (pthread_mutex_unlock releases it). */
 void server_gate_enter(worker *w);
+
+/* CONFIG SET port: listen on the bind addresses with the new port (the
+ * old sockets close once every worker moved on). Returns 0, or -1. */
+int server_rebind(server *srv, char *err, size_t errlen);
 
 /* Sum a counter over the workers. */
 unsigned long long server_stat(server *srv, size_t offset);

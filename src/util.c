@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,4 +285,17 @@ uint64_t util_rand64(void)
     state ^= state << 25;
     state ^= state >> 27;
     return state * 0x2545F4914F6CDD1DULL;
+}
+
+int util_ratelimit_take(util_ratelimit *rl, unsigned long long *missed)
+{
+    long long sec = util_now_ms() / 1000, seen = atomic_load(&rl->second);
+    if (seen != sec && atomic_compare_exchange_strong(&rl->second, &seen, sec))
+        atomic_store(&rl->used, 0);
+    if (atomic_fetch_add(&rl->used, 1) >= rl->per_sec) {
+        atomic_fetch_add(&rl->missed, 1);
+        return 0;
+    }
+    *missed = atomic_exchange(&rl->missed, 0);
+    return 1;
 }

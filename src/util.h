@@ -52,4 +52,17 @@ int util_random_bytes(void *buf, size_t n);
 /* A fast per-thread PRNG (xorshift*), seeded from util_random_bytes. */
 uint64_t util_rand64(void);
 
+/* At most per_sec events a second (for log lines a client can provoke);
+ * safe from any thread. */
+typedef struct util_ratelimit {
+    int per_sec;
+    _Atomic long long second;
+    _Atomic int used;
+    _Atomic unsigned long long missed;
+} util_ratelimit;
+#define UTIL_RATELIMIT_INIT(n) {.per_sec = (n)}
+/* Whether one more event is allowed now; *missed gets the number refused
+ * since the last one allowed. */
+int util_ratelimit_take(util_ratelimit *rl, unsigned long long *missed);
+
 #endif

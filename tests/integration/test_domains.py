@@ -142,8 +142,19 @@ def test_info_keyspace_named(raw):
     raw.cmd_raw("SELECT", "empty")
     raw.cmd_raw("SET", "e", "1")
     raw.cmd_raw("DEL", "e")
-    assert keyspace_lines(raw) == ["default:keys=3,expires=1,avg_ttl=0",
-                                   "users:keys=1,expires=0,avg_ttl=0"]
+    raw.cmd_raw("SELECT", "12")
+    raw.cmd_raw("SET", "n", "1")
+    raw.cmd_raw("SELECT", "012")      # a name, not the number 12
+    raw.cmd_raw("SET", "n", "1")
+    # Redis's dbN lines, which redis-cli --stat and the Prometheus exporter
+    # read: "default" is db0, a domain named by a number is that db; the
+    # other names are listed in INFO kasi
+    assert keyspace_lines(raw) == ["db0:keys=3,expires=1,avg_ttl=0",
+                                   "db12:keys=1,expires=0,avg_ttl=0"]
+    info = kasi_info(raw)
+    assert info["domain_users"].startswith("keys=1,expires=0,")
+    assert info["domain_012"].startswith("keys=1,expires=0,")
+    assert info["domain_default"].startswith("keys=3,expires=1,")
 
 
 @kasi_only

@@ -91,14 +91,17 @@ def info(srv, section):
 
 
 def keyspace(c):
-    """{domain name: key count} from INFO keyspace.  INFO writes the bytes of a name
-    that are not printable or are one of ' :,=\\' as \\xHH."""
-    txt = c.cmd("INFO", "keyspace")
+    """{domain name: key count} of the domains holding keys, from INFO kasi.  INFO
+    writes the bytes of a name that are not printable or are one of ' :,=\\' as
+    \\xHH."""
+    txt = c.cmd("INFO", "kasi")
     assert isinstance(txt, bytes), txt
     out = {}
     for line in txt.split(b"\r\n"):
-        if b":keys=" in line:
-            name, _, rest = line.rpartition(b":keys=")
+        if line.startswith(b"domain_") and b":keys=" in line:
+            name, _, rest = line[len(b"domain_"):].rpartition(b":keys=")
+            if rest.startswith(b"0,"):
+                continue   # INFO kasi also lists emptied domains that saw traffic
             name = re.sub(rb"\\x([0-9a-fA-F]{2})", lambda m: bytes([int(m.group(1), 16)]), name)
             out[name.decode("utf-8", "surrogateescape")] = int(rest.split(b",")[0])
     return out

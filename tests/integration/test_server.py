@@ -239,8 +239,7 @@ def test_info_sections(srv, raw):
     for f in ("total_connections_received", "total_commands_processed", "keyspace_hits",
               "keyspace_misses", "expired_keys"):
         assert int(fields[f]) >= 0, f
-    dbname = "db0" if H.TARGET == "redis" else "default"
-    assert fields[dbname].startswith("keys=3,expires=1,avg_ttl="), fields[dbname]
+    assert fields["db0"].startswith("keys=3,expires=1,avg_ttl="), fields["db0"]
 
 
 def test_info_single_section(raw):
@@ -261,10 +260,7 @@ def test_info_keyspace_only_non_empty(raw):
     raw.cmd_raw("SET", "y", "1")
     text = raw.cmd("INFO", "keyspace").decode()
     lines = [l for l in text.split("\r\n") if l and not l.startswith("#")]
-    if H.TARGET == "redis":
-        assert lines == ["db0:keys=1,expires=0,avg_ttl=0"]
-    else:
-        assert lines == ["default:keys=1,expires=0,avg_ttl=0"]
+    assert lines == ["db0:keys=1,expires=0,avg_ttl=0"]
 
 
 def test_info_stats_counters(srv, raw):
