@@ -1,0 +1,240 @@
+/* info.c - the INFO command's text: Redis's "# Section" and "field:value"
+ * lines, plus a Kasi section with per-domain counters. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "cmd/command.h"
+#include "lib/version.h"
+
+typedef void section_fn(server *srv, buf *out);
+
+
+
+static void sec_server(server *srv, buf *out)
+{
+    struct utsname u;
+    int64_t up = (util_now_ms() - srv->start_ms) / 1000;
+    uname(&u);
+    buf_printf(out, "redis_version:%s\r\nkasi_version:%s\r\nredis_mode:standalone\r\n",
+        KASI_REDIS_VERSION, KASI_VERSION);
+    buf_printf(out, "os:%s %s %s\r\narch_bits:%d\r\nmultiplexing_api:epoll\r\n", u.sysname, u.release,
+        u.machine, (int)sizeof(void *) * 8);
+    buf_printf(out, "process_id:%d\r\n", (int)getpid());
+    buf_printf(out, "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\n", (long long)up,
+        (long long)up / 86400);
+    buf_printf(out, "executable_threads:%d\r\n", srv->nworkers);
+    config_info(&srv->cfg, "server", out);
+    buf_printf(out, "config_file:%s\r\n", srv->cfg.config_file ? srv->cfg.config_file : "");
+}
+
+static void sec_clients(server *srv, buf *out)
+{
+    buf_printf(out, "connected_clients:%ld\r\n", atomic_load(&srv->nclients));
+    config_info(&srv->cfg, "clients", out);
+    buf_printf(out, "blocked_clients:0\r\n");
+}
+
+static void human(char *out, size_t len, double v)
+{
+    const char *u = "BKMGT";
+    while (v >= 1024 && u[1]) { v /= 1024; u++; }
+    if (*u == 'B') snprintf(out, len, "%.0fB", v);
+    else snprintf(out, len, "%.2f%c", v, *u);
+}
+
+static void sec_memory(server *srv, buf *out)
+{
+    size_t used = ks_used_memory(srv->ks), rss = util_rss_bytes();
+    char h1[32], h2[32];
+    human(h1, sizeof h1, (double)used);
+    human(h2, sizeof h2, (double)rss);
+    buf_printf(out, "used_memory:%zu\r\nused_memory_human:%s\r\n", used, h1);
+    buf_printf(out, "used_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n", rss, h2);
+    human(h1, sizeof h1, (double)cfg_ll(&srv->cfg.maxmemory));
+    config_info(&srv->cfg, "memory", out);
+    buf_printf(out, "maxmemory_human:%s\r\n", h1);
+    buf_printf(out, "mem_fragmentation_ratio:%.2f\r\nmem_allocator:libc\r\n",
+        used ? (double)rss / (double)used : 0.0);
+}
+
+static void sec_persistence(server *srv, buf *out) { persist_info(srv, out); }
+
+static void add_stats(domain *d, void *opaque)
+{
+    ks_stats st;
+    ks_stats *sum = opaque;
+    ks_domain_stats(d, &st);
+    sum->keys += st.keys;
+    sum->expires += st.expires;
+    sum->hits += st.hits;
+    sum->misses += st.misses;
+    sum->sets += st.sets;
+    sum->expired += st.expired;
+    sum->evicted += st.evicted;
+}
+
+static void sec_stats(server *srv, buf *out)
+{
+    ks_stats t = {0};
+    ks_foreach_domain(srv->ks, add_stats, &t);
+    buf_printf(out, "total_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n",
+        SERVER_STAT(srv, connections), SERVER_STAT(srv, commands));
+    buf_printf(out, "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n",
+        SERVER_STAT(srv, net_in), SERVER_STAT(srv, net_out));
+    buf_printf(out, "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n",
+        SERVER_STAT(srv, rejected), (unsigned long long)t.expired,
+        (unsigned long long)t.evicted);
+    buf_printf(out, "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n", (unsigned long long)t.hits,
+        (unsigned long long)t.misses);
+}
+
+static void sec_replication(server *srv, buf *out)
+{
+    (void)srv;
+    buf_printf(out, "role:master\r\nconnected_slaves:0\r\n");
+}
+
+static void sec_cpu(server *srv, buf *out)
+{
+    struct rusage ru;
+    (void)srv;
+    getrusage(RUSAGE_SELF, &ru);
+    buf_printf(out, "used_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n", (long)ru.ru_stime.tv_sec,
+        (long)ru.ru_stime.tv_usec, (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec);
+}
+
+static void sec_cluster(server *srv, buf *out)
+{
+    (void)srv;
+    buf_printf(out, "cluster_enabled:0\r\n");
+}
+
+/* Domain names are binary-safe; INFO lines are not. */
+static void safe_name(const char *name, size_t len, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 5 < outlen; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (ch > ' ' && ch < 127 && ch != ':' && ch != ',' && ch != '=' && ch != '\\')
+            out[o++] = (char)ch;
+        else o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", ch);
+    }
+    out[o] = '\0';
+}
+
+typedef struct dom_line {
+    long long db;
+    ks_stats st;
+} dom_line;
+
+typedef struct dom_ctx {
+    buf *out;
+    dom_line *lines;   /* keyspace: the numbered domains, sorted afterwards */
+    size_t n, cap;
+} dom_ctx;
+
+/* INFO kasi: every domain with keys or traffic, by name. */
+static void kasi_line(domain *d, void *opaque)
+{
+    dom_ctx *c = opaque;
+    ks_stats st;
+    size_t len;
+    const char *name = ks_domain_name(d, &len);
+    char safe[KS_DOMAIN_NAME_MAX * 4 + 8];
+    ks_domain_stats(d, &st);
+    if (st.keys == 0 && !(st.hits || st.misses || st.sets)) return;
+    safe_name(name, len, safe, sizeof safe);
+    buf_printf(c->out, "domain_%s:keys=%llu,expires=%llu,hits=%llu,misses=%llu,sets=%llu\r\n",
+               safe, (unsigned long long)st.keys, (unsigned long long)st.expires,
+               (unsigned long long)st.hits, (unsigned long long)st.misses,
+               (unsigned long long)st.sets);
+}
+
+/* INFO keyspace: Redis's dbN lines, for "default" (db0) and the domains
+ * named by a number; tools such as redis-cli --stat and the Prometheus
+ * exporter read only these. */
+static void keyspace_line(domain *d, void *opaque)
+{
+    dom_ctx *c = opaque;
+    long long db = ks_domain_db_index(d);
+    ks_stats st;
+    if (db < 0) return;
+    ks_domain_stats(d, &st);
+    if (st.keys == 0) return;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 16;
+        c->lines = xrealloc(c->lines, c->cap * sizeof *c->lines);
+    }
+    c->lines[c->n++] = (dom_line){db, st};
+}
+
+static int by_db(const void *a, const void *b)
+{
+    long long x = ((const dom_line *)a)->db, y = ((const dom_line *)b)->db;
+    return x < y ? -1 : x > y;
+}
+
+static void sec_keyspace(server *srv, buf *out)
+{
+    dom_ctx c = {out, NULL, 0, 0};
+    ks_foreach_domain(srv->ks, keyspace_line, &c);
+    if (c.n) qsort(c.lines, c.n, sizeof *c.lines, by_db);
+    for (size_t i = 0; i < c.n; i++)
+        buf_printf(out, "db%lld:keys=%llu,expires=%llu,avg_ttl=0\r\n", c.lines[i].db,
+                   (unsigned long long)c.lines[i].st.keys, (unsigned long long)c.lines[i].st.expires);
+    free(c.lines);
+}
+
+static void sec_kasi(server *srv, buf *out)
+{
+    ks_stats t = {0};
+    dom_ctx c = {out, NULL, 0, 0};
+    ks_foreach_domain(srv->ks, add_stats, &t);
+    buf_printf(out, "domains:%d\r\ntotal_sets:%llu\r\n", ks_domain_count(srv->ks),
+               (unsigned long long)t.sets);
+    config_info(&srv->cfg, "kasi", out);
+    ks_foreach_domain(srv->ks, kasi_line, &c);
+}
+
+static const struct {
+    const char *name, *title;
+    section_fn *fn;
+    int in_default;
+} sections[] = {
+    {"server", "Server", sec_server, 1},
+    {"clients", "Clients", sec_clients, 1},
+    {"memory", "Memory", sec_memory, 1},
+    {"persistence", "Persistence", sec_persistence, 1},
+    {"stats", "Stats", sec_stats, 1},
+    {"replication", "Replication", sec_replication, 1},
+    {"cpu", "CPU", sec_cpu, 1},
+    {"cluster", "Cluster", sec_cluster, 1},
+    {"keyspace", "Keyspace", sec_keyspace, 1},
+    {"kasi", "Kasi", sec_kasi, 1},
+};
+#define NSECTIONS (sizeof sections / sizeof sections[0])
+
+void info_build(server *srv, conn *c, const karg *want, int nwant, buf *out)
+{
+    int pick[NSECTIONS] = {0}, all = nwant == 0, first = 1;
+    (void)c;
+    for (int i = 0; i < nwant; i++) {
+        if (util_eqi(want[i].p, want[i].n, "all") || util_eqi(want[i].p, want[i].n, "everything") ||
+            util_eqi(want[i].p, want[i].n, "default"))
+            all = 1;
+        for (size_t s = 0; s < NSECTIONS; s++)
+            if (util_eqi(want[i].p, want[i].n, sections[s].name)) pick[s] = 1;
+    }
+    for (size_t s = 0; s < NSECTIONS; s++) {
+        if (!pick[s] && !(all && sections[s].in_default)) continue;
+        if (!first) buf_append(out, "\r\n", 2);
+        first = 0;
+        buf_printf(out, "# %s\r\n", sections[s].title);
+        sections[s].fn(srv, out);
+    }
+}

@@ -1,0 +1,351 @@
+/* cmd_keys.c - generic key commands: deletion, expiry, iteration, renaming
+ * and moving keys between domains. Redis 7.0 semantics and error texts. */
+#include <errno.h>
+#include <stdio.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/command.h"
+
+void cmd_del(cmd_call *x)
+{
+    ks_lockset ls;
+    kref *refs = arg_lock_keys(x, 1, 1, &ls);
+    long long n = 0;
+    for (int k = 0; k < x->argc - 1; k++) {
+        refs[k].gen = (uint64_t)-1;
+        n += ks_delete(&refs[k], x->now);
+    }
+    ks_lockset_unlock(&ls);
+    free(refs);
+    resp_int(x->out, n);
+}
+
+/* EXISTS and TOUCH: count the keys that exist (repeats count again). */
+static void count_existing(cmd_call *x)
+{
+    ks_lockset ls;
+    kref *refs = arg_lock_keys(x, 1, 1, &ls);
+    long long n = 0;
+    for (int k = 0; k < x->argc - 1; k++) {
+        refs[k].gen = (uint64_t)-1;
+        n += ks_read(&refs[k], x->now) != NULL;
+    }
+    ks_lockset_unlock(&ls);
+    free(refs);
+    resp_int(x->out, n);
+}
+
+void cmd_exists(cmd_call *x) { count_existing(x); }
+void cmd_touch(cmd_call *x) { count_existing(x); }
+
+void cmd_type(cmd_call *x)
+{
+    kref r;
+    item *it;
+    arg_ref(x, 1, &r);
+    ks_lock(&r);
+    it = ks_read(&r, x->now);
+    ks_unlock(&r);
+    resp_simple(x->out, it ? "string" : "none");
+}
+
+enum { EXP_NX = 1, EXP_XX = 2, EXP_GT = 4, EXP_LT = 8 };
+
+static void expire_generic(cmd_call *x, int64_t base, int secs)
+{
+    int flags = 0;
+    long long when;
+    int64_t cur;
+    kref r;
+    item *it;
+    for (int j = 3; j < x->argc; j++) {
+        if (arg_is(x, j, "nx")) flags |= EXP_NX;
+        else if (arg_is(x, j, "xx")) flags |= EXP_XX;
+        else if (arg_is(x, j, "gt")) flags |= EXP_GT;
+        else if (arg_is(x, j, "lt")) flags |= EXP_LT;
+        else {
+            resp_errorf(x->out, "ERR Unsupported option %.*s", (int)x->argv[j].n, x->argv[j].p);
+            return;
+        }
+    }
+    if ((flags & EXP_NX) && (flags & (EXP_XX | EXP_GT | EXP_LT))) {
+        reply_err(x, "ERR NX and XX, GT or LT options at the same time are not compatible");
+        return;
+    }
+    if ((flags & EXP_GT) && (flags & EXP_LT)) {
+        reply_err(x, "ERR GT and LT options at the same time are not compatible");
+        return;
+    }
+    if (arg_ll(x, 2, &when) < 0) return;
+    if (secs) {
+        if (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000) {
+            reply_bad_expire(x);
+            return;
+        }
+        when *= 1000;
+    }
+    if (when > LLONG_MAX - base) {
+        reply_bad_expire(x);
+        return;
+    }
+    when += base;
+    arg_ref(x, 1, &r);
+    ks_lock(&r);
+    it = ks_find(&r, x->now);
+    if (!it) goto zero;
+    cur = item_expire(it);
+    if ((flags & EXP_NX) && cur != -1) goto zero;
+    if ((flags & EXP_XX) && cur == -1) goto zero;
+    if ((flags & EXP_GT) && (when <= cur || cur == -1)) goto zero;
+    if ((flags & EXP_LT) && cur != -1 && when >= cur) goto zero;
+    if (when <= x->now) ks_delete(&r, x->now);
+    else ks_set_expire(&r, when);
+    ks_unlock(&r);
+    resp_int(x->out, 1);
+    return;
+zero:
+    ks_unlock(&r);
+    resp_int(x->out, 0);
+}
+
+void cmd_expire(cmd_call *x) { expire_generic(x, x->now, 1); }
+void cmd_pexpire(cmd_call *x) { expire_generic(x, x->now, 0); }
+void cmd_expireat(cmd_call *x) { expire_generic(x, 0, 1); }
+void cmd_pexpireat(cmd_call *x) { expire_generic(x, 0, 0); }
+
+static void ttl_generic(cmd_call *x, int ms, int absolute)
+{
+    kref r;
+    item *it;
+    long long ttl = -1;
+    arg_ref(x, 1, &r);
+    ks_lock(&r);
+    it = ks_read(&r, x->now);
+    if (it && item_has_ttl(it)) {
+        ttl = absolute ? item_expire(it) : item_expire(it) - x->now;
+        if (ttl < 0) ttl = 0;
+    }
+    ks_unlock(&r);
+    if (!it) resp_int(x->out, -2);
+    else if (ttl == -1) resp_int(x->out, -1);
+    else resp_int(x->out, ms ? ttl : (ttl + 500) / 1000);
+}
+
+void cmd_ttl(cmd_call *x) { ttl_generic(x, 0, 0); }
+void cmd_pttl(cmd_call *x) { ttl_generic(x, 1, 0); }
+void cmd_expiretime(cmd_call *x) { ttl_generic(x, 0, 1); }
+void cmd_pexpiretime(cmd_call *x) { ttl_generic(x, 1, 1); }
+
+void cmd_persist(cmd_call *x)
+{
+    kref r;
+    item *it;
+    int done = 0;
+    arg_ref(x, 1, &r);
+    ks_lock(&r);
+    it = ks_find(&r, x->now);
+    if (it && item_has_ttl(it)) {
+        ks_set_expire(&r, -1);
+        done = 1;
+    }
+    ks_unlock(&r);
+    resp_int(x->out, done);
+}
+
+void cmd_keys(cmd_call *x)
+{
+    size_t token = resp_array_defer(x->out);
+    size_t n = ks_keys(x->c->db, x->argv[1].p, x->argv[1].n, x->now, x->out);
+    resp_array_fill(x->out, token, (long long)n);
+}
+
+void cmd_scan(cmd_call *x)
+{
+    char tmp[32];
+    unsigned long long cursor;
+    long long count = 10;
+    const char *pat = NULL, *type = NULL;
+    size_t plen = 0, tlen = 0, nkeys;
+    char *end;
+
+    if (x->argv[1].n >= sizeof tmp) goto bad_cursor;
+    memcpy(tmp, x->argv[1].p, x->argv[1].n);
+    tmp[x->argv[1].n] = '\0';
+    errno = 0;
+    cursor = strtoull(tmp, &end, 10);
+    if (tmp[0] == ' ' || (tmp[0] >= '\t' && tmp[0] <= '\r') || *end != '\0' || errno == ERANGE ||
+        strlen(tmp) != x->argv[1].n)
+        goto bad_cursor;
+    for (int i = 2; i < x->argc;) {
+        int left = x->argc - i;
+        if (arg_is(x, i, "count") && left >= 2) {
+            if (arg_ll(x, i + 1, &count) < 0) return;
+            if (count < 1) {
+                reply_syntax(x);
+                return;
+            }
+            i += 2;
+        } else if (arg_is(x, i, "match") && left >= 2) {
+            pat = x->argv[i + 1].p;
+            plen = x->argv[i + 1].n;
+            i += 2;
+        } else if (arg_is(x, i, "type") && left >= 2) {
+            type = x->argv[i + 1].p;
+            tlen = x->argv[i + 1].n;
+            i += 2;
+        } else {
+            reply_syntax(x);
+            return;
+        }
+    }
+    {
+        buf keys = {0};
+        cursor = ks_scan(x->c->db, cursor, count > 100000 ? 100000 : (long)count, pat, plen,
+                         x->now, &keys, &nkeys);
+        if (type && !util_eqi(type, tlen, "string")) nkeys = 0;   /* no key has that type */
+        resp_array(x->out, 2);
+        resp_bulk(x->out, tmp, (size_t)snprintf(tmp, sizeof tmp, "%llu", cursor));
+        resp_array(x->out, (long long)nkeys);
+        if (nkeys) buf_append(x->out, keys.data, keys.len);
+        buf_free(&keys);
+    }
+    return;
+bad_cursor:
+    reply_err(x, "ERR invalid cursor");
+}
+
+void cmd_randomkey(cmd_call *x)
+{
+    buf key = {0};
+    if (ks_random_key(x->c->db, x->now, &key) == 0) resp_bulk(x->out, key.data, key.len);
+    else resp_null(x->out);
+    buf_free(&key);
+}
+
+static void rename_generic(cmd_call *x, int nx)
+{
+    kref src, dst;
+    ks_lockset ls;
+    item *it;
+    int same = x->argv[1].n == x->argv[2].n && memcmp(x->argv[1].p, x->argv[2].p, x->argv[1].n) == 0;
+    ks_lockset_init(&ls);
+    arg_ref(x, 1, &src);
+    arg_ref(x, 2, &dst);
+    ks_lockset_add(&ls, &src);
+    ks_lockset_add(&ls, &dst);
+    ks_lockset_lock(&ls);
+    it = ks_find(&src, x->now);
+    if (!it) {
+        ks_lockset_unlock(&ls);
+        reply_err(x, "ERR no such key");
+        return;
+    }
+    if (same) {
+        ks_lockset_unlock(&ls);
+        if (nx) resp_int(x->out, 0);
+        else reply_ok(x);
+        return;
+    }
+    if (nx && ks_find(&dst, x->now)) {
+        ks_lockset_unlock(&ls);
+        resp_int(x->out, 0);
+        return;
+    }
+    dst.gen = (uint64_t)-1;
+    ks_store(&dst, ks_new(&dst, item_cval(it), item_vlen(it), item_expire(it)));
+    src.gen = (uint64_t)-1;
+    ks_delete(&src, x->now);
+    ks_lockset_unlock(&ls);
+    if (nx) resp_int(x->out, 1);
+    else reply_ok(x);
+}
+
+void cmd_rename(cmd_call *x) { rename_generic(x, 0); }
+void cmd_renamenx(cmd_call *x) { rename_generic(x, 1); }
+
+/* Copy (or move) argv[1] of the selected domain to key dkey of domain dst. */
+static int transfer(cmd_call *x, domain *dst, const karg *dkey, int replace, int move)
+{
+    kref src, to;
+    ks_lockset ls;
+    item *it;
+    int rc = 0;
+    ks_lockset_init(&ls);
+    arg_ref(x, 1, &src);
+    ks_ref(x->ks, dst, dkey->p, dkey->n, &to);
+    ks_lockset_add(&ls, &src);
+    ks_lockset_add(&ls, &to);
+    ks_lockset_lock(&ls);
+    it = ks_find(&src, x->now);
+    if (it && (!ks_find(&to, x->now) || replace)) {
+        to.gen = (uint64_t)-1;
+        ks_store(&to, ks_new(&to, item_cval(it), item_vlen(it), item_expire(it)));
+        if (move) {
+            src.gen = (uint64_t)-1;
+            ks_delete(&src, x->now);
+        }
+        rc = 1;
+    }
+    ks_lockset_unlock(&ls);
+    return rc;
+}
+
+static domain *target_domain(cmd_call *x, const karg *name)
+{
+    domain *d;
+    if (name->n > KS_DOMAIN_NAME_MAX) {
+        reply_err(x, "ERR domain name is longer than 256 bytes");
+        return NULL;
+    }
+    if (name->n == 0) {
+        reply_err(x, "ERR the domain name is empty");
+        return NULL;
+    }
+    d = ks_domain_get(x->ks, name->p, name->n);
+    if (ks_domain_claim(x->ks, d) < 0) {
+        reply_domains_full(x);
+        ks_domain_put(x->ks, d);
+        return NULL;
+    }
+    return d;
+}
+
+void cmd_copy(cmd_call *x)
+{
+    domain *dst = x->c->db;
+    int replace = 0, rc;
+    const karg *dbname = NULL;
+    for (int j = 3; j < x->argc; j++) {
+        if (arg_is(x, j, "replace")) {
+            replace = 1;
+        } else if (arg_is(x, j, "db") && x->argc - j - 1 >= 1) {
+            dbname = &x->argv[++j];
+        } else {
+            reply_syntax(x);
+            return;
+        }
+    }
+    if (dbname && !(dst = target_domain(x, dbname))) return;
+    if (!dbname) ks_domain_hold(dst);
+    if (dst == x->c->db && x->argv[1].n == x->argv[2].n &&
+        memcmp(x->argv[1].p, x->argv[2].p, x->argv[1].n) == 0) {
+        reply_err(x, "ERR source and destination objects are the same");
+    } else {
+        rc = transfer(x, dst, &x->argv[2], replace, 0);
+        resp_int(x->out, rc);
+    }
+    ks_domain_put(x->ks, dst);
+}
+
+void cmd_move(cmd_call *x)
+{
+    domain *dst = target_domain(x, &x->argv[2]);
+    if (!dst) return;
+    if (dst == x->c->db) reply_err(x, "ERR source and destination objects are the same");
+    else resp_int(x->out, transfer(x, dst, &x->argv[1], 0, 1));
+    ks_domain_put(x->ks, dst);
+}
+
+void cmd_dbsize(cmd_call *x) { resp_int(x->out, (long long)ks_domain_size(x->c->db)); }

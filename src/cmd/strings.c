@@ -1,0 +1,558 @@
+/* cmd_string.c - the string commands, with Redis 7.0's semantics and error
+ * texts. Values are byte strings; numbers are parsed from them on demand. */
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/command.h"
+
+enum {
+    SET_NX = 1 << 0, SET_XX = 1 << 1, SET_GET = 1 << 2, SET_KEEPTTL = 1 << 3,
+    SET_EX = 1 << 4, SET_PX = 1 << 5, SET_EXAT = 1 << 6, SET_PXAT = 1 << 7,
+    SET_PERSIST = 1 << 8,
+};
+#define SET_EXPIRES (SET_EX | SET_PX | SET_EXAT | SET_PXAT)
+
+/* Parse SET (is_set) or GETEX options from argv[j]; mirrors Redis's
+ * parseExtendedStringArgumentsOrReply, including which combinations clash. */
+static int parse_options(cmd_call *x, int j, int is_set, unsigned *flags, int *exp_i)
+{
+    for (; j < x->argc; j++) {
+        unsigned f = *flags;
+        int next = j + 1 < x->argc;
+        if (arg_is(x, j, "nx") && !(f & SET_XX) && is_set) {
+            *flags |= SET_NX;
+        } else if (arg_is(x, j, "xx") && !(f & SET_NX) && is_set) {
+            *flags |= SET_XX;
+        } else if (arg_is(x, j, "get") && is_set) {
+            *flags |= SET_GET;
+        } else if (arg_is(x, j, "keepttl") && !(f & (SET_PERSIST | SET_EXPIRES)) && is_set) {
+            *flags |= SET_KEEPTTL;
+        } else if (arg_is(x, j, "persist") && !is_set && !(f & (SET_EXPIRES | SET_KEEPTTL))) {
+            *flags |= SET_PERSIST;
+        } else if (arg_is(x, j, "ex") && next &&
+                   !(f & (SET_KEEPTTL | SET_PERSIST | SET_EXAT | SET_PX | SET_PXAT))) {
+            *flags |= SET_EX;
+            *exp_i = ++j;
+        } else if (arg_is(x, j, "px") && next &&
+                   !(f & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_EXAT | SET_PXAT))) {
+            *flags |= SET_PX;
+            *exp_i = ++j;
+        } else if (arg_is(x, j, "exat") && next &&
+                   !(f & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_PX | SET_PXAT))) {
+            *flags |= SET_EXAT;
+            *exp_i = ++j;
+        } else if (arg_is(x, j, "pxat") && next &&
+                   !(f & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_EXAT | SET_PX))) {
+            *flags |= SET_PXAT;
+            *exp_i = ++j;
+        } else {
+            reply_syntax(x);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The absolute expiry in ms that argv[i] asks for under flags. */
+static int expire_arg(cmd_call *x, int i, unsigned flags, int64_t *out)
+{
+    long long v;
+    int secs = (flags & (SET_EX | SET_EXAT)) != 0;
+    if (arg_ll(x, i, &v) < 0) return -1;
+    if (v <= 0 || (secs && v > LLONG_MAX / 1000)) {
+        reply_bad_expire(x);
+        return -1;
+    }
+    if (secs) v *= 1000;
+    if ((flags & (SET_EX | SET_PX)) && __builtin_add_overflow(v, x->now, &v)) v = -1;
+    if (v <= 0) {
+        reply_bad_expire(x);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static void reply_item(cmd_call *x, item *it)
+{
+    if (it) reply_value(x, it);
+    else resp_null(x->out);
+}
+
+/* SET and its variants. ok/abort: the replies for success and for an NX/XX
+ * condition that failed (NULL: nil). */
+static void set_generic(cmd_call *x, unsigned flags, int exp_i, int val_i, int setnx_replies)
+{
+    int64_t when = -1;
+    const karg *v = &x->argv[val_i];
+    kref r;
+    item *old;
+    if (exp_i && expire_arg(x, exp_i, flags, &when) < 0) return;
+    arg_ref(x, 1, &r);
+    ks_lock(&r);
+    old = (flags & SET_GET) ? ks_read(&r, x->now) : ks_find(&r, x->now);
+    if (flags & SET_GET) reply_item(x, old);
+    if (((flags & SET_NX) && old) || ((flags & SET_XX) && !old)) {
+        ks_unlock(&r);
+        if (flags & SET_GET) return;
+        if (setnx_replies) resp_int(x->out, 0);
+        else resp_null(x->out);
+        return;
+    }
+    if ((flags & SET_KEEPTTL) && old) when = item_expire(old);
+    ks_set(&r, v->p, v->n, when);
+    ks_unlock(&r);
+    if (flags & SET_GET) return;
+    if (setnx_replies) resp_int(x->out, 1);
+    else reply_ok(x);
+}
+
+void cmd_set(cmd_call *x)
+{
+    unsigned flags = 0;
+    int exp_i = 0;
+    if (parse_options(x, 3, 1, &flags, &exp_i) < 0) return;
+    set_generic(x, flags, exp_i, 2, 0);
+}
+
+void cmd_setnx(cmd_call *x) { set_generic(x, SET_NX, 0, 2, 1); }
+void cmd_setex(cmd_call *x) { set_generic(x, SET_EX, 2, 3, 0); }
+void cmd_psetex(cmd_call *x) { set_generic(x, SET_PX, 2, 3, 0); }
+
+void cmd_get(cmd_call *x)
+{
+    kref r;
+    arg_ref(x, 1, &r);
+    ks_lock(&r);
+    reply_item(x, ks_read(&r, x->now));
+    ks_unlock(&r);
+}
+
+void cmd_getset(cmd_call *x)
+{
+    kref r;
+    arg_ref(x, 1, &r);
+    ks_lock(&r);
+    reply_item(x, ks_read(&r, x->now));
+    ks_set(&r, x->argv[2].p, x->argv[2].n, -1);
+    ks_unlock(&r);
+}
+
+void cmd_getdel(cmd_call *x)
+{
+    kref r;
+    item *it;
+    arg_ref(x, 1, &r);
+    ks_lock(&r);
+    it = ks_read(&r, x->now);
+    reply_item(x, it);
+    if (it) ks_delete(&r, x->now);
+    ks_unlock(&r);
+}
+
+void cmd_getex(cmd_call *x)
+{
+    unsigned flags = 0;
+    int exp_i = 0;
+    int64_t when = -1;
+    kref r;
+    item *it;
+    if (parse_options(x, 2, 0, &flags, &exp_i) < 0) return;
+    arg_ref(x, 1, &r);
+    ks_lock(&r);
+    it = ks_read(&r, x->now);
+    if (!it) {
+        ks_unlock(&r);
+        resp_null(x->out);
+        return;
+    }
+    if (exp_i && expire_arg(x, exp_i, flags, &when) < 0) {
+        ks_unlock(&r);
+        return;
+    }
+    reply_item(x, it);
+    if ((flags & (SET_EXAT | SET_PXAT)) && when <= x->now) {
+        ks_delete(&r, x->now);
+    } else if (exp_i) {
+        ks_set_expire(&r, when);
+    } else if ((flags & SET_PERSIST) && item_has_ttl(it)) {
+        ks_set_expire(&r, -1);
+    }
+    ks_unlock(&r);
+}
+
+/* Redis's checkStringLength: would offset+append pass proto-max-bulk-len? */
+static int too_long(cmd_call *x, long long size, long long append)
+{
+    long long total = (long long)((unsigned long long)size + (unsigned long long)append);
+    if (total > cfg_ll(&x->srv->cfg.proto_max_bulk_len) || total < size || total < append) {
+        reply_err(x, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        return 1;
+    }
+    return 0;
+}
+
+void cmd_append(cmd_call *x)
+{
+    const karg *v = &x->argv[2];
+    kref r;
+    item *it;
+    size_t total;
+    arg_ref(x, 1, &r);
+    ks_lock(&r);
+    it = ks_find(&r, x->now);
+    if (!it) {
+        ks_store(&r, ks_new(&r, v->p, v->n, -1));
+        total = v->n;
+    } else {
+        size_t old = item_vlen(it);
+        if (too_long(x, (long long)old, (long long)v->n)) {
+            ks_unlock(&r);
+            return;
+        }
+        ks_splice(&r, old + v->n, old, v->p, v->n);
+        total = old + v->n;
+    }
+    ks_unlock(&r);
+    resp_int(x->out, (long long)total);
+}
+
+void cmd_strlen(cmd_call *x)
+{
+    kref r;
+    item *it;
+    arg_ref(x, 1, &r);
+    ks_lock(&r);
+    it = ks_read(&r, x->now);
+    resp_int(x->out, it ? (long long)item_vlen(it) : 0);
+    ks_unlock(&r);
+}
+
+void cmd_getrange(cmd_call *x)
+{
+    long long start, end, len;
+    kref r;
+    item *it;
+    if (arg_ll(x, 2, &start) < 0 || arg_ll(x, 3, &end) < 0) return;
+    arg_ref(x, 1, &r);
+    ks_lock(&r);
+    it = ks_read(&r, x->now);
+    if (!it) {
+        ks_unlock(&r);
+        resp_bulk(x->out, "", 0);
+        return;
+    }
+    len = (long long)item_vlen(it);
+    if (start < 0 && end < 0 && start > end) {
+        resp_bulk(x->out, "", 0);
+    } else {
+        if (start < 0) start += len;
+        if (end < 0) end += len;
+        if (start < 0) start = 0;
+        if (end < 0) end = 0;
+        if (end >= len) end = len - 1;
+        if (start > end || len == 0) resp_bulk(x->out, "", 0);
+        else resp_bulk(x->out, item_cval(it) + start, (size_t)(end - start + 1));
+    }
+    ks_unlock(&r);
+}
+
+void cmd_setrange(cmd_call *x)
+{
+    long long offset;
+    const karg *v = &x->argv[3];
+    kref r;
+    item *it;
+    size_t len;
+    if (arg_ll(x, 2, &offset) < 0) return;
+    if (offset < 0) {
+        reply_err(x, "ERR offset is out of range");
+        return;
+    }
+    arg_ref(x, 1, &r);
+    ks_lock(&r);
+    it = ks_find(&r, x->now);
+    len = it ? item_vlen(it) : 0;
+    if (v->n == 0) {
+        ks_unlock(&r);
+        resp_int(x->out, (long long)len);
+        return;
+    }
+    if (too_long(x, offset, (long long)v->n)) {
+        ks_unlock(&r);
+        return;
+    }
+    if (!it) {
+        it = ks_new(&r, NULL, (size_t)offset + v->n, -1);
+        memset(item_val(it), 0, (size_t)offset);
+        memcpy(item_val(it) + offset, v->p, v->n);
+        ks_store(&r, it);
+    } else {
+        size_t need = (size_t)offset + v->n;
+        it = ks_splice(&r, need > len ? need : len, (size_t)offset, v->p, v->n);
+    }
+    len = item_vlen(it);
+    ks_unlock(&r);
+    resp_int(x->out, (long long)len);
+}
+
+/* Store the text of a number as the key's new value, keeping its TTL. */
+static void store_number(kref *r, item *old, const char *text, size_t n)
+{
+    if (old) {
+        ks_splice(r, n, 0, text, n);
+    } else {
+        ks_store(r, ks_new(r, text, n, -1));
+    }
+}
+
+static void incr_by(cmd_call *x, long long incr)
+{
+    long long v = 0;
+    char tmp[24];
+    kref r;
+    item *it;
+    arg_ref(x, 1, &r);
+    ks_lock(&r);
+    it = ks_find(&r, x->now);
+    if (it && util_str2ll(item_cval(it), item_vlen(it), &v) < 0) {
+        ks_unlock(&r);
+        reply_not_int(x);
+        return;
+    }
+    if ((incr < 0 && v < 0 && incr < LLONG_MIN - v) || (incr > 0 && v > 0 && incr > LLONG_MAX - v)) {
+        ks_unlock(&r);
+        reply_err(x, "ERR increment or decrement would overflow");
+        return;
+    }
+    v += incr;
+    store_number(&r, it, tmp, (size_t)util_ll2str(tmp, v));
+    ks_unlock(&r);
+    resp_int(x->out, v);
+}
+
+void cmd_incr(cmd_call *x) { incr_by(x, 1); }
+void cmd_decr(cmd_call *x) { incr_by(x, -1); }
+
+void cmd_incrby(cmd_call *x)
+{
+    long long incr;
+    if (arg_ll(x, 2, &incr) == 0) incr_by(x, incr);
+}
+
+void cmd_decrby(cmd_call *x)
+{
+    long long incr;
+    if (arg_ll(x, 2, &incr) < 0) return;
+    if (incr == LLONG_MIN) {
+        reply_err(x, "ERR decrement would overflow");
+        return;
+    }
+    incr_by(x, -incr);
+}
+
+void cmd_incrbyfloat(cmd_call *x)
+{
+    long double v = 0, incr;
+    char tmp[UTIL_LD_MAXCHARS];
+    int n;
+    kref r;
+    item *it;
+    arg_ref(x, 1, &r);
+    ks_lock(&r);
+    it = ks_find(&r, x->now);
+    if ((it && util_str2ld(item_cval(it), item_vlen(it), &v) < 0) ||
+        util_str2ld(x->argv[2].p, x->argv[2].n, &incr) < 0) {
+        ks_unlock(&r);
+        reply_not_float(x);
+        return;
+    }
+    v += incr;
+    if (isnan(v) || isinf(v)) {
+        ks_unlock(&r);
+        reply_err(x, "ERR increment would produce NaN or Infinity");
+        return;
+    }
+    n = util_ld2str(tmp, sizeof tmp, v);
+    store_number(&r, it, tmp, (size_t)n);
+    ks_unlock(&r);
+    resp_bulk(x->out, tmp, (size_t)n);
+}
+
+void cmd_mget(cmd_call *x)
+{
+    int n = x->argc - 1;
+    ks_lockset ls;
+    kref *refs = arg_lock_keys(x, 1, 1, &ls);
+    resp_array(x->out, n);
+    for (int k = 0; k < n; k++) reply_item(x, ks_read(&refs[k], x->now));
+    ks_lockset_unlock(&ls);
+    free(refs);
+}
+
+static void mset_generic(cmd_call *x, int nx)
+{
+    int n = (x->argc - 1) / 2, blocked = 0;
+    kref *refs;
+    ks_lockset ls;
+    if (x->argc % 2 == 0) {
+        reply_arity(x);
+        return;
+    }
+    refs = arg_lock_keys(x, 1, 2, &ls);
+    if (nx) {
+        for (int k = 0; k < n && !blocked; k++) blocked = ks_find(&refs[k], x->now) != NULL;
+    }
+    if (!blocked) {
+        for (int k = 0; k < n; k++) {
+            const karg *v = &x->argv[2 + 2 * k];
+            refs[k].gen = (uint64_t)-1;   /* earlier stores may have moved entries */
+            ks_set(&refs[k], v->p, v->n, -1);
+        }
+    }
+    ks_lockset_unlock(&ls);
+    free(refs);
+    if (nx) resp_int(x->out, !blocked);
+    else reply_ok(x);
+}
+
+void cmd_mset(cmd_call *x) { mset_generic(x, 0); }
+void cmd_msetnx(cmd_call *x) { mset_generic(x, 1); }
+
+/* A copy of a key's value (empty when missing). */
+static char *copy_value(kref *r, int64_t now, size_t *len)
+{
+    item *it = ks_read(r, now);
+    *len = it ? item_vlen(it) : 0;
+    return it ? xmemdup(item_cval(it), *len) : xmalloc(1);
+}
+
+void cmd_lcs(cmd_call *x)
+{
+    long long minlen = 0;
+    int getlen = 0, getidx = 0, withlen = 0;
+    kref refs[2];
+    ks_lockset ls;
+    char *a, *b;
+    size_t alen, blen;
+    uint32_t *t;
+
+    for (int j = 3; j < x->argc; j++) {
+        int more = x->argc - 1 - j;
+        if (arg_is(x, j, "idx")) getidx = 1;
+        else if (arg_is(x, j, "len")) getlen = 1;
+        else if (arg_is(x, j, "withmatchlen")) withlen = 1;
+        else if (arg_is(x, j, "minmatchlen") && more) {
+            if (arg_ll(x, j + 1, &minlen) < 0) return;
+            if (minlen < 0) minlen = 0;
+            j++;
+        } else {
+            reply_syntax(x);
+            return;
+        }
+    }
+    ks_lockset_init(&ls);
+    arg_ref(x, 1, &refs[0]);
+    arg_ref(x, 2, &refs[1]);
+    ks_lockset_add(&ls, &refs[0]);
+    ks_lockset_add(&ls, &refs[1]);
+    ks_lockset_lock(&ls);
+    a = copy_value(&refs[0], x->now, &alen);
+    refs[1].gen = (uint64_t)-1;
+    b = copy_value(&refs[1], x->now, &blen);
+    ks_lockset_unlock(&ls);
+
+    if (getidx && getlen) {
+        reply_err(x, "ERR If you want both the length and indexes, please just use IDX.");
+        goto out;
+    }
+    if (alen >= UINT32_MAX - 1 || blen >= UINT32_MAX - 1) {
+        reply_err(x, "ERR String too long for LCS");
+        goto out;
+    }
+    if ((unsigned long long)(alen + 1) * (blen + 1) * sizeof(uint32_t) >
+        (unsigned long long)cfg_ll(&x->srv->cfg.proto_max_bulk_len)) {
+        reply_err(x, "ERR Insufficient memory, transient memory for LCS exceeds "
+                     "proto-max-bulk-len");
+        goto out;
+    }
+    if (!(t = malloc((alen + 1) * (blen + 1) * sizeof(uint32_t)))) {
+        reply_err(x, "ERR Insufficient memory, failed allocating transient memory for LCS");
+        goto out;
+    }
+#define T(i, j) t[(j) + (i) * (blen + 1)]
+    for (size_t i = 0; i <= alen; i++) {
+        for (size_t j = 0; j <= blen; j++) {
+            if (i == 0 || j == 0) T(i, j) = 0;
+            else if (a[i - 1] == b[j - 1]) T(i, j) = T(i - 1, j - 1) + 1;
+            else T(i, j) = T(i - 1, j) > T(i, j - 1) ? T(i - 1, j) : T(i, j - 1);
+        }
+    }
+    {
+        uint32_t idx = T(alen, blen), nranges = 0;
+        char *result = NULL;
+        int compute = getidx || !getlen;
+        size_t token = 0;
+        uint32_t as = (uint32_t)alen, ae = 0, bs = 0, be = 0;   /* as == alen: no range */
+        size_t i = alen, j = blen;
+        if (compute) result = xmalloc(idx ? idx : 1);
+        if (getidx) {
+            resp_array(x->out, 4);
+            resp_bulk_cstr(x->out, "matches");
+            token = resp_array_defer(x->out);
+        }
+        while (compute && i > 0 && j > 0) {
+            int emit = 0;
+            if (a[i - 1] == b[j - 1]) {
+                result[idx - 1] = a[i - 1];
+                if (as == alen) {
+                    as = ae = (uint32_t)i - 1;
+                    bs = be = (uint32_t)j - 1;
+                } else if (as == i && bs == j) {
+                    as--;
+                    bs--;
+                } else {
+                    emit = 1;
+                }
+                if (as == 0 || bs == 0) emit = 1;
+                idx--; i--; j--;
+            } else {
+                if (T(i - 1, j) > T(i, j - 1)) i--;
+                else j--;
+                if (as != alen) emit = 1;
+            }
+            if (emit) {
+                uint32_t mlen = ae - as + 1;
+                if ((minlen == 0 || mlen >= minlen) && getidx) {
+                    resp_array(x->out, 2 + withlen);
+                    resp_array(x->out, 2);
+                    resp_int(x->out, as);
+                    resp_int(x->out, ae);
+                    resp_array(x->out, 2);
+                    resp_int(x->out, bs);
+                    resp_int(x->out, be);
+                    if (withlen) resp_int(x->out, mlen);
+                    nranges++;
+                }
+                as = (uint32_t)alen;
+            }
+        }
+        if (getidx) {
+            resp_array_fill(x->out, token, nranges);
+            resp_bulk_cstr(x->out, "len");
+            resp_int(x->out, T(alen, blen));
+        } else if (getlen) {
+            resp_int(x->out, idx);
+        } else {
+            resp_bulk(x->out, result, T(alen, blen));
+        }
+        free(result);
+    }
+#undef T
+    free(t);
+out:
+    free(a);
+    free(b);
+}

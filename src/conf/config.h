@@ -1,0 +1,169 @@
+/* config.h - the server's directives, declared once.
+ *
+ * Each row of CONFIG_DIRECTIVES is the single definition of a directive: it
+ * generates the field of struct config, the `name value` line of a config
+ * file, the `--name value` flag, CONFIG GET/SET and (when an INFO section is
+ * named) the INFO field. Adding a directive is adding a row; what a change
+ * must also do at run time (re-bind, start the AOF ...) is an apply hook
+ * that the module concerned installs with config_on_change().
+ *
+ * Columns: field, name, type, default, min, max, flags, check, INFO
+ * section, INFO field, help. Types: INT (decimal), OCT (octal digits, as
+ * file modes are written), MEM (bytes, with k/kb/m/mb/g/gb), BOOL (yes/no),
+ * ENUM (one of the words in the min column), STR. check names a validator
+ * for STR values (NULL: any). */
+#ifndef KASI_CONFIG_H
+#define KASI_CONFIG_H
+
+#include <stddef.h>
+
+#include "lib/buf.h"
+
+#define CFG_MUTABLE 1     /* CONFIG SET may change it at run time */
+#define CFG_PROTECTED 2   /* ... only as enable-protected-configs allows (Redis 7) */
+
+#define CONFIG_DIRECTIVES(X)                                                                 \
+    X(port, "port", INT, "5000", 0, 65535, CFG_MUTABLE, NULL, "server", "tcp_port",          \
+      "TCP port to listen on (0 disables TCP); CONFIG SET re-binds")                         \
+    X(bind, "bind", STR, "127.0.0.1 -::1", 0, 0, 0, NULL, NULL, NULL,                        \
+      "addresses to listen on, space separated; a leading '-' means optional")               \
+    X(protected_mode, "protected-mode", BOOL, "yes", 0, 1, CFG_MUTABLE, NULL, NULL, NULL,    \
+      "with no password set, refuse clients that are not on loopback or a unix socket")      \
+    X(enable_protected_configs, "enable-protected-configs", ENUM, "no", "no yes local", 0,   \
+      0, NULL, NULL, NULL,                                                                    \
+      "whether CONFIG SET may change dir and dbfilename (local: from loopback clients only)") \
+    X(unixsocket, "unixsocket", STR, "", 0, 0, 0, NULL, NULL, NULL,                          \
+      "path of a unix socket to listen on as well")                                          \
+    X(unixsocketperm, "unixsocketperm", OCT, "0", 0, 0777, 0, NULL, NULL, NULL,              \
+      "permissions of the unix socket, in octal (e.g. 700)")                                 \
+    X(daemonize, "daemonize", BOOL, "no", 0, 1, 0, NULL, NULL, NULL,                         \
+      "detach from the terminal and run in the background")                                  \
+    X(pidfile, "pidfile", STR, "", 0, 0, 0, NULL, NULL, NULL, "file to write the pid to")    \
+    X(logfile, "logfile", STR, "", 0, 0, 0, NULL, NULL, NULL,                                \
+      "log file (empty: standard error, or /dev/null when daemonized)")                      \
+    X(loglevel, "loglevel", ENUM, "notice", "debug verbose notice warning", 0, CFG_MUTABLE,  \
+      NULL, NULL, NULL, "log verbosity")                                                     \
+    X(requirepass, "requirepass", STR, "", 0, 0, CFG_MUTABLE, NULL, NULL, NULL,              \
+      "password clients must AUTH with (empty: none); a change applies to new AUTHs")        \
+    X(maxclients, "maxclients", INT, "10000", 1, 1000000, CFG_MUTABLE, NULL, "clients",      \
+      "maxclients", "maximum number of connected clients")                                   \
+    X(timeout, "timeout", INT, "0", 0, 2147483647, CFG_MUTABLE, NULL, NULL, NULL,            \
+      "close clients idle for this many seconds (0: never)")                                 \
+    X(threads, "threads", INT, "0", 0, 256, 0, NULL, "server", "io_threads_active",          \
+      "worker threads (0: one per core)")                                                    \
+    X(max_domains, "max-domains", INT, "1024", 1, 1000000, CFG_MUTABLE, NULL, "kasi",        \
+      "max_domains", "maximum number of domains")                                            \
+    X(proto_max_bulk_len, "proto-max-bulk-len", MEM, "512mb", 1024 * 1024, 512LL << 20,      \
+      CFG_MUTABLE, NULL, NULL, NULL, "largest bulk string a client may send")                \
+    X(client_query_buffer_limit, "client-query-buffer-limit", MEM, "1gb", 1024 * 1024,       \
+      1LL << 40, CFG_MUTABLE, NULL, NULL, NULL,                                              \
+      "close a client whose unparsed input exceeds this")                                    \
+    X(client_output_buffer_limit, "client-output-buffer-limit", MEM, "0", 0, 1LL << 40,      \
+      CFG_MUTABLE, NULL, NULL, NULL,                                                         \
+      "close a client whose unsent copied replies exceed this (0: no limit, as Redis's "     \
+      "normal clients; values are sent from where they are stored and never count)")         \
+    X(hz, "hz", INT, "10", 0, 2147483647, CFG_MUTABLE, NULL, "server", "hz",                 \
+      "background task frequency (expiry, timeouts); used within 1-500")                     \
+    X(tcp_backlog, "tcp-backlog", INT, "511", 1, 65535, 0, NULL, NULL, NULL,                 \
+      "listen() backlog")                                                                    \
+    X(maxmemory, "maxmemory", MEM, "0", 0, 1LL << 50, CFG_MUTABLE, NULL, "memory",           \
+      "maxmemory", "bound on the memory used by keys (0: none); see maxmemory-policy")       \
+    X(maxmemory_policy, "maxmemory-policy", ENUM, "s3fifo",                                  \
+      "noeviction allkeys-lru allkeys-lfu allkeys-random volatile-lru volatile-lfu "          \
+      "volatile-random volatile-ttl s3fifo",                                                  \
+      0, CFG_MUTABLE, NULL, "memory", "maxmemory_policy",                                    \
+      "what to evict at maxmemory: s3fifo (default) or one of Redis's policies")              \
+    X(dir, "dir", STR, ".", 0, 0, CFG_MUTABLE | CFG_PROTECTED, check_dir, NULL, NULL,        \
+      "directory of the snapshot and the AOF")                                               \
+    X(dbfilename, "dbfilename", STR, "dump.kasi", 0, 0, CFG_MUTABLE | CFG_PROTECTED,         \
+      check_filename, NULL, NULL, "snapshot file name (a name, not a path)")                 \
+    X(save, "save", STR, "3600 1 300 100 60 10000", 0, 0, CFG_MUTABLE, check_save, NULL,     \
+      NULL, "snapshot after <seconds> if <changes> writes, for each pair (\"\": never)")      \
+    X(stop_writes_on_bgsave_error, "stop-writes-on-bgsave-error", BOOL, "yes", 0, 1,         \
+      CFG_MUTABLE, NULL, NULL, NULL, "refuse writes while the last background snapshot failed") \
+    X(appendonly, "appendonly", BOOL, "no", 0, 1, CFG_MUTABLE, NULL, NULL, NULL,             \
+      "log every write to the append-only file")                                             \
+    X(appendfsync, "appendfsync", ENUM, "everysec", "always everysec no", 0, CFG_MUTABLE,    \
+      NULL, NULL, NULL, "fsync the AOF before each reply (always), once a second, or never") \
+    X(appenddirname, "appenddirname", STR, "appendonlydir", 0, 0, 0, check_dirname, NULL,    \
+      NULL, "directory (inside dir) of the AOF files (a name, not a path)")                  \
+    X(appendfilename, "appendfilename", STR, "appendonly.aof", 0, 0, 0, check_filename,      \
+      NULL, NULL, "base name of the AOF files (a name, not a path)")                         \
+    X(auto_aof_rewrite_percentage, "auto-aof-rewrite-percentage", INT, "100", 0, 1000000,    \
+      CFG_MUTABLE, NULL, NULL, NULL,                                                         \
+      "rewrite the AOF when it grew this much since the last (0: never)")                    \
+    X(auto_aof_rewrite_min_size, "auto-aof-rewrite-min-size", MEM, "64mb", 0, 1LL << 50,     \
+      CFG_MUTABLE, NULL, NULL, NULL, "but not before it is this big")
+
+#define CFG_CTYPE_INT long long
+#define CFG_CTYPE_OCT long long
+#define CFG_CTYPE_MEM long long
+#define CFG_CTYPE_BOOL long long
+#define CFG_CTYPE_ENUM long long
+#define CFG_CTYPE_STR char *
+
+/* Index of each directive's row: CFG_port, CFG_bind, ... */
+enum {
+#define X(f_, nm_, t_, dflt_, lo_, hi_, fl_, chk_, sect_, info_, hlp_) CFG_##f_,
+    CONFIG_DIRECTIVES(X)
+#undef X
+    CFG_COUNT
+};
+
+/* Called after CONFIG SET changed a directive (owner: what config_on_change
+ * was given; caller: what config_set_many was). Returns 0, or -1 with a
+ * message in err: then every directive of that CONFIG SET is restored (and
+ * its hook called again). */
+typedef int cfg_apply_fn(void *owner, void *caller, char *err, size_t errlen);
+
+typedef struct config {
+#define X(f_, nm_, t_, dflt_, lo_, hi_, fl_, chk_, sect_, info_, hlp_) CFG_CTYPE_##t_ f_;
+    CONFIG_DIRECTIVES(X)
+#undef X
+    char *config_file;   /* absolute path of the file we loaded, or NULL */
+    struct {
+        cfg_apply_fn *fn;
+        void *owner;
+    } hooks[CFG_COUNT];
+} config;
+
+/* Fill cfg with the defaults. */
+void config_init(config *cfg);
+/* Free the strings. */
+void config_free(config *cfg);
+/* Apply the command line (a config file first, then --flags). Returns 0, or
+ * -1 with a message in err. Sets *exit_now for --help/--version. */
+int config_from_args(config *cfg, int argc, char **argv, char *err, size_t errlen,
+                     int *exit_now);
+/* Install the hook called after CONFIG SET changes directive idx (CFG_x). */
+void config_on_change(config *cfg, int idx, cfg_apply_fn *fn, void *owner);
+
+/* One name/value pair of a CONFIG SET (counted: either may hold any byte). */
+typedef struct cfg_pair {
+    const char *name, *value;
+    size_t nlen, vlen;
+} cfg_pair;
+/* CONFIG SET, with Redis 7's rules: every name must be known, mutable,
+ * unprotected unless allow_protected, and given once; every value is
+ * checked, then all are set and their hooks called; if one fails, all are
+ * restored. Returns 0, or -1 with the error reply (no leading '-') in err. */
+int config_set_many(config *cfg, const cfg_pair *pairs, int n, int allow_protected, void *caller,
+                    char *err, size_t errlen);
+/* CONFIG GET: append the name/value pairs matching any of the names or
+ * glob patterns to out; returns the number of strings appended. */
+int config_get(config *cfg, const char *const *pats, const size_t *lens, int npats, buf *out);
+/* Append "field:value\r\n" lines for the directives shown in an INFO section. */
+void config_info(config *cfg, const char *section, buf *out);
+/* Print --help. */
+void config_usage(const char *prog);
+
+/* A copy of a string directive that CONFIG SET may change (free it). */
+char *config_str(config *cfg, char *const *field);
+
+/* Atomic read of a numeric directive that CONFIG SET may change. */
+static inline long long cfg_ll(const long long *field)
+{
+    return __atomic_load_n(field, __ATOMIC_RELAXED);
+}
+
+#endif

@@ -1,0 +1,33 @@
+/* load.h - applying persisted records to the keyspace: loading a snapshot
+ * and replaying the AOF. Records are applied through the keyspace's own
+ * write functions; keys whose absolute expiry has passed are dropped. */
+#ifndef KASI_LOAD_H
+#define KASI_LOAD_H
+
+#include <stdint.h>
+
+#include "store/keyspace.h"
+#include "persist/record.h"
+
+typedef struct loader {
+    keyspace *ks;
+    domain *d;            /* the last record's domain (held) */
+    int64_t now;
+    uint64_t applied, expired, puts;
+    int saw_end;          /* an END record was read */
+    uint64_t end_count;
+} loader;
+
+void loader_init(loader *l, keyspace *ks);
+/* Apply one record (a rec_read_file callback: opaque is the loader). */
+int loader_apply(const rec *r, void *opaque);
+void loader_done(loader *l);
+/* Records dropped by every loader so far because their key had expired. */
+uint64_t load_expired_keys(void);
+
+/* Load a snapshot file; returns 0, or -1 with a message in err. A missing
+ * file is not an error when missing_ok (then *found is 0). */
+int load_snapshot(keyspace *ks, const char *path, int missing_ok, int *found, uint64_t *keys,
+                  char *err, size_t errlen);
+
+#endif

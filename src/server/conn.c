@@ -1,0 +1,538 @@
+/* conn.c - see conn.h. */
+#include "server/conn.h"
+
+#include <errno.h>
+#include <sys/uio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/command.h"
+#include "lib/log.h"
+#include "lib/net.h"
+#include "lib/util.h"
+
+#define READ_CHUNK (16 * 1024)
+#define KEEP_BUF (64 * 1024)
+
+static void on_event(ev_loop *loop, ev_handle *h, unsigned events);
+
+static void mark_pending(conn *c)
+{
+    worker *w = c->w;
+    if (c->flags & (CONN_PENDING | CONN_DEAD)) return;
+    c->flags |= CONN_PENDING;
+    c->prev_pending = NULL;
+    c->next_pending = w->pending;
+    if (w->pending) w->pending->prev_pending = c;
+    w->pending = c;
+}
+
+/* A connection leaves the pending list when it is closed: the list may be
+ * walked after the connection is freed (conn_flush_pending runs again
+ * after conn_reap). */
+static void unmark_pending(conn *c)
+{
+    worker *w = c->w;
+    if (!(c->flags & CONN_PENDING)) return;
+    c->flags &= ~CONN_PENDING;
+    if (c->prev_pending) c->prev_pending->next_pending = c->next_pending;
+    else w->pending = c->next_pending;
+    if (c->next_pending) c->next_pending->prev_pending = c->prev_pending;
+    c->prev_pending = c->next_pending = NULL;
+}
+
+/* Protected mode (as Redis 7): with no password set, only local clients
+ * may connect; the others get Redis's explanation and are closed. */
+static void deny_protected(worker *w, int fd)
+{
+    static const char msg[] =
+        "-DENIED Redis is running in protected mode because protected mode is enabled and no "
+        "password is set for the default user. In this mode connections are only accepted from "
+        "the loopback interface. If you want to connect from external computers to Redis you "
+        "may adopt one of the following solutions: 1) Just disable protected mode sending the "
+        "command 'CONFIG SET protected-mode no' from the loopback interface by connecting to "
+        "Redis from the same host the server is running, however MAKE SURE Redis is not "
+        "publicly accessible from internet if you do so. Use CONFIG REWRITE to make this "
+        "change permanent. 2) Alternatively you can just disable the protected mode by editing "
+        "the Redis configuration file, and setting the protected mode option to 'no', and then "
+        "restarting the server. 3) If you started the server manually just for testing, "
+        "restart it with the '--protected-mode no' option. 4) Setup a an authentication "
+        "password for the default user. NOTE: You only need to do one of the above things in "
+        "order for the server to start accepting connections from the outside.\r\n";
+    static util_ratelimit rl = UTIL_RATELIMIT_INIT(10);
+    unsigned long long missed;
+    char peer[64];
+    if (util_ratelimit_take(&rl, &missed)) {
+        net_peer_name(fd, peer, sizeof peer);
+        log_warn("Protected mode: refused a connection from %s (no password is set; set "
+                 "requirepass, or protected-mode no on a trusted network)%s",
+                 peer, missed ? "; more refusals were not logged" : "");
+    }
+    if (write(fd, msg, sizeof msg - 1) < 0) { /* closing anyway */ }
+    close(fd);
+    stat_add(&w->st.rejected, 1);
+}
+
+void conn_accept(worker *w, int fd)
+{
+    server *srv = w->srv;
+    conn *c;
+    if (atomic_fetch_add(&srv->nclients, 1) >= cfg_ll(&srv->cfg.maxclients)) {
+        static const char msg[] = "-ERR max number of clients reached\r\n";
+        if (write(fd, msg, sizeof msg - 1) < 0) { /* closing anyway */ }
+        close(fd);
+        atomic_fetch_sub(&srv->nclients, 1);
+        stat_add(&w->st.rejected, 1);
+        return;
+    }
+    if (cfg_ll(&srv->cfg.protected_mode) && !atomic_load(&srv->auth_required) &&
+        !net_peer_is_local(fd)) {
+        deny_protected(w, fd);
+        atomic_fetch_sub(&srv->nclients, 1);
+        return;
+    }
+    c = xcalloc(1, sizeof *c);
+    c->w = w;
+    c->id = atomic_fetch_add(&srv->next_client_id, 1) + 1;
+    c->flags = atomic_load(&srv->auth_required) ? 0 : CONN_AUTHED;
+    c->db = ks_default(srv->ks);
+    ks_domain_hold(c->db);
+    c->created_ms = c->last_ms = util_now_ms();
+    resp_parser_reset(&c->p);
+    net_peer_name(fd, c->peer, sizeof c->peer);
+    if (net_peer_is_local(fd)) c->flags |= CONN_LOCAL;
+    if (ev_add(w->loop, &c->h, fd, EV_READ, on_event) < 0) {
+        close(fd);
+        ks_domain_put(srv->ks, c->db);
+        free(c);
+        atomic_fetch_sub(&srv->nclients, 1);
+        return;
+    }
+    c->next = w->conns;
+    if (w->conns) w->conns->prev = c;
+    w->conns = c;
+    stat_add(&w->st.connections, 1);
+}
+
+void conn_discard_multi(conn *c)
+{
+    for (int i = 0; i < c->mq_len; i++) free(c->mq[i].argv);
+    c->mq_len = 0;
+    c->flags &= ~(CONN_MULTI | CONN_EXECABORT);
+}
+
+void conn_close(conn *c)
+{
+    worker *w = c->w;
+    if (c->flags & CONN_DEAD) return;
+    unmark_pending(c);
+    c->flags |= CONN_DEAD;
+    ev_del(w->loop, &c->h);
+    close(c->h.fd);
+    if (c->prev) c->prev->next = c->next;
+    else w->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->next = w->dead;
+    w->dead = c;
+    atomic_fetch_sub(&w->srv->nclients, 1);
+}
+
+void conn_add_slice(conn *c, const char *p, size_t n, void (*release)(void *), void *owner)
+{
+    zc_slice *z;
+    if (c->zc_head + c->zc_len == c->zc_cap) {
+        if (c->zc_head) {
+            memmove(c->zc, c->zc + c->zc_head, sizeof(zc_slice) * (size_t)c->zc_len);
+            c->zc_head = 0;
+        } else {
+            c->zc_cap = c->zc_cap ? c->zc_cap * 2 : 4;
+            c->zc = xrealloc(c->zc, sizeof(zc_slice) * (size_t)c->zc_cap);
+        }
+    }
+    z = &c->zc[c->zc_head + c->zc_len++];
+    z->at = c->out_done + buf_pending(&c->out);
+    z->p = p;
+    z->n = n;
+    z->sent = 0;
+    z->release = release;
+    z->owner = owner;
+    c->zc_bytes += n;
+}
+
+static void release_slices(conn *c)
+{
+    for (int i = 0; i < c->zc_len; i++) {
+        zc_slice *z = &c->zc[c->zc_head + i];
+        z->release(z->owner);
+    }
+    c->zc_head = c->zc_len = 0;
+    c->zc_bytes = 0;
+}
+
+static void conn_free(conn *c)
+{
+    release_slices(c);
+    free(c->zc);
+    keyspace *ks = c->w->srv->ks;
+    ks_unwatch_all(ks, &c->watch);
+    conn_discard_multi(c);
+    free(c->mq);
+    ks_domain_put(ks, c->db);
+    buf_free(&c->in);
+    buf_free(&c->out);
+    free(c->pargv);
+    free(c->argv);
+    free(c->name);
+    free(c);
+}
+
+void conn_reap(worker *w)
+{
+    while (w->dead) {
+        conn *c = w->dead;
+        w->dead = c->next;
+        conn_free(c);
+    }
+}
+
+void conn_set_domain(conn *c, domain *d)
+{
+    ks_domain_put(c->w->srv->ks, c->db);
+    c->db = d;
+}
+
+static void grow_argv(conn *c, int want)
+{
+    int cap = c->argv_cap ? c->argv_cap : 8;
+    while (cap < want) cap *= 2;
+    c->pargv = xrealloc(c->pargv, sizeof(resp_arg) * (size_t)cap);
+    c->argv = xrealloc(c->argv, sizeof(karg) * (size_t)cap);
+    c->argv_cap = cap;
+    c->p.argv = c->pargv;
+    c->p.argv_cap = cap;
+}
+
+/* ---- lookahead ----
+ * In a pipeline, most of a small request's time goes to two cache misses:
+ * the key's table slot and its item. Before running a request, the
+ * requests behind it already in the buffer are peeked at: the slot of the
+ * key two ahead and the item of the key one ahead (whose slot came in
+ * meanwhile) are fetched, so the misses overlap with useful work. The key's
+ * hash, computed here, is kept for the lookup itself (conn_key_hash). The
+ * hints live in the worker and are forgotten when the connection's turn
+ * ends, since the buffer may then move. */
+
+/* Peek at the request starting at req (end: the end of the buffered
+ * input) and keep what it tells as the newest hint; NULL if it has no key
+ * to hint at. */
+static key_hint *peek_hint(worker *w, const char *req, const char *end)
+{
+    key_hint *k;
+    const char *key;
+    size_t klen, len;
+    if (req >= end || !(len = resp_peek(req, (size_t)(end - req), &key, &klen))) return NULL;
+    k = &w->hints[w->hint_next++ % KEY_HINTS];
+    *k = (key_hint){req, req + len, key, klen, ks_hash(w->srv->ks, key, klen)};
+    return k;
+}
+
+/* next: the request after the one about to run. It was normally peeked
+ * at before the previous request ran, and is the newest hint. */
+static void look_ahead(conn *c, const char *next, const char *end)
+{
+    worker *w = c->w;
+    keyspace *ks = w->srv->ks;
+    key_hint *k1 = &w->hints[(w->hint_next - 1) % KEY_HINTS], *k2;
+    if (k1->req != next && !(k1 = peek_hint(w, next, end))) return;
+    ks_hint(ks, c->db, k1->h, 1);
+    if ((k2 = peek_hint(w, k1->end, end))) ks_hint(ks, c->db, k2->h, 0);
+}
+
+static void forget_hints(worker *w)
+{
+    for (int i = 0; i < KEY_HINTS; i++) w->hints[i].req = w->hints[i].key = NULL;
+}
+
+uint64_t conn_key_hash(conn *c, const char *key, size_t klen)
+{
+    worker *w = c->w;
+    for (int i = 0; i < KEY_HINTS; i++)
+        if (w->hints[i].key == key && w->hints[i].klen == klen) return w->hints[i].h;
+    return ks_hash(w->srv->ks, key, klen);
+}
+
+/* Parse and run buffered requests, at most CONN_BATCH of them or about
+ * CONN_SLICE_US of work. */
+static void process_input(conn *c)
+{
+    server *srv = c->w->srv;
+    resp_limits lim;
+    int done = 0;
+    int64_t slice_start = util_mono_us();
+    /* One clock read serves a run of commands, as Redis's cached time does;
+     * it is read again with the slice clock, every 16 commands. */
+    int64_t now_ms = c->last_ms = util_now_ms();   /* last_ms: the idle clock */
+
+    lim.max_bulk = cfg_ll(&srv->cfg.proto_max_bulk_len);
+    lim.unauthenticated = !(c->flags & CONN_AUTHED);
+    if (!c->pargv) grow_argv(c, 8);
+    server_gate_enter(c->w);
+    /* Once shutting down, nothing more runs: a write now could be
+     * acknowledged after the final save. */
+    while (!(c->flags & (CONN_CLOSING | CONN_DEAD)) && buf_pending(&c->in) &&
+           !atomic_load_explicit(&srv->shutdown, memory_order_relaxed)) {
+        char *base = buf_head(&c->in);
+        int rc;
+        if (conn_out_pending(c) > CONN_OUT_SOFT) {
+            c->flags |= CONN_PAUSED;
+            break;
+        }
+        if (done && (done & 15) == 0) {
+            if (done == CONN_BATCH || util_mono_us() - slice_start > CONN_SLICE_US) {
+                mark_pending(c);   /* finish on the next loop turn */
+                break;
+            }
+            now_ms = util_now_ms();
+        }
+        rc = resp_parse(&c->p, base, buf_pending(&c->in), &lim);
+        if (rc == RESP_EUNFIN) break;
+        if (rc == RESP_EARGV) {
+            /* Double: the count is only a promise, the arguments so far are real. */
+            grow_argv(c, c->argv_cap * 2 < c->p.argc ? c->argv_cap * 2 : c->p.argc);
+            continue;
+        }
+        if (rc == RESP_EPROTO) {
+            char msg[160];
+            size_t n = c->p.errlen < sizeof msg - 4 ? c->p.errlen : sizeof msg - 4;
+            memcpy(msg, "ERR ", 4);
+            memcpy(msg + 4, c->p.err, n);
+            resp_error_len(&c->out, msg, n + 4);
+            log_verbose("Protocol error (%s) from client id=%llu addr=%s", c->p.err,
+                        (unsigned long long)c->id, c->peer);
+            c->flags |= CONN_CLOSING;
+            break;
+        }
+        for (int i = 0; i < c->p.nargs; i++) {
+            c->argv[i].p = base + c->pargv[i].off;
+            c->argv[i].n = c->pargv[i].len;
+        }
+        look_ahead(c, base + c->p.pos, base + buf_pending(&c->in));
+        {
+            uint64_t before = persist_thread_lsn(), after;
+            command_exec(c, c->p.nargs, c->argv, now_ms);
+            after = persist_thread_lsn();
+            if (after != before) c->log_lsn = after;   /* it logged */
+        }
+        buf_consume(&c->in, c->p.pos);
+        resp_parser_reset(&c->p);
+        lim.unauthenticated = !(c->flags & CONN_AUTHED);
+        done++;
+    }
+    pthread_mutex_unlock(&c->w->gate);
+    forget_hints(c->w);
+    if (buf_pending(&c->in) == 0) buf_trim(&c->in, KEEP_BUF);   /* after a big request */
+    else if (c->in.off > c->in.cap / 2) buf_compact(&c->in);
+    if (conn_out_pending(c)) mark_pending(c);
+    if (c->flags & CONN_CLOSING) mark_pending(c);
+}
+
+static void read_input(conn *c)
+{
+    server *srv = c->w->srv;
+    size_t want = READ_CHUNK;
+    ssize_t n;
+
+    /* While a big bulk is arriving, read it in larger pieces; the buffer
+     * only ever grows by what has actually been received. */
+    if (c->p.multibulk && c->p.bulklen > 0) {
+        size_t have = buf_pending(&c->in) - c->p.pos;
+        size_t missing = (size_t)c->p.bulklen + 2 > have ? (size_t)c->p.bulklen + 2 - have : 0;
+        size_t cap = buf_pending(&c->in) > READ_CHUNK ? buf_pending(&c->in) : READ_CHUNK;
+        want = missing < cap ? (missing > READ_CHUNK ? missing : READ_CHUNK) : cap;
+    }
+    if (c->in.cap - c->in.len < want) buf_reserve(&c->in, want);
+    n = read(c->h.fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+    if (n == 0) {
+        conn_close(c);
+        return;
+    }
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EINTR) conn_close(c);
+        return;
+    }
+    c->in.len += (size_t)n;
+    stat_add(&c->w->st.net_in, (unsigned long long)n);
+    if (buf_pending(&c->in) > (size_t)cfg_ll(&srv->cfg.client_query_buffer_limit)) {
+        log_warn("Closing client that reached max query buffer length: id=%llu addr=%s",
+                 (unsigned long long)c->id, c->peer);
+        conn_close(c);
+        return;
+    }
+    process_input(c);
+}
+
+/* Gather the pending output, copied bytes and zero-copy slices in stream
+ * order, into at most IOV_BATCH iovecs. */
+#define IOV_BATCH 64
+static int gather(conn *c, struct iovec *iov)
+{
+    uint64_t pos = c->out_done;
+    size_t boff = 0;
+    int n = 0, i;
+    for (i = 0; i < c->zc_len && n < IOV_BATCH - 2; i++) {
+        zc_slice *z = &c->zc[c->zc_head + i];
+        size_t before = (size_t)(z->at - pos);   /* copied bytes ahead of it */
+        if (before) {
+            iov[n].iov_base = buf_head(&c->out) + boff;
+            iov[n++].iov_len = before;
+            boff += before;
+            pos += before;
+        }
+        iov[n].iov_base = (void *)(z->p + z->sent);
+        iov[n++].iov_len = z->n - z->sent;
+    }
+    if (i == c->zc_len && buf_pending(&c->out) > boff) {   /* bytes after the last slice */
+        iov[n].iov_base = buf_head(&c->out) + boff;
+        iov[n++].iov_len = buf_pending(&c->out) - boff;
+    }
+    return n;
+}
+
+/* Account for n written bytes, in stream order. */
+static void advance(conn *c, size_t n)
+{
+    while (n) {
+        zc_slice *z = c->zc_len ? &c->zc[c->zc_head] : NULL;
+        if (z && z->at == c->out_done) {
+            size_t k = z->n - z->sent < n ? z->n - z->sent : n;
+            z->sent += k;
+            c->zc_bytes -= k;
+            n -= k;
+            if (z->sent == z->n) {
+                z->release(z->owner);
+                c->zc_head++;
+                if (--c->zc_len == 0) c->zc_head = 0;
+            }
+        } else {
+            size_t room = z ? (size_t)(z->at - c->out_done) : buf_pending(&c->out);
+            size_t k = room < n ? room : n;
+            buf_consume(&c->out, k);
+            c->out_done += k;
+            n -= k;
+        }
+    }
+}
+
+/* Write what we can. Returns 0, or -1 if the connection was closed. */
+static int write_output(conn *c)
+{
+    struct iovec iov[IOV_BATCH];
+    /* Only copied bytes count against the limit, and before anything is
+     * written (as Redis checks when it adds a reply): a value sent from
+     * where it is stored costs no memory of its own, and one that was
+     * accepted must be readable whatever its size. */
+    long long hard = cfg_ll(&c->w->srv->cfg.client_output_buffer_limit);
+    if (hard && buf_pending(&c->out) > (size_t)hard) {
+        log_warn("Closing client that reached the output buffer limit: id=%llu addr=%s",
+                 (unsigned long long)c->id, c->peer);
+        conn_close(c);
+        return -1;
+    }
+    while (conn_out_pending(c)) {
+        int cnt = gather(c, iov);
+        ssize_t n = writev(c->h.fd, iov, cnt);
+        if (n < 0) {
+            if (errno == EAGAIN) break;
+            if (errno == EINTR) continue;
+            conn_close(c);
+            return -1;
+        }
+        advance(c, (size_t)n);
+        stat_add(&c->w->st.net_out, (unsigned long long)n);
+    }
+    if (conn_out_pending(c) == 0) {
+        buf_trim(&c->out, KEEP_BUF);
+        if (c->flags & CONN_CLOSING) {
+            conn_close(c);
+            return -1;
+        }
+        ev_mod(c->w->loop, &c->h, EV_READ);
+        if (c->flags & CONN_PAUSED) {
+            c->flags &= ~CONN_PAUSED;
+            process_input(c);
+        }
+    } else {
+        ev_mod(c->w->loop, &c->h, (c->flags & (CONN_PAUSED | CONN_CLOSING)) ? EV_WRITE
+                                                                         : EV_READ | EV_WRITE);
+    }
+    return 0;
+}
+
+static void on_event(ev_loop *loop, ev_handle *h, unsigned events)
+{
+    conn *c = (conn *)h;
+    (void)loop;
+    if (c->flags & CONN_DEAD) return;
+    if (events & EV_WRITE) {
+        if (write_output(c) < 0) return;
+    }
+    if ((events & EV_READ) && !(c->flags & (CONN_PAUSED | CONN_CLOSING))) read_input(c);
+}
+
+/* Three phases: run the input of every pending connection; the barrier:
+ * what those commands logged is handed to the kernel (with appendfsync
+ * always also fsynced: one write and fsync for all of them), so a reply is
+ * never sent for a write a process crash could lose; then write the
+ * replies. Connections re-marked while this runs (batch limit) wait for
+ * the next turn. */
+void conn_flush_pending(worker *w)
+{
+    size_t n = 0;
+    int failed = 0;
+    uint64_t lsn;
+    for (conn *c = w->pending; c; c = c->next_pending) {
+        if (n == w->flushv_cap) {
+            w->flushv_cap = w->flushv_cap ? w->flushv_cap * 2 : 64;
+            w->flushv = xrealloc(w->flushv, w->flushv_cap * sizeof(conn *));
+        }
+        w->flushv[n++] = c;
+        c->flags &= ~CONN_PENDING;
+    }
+    w->pending = NULL;
+    for (size_t i = 0; i < n; i++) {
+        conn *c = w->flushv[i];
+        if (!(c->flags & (CONN_DEAD | CONN_PAUSED | CONN_CLOSING)) && buf_pending(&c->in))
+            process_input(c);
+    }
+    lsn = persist_thread_lsn();
+    if (lsn > w->committed_lsn) failed = persist_commit(w->srv, lsn) < 0;
+    for (size_t i = 0; i < n; i++) {
+        conn *c = w->flushv[i];
+        if (c->flags & CONN_DEAD) continue;
+        if (failed && c->log_lsn > w->committed_lsn) {
+            /* Its writes did not reach the log: it must not see them acknowledged. */
+            log_warn("Closing client id=%llu addr=%s: the AOF could not be written",
+                     (unsigned long long)c->id, c->peer);
+            conn_close(c);
+            continue;
+        }
+        if (conn_out_pending(c) || (c->flags & CONN_CLOSING)) write_output(c);
+    }
+    /* After a failure the clients concerned are gone; the records stay
+     * queued for the AOF's writer to retry. */
+    if (lsn > w->committed_lsn) w->committed_lsn = lsn;
+}
+
+void conn_check_timeouts(worker *w, long long timeout_s, int64_t now_ms)
+{
+    conn *c = w->conns, *next;
+    for (; c; c = next) {
+        next = c->next;
+        if (c->flags & CONN_MULTI) continue;
+        if (now_ms - c->last_ms > timeout_s * 1000) {
+            log_verbose("Closing idle client id=%llu", (unsigned long long)c->id);
+            conn_close(c);
+        }
+    }
+}

@@ -1,0 +1,396 @@
+/* server.c - see server.h. */
+#include "server/server.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "server/conn.h"
+#include "lib/log.h"
+#include "lib/net.h"
+#include "lib/util.h"
+
+static void set_release(server *srv, listen_set *ls)
+{
+    int last;
+    if (!ls) return;
+    pthread_mutex_lock(&srv->lset_mu);
+    last = --ls->refs == 0;
+    pthread_mutex_unlock(&srv->lset_mu);
+    if (!last) return;
+    for (int i = 0; i < ls->n; i++) close(ls->fds[i]);
+    free(ls->fds);
+    free(ls);
+}
+
+/* Listen on the bind addresses at port (none if 0), plus a dup of the unix
+ * socket unix_fd if there is one. Returns the set, or NULL (logged). */
+static listen_set *open_listeners(server *srv, long long port, int unix_fd)
+{
+    char err[256], *list = config_str(&srv->cfg, &srv->cfg.bind), *save = NULL;
+    int backlog = (int)srv->cfg.tcp_backlog, ok = 1;
+    listen_set *ls = xcalloc(1, sizeof *ls);
+    ls->fds = xcalloc(64, sizeof(int));
+    ls->refs = 1;
+    ls->port = port;
+    if (port > 0) {
+        for (char *a = strtok_r(list, " ", &save); a && ls->n < 63; a = strtok_r(NULL, " ", &save)) {
+            int optional = a[0] == '-';
+            int fd = net_listen_tcp(a + optional, (int)port, backlog, err, sizeof err);
+            if (fd < 0) {
+                if (optional && (fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT || fd == -EINVAL))
+                    continue;
+                log_warn("Could not listen on %s:%lld: %s", a + optional, port, err);
+                ok = 0;
+                break;
+            }
+            ls->fds[ls->n++] = fd;
+            log_notice("Listening on %s:%lld", a + optional, port);
+        }
+    }
+    free(list);
+    if (ok && unix_fd >= 0) {
+        int fd = dup(unix_fd);   /* each set owns its descriptors */
+        if (fd < 0) {
+            log_warn("Could not dup the unix socket: %s", strerror(errno));
+            ok = 0;
+        } else {
+            ls->fds[ls->n++] = fd;
+        }
+    }
+    if (ok && ls->n == 0) {
+        log_warn("Configured to listen on nothing: set port or unixsocket");
+        ok = 0;
+    }
+    if (!ok) {
+        set_release(srv, ls);
+        return NULL;
+    }
+    return ls;
+}
+
+static int listen_all(server *srv)
+{
+    char err[256];
+    srv->unix_fd = -1;
+    if (srv->cfg.unixsocket[0]) {
+        unsigned perm = (unsigned)srv->cfg.unixsocketperm;
+        int fd = net_listen_unix(srv->cfg.unixsocket, perm, (int)srv->cfg.tcp_backlog, err, sizeof err);
+        if (fd < 0) {
+            log_warn("Could not listen on unix socket %s: %s", srv->cfg.unixsocket, err);
+            return -1;
+        }
+        srv->unix_fd = fd;
+        log_notice("Listening on unix socket %s", srv->cfg.unixsocket);
+    }
+    srv->lset = open_listeners(srv, srv->cfg.port, srv->unix_fd);
+    return srv->lset ? 0 : -1;
+}
+
+static void on_accept(ev_loop *loop, ev_handle *h, unsigned events);
+
+/* Move w's listeners to the server's current set. */
+static int worker_relisten(worker *w)
+{
+    server *srv = w->srv;
+    listen_set *ls, *old = w->lset;
+    pthread_mutex_lock(&srv->lset_mu);
+    ls = atomic_load(&srv->lset);
+    ls->refs++;
+    pthread_mutex_unlock(&srv->lset_mu);
+    for (int i = 0; old && i < old->n; i++) ev_del(w->loop, &w->listeners[i].h);
+    free(w->listeners);
+    w->lset = ls;
+    w->listeners = xcalloc((size_t)ls->n, sizeof(listener));
+    for (int i = 0; i < ls->n; i++) {
+        w->listeners[i].fd = ls->fds[i];
+        w->listeners[i].w = w;
+        if (ev_add(w->loop, &w->listeners[i].h, ls->fds[i],
+                   EV_READ | (srv->nworkers > 1 ? EV_EXCLUSIVE : 0), on_accept) < 0)
+            return -1;
+    }
+    set_release(srv, old);
+    return 0;
+}
+
+int server_rebind(server *srv, char *err, size_t errlen)
+{
+    listen_set *ls, *old;
+    uint64_t one = 1;
+    int same;
+    pthread_mutex_lock(&srv->lset_mu);
+    same = atomic_load(&srv->lset)->port == cfg_ll(&srv->cfg.port);   /* e.g. restored */
+    pthread_mutex_unlock(&srv->lset_mu);
+    if (same) return 0;
+    ls = open_listeners(srv, cfg_ll(&srv->cfg.port), srv->unix_fd);
+    if (!ls) {
+        snprintf(err, errlen, "Unable to listen on this port. Check server logs.");
+        return -1;
+    }
+    pthread_mutex_lock(&srv->lset_mu);
+    old = atomic_exchange(&srv->lset, ls);
+    pthread_mutex_unlock(&srv->lset_mu);
+    set_release(srv, old);
+    for (int i = 0; i < srv->nworkers; i++)
+        if (write(srv->workers[i].wakefd, &one, sizeof one) < 0) { /* already awake */ }
+    return 0;
+}
+
+static void on_accept(ev_loop *loop, ev_handle *h, unsigned events)
+{
+    listener *l = (listener *)h;
+    (void)loop;
+    (void)events;
+    for (int i = 0; i < 64; i++) {
+        int fd = net_accept(l->fd);
+        if (fd < 0) {
+            if (fd != -EAGAIN && fd != -EINTR && fd != -ECONNABORTED)
+                log_warn("accept: %s", strerror(-fd));
+            return;
+        }
+        conn_accept(l->w, fd);
+    }
+}
+
+static void on_wake(ev_loop *loop, ev_handle *h, unsigned events)
+{
+    uint64_t v;
+    (void)loop;
+    (void)events;
+    if (read(h->fd, &v, sizeof v) < 0) { /* spurious */ }
+}
+
+static int worker_init(server *srv, worker *w, int id)
+{
+    w->id = id;
+    w->srv = srv;
+    w->loop = ev_create();
+    if (!w->loop) return -1;
+    pthread_mutex_init(&w->gate, NULL);
+    w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->wakefd < 0 || ev_add(w->loop, &w->wake, w->wakefd, EV_READ, on_wake) < 0) return -1;
+    return worker_relisten(w);
+}
+
+/* ---- what a CONFIG SET must do besides storing the value ---- */
+
+static int apply_port(void *owner, void *caller, char *err, size_t errlen)
+{
+    (void)caller;
+    return server_rebind(owner, err, errlen);
+}
+
+static int apply_requirepass(void *owner, void *caller, char *err, size_t errlen)
+{
+    server *srv = owner;
+    char *pass = config_str(&srv->cfg, &srv->cfg.requirepass);
+    (void)caller;
+    (void)err;
+    (void)errlen;
+    atomic_store(&srv->auth_required, pass[0] != '\0');
+    free(pass);
+    return 0;
+}
+
+static int apply_loglevel(void *owner, void *caller, char *err, size_t errlen)
+{
+    server *srv = owner;
+    (void)caller;
+    (void)err;
+    (void)errlen;
+    log_set_level((int)cfg_ll(&srv->cfg.loglevel));
+    return 0;
+}
+
+/* caller: the worker running CONFIG SET. */
+static int apply_appendonly(void *owner, void *caller, char *err, size_t errlen)
+{
+    server *srv = owner;
+    char msg[256];
+    if (persist_set_appendonly(srv, caller, (int)cfg_ll(&srv->cfg.appendonly), msg, sizeof msg) == 0)
+        return 0;
+    snprintf(err, errlen, "%s", strncmp(msg, "ERR ", 4) == 0 ? msg + 4 : msg);
+    return -1;
+}
+
+int server_init(server *srv)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = (int)srv->cfg.threads;
+    srv->unix_fd = -1;
+    pthread_mutex_init(&srv->lset_mu, NULL);
+    apply_requirepass(srv, NULL, NULL, 0);
+    config_on_change(&srv->cfg, CFG_port, apply_port, srv);
+    config_on_change(&srv->cfg, CFG_requirepass, apply_requirepass, srv);
+    config_on_change(&srv->cfg, CFG_loglevel, apply_loglevel, srv);
+    config_on_change(&srv->cfg, CFG_appendonly, apply_appendonly, srv);
+    if (n == 0) n = ncpu > 0 ? (int)(ncpu < 64 ? ncpu : 64) : 1;
+    srv->nworkers = n;
+    srv->start_ms = util_now_ms();
+    srv->ks = ks_create(n > 1 ? 16 * n : 16, &srv->cfg.max_domains);
+    ks_set_single_writer(srv->ks, n == 1);
+    srv->rss_base = util_rss_bytes();   /* before any key is loaded */
+    {
+        /* Load before listening: a client that comes early is refused and
+         * retries, instead of waiting on an open connection. */
+        char err[512];
+        if (persist_init(srv, err, sizeof err) < 0) {
+            log_warn("Can't load the data: %s", err);
+            return -1;
+        }
+    }
+    if (listen_all(srv) < 0) return -1;
+    srv->workers = xcalloc((size_t)n, sizeof(worker));
+    for (int i = 0; i < n; i++) {
+        if (worker_init(srv, &srv->workers[i], i) < 0) {
+            log_warn("Could not create worker %d: %s", i, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Background work: expiry, resizes and idle timeouts. */
+static void worker_cron(worker *w, int64_t now_us)
+{
+    server *srv = w->srv;
+    long long hz = cfg_ll(&srv->cfg.hz), timeout = cfg_ll(&srv->cfg.timeout);
+    int64_t period;
+    hz = hz < 1 ? 1 : hz > 500 ? 500 : hz;   /* as Redis clamps it */
+    period = 1000000 / hz;
+    size_t expired;
+    if (now_us < w->next_cron_us) return;
+    w->next_cron_us = now_us + period;
+    /* a quarter of this worker's time at most, like Redis's slow cycle */
+    expired = ks_cron(srv->ks, w->id, srv->nworkers, period / 4);
+    if (expired) stat_add(&w->st.expired, expired);
+    if (w->id == 0 && now_us >= w->next_trim_us) {
+        /* Hand freed pages back to the kernel, so RSS follows used memory,
+         * and learn what the allocator holds beyond what we track. */
+        struct mallinfo2 mi;
+        size_t in_use, rss;
+        /* often while evicting, when memory churns; once a second otherwise */
+        w->next_trim_us = now_us + (cfg_ll(&srv->cfg.maxmemory) ? period : 1000000);
+        malloc_trim(0);
+        mi = mallinfo2();
+        in_use = mi.uordblks + mi.hblkhd;
+        /* Fragmentation counts against maxmemory too: what the process
+         * holds resident beyond its start-up footprint, if that is more. */
+        rss = util_rss_bytes();
+        if (rss > srv->rss_base && rss - srv->rss_base > in_use) in_use = rss - srv->rss_base;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+        in_use = 0;   /* a sanitizer's allocator: its shadow and quarantine are not ours */
+#endif
+        ks_set_overhead(srv->ks, in_use);
+    }
+    if (w->id == 0) persist_cron(w);
+    if (timeout > 0 && now_us >= w->next_timeout_check_us) {
+        w->next_timeout_check_us = now_us + 1000000;
+        conn_check_timeouts(w, timeout, util_now_ms());
+    }
+}
+
+static void *worker_main(void *opaque)
+{
+    worker *w = opaque;
+    server *srv = w->srv;
+    while (!atomic_load(&srv->shutdown)) {
+        int64_t now = util_mono_us(), wait_ms;
+        if (atomic_load_explicit(&srv->lset, memory_order_acquire) != w->lset &&
+            worker_relisten(w) < 0)
+            log_warn("Worker %d could not listen on the new sockets: %s", w->id, strerror(errno));
+        worker_cron(w, now);
+        conn_flush_pending(w);
+        conn_reap(w);
+        wait_ms = w->pending ? 0 : (w->next_cron_us - now) / 1000 + 1;
+        if (wait_ms < 0) wait_ms = 0;
+        ev_wait(w->loop, (int)wait_ms);
+    }
+    conn_flush_pending(w);
+    return NULL;
+}
+
+void server_run(server *srv)
+{
+    for (int i = 1; i < srv->nworkers; i++)
+        pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
+    log_notice("Ready to accept connections (%d worker thread%s)", srv->nworkers,
+               srv->nworkers > 1 ? "s" : "");
+    worker_main(&srv->workers[0]);
+    for (int i = 1; i < srv->nworkers; i++) pthread_join(srv->workers[i].thread, NULL);
+}
+
+void server_stop(server *srv)
+{
+    /* async-signal-safe (it runs in the signal handler): atomics and write() only */
+    uint64_t one = 1;
+    atomic_store(&srv->shutdown, 1);
+    for (int i = 0; i < srv->nworkers; i++)
+        if (write(srv->workers[i].wakefd, &one, sizeof one) < 0) { /* already awake */ }
+}
+
+void server_cleanup(server *srv)
+{
+    for (int i = 0; i < srv->nworkers; i++) {
+        worker *w = &srv->workers[i];
+        while (w->conns) conn_close(w->conns);
+        conn_reap(w);
+        ev_destroy(&w->loop);
+        close(w->wakefd);
+        free(w->listeners);
+        set_release(srv, w->lset);
+        free(w->flushv);
+        pthread_mutex_destroy(&w->gate);
+    }
+    set_release(srv, atomic_load(&srv->lset));
+    if (srv->unix_fd >= 0) {
+        close(srv->unix_fd);
+        unlink(srv->cfg.unixsocket);
+    }
+    free(srv->workers);
+    ks_destroy(&srv->ks);
+}
+
+static __thread int tls_exclusive;   /* depth of this thread's exclusive sections */
+
+int server_in_exclusive(void) { return tls_exclusive > 0; }
+
+void server_exclusive_begin(worker *self)
+{
+    server *srv = self->srv;
+    tls_exclusive++;
+    atomic_fetch_add(&srv->exclusive_wanted, 1);
+    pthread_mutex_unlock(&self->gate);
+    for (int i = 0; i < srv->nworkers; i++) pthread_mutex_lock(&srv->workers[i].gate);
+    atomic_fetch_sub(&srv->exclusive_wanted, 1);
+}
+
+void server_gate_enter(worker *w)
+{
+    /* Let a waiting exclusive section in before taking our gate again:
+     * mutexes are not fair, and a busy worker could otherwise starve it. */
+    while (atomic_load_explicit(&w->srv->exclusive_wanted, memory_order_relaxed))
+        sched_yield();
+    pthread_mutex_lock(&w->gate);
+}
+
+void server_exclusive_end(worker *self)
+{
+    server *srv = self->srv;
+    tls_exclusive--;
+    for (int i = srv->nworkers - 1; i >= 0; i--)
+        if (&srv->workers[i] != self) pthread_mutex_unlock(&srv->workers[i].gate);
+}
+
+unsigned long long server_stat(server *srv, size_t offset)
+{
+    unsigned long long total = 0;
+    for (int i = 0; i < srv->nworkers; i++)
+        total += atomic_load_explicit(
+            (atomic_ullong *)((char *)&srv->workers[i].st + offset), memory_order_relaxed);
+    return total;
+}
