@@ -270,7 +270,7 @@ void reply_value(cmd_call *x, item *it)
     /* Big values go out straight from their segment, which the reply
      * keeps alive (even if the key is deleted meanwhile). */
     resp_bulk_header(x->out, n);
-    conn_add_slice(x->c, item_cval(it), n, store_unref, store_ref(it));
+    conn_add_slice(x->c, item_cval(it), n, seg_unref, seg_ref(it));
     buf_append(x->out, "\r\n", 2);
 }
 

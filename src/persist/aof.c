@@ -12,6 +12,7 @@
 
 #include "conf/config.h"
 #include "lib/durable.h"
+#include "store/hooks.h"
 #include "store/keyspace.h"
 #include "persist/load.h"
 #include "lib/log.h"
@@ -24,6 +25,7 @@
 #define MAX_FILES 1024
 
 struct aof {
+    ks_effects fx;           /* what the keyspace calls: logs each write */
     char *dir;               /* dir/appenddirname */
     char *name;              /* appendfilename */
     const long long *policy;
@@ -63,6 +65,13 @@ struct aof {
 
 static __thread uint64_t tls_lsn;
 
+static void log_put(void *ctx, const domain *d, const item *it);
+static void log_del(void *ctx, const domain *d, const char *key, size_t klen, int reason);
+static void log_expire(void *ctx, const domain *d, const char *key, size_t klen, int64_t when);
+static void log_splice(void *ctx, const domain *d, const char *key, size_t klen, uint64_t total,
+                       uint64_t off, const char *p, size_t n);
+static void log_flush(void *ctx, const domain *d);
+
 aof *aof_create(const char *dir, const char *dirname, const char *filename,
                 const long long *policy, uint64_t start_lsn)
 {
@@ -73,6 +82,7 @@ aof *aof_create(const char *dir, const char *dirname, const char *filename,
     a->fd = -1;
     a->next_seq = 1;
     a->appended = start_lsn;
+    a->fx = (ks_effects){a, log_put, log_splice, log_expire, log_del, log_flush};
     atomic_init(&a->written, start_lsn);
     atomic_init(&a->synced, start_lsn);
     {
@@ -135,39 +145,51 @@ static inline void log_end(aof *a, size_t before)
     pthread_mutex_unlock(&a->mu);
 }
 
-void aof_log_put(aof *a, const char *dom, size_t dlen, const item *it)
+/* The effects hooks the keyspace calls (shard locked): each appends one
+ * record. */
+static void log_put(void *ctx, const domain *d, const item *it)
 {
-    size_t b = log_begin(a);
+    aof *a = ctx;
+    size_t dlen, b = log_begin(a);
+    const char *dom = ks_domain_name(d, &dlen);
     rec_item(&a->log, dom, dlen, it, item_expire(it), 0);
     log_end(a, b);
 }
 
-void aof_log_del(aof *a, const char *dom, size_t dlen, const char *key, size_t klen)
+static void log_del(void *ctx, const domain *d, const char *key, size_t klen, int reason)
 {
-    size_t b = log_begin(a);
+    aof *a = ctx;
+    size_t dlen, b = log_begin(a);
+    const char *dom = ks_domain_name(d, &dlen);
+    (void)reason;
     rec_del(&a->log, dom, dlen, key, klen);
     log_end(a, b);
 }
 
-void aof_log_expire(aof *a, const char *dom, size_t dlen, const char *key, size_t klen,
-                    int64_t when)
+static void log_expire(void *ctx, const domain *d, const char *key, size_t klen, int64_t when)
 {
-    size_t b = log_begin(a);
+    aof *a = ctx;
+    size_t dlen, b = log_begin(a);
+    const char *dom = ks_domain_name(d, &dlen);
     rec_expire(&a->log, dom, dlen, key, klen, when);
     log_end(a, b);
 }
 
-void aof_log_splice(aof *a, const char *dom, size_t dlen, const char *key, size_t klen,
-                    uint64_t total, uint64_t off, const char *p, size_t n)
+static void log_splice(void *ctx, const domain *d, const char *key, size_t klen, uint64_t total,
+                       uint64_t off, const char *p, size_t n)
 {
-    size_t b = log_begin(a);
+    aof *a = ctx;
+    size_t dlen, b = log_begin(a);
+    const char *dom = ks_domain_name(d, &dlen);
     rec_splice(&a->log, dom, dlen, key, klen, total, off, p, n);
     log_end(a, b);
 }
 
-void aof_log_flush(aof *a, const char *dom, size_t dlen)
+static void log_flush(void *ctx, const domain *d)
 {
-    size_t b = log_begin(a);
+    aof *a = ctx;
+    size_t dlen, b = log_begin(a);
+    const char *dom = ks_domain_name(d, &dlen);
     rec_flush(&a->log, dom, dlen);
     log_end(a, b);
 }
@@ -529,7 +551,7 @@ struct aof_rewrite {
 static void rewrite_start(keyspace *ks, void *arg)
 {
     aof_rewrite *rw = arg;
-    if (ks_log_of(ks) != rw->a) ks_set_log(ks, rw->a);
+    if (ks_effects_of(ks) != &rw->a->fx) ks_set_effects(ks, &rw->a->fx);
     pthread_mutex_lock(&rw->a->mu);
     rw->a->cut_lsn = rw->a->appended;
     rw->a->cut_seq = rw->seq;
@@ -626,7 +648,7 @@ int aof_start(aof *a, keyspace *ks, char *err, size_t errlen)
         }
         a->cur_seq = a->incrs[a->nincrs - 1];
         free(p);
-        ks_set_log(ks, a);
+        ks_set_effects(ks, &a->fx);
         start_thread(a);
         return 0;
     }
@@ -651,7 +673,7 @@ aof_rewrite *aof_enable(aof *a, keyspace *ks, char *err, size_t errlen)
 
 void aof_stop(aof *a, keyspace *ks)
 {
-    if (ks_log_of(ks) == a) ks_set_log(ks, NULL);
+    if (ks_effects_of(ks) == &a->fx) ks_set_effects(ks, NULL);
     if (atomic_load(&a->thread_started)) {
         pthread_mutex_lock(&a->mu);
         a->stopping = 1;

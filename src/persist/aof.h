@@ -63,15 +63,6 @@ int aof_rewrite_finish(aof_rewrite *rw, char *err, size_t errlen);
  * manifest names are replaced by this rewrite; finish it as above. */
 aof_rewrite *aof_enable(aof *a, keyspace *ks, char *err, size_t errlen);
 
-/* Log a write's effect; the key's shard is locked. */
-void aof_log_put(aof *a, const char *dom, size_t dlen, const item *it);
-void aof_log_del(aof *a, const char *dom, size_t dlen, const char *key, size_t klen);
-void aof_log_expire(aof *a, const char *dom, size_t dlen, const char *key, size_t klen,
-                    int64_t when);
-void aof_log_splice(aof *a, const char *dom, size_t dlen, const char *key, size_t klen,
-                    uint64_t total, uint64_t off, const char *p, size_t n);
-void aof_log_flush(aof *a, const char *dom, size_t dlen);
-
 /* The LSN just after the calling thread's last record (in any AOF). */
 uint64_t aof_thread_lsn(void);
 /* Write the log to the kernel up to lsn, and with durable also fsync it.

@@ -9,7 +9,8 @@
 #include <unistd.h>
 
 #include "lib/durable.h"
-#include "store/keyspace_int.h"
+#include "store/pit.h"
+#include "store/segment.h"
 #include "persist/record.h"
 #include "lib/util.h"
 
@@ -20,7 +21,7 @@
 #define SWEEP_EVERY 16
 
 typedef struct bigref {
-    domain *d;
+    const domain *d;
     const char *key, *val;   /* in the referenced segment, which no one changes now */
     size_t klen, vlen;
     void *owner;
@@ -43,22 +44,29 @@ typedef struct fout {
     uint64_t bytes;
 } fout;
 
+#define SPARES 16
+
 struct snapshot {
     keyspace *ks;
+    ks_pit *pit;
     char *path, *tmp;
     fout f;
     int64_t start_ms, t0;
+    outq walk;                  /* what the walk read, not written yet */
+    outq **taken;               /* writers' queues taken from their shards */
+    size_t ntaken, taken_cap;
+    outq *spare[SPARES];        /* drained queues, given back to shards */
+    size_t nspare;
     unsigned chunks;            /* walk steps since the last sweep of the shards */
     uint64_t pend_written;      /* records writers saved, written so far */
-    domain **doms;        /* the domains at the instant, held */
-    int ndoms;
 };
 
-/* Save it into q and give it the current mark. Its shard is locked. */
-static void save_into(snapshot *sn, outq *q, domain *d, item *it)
+/* Save it into q (its shard is locked; the store has marked it read). */
+static void save_into(snapshot *sn, outq *q, const domain *d, item *it)
 {
     int64_t e = item_expire(it);
-    item_set_snap(it, ks__mark(sn->ks));
+    size_t dlen;
+    const char *dname = ks_domain_name(d, &dlen);
     if (e >= 0 && e <= sn->start_ms) return;   /* already expired at the instant */
     if (item_solo(it) && item_vlen(it) >= BIG_VALUE) {
         if (q->nrefs == q->cap) {
@@ -66,35 +74,21 @@ static void save_into(snapshot *sn, outq *q, domain *d, item *it)
             q->refs = xrealloc(q->refs, q->cap * sizeof *q->refs);
         }
         /* The reference keeps the bytes; a segment that is referenced is
-         * never changed in place (store_resize_solo), and the expiry, which
+         * never changed in place (seg_resize_solo), and the expiry, which
          * may be, is taken now. */
         q->refs[q->nrefs++] = (bigref){d, item_key(it), item_cval(it), item_klen(it),
-                                       item_vlen(it), store_ref(it), e};
+                                       item_vlen(it), seg_ref(it), e};
     } else {
-        rec_item(&q->b, d->name, d->nlen, it, e, 0);
+        rec_item(&q->b, dname, dlen, it, e, 0);
     }
     q->count++;
 }
 
-static outq *pend_of(shard *s)
+/* The copy-on-write hook: a writer's item goes to the shard's queue. */
+static void cow_save(void *ctx, void **slot, const domain *d, item *it)
 {
-    if (!s->snap_pend) s->snap_pend = xcalloc(1, sizeof(outq));
-    return s->snap_pend;
-}
-
-void snapshot_save(snapshot *sn, shard *s, domain *d, item *it)
-{
-    save_into(sn, pend_of(s), d, it);
-}
-
-void snapshot_save_shard(snapshot *sn, domain *d, shard *s)
-{
-    size_t span = table_span(&s->t);
-    outq *q = pend_of(s);
-    for (size_t p = 0; p < span; p++) {
-        item *it = table_at(&s->t, p, NULL, NULL);
-        if (it && item_snap(it) != ks__mark(sn->ks)) save_into(sn, q, d, it);
-    }
+    if (!*slot) *slot = xcalloc(1, sizeof(outq));
+    save_into(ctx, *slot, d, it);
 }
 
 /* ---- output ---- */
@@ -119,75 +113,77 @@ static void drain(fout *f, outq *q)
     q->b.len = q->b.off = 0;
     for (size_t i = 0; i < q->nrefs; i++) {
         bigref *r = &q->refs[i];
-        rec_put(&f->b, r->d->name, r->d->nlen, r->key, r->klen, r->val, r->vlen, r->expire, 1);
+        size_t dlen;
+        const char *dname = ks_domain_name(r->d, &dlen);
+        rec_put(&f->b, dname, dlen, r->key, r->klen, r->val, r->vlen, r->expire, 1);
         out_flush(f);
         if (!f->err && durable_write(f->fd, r->val, r->vlen) < 0) f->err = errno;
         f->bytes += r->vlen;
-        store_unref(r->owner);
+        seg_unref(r->owner);
     }
     q->nrefs = 0;
 }
 
-/* Move what writers saved in shard s (locked) into spare, swapping their
- * buffers, so none is freed and made again; spare was drained. */
-static void take_pending(snapshot *sn, shard *s, outq *spare)
+/* The walk's items go to the walk's own queue. */
+static void walk_visit(void *ctx, const domain *d, item *it)
 {
-    outq *q = s->snap_pend, t;
-    if (!q || (q->b.len == 0 && q->nrefs == 0)) return;
-    t = *q;
-    *q = *spare;
-    *spare = t;
-    sn->pend_written += spare->count;
-    spare->count = 0;
+    snapshot *sn = ctx;
+    save_into(sn, &sn->walk, d, it);
 }
 
-/* Collect what writers saved in every shard, every SWEEP_EVERY steps of
- * the walk (a counter writers would share costs them more). */
-static void drain_pending(snapshot *sn, fout *f, outq *spare, int all)
+static int walk_full(void *ctx)
 {
-    if (!all && ++sn->chunks < SWEEP_EVERY) return;
-    sn->chunks = 0;
-    for (int i = 0; i < sn->ndoms; i++)
-        for (int k = 0; k < sn->doms[i]->nshards; k++) {
-            shard *s = &sn->doms[i]->shards[k];
-            pthread_mutex_lock(&s->lock);
-            take_pending(sn, s, spare);
-            pthread_mutex_unlock(&s->lock);
-            drain(f, spare);
-        }
+    snapshot *sn = ctx;
+    return sn->walk.b.len >= CHUNK_BYTES || sn->walk.nrefs >= 64;
 }
 
-/* ---- the walk ---- */
-
-typedef struct visit_ctx {
-    snapshot *sn;
-    domain *d;
-    outq *q;
-} visit_ctx;
-
-static void visit(void *obj, void *opaque)
+/* take(): what writers saved in the shard (locked) is set aside to be
+ * written once the lock is let go; the shard gets a drained queue back, so
+ * no buffer is freed and made again. */
+static void take_pending(void *ctx, void **slot)
 {
-    visit_ctx *v = opaque;
-    item *it = obj;
-    if (item_snap(it) != ks__mark(v->sn->ks)) save_into(v->sn, v->q, v->d, it);
+    snapshot *sn = ctx;
+    outq *q = *slot;
+    if (!q || q->count == 0) return;
+    if (sn->ntaken == sn->taken_cap) {
+        sn->taken_cap = sn->taken_cap ? sn->taken_cap * 2 : 16;
+        sn->taken = xrealloc(sn->taken, sn->taken_cap * sizeof *sn->taken);
+    }
+    sn->taken[sn->ntaken++] = q;
+    *slot = sn->nspare ? sn->spare[--sn->nspare] : NULL;
 }
 
-static void walk_shard(snapshot *sn, domain *d, shard *s, fout *f, outq *q, outq *spare)
+static void free_queue(outq *q)
 {
-    uint64_t cursor = 0;
-    visit_ctx v = {sn, d, q};
-    do {
-        pthread_mutex_lock(&s->lock);
-        for (int n = 0; n < CHUNK_BUCKETS && q->b.len < CHUNK_BYTES && q->nrefs < 64; n++) {
-            cursor = table_scan(&s->t, cursor, visit, &v);
-            if (!cursor) break;
-        }
-        take_pending(sn, s, spare);   /* this shard's, while it is locked anyway */
-        pthread_mutex_unlock(&s->lock);
-        drain(f, q);
-        drain(f, spare);
-        drain_pending(sn, f, spare, 0);
-    } while (cursor);
+    buf_free(&q->b);
+    free(q->refs);
+    free(q);
+}
+
+/* take() at the end: the shard's queue is set aside for good. */
+static void take_last(void *ctx, void **slot)
+{
+    snapshot *sn = ctx;
+    take_pending(ctx, slot);
+    if (*slot) {   /* an empty queue: keep it with the spares, or free it */
+        if (sn->nspare < SPARES) sn->spare[sn->nspare++] = *slot;
+        else free_queue(*slot);
+        *slot = NULL;
+    }
+}
+
+/* Write the queues set aside; they become spares (up to SPARES). */
+static void drain_taken(snapshot *sn)
+{
+    for (size_t i = 0; i < sn->ntaken; i++) {
+        outq *q = sn->taken[i];
+        sn->pend_written += q->count;
+        q->count = 0;
+        drain(&sn->f, q);
+        if (sn->nspare < SPARES) sn->spare[sn->nspare++] = q;
+        else free_queue(q);
+    }
+    sn->ntaken = 0;
 }
 
 snapshot *snapshot_begin(keyspace *ks, const char *path,
@@ -209,63 +205,42 @@ snapshot *snapshot_begin(keyspace *ks, const char *path,
     }
     sn->ks = ks;
     sn->t0 = util_mono_us();
-    /* The instant: no command runs anywhere (the caller's exclusive
-     * section), so every item now carries the old mark and nothing is
-     * half-way through a change; the expiry sweep, which may be running,
-     * changes nothing a snapshot keeps. */
-    sn->start_ms = util_now_ms();
-    pthread_rwlock_rdlock(&ks->reg_lock);
-    sn->ndoms = ks->ndomains;
-    sn->doms = xmalloc(sizeof(domain *) * (size_t)ks->ndomains);
-    for (int i = 0; i < ks->ndomains; i++) {
-        sn->doms[i] = ks->domains[i];
-        ks_domain_hold(ks->domains[i]);
-    }
-    pthread_rwlock_unlock(&ks->reg_lock);
-    atomic_store(&ks->snap_mark, ks__mark(ks) ^ 1u);
-    atomic_store_explicit(&ks->snap, sn, memory_order_release);
+    sn->pit = ks_pit_begin(ks, cow_save, sn);
+    sn->start_ms = ks_pit_instant(sn->pit);
     if (at_start) at_start(ks, arg);
     return sn;
 }
 
 int snapshot_finish(snapshot *sn, snapshot_result *res, char *err, size_t errlen)
 {
-    keyspace *ks = sn->ks;
     fout *f = &sn->f;
-    outq q, spare;
     uint64_t count;
     int rc;
 
-    memset(&q, 0, sizeof q);
-    memset(&spare, 0, sizeof spare);
     memset(res, 0, sizeof *res);
     rec_header(&f->b, REC_KIND_SNAPSHOT, sn->start_ms);
     /* Even when writing failed, the walk goes on to the end: every item
-     * must carry the new mark before the next snapshot flips it again. */
-    for (int i = 0; i < sn->ndoms; i++)
-        for (int k = 0; k < sn->doms[i]->nshards; k++)
-            walk_shard(sn, sn->doms[i], &sn->doms[i]->shards[k], f, &q, &spare);
-    /* Done: every item carries the new mark. Once each shard has been
-     * locked after this, no writer is still inside snapshot_save, and what
-     * writers saved is collected (and their queues freed). */
-    atomic_store(&ks->snap, NULL);
-    for (int i = 0; i < sn->ndoms; i++)
-        for (int k = 0; k < sn->doms[i]->nshards; k++) {
-            shard *s = &sn->doms[i]->shards[k];
-            outq *pq;
-            pthread_mutex_lock(&s->lock);
-            pq = s->snap_pend;
-            s->snap_pend = NULL;
-            pthread_mutex_unlock(&s->lock);
-            if (!pq) continue;
-            sn->pend_written += pq->count;
-            drain(f, pq);
-            buf_free(&pq->b);
-            free(pq->refs);
-            free(pq);
-        }
+     * must carry the new mark before the next snapshot flips it again.
+     * What writers saved is collected from every shard every SWEEP_EVERY
+     * steps (a counter writers would share costs them more). */
+    for (size_t i = 0; i < ks_pit_shards(sn->pit); i++) {
+        uint64_t cursor = 0;
+        do {
+            cursor = ks_pit_read(sn->pit, i, cursor, CHUNK_BUCKETS, walk_visit, walk_full,
+                                 take_pending);
+            drain(f, &sn->walk);
+            drain_taken(sn);
+            if (++sn->chunks >= SWEEP_EVERY) {
+                sn->chunks = 0;
+                ks_pit_collect(sn->pit, take_pending);
+                drain_taken(sn);
+            }
+        } while (cursor);
+    }
+    ks_pit_end(&sn->pit, take_last);
+    drain_taken(sn);
 
-    count = q.count + sn->pend_written;
+    count = sn->walk.count + sn->pend_written;
     rec_end(&f->b, count);
     out_flush(f);
     if (!f->err && fsync(f->fd) < 0) f->err = errno;
@@ -281,13 +256,11 @@ int snapshot_finish(snapshot *sn, snapshot_result *res, char *err, size_t errlen
     res->bytes = f->bytes;
     res->start_ms = sn->start_ms;
     res->took_us = util_mono_us() - sn->t0;
-    for (int i = 0; i < sn->ndoms; i++) ks_domain_put(ks, sn->doms[i]);
-    free(sn->doms);
     buf_free(&f->b);
-    buf_free(&q.b);
-    free(q.refs);
-    buf_free(&spare.b);
-    free(spare.refs);
+    buf_free(&sn->walk.b);
+    free(sn->walk.refs);
+    for (size_t i = 0; i < sn->nspare; i++) free_queue(sn->spare[i]);
+    free(sn->taken);
     free(sn->tmp);
     free(sn->path);
     free(sn);

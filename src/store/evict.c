@@ -49,8 +49,8 @@ static _Thread_local int gc_npending;
 
 int ks__needs_compaction(const shard *s)
 {
-    size_t bytes = store_bytes(&s->st);
-    return bytes >= 4 * STORE_SEG_MIN && store_dead(&s->st) * 4 > bytes;
+    size_t bytes = seg_bytes(&s->st);
+    return bytes >= 4 * SEG_MIN && seg_dead(&s->st) * 4 > bytes;
 }
 
 void ks__want_compaction(domain *d, shard *s)
@@ -103,17 +103,17 @@ enum { MODE_COMPACT, MODE_EVICT };
 static void recycle(shard *s, domain *d, int q, int mode, int policy, int64_t now)
 {
     keyspace *ks = d->ks;
-    seg *g = store_pop(&s->st, q);
-    long long seg_bytes;
+    seg *g = seg_pop(&s->st, q);
+    long long freed_bytes;
     uint32_t off = 0;
     item *it;
     if (!g) return;
-    seg_bytes = (long long)(g->cap + sizeof(seg));
+    freed_bytes = (long long)(g->cap + sizeof(seg));
     s->st.used -= g->used;
-    while ((it = store_next(g, &off))) {
+    while ((it = seg_next(g, &off))) {
         kref r;
         unsigned ub;
-        int dest = q, keep = 1, is_small = q == STORE_SMALL;
+        int dest = q, keep = 1, is_small = q == SEG_SMALL, reason = KS_DEL_EVICTED;
         size_t grown, size;
         if (item_dead(it)) continue;
         s->st.live -= item_footprint(it);   /* the segment's bytes go away; copies count anew */
@@ -126,12 +126,12 @@ static void recycle(shard *s, domain *d, int q, int mode, int policy, int64_t no
         ub = table_ubits(&r.pos);
         if (item_has_ttl(it) && item_expire(it) <= now) {
             keep = 0;
-            s->expired++;
+            reason = KS_DEL_EXPIRED;
         } else if (mode == MODE_EVICT) {
             unsigned f = UB_FREQ(ub);
             if (policy == KS_S3FIFO && is_small) {
                 keep = f > 0;
-                dest = STORE_MAIN;
+                dest = SEG_MAIN;
                 ub = UB_WITH_FREQ(ub, 0);
                 if (!keep) ks__ghost_add(s, ks, r.h);
             } else if (policy == KS_ALLKEYS_LRU) {
@@ -141,22 +141,15 @@ static void recycle(shard *s, domain *d, int q, int mode, int policy, int64_t no
                 keep = f > 0;
                 ub = UB_WITH_FREQ(ub, keep ? f - 1 : 0);
             }
-            if (!keep) s->evicted++;
-            else if (UB_FREQ(ub) < f || dest != q) s->aged++;   /* closer to eviction */
+            if (keep && (UB_FREQ(ub) < f || dest != q)) s->aged++;   /* closer to eviction */
         }
         if (!keep) {
-            ks__pre_change(s, d, it);
-            table_delete(&s->t, &r.pos);
-            if (item_has_ttl(it)) s->expires--;
-            ks__watch_touch(s, r.h, r.key, r.klen, 1);
-            /* an eviction is logged, an expiry is not (its time is) */
-            if (ks__log(ks) && mode == MODE_EVICT && !(item_has_ttl(it) && item_expire(it) <= now))
-                aof_log_del(ks__log(ks), d->name, d->nlen, r.key, r.klen);
+            ks__drop(&r, it, reason, 1);   /* its bytes go with the segment */
             continue;
         }
         if (item_solo(it)) {
             /* Alone in its segment: requeue the segment rather than copy. */
-            store_requeue(&s->st, dest, g);
+            seg_requeue(&s->st, dest, g);
             table_set_ubits(&r.pos, ub);
             s->gen++;
             return;
@@ -164,15 +157,15 @@ static void recycle(shard *s, domain *d, int q, int mode, int policy, int64_t no
         size = item_size(item_klen(it), item_vlen(it), item_has_ttl(it));
         {
             int solo;
-            item *copy = store_alloc(&s->st, dest, size, size, &grown, &solo);
+            item *copy = seg_alloc(&s->st, dest, size, size, &grown, &solo);
             memcpy(copy, it, size);
             copy->vmeta = (uint32_t)item_vlen(it) | (solo ? ITEM_SOLO : 0) | (it->vmeta & ITEM_SNAP);
             table_replace(&s->t, &r.pos, copy, ub);
         }
         ks__mem_add(s, ks, (long long)grown);
     }
-    store_unref(g);
-    ks__mem_add(s, ks, -seg_bytes);
+    seg_unref(g);
+    ks__mem_add(s, ks, -freed_bytes);
     s->gen++;
 }
 
@@ -182,20 +175,20 @@ static void recycle(shard *s, domain *d, int q, int mode, int policy, int64_t no
  * than the shard's average. */
 void ks__compact(shard *s, domain *d, int64_t now)
 {
-    if (s->st.live == 0 && store_bytes(&s->st)) {
+    if (s->st.live == 0 && seg_bytes(&s->st)) {
         long long bytes = 0;
         for (int q = 0; q < 2; q++)
             for (seg *g = s->st.q[q].head; g; g = g->next) bytes += (long long)(g->cap + sizeof(seg));
-        store_clear(&s->st);
+        seg_clear(&s->st);
         ks__mem_add(s, d->ks, -bytes);
         return;
     }
     for (int rounds = 0; rounds < 8; rounds++) {
-        size_t bytes = store_bytes(&s->st), dead = store_dead(&s->st);
+        size_t bytes = seg_bytes(&s->st), dead = seg_dead(&s->st);
         int q;
-        if (bytes < 4 * STORE_SEG_MIN || dead * 4 <= bytes) return;
+        if (bytes < 4 * SEG_MIN || dead * 4 <= bytes) return;
         /* Which queue holds the dead bytes is not tracked: take turns. */
-        q = (s->gc_turn++ & 1) ? STORE_MAIN : STORE_SMALL;
+        q = (s->gc_turn++ & 1) ? SEG_MAIN : SEG_SMALL;
         if (!s->st.q[q].head) q ^= 1;
         recycle(s, d, q, MODE_COMPACT, KS_NOEVICTION, now);
     }
@@ -236,13 +229,10 @@ static int evict_sampled(shard *s, domain *d, int policy, int64_t now)
         }
     }
     {
-        kref r = {.d = d, .s = s, .pos = best_pos};
-        ks__watch_touch_item(s, d->ks, best);
-        if (ks__log(d->ks))
-            aof_log_del(ks__log(d->ks), d->name, d->nlen, item_key(best), item_klen(best));
-        ks__remove_at(&r, best);
+        kref r;
+        ks__ref_item(&r, s, d, best, &best_pos);
+        ks__drop(&r, best, KS_DEL_EVICTED, 0);
     }
-    s->evicted++;
     ks__compact(s, d, now);
     return 1;
 }
@@ -253,18 +243,18 @@ static void evict_step(shard *s, domain *d, int policy, int64_t now)
     if (policy == KS_ALLKEYS_RANDOM || policy == KS_VOLATILE_RANDOM || policy == KS_VOLATILE_TTL ||
         policy == KS_VOLATILE_LRU || policy == KS_VOLATILE_LFU) {
         /* nothing to sample: dead bytes may still be waiting */
-        if (!evict_sampled(s, d, policy, now) && store_dead(&s->st))
-            recycle(s, d, s->st.q[STORE_SMALL].head ? STORE_SMALL : STORE_MAIN, MODE_COMPACT,
+        if (!evict_sampled(s, d, policy, now) && seg_dead(&s->st))
+            recycle(s, d, s->st.q[SEG_SMALL].head ? SEG_SMALL : SEG_MAIN, MODE_COMPACT,
                     KS_NOEVICTION, now);
         return;
     }
-    if (store_bytes(&s->st) == 0) return;
+    if (seg_bytes(&s->st) == 0) return;
     {
-        int q = STORE_MAIN;
-        size_t small = s->st.q[STORE_SMALL].bytes, total = store_bytes(&s->st);
-        if (!s->st.q[STORE_MAIN].head || (policy == KS_S3FIFO && small * 10 > total) ||
-            (policy != KS_S3FIFO && s->st.q[STORE_SMALL].head))
-            q = s->st.q[STORE_SMALL].head ? STORE_SMALL : STORE_MAIN;
+        int q = SEG_MAIN;
+        size_t small = s->st.q[SEG_SMALL].bytes, total = seg_bytes(&s->st);
+        if (!s->st.q[SEG_MAIN].head || (policy == KS_S3FIFO && small * 10 > total) ||
+            (policy != KS_S3FIFO && s->st.q[SEG_SMALL].head))
+            q = s->st.q[SEG_SMALL].head ? SEG_SMALL : SEG_MAIN;
         recycle(s, d, q, MODE_EVICT, policy, now);
     }
 }
@@ -286,11 +276,11 @@ long long ks_evict(keyspace *ks, size_t limit, int policy)
             size_t dead;
             pthread_mutex_lock(&s->lock);
             gone = s->evicted + s->expired + s->aged;
-            dead = store_dead(&s->st);
+            dead = seg_dead(&s->st);
             evict_step(s, d, policy, util_now_ms());
             /* Progress is keys removed or aged, or dead bytes reclaimed;
              * copying untouchable keys around is not. */
-            progress |= s->evicted + s->expired + s->aged > gone || store_dead(&s->st) < dead;
+            progress |= s->evicted + s->expired + s->aged > gone || seg_dead(&s->st) < dead;
             pthread_mutex_unlock(&s->lock);
         }
         pthread_rwlock_unlock(&ks->reg_lock);

@@ -31,11 +31,8 @@ static size_t sweep(shard *s, domain *d, int64_t now, size_t *seen)
         if (!it || !(ub & UB_TTL)) { pos++; continue; }
         (*seen)++;
         if (item_expire(it) > now) { pos++; continue; }
-        r.s = s;
-        r.d = d;
-        ks__watch_touch_item(s, d->ks, it);
-        ks__remove_at(&r, it);
-        s->expired++;
+        ks__ref_item(&r, s, d, it, &r.pos);
+        ks__drop(&r, it, KS_DEL_EXPIRED, 0);
         expired++;
         span = table_span(&s->t);   /* the entry shifted into pos is looked at next */
     }

@@ -43,9 +43,13 @@ static domain *domain_new(keyspace *ks, const char *name, size_t len)
 static void free_items(shard *s, domain *d)
 {
     keyspace *ks = d->ks;
-    if (ks__snap(ks)) snapshot_save_shard(ks__snap(ks), d, s);
+    ks_pit *p = ks__pit(ks);
+    for (size_t i = 0, span = p ? table_span(&s->t) : 0; i < span; i++) {
+        item *it = table_at(&s->t, i, NULL, NULL);
+        if (it && item_snap(it) != ks__mark(ks)) ks__pit_save(p, s, d, it);   /* the snapshot keeps it */
+    }
     table_destroy(&s->t);
-    store_clear(&s->st);
+    seg_clear(&s->st);
     free(s->ghost);
     s->ghost = NULL;
     s->ghost_mask = 0;
@@ -326,15 +330,20 @@ void ks_hint(keyspace *ks, domain *d, uint64_t h, int deep)
 void ks_lock(kref *r) { pthread_mutex_lock(&r->s->lock); }
 void ks_unlock(kref *r) { pthread_mutex_unlock(&r->s->lock); }
 
-/* Remove the entry at r->pos (which must be current); the item's bytes
- * are left for segment recycling. */
-void ks__remove_at(kref *r, item *it)
+void ks__drop(kref *r, item *it, int reason, int recycled)
 {
     shard *s = r->s;
-    ks__pre_change(r->s, r->d, it);
+    const ks_effects *fx = ks__fx(r->d->ks);
+    ks__pre_change(s, r->d, it);
+    ks__watch_touch(s, r->h, r->key, r->klen, 1);
+    /* an expiry needs no record: its absolute time already is one */
+    if (fx && reason != KS_DEL_EXPIRED) fx->del(fx->ctx, r->d, r->key, r->klen, reason);
     table_delete(&s->t, &r->pos);
     if (item_has_ttl(it)) s->expires--;
-    ks__mem_add(s, r->d->ks, -(long long)store_kill(&s->st, it));
+    if (reason == KS_DEL_EXPIRED) s->expired++;
+    else if (reason == KS_DEL_EVICTED) s->evicted++;
+    else s->changes++;
+    if (!recycled) ks__mem_add(s, r->d->ks, -(long long)seg_kill(&s->st, it));
     s->gen++;
 }
 
@@ -347,8 +356,8 @@ static item *new_item(kref *r, const char *val, size_t vlen, int64_t expire, siz
     int solo;
     /* Overwritten keys and keys evicted early have shown they are reused:
      * they skip S3-FIFO's small (probation) queue. */
-    int q = (r->it || ks__ghost_take(s, r->h)) ? STORE_MAIN : STORE_SMALL;
-    item *it = store_alloc(&s->st, q, item_size(r->klen, vlen, expire >= 0),
+    int q = (r->it || ks__ghost_take(s, r->h)) ? SEG_MAIN : SEG_SMALL;
+    item *it = seg_alloc(&s->st, q, item_size(r->klen, vlen, expire >= 0),
                            item_size(r->klen, room, expire >= 0), &grown, &solo);
     if (grown) {
         ks__mem_add(s, r->d->ks, (long long)grown);
@@ -371,9 +380,7 @@ item *ks_find(kref *r, int64_t now)
     item *it = table_find(&s->t, r->h, r->key, r->klen, &r->pos);
     r->gen = s->gen;
     if (it && item_has_ttl(it) && item_expire(it) <= now) {
-        ks__remove_at(r, it);
-        s->expired++;
-        ks__watch_touch(r->s, r->h, r->key, r->klen, 1);
+        ks__drop(r, it, KS_DEL_EXPIRED, 0);
         it = NULL;
         r->gen = s->gen;
     }
@@ -416,7 +423,7 @@ static void put_item(kref *r, item *it)
         ks__pre_change(r->s, r->d, old);
         if (item_has_ttl(old)) s->expires--;
         table_replace(&s->t, &r->pos, it, UB_WITH_FREQ(item_has_ttl(it) ? UB_TTL : 0, UB_FREQ(ub)));
-        ks__mem_add(s, r->d->ks, -(long long)store_kill(&s->st, old));
+        ks__mem_add(s, r->d->ks, -(long long)seg_kill(&s->st, old));
     } else {
         long long before = ks__table_bytes(s);
         table_insert(&s->t, r->h, it, item_has_ttl(it) ? UB_TTL : 0);
@@ -433,9 +440,9 @@ static void put_item(kref *r, item *it)
 
 void ks_store(kref *r, item *it)
 {
-    aof *log = ks__log(r->d->ks);
+    const ks_effects *fx = ks__fx(r->d->ks);
     put_item(r, it);
-    if (log) aof_log_put(log, r->d->name, r->d->nlen, it);
+    if (fx) fx->put(fx->ctx, r->d, it);
 }
 
 /* Can old, r's live item, hold an item of `size` bytes where it lies? A
@@ -445,7 +452,7 @@ void ks_store(kref *r, item *it)
  * take such a reference. */
 static int fits_in_place(kref *r, item *old, size_t size)
 {
-    if (item_solo(old)) return store_resize_solo(&r->s->st, old, size) == 0;
+    if (item_solo(old)) return seg_resize_solo(&r->s->st, old, size) == 0;
     return item_footprint(old) == ((size + 7) & ~(size_t)7);
 }
 
@@ -468,11 +475,11 @@ item *ks_set(kref *r, const char *val, size_t vlen, int64_t expire)
     if (old && item_has_ttl(old) == (expire >= 0)) {
         ks__pre_change(r->s, r->d, old);
         if (fits_in_place(r, old, item_size(r->klen, vlen, expire >= 0))) {
-            aof *log = ks__log(r->d->ks);
+            const ks_effects *fx = ks__fx(r->d->ks);
             resize_in_place(r, old, vlen);
             if (expire >= 0) memcpy(old->data, &expire, 8);
             memmove(item_val(old), val, vlen);
-            if (log) aof_log_put(log, r->d->name, r->d->nlen, old);
+            if (fx) fx->put(fx->ctx, r->d, old);
             return old;
         }
     }
@@ -484,7 +491,7 @@ item *ks_splice(kref *r, size_t vlen, size_t off, const char *p, size_t n)
 {
     item *old = r->it, *it;
     size_t len = item_vlen(old), keep = vlen < len ? vlen : len;
-    aof *log = ks__log(r->d->ks);
+    const ks_effects *fx = ks__fx(r->d->ks);
     ks__pre_change(r->s, r->d, old);
     if (fits_in_place(r, old, item_size(r->klen, vlen, item_has_ttl(old)))) {
         resize_in_place(r, old, vlen);
@@ -498,14 +505,14 @@ item *ks_splice(kref *r, size_t vlen, size_t off, const char *p, size_t n)
     }
     if (vlen > len) memset(item_val(it) + len, 0, vlen - len);
     if (n) memcpy(item_val(it) + off, p, n);
-    if (log) aof_log_splice(log, r->d->name, r->d->nlen, r->key, r->klen, vlen, off, p, n);
+    if (fx) fx->splice(fx->ctx, r->d, r->key, r->klen, vlen, off, p, n);
     return it;
 }
 
 void ks_set_expire(kref *r, int64_t when)
 {
     item *it = r->it;
-    aof *log = ks__log(r->d->ks);
+    const ks_effects *fx = ks__fx(r->d->ks);
     if (when < 0 && !item_has_ttl(it)) return;
     if (when >= 0 && item_has_ttl(it)) {
         ks__pre_change(r->s, r->d, it);
@@ -516,19 +523,16 @@ void ks_set_expire(kref *r, int64_t when)
         put_item(r, ks_new(r, item_cval(it), item_vlen(it), when));
         r->s->sets--;   /* not a value write */
     }
-    if (log) aof_log_expire(log, r->d->name, r->d->nlen, r->key, r->klen, when);
+    if (fx) fx->expire(fx->ctx, r->d, r->key, r->klen, when);
 }
 
 int ks_delete(kref *r, int64_t now)
 {
     item *it = ks_find(r, now);
     if (!it) return 0;
-    ks__remove_at(r, it);
+    ks__drop(r, it, KS_DEL_USER, 0);
     r->it = NULL;
     r->gen = r->s->gen;
-    r->s->changes++;
-    ks__watch_touch(r->s, r->h, r->key, r->klen, 1);
-    if (ks__log(r->d->ks)) aof_log_del(ks__log(r->d->ks), r->d->name, r->d->nlen, r->key, r->klen);
     return 1;
 }
 
@@ -623,7 +627,7 @@ size_t ks_flush(keyspace *ks, domain *d)
         s->changes += table_count(&s->t);
         free_items(s, d);
     }
-    if (ks__log(ks)) aof_log_flush(ks__log(ks), d->name, d->nlen);
+    if (ks__fx(ks)) ks__fx(ks)->flush(ks__fx(ks)->ctx, d);
     for (int i = d->nshards - 1; i >= 0; i--) pthread_mutex_unlock(&d->shards[i].lock);
     return n;
 }
@@ -727,12 +731,12 @@ uint64_t ks_changes(keyspace *ks)
     return n;
 }
 
-void ks_set_log(keyspace *ks, aof *log)
+void ks_set_effects(keyspace *ks, const ks_effects *fx)
 {
-    atomic_store_explicit(&ks->log, log, memory_order_release);
+    atomic_store_explicit(&ks->fx, fx, memory_order_release);
 }
 
-aof *ks_log_of(keyspace *ks) { return ks__log(ks); }
+const ks_effects *ks_effects_of(keyspace *ks) { return ks__fx(ks); }
 
 
 size_t ks_used_memory(keyspace *ks)

@@ -14,11 +14,9 @@
  *
  * Every write goes through ks_store(), ks_set(), ks_splice(), ks_set_expire(),
  * ks_delete() or ks_flush(), which also signal WATCH, keep the counters,
- * let a running snapshot save what it still needs, and log the write's
- * effect to the AOF (in a deterministic form: whole values or byte
- * splices, absolute expiry times). Expired keys are deleted when they are
- * found and by ks_cron()'s incremental sweep; they are not logged, since
- * their absolute expiry already is. */
+ * let a running snapshot save what it still needs, and report the write's
+ * effect through the effects hook (see hooks.h). Expired keys are deleted
+ * when they are found and by ks_cron()'s incremental sweep. */
 #ifndef KASI_KEYSPACE_H
 #define KASI_KEYSPACE_H
 
@@ -37,8 +35,7 @@
 
 typedef struct keyspace keyspace;
 typedef struct domain domain;
-typedef struct snapshot snapshot;
-typedef struct aof aof;
+typedef struct ks_effects ks_effects;
 
 /* The keys watched in a shard (see watch.c). */
 typedef struct ks_wtab {
@@ -57,7 +54,7 @@ typedef struct ks_watcher {
 typedef struct shard {
     pthread_mutex_t lock;
     table t;             /* all fields below are guarded by lock */
-    store st;            /* where the items live */
+    segstore st;            /* where the items live */
     uint64_t gen;        /* bumped by every insertion, deletion and move */
     size_t expires;      /* items with an expiry */
     size_t mem;          /* bytes of segments and table */
@@ -67,7 +64,7 @@ typedef struct shard {
     size_t sweep_pos;    /* the expiry sweep's position */
     unsigned gc_turn;    /* which queue compaction recycles next */
     uint32_t *ghost;     /* S3-FIFO ghost: fingerprints of keys evicted early */
-    struct outq *snap_pend;   /* items writers saved for the running snapshot */
+    void *cow_slot;      /* the running point-in-time read's (see pit.h) */
     size_t ghost_mask;
     ks_wtab watch;       /* keys watched in this shard */
 } __attribute__((aligned(64))) shard;
@@ -213,11 +210,11 @@ void ks_after_command(keyspace *ks);
 /* Writes since start (all domains), for the save points. */
 uint64_t ks_changes(keyspace *ks);
 
-/* Log writes to log from now on (NULL: stop). Call only while no command
- * runs anywhere (the server's exclusive section), so that the log starts
- * at a clean instant. */
-void ks_set_log(keyspace *ks, aof *log);
-aof *ks_log_of(keyspace *ks);
+/* Report every write's effect to fx from now on (NULL: to nobody). Call
+ * only while no command runs anywhere (the server's exclusive section), so
+ * that the reports start at a clean instant. */
+void ks_set_effects(keyspace *ks, const ks_effects *fx);
+const ks_effects *ks_effects_of(keyspace *ks);
 
 /* ---- background work ---- */
 

@@ -1,13 +1,13 @@
-/* keyspace_int.h - the keyspace's insides, shared by keyspace.c (domains and
- * keys), evict.c (compaction and eviction) and expire.c (the expiry sweep).
- * Nothing outside those three files includes it; names shared between them
- * carry the ks__ prefix. */
+/* keyspace_int.h - the keyspace's insides, shared by the store's files:
+ * keyspace.c (domains and keys), evict.c (compaction and eviction),
+ * expire.c (the expiry sweep), watch.c and pit.c. Nothing outside the store
+ * includes it; names shared between them carry the ks__ prefix. */
 #ifndef KASI_KEYSPACE_INT_H
 #define KASI_KEYSPACE_INT_H
 
-#include "persist/aof.h"
+#include "store/hooks.h"
 #include "store/keyspace.h"
-#include "persist/snapshot.h"
+#include "store/pit.h"
 
 /* Table user bits: one marks items with an expiry (so the sweep can skip
  * the others without touching them), two hold an access counter (0-3) that
@@ -47,34 +47,37 @@ struct keyspace {
     atomic_llong mem;               /* bytes of segments and tables, all shards */
     atomic_llong overhead;          /* allocator in-use bytes beyond mem */
     atomic_ullong evict_cursor;     /* round robin over (domain, shard) */
-    /* Persistence. These change only while no command runs anywhere (the
-     * server's exclusive section), and commands are all that logs or
-     * saves; the background sweep reads them too, hence atomics. */
-    _Atomic(snapshot *) snap;       /* the snapshot being taken, or NULL */
+    /* The hooks. These change only while no command runs anywhere (the
+     * server's exclusive section), and commands are all that writes; the
+     * background sweep reads them too, hence atomics. */
+    _Atomic(ks_pit *) pit;          /* the point-in-time read running, or NULL */
     atomic_uint snap_mark;          /* the ITEM_SNAP mark new items get */
-    _Atomic(aof *) log;             /* where writes are logged, or NULL */
+    _Atomic(const ks_effects *) fx; /* who hears of each write, or NULL */
     int single_writer;              /* see ks_set_single_writer */
 };
 
-static inline snapshot *ks__snap(keyspace *ks)
+static inline ks_pit *ks__pit(keyspace *ks)
 {
-    return atomic_load_explicit(&ks->snap, memory_order_acquire);
+    return atomic_load_explicit(&ks->pit, memory_order_acquire);
 }
 static inline unsigned ks__mark(keyspace *ks)
 {
     return atomic_load_explicit(&ks->snap_mark, memory_order_relaxed);
 }
-static inline aof *ks__log(keyspace *ks)
+static inline const ks_effects *ks__fx(keyspace *ks)
 {
-    return atomic_load_explicit(&ks->log, memory_order_acquire);
+    return atomic_load_explicit(&ks->fx, memory_order_acquire);
 }
+
+/* pit.c: mark it read and hand it to the running point-in-time read. */
+void ks__pit_save(ks_pit *p, shard *s, domain *d, item *it);
 
 /* Before an item is changed or dropped: a running snapshot that still
  * needs its current version saves it first (copy-on-write, per item). */
 static inline void ks__pre_change(shard *s, domain *d, item *it)
 {
-    snapshot *sn = ks__snap(d->ks);
-    if (sn && item_snap(it) != ks__mark(d->ks)) snapshot_save(sn, s, d, it);
+    ks_pit *p = ks__pit(d->ks);
+    if (p && item_snap(it) != ks__mark(d->ks)) ks__pit_save(p, s, d, it);
 }
 
 /* Account for a change in a shard's memory. */
@@ -86,8 +89,13 @@ static inline void ks__mem_add(shard *s, keyspace *ks, long long delta)
 
 static inline long long ks__table_bytes(const shard *s) { return (long long)table_mem(&s->t); }
 
-/* Remove the entry at r->pos (current) and mark its item dead. */
-void ks__remove_at(kref *r, item *it);
+/* The one way a key goes away: its item it, found at r->pos (current),
+ * whose key r->key names (r->h its hash, needed only if someone watches in
+ * the shard). A snapshot saves it first, WATCH and the effects hook hear of
+ * it (with its reason), it leaves the table and its counts, and its bytes
+ * are left for recycling - unless recycled is set: it is in a segment that
+ * compaction or eviction took out of the store and frees itself. */
+void ks__drop(kref *r, item *it, int reason, int recycled);
 /* watch.c: tell WATCH that a key of s (h: its hash) changed, gone: by
  * being deleted. O(1) when nobody watches a key in s. The shard is locked. */
 void ks__watch_touch_slow(shard *s, uint64_t h, const char *key, size_t klen, int gone);
@@ -95,12 +103,17 @@ static inline void ks__watch_touch(shard *s, uint64_t h, const char *key, size_t
 {
     if (s->watch.n) ks__watch_touch_slow(s, h, key, klen, gone);
 }
-/* The same for an item about to be deleted, hashing its key only if needed. */
-static inline void ks__watch_touch_item(shard *s, const keyspace *ks, const item *it)
+/* A kref for the item it at pos of s, for ks__drop: its key is the item's,
+ * and its hash is computed only if someone watches in the shard. */
+static inline void ks__ref_item(kref *r, shard *s, domain *d, item *it, const table_pos *pos)
 {
-    if (s->watch.n)
-        ks__watch_touch_slow(s, ks_hash(ks, item_key(it), item_klen(it)), item_key(it),
-                             item_klen(it), 1);
+    r->d = d;
+    r->s = s;
+    r->key = item_key(it);
+    r->klen = item_klen(it);
+    r->h = s->watch.n ? ks_hash(d->ks, r->key, r->klen) : 0;
+    r->pos = *pos;
+    r->it = it;
 }
 /* s is being emptied: mark the watchers of the keys in it. */
 void ks__watch_flush(shard *s);

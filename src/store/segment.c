@@ -29,13 +29,13 @@ static void enqueue(segq *sq, seg *g)
     sq->nsegs++;
 }
 
-item *store_alloc(store *s, int q, size_t size, size_t room, size_t *grown, int *solo)
+item *seg_alloc(segstore *s, int q, size_t size, size_t room, size_t *grown, int *solo)
 {
     segq *sq = &s->q[q];
     seg *g = sq->open;
     size_t need = align8(size);
     *grown = 0;
-    *solo = need >= STORE_SOLO_MIN;
+    *solo = need >= SEG_SOLO_MIN;
     if (*solo) {
         /* A segment of its own; the open segment stays open for small items. */
         g = seg_new(align8(room > size ? room : size));
@@ -46,8 +46,8 @@ item *store_alloc(store *s, int q, size_t size, size_t room, size_t *grown, int 
         /* Segments grow with the shard, to about a sixteenth of it: a small
          * shard (many domains, or a small maxmemory over many shards) then
          * wastes little in the partly filled segments appends go to. */
-        size_t cap = STORE_SEG_MIN, want = store_bytes(s) / 16;
-        if (want > STORE_SEG_MAX) want = STORE_SEG_MAX;
+        size_t cap = SEG_MIN, want = seg_bytes(s) / 16;
+        if (want > SEG_MAX) want = SEG_MAX;
         while (cap < want || cap < need) cap *= 2;
         g = seg_new(cap);
         g->q = (uint8_t)q;
@@ -64,7 +64,7 @@ item *store_alloc(store *s, int q, size_t size, size_t room, size_t *grown, int 
     }
 }
 
-int store_resize_solo(store *s, item *it, size_t size)
+int seg_resize_solo(segstore *s, item *it, size_t size)
 {
     seg *g = (seg *)((char *)it - offsetof(seg, data));
     size_t need = align8(size);
@@ -75,7 +75,7 @@ int store_resize_solo(store *s, item *it, size_t size)
     return 0;
 }
 
-static void unlink_seg(store *s, seg *g)
+static void unlink_seg(segstore *s, seg *g)
 {
     segq *sq = &s->q[g->q];
     if (g->prev) g->prev->next = g->next;
@@ -88,7 +88,7 @@ static void unlink_seg(store *s, seg *g)
     g->next = g->prev = NULL;
 }
 
-size_t store_kill(store *s, item *it)
+size_t seg_kill(segstore *s, item *it)
 {
     size_t fp = item_footprint(it), freed;
     seg *g;
@@ -99,11 +99,11 @@ size_t store_kill(store *s, item *it)
     unlink_seg(s, g);
     s->used -= g->used;
     freed = g->cap + sizeof(seg);
-    store_unref(g);   /* a reply may still be sending it */
+    seg_unref(g);   /* a reply may still be sending it */
     return freed;
 }
 
-seg *store_pop(store *s, int q)
+seg *seg_pop(segstore *s, int q)
 {
     segq *sq = &s->q[q];
     seg *g = sq->head;
@@ -111,20 +111,20 @@ seg *store_pop(store *s, int q)
     return g;
 }
 
-void *store_ref(item *it)
+void *seg_ref(item *it)
 {
     seg *g = (seg *)((char *)it - offsetof(seg, data));
     atomic_fetch_add(&g->refs, 1);
     return g;
 }
 
-void store_unref(void *owner)
+void seg_unref(void *owner)
 {
     seg *g = owner;
     if (atomic_fetch_sub(&g->refs, 1) == 1) free(g);
 }
 
-void store_requeue(store *s, int q, seg *g)
+void seg_requeue(segstore *s, int q, seg *g)
 {
     item *it = (item *)g->data;
     g->q = (uint8_t)q;
@@ -133,13 +133,13 @@ void store_requeue(store *s, int q, seg *g)
     s->live += item_footprint(it);
 }
 
-void store_clear(store *s)
+void seg_clear(segstore *s)
 {
     for (int q = 0; q < 2; q++) {
         seg *g = s->q[q].head;
         while (g) {
             seg *n = g->next;
-            store_unref(g);
+            seg_unref(g);
             g = n;
         }
         memset(&s->q[q], 0, sizeof s->q[q]);
@@ -147,7 +147,7 @@ void store_clear(store *s)
     s->used = s->live = 0;
 }
 
-item *store_next(seg *g, uint32_t *off)
+item *seg_next(seg *g, uint32_t *off)
 {
     item *it;
     if (*off >= g->used) return NULL;
