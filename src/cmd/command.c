@@ -1,4 +1,4 @@
-/* command.c - the command table and the pre-execution checks. */
+/* command.c - the command registry and the checks before a command runs. */
 #include "cmd/command.h"
 
 #include <ctype.h>
@@ -8,119 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define W CMD_WRITE
-#define R CMD_READONLY
-#define F CMD_FAST
-#define M CMD_DENYOOM
+#include "cmd/session.h"
+#include "store/segment.h"
 
-static const cmd_def client_subs[] = {
-    {"setname", cmd_client_setname, 3, 0, 0, 0, 0, NULL},
-    {"getname", cmd_client_getname, 2, 0, 0, 0, 0, NULL},
-    {"id", cmd_client_id, 2, 0, 0, 0, 0, NULL},
-    {"info", cmd_client_info, 2, 0, 0, 0, 0, NULL},
-    {NULL, NULL, 0, 0, 0, 0, 0, NULL},
+static const cmd_family *const families[] = {
+    &cmd_family_strings,    &cmd_family_keys,         &cmd_family_server,
+    &cmd_family_connection, &cmd_family_transactions, &cmd_family_introspection,
 };
 
-static const cmd_def command_subs[] = {
-    {"count", cmd_command_count, 2, 0, 0, 0, 0, NULL},
-    {"info", cmd_command_info, -2, 0, 0, 0, 0, NULL},
-    {"docs", cmd_command_docs, -2, 0, 0, 0, 0, NULL},
-    {"list", cmd_command_list, -2, 0, 0, 0, 0, NULL},
-    {NULL, NULL, 0, 0, 0, 0, 0, NULL},
-};
-
-static const cmd_def config_subs[] = {
-    {"get", cmd_config_get, -3, CMD_ADMIN, 0, 0, 0, NULL},
-    {"set", cmd_config_set, -4, CMD_ADMIN, 0, 0, 0, NULL},
-    {NULL, NULL, 0, 0, 0, 0, 0, NULL},
-};
-
-static const cmd_def memory_subs[] = {
-    {"usage", cmd_memory_usage, -3, R, 2, 2, 1, NULL},
-    {NULL, NULL, 0, 0, 0, 0, 0, NULL},
-};
-
-/* name, handler, arity, flags, first key, last key, key step, subcommands */
-static const cmd_def commands[] = {
-    /* strings */
-    {"get", cmd_get, 2, R | F, 1, 1, 1, NULL},
-    {"set", cmd_set, -3, W | M, 1, 1, 1, NULL},
-    {"setnx", cmd_setnx, 3, W | M | F, 1, 1, 1, NULL},
-    {"setex", cmd_setex, 4, W | M, 1, 1, 1, NULL},
-    {"psetex", cmd_psetex, 4, W | M, 1, 1, 1, NULL},
-    {"getset", cmd_getset, 3, W | M | F, 1, 1, 1, NULL},
-    {"getdel", cmd_getdel, 2, W | F, 1, 1, 1, NULL},
-    {"getex", cmd_getex, -2, W | F, 1, 1, 1, NULL},
-    {"append", cmd_append, 3, W | M, 1, 1, 1, NULL},
-    {"strlen", cmd_strlen, 2, R | F, 1, 1, 1, NULL},
-    {"getrange", cmd_getrange, 4, R, 1, 1, 1, NULL},
-    {"substr", cmd_getrange, 4, R, 1, 1, 1, NULL},
-    {"setrange", cmd_setrange, 4, W | M, 1, 1, 1, NULL},
-    {"incr", cmd_incr, 2, W | M | F, 1, 1, 1, NULL},
-    {"decr", cmd_decr, 2, W | M | F, 1, 1, 1, NULL},
-    {"incrby", cmd_incrby, 3, W | M | F, 1, 1, 1, NULL},
-    {"decrby", cmd_decrby, 3, W | M | F, 1, 1, 1, NULL},
-    {"incrbyfloat", cmd_incrbyfloat, 3, W | M | F, 1, 1, 1, NULL},
-    {"mget", cmd_mget, -2, R | F, 1, -1, 1, NULL},
-    {"mset", cmd_mset, -3, W | M, 1, -1, 2, NULL},
-    {"msetnx", cmd_msetnx, -3, W | M, 1, -1, 2, NULL},
-    {"lcs", cmd_lcs, -3, R, 1, 2, 1, NULL},
-    /* keys */
-    {"del", cmd_del, -2, W, 1, -1, 1, NULL},
-    {"unlink", cmd_del, -2, W | F, 1, -1, 1, NULL},
-    {"exists", cmd_exists, -2, R | F, 1, -1, 1, NULL},
-    {"touch", cmd_touch, -2, R | F, 1, -1, 1, NULL},
-    {"type", cmd_type, 2, R | F, 1, 1, 1, NULL},
-    {"expire", cmd_expire, -3, W | F, 1, 1, 1, NULL},
-    {"pexpire", cmd_pexpire, -3, W | F, 1, 1, 1, NULL},
-    {"expireat", cmd_expireat, -3, W | F, 1, 1, 1, NULL},
-    {"pexpireat", cmd_pexpireat, -3, W | F, 1, 1, 1, NULL},
-    {"ttl", cmd_ttl, 2, R | F, 1, 1, 1, NULL},
-    {"pttl", cmd_pttl, 2, R | F, 1, 1, 1, NULL},
-    {"expiretime", cmd_expiretime, 2, R | F, 1, 1, 1, NULL},
-    {"pexpiretime", cmd_pexpiretime, 2, R | F, 1, 1, 1, NULL},
-    {"persist", cmd_persist, 2, W | F, 1, 1, 1, NULL},
-    {"keys", cmd_keys, 2, R, 0, 0, 0, NULL},
-    {"scan", cmd_scan, -2, R, 0, 0, 0, NULL},
-    {"randomkey", cmd_randomkey, 1, R, 0, 0, 0, NULL},
-    {"rename", cmd_rename, 3, W, 1, 2, 1, NULL},
-    {"renamenx", cmd_renamenx, 3, W | F, 1, 2, 1, NULL},
-    {"copy", cmd_copy, -3, W | M, 1, 2, 1, NULL},
-    {"move", cmd_move, 3, W | F, 1, 1, 1, NULL},
-    {"dbsize", cmd_dbsize, 1, R | F, 0, 0, 0, NULL},
-    /* server and connection */
-    {"ping", cmd_ping, -1, F, 0, 0, 0, NULL},
-    {"echo", cmd_echo, 2, F, 0, 0, 0, NULL},
-    {"select", cmd_select, 2, F, 0, 0, 0, NULL},
-    {"flushdb", cmd_flushdb, -1, W, 0, 0, 0, NULL},
-    {"flushall", cmd_flushall, -1, W | CMD_EXCLUSIVE, 0, 0, 0, NULL},
-    {"info", cmd_info, -1, 0, 0, 0, 0, NULL},
-    {"time", cmd_time, 1, F, 0, 0, 0, NULL},
-    {"shutdown", cmd_shutdown, -1, CMD_ADMIN | CMD_EXCLUSIVE | CMD_NOMULTI, 0, 0, 0, NULL},
-    {"save", cmd_save, 1, CMD_ADMIN | CMD_NOMULTI, 0, 0, 0, NULL},
-    {"bgsave", cmd_bgsave, -1, CMD_ADMIN, 0, 0, 0, NULL},
-    {"bgrewriteaof", cmd_bgrewriteaof, 1, CMD_ADMIN, 0, 0, 0, NULL},
-    {"auth", cmd_auth, -2, CMD_NOAUTH | F, 0, 0, 0, NULL},
-    {"hello", cmd_hello, -1, CMD_NOAUTH | F, 0, 0, 0, NULL},
-    {"multi", cmd_multi, 1, F | CMD_NOQUEUE, 0, 0, 0, NULL},
-    {"exec", cmd_exec, 1, CMD_NOQUEUE, 0, 0, 0, NULL},
-    {"discard", cmd_discard, 1, F | CMD_NOQUEUE, 0, 0, 0, NULL},
-    {"watch", cmd_watch, -2, F | CMD_NOQUEUE, 1, -1, 1, NULL},
-    {"unwatch", cmd_unwatch, 1, F, 0, 0, 0, NULL},
-    {"client", NULL, -2, 0, 0, 0, 0, client_subs},
-    {"command", cmd_command, -1, 0, 0, 0, 0, command_subs},
-    {"config", NULL, -2, 0, 0, 0, 0, config_subs},
-    {"memory", NULL, -2, 0, 0, 0, 0, memory_subs},
-    {"reset", cmd_reset, 1, CMD_NOAUTH | F | CMD_NOQUEUE, 0, 0, 0, NULL},
-    {"lastsave", cmd_lastsave, 1, F, 0, 0, 0, NULL},
-};
-#define NCMDS (sizeof commands / sizeof commands[0])
+#define MAX_COMMANDS 400
+static const cmd_def *all[MAX_COMMANDS];   /* every row, family by family */
+static size_t ncommands;
 
 /* Open-addressed lookup by lower-cased name. A name of up to NAME_MAX_LEN
  * bytes is held as three words: its bytes, zero padding, and its length in
  * the top byte of the last, so one comparison of three words decides a
  * match (a NUL inside a name cannot fake a shorter one). */
-#define LOOKUP_SLOTS 256
+#define LOOKUP_SLOTS 512
 #define NAME_MAX_LEN 22
 typedef struct cmd_key {
     uint64_t w[3];
@@ -181,19 +85,29 @@ static unsigned key_slot(const cmd_key *k)
 {
     uint64_t h = (k->w[0] ^ (k->w[1] * 0x9e3779b97f4a7c15ull) ^ (k->w[2] * 0xc2b2ae3d27d4eb4full)) *
                  0xff51afd7ed558ccdull;
-    return (unsigned)(h >> 56);   /* 256 slots */
+    return (unsigned)(h >> 55);   /* 512 slots */
+}
+
+static void add_lookup(const cmd_def *d)
+{
+    cmd_key k;
+    unsigned h;
+    if (make_key(&k, d->name, strlen(d->name)) < 0) abort();   /* a table bug */
+    for (h = key_slot(&k); lookup_slots[h].d; h = (h + 1) % LOOKUP_SLOTS)
+        if (!strcmp(lookup_slots[h].d->name, d->name)) abort();   /* a name twice */
+    lookup_slots[h].k = k;
+    lookup_slots[h].d = d;
 }
 
 void command_init(void)
 {
-    for (size_t i = 0; i < NCMDS; i++) {
-        cmd_key k;
-        unsigned h;
-        if (make_key(&k, commands[i].name, strlen(commands[i].name)) < 0) abort();   /* a table bug */
-        for (h = key_slot(&k); lookup_slots[h].d; h = (h + 1) % LOOKUP_SLOTS) {}
-        lookup_slots[h].k = k;
-        lookup_slots[h].d = &commands[i];
-    }
+    if (ncommands) return;
+    for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)
+        for (size_t i = 0; i < families[f]->n; i++) {
+            if (ncommands == MAX_COMMANDS || ncommands >= LOOKUP_SLOTS / 2) abort();
+            all[ncommands++] = &families[f]->rows[i];
+            add_lookup(&families[f]->rows[i]);
+        }
 }
 
 const cmd_def *command_lookup(const char *name, size_t len)
@@ -207,8 +121,36 @@ const cmd_def *command_lookup(const char *name, size_t len)
     return NULL;
 }
 
-const cmd_def *command_at(size_t i) { return i < NCMDS ? &commands[i] : NULL; }
-size_t command_count(void) { return NCMDS; }
+const cmd_def *command_at(size_t i) { return i < ncommands ? all[i] : NULL; }
+size_t command_count(void) { return ncommands; }
+
+const char *command_fullname(const cmd_def *parent, const cmd_def *d, char *buf, size_t len)
+{
+    if (!parent) return d->name;
+    snprintf(buf, len, "%s|%s", parent->name, d->name);
+    return buf;
+}
+
+unsigned command_categories(const cmd_def *d)
+{
+    unsigned c = d->acl;
+    if (d->flags & CMD_WRITE) c |= CAT_WRITE;
+    if (d->flags & CMD_READONLY) c |= CAT_READ;
+    if (d->flags & CMD_ADMIN) c |= CAT_ADMIN | CAT_DANGEROUS;
+    if (d->flags & CMD_FAST) c |= CAT_FAST;
+    if (!(c & CAT_FAST)) c |= CAT_SLOW;
+    return c;
+}
+
+const char *command_category_name(int i)
+{
+    static const char *const names[] = {
+#define X(c, name) name,
+        CMD_CATEGORIES(X)
+#undef X
+    };
+    return i >= 0 && i < CMD_NCATEGORIES ? names[i] : NULL;
+}
 
 static const cmd_def *find_sub(const cmd_def *subs, const karg *a)
 {
@@ -228,26 +170,26 @@ static int cstr_len(const karg *a, size_t max)
 /* Refuse a command before it runs, as Redis's rejectCommand does: inside
  * MULTI the transaction is marked to fail, and a refused EXEC itself ends
  * the transaction with the reason. msg has no leading '-'. */
-static void reject(conn *c, const cmd_def *def, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void reject(conn *c, const cmd_def *def, const char *fmt, ...)
+static void reject(session *s, buf *out, const cmd_def *def, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void reject(session *s, buf *out, const cmd_def *def, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (def && def->fn == cmd_exec) {
+    if (def && (def->flags & CMD_ENDS_MULTI)) {
         const char *why = strncmp(msg, "ERR ", 4) == 0 ? msg + 4 : msg;
-        conn_discard_multi(c);
-        resp_errorf(&c->out, "EXECABORT Transaction discarded because of: %s", why);
+        session_discard_multi(s);
+        resp_errorf(out, "EXECABORT Transaction discarded because of: %s", why);
         return;
     }
-    if (c->flags & CONN_MULTI) c->flags |= CONN_EXECABORT;
-    resp_error(&c->out, msg);
+    if (s->flags & SESS_MULTI) s->flags |= SESS_EXECABORT;
+    resp_error(out, msg);
 }
 
-static void reply_unknown(conn *c, int argc, const karg *argv)
+static void reply_unknown(session *s, buf *out, int argc, const karg *argv)
 {
     char args[256];
     size_t len = 0;
@@ -256,28 +198,28 @@ static void reply_unknown(conn *c, int argc, const karg *argv)
         len += (size_t)snprintf(args + len, sizeof args - len, "'%.*s' ", n, argv[i].p);
     }
     args[len] = '\0';
-    reject(c, NULL, "ERR unknown command '%.*s', with args beginning with: %s",
+    reject(s, out, NULL, "ERR unknown command '%.*s', with args beginning with: %s",
            cstr_len(&argv[0], 128), argv[0].p, args);
 }
 
 void reply_value(cmd_call *x, item *it)
 {
     size_t n = item_vlen(it);
-    if (!item_solo(it) || n < CONN_ZC_MIN) {
+    if (!x->sink->slice || !item_solo(it) || n < SEG_SOLO_MIN) {
         resp_bulk(x->out, item_cval(it), n);
         return;
     }
     /* Big values go out straight from their segment, which the reply
      * keeps alive (even if the key is deleted meanwhile). */
     resp_bulk_header(x->out, n);
-    conn_add_slice(x->c, item_cval(it), n, seg_unref, seg_ref(it));
+    x->sink->slice(x->sink->ctx, item_cval(it), n, seg_unref, seg_ref(it));
     buf_append(x->out, "\r\n", 2);
 }
 
 void reply_domains_full(cmd_call *x)
 {
     resp_errorf(x->out, "ERR too many domains in use (max-domains is %lld)",
-                cfg_ll(&x->srv->cfg.max_domains));
+                cfg_ll(&x->env->cfg->max_domains));
 }
 
 void reply_arity(cmd_call *x)
@@ -314,51 +256,26 @@ static int arity_ok(int arity, int argc)
     return arity > 0 ? argc == arity : argc >= -arity;
 }
 
-static void queue(conn *c, const cmd_def *def, int argc, const karg *argv)
-{
-    size_t bytes = sizeof(karg) * (size_t)argc;
-    queued_cmd *q;
-    char *mem, *p;
-    for (int i = 0; i < argc; i++) bytes += argv[i].n;
-    mem = xmalloc(bytes);
-    p = mem + sizeof(karg) * (size_t)argc;
-    for (int i = 0; i < argc; i++) {
-        karg *a = (karg *)mem + i;
-        if (argv[i].n) memcpy(p, argv[i].p, argv[i].n);
-        a->p = p;
-        a->n = argv[i].n;
-        p += argv[i].n;
-    }
-    if (c->mq_len == c->mq_cap) {
-        c->mq_cap = c->mq_cap ? c->mq_cap * 2 : 8;
-        c->mq = xrealloc(c->mq, sizeof(queued_cmd) * (size_t)c->mq_cap);
-    }
-    q = &c->mq[c->mq_len++];
-    q->def = def;
-    q->argc = argc;
-    q->argv = (karg *)mem;
-    resp_simple(&c->out, "QUEUED");
-}
-
-void command_call(conn *c, const cmd_def *def, int argc, const karg *argv, int64_t now)
+void command_call(cmd_env *env, session *s, cmd_sink *sink, const cmd_def *def, int argc,
+                  const karg *argv, int64_t now)
 {
     cmd_call x = {
-        .c = c, .srv = c->w->srv, .ks = c->w->srv->ks, .def = def,
-        .argc = argc, .argv = argv, .out = &c->out, .now = now,
+        .s = s, .env = env, .ks = env->ks, .def = def, .argc = argc, .argv = argv,
+        .out = sink->out, .sink = sink, .now = now,
     };
     def->fn(&x);
     ks_after_command(x.ks);
-    stat_add(&c->w->st.commands, 1);
+    stat_add(&env->st->commands, 1);
 }
 
 /* Like Redis, evict before running a command when memory is over the
  * limit; returns 1 if it is still over (nothing left to evict). */
-static int over_maxmemory(server *srv)
+static int over_maxmemory(cmd_env *env)
 {
     static atomic_llong freed_since_trim;
-    long long limit = cfg_ll(&srv->cfg.maxmemory), freed;
-    if (limit == 0 || ks_used_memory(srv->ks) <= (size_t)limit) return 0;
-    freed = ks_evict(srv->ks, (size_t)limit, (int)cfg_ll(&srv->cfg.maxmemory_policy));
+    long long limit = cfg_ll(&env->cfg->maxmemory), freed;
+    if (limit == 0 || ks_used_memory(env->ks) <= (size_t)limit) return 0;
+    freed = ks_evict(env->ks, (size_t)limit, (int)cfg_ll(&env->cfg->maxmemory_policy));
     if (freed < 0) return 1;
     /* Give what eviction freed back to the kernel soon, not at the next
      * tick: under a write flood RSS would otherwise run ahead. */
@@ -369,27 +286,23 @@ static int over_maxmemory(server *srv)
     return 0;
 }
 
-void command_exec(conn *c, int argc, const karg *argv, int64_t now_ms)
+void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg *argv,
+                  int64_t now_ms)
 {
-    server *srv = c->w->srv;
-    const cmd_def *def;
+    buf *out = sink->out;
+    const cmd_def *def, *parent = NULL;
     char fullname[64];
 
     if (argc == 0) return;
-    if (argv[0].n == 4 && util_eqi(argv[0].p, argv[0].n, "quit")) {
-        resp_simple(&c->out, "OK");
-        c->flags |= CONN_CLOSING;
-        return;
-    }
     def = command_lookup(argv[0].p, argv[0].n);
     if (!def) {
-        reply_unknown(c, argc, argv);
+        reply_unknown(s, out, argc, argv);
         return;
     }
     if (def->subs && !(argc == 1 && def->fn)) {
         const cmd_def *sub;
         if (argc < 2) {
-            reject(c, def, "ERR wrong number of arguments for '%s' command", def->name);
+            reject(s, out, def, "ERR wrong number of arguments for '%s' command", def->name);
             return;
         }
         sub = find_sub(def->subs, &argv[1]);
@@ -399,57 +312,56 @@ void command_exec(conn *c, int argc, const karg *argv, int64_t now_ms)
             for (i = 0; def->name[i] && i < sizeof up - 1; i++)
                 up[i] = (char)toupper((unsigned char)def->name[i]);
             up[i] = '\0';
-            reject(c, def, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+            reject(s, out, def, "ERR unknown subcommand '%.*s'. Try %s HELP.",
                    cstr_len(&argv[1], 128), argv[1].p, up);
             return;
         }
-        if (!arity_ok(sub->arity, argc)) {
-            snprintf(fullname, sizeof fullname, "%s|%s", def->name, sub->name);
-            reject(c, sub, "ERR wrong number of arguments for '%s' command", fullname);
-            return;
-        }
+        parent = def;
         def = sub;
-    } else if (!arity_ok(def->arity, argc)) {
-        reject(c, def, "ERR wrong number of arguments for '%s' command", def->name);
+    }
+    if (!arity_ok(def->arity, argc)) {
+        reject(s, out, def, "ERR wrong number of arguments for '%s' command",
+               command_fullname(parent, def, fullname, sizeof fullname));
         return;
     }
-    if (!(c->flags & CONN_AUTHED) && !(def->flags & CMD_NOAUTH) && atomic_load(&srv->auth_required)) {
-        reject(c, def, "NOAUTH Authentication required.");
+    if (!(s->flags & SESS_AUTHED) && !(def->flags & CMD_NOAUTH) &&
+        atomic_load(env->host->auth_required)) {
+        reject(s, out, def, "NOAUTH Authentication required.");
         return;
     }
-    if ((c->flags & CONN_MULTI) && (def->flags & CMD_NOMULTI)) {
-        reject(c, def, "ERR Command not allowed inside a transaction");
+    if ((s->flags & SESS_MULTI) && (def->flags & CMD_NOMULTI)) {
+        reject(s, out, def, "ERR Command not allowed inside a transaction");
         return;
     }
-    if ((def->flags & CMD_DENYOOM) && ks_domain_claim(srv->ks, c->db) < 0) {
-        reject(c, def, "ERR too many domains in use (max-domains is %lld)",
-               cfg_ll(&srv->cfg.max_domains));
+    if ((def->flags & CMD_DENYOOM) && ks_domain_claim(env->ks, s->db) < 0) {
+        reject(s, out, def, "ERR too many domains in use (max-domains is %lld)",
+               cfg_ll(&env->cfg->max_domains));
         return;
     }
     /* Inside MULTI, queueing takes memory too: like Redis, only EXEC,
-     * DISCARD and RESET pass when memory is full. */
-    if (over_maxmemory(srv) &&
-        ((def->flags & CMD_DENYOOM) || ((c->flags & CONN_MULTI) && def->fn != cmd_exec &&
-                                        def->fn != cmd_discard && def->fn != cmd_reset))) {
-        reject(c, def, "OOM command not allowed when used memory > 'maxmemory'.");
+     * DISCARD, RESET and QUIT pass when memory is full. */
+    if (over_maxmemory(env) &&
+        ((def->flags & CMD_DENYOOM) || ((s->flags & SESS_MULTI) && !(def->flags & CMD_OOM_OK)))) {
+        reject(s, out, def, "OOM command not allowed when used memory > 'maxmemory'.");
         return;
     }
-    if ((def->flags & CMD_WRITE) || def->fn == cmd_ping) {   /* Redis refuses PING too */
-        const char *why = persist_write_denied(srv);
+    if (def->flags & (CMD_WRITE | CMD_MISCONF)) {
+        const char *why = persist_write_denied(env->ps);
         if (why) {
-            reject(c, def, "%s", why);
+            reject(s, out, def, "%s", why);
             return;
         }
     }
-    if ((c->flags & CONN_MULTI) && !(def->flags & CMD_NOQUEUE)) {
-        queue(c, def, argc, argv);
+    if ((s->flags & SESS_MULTI) && !(def->flags & CMD_NOQUEUE)) {
+        session_queue(s, def, argc, argv);
+        resp_simple(out, "QUEUED");
         return;
     }
     if (def->flags & CMD_EXCLUSIVE) {
-        server_exclusive_begin(c->w);
-        command_call(c, def, argc, argv, util_now_ms());   /* the pause may have taken a while */
-        server_exclusive_end(c->w);
+        gates_exclusive_begin(env->g, env->self);
+        command_call(env, s, sink, def, argc, argv, util_now_ms());   /* the pause may have taken a while */
+        gates_exclusive_end(env->g, env->self);
     } else {
-        command_call(c, def, argc, argv, now_ms);
+        command_call(env, s, sink, def, argc, argv, now_ms);
     }
 }

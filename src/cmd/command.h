@@ -1,64 +1,214 @@
-/* command.h - the command table and the machinery every command uses.
+/* command.h - the command registry and what every command sees.
  *
- * A command is one row of the table in command.c: its name, handler,
- * arity (Redis's convention: N exactly, -N at least N), flags and key
- * positions. command_exec() does what Redis's processCommand does before a
- * handler runs (lookup, arity, AUTH, MULTI queueing), in Redis's order, so
- * the error replies match. Handlers live in cmd_*.c, one file per family. */
-#ifndef KASI_COMMAND_H
-#define KASI_COMMAND_H
+ * A command is one row (cmd_def): its name, handler, arity (Redis's
+ * convention: N exactly, -N at least N), flags, ACL categories, key specs
+ * and the facts COMMAND DOCS tells. Each family file (strings.c, keys.c,
+ * ...) owns its rows and its handlers, and exports them as a cmd_family;
+ * lookup, arity checks, COMMAND INFO/DOCS/LIST and ACL categories all read
+ * the rows. command_exec() does what Redis's processCommand does before a
+ * handler runs (lookup, arity, AUTH, MULTI queueing, OOM, MISCONF), in
+ * Redis's order, so the error replies match.
+ *
+ * A handler sees a cmd_call: the session it runs for (session.h), the
+ * worker's environment (the keyspace, the directives, persistence and what
+ * the server offers), the arguments, and a reply sink. It never sees a
+ * connection: MULTI/EXEC, scripts and replication can run commands with no
+ * socket. */
+#ifndef KASI_CMD_COMMAND_H
+#define KASI_CMD_COMMAND_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/conn.h"
-#include "store/keyspace.h"
-#include "proto/resp.h"
-#include "server/server.h"
+#include "cmd/session.h"
+#include "conf/config.h"
+#include "lib/buf.h"
+#include "lib/gates.h"
 #include "lib/util.h"
+#include "persist/persist.h"
+#include "proto/resp.h"
+#include "store/keyspace.h"
 
-#define CMD_WRITE 0x01u
-#define CMD_READONLY 0x02u
-#define CMD_NOAUTH 0x04u      /* allowed before AUTH */
-#define CMD_NOQUEUE 0x08u     /* runs immediately even inside MULTI */
-#define CMD_EXCLUSIVE 0x10u   /* runs with every other worker paused */
-#define CMD_FAST 0x20u
-#define CMD_ADMIN 0x40u
-#define CMD_DENYOOM 0x80u    /* refused when memory is full and nothing can be evicted */
-#define CMD_NOMULTI 0x100u   /* refused inside MULTI (SAVE, SHUTDOWN) */
-
-typedef struct cmd_call {
-    conn *c;
-    server *srv;
-    keyspace *ks;
-    const struct cmd_def *def;
-    int argc;
-    const karg *argv;
-    buf *out;
-    int64_t now;   /* ms; one snapshot per command */
-} cmd_call;
-
+typedef struct cmd_def cmd_def;
+typedef struct cmd_call cmd_call;
 typedef void cmd_fn(cmd_call *x);
 
-typedef struct cmd_def {
-    const char *name;   /* lower case, as shown in errors */
+/* Flags, as COMMAND INFO shows them (Redis's names, in its order) ... */
+#define CMD_FLAGS(X)                                                                         \
+    X(CMD_WRITE, "write") X(CMD_READONLY, "readonly") X(CMD_DENYOOM, "denyoom")              \
+    X(CMD_ADMIN, "admin") X(CMD_NOSCRIPT, "noscript") X(CMD_LOADING, "loading")             \
+    X(CMD_STALE, "stale") X(CMD_SKIP_SLOWLOG, "skip_slowlog") X(CMD_FAST, "fast")          \
+    X(CMD_NOAUTH, "no_auth") X(CMD_NO_ASYNC_LOADING, "no_async_loading")                   \
+    X(CMD_NOMULTI, "no_multi") X(CMD_ALLOW_BUSY, "allow_busy")
+enum {
+#define X(f, name) f##_BIT,
+    CMD_FLAGS(X)
+#undef X
+    CMD_NFLAGS
+};
+enum {
+#define X(f, name) f = 1u << f##_BIT,
+    CMD_FLAGS(X)
+#undef X
+};
+/* ... and Kasi's own, which COMMAND does not show. */
+#define CMD_NOQUEUE (1u << 20)     /* runs at once even inside MULTI (EXEC, WATCH ...) */
+#define CMD_EXCLUSIVE (1u << 21)   /* runs with every other worker paused */
+#define CMD_OOM_OK (1u << 22)      /* not refused inside MULTI when memory is full */
+#define CMD_ENDS_MULTI (1u << 23)  /* EXEC: refusing it ends the transaction */
+#define CMD_MISCONF (1u << 24)     /* refused while the disk fails, as writes are (PING) */
+
+/* ACL categories, in Redis's order. A row names the ones its flags do not
+ * imply: write, readonly, admin and fast imply @write, @read, @admin and
+ * @dangerous, @fast, and a command that is not @fast is @slow. */
+#define CMD_CATEGORIES(X)                                                                    \
+    X(CAT_KEYSPACE, "keyspace") X(CAT_READ, "read") X(CAT_WRITE, "write") X(CAT_SET, "set")  \
+    X(CAT_SORTEDSET, "sortedset") X(CAT_LIST, "list") X(CAT_HASH, "hash")                   \
+    X(CAT_STRING, "string") X(CAT_BITMAP, "bitmap") X(CAT_HYPERLOGLOG, "hyperloglog")       \
+    X(CAT_GEO, "geo") X(CAT_STREAM, "stream") X(CAT_PUBSUB, "pubsub") X(CAT_ADMIN, "admin") \
+    X(CAT_FAST, "fast") X(CAT_SLOW, "slow") X(CAT_BLOCKING, "blocking")                     \
+    X(CAT_DANGEROUS, "dangerous") X(CAT_CONNECTION, "connection")                           \
+    X(CAT_TRANSACTION, "transaction") X(CAT_SCRIPTING, "scripting")
+enum {
+#define X(c, name) c##_BIT,
+    CMD_CATEGORIES(X)
+#undef X
+    CMD_NCATEGORIES
+};
+enum {
+#define X(c, name) c = 1u << c##_BIT,
+    CMD_CATEGORIES(X)
+#undef X
+};
+
+/* A key spec (Redis 7): keys from argument `begin` to `lastkey` (0: just
+ * that one, -1: the last argument, -2 the one before ...) every `step`
+ * arguments; flags as COMMAND INFO prints them ("RW access update"). */
+typedef struct cmd_keyspec {
+    int begin, lastkey, step;
+    const char *flags;   /* NULL: no spec */
+} cmd_keyspec;
+
+struct cmd_def {
+    const char *name;        /* lower case, as shown in errors */
     cmd_fn *fn;
     int arity;
-    unsigned flags;
-    int first_key, last_key, key_step;   /* as COMMAND reports them */
-    const struct cmd_def *subs;          /* container commands: subcommands */
-} cmd_def;
+    unsigned flags;          /* CMD_* */
+    unsigned acl;            /* CAT_* besides those the flags imply */
+    cmd_keyspec keys[2];
+    const char *group, *since, *complexity;   /* COMMAND DOCS */
+    const char *tips;        /* COMMAND INFO tips, space separated, or NULL */
+    const cmd_def *subs;     /* a container's subcommands, ended by a row with no name */
+};
+
+/* One family's rows (strings.c, keys.c, ...). */
+typedef struct cmd_family {
+    const cmd_def *rows;
+    size_t n;
+} cmd_family;
+#define CMD_FAMILY(rows_) {(rows_), sizeof(rows_) / sizeof((rows_)[0])}
+
+/* Row helpers for the usual key specs. */
+#define KEY1(fl) {{1, 0, 1, (fl)}, {0, 0, 0, NULL}}          /* the first argument */
+#define KEYN(fl) {{1, -1, 1, (fl)}, {0, 0, 0, NULL}}         /* every argument */
+#define KEYN2(fl) {{1, -1, 2, (fl)}, {0, 0, 0, NULL}}        /* every other one (MSET) */
+#define KEY12(f1, f2) {{1, 0, 1, (f1)}, {2, 0, 1, (f2)}}     /* two, as RENAME's */
+#define NOKEYS {{0, 0, 0, NULL}, {0, 0, 0, NULL}}
+
+/* The worker counters INFO reads, one row each: field, INFO name. */
+#define CMD_STATS(X)                                                                         \
+    X(connections, "total_connections_received") X(commands, "total_commands_processed")    \
+    X(net_in, "total_net_input_bytes") X(net_out, "total_net_output_bytes")                 \
+    X(rejected, "rejected_connections")
+typedef struct cmd_stats {
+#define X(f, name) atomic_ullong f;
+    CMD_STATS(X)
+#undef X
+} cmd_stats;
+
+/* Add to a counter only its worker writes (INFO reads it from any thread). */
+static inline void stat_add(atomic_ullong *c, unsigned long long n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+/* What the server offers commands. */
+typedef struct cmd_host {
+    void *ctx;
+    int64_t start_ms;        /* when it started */
+    int nworkers;
+    const atomic_int *auth_required;   /* a password is set */
+    long (*clients)(void *ctx);                      /* connected clients */
+    void (*stats)(void *ctx, cmd_stats *sum);        /* counters over every worker */
+    void (*shutdown)(void *ctx);                     /* SHUTDOWN was accepted: stop */
+} cmd_host;
+
+/* What the pipeline lookahead learnt of a request further down the input
+ * buffer; its key's hash is reused by the command (see server/conn.c). */
+typedef struct key_hint {
+    const char *req;          /* where the request starts (NULL: unused) */
+    const char *end;          /* and ends */
+    const char *key;          /* its second argument, as a key */
+    size_t klen;
+    uint64_t h;               /* ks_hash of the key */
+} key_hint;
+#define KEY_HINTS 4
+
+/* A worker's environment: what its commands run with. */
+typedef struct cmd_env {
+    keyspace *ks;
+    config *cfg;
+    persist *ps;
+    gates *g;
+    int self;                 /* this worker's gate */
+    cmd_stats *st;            /* this worker's counters */
+    const cmd_host *host;
+    key_hint hints[KEY_HINTS];   /* a ring, for the input being run */
+    unsigned hint_next;
+} cmd_env;
+
+/* Where replies go: bytes are appended to out; a big value may instead be
+ * sent from where it is stored, if the sink can (slice is not NULL): it
+ * goes out after what out holds now, and release(owner) is called once it
+ * is sent or dropped. */
+typedef struct cmd_sink {
+    buf *out;
+    void (*slice)(void *ctx, const char *p, size_t n, void (*release)(void *), void *owner);
+    void *ctx;
+} cmd_sink;
+
+struct cmd_call {
+    session *s;
+    cmd_env *env;
+    keyspace *ks;
+    const cmd_def *def;
+    int argc;
+    const karg *argv;
+    buf *out;                 /* sink->out */
+    cmd_sink *sink;
+    int64_t now;              /* ms; one snapshot per command */
+};
 
 /* Build the lookup table; call once at start-up. */
 void command_init(void);
-/* Execute (or queue, inside MULTI) one parsed request. */
-void command_exec(conn *c, int argc, const karg *argv, int64_t now_ms);
+/* Run (or queue, inside MULTI) one parsed request for session s. */
+void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg *argv,
+                  int64_t now_ms);
 /* Run a command that has already passed the checks (used by EXEC). */
-void command_call(conn *c, const cmd_def *def, int argc, const karg *argv, int64_t now);
+void command_call(cmd_env *env, session *s, cmd_sink *sink, const cmd_def *def, int argc,
+                  const karg *argv, int64_t now);
 const cmd_def *command_lookup(const char *name, size_t len);
-/* Iterate the table: returns NULL past the end. */
+/* Iterate the commands: NULL past the end. */
 const cmd_def *command_at(size_t i);
 size_t command_count(void);
+/* "container|sub" for a subcommand (buf of 64 bytes), else the name. */
+const char *command_fullname(const cmd_def *parent, const cmd_def *d, char *buf, size_t len);
+/* The ACL categories of a row, with those its flags imply. */
+unsigned command_categories(const cmd_def *d);
+/* The name of category bit i, or NULL. */
+const char *command_category_name(int i);
 
 /* ---- helpers for handlers ---- */
 
@@ -74,8 +224,8 @@ static inline void reply_not_float(cmd_call *x)
     resp_error(x->out, "ERR value is not a valid float");
 }
 void reply_arity(cmd_call *x);
-/* A value as a bulk string; 2 KB+ values are sent without a copy. Call
- * under the item's shard lock. */
+/* A value as a bulk string; 2 KB+ values are sent without a copy when the
+ * sink can. Call under the item's shard lock. */
 void reply_value(cmd_call *x, item *it);
 void reply_domains_full(cmd_call *x);
 /* "ERR invalid expire time in '<cmd>' command" */
@@ -88,11 +238,21 @@ static inline int arg_is(cmd_call *x, int i, const char *lit)
 {
     return util_eqi(x->argv[i].p, x->argv[i].n, lit);
 }
+/* ks_hash of a key among the arguments, from the lookahead's hints when it
+ * has it. */
+static inline uint64_t arg_hash(cmd_env *env, const char *key, size_t klen)
+{
+    for (int i = 0; i < KEY_HINTS; i++)
+        if (env->hints[i].key == key && env->hints[i].klen == klen) return env->hints[i].h;
+    return ks_hash(env->ks, key, klen);
+}
+/* The selected domain of the call's session. */
+static inline domain *call_domain(const cmd_call *x) { return x->s->db; }
 /* A kref for argv[i] in the selected domain. */
 static inline void arg_ref(cmd_call *x, int i, kref *r)
 {
     const karg *a = &x->argv[i];
-    ks_ref_hashed(x->ks, x->c->db, a->p, a->n, conn_key_hash(x->c, a->p, a->n), r);
+    ks_ref_hashed(x->ks, call_domain(x), a->p, a->n, arg_hash(x->env, a->p, a->n), r);
 }
 
 /* Lock the shards of the keys argv[first], argv[first+step], ... together
@@ -100,29 +260,11 @@ static inline void arg_ref(cmd_call *x, int i, kref *r)
  * after ks_lockset_unlock). */
 kref *arg_lock_keys(cmd_call *x, int first, int step, ks_lockset *ls);
 
-/* Handlers, by family. */
-#define CMD_STRING_HANDLERS(X)                                                              \
-    X(get) X(set) X(setnx) X(setex) X(psetex) X(getset) X(getdel) X(getex) X(append)       \
-    X(strlen) X(getrange) X(setrange) X(incr) X(decr) X(incrby) X(decrby) X(incrbyfloat)   \
-    X(mget) X(mset) X(msetnx) X(lcs)
-#define CMD_KEYS_HANDLERS(X)                                                                \
-    X(del) X(exists) X(touch) X(type) X(expire) X(pexpire) X(expireat) X(pexpireat) X(ttl)  \
-    X(pttl) X(expiretime) X(pexpiretime) X(persist) X(keys) X(scan) X(randomkey)           \
-    X(rename) X(renamenx) X(copy) X(move) X(dbsize)
-#define CMD_SERVER_HANDLERS(X)                                                              \
-    X(ping) X(echo) X(select) X(flushdb) X(flushall) X(info) X(time) X(shutdown) X(auth)    \
-    X(hello) X(multi) X(exec) X(discard) X(watch) X(unwatch) X(command)                     \
-    X(reset) X(lastsave) X(client_setname) X(client_getname) X(client_id) X(client_info)   \
-    X(command_count) X(command_info) X(command_docs) X(command_list) X(config_get)         \
-    X(config_set) X(memory_usage) X(save) X(bgsave) X(bgrewriteaof)
-
-#define X(n) cmd_fn cmd_##n;
-CMD_STRING_HANDLERS(X)
-CMD_KEYS_HANDLERS(X)
-CMD_SERVER_HANDLERS(X)
-#undef X
+/* The families (each file's rows). */
+extern const cmd_family cmd_family_strings, cmd_family_keys, cmd_family_server,
+    cmd_family_connection, cmd_family_transactions, cmd_family_introspection;
 
 /* INFO text for the given sections ("" or "default" = the usual ones). */
-void info_build(server *srv, conn *c, const karg *sections, int nsections, buf *out);
+void info_build(cmd_env *env, const karg *sections, int nsections, buf *out);
 
 #endif

@@ -11,14 +11,14 @@
 #include "cmd/command.h"
 #include "lib/version.h"
 
-typedef void section_fn(server *srv, buf *out);
+typedef void section_fn(cmd_env *env, buf *out);
 
 
 
-static void sec_server(server *srv, buf *out)
+static void sec_server(cmd_env *env, buf *out)
 {
     struct utsname u;
-    int64_t up = (util_now_ms() - srv->start_ms) / 1000;
+    int64_t up = (util_now_ms() - env->host->start_ms) / 1000;
     uname(&u);
     buf_printf(out, "redis_version:%s\r\nkasi_version:%s\r\nredis_mode:standalone\r\n",
         KASI_REDIS_VERSION, KASI_VERSION);
@@ -27,15 +27,15 @@ static void sec_server(server *srv, buf *out)
     buf_printf(out, "process_id:%d\r\n", (int)getpid());
     buf_printf(out, "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\n", (long long)up,
         (long long)up / 86400);
-    buf_printf(out, "executable_threads:%d\r\n", srv->nworkers);
-    config_info(&srv->cfg, "server", out);
-    buf_printf(out, "config_file:%s\r\n", srv->cfg.config_file ? srv->cfg.config_file : "");
+    buf_printf(out, "executable_threads:%d\r\n", env->host->nworkers);
+    config_info(env->cfg, "server", out);
+    buf_printf(out, "config_file:%s\r\n", env->cfg->config_file ? env->cfg->config_file : "");
 }
 
-static void sec_clients(server *srv, buf *out)
+static void sec_clients(cmd_env *env, buf *out)
 {
-    buf_printf(out, "connected_clients:%ld\r\n", atomic_load(&srv->nclients));
-    config_info(&srv->cfg, "clients", out);
+    buf_printf(out, "connected_clients:%ld\r\n", env->host->clients(env->host->ctx));
+    config_info(env->cfg, "clients", out);
     buf_printf(out, "blocked_clients:0\r\n");
 }
 
@@ -47,22 +47,22 @@ static void human(char *out, size_t len, double v)
     else snprintf(out, len, "%.2f%c", v, *u);
 }
 
-static void sec_memory(server *srv, buf *out)
+static void sec_memory(cmd_env *env, buf *out)
 {
-    size_t used = ks_used_memory(srv->ks), rss = util_rss_bytes();
+    size_t used = ks_used_memory(env->ks), rss = util_rss_bytes();
     char h1[32], h2[32];
     human(h1, sizeof h1, (double)used);
     human(h2, sizeof h2, (double)rss);
     buf_printf(out, "used_memory:%zu\r\nused_memory_human:%s\r\n", used, h1);
     buf_printf(out, "used_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n", rss, h2);
-    human(h1, sizeof h1, (double)cfg_ll(&srv->cfg.maxmemory));
-    config_info(&srv->cfg, "memory", out);
+    human(h1, sizeof h1, (double)cfg_ll(&env->cfg->maxmemory));
+    config_info(env->cfg, "memory", out);
     buf_printf(out, "maxmemory_human:%s\r\n", h1);
     buf_printf(out, "mem_fragmentation_ratio:%.2f\r\nmem_allocator:libc\r\n",
         used ? (double)rss / (double)used : 0.0);
 }
 
-static void sec_persistence(server *srv, buf *out) { persist_info(srv, out); }
+static void sec_persistence(cmd_env *env, buf *out) { persist_info(env->ps, out); }
 
 static void add_stats(domain *d, void *opaque)
 {
@@ -78,39 +78,39 @@ static void add_stats(domain *d, void *opaque)
     sum->evicted += st.evicted;
 }
 
-static void sec_stats(server *srv, buf *out)
+static void sec_stats(cmd_env *env, buf *out)
 {
     ks_stats t = {0};
-    ks_foreach_domain(srv->ks, add_stats, &t);
-    buf_printf(out, "total_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n",
-        SERVER_STAT(srv, connections), SERVER_STAT(srv, commands));
-    buf_printf(out, "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n",
-        SERVER_STAT(srv, net_in), SERVER_STAT(srv, net_out));
-    buf_printf(out, "rejected_connections:%llu\r\nexpired_keys:%llu\r\nevicted_keys:%llu\r\n",
-        SERVER_STAT(srv, rejected), (unsigned long long)t.expired,
-        (unsigned long long)t.evicted);
+    cmd_stats sum;
+    env->host->stats(env->host->ctx, &sum);
+#define X(f, name) buf_printf(out, "%s:%llu\r\n", name, (unsigned long long)atomic_load(&sum.f));
+    CMD_STATS(X)
+#undef X
+    ks_foreach_domain(env->ks, add_stats, &t);
+    buf_printf(out, "expired_keys:%llu\r\nevicted_keys:%llu\r\n", (unsigned long long)t.expired,
+               (unsigned long long)t.evicted);
     buf_printf(out, "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n", (unsigned long long)t.hits,
-        (unsigned long long)t.misses);
+               (unsigned long long)t.misses);
 }
 
-static void sec_replication(server *srv, buf *out)
+static void sec_replication(cmd_env *env, buf *out)
 {
-    (void)srv;
+    (void)env;
     buf_printf(out, "role:master\r\nconnected_slaves:0\r\n");
 }
 
-static void sec_cpu(server *srv, buf *out)
+static void sec_cpu(cmd_env *env, buf *out)
 {
     struct rusage ru;
-    (void)srv;
+    (void)env;
     getrusage(RUSAGE_SELF, &ru);
     buf_printf(out, "used_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n", (long)ru.ru_stime.tv_sec,
         (long)ru.ru_stime.tv_usec, (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec);
 }
 
-static void sec_cluster(server *srv, buf *out)
+static void sec_cluster(cmd_env *env, buf *out)
 {
-    (void)srv;
+    (void)env;
     buf_printf(out, "cluster_enabled:0\r\n");
 }
 
@@ -179,10 +179,10 @@ static int by_db(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void sec_keyspace(server *srv, buf *out)
+static void sec_keyspace(cmd_env *env, buf *out)
 {
     dom_ctx c = {out, NULL, 0, 0};
-    ks_foreach_domain(srv->ks, keyspace_line, &c);
+    ks_foreach_domain(env->ks, keyspace_line, &c);
     if (c.n) qsort(c.lines, c.n, sizeof *c.lines, by_db);
     for (size_t i = 0; i < c.n; i++)
         buf_printf(out, "db%lld:keys=%llu,expires=%llu,avg_ttl=0\r\n", c.lines[i].db,
@@ -190,15 +190,15 @@ static void sec_keyspace(server *srv, buf *out)
     free(c.lines);
 }
 
-static void sec_kasi(server *srv, buf *out)
+static void sec_kasi(cmd_env *env, buf *out)
 {
     ks_stats t = {0};
     dom_ctx c = {out, NULL, 0, 0};
-    ks_foreach_domain(srv->ks, add_stats, &t);
-    buf_printf(out, "domains:%d\r\ntotal_sets:%llu\r\n", ks_domain_count(srv->ks),
+    ks_foreach_domain(env->ks, add_stats, &t);
+    buf_printf(out, "domains:%d\r\ntotal_sets:%llu\r\n", ks_domain_count(env->ks),
                (unsigned long long)t.sets);
-    config_info(&srv->cfg, "kasi", out);
-    ks_foreach_domain(srv->ks, kasi_line, &c);
+    config_info(env->cfg, "kasi", out);
+    ks_foreach_domain(env->ks, kasi_line, &c);
 }
 
 static const struct {
@@ -219,10 +219,9 @@ static const struct {
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
 
-void info_build(server *srv, conn *c, const karg *want, int nwant, buf *out)
+void info_build(cmd_env *env, const karg *want, int nwant, buf *out)
 {
     int pick[NSECTIONS] = {0}, all = nwant == 0, first = 1;
-    (void)c;
     for (int i = 0; i < nwant; i++) {
         if (util_eqi(want[i].p, want[i].n, "all") || util_eqi(want[i].p, want[i].n, "everything") ||
             util_eqi(want[i].p, want[i].n, "default"))
@@ -235,6 +234,6 @@ void info_build(server *srv, conn *c, const karg *want, int nwant, buf *out)
         if (!first) buf_append(out, "\r\n", 2);
         first = 0;
         buf_printf(out, "# %s\r\n", sections[s].title);
-        sections[s].fn(srv, out);
+        sections[s].fn(env, out);
     }
 }

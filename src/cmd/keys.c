@@ -8,7 +8,7 @@
 
 #include "cmd/command.h"
 
-void cmd_del(cmd_call *x)
+static void cmd_del(cmd_call *x)
 {
     ks_lockset ls;
     kref *refs = arg_lock_keys(x, 1, 1, &ls);
@@ -37,10 +37,10 @@ static void count_existing(cmd_call *x)
     resp_int(x->out, n);
 }
 
-void cmd_exists(cmd_call *x) { count_existing(x); }
-void cmd_touch(cmd_call *x) { count_existing(x); }
+static void cmd_exists(cmd_call *x) { count_existing(x); }
+static void cmd_touch(cmd_call *x) { count_existing(x); }
 
-void cmd_type(cmd_call *x)
+static void cmd_type(cmd_call *x)
 {
     kref r;
     item *it;
@@ -110,10 +110,10 @@ zero:
     resp_int(x->out, 0);
 }
 
-void cmd_expire(cmd_call *x) { expire_generic(x, x->now, 1); }
-void cmd_pexpire(cmd_call *x) { expire_generic(x, x->now, 0); }
-void cmd_expireat(cmd_call *x) { expire_generic(x, 0, 1); }
-void cmd_pexpireat(cmd_call *x) { expire_generic(x, 0, 0); }
+static void cmd_expire(cmd_call *x) { expire_generic(x, x->now, 1); }
+static void cmd_pexpire(cmd_call *x) { expire_generic(x, x->now, 0); }
+static void cmd_expireat(cmd_call *x) { expire_generic(x, 0, 1); }
+static void cmd_pexpireat(cmd_call *x) { expire_generic(x, 0, 0); }
 
 static void ttl_generic(cmd_call *x, int ms, int absolute)
 {
@@ -133,12 +133,12 @@ static void ttl_generic(cmd_call *x, int ms, int absolute)
     else resp_int(x->out, ms ? ttl : (ttl + 500) / 1000);
 }
 
-void cmd_ttl(cmd_call *x) { ttl_generic(x, 0, 0); }
-void cmd_pttl(cmd_call *x) { ttl_generic(x, 1, 0); }
-void cmd_expiretime(cmd_call *x) { ttl_generic(x, 0, 1); }
-void cmd_pexpiretime(cmd_call *x) { ttl_generic(x, 1, 1); }
+static void cmd_ttl(cmd_call *x) { ttl_generic(x, 0, 0); }
+static void cmd_pttl(cmd_call *x) { ttl_generic(x, 1, 0); }
+static void cmd_expiretime(cmd_call *x) { ttl_generic(x, 0, 1); }
+static void cmd_pexpiretime(cmd_call *x) { ttl_generic(x, 1, 1); }
 
-void cmd_persist(cmd_call *x)
+static void cmd_persist(cmd_call *x)
 {
     kref r;
     item *it;
@@ -154,14 +154,14 @@ void cmd_persist(cmd_call *x)
     resp_int(x->out, done);
 }
 
-void cmd_keys(cmd_call *x)
+static void cmd_keys(cmd_call *x)
 {
     size_t token = resp_array_defer(x->out);
-    size_t n = ks_keys(x->c->db, x->argv[1].p, x->argv[1].n, x->now, x->out);
+    size_t n = ks_keys(x->s->db, x->argv[1].p, x->argv[1].n, x->now, x->out);
     resp_array_fill(x->out, token, (long long)n);
 }
 
-void cmd_scan(cmd_call *x)
+static void cmd_scan(cmd_call *x)
 {
     char tmp[32];
     unsigned long long cursor;
@@ -202,7 +202,7 @@ void cmd_scan(cmd_call *x)
     }
     {
         buf keys = {0};
-        cursor = ks_scan(x->c->db, cursor, count > 100000 ? 100000 : (long)count, pat, plen,
+        cursor = ks_scan(x->s->db, cursor, count > 100000 ? 100000 : (long)count, pat, plen,
                          x->now, &keys, &nkeys);
         if (type && !util_eqi(type, tlen, "string")) nkeys = 0;   /* no key has that type */
         resp_array(x->out, 2);
@@ -216,10 +216,10 @@ bad_cursor:
     reply_err(x, "ERR invalid cursor");
 }
 
-void cmd_randomkey(cmd_call *x)
+static void cmd_randomkey(cmd_call *x)
 {
     buf key = {0};
-    if (ks_random_key(x->c->db, x->now, &key) == 0) resp_bulk(x->out, key.data, key.len);
+    if (ks_random_key(x->s->db, x->now, &key) == 0) resp_bulk(x->out, key.data, key.len);
     else resp_null(x->out);
     buf_free(&key);
 }
@@ -262,8 +262,8 @@ static void rename_generic(cmd_call *x, int nx)
     else reply_ok(x);
 }
 
-void cmd_rename(cmd_call *x) { rename_generic(x, 0); }
-void cmd_renamenx(cmd_call *x) { rename_generic(x, 1); }
+static void cmd_rename(cmd_call *x) { rename_generic(x, 0); }
+static void cmd_renamenx(cmd_call *x) { rename_generic(x, 1); }
 
 /* Copy (or move) argv[1] of the selected domain to key dkey of domain dst. */
 static int transfer(cmd_call *x, domain *dst, const karg *dkey, int replace, int move)
@@ -312,9 +312,9 @@ static domain *target_domain(cmd_call *x, const karg *name)
     return d;
 }
 
-void cmd_copy(cmd_call *x)
+static void cmd_copy(cmd_call *x)
 {
-    domain *dst = x->c->db;
+    domain *dst = x->s->db;
     int replace = 0, rc;
     const karg *dbname = NULL;
     for (int j = 3; j < x->argc; j++) {
@@ -329,7 +329,7 @@ void cmd_copy(cmd_call *x)
     }
     if (dbname && !(dst = target_domain(x, dbname))) return;
     if (!dbname) ks_domain_hold(dst);
-    if (dst == x->c->db && x->argv[1].n == x->argv[2].n &&
+    if (dst == x->s->db && x->argv[1].n == x->argv[2].n &&
         memcmp(x->argv[1].p, x->argv[2].p, x->argv[1].n) == 0) {
         reply_err(x, "ERR source and destination objects are the same");
     } else {
@@ -339,13 +339,69 @@ void cmd_copy(cmd_call *x)
     ks_domain_put(x->ks, dst);
 }
 
-void cmd_move(cmd_call *x)
+static void cmd_move(cmd_call *x)
 {
     domain *dst = target_domain(x, &x->argv[2]);
     if (!dst) return;
-    if (dst == x->c->db) reply_err(x, "ERR source and destination objects are the same");
+    if (dst == x->s->db) reply_err(x, "ERR source and destination objects are the same");
     else resp_int(x->out, transfer(x, dst, &x->argv[1], 0, 1));
     ks_domain_put(x->ks, dst);
 }
 
-void cmd_dbsize(cmd_call *x) { resp_int(x->out, (long long)ks_domain_size(x->c->db)); }
+static void cmd_dbsize(cmd_call *x) { resp_int(x->out, (long long)ks_domain_size(x->s->db)); }
+
+#define W CMD_WRITE
+#define R CMD_READONLY
+#define F CMD_FAST
+#define M CMD_DENYOOM
+#define KS CAT_KEYSPACE
+
+/* name, handler, arity, flags, ACL categories, key specs, group, since,
+ * complexity, tips */
+static const cmd_def rows[] = {
+    {"del", cmd_del, -2, W, KS, KEYN("RM delete"), "generic", "1.0.0", "O(N)",
+     "request_policy:multi_shard response_policy:agg_sum", NULL},
+    {"unlink", cmd_del, -2, W | F, KS, KEYN("RM delete"), "generic", "4.0.0", "O(1)",
+     "request_policy:multi_shard response_policy:agg_sum", NULL},
+    {"exists", cmd_exists, -2, R | F, KS, KEYN("RO"), "generic", "1.0.0", "O(N)",
+     "request_policy:multi_shard response_policy:agg_sum", NULL},
+    {"touch", cmd_touch, -2, R | F, KS, KEYN("RO"), "generic", "3.2.1", "O(N)",
+     "request_policy:multi_shard response_policy:agg_sum", NULL},
+    {"type", cmd_type, 2, R | F, KS, KEY1("RO"), "generic", "1.0.0", "O(1)", NULL, NULL},
+    {"expire", cmd_expire, -3, W | F, KS, KEY1("RW update"), "generic", "1.0.0", "O(1)", NULL,
+     NULL},
+    {"pexpire", cmd_pexpire, -3, W | F, KS, KEY1("RW update"), "generic", "2.6.0", "O(1)", NULL,
+     NULL},
+    {"expireat", cmd_expireat, -3, W | F, KS, KEY1("RW update"), "generic", "1.2.0", "O(1)", NULL,
+     NULL},
+    {"pexpireat", cmd_pexpireat, -3, W | F, KS, KEY1("RW update"), "generic", "2.6.0", "O(1)",
+     NULL, NULL},
+    {"ttl", cmd_ttl, 2, R | F, KS, KEY1("RO access"), "generic", "1.0.0", "O(1)",
+     "nondeterministic_output", NULL},
+    {"pttl", cmd_pttl, 2, R | F, KS, KEY1("RO access"), "generic", "2.6.0", "O(1)",
+     "nondeterministic_output", NULL},
+    {"expiretime", cmd_expiretime, 2, R | F, KS, KEY1("RO access"), "generic", "7.0.0", "O(1)",
+     NULL, NULL},
+    {"pexpiretime", cmd_pexpiretime, 2, R | F, KS, KEY1("RO access"), "generic", "7.0.0", "O(1)",
+     NULL, NULL},
+    {"persist", cmd_persist, 2, W | F, KS, KEY1("RW update"), "generic", "2.2.0", "O(1)", NULL,
+     NULL},
+    {"keys", cmd_keys, 2, R, KS | CAT_DANGEROUS, NOKEYS, "generic", "1.0.0", "O(N)",
+     "request_policy:all_shards nondeterministic_output_order", NULL},
+    {"scan", cmd_scan, -2, R, KS, NOKEYS, "generic", "2.8.0", "O(1) for every call. O(N) for a "
+     "complete iteration", "nondeterministic_output request_policy:special", NULL},
+    {"randomkey", cmd_randomkey, 1, R, KS, NOKEYS, "generic", "1.0.0", "O(1)",
+     "request_policy:all_shards nondeterministic_output", NULL},
+    {"rename", cmd_rename, 3, W, KS, KEY12("RW access delete", "OW update"), "generic", "1.0.0",
+     "O(1)", NULL, NULL},
+    {"renamenx", cmd_renamenx, 3, W | F, KS, KEY12("RW access delete", "OW insert"), "generic",
+     "1.0.0", "O(1)", NULL, NULL},
+    {"copy", cmd_copy, -3, W | M, KS, KEY12("RO access", "OW update"), "generic", "6.2.0",
+     "O(N)", NULL, NULL},
+    {"move", cmd_move, 3, W | F, KS, KEY1("RW access update"), "generic", "1.0.0", "O(1)", NULL,
+     NULL},
+    {"dbsize", cmd_dbsize, 1, R | F, KS, NOKEYS, "server", "1.0.0", "O(1)",
+     "request_policy:all_shards response_policy:agg_sum", NULL},
+};
+
+const cmd_family cmd_family_keys = CMD_FAMILY(rows);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/command.h"
+#include "store/segment.h"
 
 enum {
     SET_NX = 1 << 0, SET_XX = 1 << 1, SET_GET = 1 << 2, SET_KEEPTTL = 1 << 3,
@@ -109,7 +110,7 @@ static void set_generic(cmd_call *x, unsigned flags, int exp_i, int val_i, int s
     else reply_ok(x);
 }
 
-void cmd_set(cmd_call *x)
+static void cmd_set(cmd_call *x)
 {
     unsigned flags = 0;
     int exp_i = 0;
@@ -117,11 +118,11 @@ void cmd_set(cmd_call *x)
     set_generic(x, flags, exp_i, 2, 0);
 }
 
-void cmd_setnx(cmd_call *x) { set_generic(x, SET_NX, 0, 2, 1); }
-void cmd_setex(cmd_call *x) { set_generic(x, SET_EX, 2, 3, 0); }
-void cmd_psetex(cmd_call *x) { set_generic(x, SET_PX, 2, 3, 0); }
+static void cmd_setnx(cmd_call *x) { set_generic(x, SET_NX, 0, 2, 1); }
+static void cmd_setex(cmd_call *x) { set_generic(x, SET_EX, 2, 3, 0); }
+static void cmd_psetex(cmd_call *x) { set_generic(x, SET_PX, 2, 3, 0); }
 
-void cmd_get(cmd_call *x)
+static void cmd_get(cmd_call *x)
 {
     kref r;
     arg_ref(x, 1, &r);
@@ -130,7 +131,7 @@ void cmd_get(cmd_call *x)
     ks_unlock(&r);
 }
 
-void cmd_getset(cmd_call *x)
+static void cmd_getset(cmd_call *x)
 {
     kref r;
     arg_ref(x, 1, &r);
@@ -140,7 +141,7 @@ void cmd_getset(cmd_call *x)
     ks_unlock(&r);
 }
 
-void cmd_getdel(cmd_call *x)
+static void cmd_getdel(cmd_call *x)
 {
     kref r;
     item *it;
@@ -152,7 +153,7 @@ void cmd_getdel(cmd_call *x)
     ks_unlock(&r);
 }
 
-void cmd_getex(cmd_call *x)
+static void cmd_getex(cmd_call *x)
 {
     unsigned flags = 0;
     int exp_i = 0;
@@ -187,14 +188,14 @@ void cmd_getex(cmd_call *x)
 static int too_long(cmd_call *x, long long size, long long append)
 {
     long long total = (long long)((unsigned long long)size + (unsigned long long)append);
-    if (total > cfg_ll(&x->srv->cfg.proto_max_bulk_len) || total < size || total < append) {
+    if (total > cfg_ll(&x->env->cfg->proto_max_bulk_len) || total < size || total < append) {
         reply_err(x, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         return 1;
     }
     return 0;
 }
 
-void cmd_append(cmd_call *x)
+static void cmd_append(cmd_call *x)
 {
     const karg *v = &x->argv[2];
     kref r;
@@ -219,7 +220,7 @@ void cmd_append(cmd_call *x)
     resp_int(x->out, (long long)total);
 }
 
-void cmd_strlen(cmd_call *x)
+static void cmd_strlen(cmd_call *x)
 {
     kref r;
     item *it;
@@ -230,7 +231,7 @@ void cmd_strlen(cmd_call *x)
     ks_unlock(&r);
 }
 
-void cmd_getrange(cmd_call *x)
+static void cmd_getrange(cmd_call *x)
 {
     long long start, end, len;
     kref r;
@@ -259,7 +260,7 @@ void cmd_getrange(cmd_call *x)
     ks_unlock(&r);
 }
 
-void cmd_setrange(cmd_call *x)
+static void cmd_setrange(cmd_call *x)
 {
     long long offset;
     const karg *v = &x->argv[3];
@@ -333,16 +334,16 @@ static void incr_by(cmd_call *x, long long incr)
     resp_int(x->out, v);
 }
 
-void cmd_incr(cmd_call *x) { incr_by(x, 1); }
-void cmd_decr(cmd_call *x) { incr_by(x, -1); }
+static void cmd_incr(cmd_call *x) { incr_by(x, 1); }
+static void cmd_decr(cmd_call *x) { incr_by(x, -1); }
 
-void cmd_incrby(cmd_call *x)
+static void cmd_incrby(cmd_call *x)
 {
     long long incr;
     if (arg_ll(x, 2, &incr) == 0) incr_by(x, incr);
 }
 
-void cmd_decrby(cmd_call *x)
+static void cmd_decrby(cmd_call *x)
 {
     long long incr;
     if (arg_ll(x, 2, &incr) < 0) return;
@@ -353,7 +354,7 @@ void cmd_decrby(cmd_call *x)
     incr_by(x, -incr);
 }
 
-void cmd_incrbyfloat(cmd_call *x)
+static void cmd_incrbyfloat(cmd_call *x)
 {
     long double v = 0, incr;
     char tmp[UTIL_LD_MAXCHARS];
@@ -381,7 +382,7 @@ void cmd_incrbyfloat(cmd_call *x)
     resp_bulk(x->out, tmp, (size_t)n);
 }
 
-void cmd_mget(cmd_call *x)
+static void cmd_mget(cmd_call *x)
 {
     int n = x->argc - 1;
     ks_lockset ls;
@@ -418,8 +419,8 @@ static void mset_generic(cmd_call *x, int nx)
     else reply_ok(x);
 }
 
-void cmd_mset(cmd_call *x) { mset_generic(x, 0); }
-void cmd_msetnx(cmd_call *x) { mset_generic(x, 1); }
+static void cmd_mset(cmd_call *x) { mset_generic(x, 0); }
+static void cmd_msetnx(cmd_call *x) { mset_generic(x, 1); }
 
 /* A copy of a key's value (empty when missing). */
 static char *copy_value(kref *r, int64_t now, size_t *len)
@@ -429,7 +430,7 @@ static char *copy_value(kref *r, int64_t now, size_t *len)
     return it ? xmemdup(item_cval(it), *len) : xmalloc(1);
 }
 
-void cmd_lcs(cmd_call *x)
+static void cmd_lcs(cmd_call *x)
 {
     long long minlen = 0;
     int getlen = 0, getidx = 0, withlen = 0;
@@ -473,7 +474,7 @@ void cmd_lcs(cmd_call *x)
         goto out;
     }
     if ((unsigned long long)(alen + 1) * (blen + 1) * sizeof(uint32_t) >
-        (unsigned long long)cfg_ll(&x->srv->cfg.proto_max_bulk_len)) {
+        (unsigned long long)cfg_ll(&x->env->cfg->proto_max_bulk_len)) {
         reply_err(x, "ERR Insufficient memory, transient memory for LCS exceeds "
                      "proto-max-bulk-len");
         goto out;
@@ -556,3 +557,56 @@ out:
     free(a);
     free(b);
 }
+
+#define W CMD_WRITE
+#define R CMD_READONLY
+#define F CMD_FAST
+#define M CMD_DENYOOM
+#define STR CAT_STRING
+
+/* name, handler, arity, flags, ACL categories, key specs, group, since,
+ * complexity, tips */
+static const cmd_def rows[] = {
+    {"get", cmd_get, 2, R | F, STR, KEY1("RO access"), "string", "1.0.0", "O(1)", NULL, NULL},
+    {"set", cmd_set, -3, W | M, STR, KEY1("RW access update variable_flags"), "string", "1.0.0",
+     "O(1)", NULL, NULL},
+    {"setnx", cmd_setnx, 3, W | M | F, STR, KEY1("OW insert"), "string", "1.0.0", "O(1)", NULL,
+     NULL},
+    {"setex", cmd_setex, 4, W | M, STR, KEY1("OW update"), "string", "2.0.0", "O(1)", NULL, NULL},
+    {"psetex", cmd_psetex, 4, W | M, STR, KEY1("OW update"), "string", "2.6.0", "O(1)", NULL,
+     NULL},
+    {"getset", cmd_getset, 3, W | M | F, STR, KEY1("RW access update"), "string", "1.0.0", "O(1)",
+     NULL, NULL},
+    {"getdel", cmd_getdel, 2, W | F, STR, KEY1("RW access delete"), "string", "6.2.0", "O(1)",
+     NULL, NULL},
+    {"getex", cmd_getex, -2, W | F, STR, KEY1("RW access update"), "string", "6.2.0", "O(1)",
+     NULL, NULL},
+    {"append", cmd_append, 3, W | M | F, STR, KEY1("RW insert"), "string", "2.0.0", "O(1)", NULL,
+     NULL},
+    {"strlen", cmd_strlen, 2, R | F, STR, KEY1("RO"), "string", "2.2.0", "O(1)", NULL, NULL},
+    {"getrange", cmd_getrange, 4, R, STR, KEY1("RO access"), "string", "2.4.0", "O(N)", NULL,
+     NULL},
+    {"substr", cmd_getrange, 4, R, STR, KEY1("RO access"), "string", "1.0.0", "O(N)", NULL, NULL},
+    {"setrange", cmd_setrange, 4, W | M, STR, KEY1("RW update"), "string", "2.2.0", "O(1)", NULL,
+     NULL},
+    {"incr", cmd_incr, 2, W | M | F, STR, KEY1("RW access update"), "string", "1.0.0", "O(1)",
+     NULL, NULL},
+    {"decr", cmd_decr, 2, W | M | F, STR, KEY1("RW access update"), "string", "1.0.0", "O(1)",
+     NULL, NULL},
+    {"incrby", cmd_incrby, 3, W | M | F, STR, KEY1("RW access update"), "string", "1.0.0", "O(1)",
+     NULL, NULL},
+    {"decrby", cmd_decrby, 3, W | M | F, STR, KEY1("RW access update"), "string", "1.0.0", "O(1)",
+     NULL, NULL},
+    {"incrbyfloat", cmd_incrbyfloat, 3, W | M | F, STR, KEY1("RW access update"), "string",
+     "2.6.0", "O(1)", NULL, NULL},
+    {"mget", cmd_mget, -2, R | F, STR, KEYN("RO access"), "string", "1.0.0", "O(N)",
+     "request_policy:multi_shard", NULL},
+    {"mset", cmd_mset, -3, W | M, STR, KEYN2("OW update"), "string", "1.0.1", "O(N)",
+     "request_policy:multi_shard response_policy:all_succeeded", NULL},
+    {"msetnx", cmd_msetnx, -3, W | M, STR, KEYN2("OW insert"), "string", "1.0.1", "O(N)",
+     "request_policy:multi_shard response_policy:agg_min", NULL},
+    {"lcs", cmd_lcs, -3, R, STR, {{1, 1, 1, "RO access"}, {0, 0, 0, NULL}}, "string", "7.0.0",
+     "O(N*M)", NULL, NULL},
+};
+
+const cmd_family cmd_family_strings = CMD_FAMILY(rows);

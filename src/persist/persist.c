@@ -15,7 +15,9 @@
 #include "lib/durable.h"
 #include "persist/load.h"
 #include "lib/log.h"
-#include "server/server.h"
+#include "conf/config.h"
+#include "lib/gates.h"
+#include "store/keyspace.h"
 #include "persist/snapshot.h"
 #include "lib/util.h"
 
@@ -24,7 +26,10 @@
 enum job_kind { JOB_NONE, JOB_BGSAVE, JOB_REWRITE, JOB_ENABLE_AOF, JOB_SAVE };
 
 struct persist {
-    server *srv;
+    keyspace *ks;
+    config *cfg;
+    gates *g;
+    const atomic_int *stopping;
     pthread_mutex_t mu;         /* guards everything below */
     aof *aof;                   /* while appendonly is on */
     _Atomic(aof *) live;        /* the same, for the hot path (read without mu) */
@@ -57,69 +62,75 @@ struct persist {
     uint64_t loaded_keys, loaded_expired;
 };
 
-static char *snapshot_path(server *srv)
+static char *snapshot_path(persist *p)
 {
-    char *dir = config_str(&srv->cfg, &srv->cfg.dir);
-    char *name = config_str(&srv->cfg, &srv->cfg.dbfilename);
-    char *p = durable_join(dir, name);
+    char *dir = config_str(p->cfg, &p->cfg->dir);
+    char *name = config_str(p->cfg, &p->cfg->dbfilename);
+    char *path = durable_join(dir, name);
     free(dir);
     free(name);
-    return p;
+    return path;
 }
 
 /* A new AOF; its records continue the LSNs of the one before it, so a
  * worker's record of what it made durable stays valid across toggles. */
-static aof *new_aof(server *srv)
+static aof *new_aof(persist *p)
 {
-    char *dir = config_str(&srv->cfg, &srv->cfg.dir);
-    aof *a = aof_create(dir, srv->cfg.appenddirname, srv->cfg.appendfilename,
-                        &srv->cfg.appendfsync, srv->ps->lsn_end);
+    char *dir = config_str(p->cfg, &p->cfg->dir);
+    aof *a = aof_create(dir, p->cfg->appenddirname, p->cfg->appendfilename,
+                        &p->cfg->appendfsync, p->lsn_end);
     free(dir);
     return a;
 }
 
 static void count_keys(domain *d, void *opaque) { *(uint64_t *)opaque += ks_domain_size(d); }
 
-int persist_init(server *srv, char *err, size_t errlen)
+persist *persist_init(keyspace *ks, config *cfg, gates *g, const atomic_int *stopping,
+                      char *err, size_t errlen)
 {
     persist *p = xcalloc(1, sizeof *p);
     int64_t t0 = util_mono_us();
     int found = 0;
-    p->srv = srv;
+    p->ks = ks;
+    p->cfg = cfg;
+    p->g = g;
+    p->stopping = stopping;
     pthread_mutex_init(&p->mu, NULL);
     p->last_bgsave_ok = 1;
     p->last_rewrite_ok = 1;
     p->last_bgsave_secs = p->last_rewrite_secs = -1;
     p->lastsave_ms = util_now_ms();
-    srv->ps = p;
-    if (srv->cfg.appendonly) {
-        p->aof = new_aof(srv);
-        if (aof_load(p->aof, srv->ks, &found, err, errlen) < 0) return -1;
+    if (cfg->appendonly) {
+        p->aof = new_aof(p);
+        if (aof_load(p->aof, ks, &found, err, errlen) < 0) goto fail;
         if (found)
             log_notice("DB loaded from append only file: %.3f seconds",
                        (double)(util_mono_us() - t0) / 1e6);
     }
     if (!found) {
-        char *path = snapshot_path(srv);
+        char *path = snapshot_path(p);
         uint64_t keys;
-        int rc = load_snapshot(srv->ks, path, 1, &found, &keys, err, errlen);
+        int rc = load_snapshot(ks, path, 1, &found, &keys, err, errlen);
         if (rc == 0 && found)
             log_notice("DB loaded from disk: %llu keys from %s in %.3f seconds",
                        (unsigned long long)keys, path, (double)(util_mono_us() - t0) / 1e6);
         free(path);
-        if (rc < 0) return -1;
+        if (rc < 0) goto fail;
     }
-    p->changes_saved = ks_changes(srv->ks);
-    ks_foreach_domain(srv->ks, count_keys, &p->loaded_keys);
+    p->changes_saved = ks_changes(ks);
+    ks_foreach_domain(ks, count_keys, &p->loaded_keys);
     p->loaded_expired = load_expired_keys();
     if (p->aof) {
         aof_status st;
-        if (aof_start(p->aof, srv->ks, err, errlen) < 0) return -1;
+        if (aof_start(p->aof, ks, err, errlen) < 0) goto fail;
         atomic_store(&p->live, p->aof);
         aof_get_status(p->aof, &st);
         p->aof_size_at_rewrite = st.current_size;
     }
-    return 0;
+    return p;
+fail:
+    persist_free(&p);
+    return NULL;
 }
 
 /* ---- jobs ----
@@ -130,17 +141,9 @@ int persist_init(server *srv, char *err, size_t errlen)
  * command (whose worker holds its gate) or from worker 0's cron (which
  * takes its gate first). The lock order is gates, then p->mu. */
 
-static int excl_enter(worker *w)
-{
-    if (!w || server_in_exclusive()) return 0;   /* no worker runs, or already alone */
-    server_exclusive_begin(w);
-    return 1;
-}
+static void excl_enter(persist *p, int self) { gates_exclusive_begin(p->g, self); }
 
-static void excl_leave(worker *w, int entered)
-{
-    if (entered) server_exclusive_end(w);
-}
+static void excl_leave(persist *p, int self) { gates_exclusive_end(p->g, self); }
 
 static void reap_job(persist *p, int wait);
 
@@ -165,19 +168,18 @@ static void *job_main(void *arg)
 static int start_job_locked(persist *p, int kind, uint64_t changes, const char *path, char *msg,
                             size_t len)
 {
-    server *srv = p->srv;
-    p->job_err[0] = '\0';
+        p->job_err[0] = '\0';
     p->job_sn = NULL;
     p->job_rw = NULL;
     p->job_aof = kind == JOB_BGSAVE ? NULL : p->aof;
     if (kind == JOB_BGSAVE) {
-        p->job_sn = snapshot_begin(srv->ks, path, NULL, NULL, p->job_err, sizeof p->job_err);
+        p->job_sn = snapshot_begin(p->ks, path, NULL, NULL, p->job_err, sizeof p->job_err);
         p->last_bgsave_try_ms = util_now_ms();
         p->bgsave_scheduled = 0;
     } else {
         p->job_rw = kind == JOB_ENABLE_AOF
-                        ? aof_enable(p->aof, srv->ks, p->job_err, sizeof p->job_err)
-                        : aof_rewrite_begin(p->aof, srv->ks, p->job_err, sizeof p->job_err);
+                        ? aof_enable(p->aof, p->ks, p->job_err, sizeof p->job_err)
+                        : aof_rewrite_begin(p->aof, p->ks, p->job_err, sizeof p->job_err);
         p->rewrite_scheduled = 0;
     }
     if (!p->job_sn && !p->job_rw) {
@@ -202,16 +204,16 @@ static int start_job_locked(persist *p, int kind, uint64_t changes, const char *
     return 0;
 }
 
-/* start_job_locked from worker w (its gate held; NULL before the workers
- * run), entering the exclusive section and taking p->mu itself. Returns 0
+/* start_job_locked from worker self (its gate held; -1 before the
+ * workers run), entering the exclusive section and taking p->mu itself. Returns 0
  * when it started, 1 when a rewrite had to be scheduled instead (another
  * job started meanwhile, or appendonly is being switched), -1 on error. */
-static int start_job(persist *p, int kind, worker *w, char *msg, size_t len)
+static int start_job(persist *p, int kind, int self, char *msg, size_t len)
 {
-    server *srv = p->srv;
-    uint64_t changes = ks_changes(srv->ks);
-    char *path = kind == JOB_BGSAVE ? snapshot_path(srv) : NULL;
-    int entered = excl_enter(w), rc;
+        uint64_t changes = ks_changes(p->ks);
+    char *path = kind == JOB_BGSAVE ? snapshot_path(p) : NULL;
+    int rc;
+    excl_enter(p, self);
     pthread_mutex_lock(&p->mu);
     reap_job(p, 0);
     if (kind == JOB_REWRITE && p->aof && (p->job != JOB_NONE || p->toggling)) {
@@ -225,7 +227,7 @@ static int start_job(persist *p, int kind, worker *w, char *msg, size_t len)
         rc = start_job_locked(p, kind, changes, path, msg, len);
     }
     pthread_mutex_unlock(&p->mu);
-    excl_leave(w, entered);
+    excl_leave(p, self);
     free(path);
     return rc;
 }
@@ -269,8 +271,8 @@ static void reap_job(persist *p, int wait)
 
 static int save_points_due(persist *p, int64_t now)
 {
-    char *spec = config_str(&p->srv->cfg, &p->srv->cfg.save), *save = NULL;
-    uint64_t dirty = ks_changes(p->srv->ks) - p->changes_saved;
+    char *spec = config_str(p->cfg, &p->cfg->save), *save = NULL;
+    uint64_t dirty = ks_changes(p->ks) - p->changes_saved;
     int due = 0;
     if (!atomic_load(&p->last_bgsave_ok) && now - p->last_bgsave_try_ms < BGSAVE_RETRY_MS) {
         free(spec);
@@ -287,8 +289,8 @@ static int save_points_due(persist *p, int64_t now)
 
 static int rewrite_due(persist *p)
 {
-    long long pct = cfg_ll(&p->srv->cfg.auto_aof_rewrite_percentage);
-    long long min = cfg_ll(&p->srv->cfg.auto_aof_rewrite_min_size);
+    long long pct = cfg_ll(&p->cfg->auto_aof_rewrite_percentage);
+    long long min = cfg_ll(&p->cfg->auto_aof_rewrite_min_size);
     aof_status st;
     uint64_t base;
     if (!p->aof || pct == 0) return 0;
@@ -298,39 +300,36 @@ static int rewrite_due(persist *p)
            (st.current_size - base) * 100 / base >= (uint64_t)pct;
 }
 
-void persist_cron(worker *w)
+void persist_cron(persist *p, int self)
 {
-    server *srv = w->srv;
-    persist *p = srv->ps;
     int64_t now = util_now_ms();
     int kind = JOB_NONE;
     char msg[300];
     if (!p) return;
     pthread_mutex_lock(&p->mu);
     reap_job(p, 0);
-    if (p->job == JOB_NONE && !atomic_load(&srv->shutdown)) {
+    if (p->job == JOB_NONE && !atomic_load(p->stopping)) {
         if (p->rewrite_scheduled && p->aof) kind = JOB_REWRITE;
         else if (p->bgsave_scheduled || save_points_due(p, now)) kind = JOB_BGSAVE;
         else if (rewrite_due(p)) kind = JOB_REWRITE;
     }
     pthread_mutex_unlock(&p->mu);
     if (kind != JOB_NONE) {
-        server_gate_enter(w);   /* as if running a command */
-        start_job(p, kind, w, msg, sizeof msg);
-        pthread_mutex_unlock(&w->gate);
+        gates_enter(p->g, self);   /* as if running a command */
+        start_job(p, kind, self, msg, sizeof msg);
+        gates_leave(p->g, self);
     }
 }
 
 /* ---- commands ---- */
 
-int persist_save(server *srv, worker *w, char *msg, size_t len)
+int persist_save(persist *p, int self, char *msg, size_t len)
 {
-    persist *p = srv->ps;
     snapshot_result res;
     snapshot *sn;
     char *path, err[256];
     uint64_t changes;
-    int rc, entered;
+    int rc;
     pthread_mutex_lock(&p->mu);
     reap_job(p, 0);
     if (p->job != JOB_NONE) {
@@ -341,11 +340,11 @@ int persist_save(server *srv, worker *w, char *msg, size_t len)
     p->job = JOB_SAVE;   /* one snapshot at a time */
     pthread_mutex_unlock(&p->mu);
 
-    changes = ks_changes(srv->ks);
-    path = snapshot_path(srv);
-    entered = excl_enter(w);
-    sn = snapshot_begin(srv->ks, path, NULL, NULL, err, sizeof err);
-    excl_leave(w, entered);
+    changes = ks_changes(p->ks);
+    path = snapshot_path(p);
+    excl_enter(p, self);
+    sn = snapshot_begin(p->ks, path, NULL, NULL, err, sizeof err);
+    excl_leave(p, self);
     free(path);
     rc = sn ? snapshot_finish(sn, &res, err, sizeof err) : -1;
 
@@ -366,9 +365,8 @@ int persist_save(server *srv, worker *w, char *msg, size_t len)
     return rc;
 }
 
-int persist_bgsave(server *srv, worker *w, int schedule, char *msg, size_t len)
+int persist_bgsave(persist *p, int self, int schedule, char *msg, size_t len)
 {
-    persist *p = srv->ps;
     pthread_mutex_lock(&p->mu);
     reap_job(p, 0);
     if (p->job == JOB_BGSAVE || p->job == JOB_SAVE) {
@@ -391,14 +389,13 @@ int persist_bgsave(server *srv, worker *w, int schedule, char *msg, size_t len)
         return rc;
     }
     pthread_mutex_unlock(&p->mu);
-    if (start_job(p, JOB_BGSAVE, w, msg, len) < 0) return -1;
+    if (start_job(p, JOB_BGSAVE, self, msg, len) < 0) return -1;
     snprintf(msg, len, "Background saving started");
     return 0;
 }
 
-int persist_bgrewriteaof(server *srv, worker *w, char *msg, size_t len)
+int persist_bgrewriteaof(persist *p, int self, char *msg, size_t len)
 {
-    persist *p = srv->ps;
     int rc;
     pthread_mutex_lock(&p->mu);
     reap_job(p, 0);
@@ -419,17 +416,17 @@ int persist_bgrewriteaof(server *srv, worker *w, char *msg, size_t len)
         return 0;
     }
     pthread_mutex_unlock(&p->mu);
-    rc = start_job(p, JOB_REWRITE, w, msg, len);
+    rc = start_job(p, JOB_REWRITE, self, msg, len);
     if (rc == 0) snprintf(msg, len, "Background append only file rewriting started");
     return rc < 0 ? -1 : 0;
 }
 
-long long persist_lastsave(server *srv)
+long long persist_lastsave(persist *p)
 {
     long long t;
-    pthread_mutex_lock(&srv->ps->mu);
-    t = srv->ps->lastsave_ms / 1000;
-    pthread_mutex_unlock(&srv->ps->mu);
+    pthread_mutex_lock(&p->mu);
+    t = p->lastsave_ms / 1000;
+    pthread_mutex_unlock(&p->mu);
     return t;
 }
 
@@ -440,11 +437,10 @@ static int job_blocks_toggle(int job, int on)
     return on ? job != JOB_NONE : job == JOB_REWRITE || job == JOB_ENABLE_AOF;
 }
 
-int persist_set_appendonly(server *srv, worker *w, int on, char *msg, size_t len)
+int persist_set_appendonly(persist *p, int self, int on, char *msg, size_t len)
 {
-    persist *p = srv->ps;
-    uint64_t changes = ks_changes(srv->ks);
-    int entered, rc = 0;
+    uint64_t changes = ks_changes(p->ks);
+    int rc = 0;
     /* Wait for a job outside the exclusive section (the other workers keep
      * serving meanwhile), then check again inside it: a job may have
      * started in between (one already asked for), and none can start while
@@ -460,15 +456,15 @@ int persist_set_appendonly(server *srv, worker *w, int on, char *msg, size_t len
         p->toggling = 1;
         reap_job(p, 1);
         pthread_mutex_unlock(&p->mu);
-        entered = excl_enter(w);
+        excl_enter(p, self);
         pthread_mutex_lock(&p->mu);
         reap_job(p, 0);
         if (!job_blocks_toggle(p->job, on)) break;
         pthread_mutex_unlock(&p->mu);
-        excl_leave(w, entered);
+        excl_leave(p, self);
     }
     if (on && !p->aof) {
-        p->aof = new_aof(srv);
+        p->aof = new_aof(p);
         atomic_store(&p->live, p->aof);
         rc = start_job_locked(p, JOB_ENABLE_AOF, changes, NULL, msg, len);
         if (rc < 0) {   /* nothing logs to it yet */
@@ -482,7 +478,7 @@ int persist_set_appendonly(server *srv, worker *w, int on, char *msg, size_t len
             rc = -1;
         } else {
             atomic_store(&p->live, NULL);
-            aof_stop(p->aof, srv->ks);
+            aof_stop(p->aof, p->ks);
             p->lsn_end = aof_end_lsn(p->aof);
             p->retired[p->nretired++] = p->aof;   /* a worker may still be looking at it */
             p->aof = NULL;
@@ -491,15 +487,14 @@ int persist_set_appendonly(server *srv, worker *w, int on, char *msg, size_t len
     }
     p->toggling = 0;
     pthread_mutex_unlock(&p->mu);
-    excl_leave(w, entered);
+    excl_leave(p, self);
     return rc;
 }
 
 /* ---- the hot path ---- */
 
-const char *persist_write_denied(server *srv)
+const char *persist_write_denied(persist *p)
 {
-    persist *p = srv->ps;
     static __thread char msg[200];
     aof *a;
     if (!p) return NULL;
@@ -511,8 +506,8 @@ const char *persist_write_denied(server *srv)
             return msg;
         }
     }
-    if (!p->last_bgsave_ok && cfg_ll(&srv->cfg.stop_writes_on_bgsave_error)) {
-        char *spec = config_str(&srv->cfg, &srv->cfg.save);
+    if (!p->last_bgsave_ok && cfg_ll(&p->cfg->stop_writes_on_bgsave_error)) {
+        char *spec = config_str(p->cfg, &p->cfg->save);
         int has_points = spec[0] != '\0';
         free(spec);
         if (has_points)
@@ -527,9 +522,9 @@ const char *persist_write_denied(server *srv)
 
 uint64_t persist_thread_lsn(void) { return aof_thread_lsn(); }
 
-int persist_commit(server *srv, uint64_t lsn)
+int persist_commit(persist *p, uint64_t lsn)
 {
-    aof *a = srv->ps ? atomic_load(&srv->ps->live) : NULL;
+    aof *a = p ? atomic_load(&p->live) : NULL;
     /* No AOF: the one turned off was written and fsynced when it stopped. */
     if (!a) return 0;
     return aof_commit(a, lsn, aof_is_always(a));
@@ -537,38 +532,37 @@ int persist_commit(server *srv, uint64_t lsn)
 
 /* ---- shutdown ---- */
 
-int persist_shutdown(server *srv, worker *w, int mode)
+int persist_shutdown(persist *p, int self, int mode)
 {
-    persist *p = srv->ps;
     int rc = 0;
     char *spec;
     if (!p) return 0;
     pthread_mutex_lock(&p->mu);
     reap_job(p, 1);
     pthread_mutex_unlock(&p->mu);
-    spec = config_str(&srv->cfg, &srv->cfg.save);
+    spec = config_str(p->cfg, &p->cfg->save);
     if (mode == 1 || (mode != -1 && spec[0])) {
         char msg[300];
         log_notice("Saving the final snapshot before exiting");
-        rc = persist_save(srv, w, msg, sizeof msg);
+        rc = persist_save(p, self, msg, sizeof msg);
     }
     free(spec);
     if (rc < 0 && mode != 2) return -1;   /* still running: the AOF keeps going */
+    excl_enter(p, self);   /* the lock order: gates, then p->mu */
     pthread_mutex_lock(&p->mu);
     if (p->aof) {
-        int entered = excl_enter(w);
         atomic_store(&p->live, NULL);
-        aof_stop(p->aof, srv->ks);
-        excl_leave(w, entered);
+        aof_stop(p->aof, p->ks);
         log_notice("Append only file written and fsynced");
     }
     pthread_mutex_unlock(&p->mu);
+    excl_leave(p, self);
     return rc;
 }
 
-void persist_free(server *srv)
+void persist_free(persist **pp)
 {
-    persist *p = srv->ps;
+    persist *p = *pp;
     if (!p) return;
     pthread_mutex_lock(&p->mu);
     reap_job(p, 1);
@@ -577,19 +571,18 @@ void persist_free(server *srv)
     for (int i = 0; i < p->nretired; i++) aof_destroy(p->retired[i]);
     pthread_mutex_destroy(&p->mu);
     free(p);
-    srv->ps = NULL;
+    *pp = NULL;
 }
 
 /* ---- INFO ---- */
 
-void persist_info(server *srv, buf *out)
+void persist_info(persist *p, buf *out)
 {
-    persist *p = srv->ps;
     char line[1024];
     int n;
     aof_status st = {0};
     int64_t now = util_now_ms();
-    uint64_t changes = ks_changes(srv->ks);
+    uint64_t changes = ks_changes(p->ks);
     pthread_mutex_lock(&p->mu);
     reap_job(p, 0);
     if (p->aof) aof_get_status(p->aof, &st);

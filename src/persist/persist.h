@@ -8,44 +8,51 @@
 #ifndef KASI_PERSIST_H
 #define KASI_PERSIST_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "lib/buf.h"
 
-typedef struct server server;
 typedef struct persist persist;
-typedef struct worker worker;
+typedef struct keyspace keyspace;
+typedef struct config config;
+typedef struct gates gates;
 
-/* Load the data (the AOF with appendonly, else the snapshot) and start the
- * AOF. Returns 0, or -1 with a message in err: the server must not start. */
-int persist_init(server *srv, char *err, size_t errlen);
-/* Periodic work (worker 0, hz times a second): save points, automatic AOF
- * rewrites, finished jobs. */
-void persist_cron(worker *w);
+/* Load the data (the AOF with appendonly, else the snapshot) into ks and
+ * start the AOF; cfg holds the directives, g the workers' gates, and
+ * *stopping turns nonzero once the server stops (no job starts then).
+ * Returns the persistence, or NULL with a message in err: the server must
+ * not start. */
+persist *persist_init(keyspace *ks, config *cfg, gates *g, const atomic_int *stopping,
+                      char *err, size_t errlen);
+/* Periodic work (one worker, `self`, hz times a second; its gate not held):
+ * save points, automatic AOF rewrites, finished jobs. */
+void persist_cron(persist *p, int self);
 /* At exit, with no other command running: wait for the job, save unless
  * nosave (mode -1) or saving is off (mode 0 with save ""; mode 1 saves
  * anyway), then stop the AOF. Returns 0, or -1 when the final snapshot
  * failed; the AOF is then left running, unless mode is 2 (exit anyway). */
-int persist_shutdown(server *srv, worker *w, int mode);
-void persist_free(server *srv);
+int persist_shutdown(persist *p, int self, int mode);
+/* Free it and set *p to NULL. */
+void persist_free(persist **p);
 
-/* Commands, called by worker w (its gate held; NULL when no worker runs).
+/* Commands, called by worker self (its gate held; -1 when no worker runs).
  * Each returns 0 with a status reply, or -1 with an error text. */
-int persist_save(server *srv, worker *w, char *msg, size_t len);
-int persist_bgsave(server *srv, worker *w, int schedule, char *msg, size_t len);
-int persist_bgrewriteaof(server *srv, worker *w, char *msg, size_t len);
-long long persist_lastsave(server *srv);
+int persist_save(persist *p, int self, char *msg, size_t len);
+int persist_bgsave(persist *p, int self, int schedule, char *msg, size_t len);
+int persist_bgrewriteaof(persist *p, int self, char *msg, size_t len);
+long long persist_lastsave(persist *p);
 /* CONFIG SET appendonly took effect: start or stop the AOF. */
-int persist_set_appendonly(server *srv, worker *w, int on, char *msg, size_t len);
+int persist_set_appendonly(persist *p, int self, int on, char *msg, size_t len);
 
 /* Why writes are refused now (a -MISCONF error text), or NULL. */
-const char *persist_write_denied(server *srv);
+const char *persist_write_denied(persist *p);
 /* appendfsync always: make this thread's logged writes durable before
  * their replies go out. Returns 0, or -1 when that failed. */
-int persist_commit(server *srv, uint64_t lsn);
+int persist_commit(persist *p, uint64_t lsn);
 uint64_t persist_thread_lsn(void);
 
-void persist_info(server *srv, buf *out);
+void persist_info(persist *p, buf *out);
 
 #endif

@@ -2,6 +2,7 @@
 #include "server/conn.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <sys/uio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,19 @@
 #define KEEP_BUF (64 * 1024)
 
 static void on_event(ev_loop *loop, ev_handle *h, unsigned events);
+static void add_slice(void *ctx, const char *p, size_t n, void (*release)(void *), void *owner);
+static void describe(const session *s, sess_conn_info *out);
+static void process_input(conn *c);
+
+static ssize_t plain_read(conn *c, void *p, size_t n) { return read(c->h.fd, p, n); }
+static ssize_t plain_writev(conn *c, const struct iovec *iov, int n)
+{
+    return writev(c->h.fd, iov, n);
+}
+
+static const conn_transport plain = {plain_read, plain_writev};
+static const conn_protocol resp2 = {process_input};
+static const session_ops conn_session_ops = {describe};
 
 static void mark_pending(conn *c)
 {
@@ -94,17 +108,20 @@ void conn_accept(worker *w, int fd)
     }
     c = xcalloc(1, sizeof *c);
     c->w = w;
-    c->id = atomic_fetch_add(&srv->next_client_id, 1) + 1;
-    c->flags = atomic_load(&srv->auth_required) ? 0 : CONN_AUTHED;
-    c->db = ks_default(srv->ks);
-    ks_domain_hold(c->db);
-    c->created_ms = c->last_ms = util_now_ms();
+    ks_domain_hold(ks_default(srv->ks));
+    session_init(&c->s, atomic_fetch_add(&srv->next_client_id, 1) + 1, ks_default(srv->ks),
+                 (atomic_load(&srv->auth_required) ? 0 : SESS_AUTHED) |
+                     (net_peer_is_local(fd) ? SESS_LOCAL : 0),
+                 util_now_ms());
+    c->s.ops = &conn_session_ops;
+    c->sink = (cmd_sink){&c->out, add_slice, c};
+    c->tr = &plain;
+    c->proto = &resp2;
     resp_parser_reset(&c->p);
-    net_peer_name(fd, c->peer, sizeof c->peer);
-    if (net_peer_is_local(fd)) c->flags |= CONN_LOCAL;
+    net_peer_name(fd, c->s.peer, sizeof c->s.peer);
     if (ev_add(w->loop, &c->h, fd, EV_READ, on_event) < 0) {
         close(fd);
-        ks_domain_put(srv->ks, c->db);
+        session_free(&c->s, srv->ks);
         free(c);
         atomic_fetch_sub(&srv->nclients, 1);
         return;
@@ -113,13 +130,6 @@ void conn_accept(worker *w, int fd)
     if (w->conns) w->conns->prev = c;
     w->conns = c;
     stat_add(&w->st.connections, 1);
-}
-
-void conn_discard_multi(conn *c)
-{
-    for (int i = 0; i < c->mq_len; i++) free(c->mq[i].argv);
-    c->mq_len = 0;
-    c->flags &= ~(CONN_MULTI | CONN_EXECABORT);
 }
 
 void conn_close(conn *c)
@@ -138,8 +148,10 @@ void conn_close(conn *c)
     atomic_fetch_sub(&w->srv->nclients, 1);
 }
 
-void conn_add_slice(conn *c, const char *p, size_t n, void (*release)(void *), void *owner)
+/* The reply sink's zero-copy path. */
+static void add_slice(void *ctx, const char *p, size_t n, void (*release)(void *), void *owner)
 {
+    conn *c = ctx;
     zc_slice *z;
     if (c->zc_head + c->zc_len == c->zc_cap) {
         if (c->zc_head) {
@@ -174,16 +186,11 @@ static void conn_free(conn *c)
 {
     release_slices(c);
     free(c->zc);
-    keyspace *ks = c->w->srv->ks;
-    ks_unwatch_all(ks, &c->watch);
-    conn_discard_multi(c);
-    free(c->mq);
-    ks_domain_put(ks, c->db);
+    session_free(&c->s, c->w->srv->ks);
     buf_free(&c->in);
     buf_free(&c->out);
     free(c->pargv);
     free(c->argv);
-    free(c->name);
     free(c);
 }
 
@@ -196,10 +203,20 @@ void conn_reap(worker *w)
     }
 }
 
-void conn_set_domain(conn *c, domain *d)
+/* CLIENT INFO's view of the connection under a session. */
+static void describe(const session *s, sess_conn_info *out)
 {
-    ks_domain_put(c->w->srv->ks, c->db);
-    c->db = d;
+    const conn *c = (const conn *)((const char *)s - offsetof(conn, s));
+    out->fd = c->h.fd;
+    net_sock_name(c->h.fd, out->laddr, sizeof out->laddr);
+    out->qbuf = buf_pending(&c->in);
+    out->qbuf_free = c->in.cap - c->in.len;
+    out->rbs = c->in.cap;
+    out->obl = buf_pending(&c->out);
+    out->oll = (size_t)c->zc_len;
+    out->omem = c->out.cap + c->zc_bytes;
+    out->tot_mem = sizeof *c + c->in.cap + c->out.cap + sizeof(karg) * (size_t)c->argv_cap;
+    out->events = (c->h.mask & EV_WRITE) ? "rw" : "r";
 }
 
 static void grow_argv(conn *c, int want)
@@ -232,7 +249,7 @@ static key_hint *peek_hint(worker *w, const char *req, const char *end)
     const char *key;
     size_t klen, len;
     if (req >= end || !(len = resp_peek(req, (size_t)(end - req), &key, &klen))) return NULL;
-    k = &w->hints[w->hint_next++ % KEY_HINTS];
+    k = &w->env.hints[w->env.hint_next++ % KEY_HINTS];
     *k = (key_hint){req, req + len, key, klen, ks_hash(w->srv->ks, key, klen)};
     return k;
 }
@@ -243,23 +260,15 @@ static void look_ahead(conn *c, const char *next, const char *end)
 {
     worker *w = c->w;
     keyspace *ks = w->srv->ks;
-    key_hint *k1 = &w->hints[(w->hint_next - 1) % KEY_HINTS], *k2;
+    key_hint *k1 = &w->env.hints[(w->env.hint_next - 1) % KEY_HINTS], *k2;
     if (k1->req != next && !(k1 = peek_hint(w, next, end))) return;
-    ks_hint(ks, c->db, k1->h, 1);
-    if ((k2 = peek_hint(w, k1->end, end))) ks_hint(ks, c->db, k2->h, 0);
+    ks_hint(ks, c->s.db, k1->h, 1);
+    if ((k2 = peek_hint(w, k1->end, end))) ks_hint(ks, c->s.db, k2->h, 0);
 }
 
 static void forget_hints(worker *w)
 {
-    for (int i = 0; i < KEY_HINTS; i++) w->hints[i].req = w->hints[i].key = NULL;
-}
-
-uint64_t conn_key_hash(conn *c, const char *key, size_t klen)
-{
-    worker *w = c->w;
-    for (int i = 0; i < KEY_HINTS; i++)
-        if (w->hints[i].key == key && w->hints[i].klen == klen) return w->hints[i].h;
-    return ks_hash(w->srv->ks, key, klen);
+    for (int i = 0; i < KEY_HINTS; i++) w->env.hints[i].req = w->env.hints[i].key = NULL;
 }
 
 /* Parse and run buffered requests, at most CONN_BATCH of them or about
@@ -272,12 +281,12 @@ static void process_input(conn *c)
     int64_t slice_start = util_mono_us();
     /* One clock read serves a run of commands, as Redis's cached time does;
      * it is read again with the slice clock, every 16 commands. */
-    int64_t now_ms = c->last_ms = util_now_ms();   /* last_ms: the idle clock */
+    int64_t now_ms = c->s.last_ms = util_now_ms();   /* last_ms: the idle clock */
 
     lim.max_bulk = cfg_ll(&srv->cfg.proto_max_bulk_len);
-    lim.unauthenticated = !(c->flags & CONN_AUTHED);
+    lim.unauthenticated = !(c->s.flags & SESS_AUTHED);
     if (!c->pargv) grow_argv(c, 8);
-    server_gate_enter(c->w);
+    gates_enter(srv->g, c->w->id);
     /* Once shutting down, nothing more runs: a write now could be
      * acknowledged after the final save. */
     while (!(c->flags & (CONN_CLOSING | CONN_DEAD)) && buf_pending(&c->in) &&
@@ -309,7 +318,7 @@ static void process_input(conn *c)
             memcpy(msg + 4, c->p.err, n);
             resp_error_len(&c->out, msg, n + 4);
             log_verbose("Protocol error (%s) from client id=%llu addr=%s", c->p.err,
-                        (unsigned long long)c->id, c->peer);
+                        (unsigned long long)c->s.id, c->s.peer);
             c->flags |= CONN_CLOSING;
             break;
         }
@@ -320,16 +329,17 @@ static void process_input(conn *c)
         look_ahead(c, base + c->p.pos, base + buf_pending(&c->in));
         {
             uint64_t before = persist_thread_lsn(), after;
-            command_exec(c, c->p.nargs, c->argv, now_ms);
+            command_exec(&c->w->env, &c->s, &c->sink, c->p.nargs, c->argv, now_ms);
             after = persist_thread_lsn();
             if (after != before) c->log_lsn = after;   /* it logged */
         }
         buf_consume(&c->in, c->p.pos);
         resp_parser_reset(&c->p);
-        lim.unauthenticated = !(c->flags & CONN_AUTHED);
+        if (c->s.flags & SESS_CLOSE) c->flags |= CONN_CLOSING;
+        lim.unauthenticated = !(c->s.flags & SESS_AUTHED);
         done++;
     }
-    pthread_mutex_unlock(&c->w->gate);
+    gates_leave(srv->g, c->w->id);
     forget_hints(c->w);
     if (buf_pending(&c->in) == 0) buf_trim(&c->in, KEEP_BUF);   /* after a big request */
     else if (c->in.off > c->in.cap / 2) buf_compact(&c->in);
@@ -352,7 +362,7 @@ static void read_input(conn *c)
         want = missing < cap ? (missing > READ_CHUNK ? missing : READ_CHUNK) : cap;
     }
     if (c->in.cap - c->in.len < want) buf_reserve(&c->in, want);
-    n = read(c->h.fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+    n = c->tr->read(c, c->in.data + c->in.len, c->in.cap - c->in.len);
     if (n == 0) {
         conn_close(c);
         return;
@@ -365,11 +375,11 @@ static void read_input(conn *c)
     stat_add(&c->w->st.net_in, (unsigned long long)n);
     if (buf_pending(&c->in) > (size_t)cfg_ll(&srv->cfg.client_query_buffer_limit)) {
         log_warn("Closing client that reached max query buffer length: id=%llu addr=%s",
-                 (unsigned long long)c->id, c->peer);
+                 (unsigned long long)c->s.id, c->s.peer);
         conn_close(c);
         return;
     }
-    process_input(c);
+    c->proto->process(c);
 }
 
 /* Gather the pending output, copied bytes and zero-copy slices in stream
@@ -435,13 +445,13 @@ static int write_output(conn *c)
     long long hard = cfg_ll(&c->w->srv->cfg.client_output_buffer_limit);
     if (hard && buf_pending(&c->out) > (size_t)hard) {
         log_warn("Closing client that reached the output buffer limit: id=%llu addr=%s",
-                 (unsigned long long)c->id, c->peer);
+                 (unsigned long long)c->s.id, c->s.peer);
         conn_close(c);
         return -1;
     }
     while (conn_out_pending(c)) {
         int cnt = gather(c, iov);
-        ssize_t n = writev(c->h.fd, iov, cnt);
+        ssize_t n = c->tr->writev(c, iov, cnt);
         if (n < 0) {
             if (errno == EAGAIN) break;
             if (errno == EINTR) continue;
@@ -460,7 +470,7 @@ static int write_output(conn *c)
         ev_mod(c->w->loop, &c->h, EV_READ);
         if (c->flags & CONN_PAUSED) {
             c->flags &= ~CONN_PAUSED;
-            process_input(c);
+            c->proto->process(c);
         }
     } else {
         ev_mod(c->w->loop, &c->h, (c->flags & (CONN_PAUSED | CONN_CLOSING)) ? EV_WRITE
@@ -503,17 +513,17 @@ void conn_flush_pending(worker *w)
     for (size_t i = 0; i < n; i++) {
         conn *c = w->flushv[i];
         if (!(c->flags & (CONN_DEAD | CONN_PAUSED | CONN_CLOSING)) && buf_pending(&c->in))
-            process_input(c);
+            c->proto->process(c);
     }
     lsn = persist_thread_lsn();
-    if (lsn > w->committed_lsn) failed = persist_commit(w->srv, lsn) < 0;
+    if (lsn > w->committed_lsn) failed = persist_commit(w->srv->ps, lsn) < 0;
     for (size_t i = 0; i < n; i++) {
         conn *c = w->flushv[i];
         if (c->flags & CONN_DEAD) continue;
         if (failed && c->log_lsn > w->committed_lsn) {
             /* Its writes did not reach the log: it must not see them acknowledged. */
             log_warn("Closing client id=%llu addr=%s: the AOF could not be written",
-                     (unsigned long long)c->id, c->peer);
+                     (unsigned long long)c->s.id, c->s.peer);
             conn_close(c);
             continue;
         }
@@ -529,9 +539,9 @@ void conn_check_timeouts(worker *w, long long timeout_s, int64_t now_ms)
     conn *c = w->conns, *next;
     for (; c; c = next) {
         next = c->next;
-        if (c->flags & CONN_MULTI) continue;
-        if (now_ms - c->last_ms > timeout_s * 1000) {
-            log_verbose("Closing idle client id=%llu", (unsigned long long)c->id);
+        if (c->s.flags & SESS_MULTI) continue;
+        if (now_ms - c->s.last_ms > timeout_s * 1000) {
+            log_verbose("Closing idle client id=%llu", (unsigned long long)c->s.id);
             conn_close(c);
         }
     }

@@ -146,11 +146,11 @@ int main(int argc, char **argv)
     log_notice("Shutting down: %s", atomic_load(&srv.exiting) ? "SHUTDOWN command" : "signal");
     the_server = NULL;
     /* After SHUTDOWN the command already saved (it could still refuse). */
-    if (!atomic_load(&srv.exiting) && persist_shutdown(&srv, NULL, 0) < 0) {
+    if (!atomic_load(&srv.exiting) && persist_shutdown(srv.ps, -1, 0) < 0) {
         log_warn("The final snapshot failed: exiting without it");
         rc = 1;
     }
-    persist_free(&srv);
+    persist_free(&srv.ps);
     server_cleanup(&srv);
     if (srv.cfg.pidfile[0]) unlink(srv.cfg.pidfile);
     log_notice("Kasi is now ready to exit, bye bye...");

@@ -168,9 +168,10 @@ static int worker_init(server *srv, worker *w, int id)
 {
     w->id = id;
     w->srv = srv;
+    w->env = (cmd_env){.ks = srv->ks, .cfg = &srv->cfg, .ps = srv->ps, .g = srv->g, .self = id,
+                       .st = &w->st, .host = &srv->host};
     w->loop = ev_create();
     if (!w->loop) return -1;
-    pthread_mutex_init(&w->gate, NULL);
     w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wakefd < 0 || ev_add(w->loop, &w->wake, w->wakefd, EV_READ, on_wake) < 0) return -1;
     return worker_relisten(w);
@@ -206,15 +207,43 @@ static int apply_loglevel(void *owner, void *caller, char *err, size_t errlen)
     return 0;
 }
 
-/* caller: the worker running CONFIG SET. */
+/* caller: the environment of the worker running CONFIG SET. */
 static int apply_appendonly(void *owner, void *caller, char *err, size_t errlen)
 {
     server *srv = owner;
+    cmd_env *env = caller;
     char msg[256];
-    if (persist_set_appendonly(srv, caller, (int)cfg_ll(&srv->cfg.appendonly), msg, sizeof msg) == 0)
+    if (persist_set_appendonly(srv->ps, env ? env->self : -1, (int)cfg_ll(&srv->cfg.appendonly), msg,
+                               sizeof msg) == 0)
         return 0;
     snprintf(err, errlen, "%s", strncmp(msg, "ERR ", 4) == 0 ? msg + 4 : msg);
     return -1;
+}
+
+/* ---- what commands may ask of the server (cmd_host) ---- */
+
+static long host_clients(void *ctx) { return atomic_load(&((server *)ctx)->nclients); }
+
+static void host_stats(void *ctx, cmd_stats *sum)
+{
+    server *srv = ctx;
+#define X(f, name) atomic_init(&sum->f, 0);
+    CMD_STATS(X)
+#undef X
+    for (int i = 0; i < srv->nworkers; i++) {
+        cmd_stats *st = &srv->workers[i].st;
+#define X(f, name) atomic_fetch_add(&sum->f, atomic_load_explicit(&st->f, memory_order_relaxed));
+        CMD_STATS(X)
+#undef X
+    }
+}
+
+/* SHUTDOWN was accepted (its save is done): the loops stop. */
+static void host_shutdown(void *ctx)
+{
+    server *srv = ctx;
+    atomic_store(&srv->exiting, 1);
+    server_stop(srv);
 }
 
 int server_init(server *srv)
@@ -234,15 +263,19 @@ int server_init(server *srv)
     srv->ks = ks_create(n > 1 ? 16 * n : 16, &srv->cfg.max_domains);
     ks_set_single_writer(srv->ks, n == 1);
     srv->rss_base = util_rss_bytes();   /* before any key is loaded */
+    srv->g = gates_create(n);
     {
         /* Load before listening: a client that comes early is refused and
          * retries, instead of waiting on an open connection. */
         char err[512];
-        if (persist_init(srv, err, sizeof err) < 0) {
+        srv->ps = persist_init(srv->ks, &srv->cfg, srv->g, &srv->shutdown, err, sizeof err);
+        if (!srv->ps) {
             log_warn("Can't load the data: %s", err);
             return -1;
         }
     }
+    srv->host = (cmd_host){srv, srv->start_ms, n, &srv->auth_required, host_clients, host_stats,
+                           host_shutdown};
     if (listen_all(srv) < 0) return -1;
     srv->workers = xcalloc((size_t)n, sizeof(worker));
     for (int i = 0; i < n; i++) {
@@ -262,12 +295,11 @@ static void worker_cron(worker *w, int64_t now_us)
     int64_t period;
     hz = hz < 1 ? 1 : hz > 500 ? 500 : hz;   /* as Redis clamps it */
     period = 1000000 / hz;
-    size_t expired;
     if (now_us < w->next_cron_us) return;
     w->next_cron_us = now_us + period;
-    /* a quarter of this worker's time at most, like Redis's slow cycle */
-    expired = ks_cron(srv->ks, w->id, srv->nworkers, period / 4);
-    if (expired) stat_add(&w->st.expired, expired);
+    /* a quarter of this worker's time at most, like Redis's slow cycle
+     * (what expires is counted by the keyspace, which INFO reads) */
+    ks_cron(srv->ks, w->id, srv->nworkers, period / 4);
     if (w->id == 0 && now_us >= w->next_trim_us) {
         /* Hand freed pages back to the kernel, so RSS follows used memory,
          * and learn what the allocator holds beyond what we track. */
@@ -287,7 +319,7 @@ static void worker_cron(worker *w, int64_t now_us)
 #endif
         ks_set_overhead(srv->ks, in_use);
     }
-    if (w->id == 0) persist_cron(w);
+    if (w->id == 0) persist_cron(srv->ps, w->id);
     if (timeout > 0 && now_us >= w->next_timeout_check_us) {
         w->next_timeout_check_us = now_us + 1000000;
         conn_check_timeouts(w, timeout, util_now_ms());
@@ -344,7 +376,6 @@ void server_cleanup(server *srv)
         free(w->listeners);
         set_release(srv, w->lset);
         free(w->flushv);
-        pthread_mutex_destroy(&w->gate);
     }
     set_release(srv, atomic_load(&srv->lset));
     if (srv->unix_fd >= 0) {
@@ -352,45 +383,6 @@ void server_cleanup(server *srv)
         unlink(srv->cfg.unixsocket);
     }
     free(srv->workers);
+    gates_destroy(&srv->g);
     ks_destroy(&srv->ks);
-}
-
-static __thread int tls_exclusive;   /* depth of this thread's exclusive sections */
-
-int server_in_exclusive(void) { return tls_exclusive > 0; }
-
-void server_exclusive_begin(worker *self)
-{
-    server *srv = self->srv;
-    tls_exclusive++;
-    atomic_fetch_add(&srv->exclusive_wanted, 1);
-    pthread_mutex_unlock(&self->gate);
-    for (int i = 0; i < srv->nworkers; i++) pthread_mutex_lock(&srv->workers[i].gate);
-    atomic_fetch_sub(&srv->exclusive_wanted, 1);
-}
-
-void server_gate_enter(worker *w)
-{
-    /* Let a waiting exclusive section in before taking our gate again:
-     * mutexes are not fair, and a busy worker could otherwise starve it. */
-    while (atomic_load_explicit(&w->srv->exclusive_wanted, memory_order_relaxed))
-        sched_yield();
-    pthread_mutex_lock(&w->gate);
-}
-
-void server_exclusive_end(worker *self)
-{
-    server *srv = self->srv;
-    tls_exclusive--;
-    for (int i = srv->nworkers - 1; i >= 0; i--)
-        if (&srv->workers[i] != self) pthread_mutex_unlock(&srv->workers[i].gate);
-}
-
-unsigned long long server_stat(server *srv, size_t offset)
-{
-    unsigned long long total = 0;
-    for (int i = 0; i < srv->nworkers; i++)
-        total += atomic_load_explicit(
-            (atomic_ullong *)((char *)&srv->workers[i].st + offset), memory_order_relaxed);
-    return total;
 }

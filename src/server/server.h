@@ -7,8 +7,10 @@
  * the keyspace (locked per shard) and a few atomic counters.
  *
  * A few commands (EXEC, FLUSHALL, ...) must run while no other command
- * runs anywhere. Each worker holds its own "gate" mutex while it executes
- * commands; server_exclusive_begin() takes every gate, in index order. */
+ * runs anywhere: each worker holds its gate (lib/gates.h) while it runs
+ * commands, and an exclusive section takes them all. Commands see the
+ * server only through their worker's environment (cmd_env) and the host
+ * table the server fills in (cmd_host). */
 #ifndef KASI_SERVER_H
 #define KASI_SERVER_H
 
@@ -16,29 +18,15 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "cmd/command.h"
 #include "conf/config.h"
 #include "lib/event.h"
-#include "store/keyspace.h"
+#include "lib/gates.h"
 #include "persist/persist.h"
+#include "store/keyspace.h"
 
 typedef struct conn conn;
 typedef struct server server;
-
-/* Counters written only by the owning worker, read by INFO from any thread. */
-typedef struct worker_stats {
-    atomic_ullong commands;
-    atomic_ullong connections;
-    atomic_ullong rejected;
-    atomic_ullong net_in;
-    atomic_ullong net_out;
-    atomic_ullong expired;
-} worker_stats;
-
-static inline void stat_add(atomic_ullong *c, unsigned long long n)
-{
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-                          memory_order_relaxed);
-}
 
 typedef struct listener {
     ev_handle h;
@@ -56,23 +44,11 @@ typedef struct listen_set {
     int refs;                 /* the server's, plus one per worker on it; under lset_mu */
 } listen_set;
 
-/* What the input lookahead learnt of a request further down a connection's
- * buffer (see conn.c); valid while that connection's input is processed. */
-typedef struct key_hint {
-    const char *req;          /* where the request starts (NULL: unused) */
-    const char *end;          /* and ends */
-    const char *key;          /* its second argument, as a key */
-    size_t klen;
-    uint64_t h;               /* ks_hash of the key */
-} key_hint;
-#define KEY_HINTS 4
-
 typedef struct worker {
     int id;
     server *srv;
     ev_loop *loop;
     pthread_t thread;
-    pthread_mutex_t gate;     /* held while this worker runs commands */
     int wakefd;               /* eventfd: wakes the loop for shutdown */
     ev_handle wake;
     listen_set *lset;         /* the sockets listeners[] are for */
@@ -86,22 +62,22 @@ typedef struct worker {
     int64_t next_cron_us;
     int64_t next_timeout_check_us;
     int64_t next_trim_us;
-    worker_stats st;
-    key_hint hints[KEY_HINTS];   /* a ring, for the connection being processed */
-    unsigned hint_next;
+    cmd_stats st;             /* written by this worker only */
+    cmd_env env;              /* what its commands run with */
 } worker;
 
 struct server {
     config cfg;
     keyspace *ks;
     persist *ps;              /* snapshots and the AOF */
+    gates *g;                 /* one per worker */
+    cmd_host host;            /* what the server offers commands */
     worker *workers;
     int nworkers;
     pthread_mutex_t lset_mu;  /* guards lset's replacement and every set's refs */
     _Atomic(listen_set *) lset;   /* the current listening sockets */
     int unix_fd;              /* the unix socket (in every set, dup'ed), or -1 */
     atomic_int auth_required; /* requirepass is set */
-    atomic_int exclusive_wanted;
     atomic_int shutdown;      /* 1: stop the loops */
     atomic_int exiting;       /* set once SHUTDOWN was accepted (and its save done) */
     atomic_long nclients;
@@ -121,21 +97,8 @@ void server_cleanup(server *srv);
 /* Ask every loop to stop (safe from any thread and from a signal handler). */
 void server_stop(server *srv);
 
-/* Run with every other worker paused. self's gate must be held on entry
- * and is held again on return. */
-void server_exclusive_begin(worker *self);
-void server_exclusive_end(worker *self);
-/* Whether the calling thread is inside an exclusive section. */
-int server_in_exclusive(void);
-/* Take w's gate before running commands (pthread_mutex_unlock releases it). */
-void server_gate_enter(worker *w);
-
 /* CONFIG SET port: listen on the bind addresses with the new port (the
  * old sockets close once every worker moved on). Returns 0, or -1. */
 int server_rebind(server *srv, char *err, size_t errlen);
-
-/* Sum a counter over the workers. */
-unsigned long long server_stat(server *srv, size_t offset);
-#define SERVER_STAT(srv, field) server_stat((srv), offsetof(worker_stats, field))
 
 #endif

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "keyspace.h"
-#include "util.h"
+#include "store/keyspace.h"
+#include "lib/util.h"
 
 static long long max_domains = 4;
 

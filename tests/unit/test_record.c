@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "crc32c.h"
-#include "record.h"
+#include "lib/crc32c.h"
+#include "persist/record.h"
 
 static int collect(const rec *r, void *opaque)
 {

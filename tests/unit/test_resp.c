@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "resp.h"
+#include "proto/resp.h"
 
 static resp_arg argv[64];
 static const resp_limits lim = {.max_bulk = 512LL << 20, .unauthenticated = 0};

@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "keyspace.h"
-#include "load.h"
-#include "snapshot.h"
-#include "util.h"
+#include "store/keyspace.h"
+#include "persist/load.h"
+#include "persist/snapshot.h"
+#include "lib/util.h"
 
 #define N 40000
 #define BIG 70000   /* past the snapshot's copy-free threshold */

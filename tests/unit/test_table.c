@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "hash.h"
-#include "table.h"
+#include "lib/hash.h"
+#include "lib/table.h"
 
 typedef struct obj {
     uint32_t key;

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "util.h"
+#include "lib/util.h"
 
 static int ll(const char *s, long long *v) { return util_str2ll(s, strlen(s), v); }
 static int glob(const char *p, const char *s) { return util_glob_match(p, strlen(p), s, strlen(s), 0); }

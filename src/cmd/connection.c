@@ -1,0 +1,275 @@
+/* connection.c - the commands of a client's own state: PING, ECHO, SELECT,
+ * AUTH, HELLO, QUIT, RESET and CLIENT. Redis 7.0's replies and error texts. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/command.h"
+#include "cmd/session.h"
+#include "lib/log.h"
+#include "lib/version.h"
+
+static int client_set_name(cmd_call *x, const karg *name);
+
+static void cmd_ping(cmd_call *x)
+{
+    if (x->argc > 2) reply_arity(x);
+    else if (x->argc == 2) resp_bulk(x->out, x->argv[1].p, x->argv[1].n);
+    else resp_simple(x->out, "PONG");
+}
+
+static void cmd_echo(cmd_call *x) { resp_bulk(x->out, x->argv[1].p, x->argv[1].n); }
+
+static void cmd_select(cmd_call *x)
+{
+    domain *d;
+    if (x->argv[1].n > KS_DOMAIN_NAME_MAX) {
+        reply_err(x, "ERR domain name is longer than 256 bytes");
+        return;
+    }
+    if (x->argv[1].n == 0) {
+        reply_err(x, "ERR the domain name is empty");
+        return;
+    }
+    d = ks_domain_get(x->ks, x->argv[1].p, x->argv[1].n);
+    session_set_domain(x->s, x->ks, d);
+    reply_ok(x);
+}
+
+/* Compare without leaking where the first difference is. */
+static int secret_eq(const char *a, size_t alen, const char *b, size_t blen)
+{
+    unsigned char diff = alen != blen;
+    for (size_t i = 0; i < alen; i++) diff |= (unsigned char)(a[i] ^ b[i % (blen ? blen : 1)]);
+    return diff == 0;
+}
+
+/* Check a user/password pair against requirepass; 0 on success. A
+ * failure is logged, at most a few times a second. */
+static int check_auth(cmd_call *x, const karg *user, const karg *pass)
+{
+    static util_ratelimit rl = UTIL_RATELIMIT_INIT(10);
+    char *rp = config_str(x->env->cfg, &x->env->cfg->requirepass);
+    int ok = !(user && !(user->n == 7 && memcmp(user->p, "default", 7) == 0)) &&
+             (!rp[0] /* the default user has no password */ ||
+              secret_eq(pass->p, pass->n, rp, strlen(rp)));
+    free(rp);
+    if (!ok) {
+        unsigned long long missed;
+        if (util_ratelimit_take(&rl, &missed))
+            log_warn("Failed AUTH from client id=%llu addr=%s%s", (unsigned long long)x->s->id,
+                     x->s->peer, missed ? " (more failures were not logged)" : "");
+    }
+    return ok ? 0 : -1;
+}
+
+static void cmd_auth(cmd_call *x)
+{
+    const karg *user = NULL, *pass;
+    if (x->argc > 3) {
+        reply_syntax(x);
+        return;
+    }
+    if (x->argc == 2) {
+        if (!atomic_load(x->env->host->auth_required)) {
+            reply_err(x, "ERR AUTH <password> called without any password configured for the "
+                         "default user. Are you sure your configuration is correct?");
+            return;
+        }
+        pass = &x->argv[1];
+    } else {
+        user = &x->argv[1];
+        pass = &x->argv[2];
+    }
+    if (check_auth(x, user, pass) == 0) {
+        x->s->flags |= SESS_AUTHED;
+        reply_ok(x);
+    } else {
+        reply_err(x, "WRONGPASS invalid username-password pair or user is disabled.");
+    }
+}
+
+static void cmd_hello(cmd_call *x)
+{
+    long long ver = 0;
+    int j = 1;
+    const karg *user = NULL, *pass = NULL, *name = NULL;
+    if (x->argc >= 2) {
+        if (util_str2ll(x->argv[1].p, x->argv[1].n, &ver) < 0) {
+            reply_err(x, "ERR Protocol version is not an integer or out of range");
+            return;
+        }
+        j = 2;
+        if (ver < 2 || ver > 3) {
+            reply_err(x, "NOPROTO unsupported protocol version");
+            return;
+        }
+    }
+    for (; j < x->argc; j++) {
+        int more = x->argc - 1 - j;
+        if (arg_is(x, j, "auth") && more >= 2) {
+            user = &x->argv[j + 1];
+            pass = &x->argv[j + 2];
+            j += 2;
+        } else if (arg_is(x, j, "setname") && more) {
+            name = &x->argv[++j];
+        } else {
+            resp_errorf(x->out, "ERR Syntax error in HELLO option '%.*s'", (int)x->argv[j].n,
+                        x->argv[j].p);
+            return;
+        }
+    }
+    /* The password is checked first, but takes effect only once nothing
+     * else can fail: a refused HELLO changes nothing. */
+    if (user && check_auth(x, user, pass) < 0) {
+        reply_err(x, "WRONGPASS invalid username-password pair or user is disabled.");
+        return;
+    }
+    if (!user && !(x->s->flags & SESS_AUTHED)) {
+        reply_err(x, "NOAUTH HELLO must be called with the client already authenticated, "
+                     "otherwise the HELLO AUTH <user> <pass> option can be used to "
+                     "authenticate the client and select the RESP protocol version at the same "
+                     "time");
+        return;
+    }
+    if (ver == 3) {
+        /* Kasi speaks RESP2 only; clients fall back to it on this error. */
+        reply_err(x, "NOPROTO sorry, this protocol version is not supported.");
+        return;
+    }
+    if (user) x->s->flags |= SESS_AUTHED;
+    if (name && client_set_name(x, name) < 0) return;
+    resp_array(x->out, 14);
+    resp_bulk_cstr(x->out, "server");
+    resp_bulk_cstr(x->out, "redis");
+    resp_bulk_cstr(x->out, "version");
+    resp_bulk_cstr(x->out, KASI_REDIS_VERSION);
+    resp_bulk_cstr(x->out, "proto");
+    resp_int(x->out, 2);
+    resp_bulk_cstr(x->out, "id");
+    resp_int(x->out, (long long)x->s->id);
+    resp_bulk_cstr(x->out, "mode");
+    resp_bulk_cstr(x->out, "standalone");
+    resp_bulk_cstr(x->out, "role");
+    resp_bulk_cstr(x->out, "master");
+    resp_bulk_cstr(x->out, "modules");
+    resp_array(x->out, 0);
+}
+
+static void cmd_quit(cmd_call *x)
+{
+    reply_ok(x);
+    x->s->flags |= SESS_CLOSE;
+}
+
+static void cmd_reset(cmd_call *x)
+{
+    session *c = x->s;
+    session_discard_multi(c);
+    ks_unwatch_all(x->ks, &c->watch);
+    session_set_domain(c, x->ks, ks_default(x->ks));
+    ks_domain_hold(c->db);
+    free(c->name);
+    c->name = NULL;
+    if (atomic_load(x->env->host->auth_required)) c->flags &= ~SESS_AUTHED;
+    resp_simple(x->out, "RESET");
+}
+
+/* Redis's rule: names are printable ASCII without spaces. */
+static int valid_name(const karg *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (a->p[i] < '!' || a->p[i] > '~') return 0;
+    return 1;
+}
+
+static int client_set_name(cmd_call *x, const karg *name)
+{
+    session *c = x->s;
+    if (!valid_name(name)) {
+        reply_err(x, "ERR Client names cannot contain spaces, newlines or special characters.");
+        return -1;
+    }
+    free(c->name);
+    c->name = NULL;
+    if (name->n) {
+        c->name = xmalloc(name->n + 1);
+        memcpy(c->name, name->p, name->n);
+        c->name[name->n] = '\0';
+    }
+    return 0;
+}
+
+static void cmd_client_setname(cmd_call *x)
+{
+    if (client_set_name(x, &x->argv[2]) == 0) reply_ok(x);
+}
+
+static void cmd_client_getname(cmd_call *x)
+{
+    if (x->s->name) resp_bulk_cstr(x->out, x->s->name);
+    else resp_null(x->out);
+}
+
+static void cmd_client_id(cmd_call *x) { resp_int(x->out, (long long)x->s->id); }
+
+static void cmd_client_info(cmd_call *x)
+{
+    session *s = x->s;
+    sess_conn_info ci = {.fd = -1, .laddr = "", .events = "r"};
+    size_t argv_mem = 0, multi_mem = session_multi_mem(s);
+    buf line = {0};
+    for (int i = 0; i < x->argc; i++) argv_mem += x->argv[i].n;
+    if (s->ops) s->ops->describe(s, &ci);
+    /* Redis 7.0's fields, in its order; db is the domain's number, or -1
+     * for a domain named by something other than a number. */
+    buf_printf(&line,
+               "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%lld sub=0 "
+               "psub=0 ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu "
+               "rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s cmd=client|info "
+               "user=default redir=-1 resp=%d\n",
+               (unsigned long long)s->id, s->peer, ci.laddr, ci.fd, s->name ? s->name : "",
+               (long long)(x->now - s->created_ms) / 1000, (long long)(x->now - s->last_ms) / 1000,
+               (s->flags & SESS_MULTI) ? "x" : "N", ks_domain_db_index(s->db),
+               (s->flags & SESS_MULTI) ? s->mq_len : -1, ci.qbuf, ci.qbuf_free, argv_mem, multi_mem,
+               ci.rbs, ci.rbs, ci.obl, ci.oll, ci.omem, ci.tot_mem + multi_mem, ci.events, s->resp);
+    resp_bulk(x->out, line.data, line.len);
+    buf_free(&line);
+}
+
+#define F CMD_FAST
+#define CN CAT_CONNECTION
+/* loading and stale, which Redis shows for commands it serves while it
+ * loads data or serves stale data as a replica */
+#define LS (CMD_LOADING | CMD_STALE)
+#define NS (CMD_NOSCRIPT | LS)
+
+static const cmd_def client_subs[] = {
+    {"setname", cmd_client_setname, 3, NS, CN, NOKEYS, "connection", "2.6.9", "O(1)", NULL, NULL},
+    {"getname", cmd_client_getname, 2, NS, CN, NOKEYS, "connection", "2.6.9", "O(1)", NULL, NULL},
+    {"id", cmd_client_id, 2, NS, CN, NOKEYS, "connection", "5.0.0", "O(1)", NULL, NULL},
+    {"info", cmd_client_info, 2, NS, CN, NOKEYS, "connection", "6.2.0", "O(1)",
+     "nondeterministic_output", NULL},
+    {NULL, NULL, 0, 0, 0, NOKEYS, NULL, NULL, NULL, NULL, NULL},
+};
+
+/* name, handler, arity, flags, ACL categories, key specs, group, since,
+ * complexity, tips, subcommands */
+static const cmd_def rows[] = {
+    {"ping", cmd_ping, -1, F | CMD_MISCONF, CN, NOKEYS, "connection", "1.0.0", "O(1)",
+     "request_policy:all_shards response_policy:all_succeeded", NULL},
+    {"echo", cmd_echo, 2, LS | F, CN, NOKEYS, "connection", "1.0.0", "O(1)", NULL, NULL},
+    {"select", cmd_select, 2, LS | F, CN, NOKEYS, "connection", "1.0.0", "O(1)", NULL, NULL},
+    {"auth", cmd_auth, -2, NS | F | CMD_NOAUTH | CMD_ALLOW_BUSY, CN, NOKEYS, "connection",
+     "1.0.0", "O(N)", NULL, NULL},
+    {"hello", cmd_hello, -1, NS | F | CMD_NOAUTH | CMD_ALLOW_BUSY, CN, NOKEYS, "connection",
+     "6.0.0", "O(1)", NULL, NULL},
+    {"quit", cmd_quit, -1, NS | F | CMD_NOAUTH | CMD_ALLOW_BUSY | CMD_NOQUEUE | CMD_OOM_OK, CN,
+     NOKEYS, "connection", "1.0.0", "O(1)", NULL, NULL},
+    {"reset", cmd_reset, 1, NS | F | CMD_NOAUTH | CMD_ALLOW_BUSY | CMD_NOQUEUE | CMD_OOM_OK, CN,
+     NOKEYS, "connection", "6.2.0", "O(1)", NULL, NULL},
+    {"client", NULL, -2, 0, 0, NOKEYS, "connection", "2.4.0", "Depends on subcommand.", NULL,
+     client_subs},
+};
+
+const cmd_family cmd_family_connection = CMD_FAMILY(rows);

@@ -1,0 +1,260 @@
+/* introspect.c - COMMAND: what the registry's rows say of each command
+ * (COMMAND INFO, DOCS, LIST, COUNT), in Redis 7.0's shapes. */
+#include <string.h>
+
+#include "cmd/command.h"
+
+/* A row by name, "container|sub" for a subcommand (case-insensitive);
+ * *parent gets the container of a subcommand. */
+static const cmd_def *lookup_full(const karg *a, const cmd_def **parent)
+{
+    const char *bar = memchr(a->p, '|', a->n);
+    const cmd_def *d;
+    *parent = NULL;
+    if (!bar) return command_lookup(a->p, a->n);
+    d = command_lookup(a->p, (size_t)(bar - a->p));
+    if (!d || !d->subs) return NULL;
+    for (const cmd_def *s = d->subs; s->name; s++)
+        if (util_eqi(bar + 1, a->n - (size_t)(bar + 1 - a->p), s->name)) {
+            *parent = d;
+            return s;
+        }
+    return NULL;
+}
+
+static int nsubs(const cmd_def *d)
+{
+    int n = 0;
+    for (const cmd_def *s = d->subs; s && s->name; s++) n++;
+    return n;
+}
+
+static int nspecs(const cmd_def *d) { return !!d->keys[0].flags + !!d->keys[1].flags; }
+
+/* Space-separated words as an array of simple strings or of bulks. */
+static void words(buf *out, const char *list, int bulk)
+{
+    size_t token = resp_array_defer(out);
+    int n = 0;
+    for (const char *p = list; p && *p;) {
+        size_t len = strcspn(p, " ");
+        if (len) {
+            if (bulk) resp_bulk(out, p, len);
+            else {
+                buf_append(out, "+", 1);
+                buf_append(out, p, len);
+                buf_append(out, "\r\n", 2);
+            }
+            n++;
+        }
+        p += len;
+        while (*p == ' ') p++;
+    }
+    resp_array_fill(out, token, n);
+}
+
+static void keyspec(buf *out, const cmd_keyspec *k)
+{
+    resp_array(out, 6);
+    resp_bulk_cstr(out, "flags");
+    words(out, k->flags, 0);
+    resp_bulk_cstr(out, "begin_search");
+    resp_array(out, 4);
+    resp_bulk_cstr(out, "type");
+    resp_bulk_cstr(out, "index");
+    resp_bulk_cstr(out, "spec");
+    resp_array(out, 2);
+    resp_bulk_cstr(out, "index");
+    resp_int(out, k->begin);
+    resp_bulk_cstr(out, "find_keys");
+    resp_array(out, 4);
+    resp_bulk_cstr(out, "type");
+    resp_bulk_cstr(out, "range");
+    resp_bulk_cstr(out, "spec");
+    resp_array(out, 6);
+    resp_bulk_cstr(out, "lastkey");
+    resp_int(out, k->lastkey);
+    resp_bulk_cstr(out, "keystep");
+    resp_int(out, k->step);
+    resp_bulk_cstr(out, "limit");
+    resp_int(out, 0);
+}
+
+/* COMMAND INFO of one row: the legacy first/last/step come from the key
+ * specs, as Redis derives them. */
+static void info_one(buf *out, const cmd_def *parent, const cmd_def *d)
+{
+    static const char *const flag_names[] = {
+#define X(f, name) name,
+        CMD_FLAGS(X)
+#undef X
+    };
+    char full[64];
+    unsigned cats = command_categories(d);
+    int nflags = 0, ncats = 0, first = 0, last = 0, step = 0;
+    const cmd_keyspec *k0 = &d->keys[0], *k1 = &d->keys[1];
+    if (k0->flags) {
+        first = k0->begin;
+        last = k0->lastkey >= 0 ? k0->begin + k0->lastkey : k0->lastkey;
+        step = k0->step;
+        if (k1->flags) last = k1->begin;   /* two single keys, as RENAME's */
+    }
+    for (int i = 0; i < CMD_NFLAGS; i++) nflags += !!(d->flags & (1u << i));
+    for (int i = 0; i < CMD_NCATEGORIES; i++) ncats += !!(cats & (1u << i));
+    resp_array(out, 10);
+    resp_bulk_cstr(out, command_fullname(parent, d, full, sizeof full));
+    resp_int(out, d->arity);
+    resp_array(out, nflags);
+    for (int i = 0; i < CMD_NFLAGS; i++)
+        if (d->flags & (1u << i)) resp_simple(out, flag_names[i]);
+    resp_int(out, first);
+    resp_int(out, last);
+    resp_int(out, step);
+    resp_array(out, ncats);
+    for (int i = 0; i < CMD_NCATEGORIES; i++)
+        if (cats & (1u << i)) {
+            buf_append(out, "+@", 2);
+            buf_append(out, command_category_name(i), strlen(command_category_name(i)));
+            buf_append(out, "\r\n", 2);
+        }
+    words(out, d->tips, 1);
+    resp_array(out, nspecs(d));
+    for (int i = 0; i < nspecs(d); i++) keyspec(out, &d->keys[i]);
+    resp_array(out, nsubs(d));
+    for (const cmd_def *s = d->subs; s && s->name; s++) info_one(out, d, s);
+}
+
+static void cmd_command(cmd_call *x)
+{
+    resp_array(x->out, (long long)command_count());
+    for (size_t i = 0; i < command_count(); i++) info_one(x->out, NULL, command_at(i));
+}
+
+static void cmd_command_count(cmd_call *x) { resp_int(x->out, (long long)command_count()); }
+
+static void cmd_command_info(cmd_call *x)
+{
+    if (x->argc == 2) {
+        cmd_command(x);
+        return;
+    }
+    resp_array(x->out, x->argc - 2);
+    for (int i = 2; i < x->argc; i++) {
+        const cmd_def *parent, *d = lookup_full(&x->argv[i], &parent);
+        if (d) info_one(x->out, parent, d);
+        else resp_null_array(x->out);
+    }
+}
+
+/* COMMAND DOCS: what the rows know (since, group, complexity); Kasi keeps
+ * no summaries or argument descriptions. */
+static void docs_one(buf *out, const cmd_def *parent, const cmd_def *d)
+{
+    char full[64];
+    resp_bulk_cstr(out, command_fullname(parent, d, full, sizeof full));
+    resp_array(out, d->subs ? 8 : 6);
+    resp_bulk_cstr(out, "since");
+    resp_bulk_cstr(out, d->since ? d->since : "");
+    resp_bulk_cstr(out, "group");
+    resp_bulk_cstr(out, d->group ? d->group : (parent ? parent->group : ""));
+    resp_bulk_cstr(out, "complexity");
+    resp_bulk_cstr(out, d->complexity ? d->complexity : "");
+    if (d->subs) {
+        resp_bulk_cstr(out, "subcommands");
+        resp_array(out, 2 * nsubs(d));
+        for (const cmd_def *s = d->subs; s->name; s++) docs_one(out, d, s);
+    }
+}
+
+static void cmd_command_docs(cmd_call *x)
+{
+    size_t token = resp_array_defer(x->out);
+    int n = 0;
+    if (x->argc == 2) {
+        for (size_t i = 0; i < command_count(); i++, n += 2) docs_one(x->out, NULL, command_at(i));
+    } else {
+        for (int i = 2; i < x->argc; i++) {
+            const cmd_def *parent, *d = lookup_full(&x->argv[i], &parent);
+            if (!d) continue;   /* Redis leaves unknown names out */
+            docs_one(x->out, parent, d);
+            n += 2;
+        }
+    }
+    resp_array_fill(x->out, token, n);
+}
+
+enum { FILTER_NONE, FILTER_MODULE, FILTER_ACLCAT, FILTER_PATTERN };
+
+static int category_bit(const karg *a)
+{
+    for (int i = 0; i < CMD_NCATEGORIES; i++)
+        if (util_eqi(a->p, a->n, command_category_name(i))) return i;
+    return -1;
+}
+
+static int list_one(buf *out, const cmd_def *parent, const cmd_def *d, int filter, const karg *arg,
+                    int cat)
+{
+    char full[64];
+    const char *name = command_fullname(parent, d, full, sizeof full);
+    int n = 0, keep = filter == FILTER_NONE ||
+                      (filter == FILTER_ACLCAT && cat >= 0 && (command_categories(d) & (1u << cat))) ||
+                      (filter == FILTER_PATTERN &&
+                       util_glob_match(arg->p, arg->n, name, strlen(name), 1));
+    if (keep) {
+        resp_bulk_cstr(out, name);
+        n++;
+    }
+    for (const cmd_def *s = d->subs; s && s->name; s++) n += list_one(out, d, s, filter, arg, cat);
+    return n;
+}
+
+/* COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern] */
+static void cmd_command_list(cmd_call *x)
+{
+    int filter = FILTER_NONE, n = 0, cat = -1;
+    const karg *arg = NULL;
+    size_t token;
+    if (x->argc != 2) {
+        if (x->argc != 5 || !arg_is(x, 2, "filterby")) {
+            reply_syntax(x);
+            return;
+        }
+        arg = &x->argv[4];
+        if (arg_is(x, 3, "module")) filter = FILTER_MODULE;
+        else if (arg_is(x, 3, "aclcat")) filter = FILTER_ACLCAT;
+        else if (arg_is(x, 3, "pattern")) filter = FILTER_PATTERN;
+        else {
+            reply_syntax(x);
+            return;
+        }
+        if (filter == FILTER_ACLCAT) cat = category_bit(arg);
+    }
+    token = resp_array_defer(x->out);
+    if (filter != FILTER_MODULE)   /* Kasi has no modules */
+        for (size_t i = 0; i < command_count(); i++)
+            n += list_one(x->out, NULL, command_at(i), filter, arg, cat);
+    resp_array_fill(x->out, token, n);
+}
+
+#define LS (CMD_LOADING | CMD_STALE)
+#define CN CAT_CONNECTION
+
+static const cmd_def command_subs[] = {
+    {"count", cmd_command_count, 2, LS, CN, NOKEYS, "server", "2.8.13", "O(1)", NULL, NULL},
+    {"info", cmd_command_info, -2, LS, CN, NOKEYS, "server", "2.8.13",
+     "O(N) where N is the number of commands to look up", "nondeterministic_output_order", NULL},
+    {"docs", cmd_command_docs, -2, LS, CN, NOKEYS, "server", "7.0.0",
+     "O(N) where N is the number of commands to look up", "nondeterministic_output_order", NULL},
+    {"list", cmd_command_list, -2, LS, CN, NOKEYS, "server", "7.0.0",
+     "O(N) where N is the total number of Redis commands", "nondeterministic_output_order", NULL},
+    {NULL, NULL, 0, 0, 0, NOKEYS, NULL, NULL, NULL, NULL, NULL},
+};
+
+static const cmd_def rows[] = {
+    {"command", cmd_command, -1, LS, CN, NOKEYS, "server", "2.8.13",
+     "O(N) where N is the total number of Redis commands", "nondeterministic_output_order",
+     command_subs},
+};
+
+const cmd_family cmd_family_introspection = CMD_FAMILY(rows);

@@ -1,0 +1,76 @@
+/* session.h - a client's state, apart from its connection.
+ *
+ * The session holds what commands read and change about a client: the
+ * selected domain, whether it authenticated, its MULTI queue, its WATCHes,
+ * its name, its protocol version. The connection (server/conn.c) holds the
+ * socket, the buffers and the transport and protocol; it embeds a session
+ * and tells it how to describe the connection (CLIENT INFO). A session
+ * with no connection (a script, replication) describes nothing. */
+#ifndef KASI_CMD_SESSION_H
+#define KASI_CMD_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+#include "store/keyspace.h"
+
+/* One argument of a request; the bytes belong to the caller. */
+typedef struct karg {
+    const char *p;
+    size_t n;
+} karg;
+
+#define SESS_AUTHED 0x01u      /* authenticated, or no password is needed */
+#define SESS_MULTI 0x02u       /* inside MULTI */
+#define SESS_EXECABORT 0x04u   /* a command queued in MULTI was rejected */
+#define SESS_LOCAL 0x08u       /* from 127.0.0.1, ::1 or a unix socket */
+#define SESS_CLOSE 0x10u       /* close once the replies are out (QUIT, SHUTDOWN) */
+
+typedef struct queued_cmd {
+    const struct cmd_def *def;
+    int argc;
+    karg *argv;   /* argv and the bytes are one allocation */
+} queued_cmd;
+
+/* What CLIENT INFO tells of the connection under a session. */
+typedef struct sess_conn_info {
+    int fd;
+    char laddr[64];
+    size_t qbuf, qbuf_free, rbs, obl, oll, omem, tot_mem;
+    const char *events;
+} sess_conn_info;
+
+typedef struct session session;
+typedef struct session_ops {
+    void (*describe)(const session *s, sess_conn_info *out);
+} session_ops;
+
+struct session {
+    uint64_t id;
+    unsigned flags;          /* SESS_* */
+    int resp;                /* protocol version */
+    domain *db;              /* selected domain; referenced */
+    char *name;              /* CLIENT SETNAME */
+    int64_t created_ms, last_ms;
+    char peer[64];           /* "ip:port" */
+    queued_cmd *mq;          /* MULTI queue */
+    int mq_len, mq_cap;
+    ks_watcher watch;
+    const session_ops *ops;  /* the connection's side, or NULL */
+};
+
+/* A new session in domain d (its reference is taken over). */
+void session_init(session *s, uint64_t id, domain *d, unsigned flags, int64_t now_ms);
+/* Release what it holds (domain, watches, queue, name). */
+void session_free(session *s, keyspace *ks);
+/* Switch the selected domain (takes over the reference). */
+void session_set_domain(session *s, keyspace *ks, domain *d);
+/* Drop the MULTI queue and state. */
+void session_discard_multi(session *s);
+/* Queue a command inside MULTI (copies the arguments). */
+void session_queue(session *s, const struct cmd_def *def, int argc, const karg *argv);
+/* Bytes the MULTI queue holds, as CLIENT INFO's multi-mem counts them. */
+size_t session_multi_mem(const session *s);
+
+#endif
