@@ -1,0 +1,74 @@
+"""COMMAND against Redis 7.0: for every command Kasi has, COMMAND INFO gives the
+same arity, flags, key positions, ACL categories, tips and key specs as Redis's
+(a container's subcommand list is compared for the subcommands Kasi has); COMMAND
+LIST with and without FILTERBY lists what Redis lists, restricted to Kasi's
+commands; COMMAND DOCS gives Redis's since, group and complexity."""
+import kasi_harness as H
+
+
+def _list(srv, *args):
+    with srv.raw() as c:
+        r = c.cmd("COMMAND", "LIST", *args)
+    assert isinstance(r, list), r
+    return set(r)
+
+
+def _info(srv, *names):
+    with srv.raw() as c:
+        return c.cmd("COMMAND", "INFO", *names)
+
+
+def _no_notes(info):
+    """Redis's key specs may carry a prose "notes" field, which Kasi leaves out."""
+    out = list(info)
+    out[8] = [[v for i, v in enumerate(ks) if not (ks[i - (i % 2)] == b"notes")] for ks in info[8]]
+    out[9] = [_no_notes(s) for s in info[9]]
+    return out
+
+
+def test_command_info_matches_redis(pair):
+    ref, sut = pair
+    names = sorted(_list(sut))
+    assert len(names) > 70
+    mine = _info(sut, *names)
+    theirs = [_no_notes(b) if b else b for b in _info(ref, *names)]
+    for name, a, b in zip(names, mine, theirs):
+        assert b is not None, "Redis has no command %r" % name
+        assert a[:9] == b[:9], "COMMAND INFO %s:\n  kasi:  %r\n  redis: %r" % (name, a[:9], b[:9])
+        subs = {s[0]: s for s in b[9]}
+        for s in a[9]:
+            assert s == subs.get(s[0]), "COMMAND INFO %s subcommand %s:\n  kasi:  %r\n  redis: %r" % (
+                name, s[0], s, subs.get(s[0]))
+
+
+def test_command_list_filterby_matches_redis(pair):
+    ref, sut = pair
+    mine = _list(sut)
+    assert b"client|info" in mine and b"get" in mine
+    for args in [(), ("FILTERBY", "PATTERN", "get*"), ("FILTERBY", "PATTERN", "*|*"),
+                 ("FILTERBY", "PATTERN", "C?IENT*"), ("FILTERBY", "ACLCAT", "string"),
+                 ("FILTERBY", "ACLCAT", "CONNECTION"), ("FILTERBY", "ACLCAT", "dangerous"),
+                 ("FILTERBY", "ACLCAT", "nosuch"), ("FILTERBY", "MODULE", "x")]:
+        got = _list(sut, *args)
+        want = _list(ref, *args) & mine
+        assert got == want, "COMMAND LIST %r:\n  only kasi: %r\n  only redis: %r" % (
+            args, sorted(got - want), sorted(want - got))
+    for bad in [("FILTERBY",), ("bad",), ("FILTERBY", "PATTERN", "a", "b"), ("FILTERBY", "ZZZ", "a"),
+                ("FILTERBY", "PATTERN")]:
+        with ref.raw() as a, sut.raw() as b:
+            assert a.cmd_raw("COMMAND", "LIST", *bad) == b.cmd_raw("COMMAND", "LIST", *bad), bad
+
+
+def test_command_docs_facts_match_redis(pair):
+    ref, sut = pair
+    names = ["get", "set", "mset", "del", "client|info", "config", "ping", "nosuch"]
+    with ref.raw() as a, sut.raw() as b:
+        theirs = a.cmd("COMMAND", "DOCS", *names)
+        mine = b.cmd("COMMAND", "DOCS", *names)
+    t = {theirs[i]: dict(zip(theirs[i + 1][::2], theirs[i + 1][1::2])) for i in range(0, len(theirs), 2)}
+    m = {mine[i]: dict(zip(mine[i + 1][::2], mine[i + 1][1::2])) for i in range(0, len(mine), 2)}
+    assert set(m) == set(t) == {n.encode() for n in names if n != "nosuch"}
+    for name, d in m.items():
+        for field in (b"since", b"group"):
+            assert d[field] == t[name][field], (name, field, d[field], t[name][field])
+        assert t[name][b"complexity"].startswith(d[b"complexity"][:4]), (name, d[b"complexity"])
