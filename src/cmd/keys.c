@@ -130,7 +130,7 @@ static void ttl_generic(cmd_call *x, int ms, int absolute)
     ks_unlock(&r);
     if (!it) resp_int(x->out, -2);
     else if (ttl == -1) resp_int(x->out, -1);
-    else resp_int(x->out, ms ? ttl : (ttl + 500) / 1000);
+    else resp_int(x->out, ms ? ttl : ttl / 1000 + (ttl % 1000 >= 500));   /* rounded, without overflow */
 }
 
 static void cmd_ttl(cmd_call *x) { ttl_generic(x, 0, 0); }

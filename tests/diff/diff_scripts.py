@@ -927,6 +927,18 @@ PING
 EXEC
 """)
 
+script("expiretime_near_the_largest_time", r"""
+SET k v PXAT 9223372036854775807
+EXPIRETIME k
+PEXPIRETIME k
+SET k v PXAT 9223372036854775308
+EXPIRETIME k
+SET k v PXAT 9223372036854775307
+EXPIRETIME k
+PEXPIREAT k 9223372036854775807
+EXPIRETIME k
+""")
+
 script("multi_empty_and_discard_watch", r"""
 SET w 1
 WATCH w
