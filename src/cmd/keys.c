@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd/command.h"
+#include "store/kind.h"
 
 static void cmd_del(cmd_call *x)
 {
@@ -47,8 +48,8 @@ static void cmd_type(cmd_call *x)
     arg_ref(x, 1, &r);
     ks_lock(&r);
     it = ks_read(&r, x->now);
+    resp_simple(x->out, it ? kind_name(item_kind(it)) : "none");
     ks_unlock(&r);
-    resp_simple(x->out, it ? "string" : "none");
 }
 
 enum { EXP_NX = 1, EXP_XX = 2, EXP_GT = 4, EXP_LT = 8 };
@@ -202,9 +203,11 @@ static void cmd_scan(cmd_call *x)
     }
     {
         buf keys = {0};
-        cursor = ks_scan(x->s->db, cursor, count > 100000 ? 100000 : (long)count, pat, plen,
+        /* a type no kind has: nothing matches (Redis compares the names) */
+        int kind = type ? kind_by_name(type, tlen) : -1;
+        if (type && kind < 0) kind = KIND_MAX;
+        cursor = ks_scan(x->s->db, cursor, count > 100000 ? 100000 : (long)count, pat, plen, kind,
                          x->now, &keys, &nkeys);
-        if (type && !util_eqi(type, tlen, "string")) nkeys = 0;   /* no key has that type */
         resp_array(x->out, 2);
         resp_bulk(x->out, tmp, (size_t)snprintf(tmp, sizeof tmp, "%llu", cursor));
         resp_array(x->out, (long long)nkeys);
@@ -253,10 +256,7 @@ static void rename_generic(cmd_call *x, int nx)
         resp_int(x->out, 0);
         return;
     }
-    dst.gen = (uint64_t)-1;
-    ks_store(&dst, ks_new(&dst, item_cval(it), item_vlen(it), item_expire(it)));
-    src.gen = (uint64_t)-1;
-    ks_delete(&src, x->now);
+    ks_move(&dst, &src);
     ks_lockset_unlock(&ls);
     if (nx) resp_int(x->out, 1);
     else reply_ok(x);
@@ -280,11 +280,11 @@ static int transfer(cmd_call *x, domain *dst, const karg *dkey, int replace, int
     ks_lockset_lock(&ls);
     it = ks_find(&src, x->now);
     if (it && (!ks_find(&to, x->now) || replace)) {
-        to.gen = (uint64_t)-1;
-        ks_store(&to, ks_new(&to, item_cval(it), item_vlen(it), item_expire(it)));
         if (move) {
-            src.gen = (uint64_t)-1;
-            ks_delete(&src, x->now);
+            ks_move(&to, &src);
+        } else {
+            to.gen = (uint64_t)-1;
+            ks_store(&to, ks_new_copy(&to, it, item_expire(it)));
         }
         rc = 1;
     }

@@ -7,6 +7,7 @@
 #include <sys/time.h>
 
 #include "cmd/command.h"
+#include "store/kind.h"
 #include "cmd/session.h"
 #include "lib/log.h"
 
@@ -162,8 +163,12 @@ static void cmd_memory_usage(cmd_call *x)
     arg_ref(x, 2, &r);
     ks_lock(&r);
     it = ks_find(&r, x->now);
-    /* the item's allocation plus its table slot at the average load factor */
-    if (it) n = (long long)item_footprint(it) + 12;
+    /* the item's bytes in its segment, its table slot at the average load
+     * factor, and what its value holds outside the segment */
+    if (it) {
+        const kind_ops *ops = kind_ops_of(item_kind(it));
+        n = (long long)item_footprint(it) + 12 + (long long)(ops && ops->outside ? ops->outside(it) : 0);
+    }
     ks_unlock(&r);
     if (it) resp_int(x->out, n);
     else resp_null(x->out);

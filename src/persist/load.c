@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "lib/util.h"
+#include "store/kind.h"
 
 void loader_init(loader *l, keyspace *ks)
 {
@@ -63,8 +64,20 @@ int loader_apply(const rec *r, void *opaque)
         if (r->expire >= 0 && r->expire <= l->now) {
             if (it) ks_delete(&k, l->now);
             l->expired++;
-        } else {
+        } else if (r->vkind == KIND_STRING) {
             ks_store(&k, ks_new(&k, r->val, r->vlen, r->expire));
+        } else {
+            const kind_ops *ops = kind_ops_of(r->vkind);
+            item *nit;
+            if (!ops) goto bad;   /* a kind this build does not know */
+            if (ops->restore) {
+                nit = ops->restore(&k, r->val, r->vlen, r->expire);
+                if (!nit) goto bad;
+            } else {
+                nit = ks_new(&k, r->val, r->vlen, r->expire);   /* inline: as stored */
+                item_set_kind(nit, r->vkind, (unsigned char)r->val[0] & 15u, r->vlen - 1);
+            }
+            ks_store(&k, nit);
         }
         break;
     case REC_DEL:
@@ -90,6 +103,10 @@ int loader_apply(const rec *r, void *opaque)
     ks_unlock(&k);
     l->applied++;
     return 0;
+bad:
+    ks_unlock(&k);
+    l->bad_kind = 1;
+    return -1;
 }
 
 int load_snapshot(keyspace *ks, const char *path, int missing_ok, int *found, uint64_t *keys,
@@ -107,6 +124,9 @@ int load_snapshot(keyspace *ks, const char *path, int missing_ok, int *found, ui
     loader_done(&l);
     if (info.status != REC_FILE_OK) {
         if (info.status == REC_FILE_IOERR) snprintf(err, errlen, "%s", info.err);
+        else if (l.bad_kind)
+            snprintf(err, errlen, "snapshot %s holds a value of an unknown kind, or one that is not "
+                     "valid for its kind (written by a newer Kasi?)", path);
         else snprintf(err, errlen, "snapshot %s is damaged: %s", path, info.err);
         return -1;
     }

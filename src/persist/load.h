@@ -15,6 +15,7 @@ typedef struct loader {
     int64_t now;
     uint64_t applied, expired, puts;
     int saw_end;          /* an END record was read */
+    int bad_kind;         /* a value of an unknown kind, or not valid for its kind */
     uint64_t end_count;
 } loader;
 

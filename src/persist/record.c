@@ -1,5 +1,6 @@
 /* record.c - see record.h. */
 #include "persist/record.h"
+#include "store/kind.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -107,7 +108,29 @@ void rec_put(buf *b, const char *dom, size_t dlen, const char *key, size_t klen,
 
 void rec_item(buf *b, const char *dom, size_t dlen, const item *it, int64_t expire, int split)
 {
-    rec_put(b, dom, dlen, item_key(it), item_klen(it), item_cval(it), item_vlen(it), expire, split);
+    const kind_ops *ops;
+    size_t s;
+    if (!item_typed(it)) {
+        rec_put(b, dom, dlen, item_key(it), item_klen(it), item_cval(it), item_vlen(it), expire, split);
+        return;
+    }
+    /* another kind: its kind byte, then its bytes as the kind serializes
+     * them (as stored, for an inline encoding) */
+    ops = kind_ops_of(item_kind(it));
+    s = rec_begin(b, REC_PUT_KIND);
+    put_dom(b, dom, dlen);
+    rec_put_i64(b, expire);
+    rec_put_str(b, item_key(it), item_klen(it));
+    if (ops && ops->serialize) {
+        buf v = {0};
+        buf_append(&v, item_cval(it), 1);
+        ops->serialize(it, &v);
+        rec_put_str(b, v.data, v.len);
+        buf_free(&v);
+    } else {
+        rec_put_str(b, item_cval(it), item_vlen(it));
+    }
+    rec_finish(b, s, NULL, 0);
 }
 
 void rec_del(buf *b, const char *dom, size_t dlen, const char *key, size_t klen)
@@ -239,6 +262,18 @@ int rec_decode(const char *p, size_t avail, rec *r, size_t *used)
         r->type = REC_PUT;
         r->key = get_str(&c, &r->klen);
         r->val = get_str(&c, &r->vlen);
+        break;
+    case REC_PUT_KIND:
+        get_dom(&c, r);
+        r->expire = get_i64(&c);
+        r->type = REC_PUT;
+        r->key = get_str(&c, &r->klen);
+        r->val = get_str(&c, &r->vlen);
+        /* a kind byte of a kind other than string, and room for its bytes */
+        if (!c.bad && (r->vlen < 1 || (unsigned char)r->val[0] >> 4 == KIND_STRING ||
+                       r->vlen > ITEM_TYPED_LEN))
+            c.bad = 1;
+        if (!c.bad) r->vkind = (unsigned char)r->val[0] >> 4;
         break;
     case REC_DEL:
         get_dom(&c, r);

@@ -34,6 +34,9 @@ enum rec_type {
     REC_SPLICE = 6,   /* domain, key, varint new length, varint offset, bytes */
     REC_FLUSH = 7,    /* domain */
     REC_PUT_TTL = 8,  /* domain, i64 expire, key, value; decoded as REC_PUT */
+    REC_PUT_KIND = 9, /* domain, i64 expire (-1: none), key, value of another kind than
+                       * string: its kind byte, then its bytes (see kind.h); decoded as
+                       * REC_PUT with vkind set */
 };
 
 enum rec_kind { REC_KIND_SNAPSHOT = 1, REC_KIND_LOG = 2 };
@@ -46,6 +49,7 @@ typedef struct rec {
     uint64_t total, off;  /* SPLICE */
     uint64_t count;       /* END */
     int kind;             /* HEADER */
+    unsigned vkind;       /* PUT: the value's kind (KIND_STRING, or val[0] >> 4) */
 } rec;
 
 /* ---- writing: records are built in a buf ---- */
@@ -61,8 +65,8 @@ void rec_put_str(buf *b, const char *p, size_t n);   /* varint length, bytes */
 
 void rec_header(buf *b, int kind, int64_t created_ms);
 void rec_end(buf *b, uint64_t count);
-/* A PUT of it; with split, the value is left out of b for the caller to
- * write after it (see rec_finish). */
+/* A PUT of it, of any kind; with split (strings only), the value is left
+ * out of b for the caller to write after it (see rec_finish). */
 void rec_item(buf *b, const char *dom, size_t dlen, const item *it, int64_t expire, int split);
 void rec_put(buf *b, const char *dom, size_t dlen, const char *key, size_t klen, const char *val,
              size_t vlen, int64_t expire, int split);

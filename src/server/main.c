@@ -16,6 +16,7 @@
 #include "conf/config.h"
 #include "lib/log.h"
 #include "server/server.h"
+#include "types/types.h"
 #include "lib/version.h"
 
 static server *the_server;   /* for the signal handler only */
@@ -119,6 +120,7 @@ int main(int argc, char **argv)
     log_notice("Kasi %s (Redis %s protocol) starting, pid=%d", KASI_VERSION, KASI_REDIS_VERSION,
                (int)getpid());
     command_init();
+    types_init();
     if (server_init(&srv) < 0) {
         log_warn("Start-up failed; exiting");
         if (ready_fd >= 0) {

@@ -144,7 +144,7 @@ static void recycle(shard *s, domain *d, int q, int mode, int policy, int64_t no
             if (keep && (UB_FREQ(ub) < f || dest != q)) s->aged++;   /* closer to eviction */
         }
         if (!keep) {
-            ks__drop(&r, it, reason, 1);   /* its bytes go with the segment */
+            ks__drop(&r, it, reason, KS_DROP_RECYCLED);   /* its bytes go with the segment */
             continue;
         }
         if (item_solo(it)) {
@@ -159,7 +159,7 @@ static void recycle(shard *s, domain *d, int q, int mode, int policy, int64_t no
             int solo;
             item *copy = seg_alloc(&s->st, dest, size, size, &grown, &solo);
             memcpy(copy, it, size);
-            copy->vmeta = (uint32_t)item_vlen(it) | (solo ? ITEM_SOLO : 0) | (it->vmeta & ITEM_SNAP);
+            copy->vmeta = (it->vmeta & ~ITEM_SOLO) | (solo ? ITEM_SOLO : 0);
             table_replace(&s->t, &r.pos, copy, ub);
         }
         ks__mem_add(s, ks, (long long)grown);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/hash.h"
+#include "store/kind.h"
 #include "proto/resp.h"
 #include "lib/util.h"
 
@@ -44,9 +45,11 @@ static void free_items(shard *s, domain *d)
 {
     keyspace *ks = d->ks;
     ks_pit *p = ks__pit(ks);
-    for (size_t i = 0, span = p ? table_span(&s->t) : 0; i < span; i++) {
+    for (size_t i = 0, span = p || ks__kinds_hold_outside() ? table_span(&s->t) : 0; i < span; i++) {
         item *it = table_at(&s->t, i, NULL, NULL);
-        if (it && item_snap(it) != ks__mark(ks)) ks__pit_save(p, s, d, it);   /* the snapshot keeps it */
+        if (!it) continue;
+        if (p && item_snap(it) != ks__mark(ks)) ks__pit_save(p, s, d, it);   /* the snapshot keeps it */
+        ks__release(it);
     }
     table_destroy(&s->t);
     seg_clear(&s->st);
@@ -330,7 +333,7 @@ void ks_hint(keyspace *ks, domain *d, uint64_t h, int deep)
 void ks_lock(kref *r) { pthread_mutex_lock(&r->s->lock); }
 void ks_unlock(kref *r) { pthread_mutex_unlock(&r->s->lock); }
 
-void ks__drop(kref *r, item *it, int reason, int recycled)
+void ks__drop(kref *r, item *it, int reason, int flags)
 {
     shard *s = r->s;
     const ks_effects *fx = ks__fx(r->d->ks);
@@ -339,11 +342,12 @@ void ks__drop(kref *r, item *it, int reason, int recycled)
     /* an expiry needs no record: its absolute time already is one */
     if (fx && reason != KS_DEL_EXPIRED) fx->del(fx->ctx, r->d, r->key, r->klen, reason);
     table_delete(&s->t, &r->pos);
+    if (!(flags & KS_DROP_MOVED)) ks__release(it);
     if (item_has_ttl(it)) s->expires--;
     if (reason == KS_DEL_EXPIRED) s->expired++;
     else if (reason == KS_DEL_EVICTED) s->evicted++;
     else s->changes++;
-    if (!recycled) ks__mem_add(s, r->d->ks, -(long long)seg_kill(&s->st, it));
+    if (!(flags & KS_DROP_RECYCLED)) ks__mem_add(s, r->d->ks, -(long long)seg_kill(&s->st, it));
     s->gen++;
 }
 
@@ -372,6 +376,34 @@ static item *new_item(kref *r, const char *val, size_t vlen, int64_t expire, siz
 item *ks_new(kref *r, const char *val, size_t vlen, int64_t expire)
 {
     return new_item(r, val, vlen, expire, vlen);
+}
+
+/* A new item for r's key with src's value bytes and kind, as they are. */
+static item *new_like(kref *r, const item *src, int64_t expire)
+{
+    item *it = new_item(r, item_cval(src), item_vlen(src), expire, item_vlen(src));
+    it->vmeta = (it->vmeta & (ITEM_SOLO | ITEM_SNAP)) | (src->vmeta & ITEM_VLEN_MASK);
+    return it;
+}
+
+item *ks_new_copy(kref *r, const item *src, int64_t expire)
+{
+    const kind_ops *ops = kind_ops_of(item_kind(src));
+    item *it = new_like(r, src, expire);
+    if (ops && ops->copy) ops->copy(it, src);
+    return it;
+}
+
+void ks_move(kref *dst, kref *src)
+{
+    item *it = src->it;
+    dst->gen = (uint64_t)-1;
+    ks_store(dst, new_like(dst, it, item_expire(it)));
+    /* the store may have moved entries: find src's again */
+    src->it = table_find(&src->s->t, src->h, src->key, src->klen, &src->pos);
+    src->gen = src->s->gen;
+    ks__drop(src, src->it, KS_DEL_USER, KS_DROP_MOVED);
+    src->it = NULL;
 }
 
 item *ks_find(kref *r, int64_t now)
@@ -422,6 +454,7 @@ static void put_item(kref *r, item *it)
         unsigned ub = table_ubits(&r->pos);
         ks__pre_change(r->s, r->d, old);
         if (item_has_ttl(old)) s->expires--;
+        ks__release(old);
         table_replace(&s->t, &r->pos, it, UB_WITH_FREQ(item_has_ttl(it) ? UB_TTL : 0, UB_FREQ(ub)));
         ks__mem_add(s, r->d->ks, -(long long)seg_kill(&s->st, old));
     } else {
@@ -472,7 +505,8 @@ static void resize_in_place(kref *r, item *it, size_t vlen)
 item *ks_set(kref *r, const char *val, size_t vlen, int64_t expire)
 {
     item *old = current_item(r);
-    if (old && item_has_ttl(old) == (expire >= 0)) {
+    /* a value of another kind is replaced, never written over */
+    if (old && item_has_ttl(old) == (expire >= 0) && !item_typed(old)) {
         ks__pre_change(r->s, r->d, old);
         if (fits_in_place(r, old, item_size(r->klen, vlen, expire >= 0))) {
             const ks_effects *fx = ks__fx(r->d->ks);
@@ -655,6 +689,7 @@ size_t ks_keys(domain *d, const char *pat, size_t plen, int64_t now, buf *out)
 typedef struct scan_ctx {
     const char *pat;
     size_t plen;
+    int kind;
     int64_t now;
     buf *out;
     size_t n;
@@ -665,16 +700,17 @@ static void scan_one(void *obj, void *opaque)
     scan_ctx *c = opaque;
     item *it = obj;
     if (item_has_ttl(it) && item_expire(it) <= c->now) return;
+    if (c->kind >= 0 && item_kind(it) != (unsigned)c->kind) return;
     if (c->pat && !util_glob_match(c->pat, c->plen, item_key(it), item_klen(it), 0)) return;
     resp_bulk(c->out, item_key(it), item_klen(it));
     c->n++;
 }
 
 /* Cursor layout: bucket cursor << 8 | shard index. */
-uint64_t ks_scan(domain *d, uint64_t cursor, long count, const char *pat, size_t plen,
+uint64_t ks_scan(domain *d, uint64_t cursor, long count, const char *pat, size_t plen, int kind,
                  int64_t now, buf *out, size_t *nout)
 {
-    scan_ctx c = {pat, plen, now, out, 0};
+    scan_ctx c = {pat, plen, kind, now, out, 0};
     int si = (int)(cursor & 0xff);
     uint64_t bc = cursor >> 8;
     long visits = 0, maxvisits = count * 10;

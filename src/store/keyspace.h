@@ -144,6 +144,14 @@ item *ks_read(kref *r, int64_t now);
  * pointers found under the same lock stay valid. Call ks_find on r first:
  * keys that are being overwritten go straight to the main queue. */
 item *ks_new(kref *r, const char *val, size_t vlen, int64_t expire);
+/* A new item for r's key holding a copy of src's value, of src's kind
+ * (COPY, RENAME, MOVE), with the expiry given. Call ks_find on r first. */
+item *ks_new_copy(kref *r, const item *src, int64_t expire);
+/* Move src's value, kind and expiry to dst's key and delete src's key
+ * (RENAME, MOVE): what the value holds outside its segment changes owner
+ * instead of being copied. Both shards locked; ks_find on both first, and
+ * src's key must exist. */
+void ks_move(kref *dst, kref *src);
 /* Insert or replace the key with it (made by ks_new for the same key);
  * the previous item is dropped. */
 void ks_store(kref *r, item *it);
@@ -183,9 +191,10 @@ size_t ks_domain_size(domain *d);
 size_t ks_flush(keyspace *ks, domain *d);
 /* KEYS: append matching live keys as bulk strings; returns the count. */
 size_t ks_keys(domain *d, const char *pat, size_t plen, int64_t now, buf *out);
-/* One SCAN step of about count buckets; appends matching live keys to out
- * (as bulk strings) and returns the next cursor, 0 when done. */
-uint64_t ks_scan(domain *d, uint64_t cursor, long count, const char *pat, size_t plen,
+/* One SCAN step of about count buckets; appends the live keys matching pat
+ * (NULL: any) and of the kind given (-1: any) to out, as bulk strings, and
+ * returns the next cursor, 0 when done. */
+uint64_t ks_scan(domain *d, uint64_t cursor, long count, const char *pat, size_t plen, int kind,
                  int64_t now, buf *out, size_t *nout);
 /* A random live key's bytes copied to out, or -1 when there is none. */
 int ks_random_key(domain *d, int64_t now, buf *out);

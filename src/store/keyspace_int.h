@@ -6,6 +6,7 @@
 #define KASI_KEYSPACE_INT_H
 
 #include "store/hooks.h"
+#include "store/kind.h"
 #include "store/keyspace.h"
 #include "store/pit.h"
 
@@ -80,6 +81,24 @@ static inline void ks__pre_change(shard *s, domain *d, item *it)
     if (p && item_snap(it) != ks__mark(d->ks)) ks__pit_save(p, s, d, it);
 }
 
+/* Free what a value holds outside its segment (it is going away). */
+static inline void ks__release(item *it)
+{
+    const kind_ops *ops = kind_ops_of(item_kind(it));
+    if (ops && ops->release) ops->release(it);
+}
+
+/* Whether any registered kind can hold memory outside the segments (then
+ * emptying a shard must look at each item). */
+static inline int ks__kinds_hold_outside(void)
+{
+    for (unsigned k = 0; k < KIND_MAX; k++) {
+        const kind_ops *ops = kind_ops_of(k);
+        if (ops && ops->release) return 1;
+    }
+    return 0;
+}
+
 /* Account for a change in a shard's memory. */
 static inline void ks__mem_add(shard *s, keyspace *ks, long long delta)
 {
@@ -92,10 +111,14 @@ static inline long long ks__table_bytes(const shard *s) { return (long long)tabl
 /* The one way a key goes away: its item it, found at r->pos (current),
  * whose key r->key names (r->h its hash, needed only if someone watches in
  * the shard). A snapshot saves it first, WATCH and the effects hook hear of
- * it (with its reason), it leaves the table and its counts, and its bytes
- * are left for recycling - unless recycled is set: it is in a segment that
- * compaction or eviction took out of the store and frees itself. */
-void ks__drop(kref *r, item *it, int reason, int recycled);
+ * it (with its reason), it leaves the table and its counts, what it holds
+ * outside its segment is freed, and its bytes are left for recycling.
+ * Flags: KS_DROP_RECYCLED, it is in a segment that compaction or eviction
+ * took out of the store and frees itself; KS_DROP_MOVED, what it holds
+ * outside its segment now belongs to another item (RENAME, MOVE). */
+#define KS_DROP_RECYCLED 1
+#define KS_DROP_MOVED 2
+void ks__drop(kref *r, item *it, int reason, int flags);
 /* watch.c: tell WATCH that a key of s (h: its hash) changed, gone: by
  * being deleted. O(1) when nobody watches a key in s. The shard is locked. */
 void ks__watch_touch_slow(shard *s, uint64_t h, const char *key, size_t klen, int gone);

@@ -153,7 +153,7 @@ static void test_scan(keyspace *ks)
         put(ks, d, k, "v", -1);
     }
     do {
-        cur = ks_scan(d, cur, 100, NULL, 0, util_now_ms(), &out, &n);
+        cur = ks_scan(d, cur, 100, NULL, 0, -1, util_now_ms(), &out, &n);
         total += n;
     } while (cur);
     CHECK(total >= 3000 && total < 3100);
