@@ -18,8 +18,19 @@
 #include <stddef.h>
 
 #include "lib/buf.h"
+#include "store/keyspace.h"   /* the eviction policies' words */
 
 #define CFG_MUTABLE 1     /* CONFIG SET may change it at run time */
+
+/* appendfsync's values and words, defined once (the AOF reads the enum). */
+#define CFG_FSYNC(X) X(FSYNC_ALWAYS, "always") X(FSYNC_EVERYSEC, "everysec") X(FSYNC_NO, "no")
+enum cfg_fsync {
+#define X(id, name) CFG_##id,
+    CFG_FSYNC(X)
+#undef X
+};
+#define CFG_FSYNC_WORD(id, name) name " "
+#define CFG_FSYNC_WORDS CFG_FSYNC(CFG_FSYNC_WORD)
 #define CFG_PROTECTED 2   /* ... only as enable-protected-configs allows (Redis 7) */
 
 #define CONFIG_DIRECTIVES(X)                                                                 \
@@ -68,9 +79,7 @@
       "listen() backlog")                                                                    \
     X(maxmemory, "maxmemory", MEM, "0", 0, 1LL << 50, CFG_MUTABLE, NULL, "memory",           \
       "maxmemory", "bound on the memory used by keys (0: none); see maxmemory-policy")       \
-    X(maxmemory_policy, "maxmemory-policy", ENUM, "s3fifo",                                  \
-      "noeviction allkeys-lru allkeys-lfu allkeys-random volatile-lru volatile-lfu "          \
-      "volatile-random volatile-ttl s3fifo",                                                  \
+    X(maxmemory_policy, "maxmemory-policy", ENUM, "s3fifo", KS_POLICY_WORDS,                 \
       0, CFG_MUTABLE, NULL, "memory", "maxmemory_policy",                                    \
       "what to evict at maxmemory: s3fifo (default) or one of Redis's policies")              \
     X(dir, "dir", STR, ".", 0, 0, CFG_MUTABLE | CFG_PROTECTED, check_dir, NULL, NULL,        \
@@ -83,7 +92,7 @@
       CFG_MUTABLE, NULL, NULL, NULL, "refuse writes while the last background snapshot failed") \
     X(appendonly, "appendonly", BOOL, "no", 0, 1, CFG_MUTABLE, NULL, NULL, NULL,             \
       "log every write to the append-only file")                                             \
-    X(appendfsync, "appendfsync", ENUM, "everysec", "always everysec no", 0, CFG_MUTABLE,    \
+    X(appendfsync, "appendfsync", ENUM, "everysec", CFG_FSYNC_WORDS, 0, CFG_MUTABLE,         \
       NULL, NULL, NULL, "fsync the AOF before each reply (always), once a second, or never") \
     X(appenddirname, "appenddirname", STR, "appendonlydir", 0, 0, 0, check_dirname, NULL,    \
       NULL, "directory (inside dir) of the AOF files (a name, not a path)")                  \

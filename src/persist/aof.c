@@ -196,7 +196,7 @@ static void log_flush(void *ctx, const domain *d)
 
 uint64_t aof_thread_lsn(void) { return tls_lsn; }
 
-int aof_is_always(aof *a) { return cfg_ll(a->policy) == AOF_FSYNC_ALWAYS; }
+int aof_is_always(aof *a) { return cfg_ll(a->policy) == CFG_FSYNC_ALWAYS; }
 
 /* ---- files ---- */
 
@@ -408,7 +408,7 @@ static void *writer_main(void *arg)
          * is retried on the next pass, and the error is cleared once a
          * whole pass works. */
         sync = stop || atomic_load(&a->err) ||
-               (cfg_ll(a->policy) == AOF_FSYNC_EVERYSEC &&
+               (cfg_ll(a->policy) == CFG_FSYNC_EVERYSEC &&
                 util_mono_us() - atomic_load(&a->last_fsync_us) >= 1000000);
         if (flush_io(a, sync) == 0 && sync) {
             atomic_store(&a->last_fsync_us, util_mono_us());

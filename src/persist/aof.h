@@ -29,7 +29,6 @@
 typedef struct keyspace keyspace;
 typedef struct aof aof;
 
-enum { AOF_FSYNC_ALWAYS = 0, AOF_FSYNC_EVERYSEC = 1, AOF_FSYNC_NO = 2 };
 
 /* An AOF in dir/dirname with files named after filename; policy points at
  * the appendfsync directive (read atomically). Its first record gets LSN

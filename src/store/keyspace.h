@@ -69,11 +69,22 @@ typedef struct shard {
     ks_wtab watch;       /* keys watched in this shard */
 } __attribute__((aligned(64))) shard;
 
-/* Eviction policies; the order matches the maxmemory-policy enum. */
+/* Eviction policies and their maxmemory-policy names, defined once: the
+ * directive's words are made from this list (conf/config.h). */
+#define KS_POLICIES(X)                                                                       \
+    X(KS_NOEVICTION, "noeviction") X(KS_ALLKEYS_LRU, "allkeys-lru")                         \
+    X(KS_ALLKEYS_LFU, "allkeys-lfu") X(KS_ALLKEYS_RANDOM, "allkeys-random")                 \
+    X(KS_VOLATILE_LRU, "volatile-lru") X(KS_VOLATILE_LFU, "volatile-lfu")                   \
+    X(KS_VOLATILE_RANDOM, "volatile-random") X(KS_VOLATILE_TTL, "volatile-ttl")             \
+    X(KS_S3FIFO, "s3fifo")
 enum ks_policy {
-    KS_NOEVICTION, KS_ALLKEYS_LRU, KS_ALLKEYS_LFU, KS_ALLKEYS_RANDOM, KS_VOLATILE_LRU,
-    KS_VOLATILE_LFU, KS_VOLATILE_RANDOM, KS_VOLATILE_TTL, KS_S3FIFO,
+#define X(id, name) id,
+    KS_POLICIES(X)
+#undef X
 };
+/* "noeviction allkeys-lru ...": the words, in the enum's order. */
+#define KS_POLICY_WORD(id, name) name " "
+#define KS_POLICY_WORDS KS_POLICIES(KS_POLICY_WORD)
 
 /* A key being worked on: its domain, shard, hash and the position found by
  * the last ks_find (valid while gen is unchanged). */
