@@ -118,7 +118,11 @@ python-tests: bin/kasi-server bin/kasi-server-asan
 
 # The suites run one after another (each spawns servers of its own and
 # measures timings); only the builds run in parallel.
-test: test-deps
+# src/ is layered: no file may include a header of a layer above its own.
+check-layers:
+	@$(PYTHON) tests/tools/check_layers.py
+
+test: test-deps check-layers
 	$(MAKE) $(JOBS) unit-bins bin/kasi-server bin/kasi-server-asan bin/kasi-server-tsan
 	$(MAKE) -j1 unit integration python-tests
 
@@ -129,4 +133,4 @@ clean:
 	rm -rf bin build *.egg-info python/*.egg-info python/kasi/bin
 
 .SECONDARY:
-.PHONY: all run install test test-deps unit unit-bins integration python-tests bench clean
+.PHONY: all run install test test-deps check-layers unit unit-bins integration python-tests bench clean
