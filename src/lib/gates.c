@@ -8,12 +8,6 @@
 
 #include "lib/util.h"
 
-struct gates {
-    int n;
-    atomic_int wanted;          /* sections waiting to begin */
-    pthread_mutex_t *gate;
-};
-
 static __thread int depth;      /* this thread's nesting of sections */
 
 gates *gates_create(int n)
@@ -34,16 +28,6 @@ void gates_destroy(gates **gp)
     free(g);
     *gp = NULL;
 }
-
-void gates_enter(gates *g, int i)
-{
-    /* Let a waiting section in before taking the gate again: mutexes are
-     * not fair, and a busy worker could otherwise starve it. */
-    while (atomic_load_explicit(&g->wanted, memory_order_relaxed)) sched_yield();
-    pthread_mutex_lock(&g->gate[i]);
-}
-
-void gates_leave(gates *g, int i) { pthread_mutex_unlock(&g->gate[i]); }
 
 int gates_in_exclusive(void) { return depth > 0; }
 

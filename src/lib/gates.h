@@ -10,14 +10,30 @@
 #ifndef KASI_LIB_GATES_H
 #define KASI_LIB_GATES_H
 
-typedef struct gates gates;
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+
+/* Visible for the inline enter/leave on the request path; use the
+ * functions. */
+typedef struct gates {
+    int n;
+    atomic_int wanted;          /* sections waiting to begin */
+    pthread_mutex_t *gate;
+} gates;
 
 gates *gates_create(int n);
 /* Free and set *g to NULL. */
 void gates_destroy(gates **g);
-/* Worker i is about to run commands / has run them. */
-void gates_enter(gates *g, int i);
-void gates_leave(gates *g, int i);
+/* Worker i is about to run commands / has run them. A waiting section is
+ * let in before the gate is taken again: mutexes are not fair, and a busy
+ * worker could otherwise starve it. */
+static inline void gates_enter(gates *g, int i)
+{
+    while (atomic_load_explicit(&g->wanted, memory_order_relaxed)) sched_yield();
+    pthread_mutex_lock(&g->gate[i]);
+}
+static inline void gates_leave(gates *g, int i) { pthread_mutex_unlock(&g->gate[i]); }
 /* Begin a section in which no other worker runs a command. self is the
  * calling worker, which holds its gate (it is held again on return), or
  * -1 for a thread that runs no commands while no worker runs either
