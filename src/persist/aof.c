@@ -71,6 +71,8 @@ static void log_expire(void *ctx, const domain *d, const char *key, size_t klen,
 static void log_splice(void *ctx, const domain *d, const char *key, size_t klen, uint64_t total,
                        uint64_t off, const char *p, size_t n);
 static void log_flush(void *ctx, const domain *d);
+static void log_command(void *ctx, const domain *d, int argc, const char *const *argv,
+                        const size_t *len);
 
 aof *aof_create(const char *dir, const char *dirname, const char *filename,
                 const long long *policy, uint64_t start_lsn)
@@ -82,7 +84,7 @@ aof *aof_create(const char *dir, const char *dirname, const char *filename,
     a->fd = -1;
     a->next_seq = 1;
     a->appended = start_lsn;
-    a->fx = (ks_effects){a, log_put, log_splice, log_expire, log_del, log_flush};
+    a->fx = (ks_effects){a, log_put, log_splice, log_expire, log_del, log_flush, log_command};
     atomic_init(&a->written, start_lsn);
     atomic_init(&a->synced, start_lsn);
     {
@@ -191,6 +193,16 @@ static void log_flush(void *ctx, const domain *d)
     size_t dlen, b = log_begin(a);
     const char *dom = ks_domain_name(d, &dlen);
     rec_flush(&a->log, dom, dlen);
+    log_end(a, b);
+}
+
+static void log_command(void *ctx, const domain *d, int argc, const char *const *argv,
+                        const size_t *len)
+{
+    aof *a = ctx;
+    size_t dlen, b = log_begin(a);
+    const char *dom = ks_domain_name(d, &dlen);
+    rec_cmd(&a->log, dom, dlen, argc, argv, len);
     log_end(a, b);
 }
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -17,7 +18,35 @@ void loader_init(loader *l, keyspace *ks)
     l->now = util_now_ms();
 }
 
+static domain *dom_of(loader *l, const rec *r);
 static atomic_ullong expired_total;
+static load_replay_fn *replay_fn;
+static void *replay_ctx;
+
+void load_set_replay(load_replay_fn *fn, void *ctx)
+{
+    replay_fn = fn;
+    replay_ctx = ctx;
+}
+
+/* A CMD record: its arguments as arrays, then the installed replay. */
+static int replay(loader *l, const rec *r)
+{
+    const char **argv, *p = r->val, *a;
+    size_t *len, n;
+    int i = 0, rc;
+    if (!replay_fn) return -1;
+    argv = xmalloc(sizeof(char *) * (size_t)r->argc);
+    len = xmalloc(sizeof(size_t) * (size_t)r->argc);
+    while (i < r->argc && rec_cmd_arg(r, &p, &a, &n) == 0) {
+        argv[i] = a;
+        len[i++] = n;
+    }
+    rc = i == r->argc ? replay_fn(replay_ctx, dom_of(l, r), r->argc, argv, len) : -1;
+    free(argv);
+    free(len);
+    return rc;
+}
 
 uint64_t load_expired_keys(void) { return atomic_load(&expired_total); }
 
@@ -52,6 +81,14 @@ int loader_apply(const rec *r, void *opaque)
     }
     if (r->type == REC_FLUSH) {
         ks_flush(l->ks, dom_of(l, r));
+        l->applied++;
+        return 0;
+    }
+    if (r->type == REC_CMD) {
+        if (replay(l, r) < 0) {
+            l->bad_kind = 1;
+            return -1;
+        }
         l->applied++;
         return 0;
     }

@@ -169,6 +169,16 @@ void rec_flush(buf *b, const char *dom, size_t dlen)
     rec_finish(b, s, NULL, 0);
 }
 
+void rec_cmd(buf *b, const char *dom, size_t dlen, int argc, const char *const *argv,
+             const size_t *len)
+{
+    size_t s = rec_begin(b, REC_CMD);
+    put_dom(b, dom, dlen);
+    rec_put_varint(b, (uint64_t)argc);
+    for (int i = 0; i < argc; i++) rec_put_str(b, argv[i], len[i]);
+    rec_finish(b, s, NULL, 0);
+}
+
 /* ---- reading ---- */
 
 typedef struct cursor {
@@ -295,6 +305,20 @@ int rec_decode(const char *p, size_t avail, rec *r, size_t *used)
     case REC_FLUSH:
         get_dom(&c, r);
         break;
+    case REC_CMD: {
+        uint64_t argc;
+        get_dom(&c, r);
+        argc = get_varint(&c);
+        if (c.bad || argc == 0 || argc > (uint64_t)(c.end - c.p)) return REC_BAD;
+        r->argc = (int)argc;
+        r->val = c.p;
+        for (uint64_t i = 0; i < argc && !c.bad; i++) {
+            size_t n;
+            get_str(&c, &n);
+        }
+        r->vlen = (size_t)(c.p - r->val);
+        break;
+    }
     default:
         return REC_BAD;
     }
@@ -372,4 +396,14 @@ int rec_read_file(const char *path, int (*fn)(const rec *r, void *opaque), void 
     }
     if (map) munmap((void *)map, info->size);
     return info->status;
+}
+
+int rec_cmd_arg(const rec *r, const char **p, const char **arg, size_t *n)
+{
+    cursor c = {*p, r->val + r->vlen, 0};
+    if (c.p >= c.end) return -1;
+    *arg = get_str(&c, n);
+    if (c.bad) return -1;
+    *p = c.p;
+    return 0;
 }

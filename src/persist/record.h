@@ -37,6 +37,8 @@ enum rec_type {
     REC_PUT_KIND = 9, /* domain, i64 expire (-1: none), key, value of another kind than
                        * string: its kind byte, then its bytes (see kind.h); decoded as
                        * REC_PUT with vkind set */
+    REC_CMD = 10,     /* domain, varint argc, argc strings: a collection write as the command
+                       * that replays it; val/vlen hold the strings (rec_cmd_arg) */
 };
 
 enum rec_kind { REC_KIND_SNAPSHOT = 1, REC_KIND_LOG = 2 };
@@ -50,6 +52,7 @@ typedef struct rec {
     uint64_t count;       /* END */
     int kind;             /* HEADER */
     unsigned vkind;       /* PUT: the value's kind (KIND_STRING, or val[0] >> 4) */
+    int argc;             /* CMD */
 } rec;
 
 /* ---- writing: records are built in a buf ---- */
@@ -75,8 +78,14 @@ void rec_expire(buf *b, const char *dom, size_t dlen, const char *key, size_t kl
 void rec_splice(buf *b, const char *dom, size_t dlen, const char *key, size_t klen,
                 uint64_t total, uint64_t off, const char *p, size_t n);
 void rec_flush(buf *b, const char *dom, size_t dlen);
+void rec_cmd(buf *b, const char *dom, size_t dlen, int argc, const char *const *argv,
+             const size_t *len);
 
 /* ---- reading ---- */
+
+/* The next argument of a CMD record: start with *p = r->val; returns 0, or
+ * -1 at the end (the record was checked whole when it was decoded). */
+int rec_cmd_arg(const rec *r, const char **p, const char **arg, size_t *n);
 
 enum { REC_OK = 1, REC_SHORT = 0, REC_BAD = -1 };
 /* Decode the record at p (avail bytes); fills r (pointing into p) and

@@ -40,6 +40,10 @@ typedef struct ks_effects {
     void (*del)(void *ctx, const domain *d, const char *key, size_t klen, int reason);
     /* Every key of d was deleted. */
     void (*flush)(void *ctx, const domain *d);
+    /* A write to a collection, as a command that replays it exactly (the
+     * members SPOP chose, the score ZINCRBY gave), run in domain d. */
+    void (*command)(void *ctx, const domain *d, int argc, const char *const *argv,
+                    const size_t *len);
 } ks_effects;
 
 /* The copy-on-write hook: it is about to change or be dropped, in domain

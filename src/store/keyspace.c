@@ -394,17 +394,6 @@ item *ks_new_copy(kref *r, const item *src, int64_t expire)
     return it;
 }
 
-void ks_move(kref *dst, kref *src)
-{
-    item *it = src->it;
-    dst->gen = (uint64_t)-1;
-    ks_store(dst, new_like(dst, it, item_expire(it)));
-    /* the store may have moved entries: find src's again */
-    src->it = table_find(&src->s->t, src->h, src->key, src->klen, &src->pos);
-    src->gen = src->s->gen;
-    ks__drop(src, src->it, KS_DEL_USER, KS_DROP_MOVED);
-    src->it = NULL;
-}
 
 item *ks_find(kref *r, int64_t now)
 {
@@ -446,7 +435,10 @@ static item *current_item(kref *r)
 }
 
 /* ks_store without logging. */
-static void put_item(kref *r, item *it)
+/* ks_store without the effect. moved: it took over what the old item held
+ * outside its segment (a new layout of the same value), so that is not
+ * freed. */
+static void put_item_moved(kref *r, item *it, int moved)
 {
     shard *s = r->s;
     item *old = current_item(r);
@@ -454,7 +446,7 @@ static void put_item(kref *r, item *it)
         unsigned ub = table_ubits(&r->pos);
         ks__pre_change(r->s, r->d, old);
         if (item_has_ttl(old)) s->expires--;
-        ks__release(old);
+        if (!moved) ks__release(old);
         table_replace(&s->t, &r->pos, it, UB_WITH_FREQ(item_has_ttl(it) ? UB_TTL : 0, UB_FREQ(ub)));
         ks__mem_add(s, r->d->ks, -(long long)seg_kill(&s->st, old));
     } else {
@@ -470,6 +462,8 @@ static void put_item(kref *r, item *it)
     r->gen = (uint64_t)-1;   /* an insertion may have moved entries */
     ks__watch_touch(r->s, r->h, r->key, r->klen, 0);
 }
+
+static void put_item(kref *r, item *it) { put_item_moved(r, it, 0); }
 
 void ks_store(kref *r, item *it)
 {
@@ -554,7 +548,7 @@ void ks_set_expire(kref *r, int64_t when)
         r->s->changes++;
         ks__watch_touch(r->s, r->h, r->key, r->klen, 0);
     } else {
-        put_item(r, ks_new(r, item_cval(it), item_vlen(it), when));
+        put_item_moved(r, new_like(r, it, when), 1);   /* the same value, another layout */
         r->s->sets--;   /* not a value write */
     }
     if (fx) fx->expire(fx->ctx, r->d, r->key, r->klen, when);
@@ -568,6 +562,58 @@ int ks_delete(kref *r, int64_t now)
     r->it = NULL;
     r->gen = r->s->gen;
     return 1;
+}
+
+item *ks_put_typed(kref *r, unsigned kind, unsigned enc, const char *p, size_t n, int64_t expire)
+{
+    item *old = current_item(r), *it;
+    size_t vlen = n + 1;
+    if (old && item_has_ttl(old) == (expire >= 0) && item_kind(old) == kind &&
+        item_typed(old)) {
+        ks__pre_change(r->s, r->d, old);
+        if (fits_in_place(r, old, item_size(r->klen, vlen, expire >= 0))) {
+            resize_in_place(r, old, vlen);
+            item_set_kind(old, kind, enc, n);
+            if (expire >= 0) memcpy(old->data, &expire, 8);
+            memmove(item_payload(old), p, n);
+            return old;
+        }
+    }
+    /* room to double, as a growing string gets: inserting into a small
+     * collection one element at a time then copies O(n) bytes in all */
+    it = new_item(r, NULL, vlen, expire, old && vlen > item_vlen(old) ? vlen * 2 : vlen);
+    item_set_kind(it, kind, enc, n);
+    memcpy(item_payload(it), p, n);
+    put_item(r, it);
+    return it;
+}
+
+void ks_modify(kref *r)
+{
+    ks__pre_change(r->s, r->d, r->it);
+    r->s->sets++;
+    r->s->changes++;
+    ks__watch_touch(r->s, r->h, r->key, r->klen, 0);
+}
+
+void ks_charge(kref *r, long long delta) { ks__mem_add(r->s, r->d->ks, delta); }
+
+void ks_effect(kref *r, int argc, const char *const *argv, const size_t *len)
+{
+    const ks_effects *fx = ks__fx(r->d->ks);
+    if (fx && fx->command) fx->command(fx->ctx, r->d, argc, argv, len);
+}
+
+void ks_move(kref *dst, kref *src)
+{
+    item *it = src->it;
+    dst->gen = (uint64_t)-1;
+    ks_store(dst, new_like(dst, it, item_expire(it)));
+    /* the store may have moved entries: find src's again */
+    src->it = table_find(&src->s->t, src->h, src->key, src->klen, &src->pos);
+    src->gen = src->s->gen;
+    ks__drop(src, src->it, KS_DEL_USER, KS_DROP_MOVED);
+    src->it = NULL;
 }
 
 /* ---- lock sets ---- */

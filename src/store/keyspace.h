@@ -158,6 +158,20 @@ item *ks_new(kref *r, const char *val, size_t vlen, int64_t expire);
 /* A new item for r's key holding a copy of src's value, of src's kind
  * (COPY, RENAME, MOVE), with the expiry given. Call ks_find on r first. */
 item *ks_new_copy(kref *r, const item *src, int64_t expire);
+/* Give r's key (ks_find done) a value of the kind given (not a string):
+ * the encoding enc and the n bytes at p after its kind byte, with the
+ * expiry given. Written in place when the item keeps its layout and room,
+ * else a new item replaces the old one (freeing what the old one held
+ * outside its segment). No effect is reported: the caller reports the
+ * command's (ks_effect). Returns the item, also in r->it. */
+item *ks_put_typed(kref *r, unsigned kind, unsigned enc, const char *p, size_t n, int64_t expire);
+/* r->it, a value held outside its segment, is about to change there: a
+ * running snapshot saves it first, WATCH hears of it, it counts as a write. */
+void ks_modify(kref *r);
+/* r's value now holds delta more bytes outside its segment (for maxmemory). */
+void ks_charge(kref *r, long long delta);
+/* Report a write of r's key as the command that replays it (see hooks.h). */
+void ks_effect(kref *r, int argc, const char *const *argv, const size_t *len);
 /* Move src's value, kind and expiry to dst's key and delete src's key
  * (RENAME, MOVE): what the value holds outside its segment changes owner
  * instead of being copied. Both shards locked; ks_find on both first, and
