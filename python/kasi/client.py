@@ -239,7 +239,10 @@ def stats_from_info(info):
     for k, v in kasi.items():
         if k.startswith("domain_") and isinstance(v, dict):
             domains[unescape_name(k[len("domain_"):])] = dict(v)
-    for name, v in ks.items():
+    # A Kasi server lists every domain in its kasi section; its keyspace
+    # section repeats the numbered ones as dbN, Redis-style. Only a server
+    # without the kasi section (Redis) is read from the keyspace section.
+    for name, v in (ks.items() if not domains else ()):
         if isinstance(v, dict) and "keys" in v:
             d = domains.setdefault(unescape_name(name), {})
             d.setdefault("keys", v.get("keys", 0))
