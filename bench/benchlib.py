@@ -1,8 +1,11 @@
-"""Shared helpers for the Kasi benchmark scripts (run.py, memory.py, callgrind.py).
+"""Shared helpers for the Kasi benchmark scripts (run.py, memory.py,
+callgrind.py, persist.py, floor.py, growth.py, missratio.py).
 
-Standard library only.  Every wait is bounded in count and time; every server
-this module starts is tracked by pid and stopped by ``Server.stop()`` (callers
-use try/finally, and ``atexit`` is a last resort).
+Standard library only.  Servers are started, awaited and stopped by the
+harness the tests use, tests/harness/kasi_harness.py (``Server`` is its
+ServerProcess with the benchmarks' command lines).  Every wait is bounded in
+count and time; every server this module starts is tracked by pid and stopped
+by ``Server.stop()`` (callers use try/finally, and ``atexit`` is a last resort).
 """
 import atexit
 import datetime
@@ -21,6 +24,9 @@ BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_DIR = os.path.dirname(BENCH_DIR)
 RESULTS_DIR = os.path.join(BENCH_DIR, "results")
 DEFAULT_KASI = os.path.join(REPO_DIR, "bin", "kasi-server")
+
+sys.path.insert(0, os.path.join(REPO_DIR, "tests", "harness"))
+import kasi_harness as H  # noqa: E402
 
 _live_servers = []
 
@@ -68,13 +74,6 @@ def snapshot_binary(path, tmpdir):
         path=path, sha256=h.hexdigest()[:16],
         mtime=datetime.datetime.fromtimestamp(st.st_mtime).astimezone().isoformat(timespec="seconds"))
     return dst
-
-
-def free_port():
-    """A TCP port that is free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def raise_nofile(want):
@@ -178,40 +177,19 @@ def proc_children(pid):
 
 # ----------------------------------------------------------- tiny RESP ---
 
-class RespError(Exception):
-    pass
+RespError = H.RespError
 
 
-class Client:
-    """A minimal blocking RESP2 client (enough for setup and checks)."""
+class Client(H.RawConn):
+    """A minimal blocking RESP2 client (enough for setup and checks): the
+    harness's RawConn with TCP_NODELAY, replies parsed as they are read
+    (simple strings as str), and call() raising error replies."""
+
+    encode = staticmethod(H.encode_command)
 
     def __init__(self, port, host="127.0.0.1", timeout=30.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        super().__init__(port, host=host, timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
-
-    @staticmethod
-    def encode(*args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            if isinstance(a, str):
-                a = a.encode()
-            elif isinstance(a, int):
-                a = str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        return b"".join(out)
 
     def _fill(self):
         chunk = self.sock.recv(1 << 20)
@@ -382,24 +360,23 @@ def padded_key(i, key_size, prefix="key:"):
 
 # ------------------------------------------------------------- servers ---
 
-class Server:
-    """One server process (Kasi or redis-server) on a free loopback port."""
+class Server(H.ServerProcess):
+    """One server process (Kasi, redis-server or bench/floor.c) on a free
+    loopback port: the harness's ServerProcess with the benchmarks' command
+    lines, its output in <workdir>/server.log, and a fresh port at each start."""
+
+    stop_timeout = 30.0
 
     def __init__(self, kind, binary, extra_args=(), label=None, wrapper=(),
                  start_timeout=20.0, workdir=None):
-        self.kind = kind                      # "kasi", "redis" or "floor" (bench/floor.c)
-        self.binary = binary
-        self.extra_args = list(extra_args)
-        self.label = label or kind
+        self.label = label or kind            # kind: "kasi", "redis" or "floor" (bench/floor.c)
         self.wrapper = list(wrapper)          # e.g. valgrind command prefix
         self.start_timeout = start_timeout
-        self.port = None
-        self.proc = None
-        self.workdir = workdir or tempfile.mkdtemp(prefix="kasi-bench-%s-" % kind)
-        self.logpath = os.path.join(self.workdir, "server.log")
-        self._log = None
+        super().__init__(kind, workdir or tempfile.mkdtemp(prefix="kasi-bench-%s-" % kind),
+                         binary=binary, extra_args=extra_args, use_port=False,
+                         log_name="server.log", start=False)
 
-    def argv(self):
+    def build_argv(self):
         if self.kind == "redis":
             base = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
                     "--save", "", "--appendonly", "no", "--daemonize", "no",
@@ -411,37 +388,24 @@ class Server:
                     "--save", "", "--appendonly", "no", "--dir", self.workdir]
         return self.wrapper + base + self.extra_args
 
-    def start(self):
-        last_err = None
-        for _attempt in range(3):            # retry if the free port got taken
-            self.port = free_port()
-            self._log = open(self.logpath, "ab")
-            self.proc = subprocess.Popen(self.argv(), stdout=self._log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, cwd=self.workdir)
-            _live_servers.append(self)
-            deadline = time.monotonic() + self.start_timeout
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    break
-                try:
-                    with Client(self.port, timeout=2.0) as c:
-                        if c.call("PING") == "PONG":
-                            return self
-                except (OSError, ConnectionError, RespError) as e:
-                    last_err = e
-                time.sleep(0.05)
-            self.stop()
+    def popen(self, argv):
+        proc = super().popen(argv)
+        _live_servers.append(self)
+        return proc
+
+    def start(self, wait=True):
+        """Start on a free port and, if wait, wait for PONG; tries up to three
+        ports (in case the free one got taken).  Returns self."""
+        for _attempt in range(3):
+            self.port = H.free_port()
+            try:
+                return super().start(wait)
+            except H.ServerStartError:
+                pass
             if self.proc.returncode not in (None, 0) and "Address already in use" not in self.log_tail():
                 break
         raise RuntimeError("%s did not start (last error %r); log tail:\n%s"
-                           % (self.label, last_err, self.log_tail()))
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
+                           % (self.label, self.last_error, self.log_tail()))
 
     def cpu_seconds(self):
         return proc_cpu_seconds(self.pid)
@@ -452,34 +416,13 @@ class Server:
     def client(self, timeout=60.0):
         return Client(self.port, timeout=timeout)
 
-    def log_tail(self, n=20):
-        try:
-            with open(self.logpath, "rb") as f:
-                return b"\n".join(f.read().splitlines()[-n:]).decode(errors="replace")
-        except OSError:
-            return ""
-
-    def stop(self, timeout=30.0):
-        """SIGTERM, wait, then SIGKILL.  Only this server's own pid."""
-        p = self.proc
-        if p is not None and p.poll() is None:
-            try:
-                p.send_signal(signal.SIGTERM)
-                p.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    pass
-            except ProcessLookupError:
-                pass
-        if self._log:
-            self._log.close()
-            self._log = None
+    def stop(self, sig=signal.SIGTERM, timeout=None):
+        """SIGTERM, wait, then SIGKILL (only this server's own pid); returns
+        the exit code."""
+        rc = super().stop(sig, timeout)
         if self in _live_servers:
             _live_servers.remove(self)
-        return p.returncode if p else None
+        return rc
 
 
 @atexit.register

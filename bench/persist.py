@@ -163,13 +163,13 @@ def mode_args(kind, mode, workdir, threads):
 class PServer(bl.Server):
     """bl.Server plus a start that times readiness finely (restart on a file)."""
 
+    def popen(self, argv):
+        self.t_popen = time.monotonic()       # start_timed's time zero
+        return super().popen(argv)
+
     def start_timed(self, timeout=120.0, poll=0.002):
-        self.port = bl.free_port()
-        self._log = open(self.logpath, "ab")
-        t0 = time.monotonic()
-        self.proc = subprocess.Popen(self.argv(), stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, cwd=self.workdir)
-        bl._live_servers.append(self)
+        self.start(wait=False)
+        t0 = self.t_popen
         res = dict(listen_s=None, pong_s=None, ready_s=None, loading_replies=0)
         c = None
         deadline = t0 + timeout
@@ -230,7 +230,7 @@ class PServer(bl.Server):
     def load_log_line(self):
         """The server's own 'loaded' log line, if any (last one)."""
         try:
-            with open(self.logpath, "rb") as f:
+            with open(self.log_path, "rb") as f:
                 lines = f.read().decode(errors="replace").splitlines()
         except OSError:
             return None

@@ -2,7 +2,7 @@
 server under test (Kasi), both fresh, on free loopback ports.
 
 Env:
-  KASI_SERVER          path of kasi-server (default /work/main/bin/kasi-server)
+  KASI_SERVER          path of kasi-server (default <repo>/bin/kasi-server)
   KASI_DIFF_SELFTEST=1 compare redis-server against a second redis-server
                        (validates the harness and the scripts themselves)
 """
@@ -15,7 +15,7 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "harness"))  # the shared harness
 
 import kasi_harness as H  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Fixtures for the Kasi black-box integration tests.
 
 Target selection (env KASI_TEST_TARGET):
-  kasi  (default) run against KASI_SERVER (default /work/main/bin/kasi-server)
+  kasi  (default) run against KASI_SERVER (default <repo>/bin/kasi-server)
   redis           run the pure Redis-compatible tests against /usr/bin/redis-server;
                   tests marked ``kasi_only`` are skipped.  Use this to validate
                   the tests themselves.
@@ -17,7 +17,9 @@ import tempfile
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "harness"))  # the shared harness
 
 import kasi_harness as H  # noqa: E402
 
@@ -113,18 +115,9 @@ def server_factory(request, tmp_path):
         return srv
 
     yield factory
-    failed = _failed(request)
-    sanitizer = []
-    for srv in started:
-        srv.stop()
-        if failed:
-            sys.stderr.write("\n===== %s log (pid %s) %s =====\n%s\n" % (
-                srv.kind, srv.pid, " ".join(srv.argv), srv.log_text()))
-        rep = srv.sanitizer_report()
-        if rep:
-            sanitizer.append(rep)
+    sanitizer = H.stop_servers(started, _failed(request))
     if sanitizer:
-        pytest.fail("sanitizer reported errors in server output:\n" + "\n".join(sanitizer), pytrace=False)
+        pytest.fail("sanitizer reported errors in server output:\n" + sanitizer, pytrace=False)
 
 
 @pytest.fixture

@@ -306,24 +306,12 @@ class FsizeServer(H.ServerProcess):
 
     def __init__(self, fsize, *a, **kw):
         self.fsize = fsize
-        super().__init__(*a, **kw)
+        super().__init__(*a, preexec_fn=self._limit_fsize, **kw)
 
-    def start(self, wait=True):
-        soft = self.fsize
+    def _limit_fsize(self):
+        """Runs in the child before exec."""
         hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
-
-        def limit():
-            resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-        self.logf = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.argv, stdout=self.logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, cwd=self.workdir, preexec_fn=limit)
-        self.pid = self.proc.pid
-        if wait:
-            try:
-                self.wait_ready()
-            except BaseException:
-                self.stop()
-                raise
+        resource.setrlimit(resource.RLIMIT_FSIZE, (self.fsize, hard))
 
     def set_fsize(self, soft):
         hard = resource.prlimit(self.pid, resource.RLIMIT_FSIZE)[1]

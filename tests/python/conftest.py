@@ -4,13 +4,16 @@ The server is the C binary: $KASI_SERVER, else <repo>/bin/kasi-server (build it
 with `make`).  KASI_TEST_BACKEND=redis runs the suite against redis-server
 instead (development aid: domains are mapped onto numeric databases and the
 Kasi-only checks are skipped).
+
+Servers are started with the package's own launcher, kasi.server.launch(), so
+every test that spawns one also tests it; the free port, the wait until it
+answers, stopping by pid, its log and the sanitizer scan come from the shared
+harness, tests/harness/kasi_harness.py.  The log of a server started by a
+failed test is printed; a sanitizer report in a server's log fails the test.
 """
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,7 +21,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "python"))  # test the source tree
+sys.path.insert(0, str(REPO / "tests" / "harness"))
 
+import kasi_harness as H  # noqa: E402
 from kasi import client as kclient  # noqa: E402
 from kasi import server as kserver  # noqa: E402
 
@@ -36,10 +41,7 @@ def server_binary():
     return str(p) if p.exists() else None
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = H.free_port
 
 
 class RedisCompatClient(kclient.Client):
@@ -65,39 +67,53 @@ REDIS_COMPAT_PRELUDE = (
 )
 
 
-class ServerProcess:
-    def __init__(self, binary, port=None, **directives):
-        self.binary = binary
-        self.port = port or free_port()
-        self.directives = directives
+class ServerProcess(H.ServerProcess):
+    """A server started by kasi.server.launch() on a free loopback port, in
+    workdir (default: the current directory)."""
+
+    stop_timeout = 10.0
+    ready_on_unixsocket = True  # as kasi.server.wait_until_ready(unix_socket_path=...)
+
+    def __init__(self, binary, port=None, workdir=None, **directives):
         # Each test starts from an empty server: no snapshot saved at exit.
-        self.directives.setdefault("save", "")
+        directives.setdefault("save", "")
         if not IS_KASI:
-            self.directives.setdefault("databases", 1000)
-        self.proc = None
+            directives.setdefault("databases", 1000)
+        self.launch_directives = directives
+        super().__init__(BACKEND, workdir or os.getcwd(), list(directives.items()),
+                         port=port, binary=binary, start=False)
 
-    def start(self, timeout=10):
-        self.proc = kserver.launch(host="127.0.0.1", port=self.port,
-                                   binary=self.binary, **self.directives)
-        kserver.wait_until_ready("127.0.0.1", self.port, timeout=timeout,
-                                 proc=self.proc,
-                                 unix_socket_path=self.directives.get("unixsocket"))
-        return self
+    def build_argv(self):
+        """launch() builds the command line itself (start() records it)."""
+        return None
 
-    def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self.proc = None
+    def popen(self, argv):
+        """launch() takes no stdout or cwd: the child inherits them."""
+        with H.inherited_stdio(self.logf, self.workdir):
+            return kserver.launch(host=self.host, port=self.port, binary=self.binary,
+                                  **self.launch_directives)
 
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+def _failed(request):
+    for when in ("setup", "call"):
+        rep = getattr(request.node, "rep_" + when, None)
+        if rep is not None and rep.failed:
+            return True
+    return False
+
+
+def _stop_all(procs, show_logs):
+    """Stop procs, printing their logs if show_logs; fail on sanitizer reports."""
+    sanitizer = H.stop_servers(procs, show_logs)
+    if sanitizer:
+        pytest.fail("sanitizer reported errors in server output:\n" + sanitizer, pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -110,12 +126,12 @@ def binary():
 
 
 @pytest.fixture
-def spawn(binary, tmp_path):
+def spawn(request, binary, tmp_path):
     """spawn(**directives) -> started ServerProcess; all stopped at teardown."""
     procs = []
 
     def _spawn(port=None, **directives):
-        sp = ServerProcess(binary, port, **directives)
+        sp = ServerProcess(binary, port, tmp_path, **directives)
         procs.append(sp)
         return sp.start()
 
@@ -125,21 +141,14 @@ def spawn(binary, tmp_path):
         yield _spawn
     finally:
         os.chdir(old)
-        for sp in procs:
-            sp.stop()
+        _stop_all(procs, _failed(request))
 
 
 @pytest.fixture(scope="module")
 def shared_server(binary, tmp_path_factory):
-    sp = ServerProcess(binary)
-    old = os.getcwd()
-    os.chdir(tmp_path_factory.mktemp("srv"))
-    try:
-        sp.start()
-    finally:
-        os.chdir(old)
+    sp = ServerProcess(binary, workdir=tmp_path_factory.mktemp("srv")).start()
     yield sp
-    sp.stop()
+    _stop_all([sp], False)
 
 
 @pytest.fixture

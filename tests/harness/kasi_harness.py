@@ -1,20 +1,28 @@
-"""Shared helpers for the Kasi black-box test suites.
+"""The one harness that starts Kasi (or redis-server) for tests and benchmarks.
 
-Starts real server processes (kasi-server or redis-server) on free loopback
-ports, and provides a tiny raw RESP client that returns the exact reply bytes.
+Used by tests/integration, tests/diff, tests/python and bench (each puts
+tests/harness on sys.path).  Starts real server processes (kasi-server,
+redis-server or any RESP server) on free loopback ports, waits until they
+answer PING, stops them by pid (SIGTERM, then SIGKILL), keeps their output in
+a log file and scans it for sanitizer reports; provides a tiny raw RESP
+client that returns the exact reply bytes, and the expected-reply helpers.
 
 Nothing here mocks anything: every helper talks to a real process over a real
-socket.  All waits are bounded by explicit deadlines.
+socket.  All waits are bounded by explicit deadlines.  Standard library only
+(redis-py is imported by ServerProcess.client() alone).
 """
+import contextlib
 import os
 import shlex
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
-KASI_SERVER = os.environ.get("KASI_SERVER", "/work/main/bin/kasi-server")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KASI_SERVER = os.environ.get("KASI_SERVER", os.path.join(REPO, "bin", "kasi-server"))
 REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
 REDIS_CLI = os.environ.get("REDIS_CLI", "/usr/bin/redis-cli")
 REDIS_BENCHMARK = os.environ.get("REDIS_BENCHMARK", "/usr/bin/redis-benchmark")
@@ -32,6 +40,7 @@ TIME_FACTOR = float(os.environ.get("KASI_TIME_FACTOR", "4" if SANITIZED and TARG
 
 START_TIMEOUT = float(os.environ.get("KASI_START_TIMEOUT", "10")) * TIME_FACTOR
 STOP_TIMEOUT = 5.0
+KILL_TIMEOUT = 10.0
 
 
 def free_port(host="127.0.0.1"):
@@ -59,6 +68,49 @@ def pid_alive(pid):
         return state != "Z"
     except OSError:
         return False
+
+
+def stop_process(proc, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
+    """Stop one child by its pid: send sig, then SIGKILL if it is still running
+    after timeout seconds.  Returns its exit code (None if it could not be
+    reaped even KILL_TIMEOUT seconds after the SIGKILL)."""
+    if proc.poll() is None:
+        try:
+            proc.send_signal(sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            try:
+                proc.wait(KILL_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                pass
+    return proc.returncode
+
+
+@contextlib.contextmanager
+def inherited_stdio(logf, cwd=None):
+    """For a launcher that takes no stdout= or cwd= (such as the Python
+    package's kasi.server.launch): while inside, this process's fds 1 and 2
+    point at logf and its working directory is cwd, so that a child started
+    inside inherits them.  Both are restored on the way out."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    old_cwd = os.getcwd()
+    try:
+        os.dup2(logf.fileno(), 1)
+        os.dup2(logf.fileno(), 2)
+        if cwd is not None:
+            os.chdir(cwd)
+        yield
+    finally:
+        os.chdir(old_cwd)
+        for fd, copy in zip((1, 2), saved):
+            os.dup2(copy, fd)
+            os.close(copy)
 
 
 def wait_for(pred, timeout, interval=0.01):
@@ -123,13 +175,17 @@ class RawConn:
     def __init__(self, port=None, host="127.0.0.1", unix_path=None, timeout=10.0):
         if unix_path:
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.sock.settimeout(timeout)
-            self.sock.connect(unix_path)
+            address = unix_path
         else:
             fam = socket.AF_INET6 if ":" in host else socket.AF_INET
             self.sock = socket.socket(fam, socket.SOCK_STREAM)
+            address = (host, port)
+        try:
             self.sock.settimeout(timeout)
-            self.sock.connect((host, port))
+            self.sock.connect(address)
+        except BaseException:
+            self.sock.close()  # a refused connect leaves no socket behind
+            raise
         self.buf = b""
 
     def close(self):
@@ -306,13 +362,31 @@ class ServerStartError(Exception):
 
 
 class ServerProcess:
-    """One real server process (kasi or redis) started by the test suite."""
+    """One real server process (kasi, redis or another RESP server) started
+    by a test suite or a benchmark.
+
+    directives: list of (name, value) pairs, passed as --name value.  binary:
+    the executable (default $KASI_SERVER, or $REDIS_SERVER for kind "redis");
+    extra_args: words appended to the command line; preexec_fn: run in the
+    child before exec; log_name: the log's file name in workdir (default a
+    fresh <kind>-*.out).  With start=False the caller starts it later with
+    start().  A subclass can change the command line (build_argv), how the
+    process is started (popen), the readiness timeout (start_timeout) and
+    the grace time of stop() (stop_timeout)."""
+
+    start_timeout = START_TIMEOUT
+    stop_timeout = STOP_TIMEOUT
+    ready_on_unixsocket = False  # readiness PING over the unix socket, when there is one
 
     def __init__(self, kind, workdir, directives=None, config_text=None,
-                 port=None, use_port=True, wait=True):
+                 port=None, use_port=True, wait=True, binary=None, extra_args=(),
+                 preexec_fn=None, log_name=None, start=True):
         self.kind = kind
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
+        self.binary = binary or (REDIS_SERVER if kind == "redis" else KASI_SERVER)
+        self.extra_args = list(extra_args)
+        self.preexec_fn = preexec_fn
         self.host = "127.0.0.1"
         self.directives = list(directives or [])
         d = dict((k, v) for k, v in self.directives)
@@ -332,16 +406,23 @@ class ServerProcess:
             fd, self.config_path = tempfile.mkstemp(prefix="kasi-", suffix=".conf", dir=self.workdir)
             with os.fdopen(fd, "w") as f:
                 f.write(config_text)
-        fd, self.log_path = tempfile.mkstemp(prefix="%s-" % kind, suffix=".out", dir=self.workdir)
-        os.close(fd)
-        self.argv = self.build_argv()
+        if log_name:
+            self.log_path = os.path.join(self.workdir, log_name)
+        else:
+            fd, self.log_path = tempfile.mkstemp(prefix="%s-" % kind, suffix=".out", dir=self.workdir)
+            os.close(fd)
+        self.argv = None
+        self.logf = None
         self.proc = None
         self.pid = None
-        self.start(wait=wait)
+        self.last_error = None
+        if start:
+            self.start(wait=wait)
 
     def build_argv(self):
+        """The command line for this kind of server."""
         if self.kind == "redis":
-            argv = [REDIS_SERVER]
+            argv = [self.binary]
             if self.config_path:
                 argv.append(self.config_path)
             base = [("save", ""), ("appendonly", "no"), ("daemonize", "no"),
@@ -352,8 +433,8 @@ class ServerProcess:
                     argv += ["--" + k, v]
             for k, v in self.directives:
                 argv += ["--" + k] + ([v] if v is not None else [])
-            return argv
-        argv = [KASI_SERVER]
+            return argv + self.extra_args
+        argv = [self.binary]
         if self.config_path:
             argv.append(self.config_path)
         # extra flags for every Kasi instance, e.g. KASI_SERVER_ARGS="--threads 8";
@@ -361,29 +442,44 @@ class ServerProcess:
         argv += shlex.split(os.environ.get("KASI_SERVER_ARGS", ""))
         for k, v in self.directives:
             argv += ["--" + k] + ([v] if v is not None else [])
-        return argv
+        return argv + self.extra_args
+
+    def popen(self, argv):
+        """Start argv in workdir, its output going to the log; returns the
+        Popen.  The hook for a caller that starts the server differently."""
+        return subprocess.Popen(argv, stdout=self.logf, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, cwd=self.workdir,
+                                preexec_fn=self.preexec_fn)
 
     def start(self, wait=True):
+        """Start the process (again after stop(): same command line, same
+        port) and, if wait, wait until it answers PING.  Returns self."""
         self.logf = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.argv, stdout=self.logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, cwd=self.workdir)
+        self.proc = self.popen(self.build_argv())
         self.pid = self.proc.pid
+        self.argv = list(self.proc.args)  # the command line actually run
         if wait:
             try:
                 self.wait_ready()
             except BaseException:
                 self.stop()  # never leak a half-started server
                 raise
+        return self
 
-    def wait_ready(self, timeout=START_TIMEOUT):
+    def wait_ready(self, timeout=None):
+        """Poll PING until +PONG (or -NOAUTH) within timeout (default
+        start_timeout); raise ServerStartError if the process exits first or
+        the time runs out (the last error seen is kept in last_error)."""
+        timeout = self.start_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                self.last_error = last
                 raise ServerStartError("%s exited with %s during startup: %s\n--- log ---\n%s" % (
                     self.kind, self.proc.returncode, shlex.join(self.argv), self.log_text()))
             try:
-                c = self.raw()
+                c = self.raw(unix=self.ready_on_unixsocket)
                 try:
                     c.settimeout(1.0)
                     r = c.cmd("PING")
@@ -395,12 +491,15 @@ class ServerProcess:
             except (OSError, ConnectionClosed) as e:
                 last = e
             time.sleep(0.02)
+        self.last_error = last
         self.stop()
         raise ServerStartError("%s did not answer PING within %.0fs (%r): %s\n--- log ---\n%s" % (
             self.kind, timeout, last, shlex.join(self.argv), self.log_text()))
 
-    def raw(self, timeout=10.0):
-        if self.port:
+    def raw(self, timeout=10.0, unix=False):
+        """A RawConn: over TCP if there is a port (unless unix and there is
+        a unix socket), else over the unix socket."""
+        if self.port and not (unix and self.unixsocket):
             return RawConn(self.port, host=self.host, timeout=timeout)
         return RawConn(unix_path=self.unixsocket, timeout=timeout)
 
@@ -433,35 +532,50 @@ class ServerProcess:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def log_text(self, limit=20000):
+    def _log_bytes(self):
         try:
             with open(self.log_path, "rb") as f:
-                data = f.read()
+                return f.read()
         except OSError:
-            return ""
+            return b""
+
+    def log_text(self, limit=20000):
+        """The log, its last limit bytes if it is longer."""
+        data = self._log_bytes()
         if len(data) > limit:
             data = b"...[truncated]...\n" + data[-limit:]
         return data.decode("utf-8", "replace")
 
-    def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
-        """Stop by pid: SIGTERM, then SIGKILL after timeout. Returns exit code."""
+    def log_tail(self, lines=20):
+        """The last lines of the log."""
+        return b"\n".join(self._log_bytes().splitlines()[-lines:]).decode("utf-8", "replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=None):
+        """Stop by pid: sig (SIGTERM), then SIGKILL after timeout (default
+        stop_timeout).  Returns the exit code."""
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
-            try:
-                self.proc.send_signal(sig)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        rc = stop_process(self.proc, sig, self.stop_timeout if timeout is None else timeout)
         try:
             self.logf.close()
         except Exception:
             pass
-        return self.proc.returncode
+        return rc
+
+
+def stop_servers(servers, show_logs=False):
+    """Stop each server; with show_logs (a failed test) write each one's log
+    to stderr.  Returns their sanitizer reports, joined ('' if none)."""
+    reports = []
+    for srv in servers:
+        srv.stop()
+        if show_logs:
+            sys.stderr.write("\n===== %s log (pid %s) %s =====\n%s\n" % (
+                srv.kind, srv.pid, " ".join(srv.argv or []), srv.log_text()))
+        rep = srv.sanitizer_report()
+        if rep:
+            reports.append(rep)
+    return "\n".join(reports)
 
 
 def make_server(kind, workdir, directives=None, **kw):
