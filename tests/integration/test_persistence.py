@@ -567,7 +567,7 @@ def test_bgsave_point_in_time(server_factory, tmp_path, mode):
         t.start()
     snaps = []
     try:
-        assert H.wait_for(lambda: all(w.acked >= 50 for w in writers), 10), [w.acked for w in writers]
+        assert H.wait_for(lambda: all(w.acked >= 50 for w in writers), 10 * TF), [w.acked for w in writers]
         with s.raw() as c:
             for rnd in range(rounds):
                 floors = [w.acked for w in writers]
