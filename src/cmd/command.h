@@ -88,6 +88,8 @@ enum {
 typedef struct cmd_keyspec {
     int begin, lastkey, step;
     const char *flags;   /* NULL: no spec */
+    int keynum;          /* 1: argument `begin` counts the keys that follow it
+                          * (Redis's find_keys keynum 0/1/1: LMPOP, ZUNIONSTORE ...) */
 } cmd_keyspec;
 
 struct cmd_def {
@@ -110,11 +112,14 @@ typedef struct cmd_family {
 #define CMD_FAMILY(rows_) {(rows_), sizeof(rows_) / sizeof((rows_)[0])}
 
 /* Row helpers for the usual key specs. */
-#define KEY1(fl) {{1, 0, 1, (fl)}, {0, 0, 0, NULL}}          /* the first argument */
-#define KEYN(fl) {{1, -1, 1, (fl)}, {0, 0, 0, NULL}}         /* every argument */
-#define KEYN2(fl) {{1, -1, 2, (fl)}, {0, 0, 0, NULL}}        /* every other one (MSET) */
-#define KEY12(f1, f2) {{1, 0, 1, (f1)}, {2, 0, 1, (f2)}}     /* two, as RENAME's */
-#define NOKEYS {{0, 0, 0, NULL}, {0, 0, 0, NULL}}
+#define KEY1(fl) {{1, 0, 1, (fl), 0}, {0, 0, 0, NULL, 0}}          /* the first argument */
+#define KEYN(fl) {{1, -1, 1, (fl), 0}, {0, 0, 0, NULL, 0}}         /* every argument */
+#define KEYN2(fl) {{1, -1, 2, (fl), 0}, {0, 0, 0, NULL, 0}}        /* every other one (MSET) */
+#define KEY12(f1, f2) {{1, 0, 1, (f1), 0}, {2, 0, 1, (f2), 0}}     /* two, as RENAME's */
+#define KEY1N(f1, f2) {{1, 0, 1, (f1), 0}, {2, -1, 1, (f2), 0}}    /* one, then the rest (SINTERSTORE) */
+#define KEYNUM(b, fl) {{(b), 0, 1, (fl), 1}, {0, 0, 0, NULL, 0}}    /* counted (LMPOP) */
+#define KEY1NUM(f1, f2) {{1, 0, 1, (f1), 0}, {2, 0, 1, (f2), 1}}       /* ZUNIONSTORE's */
+#define NOKEYS {{0, 0, 0, NULL, 0}, {0, 0, 0, NULL, 0}}
 
 /* The worker counters INFO reads, one row each: field, INFO name. */
 #define CMD_STATS(X)                                                                         \
@@ -199,6 +204,10 @@ void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg
 /* Run a command that has already passed the checks (used by EXEC). */
 void command_call(cmd_env *env, session *s, cmd_sink *sink, const cmd_def *def, int argc,
                   const karg *argv, int64_t now);
+/* Replay a write read back from the AOF (a collection write's effect) in
+ * domain d, with no client: returns 0, or -1 when it is no such write or
+ * it fails (the file is then not trusted). */
+int command_replay(cmd_env *env, domain *d, int argc, const karg *argv, int64_t now);
 const cmd_def *command_lookup(const char *name, size_t len);
 /* Iterate the commands: NULL past the end. */
 const cmd_def *command_at(size_t i);
@@ -262,7 +271,8 @@ kref *arg_lock_keys(cmd_call *x, int first, int step, ks_lockset *ls);
 
 /* The families (each file's rows). */
 extern const cmd_family cmd_family_strings, cmd_family_keys, cmd_family_server,
-    cmd_family_connection, cmd_family_transactions, cmd_family_introspection;
+    cmd_family_connection, cmd_family_transactions, cmd_family_introspection,
+    cmd_family_hashes;
 
 /* INFO text for the given sections ("" or "default" = the usual ones). */
 void info_build(cmd_env *env, const karg *sections, int nsections, buf *out);

@@ -69,6 +69,18 @@ static void keyspec(buf *out, const cmd_keyspec *k)
     resp_bulk_cstr(out, "find_keys");
     resp_array(out, 4);
     resp_bulk_cstr(out, "type");
+    if (k->keynum) {
+        resp_bulk_cstr(out, "keynum");
+        resp_bulk_cstr(out, "spec");
+        resp_array(out, 6);
+        resp_bulk_cstr(out, "keynumidx");
+        resp_int(out, 0);
+        resp_bulk_cstr(out, "firstkey");
+        resp_int(out, 1);
+        resp_bulk_cstr(out, "keystep");
+        resp_int(out, 1);
+        return;
+    }
     resp_bulk_cstr(out, "range");
     resp_bulk_cstr(out, "spec");
     resp_array(out, 6);
@@ -93,13 +105,20 @@ static void info_one(buf *out, const cmd_def *parent, const cmd_def *d)
     unsigned cats = command_categories(d);
     int nflags = 0, ncats = 0, first = 0, last = 0, step = 0;
     const cmd_keyspec *k0 = &d->keys[0], *k1 = &d->keys[1];
-    if (k0->flags) {
+    /* Redis's legacy range covers the leading index/range specs; counted
+     * keys make the command's keys "movable" */
+    int movable = k0->keynum || k1->keynum;
+    if (k0->flags && !k0->keynum) {
         first = k0->begin;
         last = k0->lastkey >= 0 ? k0->begin + k0->lastkey : k0->lastkey;
         step = k0->step;
-        if (k1->flags) last = k1->begin;   /* two single keys, as RENAME's */
+        if (k1->flags && !k1->keynum) {
+            if (k1->lastkey == 0) last = k1->begin;          /* two single keys, as RENAME's */
+            else last = k1->lastkey;                          /* one, then the rest */
+        }
     }
     for (int i = 0; i < CMD_NFLAGS; i++) nflags += !!(d->flags & (1u << i));
+    nflags += movable;
     for (int i = 0; i < CMD_NCATEGORIES; i++) ncats += !!(cats & (1u << i));
     resp_array(out, 10);
     resp_bulk_cstr(out, command_fullname(parent, d, full, sizeof full));
@@ -107,6 +126,7 @@ static void info_one(buf *out, const cmd_def *parent, const cmd_def *d)
     resp_array(out, nflags);
     for (int i = 0; i < CMD_NFLAGS; i++)
         if (d->flags & (1u << i)) resp_simple(out, flag_names[i]);
+    if (movable) resp_simple(out, "movablekeys");
     resp_int(out, first);
     resp_int(out, last);
     resp_int(out, step);

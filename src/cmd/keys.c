@@ -350,11 +350,80 @@ static void cmd_move(cmd_call *x)
 
 static void cmd_dbsize(cmd_call *x) { resp_int(x->out, (long long)ks_domain_size(x->s->db)); }
 
+/* ---- OBJECT ---- */
+
+static void cmd_object_encoding(cmd_call *x)
+{
+    kref r;
+    item *it;
+    arg_ref(x, 2, &r);
+    ks_lock(&r);
+    it = ks_find(&r, x->now);
+    if (it) {
+        const kind_ops *ops = kind_ops_of(item_kind(it));
+        resp_bulk_cstr(x->out, ops && ops->encoding ? ops->encoding(it) : "raw");
+    } else {
+        resp_null(x->out);
+    }
+    ks_unlock(&r);
+}
+
+/* Values are never shared in Kasi; Redis shares the integers 0..9999
+ * (unless an LRU or LFU policy needs per-key clocks) and reports them with
+ * the largest count, so clients see what they would see there. */
+static void cmd_object_refcount(cmd_call *x)
+{
+    long long v;
+    kref r;
+    item *it;
+    arg_ref(x, 2, &r);
+    ks_lock(&r);
+    it = ks_find(&r, x->now);
+    if (!it) {
+        resp_null(x->out);
+    } else {
+        long long pol = cfg_ll(&x->env->cfg->maxmemory_policy);
+        int clocks = cfg_ll(&x->env->cfg->maxmemory) && pol != KS_NOEVICTION &&
+                     pol != KS_ALLKEYS_RANDOM && pol != KS_VOLATILE_RANDOM && pol != KS_VOLATILE_TTL;
+        int shared = !item_typed(it) && !clocks && item_vlen(it) <= 4 &&
+                     util_str2ll(item_cval(it), item_vlen(it), &v) == 0 && v >= 0 && v < 10000;
+        resp_int(x->out, shared ? 2147483647 : 1);
+    }
+    ks_unlock(&r);
+}
+
+static void cmd_object_help(cmd_call *x)
+{
+    static const char *const lines[] = {
+        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ENCODING <key>",
+        "    The encoding that holds the value of <key>, named as Redis names its own:",
+        "    int, embstr or raw for a string; listpack or hashtable for a hash.",
+        "REFCOUNT <key>",
+        "    How many references the value of <key> has (Kasi never shares values;",
+        "    small integers report what Redis reports for its shared ones).",
+        "HELP",
+        "    Print this help.",
+    };
+    resp_array(x->out, (long long)(sizeof lines / sizeof lines[0]));
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) resp_simple(x->out, lines[i]);
+}
+
 #define W CMD_WRITE
 #define R CMD_READONLY
 #define F CMD_FAST
 #define M CMD_DENYOOM
 #define KS CAT_KEYSPACE
+
+static const cmd_def object_subs[] = {
+    {"encoding", cmd_object_encoding, 3, R, KS, {{2, 0, 1, "RO", 0}, {0, 0, 0, NULL, 0}},
+     "generic", "2.2.3", "O(1)", "nondeterministic_output", NULL},
+    {"refcount", cmd_object_refcount, 3, R, KS, {{2, 0, 1, "RO", 0}, {0, 0, 0, NULL, 0}},
+     "generic", "2.2.3", "O(1)", "nondeterministic_output", NULL},
+    {"help", cmd_object_help, 2, CMD_LOADING | CMD_STALE, KS, NOKEYS, "generic", "6.2.0", "O(1)",
+     NULL, NULL},
+    {NULL, NULL, 0, 0, 0, NOKEYS, NULL, NULL, NULL, NULL, NULL},
+};
 
 /* name, handler, arity, flags, ACL categories, key specs, group, since,
  * complexity, tips */
@@ -402,6 +471,8 @@ static const cmd_def rows[] = {
      NULL},
     {"dbsize", cmd_dbsize, 1, R | F, KS, NOKEYS, "server", "1.0.0", "O(1)",
      "request_policy:all_shards response_policy:agg_sum", NULL},
+    {"object", NULL, -2, 0, 0, NOKEYS, "generic", "2.2.3", "Depends on subcommand.", NULL,
+     object_subs},
 };
 
 const cmd_family cmd_family_keys = CMD_FAMILY(rows);

@@ -13,13 +13,12 @@
 #include <stdint.h>
 
 #include "lib/buf.h"
+#include "lib/slice.h"
 #include "store/keyspace.h"
 
 /* One argument of a request; the bytes belong to the caller. */
-typedef struct karg {
-    const char *p;
-    size_t n;
-} karg;
+/* A command argument. */
+typedef slice karg;
 
 #define SESS_AUTHED 0x01u      /* authenticated, or no password is needed */
 #define SESS_MULTI 0x02u       /* inside MULTI */

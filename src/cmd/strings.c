@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/command.h"
+#include "cmd/collection.h"
 #include "store/segment.h"
 
 enum {
@@ -94,6 +94,11 @@ static void set_generic(cmd_call *x, unsigned flags, int exp_i, int val_i, int s
     arg_ref(x, 1, &r);
     ks_lock(&r);
     old = (flags & SET_GET) ? ks_read(&r, x->now) : ks_find(&r, x->now);
+    if ((flags & SET_GET) && old && item_typed(old)) {   /* SET ... GET reads it first */
+        ks_unlock(&r);
+        reply_wrongtype(x);
+        return;
+    }
     if (flags & SET_GET) reply_item(x, old);
     if (((flags & SET_NX) && old) || ((flags & SET_XX) && !old)) {
         ks_unlock(&r);
@@ -125,9 +130,11 @@ static void cmd_psetex(cmd_call *x) { set_generic(x, SET_PX, 2, 3, 0); }
 static void cmd_get(cmd_call *x)
 {
     kref r;
+    int bad;
     arg_ref(x, 1, &r);
     ks_lock(&r);
-    reply_item(x, ks_read(&r, x->now));
+    item *it = coll_read(x, &r, KIND_STRING, &bad);
+    if (!bad) reply_item(x, it);
     ks_unlock(&r);
 }
 
@@ -136,8 +143,12 @@ static void cmd_getset(cmd_call *x)
     kref r;
     arg_ref(x, 1, &r);
     ks_lock(&r);
-    reply_item(x, ks_read(&r, x->now));
-    ks_set(&r, x->argv[2].p, x->argv[2].n, -1);
+    int bad;
+    item *it = coll_read(x, &r, KIND_STRING, &bad);
+    if (!bad) {
+        reply_item(x, it);
+        ks_set(&r, x->argv[2].p, x->argv[2].n, -1);
+    }
     ks_unlock(&r);
 }
 
@@ -147,9 +158,12 @@ static void cmd_getdel(cmd_call *x)
     item *it;
     arg_ref(x, 1, &r);
     ks_lock(&r);
-    it = ks_read(&r, x->now);
-    reply_item(x, it);
-    if (it) ks_delete(&r, x->now);
+    int bad;
+    it = coll_read(x, &r, KIND_STRING, &bad);
+    if (!bad) {
+        reply_item(x, it);
+        if (it) ks_delete(&r, x->now);
+    }
     ks_unlock(&r);
 }
 
@@ -163,10 +177,11 @@ static void cmd_getex(cmd_call *x)
     if (parse_options(x, 2, 0, &flags, &exp_i) < 0) return;
     arg_ref(x, 1, &r);
     ks_lock(&r);
-    it = ks_read(&r, x->now);
+    int bad;
+    it = coll_read(x, &r, KIND_STRING, &bad);
     if (!it) {
         ks_unlock(&r);
-        resp_null(x->out);
+        if (!bad) resp_null(x->out);
         return;
     }
     if (exp_i && expire_arg(x, exp_i, flags, &when) < 0) {
@@ -203,7 +218,12 @@ static void cmd_append(cmd_call *x)
     size_t total;
     arg_ref(x, 1, &r);
     ks_lock(&r);
-    it = ks_find(&r, x->now);
+    int bad;
+    it = coll_write(x, &r, KIND_STRING, &bad);
+    if (bad) {
+        ks_unlock(&r);
+        return;
+    }
     if (!it) {
         ks_store(&r, ks_new(&r, v->p, v->n, -1));
         total = v->n;
@@ -226,8 +246,9 @@ static void cmd_strlen(cmd_call *x)
     item *it;
     arg_ref(x, 1, &r);
     ks_lock(&r);
-    it = ks_read(&r, x->now);
-    resp_int(x->out, it ? (long long)item_vlen(it) : 0);
+    int bad;
+    it = coll_read(x, &r, KIND_STRING, &bad);
+    if (!bad) resp_int(x->out, it ? (long long)item_vlen(it) : 0);
     ks_unlock(&r);
 }
 
@@ -239,10 +260,11 @@ static void cmd_getrange(cmd_call *x)
     if (arg_ll(x, 2, &start) < 0 || arg_ll(x, 3, &end) < 0) return;
     arg_ref(x, 1, &r);
     ks_lock(&r);
-    it = ks_read(&r, x->now);
+    int bad;
+    it = coll_read(x, &r, KIND_STRING, &bad);
     if (!it) {
         ks_unlock(&r);
-        resp_bulk(x->out, "", 0);
+        if (!bad) resp_bulk(x->out, "", 0);
         return;
     }
     len = (long long)item_vlen(it);
@@ -274,7 +296,12 @@ static void cmd_setrange(cmd_call *x)
     }
     arg_ref(x, 1, &r);
     ks_lock(&r);
-    it = ks_find(&r, x->now);
+    int bad;
+    it = coll_write(x, &r, KIND_STRING, &bad);
+    if (bad) {
+        ks_unlock(&r);
+        return;
+    }
     len = it ? item_vlen(it) : 0;
     if (v->n == 0) {
         ks_unlock(&r);
@@ -317,7 +344,12 @@ static void incr_by(cmd_call *x, long long incr)
     item *it;
     arg_ref(x, 1, &r);
     ks_lock(&r);
-    it = ks_find(&r, x->now);
+    int bad;
+    it = coll_write(x, &r, KIND_STRING, &bad);
+    if (bad) {
+        ks_unlock(&r);
+        return;
+    }
     if (it && util_str2ll(item_cval(it), item_vlen(it), &v) < 0) {
         ks_unlock(&r);
         reply_not_int(x);
@@ -363,7 +395,12 @@ static void cmd_incrbyfloat(cmd_call *x)
     item *it;
     arg_ref(x, 1, &r);
     ks_lock(&r);
-    it = ks_find(&r, x->now);
+    int bad;
+    it = coll_write(x, &r, KIND_STRING, &bad);
+    if (bad) {
+        ks_unlock(&r);
+        return;
+    }
     if ((it && util_str2ld(item_cval(it), item_vlen(it), &v) < 0) ||
         util_str2ld(x->argv[2].p, x->argv[2].n, &incr) < 0) {
         ks_unlock(&r);
@@ -388,7 +425,10 @@ static void cmd_mget(cmd_call *x)
     ks_lockset ls;
     kref *refs = arg_lock_keys(x, 1, 1, &ls);
     resp_array(x->out, n);
-    for (int k = 0; k < n; k++) reply_item(x, ks_read(&refs[k], x->now));
+    for (int k = 0; k < n; k++) {
+        item *it = ks_read(&refs[k], x->now);
+        reply_item(x, it && !item_typed(it) ? it : NULL);   /* other kinds read as nil */
+    }
     ks_lockset_unlock(&ls);
     free(refs);
 }
@@ -423,9 +463,8 @@ static void cmd_mset(cmd_call *x) { mset_generic(x, 0); }
 static void cmd_msetnx(cmd_call *x) { mset_generic(x, 1); }
 
 /* A copy of a key's value (empty when missing). */
-static char *copy_value(kref *r, int64_t now, size_t *len)
+static char *copy_value(const item *it, size_t *len)
 {
-    item *it = ks_read(r, now);
     *len = it ? item_vlen(it) : 0;
     return it ? xmemdup(item_cval(it), *len) : xmalloc(1);
 }
@@ -440,30 +479,42 @@ static void cmd_lcs(cmd_call *x)
     size_t alen, blen;
     uint32_t *t;
 
-    for (int j = 3; j < x->argc; j++) {
-        int more = x->argc - 1 - j;
-        if (arg_is(x, j, "idx")) getidx = 1;
-        else if (arg_is(x, j, "len")) getlen = 1;
-        else if (arg_is(x, j, "withmatchlen")) withlen = 1;
-        else if (arg_is(x, j, "minmatchlen") && more) {
-            if (arg_ll(x, j + 1, &minlen) < 0) return;
-            if (minlen < 0) minlen = 0;
-            j++;
-        } else {
-            reply_syntax(x);
-            return;
-        }
-    }
+    /* the keys are looked at before the options, as Redis does */
     ks_lockset_init(&ls);
     arg_ref(x, 1, &refs[0]);
     arg_ref(x, 2, &refs[1]);
     ks_lockset_add(&ls, &refs[0]);
     ks_lockset_add(&ls, &refs[1]);
     ks_lockset_lock(&ls);
-    a = copy_value(&refs[0], x->now, &alen);
-    refs[1].gen = (uint64_t)-1;
-    b = copy_value(&refs[1], x->now, &blen);
+    {
+        item *ia = ks_read(&refs[0], x->now);
+        refs[1].gen = (uint64_t)-1;
+        item *ib = ks_read(&refs[1], x->now);
+        if ((ia && item_typed(ia)) || (ib && item_typed(ib))) {
+            ks_lockset_unlock(&ls);
+            reply_err(x, "ERR The specified keys must contain string values");
+            return;
+        }
+        /* finding ib (maybe dropping it, expired) never moves ia */
+        a = copy_value(ia, &alen);
+        b = copy_value(ib, &blen);
+    }
     ks_lockset_unlock(&ls);
+
+    for (int j = 3; j < x->argc; j++) {
+        int more = x->argc - 1 - j;
+        if (arg_is(x, j, "idx")) getidx = 1;
+        else if (arg_is(x, j, "len")) getlen = 1;
+        else if (arg_is(x, j, "withmatchlen")) withlen = 1;
+        else if (arg_is(x, j, "minmatchlen") && more) {
+            if (arg_ll(x, j + 1, &minlen) < 0) goto out;
+            if (minlen < 0) minlen = 0;
+            j++;
+        } else {
+            reply_syntax(x);
+            goto out;
+        }
+    }
 
     if (getidx && getlen) {
         reply_err(x, "ERR If you want both the length and indexes, please just use IDX.");
@@ -605,7 +656,7 @@ static const cmd_def rows[] = {
      "request_policy:multi_shard response_policy:all_succeeded", NULL},
     {"msetnx", cmd_msetnx, -3, W | M, STR, KEYN2("OW insert"), "string", "1.0.1", "O(N)",
      "request_policy:multi_shard response_policy:agg_min", NULL},
-    {"lcs", cmd_lcs, -3, R, STR, {{1, 1, 1, "RO access"}, {0, 0, 0, NULL}}, "string", "7.0.0",
+    {"lcs", cmd_lcs, -3, R, STR, {{1, 1, 1, "RO access", 0}, {0, 0, 0, NULL, 0}}, "string", "7.0.0",
      "O(N*M)", NULL, NULL},
 };
 

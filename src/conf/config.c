@@ -52,6 +52,21 @@ static const cfg_row rows[] = {
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
+static const struct alias {
+    const char *name;
+    int idx;
+} aliases[] = {
+#define A(nm_, f_) {nm_, CFG_##f_},
+    CONFIG_ALIASES(A)
+#undef A
+};
+#define NALIASES (sizeof aliases / sizeof aliases[0])
+#define NNAMES (NROWS + NALIASES)
+
+/* Names are the rows' and then the aliases': name i and its row. */
+static const char *name_at(size_t i) { return i < NROWS ? rows[i].name : aliases[i - NROWS].name; }
+static const cfg_row *row_at(size_t i) { return i < NROWS ? &rows[i] : &rows[aliases[i - NROWS].idx]; }
+
 /* Guards the string directives CONFIG SET may replace at run time. */
 static pthread_mutex_t str_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -115,12 +130,18 @@ static int check_dirname(const char *name, const char *v, char *err, size_t errl
     return plain_name(name, v, "dirname", err, errlen);
 }
 
+/* The name index of a directive or alias, or -1. */
+static long find_name(const char *name, size_t len)
+{
+    for (size_t i = 0; i < NNAMES; i++)
+        if (strlen(name_at(i)) == len && strncasecmp(name_at(i), name, len) == 0) return (long)i;
+    return -1;
+}
+
 static const cfg_row *find_row(const char *name, size_t len)
 {
-    for (size_t i = 0; i < NROWS; i++)
-        if (strlen(rows[i].name) == len && strncasecmp(rows[i].name, name, len) == 0)
-            return &rows[i];
-    return NULL;
+    long i = find_name(name, len);
+    return i < 0 ? NULL : row_at((size_t)i);
 }
 
 static long long *ll_field(config *cfg, const cfg_row *r)
@@ -301,8 +322,10 @@ int config_set_many(config *cfg, const cfg_pair *pairs, int n, int allow_protect
             bad = i;
             continue;
         }
+        /* the same name twice (an alias and its directive are two names,
+         * as in Redis) */
         for (int j = 0; j < i; j++)
-            if (r[j] == r[i]) {
+            if (find_name(pairs[j].name, pairs[j].nlen) == find_name(pairs[i].name, pairs[i].nlen)) {
                 errstr = "duplicate parameter";
                 bad = i;
                 break;
@@ -416,31 +439,31 @@ static const char *format_value(config *cfg, const cfg_row *r, char *out, size_t
 int config_get(config *cfg, const char *const *pats, const size_t *lens, int npats, buf *out)
 {
     char tmp[64];
-    const char *shown[NROWS];
-    size_t shown_len[NROWS];
+    const char *shown[NNAMES];
+    size_t shown_len[NNAMES];
     int n = 0;
     memset(shown, 0, sizeof shown);
     for (int p = 0; p < npats; p++) {
         /* Like Redis: a plain name is looked up (and echoed as given), a
-         * pattern is matched against every name; each directive once. */
+         * pattern is matched against every name, aliases too; each name once. */
         int plain = !memchr(pats[p], '*', lens[p]) && !memchr(pats[p], '?', lens[p]) &&
                     !memchr(pats[p], '[', lens[p]);
-        for (size_t i = 0; i < NROWS; i++) {
-            const cfg_row *r = &rows[i];
-            size_t nl = strlen(r->name);
+        for (size_t i = 0; i < NNAMES; i++) {
+            const char *name = name_at(i);
+            size_t nl = strlen(name);
             if (shown[i]) continue;
-            if (plain ? !(lens[p] == nl && strncasecmp(pats[p], r->name, nl) == 0)
-                      : !util_glob_match(pats[p], lens[p], r->name, nl, 1))
+            if (plain ? !(lens[p] == nl && strncasecmp(pats[p], name, nl) == 0)
+                      : !util_glob_match(pats[p], lens[p], name, nl, 1))
                 continue;
-            shown[i] = plain ? pats[p] : r->name;
+            shown[i] = plain ? pats[p] : name;
             shown_len[i] = plain ? lens[p] : nl;
         }
     }
     pthread_mutex_lock(&str_lock);
-    for (size_t i = 0; i < NROWS; i++) {
+    for (size_t i = 0; i < NNAMES; i++) {
         if (!shown[i]) continue;
         resp_bulk(out, shown[i], shown_len[i]);
-        resp_bulk_cstr(out, format_value(cfg, &rows[i], tmp, sizeof tmp));
+        resp_bulk_cstr(out, format_value(cfg, row_at(i), tmp, sizeof tmp));
         n += 2;
     }
     pthread_mutex_unlock(&str_lock);

@@ -15,6 +15,7 @@
 #ifndef KASI_CONFIG_H
 #define KASI_CONFIG_H
 
+#include <limits.h>
 #include <stddef.h>
 
 #include "lib/buf.h"
@@ -102,7 +103,30 @@ enum cfg_fsync {
       CFG_MUTABLE, NULL, NULL, NULL,                                                         \
       "rewrite the AOF when it grew this much since the last (0: never)")                    \
     X(auto_aof_rewrite_min_size, "auto-aof-rewrite-min-size", MEM, "64mb", 0, 1LL << 50,     \
-      CFG_MUTABLE, NULL, NULL, NULL, "but not before it is this big")
+      CFG_MUTABLE, NULL, NULL, NULL, "but not before it is this big")                        \
+    X(hash_max_listpack_entries, "hash-max-listpack-entries", INT, "512", 0, LLONG_MAX,      \
+      CFG_MUTABLE, NULL, NULL, NULL, "a hash stays compact up to this many fields")          \
+    X(hash_max_listpack_value, "hash-max-listpack-value", MEM, "64", 0, LLONG_MAX,          \
+      CFG_MUTABLE, NULL, NULL, NULL, "... and while no field or value is longer")            \
+    X(list_max_listpack_size, "list-max-listpack-size", INT, "-2", INT_MIN, INT_MAX,         \
+      CFG_MUTABLE, NULL, NULL, NULL,                                                         \
+      "a list node's size: -1..-5 for 4..64 KB, or a count of elements")                    \
+    X(list_compress_depth, "list-compress-depth", INT, "0", 0, INT_MAX, CFG_MUTABLE, NULL,   \
+      NULL, NULL, "accepted for Redis's sake; Kasi does not compress list nodes")           \
+    X(set_max_intset_entries, "set-max-intset-entries", INT, "512", 0, LLONG_MAX,           \
+      CFG_MUTABLE, NULL, NULL, NULL, "a set of integers stays compact up to this many")     \
+    X(zset_max_listpack_entries, "zset-max-listpack-entries", INT, "128", 0, LLONG_MAX,     \
+      CFG_MUTABLE, NULL, NULL, NULL, "a sorted set stays compact up to this many members")  \
+    X(zset_max_listpack_value, "zset-max-listpack-value", MEM, "64", 0, LLONG_MAX,          \
+      CFG_MUTABLE, NULL, NULL, NULL, "... and while no member is longer")
+
+/* Older names Redis still accepts for some directives: alias, directive. */
+#define CONFIG_ALIASES(A)                                                                    \
+    A("hash-max-ziplist-entries", hash_max_listpack_entries)                                 \
+    A("hash-max-ziplist-value", hash_max_listpack_value)                                     \
+    A("list-max-ziplist-size", list_max_listpack_size)                                       \
+    A("zset-max-ziplist-entries", zset_max_listpack_entries)                                 \
+    A("zset-max-ziplist-value", zset_max_listpack_value)
 
 #define CFG_CTYPE_INT long long
 #define CFG_CTYPE_OCT long long

@@ -71,8 +71,7 @@ static void log_expire(void *ctx, const domain *d, const char *key, size_t klen,
 static void log_splice(void *ctx, const domain *d, const char *key, size_t klen, uint64_t total,
                        uint64_t off, const char *p, size_t n);
 static void log_flush(void *ctx, const domain *d);
-static void log_command(void *ctx, const domain *d, int argc, const char *const *argv,
-                        const size_t *len);
+static void log_command(void *ctx, const domain *d, int argc, const slice *argv);
 
 aof *aof_create(const char *dir, const char *dirname, const char *filename,
                 const long long *policy, uint64_t start_lsn)
@@ -196,13 +195,12 @@ static void log_flush(void *ctx, const domain *d)
     log_end(a, b);
 }
 
-static void log_command(void *ctx, const domain *d, int argc, const char *const *argv,
-                        const size_t *len)
+static void log_command(void *ctx, const domain *d, int argc, const slice *argv)
 {
     aof *a = ctx;
     size_t dlen, b = log_begin(a);
     const char *dom = ks_domain_name(d, &dlen);
-    rec_cmd(&a->log, dom, dlen, argc, argv, len);
+    rec_cmd(&a->log, dom, dlen, argc, argv);
     log_end(a, b);
 }
 

@@ -32,19 +32,14 @@ void load_set_replay(load_replay_fn *fn, void *ctx)
 /* A CMD record: its arguments as arrays, then the installed replay. */
 static int replay(loader *l, const rec *r)
 {
-    const char **argv, *p = r->val, *a;
-    size_t *len, n;
+    const char *p = r->val;
+    slice *argv;
     int i = 0, rc;
     if (!replay_fn) return -1;
-    argv = xmalloc(sizeof(char *) * (size_t)r->argc);
-    len = xmalloc(sizeof(size_t) * (size_t)r->argc);
-    while (i < r->argc && rec_cmd_arg(r, &p, &a, &n) == 0) {
-        argv[i] = a;
-        len[i++] = n;
-    }
-    rc = i == r->argc ? replay_fn(replay_ctx, dom_of(l, r), r->argc, argv, len) : -1;
+    argv = xmalloc(sizeof *argv * (size_t)r->argc);
+    while (i < r->argc && rec_cmd_arg(r, &p, &argv[i].p, &argv[i].n) == 0) i++;
+    rc = i == r->argc ? replay_fn(replay_ctx, dom_of(l, r), r->argc, argv) : -1;
     free(argv);
-    free(len);
     return rc;
 }
 

@@ -29,8 +29,7 @@ uint64_t load_expired_keys(void);
 /* How a CMD record (a collection write) is replayed: run the command in
  * domain d, returning 0, or -1 when it cannot be (the file is then refused).
  * The commands live above persistence, so the server installs this. */
-typedef int load_replay_fn(void *ctx, domain *d, int argc, const char *const *argv,
-                           const size_t *len);
+typedef int load_replay_fn(void *ctx, domain *d, int argc, const slice *argv);
 void load_set_replay(load_replay_fn *fn, void *ctx);
 
 /* Load a snapshot file; returns 0, or -1 with a message in err. A missing

@@ -114,7 +114,7 @@ void rec_item(buf *b, const char *dom, size_t dlen, const item *it, int64_t expi
         rec_put(b, dom, dlen, item_key(it), item_klen(it), item_cval(it), item_vlen(it), expire, split);
         return;
     }
-    /* another kind: its kind byte, then its bytes as the kind serializes
+    /* another kind: its kind byte and its bytes, as the kind serializes
      * them (as stored, for an inline encoding) */
     ops = kind_ops_of(item_kind(it));
     s = rec_begin(b, REC_PUT_KIND);
@@ -123,7 +123,6 @@ void rec_item(buf *b, const char *dom, size_t dlen, const item *it, int64_t expi
     rec_put_str(b, item_key(it), item_klen(it));
     if (ops && ops->serialize) {
         buf v = {0};
-        buf_append(&v, item_cval(it), 1);
         ops->serialize(it, &v);
         rec_put_str(b, v.data, v.len);
         buf_free(&v);
@@ -169,13 +168,12 @@ void rec_flush(buf *b, const char *dom, size_t dlen)
     rec_finish(b, s, NULL, 0);
 }
 
-void rec_cmd(buf *b, const char *dom, size_t dlen, int argc, const char *const *argv,
-             const size_t *len)
+void rec_cmd(buf *b, const char *dom, size_t dlen, int argc, const slice *argv)
 {
     size_t s = rec_begin(b, REC_CMD);
     put_dom(b, dom, dlen);
     rec_put_varint(b, (uint64_t)argc);
-    for (int i = 0; i < argc; i++) rec_put_str(b, argv[i], len[i]);
+    for (int i = 0; i < argc; i++) rec_put_str(b, argv[i].p, argv[i].n);
     rec_finish(b, s, NULL, 0);
 }
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "lib/buf.h"
+#include "lib/slice.h"
 #include "store/item.h"
 
 #define REC_HDR 8
@@ -78,8 +79,7 @@ void rec_expire(buf *b, const char *dom, size_t dlen, const char *key, size_t kl
 void rec_splice(buf *b, const char *dom, size_t dlen, const char *key, size_t klen,
                 uint64_t total, uint64_t off, const char *p, size_t n);
 void rec_flush(buf *b, const char *dom, size_t dlen);
-void rec_cmd(buf *b, const char *dom, size_t dlen, int argc, const char *const *argv,
-             const size_t *len);
+void rec_cmd(buf *b, const char *dom, size_t dlen, int argc, const slice *argv);
 
 /* ---- reading ---- */
 

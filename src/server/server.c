@@ -13,6 +13,8 @@
 #include "lib/log.h"
 #include "lib/net.h"
 #include "lib/util.h"
+#include "persist/load.h"
+#include "types/types.h"
 
 static void set_release(server *srv, listen_set *ls)
 {
@@ -220,6 +222,22 @@ static int apply_appendonly(void *owner, void *caller, char *err, size_t errlen)
     return -1;
 }
 
+/* The encoding thresholds the value kinds read. */
+static int apply_limits(void *owner, void *caller, char *err, size_t errlen)
+{
+    config *cfg = &((server *)owner)->cfg;
+    (void)caller;
+    (void)err;
+    (void)errlen;
+    types_set_limit(&types_lim.hash_entries, cfg_ll(&cfg->hash_max_listpack_entries));
+    types_set_limit(&types_lim.hash_value, cfg_ll(&cfg->hash_max_listpack_value));
+    types_set_limit(&types_lim.list_size, cfg_ll(&cfg->list_max_listpack_size));
+    types_set_limit(&types_lim.set_ints, cfg_ll(&cfg->set_max_intset_entries));
+    types_set_limit(&types_lim.zset_entries, cfg_ll(&cfg->zset_max_listpack_entries));
+    types_set_limit(&types_lim.zset_value, cfg_ll(&cfg->zset_max_listpack_value));
+    return 0;
+}
+
 /* ---- what commands may ask of the server (cmd_host) ---- */
 
 static long host_clients(void *ctx) { return atomic_load(&((server *)ctx)->nclients); }
@@ -246,6 +264,22 @@ static void host_shutdown(void *ctx)
     server_stop(srv);
 }
 
+/* How the loader replays a collection write logged in the AOF: run as a
+ * command, with no client. */
+static int replay_write(void *ctx, domain *d, int argc, const slice *argv)
+{
+    server *srv = ctx;
+    cmd_stats st;
+    cmd_env env;
+    memset(&st, 0, sizeof st);
+    memset(&env, 0, sizeof env);
+    env.ks = srv->ks;
+    env.cfg = &srv->cfg;
+    env.self = -1;
+    env.st = &st;
+    return command_replay(&env, d, argc, argv, util_now_ms());
+}
+
 int server_init(server *srv)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -257,6 +291,14 @@ int server_init(server *srv)
     config_on_change(&srv->cfg, CFG_requirepass, apply_requirepass, srv);
     config_on_change(&srv->cfg, CFG_loglevel, apply_loglevel, srv);
     config_on_change(&srv->cfg, CFG_appendonly, apply_appendonly, srv);
+    apply_limits(srv, NULL, NULL, 0);
+    {
+        static const int limits[] = {CFG_hash_max_listpack_entries, CFG_hash_max_listpack_value,
+                                     CFG_list_max_listpack_size, CFG_set_max_intset_entries,
+                                     CFG_zset_max_listpack_entries, CFG_zset_max_listpack_value};
+        for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
+            config_on_change(&srv->cfg, limits[i], apply_limits, srv);
+    }
     if (n == 0) n = ncpu > 0 ? (int)(ncpu < 64 ? ncpu : 64) : 1;
     srv->nworkers = n;
     srv->start_ms = util_now_ms();
@@ -268,6 +310,7 @@ int server_init(server *srv)
         /* Load before listening: a client that comes early is refused and
          * retries, instead of waiting on an open connection. */
         char err[512];
+        load_set_replay(replay_write, srv);
         srv->ps = persist_init(srv->ks, &srv->cfg, srv->g, &srv->shutdown, err, sizeof err);
         if (!srv->ps) {
             log_warn("Can't load the data: %s", err);

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/slice.h"
 #include "store/item.h"
 
 typedef struct domain domain;
@@ -42,8 +43,7 @@ typedef struct ks_effects {
     void (*flush)(void *ctx, const domain *d);
     /* A write to a collection, as a command that replays it exactly (the
      * members SPOP chose, the score ZINCRBY gave), run in domain d. */
-    void (*command)(void *ctx, const domain *d, int argc, const char *const *argv,
-                    const size_t *len);
+    void (*command)(void *ctx, const domain *d, int argc, const slice *argv);
 } ks_effects;
 
 /* The copy-on-write hook: it is about to change or be dropped, in domain

@@ -49,7 +49,7 @@ static void free_items(shard *s, domain *d)
         item *it = table_at(&s->t, i, NULL, NULL);
         if (!it) continue;
         if (p && item_snap(it) != ks__mark(ks)) ks__pit_save(p, s, d, it);   /* the snapshot keeps it */
-        ks__release(it);
+        ks__release(s, ks, it);
     }
     table_destroy(&s->t);
     seg_clear(&s->st);
@@ -342,7 +342,7 @@ void ks__drop(kref *r, item *it, int reason, int flags)
     /* an expiry needs no record: its absolute time already is one */
     if (fx && reason != KS_DEL_EXPIRED) fx->del(fx->ctx, r->d, r->key, r->klen, reason);
     table_delete(&s->t, &r->pos);
-    if (!(flags & KS_DROP_MOVED)) ks__release(it);
+    if (!(flags & KS_DROP_MOVED)) ks__release(s, r->d->ks, it);
     if (item_has_ttl(it)) s->expires--;
     if (reason == KS_DEL_EXPIRED) s->expired++;
     else if (reason == KS_DEL_EVICTED) s->evicted++;
@@ -390,7 +390,10 @@ item *ks_new_copy(kref *r, const item *src, int64_t expire)
 {
     const kind_ops *ops = kind_ops_of(item_kind(src));
     item *it = new_like(r, src, expire);
-    if (ops && ops->copy) ops->copy(it, src);
+    if (ops && ops->copy) {
+        ops->copy(it, src);
+        ks__mem_add(r->s, r->d->ks, (long long)ks__outside(it));
+    }
     return it;
 }
 
@@ -446,7 +449,7 @@ static void put_item_moved(kref *r, item *it, int moved)
         unsigned ub = table_ubits(&r->pos);
         ks__pre_change(r->s, r->d, old);
         if (item_has_ttl(old)) s->expires--;
-        if (!moved) ks__release(old);
+        if (!moved) ks__release(s, r->d->ks, old);
         table_replace(&s->t, &r->pos, it, UB_WITH_FREQ(item_has_ttl(it) ? UB_TTL : 0, UB_FREQ(ub)));
         ks__mem_add(s, r->d->ks, -(long long)seg_kill(&s->st, old));
     } else {
@@ -598,16 +601,19 @@ void ks_modify(kref *r)
 
 void ks_charge(kref *r, long long delta) { ks__mem_add(r->s, r->d->ks, delta); }
 
-void ks_effect(kref *r, int argc, const char *const *argv, const size_t *len)
+void ks_effect(kref *r, int argc, const slice *argv)
 {
     const ks_effects *fx = ks__fx(r->d->ks);
-    if (fx && fx->command) fx->command(fx->ctx, r->d, argc, argv, len);
+    if (fx && fx->command) fx->command(fx->ctx, r->d, argc, argv);
 }
 
 void ks_move(kref *dst, kref *src)
 {
     item *it = src->it;
+    long long outside = (long long)ks__outside(it);
     dst->gen = (uint64_t)-1;
+    ks__mem_add(src->s, src->d->ks, -outside);   /* it changes shards */
+    ks__mem_add(dst->s, dst->d->ks, outside);
     ks_store(dst, new_like(dst, it, item_expire(it)));
     /* the store may have moved entries: find src's again */
     src->it = table_find(&src->s->t, src->h, src->key, src->klen, &src->pos);

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "lib/buf.h"
+#include "lib/slice.h"
 #include "store/item.h"
 #include "store/segment.h"
 #include "lib/table.h"
@@ -171,7 +172,7 @@ void ks_modify(kref *r);
 /* r's value now holds delta more bytes outside its segment (for maxmemory). */
 void ks_charge(kref *r, long long delta);
 /* Report a write of r's key as the command that replays it (see hooks.h). */
-void ks_effect(kref *r, int argc, const char *const *argv, const size_t *len);
+void ks_effect(kref *r, int argc, const slice *argv);
 /* Move src's value, kind and expiry to dst's key and delete src's key
  * (RENAME, MOVE): what the value holds outside its segment changes owner
  * instead of being copied. Both shards locked; ks_find on both first, and

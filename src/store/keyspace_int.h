@@ -82,11 +82,6 @@ static inline void ks__pre_change(shard *s, domain *d, item *it)
 }
 
 /* Free what a value holds outside its segment (it is going away). */
-static inline void ks__release(item *it)
-{
-    const kind_ops *ops = kind_ops_of(item_kind(it));
-    if (ops && ops->release) ops->release(it);
-}
 
 /* Whether any registered kind can hold memory outside the segments (then
  * emptying a shard must look at each item). */
@@ -104,6 +99,23 @@ static inline void ks__mem_add(shard *s, keyspace *ks, long long delta)
 {
     s->mem += (size_t)delta;
     atomic_fetch_add_explicit(&ks->mem, delta, memory_order_relaxed);
+}
+
+/* What an item holds outside its segment, in bytes (0 for most). */
+static inline size_t ks__outside(const item *it)
+{
+    const kind_ops *ops = item_typed(it) ? kind_ops_of(item_kind(it)) : NULL;
+    return ops && ops->outside ? ops->outside(it) : 0;
+}
+
+/* Free what an item holds outside its segment, and stop counting it. */
+static inline void ks__release(shard *s, keyspace *ks, item *it)
+{
+    const kind_ops *ops = item_typed(it) ? kind_ops_of(item_kind(it)) : NULL;
+    if (ops && ops->release) {
+        ks__mem_add(s, ks, -(long long)(ops->outside ? ops->outside(it) : 0));
+        ops->release(it);
+    }
 }
 
 static inline long long ks__table_bytes(const shard *s) { return (long long)table_mem(&s->t); }

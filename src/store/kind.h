@@ -42,13 +42,15 @@ typedef struct kind_ops {
      * and kind byte: the inline bytes are copied already, so only what is
      * held outside needs duplicating (NULL: nothing to do). */
     void (*copy)(item *dst, const item *src);
-    /* The value's bytes in its persisted form (snapshot records, AOF
-     * puts), after its kind byte: appended to out. NULL: as stored (an
-     * inline encoding). Strings are always written as they are stored. */
+    /* The value in its persisted form (snapshot records, AOF puts), kind
+     * byte first (it may name another encoding than the item's: a big
+     * structure is written in its compact form), appended to out. NULL: as
+     * stored (an inline encoding). Strings are always written as stored. */
     void (*serialize)(const item *it, buf *out);
     /* A new item for r's key (made with ks_new, not stored yet) from the
      * persisted bytes p (kind byte first), or NULL when they are not a
-     * value of this kind. NULL: the bytes are kept as they are. */
+     * value of this kind; it charges what it holds outside its segment
+     * (ks_charge). NULL: the bytes are kept as they are. */
     item *(*restore)(kref *r, const char *p, size_t n, int64_t expire);
 } kind_ops;
 

@@ -19,7 +19,7 @@ static size_t string_outside(const item *it)
     return 0;
 }
 
-static const kind_ops string_ops = {
+const kind_ops string_kind_ops = {
     .name = "string",
     .encoding = string_encoding,
     .outside = string_outside,
@@ -28,5 +28,3 @@ static const kind_ops string_ops = {
     .serialize = NULL,
     .restore = NULL,
 };
-
-void types_init(void) { kind_register(KIND_STRING, &string_ops); }

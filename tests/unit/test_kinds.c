@@ -43,7 +43,11 @@ static void out_copy(item *dst, const item *src)
     memcpy(item_val(dst) + 1, &p, sizeof p);
     outside_live++;
 }
-static void out_serialize(const item *it, buf *out) { buf_append(out, ptr_of(it), strlen(ptr_of(it))); }
+static void out_serialize(const item *it, buf *out)
+{
+    buf_append(out, item_cval(it), 1);   /* the kind byte, then the string */
+    buf_append(out, ptr_of(it), strlen(ptr_of(it)));
+}
 
 static item *make_outside(kref *r, const char *s, int64_t expire)
 {
@@ -52,6 +56,7 @@ static item *make_outside(kref *r, const char *s, int64_t expire)
     item_set_kind(it, KIND_HASH, 1, sizeof(char *));
     memcpy(item_payload(it), &p, sizeof p);
     outside_live++;
+    ks_charge(r, (long long)strlen(s) + 1);   /* what release will uncount */
     return it;
 }
 static item *out_restore(kref *r, const char *p, size_t n, int64_t expire)

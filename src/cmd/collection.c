@@ -1,0 +1,145 @@
+/* collection.c - see collection.h. */
+#include "cmd/collection.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static item *of_kind(cmd_call *x, item *it, unsigned kind, int *bad)
+{
+    *bad = it && item_kind(it) != kind;
+    if (*bad) {
+        reply_wrongtype(x);
+        return NULL;
+    }
+    return it;
+}
+
+item *coll_read(cmd_call *x, kref *r, unsigned kind, int *bad)
+{
+    return of_kind(x, ks_read(r, x->now), kind, bad);
+}
+
+item *coll_write(cmd_call *x, kref *r, unsigned kind, int *bad)
+{
+    return of_kind(x, ks_find(r, x->now), kind, bad);
+}
+
+item *coll_lock_read(cmd_call *x, int i, kref *r, unsigned kind, int *bad)
+{
+    arg_ref(x, i, r);
+    ks_lock(r);
+    return coll_read(x, r, kind, bad);
+}
+
+item *coll_lock_write(cmd_call *x, int i, kref *r, unsigned kind, int *bad)
+{
+    arg_ref(x, i, r);
+    ks_lock(r);
+    return coll_write(x, r, kind, bad);
+}
+
+int coll_scan_cursor(cmd_call *x, uint64_t *cursor)
+{
+    char tmp[32], *end;
+    const karg *a = &x->argv[2];
+    if (a->n == 0 || a->n >= sizeof tmp) goto bad;
+    memcpy(tmp, a->p, a->n);
+    tmp[a->n] = '\0';
+    if (tmp[0] == ' ' || (tmp[0] >= '\t' && tmp[0] <= '\r') || memchr(a->p, '\0', a->n)) goto bad;
+    errno = 0;
+    *cursor = strtoull(tmp, &end, 10);
+    if (*end != '\0' || errno == ERANGE) goto bad;
+    return 0;
+bad:
+    reply_err(x, "ERR invalid cursor");
+    return -1;
+}
+
+int coll_scan_opts(cmd_call *x, coll_scan *sc)
+{
+    long long count = 10;
+    sc->pat = NULL;
+    sc->plen = 0;
+    for (int i = 3; i < x->argc;) {
+        int left = x->argc - i;
+        if (arg_is(x, i, "count") && left >= 2) {
+            if (arg_ll(x, i + 1, &count) < 0) return -1;
+            if (count < 1) {
+                reply_syntax(x);
+                return -1;
+            }
+            i += 2;
+        } else if (arg_is(x, i, "match") && left >= 2) {
+            sc->pat = x->argv[i + 1].p;
+            sc->plen = x->argv[i + 1].n;
+            /* "*" matches everything: skip the matching */
+            if (sc->plen == 1 && sc->pat[0] == '*') sc->pat = NULL;
+            i += 2;
+        } else {
+            reply_syntax(x);
+            return -1;
+        }
+    }
+    sc->count = count > 100000 ? 100000 : (long)count;
+    return 0;
+}
+
+void coll_scan_reply(cmd_call *x, uint64_t cursor, long long n)
+{
+    char tmp[32];
+    resp_array(x->out, 2);
+    resp_bulk(x->out, tmp, (size_t)snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)cursor));
+    resp_array(x->out, n);
+}
+
+int coll_d2str(char *buf, size_t cap, double d)
+{
+    if (isnan(d)) return snprintf(buf, cap, "nan");
+    if (isinf(d)) return snprintf(buf, cap, d > 0 ? "inf" : "-inf");
+    if (d == 0) return snprintf(buf, cap, 1 / d < 0 ? "-0" : "0");
+    if (d > -4503599627370495.0 && d < 4503599627370496.0 && d == (double)(long long)d)
+        return snprintf(buf, cap, "%lld", (long long)d);
+    return snprintf(buf, cap, "%.17g", d);
+}
+
+void reply_double(cmd_call *x, double d)
+{
+    char tmp[40];
+    resp_bulk(x->out, tmp, (size_t)coll_d2str(tmp, sizeof tmp, d));
+}
+
+int str_double(const char *s, size_t n, double *d)
+{
+    char tmp[128], *z = tmp, *end;
+    int ok;
+    if (n == 0 || s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r') || memchr(s, '\0', n)) return -1;
+    if (n >= sizeof tmp) z = xmalloc(n + 1);
+    memcpy(z, s, n);
+    z[n] = '\0';
+    errno = 0;
+    *d = strtod(z, &end);
+    ok = *end == '\0' && !isnan(*d) &&
+         !(errno == ERANGE && (*d == HUGE_VAL || *d == -HUGE_VAL || fpclassify(*d) == FP_ZERO));
+    if (z != tmp) free(z);
+    return ok ? 0 : -1;
+}
+
+int arg_double(cmd_call *x, int i, double *d)
+{
+    if (str_double(x->argv[i].p, x->argv[i].n, d) == 0) return 0;
+    reply_not_float(x);
+    return -1;
+}
+
+int arg_range(cmd_call *x, int i, long long min, long long max, long long *v)
+{
+    if (arg_ll(x, i, v) < 0) return -1;
+    if (*v < min || *v > max) {
+        resp_errorf(x->out, "ERR value is out of range, value must between %lld and %lld", min, max);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,67 @@
+/* collection.h - what the hash, list, set and sorted-set commands share:
+ * finding a key of the right kind (or replying WRONGTYPE), reporting a
+ * write's effect, the *SCAN options, counts and Redis's error texts. */
+#ifndef KASI_CMD_COLLECTION_H
+#define KASI_CMD_COLLECTION_H
+
+#include "cmd/command.h"
+#include "types/types.h"
+
+#define ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
+
+static inline void reply_wrongtype(cmd_call *x) { reply_err(x, ERR_WRONGTYPE); }
+/* Memory for the write could not be had: what was done so far stays, and
+ * is what was logged. */
+static inline void reply_nomem(cmd_call *x) { reply_err(x, "OOM out of memory while writing"); }
+
+/* argv[i]'s key, its shard locked by the caller (arg_ref + ks_lock), looked
+ * up to read (a keyspace hit or miss) or to write: the item, or NULL when
+ * there is none. When the key holds another kind, replies WRONGTYPE and
+ * sets *bad. */
+item *coll_read(cmd_call *x, kref *r, unsigned kind, int *bad);
+item *coll_write(cmd_call *x, kref *r, unsigned kind, int *bad);
+/* The same for argv[i], taking its shard's lock (the caller unlocks r,
+ * whatever the outcome). */
+item *coll_lock_read(cmd_call *x, int i, kref *r, unsigned kind, int *bad);
+item *coll_lock_write(cmd_call *x, int i, kref *r, unsigned kind, int *bad);
+
+/* Report the command, as it was given, as the effect of a write to r. */
+static inline void coll_effect(cmd_call *x, kref *r) { ks_effect(r, x->argc, x->argv); }
+
+/* HSCAN/SSCAN/ZSCAN: the cursor at argv[2] ("ERR invalid cursor"). */
+int coll_scan_cursor(cmd_call *x, uint64_t *cursor);
+/* Their MATCH and COUNT options from argv[3] on (TYPE is SCAN's alone). */
+typedef struct coll_scan {
+    uint64_t cursor;
+    long count;
+    const char *pat;
+    size_t plen;
+} coll_scan;
+int coll_scan_opts(cmd_call *x, coll_scan *sc);
+/* Whether s matches the MATCH pattern (always, without one). */
+static inline int coll_scan_match(const coll_scan *sc, const char *s, size_t n)
+{
+    return !sc->pat || util_glob_match(sc->pat, sc->plen, s, n, 0);
+}
+/* The reply's head: the next cursor, then an array of n. */
+void coll_scan_reply(cmd_call *x, uint64_t cursor, long long n);
+
+/* A double as Redis 7.0 writes it (%.17g, integers plainly, inf/-inf):
+ * returns its length; buf of at least 32 bytes. */
+int coll_d2str(char *buf, size_t cap, double d);
+void reply_double(cmd_call *x, double d);
+/* Parse argv[i] as a double as Redis does (strtod, no NaN); on failure
+ * replies "ERR value is not a valid float" (or msg) and returns -1. */
+int arg_double(cmd_call *x, int i, double *d);
+int str_double(const char *s, size_t n, double *d);
+
+/* A count within [min, max] ("ERR value is out of range" beyond it, or
+ * Redis's message for non-integers). */
+int arg_range(cmd_call *x, int i, long long min, long long max, long long *v);
+
+/* The largest reply a negative count (sampling with repetition) may ask
+ * for: Redis would build it whatever its size; Kasi refuses what could
+ * never be sent (see README). */
+#define COLL_SAMPLE_MAX (1LL << 25)
+
+#endif

@@ -1,0 +1,95 @@
+/* fdict.h - the members of a big hash, set or sorted set: entries packed
+ * one after another in a log of 16 KB chunks, found through a hash index
+ * (lib/table.h) of pointers to them.
+ *
+ * An entry is [varint klen][varint vlen][key][value], with no alignment and
+ * no pointers: a 16-byte set member takes 18 bytes, plus 10-14 bytes of
+ * index. Redis spends about 80 (a dictEntry, an sds and a bucket). A value
+ * rewritten with the same length is written in place; otherwise, and on
+ * deletion, the old entry becomes dead bytes in its chunk. When dead bytes
+ * pass a quarter of the live ones, each write also cleans the oldest chunk:
+ * its live entries move to the newest chunk and it is freed. So space is
+ * reclaimed a chunk at a time, never in a pause proportional to the size.
+ * An entry bigger than a quarter chunk gets an allocation of its own.
+ *
+ * Entries move only when a chunk is cleaned; the owner can hear of it
+ * (fdict.moved) to update pointers it keeps (a sorted set's order). Not
+ * thread-safe: the item's shard lock guards it. */
+#ifndef KASI_TYPES_FDICT_H
+#define KASI_TYPES_FDICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/table.h"
+#include "lib/varint.h"
+
+typedef struct fchunk fchunk;
+
+typedef struct fdict {
+    table t;
+    fchunk *head, *tail;   /* oldest (cleaned next) ... newest (appended to) */
+    size_t live, dead;     /* bytes of live and dead entries in chunks */
+    size_t store;          /* bytes allocated for chunks and big entries */
+    /* called when cleaning moves an entry (NULL: nobody cares) */
+    void (*moved)(void *ctx, const char *from, const char *to);
+    void *moved_ctx;
+} fdict;
+
+void fdict_init(fdict *d);
+void fdict_free(fdict *d);
+static inline size_t fdict_count(const fdict *d) { return table_count(&d->t); }
+/* Bytes allocated: chunks, big entries and the index. */
+static inline size_t fdict_mem(const fdict *d) { return d->store + table_mem(&d->t); }
+
+/* Hash of a key, as the index uses it. */
+uint64_t fdict_hash(const char *k, size_t kl);
+
+/* The entry with key k, or NULL. */
+const char *fdict_find(fdict *d, const char *k, size_t kl);
+/* Insert k with value v, or give an existing k the value v. Returns the
+ * entry, setting *added to 1 when k is new; NULL (nothing changed) when
+ * memory cannot be had. */
+const char *fdict_set(fdict *d, const char *k, size_t kl, const char *v, size_t vl, int *added);
+/* Insert k, known to be absent, with value v: fdict_set without the lookup. */
+const char *fdict_add(fdict *d, const char *k, size_t kl, const char *v, size_t vl);
+/* Delete k; returns 1 when it was there. */
+int fdict_del(fdict *d, const char *k, size_t kl);
+/* Delete the entry e (found by fdict_find or an iteration). */
+void fdict_del_entry(fdict *d, const char *e);
+/* A random entry, or NULL when empty. */
+const char *fdict_random(fdict *d);
+
+/* Entries, for iteration: positions 0 .. fdict_span()-1, some empty (NULL). */
+static inline size_t fdict_span(const fdict *d) { return table_span(&d->t); }
+static inline const char *fdict_at(fdict *d, size_t pos)
+{
+    return table_at(&d->t, pos, NULL, NULL);
+}
+/* HSCAN/SSCAN/ZSCAN's step: calls fn for the entries of the cursor's
+ * bucket; returns the next cursor (0: done). */
+uint64_t fdict_scan(fdict *d, uint64_t cursor, void (*fn)(const char *e, void *opaque),
+                    void *opaque);
+
+/* An entry's parts. */
+static inline const char *fentry_key(const char *e, size_t *kl)
+{
+    uint64_t k, v;
+    size_t a = varint_read(e, &k), b = varint_read(e + a, &v);
+    *kl = (size_t)k;
+    return e + a + b;
+}
+static inline const char *fentry_val(const char *e, size_t *vl)
+{
+    uint64_t k, v;
+    size_t a = varint_read(e, &k), b = varint_read(e + a, &v);
+    *vl = (size_t)v;
+    return e + a + b + k;
+}
+/* An entry's value bytes may be rewritten in place (same length). */
+static inline char *fentry_val_mut(const char *e, size_t *vl)
+{
+    return (char *)fentry_val(e, vl);
+}
+
+#endif
