@@ -1,0 +1,165 @@
+"""Hashes kept across restarts: small (packed) and big (dict) hashes, with and
+without TTLs, through a snapshot, the AOF (HINCRBYFLOAT's result is what is
+logged, so a replay cannot round differently) and an AOF rewrite; kill -9
+under appendfsync always loses no acknowledged hash write; memory accounting
+of big hashes follows them as they grow and go. Replies are compared with
+Redis's in tests/diff (diff_scripts_types.py)."""
+import random
+import threading
+
+import pytest
+
+import kasi_harness as H
+from test_persistence import AOF_ALWAYS, NO_SAVE, TF, info, kill9, pserver, shutdown
+
+pytestmark = pytest.mark.kasi_only
+
+
+def load(c, rng, small=30, big=3, big_fields=700):
+    """Small and big hashes (some with TTLs); returns the model."""
+    model = {}
+    for i in range(small):
+        key = "hs:%d" % i
+        fields = {b"f%d" % j: rng.randbytes(rng.randint(0, 20)) for j in range(rng.randint(1, 12))}
+        args = [x for kv in fields.items() for x in kv]
+        assert c.cmd("HSET", key, *args) == len(fields)
+        model[key.encode()] = fields
+    for i in range(big):
+        key = "hb:%d" % i
+        fields = {}
+        for base in range(0, big_fields, 100):
+            batch = {b"field:%d" % j: rng.randbytes(rng.randint(0, 90)) for j in range(base, base + 100)}
+            c.cmd("HSET", key, *[x for kv in batch.items() for x in kv])
+            fields.update(batch)
+        model[key.encode()] = fields
+    # a TTL on some, a float that must not be re-rounded, deletions
+    assert c.cmd("EXPIRE", "hs:0", 100000) == 1
+    assert c.cmd("EXPIRE", "hb:0", 100000) == 1
+    for key in (b"hs:1", b"hb:1"):
+        got = c.cmd("HINCRBYFLOAT", key, "flt", "10.1")
+        model[key][b"flt"] = got
+        got = c.cmd("HINCRBYFLOAT", key, "flt", "0.2")
+        model[key][b"flt"] = got
+    for key in (b"hs:2", b"hb:2"):
+        victims = list(model[key])[:5]
+        assert c.cmd("HDEL", key, *victims) == len(victims)
+        for f in victims:
+            del model[key][f]
+    return model
+
+
+def check(c, model):
+    for key, fields in model.items():
+        got = c.cmd("HGETALL", key)
+        assert isinstance(got, list), (key, got)
+        assert dict(zip(got[::2], got[1::2])) == fields, key
+    assert c.cmd("OBJECT", "ENCODING", "hs:3") == b"listpack"
+    assert c.cmd("OBJECT", "ENCODING", "hb:0") == b"hashtable"
+    assert 0 < c.cmd("TTL", "hs:0") <= 100000
+    assert 0 < c.cmd("TTL", "hb:0") <= 100000
+    assert c.cmd("TTL", "hb:2") == -1
+
+
+@pytest.mark.parametrize("how", ["snapshot", "aof", "rewrite"])
+def test_hashes_survive_restart(server_factory, tmp_path, how):
+    data = tmp_path / "data"
+    directives = NO_SAVE if how == "snapshot" else AOF_ALWAYS
+    s = pserver(server_factory, data, *directives)
+    with s.raw(timeout=30 * TF) as c:
+        model = load(c, random.Random(5))
+        check(c, model)
+        if how == "snapshot":
+            assert c.cmd("SAVE") == b"OK"
+        elif how == "rewrite":
+            assert c.cmd_raw("BGREWRITEAOF").startswith(b"+Background append only file rewriting")
+            H.wait_for(lambda: info(s, "persistence").get("aof_rewrite_in_progress") == "0", 30 * TF)
+            # writes after the rewrite land in the new incremental file
+            c.cmd("HSET", "hs:4", "after", "rewrite")
+            model[b"hs:4"][b"after"] = b"rewrite"
+    assert shutdown(s, "NOSAVE") == 0
+    s2 = pserver(server_factory, data, *directives)
+    with s2.raw(timeout=30 * TF) as c:
+        check(c, model)
+        assert c.cmd("DBSIZE") == sum(1 for f in model.values() if f)   # emptied hashes are gone
+
+
+def test_kill9_always_keeps_acknowledged_hash_writes(server_factory, tmp_path):
+    """Writers HSET, HDEL and HINCRBY into a big and two small hashes; kill -9
+    while they run; each hash is what its writer had acknowledged, or that
+    plus the one write in flight at the kill."""
+    data = tmp_path / "data"
+    s = pserver(server_factory, data, *AOF_ALWAYS)
+    stop = threading.Event()
+    acked = [dict() for _ in range(3)]      # per writer: field -> value
+    pending = [None] * 3                    # the write sent, not yet answered
+
+    def writer(w):
+        rng = random.Random(w)
+        key = "w%d" % w
+        state = acked[w]
+        try:
+            with s.raw(timeout=10 * TF) as c:
+                for n in range(200000):
+                    if stop.is_set():
+                        return
+                    f = b"f%d" % rng.randint(0, 900 if w == 0 else 40)
+                    op = rng.random()
+                    if op < 0.6:
+                        pending[w] = (f, b"%d" % n)
+                        c.cmd("HSET", key, f, b"%d" % n)
+                    elif op < 0.8:
+                        pending[w] = (f, None)
+                        c.cmd("HDEL", key, f)
+                    else:
+                        pending[w] = (b"ctr", b"%d" % (int(state.get(b"ctr", b"0")) + 1))
+                        assert c.cmd("HINCRBY", key, b"ctr", 1) == int(pending[w][1])
+                    f, v = pending[w]
+                    if v is None:
+                        state.pop(f, None)
+                    else:
+                        state[f] = v
+                    pending[w] = None
+        except (OSError, H.ConnectionClosed):
+            return
+
+    threads = [threading.Thread(target=writer, args=(w,), daemon=True) for w in range(3)]
+    for t in threads:
+        t.start()
+    assert H.wait_for(lambda: all(len(a) > 20 for a in acked), 20 * TF), [len(a) for a in acked]
+    kill9(s)
+    stop.set()
+    for t in threads:
+        t.join(10)
+    assert not any(t.is_alive() for t in threads)
+    s2 = pserver(server_factory, data, *AOF_ALWAYS)
+    with s2.raw(timeout=30 * TF) as c:
+        for w in range(3):
+            got = c.cmd("HGETALL", "w%d" % w)
+            have = dict(zip(got[::2], got[1::2]))
+            want = [dict(acked[w])]
+            if pending[w]:
+                f, v = pending[w]
+                alt = dict(acked[w])
+                if v is None:
+                    alt.pop(f, None)
+                else:
+                    alt[f] = v
+                want.append(alt)
+            assert have in want, "writer %d: %d fields kept, %d acknowledged" % (w, len(have), len(acked[w]))
+
+
+def test_big_hash_memory_is_counted_and_returned(server_factory):
+    """used_memory follows a big hash as it grows, and drops when it goes."""
+    s = server_factory([("save", "")])
+    with s.raw(timeout=30 * TF) as c:
+        before = int(info(s, "memory")["used_memory"])
+        for base in range(0, 20000, 500):
+            c.cmd("HSET", "big", *[x for j in range(base, base + 500) for x in (b"field:%d" % j, b"v" * 32)])
+        grown = int(info(s, "memory")["used_memory"]) - before
+        usage = c.cmd("MEMORY", "USAGE", "big")
+        # about 50 bytes of field and value each, plus index: counted, not ignored
+        assert 20000 * 45 <= grown <= 20000 * 120, grown
+        assert 20000 * 45 <= usage <= 20000 * 120, usage
+        assert c.cmd("DEL", "big") == 1
+        after = int(info(s, "memory")["used_memory"])
+        assert after - before < 20000 * 10, (before, after)
