@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd/command.h"
+#include "lib/bgfree.h"
 #include "lib/version.h"
 
 typedef void section_fn(cmd_env *env, buf *out);
@@ -60,6 +61,8 @@ static void sec_memory(cmd_env *env, buf *out)
     buf_printf(out, "maxmemory_human:%s\r\n", h1);
     buf_printf(out, "mem_fragmentation_ratio:%.2f\r\nmem_allocator:libc\r\n",
         used ? (double)rss / (double)used : 0.0);
+    buf_printf(out, "lazyfree_pending_objects:%zu\r\nlazyfreed_objects:%zu\r\n", bgfree_pending(),
+               bgfree_done());
 }
 
 static void sec_persistence(cmd_env *env, buf *out) { persist_info(env->ps, out); }

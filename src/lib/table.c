@@ -14,7 +14,7 @@
 #define UBITS_SHIFT 61
 #define MIN_SLOTS 16
 
-static inline void *slot_obj(uint64_t s) { return (void *)(uintptr_t)(s & PTR_MASK); }
+static inline void *slot_obj(uint64_t s) { return table_slot_obj(s); }
 static inline unsigned slot_tag(uint64_t s) { return (unsigned)(s >> TAG_SHIFT) & 0xff; }
 static inline unsigned slot_dist(uint64_t s) { return (unsigned)(s >> DIST_SHIFT) & DIST_MAX; }
 static inline unsigned slot_ubits(uint64_t s) { return (unsigned)(s >> UBITS_SHIFT); }
@@ -354,4 +354,13 @@ void *table_random(table *t)
         if (o) return o;
     }
     return NULL;
+}
+
+size_t table_slots(const table *t) { return arr_size(&t->cur) + arr_size(&t->old); }
+
+void table_copy_slots(const table *t, uint64_t *dst)
+{
+    if (t->cur.slot) memcpy(dst, t->cur.slot, arr_size(&t->cur) * sizeof(uint64_t));
+    if (t->old.slot)
+        memcpy(dst + arr_size(&t->cur), t->old.slot, arr_size(&t->old) * sizeof(uint64_t));
 }

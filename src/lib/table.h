@@ -93,4 +93,11 @@ uint64_t table_scan(table *t, uint64_t cursor, table_scan_fn *fn, void *opaque);
 /* A random object, or NULL when empty. */
 void *table_random(table *t);
 
+/* A copy of every slot of both arrays (table_slots() of them, memcpy fast),
+ * for reading the objects of this instant later, while the table goes on
+ * changing; table_slot_obj() gives a copied slot's object (NULL: empty). */
+size_t table_slots(const table *t);
+void table_copy_slots(const table *t, uint64_t *dst);
+static inline void *table_slot_obj(uint64_t s) { return (void *)(uintptr_t)(s & ((1ULL << 47) - 1)); }
+
 #endif

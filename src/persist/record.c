@@ -109,7 +109,6 @@ void rec_put(buf *b, const char *dom, size_t dlen, const char *key, size_t klen,
 void rec_item(buf *b, const char *dom, size_t dlen, const item *it, int64_t expire, int split)
 {
     const kind_ops *ops;
-    size_t s;
     if (!item_typed(it)) {
         rec_put(b, dom, dlen, item_key(it), item_klen(it), item_cval(it), item_vlen(it), expire, split);
         return;
@@ -117,18 +116,25 @@ void rec_item(buf *b, const char *dom, size_t dlen, const item *it, int64_t expi
     /* another kind: its kind byte and its bytes, as the kind serializes
      * them (as stored, for an inline encoding) */
     ops = kind_ops_of(item_kind(it));
-    s = rec_begin(b, REC_PUT_KIND);
-    put_dom(b, dom, dlen);
-    rec_put_i64(b, expire);
-    rec_put_str(b, item_key(it), item_klen(it));
     if (ops && ops->serialize) {
         buf v = {0};
         ops->serialize(it, &v);
-        rec_put_str(b, v.data, v.len);
+        rec_put_kind(b, dom, dlen, item_key(it), item_klen(it), v.data, v.len, expire);
         buf_free(&v);
     } else {
-        rec_put_str(b, item_cval(it), item_vlen(it));
+        rec_put_kind(b, dom, dlen, item_key(it), item_klen(it), item_cval(it), item_vlen(it),
+                     expire);
     }
+}
+
+void rec_put_kind(buf *b, const char *dom, size_t dlen, const char *key, size_t klen,
+                  const char *val, size_t vlen, int64_t expire)
+{
+    size_t s = rec_begin(b, REC_PUT_KIND);
+    put_dom(b, dom, dlen);
+    rec_put_i64(b, expire);
+    rec_put_str(b, key, klen);
+    rec_put_str(b, val, vlen);
     rec_finish(b, s, NULL, 0);
 }
 

@@ -71,6 +71,10 @@ void rec_header(buf *b, int kind, int64_t created_ms);
 void rec_end(buf *b, uint64_t count);
 /* A PUT of it, of any kind; with split (strings only), the value is left
  * out of b for the caller to write after it (see rec_finish). */
+/* A value of another kind than string, persisted bytes given (kind byte
+ * first). */
+void rec_put_kind(buf *b, const char *dom, size_t dlen, const char *key, size_t klen,
+                  const char *val, size_t vlen, int64_t expire);
 void rec_item(buf *b, const char *dom, size_t dlen, const item *it, int64_t expire, int split);
 void rec_put(buf *b, const char *dom, size_t dlen, const char *key, size_t klen, const char *val,
              size_t vlen, int64_t expire, int split);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lib/durable.h"
+#include "store/kind.h"
 #include "store/pit.h"
 #include "store/segment.h"
 #include "persist/record.h"
@@ -28,12 +29,24 @@ typedef struct bigref {
     int64_t expire;
 } bigref;
 
+/* A big collection's frozen view (kind.h), with its key copied. */
+typedef struct viewref {
+    const domain *d;
+    const kind_ops *ops;
+    void *view;
+    char *key;
+    size_t klen;
+    int64_t expire;
+} viewref;
+
 /* Saved items waiting to be written. */
 typedef struct outq outq;
 struct outq {
     buf b;
     bigref *refs;
     size_t nrefs, cap;
+    viewref *views;
+    size_t nviews, vcap;
     uint64_t count;
 };
 
@@ -68,7 +81,17 @@ static void save_into(snapshot *sn, outq *q, const domain *d, item *it)
     size_t dlen;
     const char *dname = ks_domain_name(d, &dlen);
     if (e >= 0 && e <= sn->start_ms) return;   /* already expired at the instant */
-    if (item_solo(it) && item_vlen(it) >= BIG_VALUE) {
+    const kind_ops *ops = item_typed(it) ? kind_ops_of(item_kind(it)) : NULL;
+    void *view = ops && ops->view ? ops->view(it) : NULL;
+    if (view) {
+        /* a big collection: its view is written once the lock is let go */
+        if (q->nviews == q->vcap) {
+            q->vcap = q->vcap ? q->vcap * 2 : 8;
+            q->views = xrealloc(q->views, q->vcap * sizeof *q->views);
+        }
+        q->views[q->nviews++] = (viewref){d, ops, view, xmemdup(item_key(it), item_klen(it)),
+                                          item_klen(it), e};
+    } else if (item_solo(it) && item_vlen(it) >= BIG_VALUE) {
         if (q->nrefs == q->cap) {
             q->cap = q->cap ? q->cap * 2 : 16;
             q->refs = xrealloc(q->refs, q->cap * sizeof *q->refs);
@@ -122,6 +145,19 @@ static void drain(fout *f, outq *q)
         seg_unref(r->owner);
     }
     q->nrefs = 0;
+    for (size_t i = 0; i < q->nviews; i++) {
+        viewref *v = &q->views[i];
+        size_t dlen;
+        const char *dname = ks_domain_name(v->d, &dlen);
+        buf val = {0};
+        v->ops->view_serialize(v->view, &val);
+        v->ops->view_release(v->view);
+        rec_put_kind(&f->b, dname, dlen, v->key, v->klen, val.data, val.len, v->expire);
+        buf_free(&val);
+        free(v->key);
+        if (f->b.len >= OUT_FLUSH) out_flush(f);
+    }
+    q->nviews = 0;
 }
 
 /* The walk's items go to the walk's own queue. */
@@ -134,7 +170,7 @@ static void walk_visit(void *ctx, const domain *d, item *it)
 static int walk_full(void *ctx)
 {
     snapshot *sn = ctx;
-    return sn->walk.b.len >= CHUNK_BYTES || sn->walk.nrefs >= 64;
+    return sn->walk.b.len >= CHUNK_BYTES || sn->walk.nrefs >= 64 || sn->walk.nviews >= 16;
 }
 
 /* take(): what writers saved in the shard (locked) is set aside to be
@@ -157,6 +193,7 @@ static void free_queue(outq *q)
 {
     buf_free(&q->b);
     free(q->refs);
+    free(q->views);
     free(q);
 }
 
@@ -259,6 +296,7 @@ int snapshot_finish(snapshot *sn, snapshot_result *res, char *err, size_t errlen
     buf_free(&f->b);
     buf_free(&sn->walk.b);
     free(sn->walk.refs);
+    free(sn->walk.views);
     for (size_t i = 0; i < sn->nspare; i++) free_queue(sn->spare[i]);
     free(sn->taken);
     free(sn->tmp);

@@ -15,11 +15,10 @@
  * Snapshots copy on write per item (store/pit.h): a writer about to change
  * an item the running snapshot has not read hands it over first. For an
  * inline value the snapshot copies its bytes, as for a string. For a value
- * held outside the segment the hook is called before the structure is
- * changed, and the snapshot serializes it then (serialize), so the
- * structure never needs two versions; the cost, proportional to the value,
- * is paid once per snapshot and key, by the first write to it during the
- * snapshot. */
+ * held outside the segment it takes a frozen view (view): the structure's
+ * index is copied, its entries are left alone while the view lives, and
+ * the snapshot serializes the view later, without the lock; so a writer
+ * waits for an index copy, never for the whole value to be written. */
 #ifndef KASI_STORE_KIND_H
 #define KASI_STORE_KIND_H
 
@@ -52,6 +51,14 @@ typedef struct kind_ops {
      * value of this kind; it charges what it holds outside its segment
      * (ks_charge). NULL: the bytes are kept as they are. */
     item *(*restore)(kref *r, const char *p, size_t n, int64_t expire);
+    /* A frozen view of a value held outside its segment, as it is now
+     * (NULL: the value is inline, copy its bytes): later writes leave what
+     * it shows untouched. Taken under the item's shard lock in about the
+     * time of a memcpy of its index, then serialized (as serialize does)
+     * and released by another thread without the lock. NULL: no views. */
+    void *(*view)(const item *it);
+    void (*view_serialize)(void *view, buf *out);
+    void (*view_release)(void *view);
 } kind_ops;
 
 /* Register a kind's table (at start-up, once per kind). */

@@ -24,6 +24,7 @@ struct fchunk {
 /* A solo entry's allocation: its size, then the entry. */
 typedef struct solo {
     size_t size;
+    struct solo *next;   /* on the deferred list */
     char data[];
 } solo;
 
@@ -69,6 +70,33 @@ void fdict_init(fdict *d)
     pthread_once(&key_once, make_key);
     memset(d, 0, sizeof *d);
     table_init(&d->t, &entry_ops, NULL);
+    atomic_init(&d->refs, 1);
+}
+
+fdict *fdict_new(void)
+{
+    fdict *d = malloc(sizeof *d);
+    if (d) fdict_init(d);
+    return d;
+}
+
+void fdict_put(fdict *d)
+{
+    if (atomic_fetch_sub(&d->refs, 1) == 1) {
+        fdict_free(d);
+        free(d);
+    }
+}
+
+/* Big entries deleted while a view held the dict, now that none does. */
+static void free_deferred(fdict *d)
+{
+    for (solo *s = d->deferred, *n; s; s = n) {
+        n = s->next;
+        d->store -= sizeof(solo) + s->size + ALLOC_OVERHEAD;
+        free(s);
+    }
+    d->deferred = NULL;
 }
 
 void fdict_free(fdict *d)
@@ -82,6 +110,7 @@ void fdict_free(fdict *d)
         n = c->next;
         free(c);
     }
+    free_deferred(d);
     table_destroy(&d->t);
     memset(d, 0, sizeof *d);
 }
@@ -144,6 +173,11 @@ static void entry_gone(fdict *d, const char *e, unsigned ub)
 {
     if (ub & UB_SOLO) {
         solo *s = (solo *)(void *)(e - offsetof(solo, data));
+        if (fdict_frozen(d)) {   /* a view may still read it */
+            s->next = d->deferred;
+            d->deferred = s;
+            return;
+        }
         d->store -= sizeof(solo) + s->size + ALLOC_OVERHEAD;
         free(s);
     } else {
@@ -189,6 +223,8 @@ static int clean_one(fdict *d)
  * at a time. */
 static void settle(fdict *d)
 {
+    if (fdict_frozen(d)) return;   /* a view may still read the old entries */
+    if (d->deferred) free_deferred(d);
     for (int i = 0; i < 2 && d->dead > d->live / 4 + FCHUNK_CAP; i++)
         if (!clean_one(d)) break;
 }
@@ -216,7 +252,7 @@ const char *fdict_set(fdict *d, const char *k, size_t kl, const char *v, size_t 
     if (old) {
         size_t ovl;
         char *ov = fentry_val_mut(old, &ovl);
-        if (ovl == vl) {
+        if (ovl == vl && !fdict_frozen(d)) {
             if (vl) memmove(ov, v, vl);
             return old;
         }
@@ -274,4 +310,29 @@ uint64_t fdict_scan(fdict *d, uint64_t cursor, void (*fn)(const char *e, void *o
 {
     scan_ctx c = {fn, opaque};
     return table_scan(&d->t, cursor, scan_one, &c);
+}
+
+fdict_view *fdict_freeze(fdict *d)
+{
+    fdict_view *v = malloc(sizeof *v);
+    size_t n = table_slots(&d->t);
+    if (!v) return NULL;
+    v->slots = malloc(n ? n * sizeof(uint64_t) : 1);
+    if (!v->slots) {
+        free(v);
+        return NULL;
+    }
+    table_copy_slots(&d->t, v->slots);
+    v->nslots = n;
+    v->count = fdict_count(d);
+    v->d = d;
+    atomic_fetch_add(&d->refs, 1);
+    return v;
+}
+
+void fdict_view_release(fdict_view *v)
+{
+    fdict_put(v->d);
+    free(v->slots);
+    free(v);
 }

@@ -18,6 +18,7 @@
 #ifndef KASI_TYPES_FDICT_H
 #define KASI_TYPES_FDICT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,10 +35,40 @@ typedef struct fdict {
     /* called when cleaning moves an entry (NULL: nobody cares) */
     void (*moved)(void *ctx, const char *from, const char *to);
     void *moved_ctx;
+    atomic_int refs;       /* the owner's, and one per frozen view */
+    struct solo *deferred; /* big entries deleted while frozen, freed once thawed */
 } fdict;
 
+/* A dict of one's own: fdict_new, then fdict_put to let go of it (it is
+ * freed once no frozen view holds it either). NULL when no memory. */
+fdict *fdict_new(void);
+void fdict_put(fdict *d);
+/* An embedded dict (never frozen): init and free. */
 void fdict_init(fdict *d);
 void fdict_free(fdict *d);
+
+/* ---- frozen views (point-in-time snapshots) ----
+ * A view is the dict's entries as they are when it is taken, under the
+ * owner's lock: a copy of the index (a memcpy of 8 bytes a slot, about
+ * 10 ms for 10M entries) and a reference. While a view lives the dict's
+ * writes leave every entry the view can see untouched (values are not
+ * rewritten in place, chunks are not cleaned, big entries are not freed),
+ * so the view is read and released later by another thread, without the
+ * lock. */
+typedef struct fdict_view {
+    fdict *d;
+    uint64_t *slots;
+    size_t nslots, count;
+} fdict_view;
+fdict_view *fdict_freeze(fdict *d);
+/* The entry at position i (0 .. nslots-1), or NULL. */
+static inline const char *fdict_view_at(const fdict_view *v, size_t i)
+{
+    return table_slot_obj(v->slots[i]);
+}
+void fdict_view_release(fdict_view *v);
+/* Whether a view holds d now (writers then leave old entries alone). */
+static inline int fdict_frozen(fdict *d) { return atomic_load(&d->refs) > 1; }
 static inline size_t fdict_count(const fdict *d) { return table_count(&d->t); }
 /* Bytes allocated: chunks, big entries and the index. */
 static inline size_t fdict_mem(const fdict *d) { return d->store + table_mem(&d->t); }
@@ -86,7 +117,8 @@ static inline const char *fentry_val(const char *e, size_t *vl)
     *vl = (size_t)v;
     return e + a + b + k;
 }
-/* An entry's value bytes may be rewritten in place (same length). */
+/* An entry's value bytes may be rewritten in place (same length), unless
+ * the dict is frozen (fdict_frozen). */
 static inline char *fentry_val_mut(const char *e, size_t *vl)
 {
     return (char *)fentry_val(e, vl);

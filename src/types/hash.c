@@ -4,10 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/bgfree.h"
 #include "lib/util.h"
 #include "types/types.h"
 
 #define DICT_HEADER (sizeof(fdict) + 16)   /* the fdict itself, with malloc's overhead */
+
+/* Big dicts are freed by the background thread (bgfree.h): freeing a
+ * million fields would stall the worker. */
+#define BG_FREE_BYTES (64 * 1024)
 
 static fdict *dict_of(const item *it)
 {
@@ -148,16 +153,14 @@ void hash_w_open(hash_w *w, kref *r)
  * (still packed). */
 static int convert(hash_w *w)
 {
-    fdict *d = malloc(sizeof *d);
+    fdict *d = fdict_new();
     if (!d) return -1;
-    fdict_init(d);
     for (const char *p = pack_edit_begin(&w->pk), *end = pack_edit_end(&w->pk); p < end;) {
         const char *f, *v;
         size_t fl, vl;
         p += pair_get(p, &f, &fl, &v, &vl);
         if (!fdict_add(d, f, fl, v, vl)) {
-            fdict_free(d);
-            free(d);
+            fdict_put(d);
             return -1;
         }
     }
@@ -244,10 +247,12 @@ int hash_w_del(hash_w *w, const char *f, size_t fl)
     return 1;
 }
 
+static void put_dict(void *d) { fdict_put(d); }
+
 static void dict_destroy(fdict *d)
 {
-    fdict_free(d);
-    free(d);
+    if (fdict_mem(d) >= BG_FREE_BYTES) bgfree_submit(put_dict, d);
+    else fdict_put(d);
 }
 
 int hash_w_close(hash_w *w, int64_t now)
@@ -304,8 +309,8 @@ static void hash_release(item *it)
 static void hash_copy(item *dst, const item *src)
 {
     if (hash_is_packed(src)) return;
-    fdict *from = dict_of(src), *d = xmalloc(sizeof *d);
-    fdict_init(d);
+    fdict *from = dict_of(src), *d = fdict_new();
+    if (!d) abort();   /* out of memory: as xmalloc */
     for (size_t i = 0, span = fdict_span(from); i < span; i++) {
         const char *e = fdict_at(from, i), *f, *v;
         size_t fl, vl;
@@ -317,32 +322,60 @@ static void hash_copy(item *dst, const item *src)
     memcpy(item_payload(dst), &d, sizeof d);
 }
 
-/* Persisted as the packed encoding, whatever the encoding in memory. */
-static void hash_serialize(const item *it, buf *out)
+static void put_pair(buf *out, const char *e)
+{
+    size_t fl, vl;
+    const char *f = fentry_key(e, &fl), *v = fentry_val(e, &vl);
+    char *o;
+    buf_reserve(out, pack_str_size(fl) + pack_str_size(vl));
+    o = out->data + out->len;
+    o += pack_str_put(o, f, fl);
+    o += pack_str_put(o, v, vl);
+    out->len = (size_t)(o - out->data);
+}
+
+static void put_header(buf *out, size_t count)
 {
     char hdr[1 + VARINT_MAX];
     hdr[0] = (char)(KIND_HASH << 4 | HASH_PACKED);
+    buf_append(out, hdr, 1 + varint_put(hdr + 1, count));
+}
+
+/* Persisted as the packed encoding, whatever the encoding in memory. */
+static void hash_serialize(const item *it, buf *out)
+{
     if (hash_is_packed(it)) {
-        buf_append(out, hdr, 1);
+        buf_append(out, item_cval(it), 1);
         buf_append(out, item_cval(it) + 1, item_payload_len(it));
         return;
     }
     fdict *d = dict_of(it);
-    buf_append(out, hdr, 1 + varint_put(hdr + 1, fdict_count(d)));
+    put_header(out, fdict_count(d));
     for (size_t i = 0, span = fdict_span(d); i < span; i++) {
-        const char *e = fdict_at(d, i), *f, *v;
-        size_t fl, vl;
-        char *o;
-        if (!e) continue;
-        f = fentry_key(e, &fl);
-        v = fentry_val(e, &vl);
-        buf_reserve(out, pack_str_size(fl) + pack_str_size(vl));
-        o = out->data + out->len;
-        o += pack_str_put(o, f, fl);
-        o += pack_str_put(o, v, vl);
-        out->len = (size_t)(o - out->data);
+        const char *e = fdict_at(d, i);
+        if (e) put_pair(out, e);
     }
 }
+
+static void *hash_view(const item *it)
+{
+    if (hash_is_packed(it)) return NULL;
+    fdict_view *v = fdict_freeze(dict_of(it));
+    if (!v) abort();   /* out of memory: as xmalloc */
+    return v;
+}
+
+static void hash_view_serialize(void *view, buf *out)
+{
+    fdict_view *v = view;
+    put_header(out, v->count);
+    for (size_t i = 0; i < v->nslots; i++) {
+        const char *e = fdict_view_at(v, i);
+        if (e) put_pair(out, e);
+    }
+}
+
+static void hash_view_release(void *view) { fdict_view_release(view); }
 
 /* Check persisted pairs: count and well-formed strings, nothing after. */
 static int check_packed(const char *p, const char *end, uint64_t *count)
@@ -385,14 +418,17 @@ static item *hash_restore(kref *r, const char *p, size_t n, int64_t expire)
         memcpy(item_payload(it), p + 1, n - 1);
         return it;
     }
-    fdict *d = xmalloc(sizeof *d);
-    fdict_init(d);
+    fdict *d = fdict_new();
+    if (!d) return NULL;
     for (const char *s = q; s < end;) {
         const char *f, *v;
         size_t fl, vl;
         int added;
         s += pair_get(s, &f, &fl, &v, &vl);
-        if (!fdict_set(d, f, fl, v, vl, &added)) abort();
+        if (!fdict_set(d, f, fl, v, vl, &added)) {
+            fdict_put(d);
+            return NULL;
+        }
     }
     item *it = ks_new(r, NULL, 1 + sizeof d, expire);
     item_set_kind(it, KIND_HASH, HASH_DICT, sizeof d);
@@ -409,4 +445,7 @@ const kind_ops hash_kind_ops = {
     .copy = hash_copy,
     .serialize = hash_serialize,
     .restore = hash_restore,
+    .view = hash_view,
+    .view_serialize = hash_view_serialize,
+    .view_release = hash_view_release,
 };

@@ -163,3 +163,69 @@ def test_big_hash_memory_is_counted_and_returned(server_factory):
         assert c.cmd("DEL", "big") == 1
         after = int(info(s, "memory")["used_memory"])
         assert after - before < 20000 * 10, (before, after)
+
+
+@pytest.mark.parametrize("then", ["rewrite", "delete"])
+def test_bgsave_of_a_big_hash_is_point_in_time(server_factory, tmp_path, then):
+    """BGSAVE, then at once rewrite every field of a 100k-field hash (or
+    delete it) while the snapshot runs: the snapshot holds the hash as it was
+    at the BGSAVE. The writer's first write hands the hash to the snapshot as
+    a frozen view, so it never waits for the hash to be written out."""
+    data = tmp_path / "data"
+    s = pserver(server_factory, data, *NO_SAVE)
+    n = 100000
+    with s.raw(timeout=60 * TF) as c:
+        for base in range(0, n, 1000):
+            c.cmd("HSET", "big", *[x for j in range(base, base + 1000)
+                                   for x in (b"field:%d" % j, b"old-%07d" % j)])
+        c.cmd("HSET", "small", "a", "1")
+        assert c.cmd_raw("BGSAVE") == b"+Background saving started\r\n"
+        if then == "delete":
+            assert c.cmd("DEL", "big") == 1
+        else:
+            for base in range(0, n, 1000):
+                c.cmd("HSET", "big", *[x for j in range(base, base + 1000)
+                                       for x in (b"field:%d" % j, b"new-%07d" % j)])
+            c.cmd("HDEL", "big", *[b"field:%d" % j for j in range(0, n, 3)])
+        c.cmd("HSET", "small", "a", "2")
+        H.wait_for(lambda: info(s, "persistence").get("rdb_bgsave_in_progress") == "0", 60 * TF)
+        assert info(s, "persistence").get("rdb_last_bgsave_status") == "ok"
+    assert shutdown(s, "NOSAVE") == 0
+    s2 = pserver(server_factory, data, *NO_SAVE)
+    with s2.raw(timeout=60 * TF) as c:
+        assert c.cmd("HLEN", "big") == n
+        got = c.cmd("HGETALL", "big")
+        have = dict(zip(got[::2], got[1::2]))
+        assert all(have[b"field:%d" % j] == b"old-%07d" % j for j in range(n))
+        assert c.cmd("HGET", "small", "a") == b"1"
+
+
+def test_big_hash_is_freed_in_the_background(server_factory):
+    """DEL, overwrite and expiry of a big hash hand it to the background
+    freeing thread (INFO lazyfreed_objects counts it); small ones are freed
+    at once."""
+    s = server_factory([("save", "")])
+    with s.raw(timeout=60 * TF) as c:
+        def fill(key, n=20000):
+            for base in range(0, n, 1000):
+                assert c.cmd("HSET", key, *[x for j in range(base, base + 1000)
+                                            for x in (b"f%d" % j, b"v" * 20)]) == 1000
+
+        def freed():
+            return int(info(s, "memory")["lazyfreed_objects"])
+
+        start = freed()
+        c.cmd("HSET", "small", "a", "1")
+        c.cmd("DEL", "small")
+        assert freed() == start
+        fill("big")
+        assert c.cmd("DEL", "big") == 1
+        assert H.wait_for(lambda: freed() == start + 1, 10 * TF)
+        fill("big")
+        assert c.cmd("SET", "big", "now a string") == b"OK"
+        assert H.wait_for(lambda: freed() == start + 2, 10 * TF)
+        assert c.cmd("DEL", "big") == 1   # the string
+        fill("big")
+        assert c.cmd("PEXPIRE", "big", 50) == 1
+        assert H.wait_for(lambda: c.cmd("EXISTS", "big") == 0 and freed() == start + 3, 10 * TF)
+        assert int(info(s, "memory")["lazyfree_pending_objects"]) == 0

@@ -319,10 +319,78 @@ static void test_hash_kind(void)
     ks_destroy(&ks);
 }
 
+/* A frozen view shows the entries of its instant whatever the writes do
+ * after it (same-length rewrites, deletions, big entries, cleaning), and
+ * keeps the dict alive after its owner let go. */
+static void test_fdict_views(void)
+{
+    fdict *d = fdict_new();
+    char f[32], v[64], *big = calloc(1, 50000);
+    int added, ok = 1;
+    for (int i = 0; i < 5000; i++) {
+        fname(i, f);
+        snprintf(v, sizeof v, "value-%06d", i);
+        fdict_set(d, f, strlen(f), v, strlen(v), &added);
+    }
+    memset(big, 'B', 50000);
+    fdict_set(d, "big", 3, big, 50000, &added);
+    fdict_view *view = fdict_freeze(d);
+    CHECK(view && view->count == 5001 && fdict_frozen(d));
+    /* rewrite every value with the same length, delete half, drop the big
+     * entry, add new ones: enough dead bytes to want cleaning */
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < 5000; i++) {
+            fname(i, f);
+            if (i % 2) {
+                fdict_del(d, f, strlen(f));
+            } else {
+                snprintf(v, sizeof v, "VALUE-%06d", i + round);
+                fdict_set(d, f, strlen(f), v, strlen(v), &added);
+            }
+        }
+    fdict_del(d, "big", 3);
+    for (int i = 5000; i < 9000; i++) {
+        fname(i, f);
+        fdict_set(d, f, strlen(f), "new", 3, &added);
+    }
+    size_t seen = 0;
+    for (size_t i = 0; i < view->nslots; i++) {
+        const char *e = fdict_view_at(view, i), *k, *val;
+        size_t kl, vl;
+        if (!e) continue;
+        seen++;
+        k = fentry_key(e, &kl);
+        val = fentry_val(e, &vl);
+        if (kl == 3 && !memcmp(k, "big", 3)) {
+            ok &= vl == 50000 && val[0] == 'B' && val[49999] == 'B';
+        } else {
+            char want[64];
+            snprintf(want, sizeof want, "value-%06d", atoi(k + 1));
+            ok &= vl == strlen(want) && !memcmp(val, want, vl);
+        }
+    }
+    CHECK(ok && seen == 5001);
+    /* the owner goes first; the view still reads, then frees everything */
+    fdict_put(d);
+    CHECK(view->d->refs == 1);
+    fdict_view_release(view);
+    /* thawed: writes rewrite in place and clean again */
+    d = fdict_new();
+    fdict_set(d, "a", 1, "xx", 2, &added);
+    view = fdict_freeze(d);
+    fdict_view_release(view);
+    const char *e1 = fdict_find(d, "a", 1);
+    fdict_set(d, "a", 1, "yy", 2, &added);
+    CHECK(fdict_find(d, "a", 1) == e1 && !fdict_frozen(d));
+    fdict_put(d);
+    free(big);
+}
+
 int main(void)
 {
     types_init();
     test_fdict();
+    test_fdict_views();
     test_hash_kind();
     return check_done("hash");
 }
