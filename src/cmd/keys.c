@@ -227,6 +227,16 @@ static void cmd_randomkey(cmd_call *x)
     buf_free(&key);
 }
 
+/* A big collection renamed, copied or moved is logged as the command, not
+ * written out whole (which would take the locks' time and an AOF record
+ * the size of the collection). */
+#define LOG_AS_COMMAND (64 * 1024)
+static void quiet_if_big(kref *a, kref *b, const item *it)
+{
+    if (ks_outside(it) < LOG_AS_COMMAND) return;
+    a->quiet = b->quiet = 1;
+}
+
 static void rename_generic(cmd_call *x, int nx)
 {
     kref src, dst;
@@ -256,7 +266,9 @@ static void rename_generic(cmd_call *x, int nx)
         resp_int(x->out, 0);
         return;
     }
+    quiet_if_big(&src, &dst, it);
     ks_move(&dst, &src);
+    if (src.quiet) ks_effect(&src, x->argc, x->argv);
     ks_lockset_unlock(&ls);
     if (nx) resp_int(x->out, 1);
     else reply_ok(x);
@@ -280,12 +292,14 @@ static int transfer(cmd_call *x, domain *dst, const karg *dkey, int replace, int
     ks_lockset_lock(&ls);
     it = ks_find(&src, x->now);
     if (it && (!ks_find(&to, x->now) || replace)) {
+        quiet_if_big(&src, &to, it);
         if (move) {
             ks_move(&to, &src);
         } else {
             to.gen = (uint64_t)-1;
             ks_store(&to, ks_new_copy(&to, it, item_expire(it)));
         }
+        if (src.quiet) ks_effect(&src, x->argc, x->argv);
         rc = 1;
     }
     ks_lockset_unlock(&ls);

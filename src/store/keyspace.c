@@ -305,6 +305,12 @@ void ks_ref(keyspace *ks, domain *d, const char *key, size_t klen, kref *r)
     ks_ref_hashed(ks, d, key, klen, ks_hash(ks, key, klen), r);
 }
 
+/* The effects hook for a write to r's key (none while r is quiet). */
+static inline const ks_effects *ks__rfx(const kref *r)
+{
+    return r->quiet ? NULL : ks__fx(r->d->ks);
+}
+
 void ks_ref_hashed(keyspace *ks, domain *d, const char *key, size_t klen, uint64_t h, kref *r)
 {
     r->d = d;
@@ -314,6 +320,7 @@ void ks_ref_hashed(keyspace *ks, domain *d, const char *key, size_t klen, uint64
     r->klen = klen;
     r->it = NULL;
     r->gen = (uint64_t)-1;
+    r->quiet = 0;
 }
 
 void ks_set_single_writer(keyspace *ks, int on) { ks->single_writer = on; }
@@ -336,7 +343,7 @@ void ks_unlock(kref *r) { pthread_mutex_unlock(&r->s->lock); }
 void ks__drop(kref *r, item *it, int reason, int flags)
 {
     shard *s = r->s;
-    const ks_effects *fx = ks__fx(r->d->ks);
+    const ks_effects *fx = ks__rfx(r);
     ks__pre_change(s, r->d, it);
     ks__watch_touch(s, r->h, r->key, r->klen, 1);
     /* an expiry needs no record: its absolute time already is one */
@@ -470,7 +477,7 @@ static void put_item(kref *r, item *it) { put_item_moved(r, it, 0); }
 
 void ks_store(kref *r, item *it)
 {
-    const ks_effects *fx = ks__fx(r->d->ks);
+    const ks_effects *fx = ks__rfx(r);
     put_item(r, it);
     if (fx) fx->put(fx->ctx, r->d, it);
 }
@@ -506,7 +513,7 @@ item *ks_set(kref *r, const char *val, size_t vlen, int64_t expire)
     if (old && item_has_ttl(old) == (expire >= 0) && !item_typed(old)) {
         ks__pre_change(r->s, r->d, old);
         if (fits_in_place(r, old, item_size(r->klen, vlen, expire >= 0))) {
-            const ks_effects *fx = ks__fx(r->d->ks);
+            const ks_effects *fx = ks__rfx(r);
             resize_in_place(r, old, vlen);
             if (expire >= 0) memcpy(old->data, &expire, 8);
             memmove(item_val(old), val, vlen);
@@ -522,7 +529,7 @@ item *ks_splice(kref *r, size_t vlen, size_t off, const char *p, size_t n)
 {
     item *old = r->it, *it;
     size_t len = item_vlen(old), keep = vlen < len ? vlen : len;
-    const ks_effects *fx = ks__fx(r->d->ks);
+    const ks_effects *fx = ks__rfx(r);
     ks__pre_change(r->s, r->d, old);
     if (fits_in_place(r, old, item_size(r->klen, vlen, item_has_ttl(old)))) {
         resize_in_place(r, old, vlen);
@@ -543,7 +550,7 @@ item *ks_splice(kref *r, size_t vlen, size_t off, const char *p, size_t n)
 void ks_set_expire(kref *r, int64_t when)
 {
     item *it = r->it;
-    const ks_effects *fx = ks__fx(r->d->ks);
+    const ks_effects *fx = ks__rfx(r);
     if (when < 0 && !item_has_ttl(it)) return;
     if (when >= 0 && item_has_ttl(it)) {
         ks__pre_change(r->s, r->d, it);
@@ -601,9 +608,11 @@ void ks_modify(kref *r)
 
 void ks_charge(kref *r, long long delta) { ks__mem_add(r->s, r->d->ks, delta); }
 
+size_t ks_outside(const item *it) { return ks__outside(it); }
+
 void ks_effect(kref *r, int argc, const slice *argv)
 {
-    const ks_effects *fx = ks__fx(r->d->ks);
+    const ks_effects *fx = ks__fx(r->d->ks);   /* quiet or not: this is the report */
     if (fx && fx->command) fx->command(fx->ctx, r->d, argc, argv);
 }
 

@@ -98,6 +98,9 @@ typedef struct kref {
     table_pos pos;
     uint64_t gen;
     item *it;            /* what ks_find found, or NULL */
+    unsigned char quiet; /* writes through r report no effect: the command
+                          * reports itself (ks_effect), as RENAME does for a
+                          * big collection instead of logging it whole */
 } kref;
 
 typedef struct ks_stats {
@@ -171,6 +174,8 @@ item *ks_put_typed(kref *r, unsigned kind, unsigned enc, const char *p, size_t n
 void ks_modify(kref *r);
 /* r's value now holds delta more bytes outside its segment (for maxmemory). */
 void ks_charge(kref *r, long long delta);
+/* Bytes an item's value holds outside its segment (a big collection's). */
+size_t ks_outside(const item *it);
 /* Report a write of r's key as the command that replays it (see hooks.h). */
 void ks_effect(kref *r, int argc, const slice *argv);
 /* Move src's value, kind and expiry to dst's key and delete src's key
