@@ -7,26 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static item *of_kind(cmd_call *x, item *it, unsigned kind, int *bad)
-{
-    *bad = it && item_kind(it) != kind;
-    if (*bad) {
-        reply_wrongtype(x);
-        return NULL;
-    }
-    return it;
-}
-
-item *coll_read(cmd_call *x, kref *r, unsigned kind, int *bad)
-{
-    return of_kind(x, ks_read(r, x->now), kind, bad);
-}
-
-item *coll_write(cmd_call *x, kref *r, unsigned kind, int *bad)
-{
-    return of_kind(x, ks_find(r, x->now), kind, bad);
-}
-
 item *coll_lock_read(cmd_call *x, int i, kref *r, unsigned kind, int *bad)
 {
     arg_ref(x, i, r);

@@ -18,8 +18,23 @@ static inline void reply_nomem(cmd_call *x) { reply_err(x, "OOM out of memory wh
  * up to read (a keyspace hit or miss) or to write: the item, or NULL when
  * there is none. When the key holds another kind, replies WRONGTYPE and
  * sets *bad. */
-item *coll_read(cmd_call *x, kref *r, unsigned kind, int *bad);
-item *coll_write(cmd_call *x, kref *r, unsigned kind, int *bad);
+static inline item *coll_of_kind(cmd_call *x, item *it, unsigned kind, int *bad)
+{
+    *bad = it && item_kind(it) != kind;
+    if (__builtin_expect(*bad, 0)) {
+        reply_wrongtype(x);
+        return NULL;
+    }
+    return it;
+}
+static inline item *coll_read(cmd_call *x, kref *r, unsigned kind, int *bad)
+{
+    return coll_of_kind(x, ks_read(r, x->now), kind, bad);
+}
+static inline item *coll_write(cmd_call *x, kref *r, unsigned kind, int *bad)
+{
+    return coll_of_kind(x, ks_find(r, x->now), kind, bad);
+}
 /* The same for argv[i], taking its shard's lock (the caller unlocks r,
  * whatever the outcome). */
 item *coll_lock_read(cmd_call *x, int i, kref *r, unsigned kind, int *bad);

@@ -171,7 +171,8 @@ typedef struct cmd_env {
     cmd_stats *st;            /* this worker's counters */
     const cmd_host *host;
     key_hint hints[KEY_HINTS];   /* a ring, for the input being run */
-    unsigned hint_next;
+    unsigned hint_next;          /* where the next hint goes */
+    unsigned hint_live;          /* hints written for this input (the newest ones count) */
 } cmd_env;
 
 /* Where replies go: bytes are appended to out; a big value may instead be
@@ -251,8 +252,11 @@ static inline int arg_is(cmd_call *x, int i, const char *lit)
  * has it. */
 static inline uint64_t arg_hash(cmd_env *env, const char *key, size_t klen)
 {
-    for (int i = 0; i < KEY_HINTS; i++)
-        if (env->hints[i].key == key && env->hints[i].klen == klen) return env->hints[i].h;
+    /* newest first: the request running was peeked at one or two steps ago */
+    for (unsigned j = 1; j <= env->hint_live; j++) {
+        const key_hint *k = &env->hints[(env->hint_next - j) % KEY_HINTS];
+        if (k->key == key && k->klen == klen) return k->h;
+    }
     return ks_hash(env->ks, key, klen);
 }
 /* The selected domain of the call's session. */

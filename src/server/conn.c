@@ -251,6 +251,7 @@ static key_hint *peek_hint(worker *w, const char *req, const char *end)
     if (req >= end || !(len = resp_peek(req, (size_t)(end - req), &key, &klen))) return NULL;
     k = &w->env.hints[w->env.hint_next++ % KEY_HINTS];
     *k = (key_hint){req, req + len, key, klen, ks_hash(w->srv->ks, key, klen)};
+    if (w->env.hint_live < KEY_HINTS) w->env.hint_live++;
     return k;
 }
 
@@ -261,15 +262,12 @@ static void look_ahead(conn *c, const char *next, const char *end)
     worker *w = c->w;
     keyspace *ks = w->srv->ks;
     key_hint *k1 = &w->env.hints[(w->env.hint_next - 1) % KEY_HINTS], *k2;
-    if (k1->req != next && !(k1 = peek_hint(w, next, end))) return;
+    if ((!w->env.hint_live || k1->req != next) && !(k1 = peek_hint(w, next, end))) return;
     ks_hint(ks, c->s.db, k1->h, 1);
     if ((k2 = peek_hint(w, k1->end, end))) ks_hint(ks, c->s.db, k2->h, 0);
 }
 
-static void forget_hints(worker *w)
-{
-    for (int i = 0; i < KEY_HINTS; i++) w->env.hints[i].req = w->env.hints[i].key = NULL;
-}
+static void forget_hints(worker *w) { w->env.hint_live = 0; }
 
 /* Parse and run buffered requests, at most CONN_BATCH of them or about
  * CONN_SLICE_US of work. */

@@ -119,6 +119,7 @@ static void recycle(shard *s, domain *d, int q, int mode, int policy, int64_t no
         s->st.live -= item_footprint(it);   /* the segment's bytes go away; copies count anew */
         r.d = d;
         r.s = s;
+        r.quiet = 0;
         r.key = item_key(it);
         r.klen = item_klen(it);
         r.h = hash_siphash13(r.key, r.klen, ks->sipkey);

@@ -149,6 +149,7 @@ static inline void ks__ref_item(kref *r, shard *s, domain *d, item *it, const ta
     r->h = s->watch.n ? ks_hash(d->ks, r->key, r->klen) : 0;
     r->pos = *pos;
     r->it = it;
+    r->quiet = 0;
 }
 /* s is being emptied: mark the watchers of the keys in it. */
 void ks__watch_flush(shard *s);
