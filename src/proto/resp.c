@@ -336,6 +336,17 @@ static void line(buf *b, char type, const char *s, size_t n)
 static void prefixed_num(buf *b, char type, long long v)
 {
     char tmp[24];
+    if (v >= 0 && v < 10) {   /* counts and flags, most replies: ":1\r\n" */
+        char *o;
+        if (b->cap - b->len < 4) buf_reserve(b, 4);
+        o = b->data + b->len;
+        o[0] = type;
+        o[1] = (char)('0' + v);
+        o[2] = '\r';
+        o[3] = '\n';
+        b->len += 4;
+        return;
+    }
     int n = util_ll2str(tmp, v);
     line(b, type, tmp, (size_t)n);
 }
