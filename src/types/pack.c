@@ -1,6 +1,7 @@
 /* pack.c - scratch buffers for editing packed collections. See pack.h. */
 #include "types/pack.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "lib/util.h"
@@ -12,8 +13,26 @@
 static __thread buf pool[POOL];
 static __thread unsigned char taken[POOL];
 
+/* A thread's pool is freed when the thread ends (a worker at shutdown). */
+static pthread_key_t pool_key;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static __thread int pool_registered;
+
+static void pool_free(void *p)
+{
+    buf *b = p;
+    for (int i = 0; i < POOL; i++) buf_free(&b[i]);
+}
+
+static void pool_key_make(void) { pthread_key_create(&pool_key, pool_free); }
+
 static buf *scratch_get(void)
 {
+    if (!pool_registered) {
+        pthread_once(&pool_once, pool_key_make);
+        pthread_setspecific(pool_key, pool);
+        pool_registered = 1;
+    }
     for (int i = 0; i < POOL; i++)
         if (!taken[i]) {
             taken[i] = 1;
