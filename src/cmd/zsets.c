@@ -328,35 +328,26 @@ static void lex_ranks(const item *it, const lex_range *lr, size_t *lo, size_t *h
     if (*hi < *lo) *hi = *lo;
 }
 
-static void cmd_zcount(cmd_call *x)
+/* ZCOUNT and ZLEXCOUNT: the members within a range. */
+static void zcount_generic(cmd_call *x, int lex)
 {
     score_range sr;
+    lex_range lr;
     size_t lo = 0, hi = 0;
     int bad;
     kref r;
-    if (parse_score_range(x, 2, 3, &sr) < 0) return;
+    if (lex ? parse_lex_range(x, 2, 3, &lr) < 0 : parse_score_range(x, 2, 3, &sr) < 0) return;
     item *it = coll_lock_read(x, 1, &r, KIND_ZSET, &bad);
     if (!bad) {
-        if (it) score_ranks(it, &sr, &lo, &hi);
+        if (it && lex) lex_ranks(it, &lr, &lo, &hi);
+        else if (it) score_ranks(it, &sr, &lo, &hi);
         resp_int(x->out, (long long)(hi - lo));
     }
     ks_unlock(&r);
 }
 
-static void cmd_zlexcount(cmd_call *x)
-{
-    lex_range lr;
-    size_t lo = 0, hi = 0;
-    int bad;
-    kref r;
-    if (parse_lex_range(x, 2, 3, &lr) < 0) return;
-    item *it = coll_lock_read(x, 1, &r, KIND_ZSET, &bad);
-    if (!bad) {
-        if (it) lex_ranks(it, &lr, &lo, &hi);
-        resp_int(x->out, (long long)(hi - lo));
-    }
-    ks_unlock(&r);
-}
+static void cmd_zcount(cmd_call *x) { zcount_generic(x, 0); }
+static void cmd_zlexcount(cmd_call *x) { zcount_generic(x, 1); }
 
 /* ---- ZRANGE and its forms ---- */
 
@@ -660,7 +651,8 @@ static const cmd_def rows[] = {
     {"zrange", cmd_zrange, -4, R, Z, KEY1("RO access"), "sorted-set", "1.2.0",
      "O(log(N)+M) with N being the number of elements in the sorted set and M the number "
      "of elements returned.", NULL, NULL},
-    {"zrangestore", cmd_zrangestore, -5, W | M, Z, KEY12("OW update", "RO access"), "sorted-set", "6.2.0",
+    {"zrangestore", cmd_zrangestore, -5, W | M, Z, KEY12("OW update", "RO access"), 
+     "sorted-set", "6.2.0",
      "O(log(N)+M) with N being the number of elements in the sorted set and M the number "
      "of elements stored into the destination key.", NULL, NULL},
     {"zrangebyscore", cmd_zrangebyscore, -4, R, Z, KEY1("RO access"), "sorted-set", "1.0.5",
@@ -705,14 +697,16 @@ static const cmd_def rows[] = {
     {"zunion", zsets__zunion, -3, R, Z, KEYNUM(1, "RO access"), "sorted-set", "6.2.0",
      "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M "
      "being the number of elements in the resulting sorted set.", NULL, NULL},
-    {"zunionstore", zsets__zunionstore, -4, W | M, Z, KEY1NUM("OW update", "RO access"), "sorted-set", "2.0.0",
+    {"zunionstore", zsets__zunionstore, -4, W | M, Z, KEY1NUM("OW update", "RO access"), 
+     "sorted-set", "2.0.0",
      "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M "
      "being the number of elements in the resulting sorted set.", NULL, NULL},
     {"zinter", zsets__zinter, -3, R, Z, KEYNUM(1, "RO access"), "sorted-set", "6.2.0",
      "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being "
      "the number of input sorted sets and M being the number of elements in the "
      "resulting sorted set.", NULL, NULL},
-    {"zinterstore", zsets__zinterstore, -4, W | M, Z, KEY1NUM("OW update", "RO access"), "sorted-set", "2.0.0",
+    {"zinterstore", zsets__zinterstore, -4, W | M, Z, KEY1NUM("OW update", "RO access"), 
+     "sorted-set", "2.0.0",
      "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being "
      "the number of input sorted sets and M being the number of elements in the "
      "resulting sorted set.", NULL, NULL},
@@ -722,7 +716,8 @@ static const cmd_def rows[] = {
     {"zdiff", zsets__zdiff, -3, R, Z, KEYNUM(1, "RO access"), "sorted-set", "6.2.0",
      "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the "
      "sets, N is the size of the first set, and K is the size of the result set.", NULL, NULL},
-    {"zdiffstore", zsets__zdiffstore, -4, W | M, Z, KEY1NUM("OW update", "RO access"), "sorted-set", "6.2.0",
+    {"zdiffstore", zsets__zdiffstore, -4, W | M, Z, KEY1NUM("OW update", "RO access"), 
+     "sorted-set", "6.2.0",
      "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the "
      "sets, N is the size of the first set, and K is the size of the result set.", NULL, NULL},
     {"zscan", zsets__zscan, -3, R, Z, KEY1("RO access"), "sorted-set", "2.8.0",

@@ -7,8 +7,8 @@
 #include "cmd/collection.h"
 #include "types/zset.h"
 
-/* A member and its score, copied out of a set (the bytes live in a buf
- * owned by the caller: m is an offset until zsets__fix). */
+/* A member and its score, copied out of a set: the member's bytes are at
+ * offset off of a buf the caller owns. */
 typedef struct zsets_pair {
     size_t off, ml;
     double score;

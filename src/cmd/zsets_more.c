@@ -500,9 +500,11 @@ static const char **sorted_result(algebra *a, size_t *n)
     return v;
 }
 
-/* Parse and look up, then compute into a->acc; 0, or -1 after an error
- * reply. dst: argv index of the destination (0: none); keys counted at
- * argv[numidx]. */
+/* ZUNION, ZINTER, ZDIFF, ZINTERCARD and the STORE forms: the keys counted
+ * at argv[numidx] are looked up (all shards locked together, dst's too:
+ * argv index dst, 0 for none), then the options parsed, as Redis does; the
+ * result is built in an fdict of member -> score, sorted, and replied or
+ * stored. */
 static void algebra_generic(cmd_call *x, int dst, int numidx, int op, int card_only)
 {
     long long setnum;
@@ -587,7 +589,8 @@ static void algebra_generic(cmd_call *x, int dst, int numidx, int op, int card_o
         }
     }
     if (op == OP_UNION) {
-        for (a.cur = 0; a.cur < (size_t)setnum && !a.oom; a.cur++) src_each(&srcs[a.cur], union_one, &a);
+        for (a.cur = 0; a.cur < (size_t)setnum && !a.oom; a.cur++)
+            src_each(&srcs[a.cur], union_one, &a);
     } else if (op == OP_INTER) {
         if (srcs[0].len) src_each(&srcs[0], inter_one, &a);
     } else {
