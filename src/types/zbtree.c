@@ -226,6 +226,37 @@ static int leaf_share(zbt_node *x, int i, const char *e, const zbt_key *k, int *
     return 0;
 }
 
+/* Full leaf child i of x, with a full neighbour, takes e: the two become
+ * three leaves two-thirds full (a B*-tree split), so leaves filled at random
+ * stay over 80% full. Returns the new middle leaf, to go at *at with *yc
+ * entries; the two old leaves' slots in x are updated. */
+static zbt_node *split3(zbtree *t, zbt_node *x, int i, const char *e, const zbt_key *k, int *at,
+                        size_t *yc)
+{
+    const char *tmp[2 * LEAF_CAP + 1];
+    int a = i + 1 < x->n ? i : i - 1, b = a + 1, total = 2 * LEAF_CAP + 1;
+    zbt_node *l = CH(x)[a], *r = CH(x)[b], *y = take(t, 1);
+    int pos = leaf_lower(CH(x)[i], k) + (i == b ? LEAF_CAP : 0);
+    memcpy(tmp, E(l), sizeof(tmp[0]) * LEAF_CAP);
+    memcpy(tmp + LEAF_CAP, E(r), sizeof(tmp[0]) * LEAF_CAP);
+    memmove(&tmp[pos + 1], &tmp[pos], sizeof(tmp[0]) * (size_t)(2 * LEAF_CAP - pos));
+    tmp[pos] = e;
+    int n1 = total / 3, n2 = total / 3, n3 = total - n1 - n2;
+    memcpy(E(l), tmp, sizeof(tmp[0]) * (size_t)n1);
+    memcpy(E(y), tmp + n1, sizeof(tmp[0]) * (size_t)n2);
+    memcpy(E(r), tmp + n1 + n2, sizeof(tmp[0]) * (size_t)n3);
+    l->n = (uint16_t)n1;
+    y->n = (uint16_t)n2;
+    r->n = (uint16_t)n3;
+    CNT(x)[a] = (size_t)n1;
+    KEY(x)[a] = E(l)[0];
+    CNT(x)[b] = (size_t)n3;
+    KEY(x)[b] = E(r)[0];
+    *at = b;
+    *yc = (size_t)n2;
+    return y;
+}
+
 /* Insert e under x; returns the new right sibling when x split. */
 static zbt_node *ins(zbtree *t, zbt_node *x, const char *e, const zbt_key *k)
 {
@@ -251,27 +282,36 @@ static zbt_node *ins(zbtree *t, zbt_node *x, const char *e, const zbt_key *k)
         }
         return y;
     }
-    int i = inner_child(x, k);
-    zbt_node *c = CH(x)[i];
+    int i = inner_child(x, k), at = i + 1;
+    zbt_node *c = CH(x)[i], *y;
+    size_t yc;
     if (c->leaf && c->n == LEAF_CAP) {
         int room;
         if (leaf_share(x, i, e, k, &room)) return NULL;
+        /* an append (or prepend) to the leaf splits off e alone instead:
+         * ascending runs then fill leaves completely */
+        int edge = cmp_entry(E(c)[c->n - 1], k) < 0 || cmp_entry(E(c)[0], k) > 0;
+        if (!room && x->n >= 2 && !edge) {
+            y = split3(t, x, i, e, k, &at, &yc);
+            goto place;
+        }
     }
-    zbt_node *y = ins(t, c, e, k);
+    y = ins(t, c, e, k);
     CNT(x)[i]++;
     KEY(x)[i] = first_of(c);
     if (!y) return NULL;
-    size_t yc = count_of(y);
+    yc = count_of(y);
     CNT(x)[i] -= yc;
+place:
     if (x->n < INNER_CAP) {
-        inner_put(x, i + 1, y, yc);
+        inner_put(x, at, y, yc);
         return NULL;
     }
     zbt_node *z = take(t, 0);   /* x splits in two halves */
     int half = INNER_CAP / 2;
     shift_right(x, z, INNER_CAP - half);
-    if (i + 1 <= half) inner_put(x, i + 1, y, yc);
-    else inner_put(z, i + 1 - half, y, yc);
+    if (at <= half) inner_put(x, at, y, yc);
+    else inner_put(z, at - half, y, yc);
     return z;
 }
 
