@@ -97,20 +97,20 @@ char *pack_edit_splice(pack_edit *e, size_t off, size_t old, size_t n);
  * 8 bytes of the double. */
 static inline size_t pack_score_size(double d)
 {
-    if (d == (double)(int64_t)d && d > -4503599627370496.0 && d < 4503599627370496.0 &&
+    if (d > -4503599627370496.0 && d < 4503599627370496.0 && d == (double)(int64_t)d &&
         !(d == 0 && 1 / d < 0)) {
         int64_t i = (int64_t)d;
-        return varint_len(((uint64_t)((i << 1) ^ (i >> 63))) << 1);
+        return varint_len((((uint64_t)i << 1) ^ (uint64_t)(i >> 63)) << 1);
     }
     return 9;
 }
 
 static inline size_t pack_score_put(char *p, double d)
 {
-    if (d == (double)(int64_t)d && d > -4503599627370496.0 && d < 4503599627370496.0 &&
+    if (d > -4503599627370496.0 && d < 4503599627370496.0 && d == (double)(int64_t)d &&
         !(d == 0 && 1 / d < 0)) {
         int64_t i = (int64_t)d;
-        return varint_put(p, ((uint64_t)((i << 1) ^ (i >> 63))) << 1);
+        return varint_put(p, (((uint64_t)i << 1) ^ (uint64_t)(i >> 63)) << 1);
     }
     p[0] = 1;
     memcpy(p + 1, &d, 8);

@@ -2252,6 +2252,138 @@ script("zset_encoding_dependent_score_format", lines(
     "!zscan z",
 ))
 
+script("zset_quirks", r"""
+ZADD z 1 a 2 b 3 c
+ZRANGE z 0 1 LIMIT 0 -1
+ZRANGE z 0 1 LIMIT 0 -2
+ZINCRBY z nx a
+ZINCRBY z incr a
+ZINCRBY z CH a
+ZPOPMIN z x
+ZPOPMIN z -1
+ZPOPMAX z 1.5
+ZMPOP x z MIN
+ZMPOP 0 z MIN
+ZMPOP 9223372036854775807 z MIN
+ZMPOP 1 z MIN COUNT x
+ZINTERCARD 1 z LIMIT x
+ZINTERCARD 1 z LIMIT -1
+ZINTERCARD 1 z LIMIT 2 LIMIT 1
+ZUNION 9223372036854775807 z
+ZUNION 1 z WEIGHTS 1 WITHSCORES AGGREGATE MIN
+ZRANGEBYSCORE z " 1" "3 "
+ZRANGEBYSCORE z " 1" 3
+ZRANGEBYSCORE z "" 3 WITHSCORES
+ZRANGEBYSCORE z (0x1 0x3
+ZRANGEBYSCORE z -1e400 1e400
+ZRANGEBYSCORE z -nan 1
+ZRANGEBYLEX z "+" "-"
+ZRANGEBYLEX z "[" "+"
+ZRANGEBYLEX z "(" "+"
+ZRANGEBYLEX z "+x" "-"
+ZRANGE z (1 3 BYSCORE LIMIT 1 1 WITHSCORES
+ZRANGE z 3 (1 BYSCORE REV LIMIT 0 1 WITHSCORES
+ZRANGE z 0 -1 WITHSCORES LIMIT 1 1
+ZRANGESTORE d z 0 -1 REV
+ZRANGE d 0 -1 WITHSCORES
+ZADD k 5e18 a 4611686018427387904 b 4611686018427387903 c 1e19 d -5e18 e 123.0 f
+!zscan k
+ZRANGE k 0 -1 WITHSCORES
+ZADD g 1 x
+ZADD g GT 1 x
+ZADD g LT 1 x
+ZADD g GT CH 0 x
+ZADD g XX CH 1 nosuch
+ZADD g NX XX 1 x
+ZADD g INCR GT 0 x
+ZADD g INCR LT 0 x
+ZADD g INCR XX 0 x
+ZADD nosuch XX 1 x
+ZADD nosuch XX INCR 1 x
+EXISTS nosuch
+ZADD g inf x
+ZINCRBY g -inf x
+ZSCORE g x
+ZINCRBY g inf x
+ZADD g INCR -inf x
+""")
+
+script("zset_watch_touch", r"""
+ZADD z 1 a 2 b
+WATCH z
+ZADD z 1 a
+ZADD z NX 5 a
+ZADD z XX 1 nosuch
+ZINCRBY z 0 a
+ZREM z nosuch
+ZREMRANGEBYSCORE z 10 20
+ZREMRANGEBYRANK z 5 9
+ZRANGESTORE z nokey 0 -1
+ZPOPMIN z 0
+MULTI
+PING
+EXEC
+WATCH z
+ZADD z 2 a
+MULTI
+PING
+EXEC
+WATCH z
+ZINCRBY z 1 b
+MULTI
+PING
+EXEC
+WATCH nokey
+ZUNIONSTORE nokey 1 nokey2
+ZINTERSTORE nokey 1 z nokey2
+MULTI
+PING
+EXEC
+""")
+
+BIGQ = 200
+script("zset_big_writes", lines(
+    chunked("ZADD b", ("%d x%03d" % (i % 17, i) for i in range(BIGQ)), 50),
+    "OBJECT ENCODING b",
+    "ZADD b GT CH 100 x000 0 x001 5 x002",
+    "ZADD b LT CH 100 x003 -1 x004",
+    "ZADD b XX CH 3 x005 3 nosuch",
+    "ZADD b NX 9 x006 9 newone",
+    "ZADD b INCR 0.5 x007",
+    "ZADD b -0 negz",
+    "ZINCRBY b 0 negz",
+    "ZSCORE b negz",
+    "ZRANK b negz",
+    "ZREVRANK b x000",
+    "ZRANGE b 0 9 WITHSCORES",
+    "ZRANGE b -10 -1 WITHSCORES",
+    "ZRANGE b 5 7 BYSCORE LIMIT 3 4 WITHSCORES",
+    "ZRANGE b (7 5 BYSCORE REV LIMIT 2 30 WITHSCORES",
+    "ZRANGEBYSCORE b -inf +inf LIMIT 150 100",
+    "ZREVRANGEBYSCORE b +inf -inf LIMIT 190 100",
+    "ZCOUNT b 3 (9",
+    "ZREM b x010 x011 x012 nosuch",
+    "ZREMRANGEBYSCORE b (15 +inf",
+    "ZREMRANGEBYRANK b 50 60",
+    "ZCARD b",
+    "ZPOPMAX b 5",
+    "ZPOPMIN b 5",
+    "ZRANGESTORE bs b 10 150",
+    "OBJECT ENCODING bs",
+    "ZRANGE bs 0 -1 WITHSCORES",
+    "ZRANGESTORE bs2 b 3 (5 BYSCORE",
+    "OBJECT ENCODING bs2",
+    "ZRANGESTORE b b 0 9",
+    "OBJECT ENCODING b",
+    "ZRANGE b 0 -1 WITHSCORES",
+    "!sorted ZRANDMEMBER bs 1000",
+    "ZUNIONSTORE u 2 bs bs2 AGGREGATE MAX",
+    "ZRANGE u 0 -1 WITHSCORES",
+    "ZINTER 2 bs bs2 WITHSCORES",
+    "ZDIFF 2 bs bs2 WITHSCORES",
+    "ZINTERCARD 2 bs bs2",
+))
+
 # ======================================================================= types
 
 COLLECTION_SETUP = r"""
