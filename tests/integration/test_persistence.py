@@ -567,7 +567,7 @@ def test_bgsave_point_in_time(server_factory, tmp_path, mode):
         t.start()
     snaps = []
     try:
-        assert H.wait_for(lambda: all(w.acked >= 50 for w in writers), 10 * TF), [w.acked for w in writers]
+        assert H.wait_for(lambda: all(w.acked >= 50 for w in writers), 60 * TF), [w.acked for w in writers]
         with s.raw() as c:
             for rnd in range(rounds):
                 floors = [w.acked for w in writers]
@@ -676,7 +676,7 @@ def test_bgrewriteaof_restart(server_factory, tmp_path):
     for t in threads:
         t.start()
     try:
-        assert H.wait_for(lambda: all(w.acked >= 50 for w in writers), 10 * TF)
+        assert H.wait_for(lambda: all(w.acked >= 50 for w in writers), 60 * TF)
         with s.raw() as c:
             assert c.cmd_raw("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
         d = wait_info(s, "persistence", lambda d: d["aof_rewrite_in_progress"] == "0"
