@@ -1,6 +1,7 @@
 /* pack.c - scratch buffers for editing packed collections. See pack.h. */
 #include "types/pack.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "lib/util.h"
@@ -10,10 +11,28 @@
 #define KEEP_BYTES (64 * 1024)   /* a buffer bigger than this is freed when given back */
 
 static __thread buf pool[POOL];
-static __thread unsigned char taken[POOL];
+static __thread unsigned char taken[POOL], registered;
+
+/* A thread's pool is freed when the thread ends (its buffers would
+ * otherwise be lost with its thread-local storage). */
+static pthread_key_t pool_key;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_free(void *p)
+{
+    buf *bufs = p;
+    for (int i = 0; i < POOL; i++) buf_free(&bufs[i]);
+}
+
+static void make_key(void) { pthread_key_create(&pool_key, pool_free); }
 
 static buf *scratch_get(void)
 {
+    if (!registered) {
+        pthread_once(&pool_once, make_key);
+        pthread_setspecific(pool_key, pool);
+        registered = 1;
+    }
     for (int i = 0; i < POOL; i++)
         if (!taken[i]) {
             taken[i] = 1;
