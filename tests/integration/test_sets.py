@@ -13,6 +13,9 @@
   commands on several connections: every acknowledged write is there after
   the restart (the one in flight may or may not be).
 * SRANDMEMBER changes nothing and logs nothing.
+* set-max-intset-entries changed while sets exist gives the encodings Redis
+  gives (compared with a real redis-server), and a restart with another
+  threshold re-encodes the sets it loads.
 """
 import random
 import threading
@@ -202,6 +205,58 @@ def test_srandmember_is_read_only(server_factory, tmp_path):
         assert c.cmd("EXEC") == [10]
         size1 = int(wait_info(s, "persistence", lambda d: True, 1, "INFO")["aof_current_size"])
         assert size1 == size0, "reads and no-op writes grew the AOF from %d to %d" % (size0, size1)
+
+
+THRESHOLD_SCRIPT = [
+    ("CONFIG", "SET", "set-max-intset-entries", "3"),
+    ("SADD", "a", "1", "2", "3"), ("OBJECT", "ENCODING", "a"),
+    ("SADD", "a", "3"), ("OBJECT", "ENCODING", "a"),
+    ("SADD", "a", "4"), ("OBJECT", "ENCODING", "a"),
+    ("SADD", "b", "1", "2", "3", "4"), ("OBJECT", "ENCODING", "b"),
+    ("SADD", "c", "1", "2"), ("SMOVE", "b", "c", "3"), ("OBJECT", "ENCODING", "c"),
+    ("SMOVE", "b", "c", "4"), ("OBJECT", "ENCODING", "c"),
+    ("SINTERSTORE", "i", "a", "c"), ("OBJECT", "ENCODING", "i"),
+    ("SUNIONSTORE", "u", "a", "c"), ("OBJECT", "ENCODING", "u"),
+    ("SDIFFSTORE", "d", "a", "b"), ("OBJECT", "ENCODING", "d"), ("SMEMBERS", "d"),
+    ("CONFIG", "SET", "set-max-intset-entries", "0"),
+    ("SADD", "z", "1"), ("OBJECT", "ENCODING", "z"),
+    ("SUNIONSTORE", "z2", "i"), ("OBJECT", "ENCODING", "z2"),
+    ("SREM", "a", "1"), ("OBJECT", "ENCODING", "a"),
+    ("CONFIG", "SET", "set-max-intset-entries", "1000"),
+    ("SADD", "big", *[str(i) for i in range(900)]), ("OBJECT", "ENCODING", "big"),
+    ("SADD", "big", "900"), ("OBJECT", "ENCODING", "big"), ("SCARD", "big"),
+    ("CONFIG", "SET", "set-max-intset-entries", "100"),
+    ("SADD", "big", "5"), ("OBJECT", "ENCODING", "big"),
+    ("SADD", "big", "901"), ("OBJECT", "ENCODING", "big"),
+    ("SPOP", "big", "0"), ("SCARD", "big"),
+    ("SINTERSTORE", "bi", "big", "c"), ("OBJECT", "ENCODING", "bi"), ("SMEMBERS", "bi"),
+    ("CONFIG", "GET", "set-max-intset-entries"),
+    ("CONFIG", "SET", "set-max-intset-entries", "512"),
+]
+
+
+def test_encoding_thresholds_match_redis(server_factory, redis_factory):
+    replies = []
+    for srv in (redis_factory(), server_factory()):
+        with srv.raw() as c:
+            replies.append([c.cmd_raw(*cmd) for cmd in THRESHOLD_SCRIPT])
+    for cmd, a, b in zip(THRESHOLD_SCRIPT, *replies):
+        assert a == b, "%r: redis %r, kasi %r" % (cmd[:4], a, b)
+
+
+def test_restart_with_another_threshold(server_factory, tmp_path):
+    data = tmp_path / "data"
+    s = pserver(server_factory, data, *NO_SAVE)
+    with s.raw() as c:
+        c.cmd("SADD", "ints", *[str(i) for i in range(100)])
+        c.cmd("SADD", "few", "1", "2", "3")
+        assert encoding(c, "ints") == b"intset" and c.cmd("SAVE") == b"OK"
+    kill9(s)
+    s = pserver(server_factory, data, ("set-max-intset-entries", "10"), *NO_SAVE)
+    with s.raw() as c:
+        assert encoding(c, "ints") == b"hashtable" and c.cmd("SCARD", "ints") == 100
+        assert encoding(c, "few") == b"intset"
+        assert c.cmd("SISMEMBER", "ints", "99") == 1 and c.cmd("SISMEMBER", "ints", "100") == 0
 
 
 # --------------------------------------------------------------------------
