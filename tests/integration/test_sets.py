@@ -13,6 +13,9 @@
   commands on several connections: every acknowledged write is there after
   the restart (the one in flight may or may not be).
 * SRANDMEMBER changes nothing and logs nothing.
+* SMOVE, SUNIONSTORE and SINTERCARD over shared keys from several worker
+  threads at once: no member is ever lost, doubled or in two sets (a SMOVE
+  that let go of its locks between its halves fails it).
 * set-max-intset-entries changed while sets exist gives the encodings Redis
   gives (compared with a real redis-server), and a restart with another
   threshold re-encodes the sets it loads.
@@ -427,3 +430,56 @@ def test_kill9_always_keeps_every_acknowledged_set_write(server_factory, tmp_pat
             problems += w.verify(actual)
         assert not problems, "trial %d: %d problems:\n  %s" % (trial, len(problems), "\n  ".join(problems[:15]))
     assert total > 200, "too few acknowledged writes (%d) to mean anything" % total
+
+
+def test_multi_key_commands_are_atomic_across_workers(server_factory):
+    """Members moved between shared sets by SMOVE on several connections (so
+    several worker threads) while others take SUNIONSTORE snapshots and
+    SINTERCARDs: no member is ever lost, doubled or seen in two places."""
+    s = server_factory([("threads", "4")])
+    members = [b"%d" % i for i in range(60)] + [b"m%d" % i for i in range(60)]
+    keys = [b"{a}", b"b", b"c:3", b"dd"]
+    with s.raw() as c:
+        c.cmd("SADD", keys[0], *members)
+    stop = threading.Event()
+    errors = []
+
+    def mover(seed):
+        rng = random.Random(seed)
+        try:
+            with s.raw(timeout=20 * TF) as c:
+                while not stop.is_set():
+                    a, b = rng.sample(keys, 2)
+                    r = c.cmd("SMOVE", a, b, rng.choice(members))
+                    if r not in (0, 1):
+                        errors.append("SMOVE %r" % (r,))
+        except Exception as e:  # noqa
+            errors.append(repr(e))
+
+    def checker():
+        try:
+            with s.raw(timeout=20 * TF) as c:
+                while not stop.is_set():
+                    n = c.cmd("SUNIONSTORE", "all", *keys)
+                    if n != len(members):
+                        errors.append("SUNIONSTORE gave %r members" % (n,))
+                    for i in range(len(keys)):
+                        for j in range(i + 1, len(keys)):
+                            if c.cmd("SINTERCARD", "2", keys[i], keys[j]) != 0:
+                                errors.append("a member in %r and %r at once" % (keys[i], keys[j]))
+        except Exception as e:  # noqa
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=mover, args=(i,), daemon=True) for i in range(4)]
+    threads.append(threading.Thread(target=checker, daemon=True))
+    for t in threads:
+        t.start()
+    time.sleep(2.0 * min(TF, 2))
+    stop.set()
+    for t in threads:
+        t.join(20 * TF)
+    assert not errors, errors[:5]
+    with s.raw() as c:
+        total = sum(c.cmd("SCARD", k) for k in keys)
+        assert total == len(members)
+        assert sorted(c.cmd("SUNION", *keys)) == sorted(members)
