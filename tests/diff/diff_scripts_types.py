@@ -1550,6 +1550,20 @@ SINTERSTORE a a
 !sorted SMEMBERS a
 SUNIONSTORE a nokey
 EXISTS a
+SADD ci 1 2 3
+SSCAN ci ""
+SSCAN ci +0
+SSCAN ci -1
+SSCAN ci 00000000000000000000000000000000000000000000000000000000000000000000001
+SSCAN ci 18446744073709551615
+SSCAN ci 18446744073709551616
+@py ["SSCAN", "ci", b"1\x00abc"]
+@py ["SSCAN", "ci", b"\x000"]
+SSCAN ci " 0"
+SSCAN ci "0 "
+SSCAN ci -
+SSCAN ci 0x10
+SSCAN nokey ""
 """)
 
 # ================================================================= sorted sets
