@@ -132,8 +132,7 @@ void set_w_open_new(set_w *w, kref *r);
  * expiry dropped), reported as a put of the whole value; when it is empty
  * r's key is deleted instead. Returns the number of members. */
 size_t set_w_store(set_w *w, int64_t now);
-/* Forget what was built (or, for an opened set, what was written and not
- * yet stored in place: only a builder or an inline set can be discarded). */
+/* Forget what a builder built, storing nothing. */
 void set_w_discard(set_w *w);
 
 #endif
