@@ -23,17 +23,20 @@ item *coll_lock_write(cmd_call *x, int i, kref *r, unsigned kind, int *bad)
 
 int coll_scan_cursor(cmd_call *x, uint64_t *cursor)
 {
-    char tmp[32], *end;
+    /* as Redis's strtoul over the argument: its bytes up to a NUL, no
+     * leading space, nothing after the digits ("" is 0, "-1" wraps) */
     const karg *a = &x->argv[2];
-    if (a->n == 0 || a->n >= sizeof tmp) goto bad;
-    memcpy(tmp, a->p, a->n);
-    tmp[a->n] = '\0';
-    if (tmp[0] == ' ' || (tmp[0] >= '\t' && tmp[0] <= '\r') || memchr(a->p, '\0', a->n)) goto bad;
+    const char *nul = memchr(a->p, '\0', a->n);
+    size_t n = nul ? (size_t)(nul - a->p) : a->n;
+    char tmp[64], *s = n < sizeof tmp ? tmp : xmalloc(n + 1), *end;
+    int bad;
+    memcpy(s, a->p, n);
+    s[n] = '\0';
     errno = 0;
-    *cursor = strtoull(tmp, &end, 10);
-    if (*end != '\0' || errno == ERANGE) goto bad;
-    return 0;
-bad:
+    *cursor = strtoull(s, &end, 10);
+    bad = s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r') || *end != '\0' || errno == ERANGE;
+    if (s != tmp) free(s);
+    if (!bad) return 0;
     reply_err(x, "ERR invalid cursor");
     return -1;
 }

@@ -1310,6 +1310,262 @@ SSCAN s 0 NOVALUES
 SSCAN s 0 TYPE set
 """)
 
+script("set_wrongtype_strings_hashes", r"""
+SET str v
+HSET h f v
+SADD s a b
+SADD i 1 2
+SADD str x
+SADD h x
+SREM str a
+SREM h a
+SREM nokey a
+SMEMBERS str
+SISMEMBER h a
+SMISMEMBER str a b
+SCARD h
+SPOP str
+SPOP h 2
+SPOP str 0
+SPOP str -1
+SPOP str x
+SRANDMEMBER str
+SRANDMEMBER h 3
+SRANDMEMBER h -3
+SRANDMEMBER h 0
+SRANDMEMBER h x
+SMOVE str s a
+SMOVE s str a
+SMOVE s h a
+SMOVE nokey str a
+SMOVE nokey h a
+SMOVE s s a
+SMOVE h h a
+SMOVE str str a
+SISMEMBER s a
+SINTER s h
+SINTER h s
+SINTER nokey h
+SINTER h nokey
+SINTERCARD 2 s h
+SINTERCARD 2 nokey h
+SINTERCARD 2 h nokey LIMIT 1
+SINTERCARD 1 h LIMIT x
+SUNION s str
+SUNION nokey str
+SDIFF s h
+SDIFF h s
+SDIFF nokey h
+SDIFF s s h
+SINTERSTORE d s h
+SINTERSTORE d nokey h
+SUNIONSTORE d s h
+SDIFFSTORE d nokey h
+SDIFFSTORE d s h
+EXISTS d
+SSCAN str 0
+SSCAN h 0 COUNT 0
+SSCAN h x
+SUNIONSTORE h s i
+TYPE h
+!sorted SMEMBERS h
+SINTERSTORE str nokey
+EXISTS str
+GET str
+""")
+
+# intsets answer in ascending order in Redis (SMEMBERS, the algebra over
+# intsets, SSCAN, whole-set SRANDMEMBER/SPOP): compared exactly here
+script("set_intset_order_widths", r"""
+SADD w 5 -1 3
+SMEMBERS w
+SADD w 40000
+SMEMBERS w
+OBJECT ENCODING w
+SADD w -40000 3000000000 -3000000000
+SMEMBERS w
+SREM w 3000000000 -3000000000 40000 -40000
+SMEMBERS w
+SADD w 2 4
+SMEMBERS w
+SADD w 9223372036854775807 -9223372036854775808 0
+SMEMBERS w
+SMISMEMBER w 0 -0 9223372036854775807 9223372036854775808 abc ""
+SINTER w w
+SADD v 3 4 5 6 -9223372036854775808
+SINTER w v
+SINTER v w
+SUNION w v
+SDIFF w v
+SDIFF v w
+SINTERSTORE dv w v
+SMEMBERS dv
+SSCAN w 0
+SSCAN w 0 MATCH *5*
+SSCAN w 0 COUNT 1
+SRANDMEMBER w 100
+SRANDMEMBER w 10
+SPOP v 5
+EXISTS v
+SADD h x 1 2 3
+SREM h x
+OBJECT ENCODING h
+SUNIONSTORE hu h
+OBJECT ENCODING hu
+SMEMBERS hu
+SDIFFSTORE hd h w
+OBJECT ENCODING hd
+SMEMBERS hd
+""")
+
+script("set_packed_bounds", lines(
+    chunked("SADD p", ("p%d" % i for i in range(128)), 64),
+    "SCARD p",
+    "OBJECT ENCODING p",
+    "SISMEMBER p p127",
+    "SADD p p0",
+    "SADD p p128",
+    "SCARD p",
+    "SISMEMBER p p128",
+    "SMISMEMBER p p0 p64 p128 p129",
+    "SREM p p0 p128 nope",
+    "SCARD p",
+    "!sorted SMEMBERS p",
+    "!sscan p",
+    "!sscan p MATCH p1*",
+    "!sorted SPOP p 1000",
+    "EXISTS p",
+    "SADD l a",
+    "SADD l " + LONG64,
+    "SISMEMBER l " + LONG64,
+    "SADD l " + LONG65,
+    "SISMEMBER l " + LONG65,
+    "SISMEMBER l " + LONG64,
+    "SREM l " + LONG64,
+    "SCARD l",
+    "!sorted SMEMBERS l",
+    "OBJECT ENCODING l",
+    chunked("SADD mix", (str(i) for i in range(100)), 50),
+    "OBJECT ENCODING mix",
+    "SADD mix s0",
+    "OBJECT ENCODING mix",
+    "SISMEMBER mix 99",
+    "SISMEMBER mix s0",
+    chunked("SADD mix", ("s%d" % i for i in range(40)), 40),
+    "SCARD mix",
+    "SISMEMBER mix 0",
+    "SISMEMBER mix s39",
+    "!sorted SINTER mix p l",
+    "!sorted SUNION l mix",
+    "SINTERCARD 2 mix mix LIMIT 150",
+    "!sorted SDIFF mix l",
+    "!sorted SRANDMEMBER mix 140",
+    "SREM mix " + " ".join(str(i) for i in range(100)),
+    "SCARD mix",
+    "OBJECT ENCODING mix",
+    "!sorted SMEMBERS mix",
+    "@py [\"SADD\", \"e\", \"\", b\"\\x00\" * 64, b\"\\x00\" * 65, b\"\\x00\"]",
+    "SCARD e",
+    "@py [\"SISMEMBER\", \"e\", b\"\\x00\" * 65]",
+    "!sorted SMEMBERS e",
+))
+
+# SDIFF: Redis picks one of two algorithms by an estimate of their work, and
+# the one that adds the whole first set and then removes makes the result a
+# hashtable even when what is left would be an intset
+script("set_sdiff_algorithms", lines(
+    "SADD f " + " ".join(str(i) for i in range(1, 21)) + " x",
+    "SADD g x",
+    "SADD h 5",
+    "SDIFFSTORE d1 f g h",
+    "OBJECT ENCODING d1",
+    "!sorted SMEMBERS d1",
+    "SDIFFSTORE d2 f g",
+    "OBJECT ENCODING d2",
+    "SMEMBERS d2",
+    "!sorted SDIFF f g h",
+    chunked("SADD big", (str(i) for i in range(520)), 65),
+    "SADD ten " + " ".join(str(i) for i in range(10)),
+    "SADD one 10",
+    "SDIFFSTORE d3 big ten",
+    "OBJECT ENCODING d3",
+    "SCARD d3",
+    "SDIFFSTORE d4 big ten one",
+    "OBJECT ENCODING d4",
+    "SCARD d4",
+    "SDIFFSTORE d5 ten big",
+    "EXISTS d5",
+    "SDIFF f f g",
+    "SDIFF f g f",
+    "SDIFFSTORE d6 f nokey g f",
+    "EXISTS d6",
+    "!sorted SDIFF f nokey g",
+    "SDIFF nokey f",
+    "SDIFFSTORE f f g h",
+    "OBJECT ENCODING f",
+    "SCARD f",
+))
+
+script("set_store_ttl_and_counts", r"""
+SADD a 1 2 3
+SADD b 3 4
+EXPIREAT a {NOW+1000}
+SADD a 9
+EXPIRETIME a
+SREM a 9
+EXPIRETIME a
+SMOVE b a 4
+EXPIRETIME a
+SMEMBERS a
+EXPIREAT b {NOW+2000}
+SINTERSTORE b a b
+EXPIRETIME b
+SMEMBERS b
+SET s v EX 1000
+SUNIONSTORE s a
+EXPIRETIME s
+TYPE s
+SADD t z
+EXPIREAT t {NOW+3000}
+SDIFFSTORE t a
+EXPIRETIME t
+SADD c x
+EXPIREAT c {NOW+4000}
+SMOVE c a x
+EXISTS c
+EXPIRETIME a
+SADD LIMIT 3
+SINTERCARD 3 a b LIMIT
+SINTERCARD 2 a LIMIT
+SINTERCARD 2 a LIMIT LIMIT 1
+SINTERCARD 1 a LIMIT 0
+SINTERCARD 1 a LIMIT 9223372036854775807
+SINTERCARD 1 a LIMIT 9223372036854775808
+SINTERCARD 1 a LIMIT 1 FOO 2
+SINTERCARD 01 a
+SINTERCARD " 1" a
+SINTERCARD 9223372036854775807 a
+SINTERCARD 2 nokey nokey
+SINTERSTORE a a
+!sorted SMEMBERS a
+SUNIONSTORE a nokey
+EXISTS a
+SADD ci 1 2 3
+SSCAN ci ""
+SSCAN ci +0
+SSCAN ci -1
+SSCAN ci 00000000000000000000000000000000000000000000000000000000000000000000001
+SSCAN ci 18446744073709551615
+SSCAN ci 18446744073709551616
+@py ["SSCAN", "ci", b"1\x00abc"]
+@py ["SSCAN", "ci", b"\x000"]
+SSCAN ci " 0"
+SSCAN ci "0 "
+SSCAN ci -
+SSCAN ci 0x10
+SSCAN nokey ""
+""")
+
 # ================================================================= sorted sets
 
 script("zset_zadd_basic", r"""
