@@ -491,9 +491,7 @@ int aof_load(aof *a, keyspace *ks, int *found, char *err, size_t errlen)
     free(mpath);
     if (a->base_seq) {
         char *p = file_path(a, a->base_seq, 1);
-        uint64_t keys;
-        int f;
-        rc = load_snapshot(ks, p, 0, &f, &keys, err, errlen);
+        rc = load_aof_base(ks, p, err, errlen);
         atomic_store(&a->base_size, file_size(p));
         free(p);
         if (rc < 0) return -1;
@@ -502,7 +500,7 @@ int aof_load(aof *a, keyspace *ks, int *found, char *err, size_t errlen)
         char *p = file_path(a, a->incrs[i], 0);
         loader l;
         rec_file_info info;
-        loader_init(&l, ks);
+        loader_init_frozen(&l, ks);
         rec_read_file(p, loader_apply, &l, &info);
         loader_done(&l);
         if (info.status == REC_FILE_OK && info.kind != REC_KIND_LOG && info.size) {
@@ -536,6 +534,7 @@ int aof_load(aof *a, keyspace *ks, int *found, char *err, size_t errlen)
         free(p);
     }
     atomic_store(&a->incr_size, incr_total);
+    if (rc == 0) load_sweep_expired(ks);   /* the frozen load kept what has expired since */
     return rc;
 }
 

@@ -18,6 +18,12 @@ void loader_init(loader *l, keyspace *ks)
     l->now = util_now_ms();
 }
 
+void loader_init_frozen(loader *l, keyspace *ks)
+{
+    loader_init(l, ks);
+    l->now = -1;   /* before every expiry time */
+}
+
 static domain *dom_of(loader *l, const rec *r);
 static atomic_ullong expired_total;
 static load_replay_fn *replay_fn;
@@ -38,12 +44,17 @@ static int replay(loader *l, const rec *r)
     if (!replay_fn) return -1;
     argv = xmalloc(sizeof *argv * (size_t)r->argc);
     while (i < r->argc && rec_cmd_arg(r, &p, &argv[i].p, &argv[i].n) == 0) i++;
-    rc = i == r->argc ? replay_fn(replay_ctx, dom_of(l, r), r->argc, argv) : -1;
+    rc = i == r->argc ? replay_fn(replay_ctx, dom_of(l, r), r->argc, argv, l->now) : -1;
     free(argv);
     return rc;
 }
 
 uint64_t load_expired_keys(void) { return atomic_load(&expired_total); }
+
+void load_sweep_expired(keyspace *ks)
+{
+    atomic_fetch_add(&expired_total, ks_drop_expired(ks, util_now_ms()));
+}
 
 void loader_done(loader *l)
 {
@@ -141,8 +152,24 @@ bad:
     return -1;
 }
 
+static int load_snapshot_as(keyspace *ks, const char *path, int missing_ok, int *found,
+                            uint64_t *keys, int frozen, char *err, size_t errlen);
+
 int load_snapshot(keyspace *ks, const char *path, int missing_ok, int *found, uint64_t *keys,
                   char *err, size_t errlen)
+{
+    return load_snapshot_as(ks, path, missing_ok, found, keys, 0, err, errlen);
+}
+
+int load_aof_base(keyspace *ks, const char *path, char *err, size_t errlen)
+{
+    int found;
+    uint64_t keys;
+    return load_snapshot_as(ks, path, 0, &found, &keys, 1, err, errlen);
+}
+
+static int load_snapshot_as(keyspace *ks, const char *path, int missing_ok, int *found,
+                            uint64_t *keys, int frozen, char *err, size_t errlen)
 {
     struct stat st;
     loader l;
@@ -151,7 +178,8 @@ int load_snapshot(keyspace *ks, const char *path, int missing_ok, int *found, ui
     *keys = 0;
     if (stat(path, &st) < 0 && errno == ENOENT && missing_ok) return 0;
     *found = 1;
-    loader_init(&l, ks);
+    if (frozen) loader_init_frozen(&l, ks);
+    else loader_init(&l, ks);
     rec_read_file(path, loader_apply, &l, &info);
     loader_done(&l);
     if (info.status != REC_FILE_OK) {

@@ -266,7 +266,7 @@ static void host_shutdown(void *ctx)
 
 /* How the loader replays a collection write logged in the AOF: run as a
  * command, with no client. */
-static int replay_write(void *ctx, domain *d, int argc, const slice *argv)
+static int replay_write(void *ctx, domain *d, int argc, const slice *argv, int64_t now)
 {
     server *srv = ctx;
     cmd_stats st;
@@ -277,7 +277,7 @@ static int replay_write(void *ctx, domain *d, int argc, const slice *argv)
     env.cfg = &srv->cfg;
     env.self = -1;
     env.st = &st;
-    return command_replay(&env, d, argc, argv, util_now_ms());
+    return command_replay(&env, d, argc, argv, now);
 }
 
 int server_init(server *srv)

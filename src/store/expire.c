@@ -63,3 +63,32 @@ size_t ks_cron(keyspace *ks, int part, int nparts, int64_t budget_us)
     return total;
 }
 
+
+size_t ks_drop_expired(keyspace *ks, int64_t now)
+{
+    size_t total = 0;
+    pthread_rwlock_rdlock(&ks->reg_lock);
+    for (int di = 0; di < ks->ndomains; di++) {
+        domain *d = ks->domains[di];
+        for (int i = 0; i < d->nshards; i++) {
+            shard *s = &d->shards[i];
+            pthread_mutex_lock(&s->lock);
+            for (size_t pos = 0; s->expires && pos < table_span(&s->t);) {
+                unsigned ub;
+                table_pos tp;
+                kref r;
+                item *it = table_at(&s->t, pos, &tp, &ub);
+                if (!it || !(ub & UB_TTL) || item_expire(it) > now) {
+                    pos++;
+                    continue;
+                }
+                ks__ref_item(&r, s, d, it, &tp);
+                ks__drop(&r, it, KS_DEL_EXPIRED, 0);   /* the entry shifted into pos is next */
+                total++;
+            }
+            pthread_mutex_unlock(&s->lock);
+        }
+    }
+    pthread_rwlock_unlock(&ks->reg_lock);
+    return total;
+}

@@ -346,8 +346,9 @@ void ks__drop(kref *r, item *it, int reason, int flags)
     const ks_effects *fx = ks__rfx(r);
     ks__pre_change(s, r->d, it);
     ks__watch_touch(s, r->h, r->key, r->klen, 1);
-    /* an expiry needs no record: its absolute time already is one */
-    if (fx && reason != KS_DEL_EXPIRED) fx->del(fx->ctx, r->d, r->key, r->klen, reason);
+    /* an expiry is reported too (Redis propagates a DEL): a write after it
+     * starts a new key, and the AOF's replay must know that */
+    if (fx) fx->del(fx->ctx, r->d, r->key, r->klen, reason);
     table_delete(&s->t, &r->pos);
     if (!(flags & KS_DROP_MOVED)) ks__release(s, r->d->ks, it);
     if (item_has_ttl(it)) s->expires--;

@@ -261,6 +261,9 @@ const ks_effects *ks_effects_of(keyspace *ks);
 /* Expire keys and advance resizes in the shards that belong to worker
  * `part` of `nparts`, spending about budget_us. Returns keys expired. */
 size_t ks_cron(keyspace *ks, int part, int nparts, int64_t budget_us);
+/* Drop every key of every domain whose expiry is at or before now (after a
+ * load that kept them); returns how many. */
+size_t ks_drop_expired(keyspace *ks, int64_t now);
 
 /* Memory maxmemory bounds: segments and tables, plus what the allocator
  * held beyond them (buffers, bookkeeping) when last measured. */

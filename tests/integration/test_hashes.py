@@ -8,6 +8,7 @@ import glob
 import os
 import random
 import threading
+import time
 
 import pytest
 
@@ -286,3 +287,32 @@ def test_maxmemory_evicts_big_hashes(server_factory, policy):
             # an HSET is all or nothing: a hash evicted while it was being
             # written starts again from the next batch
             assert n % 1000 == 0 and 0 < n <= 10000, (k, n)
+
+
+def test_aof_replay_keeps_expiry_of_written_keys(server_factory, tmp_path):
+    """Writes logged while a key lived apply to it on replay, expiry
+    included: a hash (or string) written before its TTL ran out stays gone
+    after a restart once the TTL has passed; one made anew after its old
+    self expired is there, without a TTL, holding only the new writes."""
+    data = tmp_path / "data"
+    s = pserver(server_factory, data, *AOF_ALWAYS)
+    with s.raw(timeout=30 * TF) as c:
+        c.cmd("HSET", "gone", "a", "1")
+        c.cmd("PEXPIRE", "gone", 400)
+        c.cmd("HSET", "gone", "b", "2")          # while it lives
+        c.cmd("SET", "sgone", "abc", "PX", 400)
+        c.cmd("APPEND", "sgone", "d")            # while it lives
+        c.cmd("HSET", "again", "old", "1")
+        c.cmd("PEXPIRE", "again", 200)
+        c.cmd("SET", "sagain", "old", "PX", 200)
+        time.sleep(0.5)
+        c.cmd("HSET", "again", "new", "2")       # after it expired: a new hash
+        c.cmd("APPEND", "sagain", "new")         # a new string
+    kill9(s)
+    s2 = pserver(server_factory, data, *AOF_ALWAYS)
+    with s2.raw(timeout=30 * TF) as c:
+        assert c.cmd("EXISTS", "gone", "sgone") == 0
+        assert c.cmd("HGETALL", "again") == [b"new", b"2"]
+        assert c.cmd("TTL", "again") == -1
+        assert c.cmd("GET", "sagain") == b"new"
+        assert c.cmd("TTL", "sagain") == -1
