@@ -289,6 +289,40 @@ def probe_child_args(spec):
     return int(port), float(iv), cmd, int(nkeys), float(mx)
 
 
+def collect_child(p, timeout, terminate=True):
+    """Collect a child process we started (by its pid, stdout and stderr
+    piped): SIGTERM it first if `terminate` and it is still running, SIGKILL
+    it if it overruns `timeout`.  Returns (stdout, stderr, overran)."""
+    if terminate and p.poll() is None:
+        try:
+            p.send_signal(signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    try:
+        out, err = p.communicate(timeout=timeout)
+        return out, err, False
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        return out, err, True
+
+
+def run_redis_benchmark(argv, timeout):
+    """One redis-benchmark run: (stdout, stderr, rc, error, wall seconds).
+    error is None unless it timed out; then stdout is what it printed so
+    far, stderr says so and rc is None."""
+    t0 = time.monotonic()
+    err = None
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        out, errtxt, rc = p.stdout, p.stderr, p.returncode
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        errtxt, rc = "timeout after %ss" % timeout, None
+        err = "redis-benchmark timed out after %ss" % timeout
+    return out, errtxt, rc, err, time.monotonic() - t0
+
+
 def paced_probe(port, interval_s, max_s, request, timeout=30.0):
     """The body of a probe process: one request every interval_s on one
     connection, each timed with the system-wide monotonic clock (a parent
@@ -416,6 +450,12 @@ class Server(H.ServerProcess):
     def client(self, timeout=60.0):
         return Client(self.port, timeout=timeout)
 
+    def memory_reading(self, c, settle):
+        """After `settle` seconds: (INFO memory as a dict, VmRSS kB); c is a
+        connection to this server."""
+        time.sleep(settle)
+        return c.info("memory"), self.rss_kb()
+
     def stop(self, sig=signal.SIGTERM, timeout=None):
         """SIGTERM, wait, then SIGKILL (only this server's own pid); returns
         the exit code."""
@@ -445,6 +485,21 @@ def install_signal_handlers():
             pass
 
 
+def add_server_args(ap, json_name):
+    """The --kasi, --redis-server and --json options (--json defaults to
+    bench/results/<json_name>)."""
+    ap.add_argument("--kasi", default=None)
+    ap.add_argument("--redis-server", default=None)
+    ap.add_argument("--json", default=os.path.join(RESULTS_DIR, json_name))
+
+
+def find_servers(args):
+    """Install the signal handlers; (kasi-server, redis-server) from the
+    --kasi and --redis-server options (dies if either is missing)."""
+    install_signal_handlers()
+    return find_kasi(args.kasi), find_tool("redis-server", args.redis_server)
+
+
 # ---------------------------------------------------------------- misc ---
 
 def median(xs):
@@ -459,6 +514,15 @@ def ratio(a, b):
     if a is None or b is None or b == 0:
         return None
     return a / b
+
+
+def dig(d, *path):
+    """d[path[0]][path[1]]...; None where a level is missing or not a dict."""
+    for p in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(p)
+    return d
 
 
 def git_rev():

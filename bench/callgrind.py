@@ -69,6 +69,16 @@ class Callgrind:
         raise RuntimeError("no callgrind dump appeared in %s" % self.outdir)
 
 
+def callgrind_server(valgrind, kind, binary, extra, label, tmp, prefix):
+    """A bl.Server (not started) that runs under `valgrind --tool=callgrind`,
+    in a fresh work directory (prefix, in tmp) that also holds the dumps
+    Callgrind reads (cg.out.<pid>...)."""
+    wd = tempfile.mkdtemp(prefix=prefix, dir=tmp)
+    wrapper = [valgrind, "--tool=callgrind", "--dump-instr=no", "--dump-line=no",
+               "--compress-strings=no", "--callgrind-out-file=" + os.path.join(wd, "cg.out.%p")]
+    return bl.Server(kind, binary, extra, label=label, wrapper=wrapper, start_timeout=90, workdir=wd)
+
+
 def read_total(path):
     try:
         with open(path) as f:
@@ -90,10 +100,7 @@ def bench_run(bench, port, test, n, P, timeout):
 
 
 def measure_server(label, kind, binary, extra, tools, args, tmp):
-    wd = tempfile.mkdtemp(prefix=kind + "-", dir=tmp)
-    wrapper = [tools["valgrind"], "--tool=callgrind", "--dump-instr=no", "--dump-line=no",
-               "--compress-strings=no", "--callgrind-out-file=" + os.path.join(wd, "cg.out.%p")]
-    srv = bl.Server(kind, binary, extra, label=label, wrapper=wrapper, start_timeout=90, workdir=wd)
+    srv = callgrind_server(tools["valgrind"], kind, binary, extra, label, tmp, kind + "-")
     out = {}
     try:
         srv.start()
@@ -105,7 +112,7 @@ def measure_server(label, kind, binary, extra, tools, args, tmp):
             info = c.info()
         out["_threads"] = info.get("executable_threads")
         out["_version"] = info.get("kasi_version") or info.get("redis_version")
-        cg = Callgrind(tools["callgrind_control"], srv.pid, wd, args.ctl_timeout)
+        cg = Callgrind(tools["callgrind_control"], srv.pid, srv.workdir, args.ctl_timeout)
         K = args.k
         for w in WORKLOADS:
             t0 = time.monotonic()

@@ -243,16 +243,8 @@ def spawn_worker(spec):
 def finish_child(p, timeout, terminate=False):
     """Collect a child we started (by pid): optionally SIGTERM it first;
     SIGKILL if it overruns `timeout`.  Returns its JSON report."""
-    if terminate and p.poll() is None:
-        try:
-            p.send_signal(signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
+    out, err, overran = bl.collect_child(p, timeout, terminate)
+    if overran:
         return dict(error="worker overran %.0f s and was killed" % timeout)
     try:
         return json.loads(out or b"{}") or dict(error="no report; stderr: %s" % err[-300:])
@@ -498,12 +490,7 @@ def run_server(kind, binary, label, args, have, tmp):
 
 # ---------------------------------------------------------------- report ---
 
-def g(d, *path):
-    for p in path:
-        if not isinstance(d, dict):
-            return None
-        d = d.get(p)
-    return d
+g = bl.dig
 
 
 def agg(runs, pid, *path, how="median"):
@@ -665,9 +652,7 @@ def main():
     ap.add_argument("--redis-always", action="store_true", help="run Redis also where Kasi lacks the commands")
     ap.add_argument("--phase-timeout", type=float, default=300.0, help="bound on one phase, s")
     ap.add_argument("--run-timeout", type=float, default=None, help="bound on one server's run (default 900 s)")
-    ap.add_argument("--kasi", default=None)
-    ap.add_argument("--redis-server", default=None)
-    ap.add_argument("--json", default=os.path.join(bl.RESULTS_DIR, "latest-collections-latency.json"))
+    bl.add_server_args(ap, "latest-collections-latency.json")
     ap.add_argument("--probe-child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--worker-child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -688,10 +673,8 @@ def main():
                % (bad, ", ".join(ALL_PHASES)))
     servers = [x.strip() for x in args.servers.split(",") if x.strip()]
 
-    bl.install_signal_handlers()
+    kasi, redis = bl.find_servers(args)
     bl.raise_nofile(4096)
-    kasi = bl.find_kasi(args.kasi)
-    redis = bl.find_tool("redis-server", args.redis_server)
     tmp = tempfile.mkdtemp(prefix="kasi-bench-clat-")
     results = {"Kasi": [], "Redis": []}
     versions = {}

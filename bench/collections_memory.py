@@ -172,9 +172,7 @@ def measure(server, load, settle, timeout):
         server.start()
         with cl.FastConn(server.port, timeout=120) as c:
             c.call("PING")
-            time.sleep(settle)
-            info0 = c.info("memory")
-            rss0 = server.rss_kb()
+            info0, rss0 = server.memory_reading(c, settle)
         deadline = time.monotonic() + timeout
         with cl.FastConn(server.port, timeout=120) as lc:
             t0 = time.monotonic()
@@ -194,9 +192,7 @@ def measure(server, load, settle, timeout):
                 r = c.call(*args)
                 if r != expected:
                     raise RuntimeError("%s = %r, expected %r" % (b" ".join(args).decode(), r, expected))
-            time.sleep(settle)
-            info1 = c.info("memory")
-            rss1 = server.rss_kb()
+            info1, rss1 = server.memory_reading(c, settle)
         if not server.alive():
             raise RuntimeError("server exited; log tail:\n" + server.log_tail())
         n = load["elements"]
@@ -218,14 +214,10 @@ def main():
     ap.add_argument("--redis-always", action="store_true",
                     help="measure Redis also for loads Kasi cannot run yet")
     ap.add_argument("--load-timeout", type=float, default=600.0, help="bound on one load, s")
-    ap.add_argument("--kasi", default=None)
-    ap.add_argument("--redis-server", default=None)
-    ap.add_argument("--json", default=os.path.join(bl.RESULTS_DIR, "latest-collections-memory.json"))
+    bl.add_server_args(ap, "latest-collections-memory.json")
     args = ap.parse_args()
 
-    bl.install_signal_handlers()
-    kasi = bl.find_kasi(args.kasi)
-    redis = bl.find_tool("redis-server", args.redis_server)
+    kasi, redis = bl.find_servers(args)
     loads = build_loads(10 if args.quick else 1)
     if args.only:
         loads = bl.select_rows(loads, args.only)

@@ -175,15 +175,7 @@ def run_row(bench, srv, row, dsize, timeout):
     fill(srv.port, row["setup"], dsize)
     argv = bench_argv(bench, srv.port, row["n"], row["P"], dsize, KEYSPACE, row["test"], row["custom"])
     cnt0 = bl.proc_counters(srv.pid)
-    t0 = time.monotonic()
-    err = None
-    try:
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-        out, errtxt, rc = p.stdout, p.stderr, p.returncode
-    except subprocess.TimeoutExpired:
-        out, errtxt, rc = "", "", None
-        err = "redis-benchmark timed out after %ss" % timeout
-    wall = time.monotonic() - t0
+    out, errtxt, rc, err, wall = bl.run_redis_benchmark(argv, timeout)
     cnt1 = bl.proc_counters(srv.pid)
     s = dict(wall_s=round(wall, 3))
     res = None if err else parse_csv(out, row["test"] and row["name"])
@@ -431,17 +423,14 @@ def cg_bench(bench, port, w, n, P, dsize, timeout):
 
 
 def cg_server(label, kind, binary, extra, tools, args, tmp, have, pipelines):
-    wd = tempfile.mkdtemp(prefix=kind + "-cg-", dir=tmp)
-    wrapper = [tools["valgrind"], "--tool=callgrind", "--dump-instr=no", "--dump-line=no",
-               "--compress-strings=no", "--callgrind-out-file=" + os.path.join(wd, "cg.out.%p")]
-    srv = bl.Server(kind, binary, extra, label=label, wrapper=wrapper, start_timeout=90, workdir=wd)
+    srv = cgmod.callgrind_server(tools["valgrind"], kind, binary, extra, label, tmp, kind + "-cg-")
     out = {}
     try:
         srv.start()
         with srv.client(timeout=300) as c:
             info = c.info()
         out["_threads"] = info.get("executable_threads")
-        cg = cgmod.Callgrind(tools["callgrind_control"], srv.pid, wd, args.ctl_timeout)
+        cg = cgmod.Callgrind(tools["callgrind_control"], srv.pid, srv.workdir, args.ctl_timeout)
         K = args.k
         for w in CG_WORKLOADS:
             if cl.missing_commands(have, w["cmds"]) and (kind == "kasi" or not args.redis_always):
@@ -543,9 +532,7 @@ def main():
     if not parts <= {"a", "b", "c"} or args.rounds < 1 or args.k < 100:
         bl.die("--parts takes a,b,c; --rounds >= 1; -k >= 100")
 
-    bl.install_signal_handlers()
-    kasi = bl.find_kasi(args.kasi)
-    redis = bl.find_tool("redis-server", args.redis_server)
+    kasi, redis = bl.find_servers(args)
     bench = bl.find_tool("redis-benchmark", args.redis_benchmark)
     tmp = tempfile.mkdtemp(prefix="kasi-bench-cops-")
     doc = dict(kind="collections-ops", parts={})

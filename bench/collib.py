@@ -16,7 +16,6 @@ Standard library only, on top of benchlib.  What is here:
 Every loop is bounded in count and time; every connection goes to 127.0.0.1.
 """
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -81,47 +80,32 @@ def multi_cmd(name, key, items):
 
 # ------------------------------------------------------------ fast RESP ---
 
-class ReplyError(Exception):
+class ReplyError(bl.RespError):
     pass
 
 
-class FastConn:
-    """A blocking RESP2 connection to 127.0.0.1 with an offset-walking reader.
+class FastConn(bl.Client):
+    """A blocking RESP2 connection to 127.0.0.1 with an offset-walking reader:
+    benchlib's Client (connection, TCP_NODELAY, send, call, info, close) with
+    its buffer a bytearray read from an offset.
 
     read_reply() returns ints, bytes, None, lists (of the same), or a
-    ReplyError instance for an error reply; skip_reply() consumes one reply
-    and returns how many bulk/integer leaves it had, without building it
-    (for large array replies)."""
+    ReplyError instance for an error reply (call() raises it);
+    skip_reply() consumes one reply and returns how many bulk/integer leaves
+    it had, without building it (for large array replies).  The harness's
+    raw-bytes readers (read_raw, cmd, ...) and Client.load_strings are not
+    for this buffer."""
 
     def __init__(self, port, timeout=60.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().__init__(port, timeout=timeout)
         self.buf = bytearray()
         self.pos = 0
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
-
-    def send(self, data):
-        self.sock.sendall(data)
 
     def _fill(self):
         if self.pos > (1 << 20) and self.pos * 2 > len(self.buf):
             del self.buf[:self.pos]
             self.pos = 0
-        chunk = self.sock.recv(1 << 20)
-        if not chunk:
-            raise ConnectionError("server closed the connection")
-        self.buf += chunk
+        super()._fill()
 
     def _line(self):
         while True:
@@ -179,23 +163,6 @@ class FastConn:
                 leaves += self.skip_reply()
             return leaves
         raise ConnectionError("bad RESP reply: %r" % line[:80])
-
-    def call(self, *args):
-        """One command, its reply; raises ReplyError on an error reply."""
-        self.send(enc(*args))
-        r = self.read_reply()
-        if isinstance(r, ReplyError):
-            raise r
-        return r
-
-    def info(self, section=None):
-        raw = self.call("INFO", section) if section else self.call("INFO")
-        out = {}
-        for line in raw.decode(errors="replace").splitlines():
-            if ":" in line and not line.startswith("#"):
-                k, v = line.split(":", 1)
-                out[k] = v
-        return out
 
     def int_replies(self, n):
         """Read n replies that must all be integers; returns them as a list.

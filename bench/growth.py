@@ -161,16 +161,7 @@ def stop_child(p, timeout=30.0):
     """SIGTERM one child we started (by its pid), then SIGKILL; returns stdout."""
     if p is None:
         return b""
-    if p.poll() is None:
-        try:
-            p.send_signal(signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    try:
-        out, _ = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, _ = p.communicate()
+    out, _, _ = bl.collect_child(p, timeout)
     return out or b""
 
 

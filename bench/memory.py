@@ -48,9 +48,7 @@ def measure(server, row, settle):
         server.start()
         with server.client(timeout=120) as c:
             c.call("PING")
-            time.sleep(settle)
-            info0 = c.info("memory")
-            rss0 = server.rss_kb()
+            info0, rss0 = server.memory_reading(c, settle)
             val = b"x" * row["val"]
             extra = (b"EX", str(TTL_SECONDS).encode()) if row["ttl"] else ()
         # load on a separate connection, closed before measuring, so its
@@ -75,9 +73,7 @@ def measure(server, row, settle):
                 raise RuntimeError("TTL %s = %r, expected 1..%d" % (probe.decode(), ttl, TTL_SECONDS))
             if not row["ttl"] and ttl != -1:
                 raise RuntimeError("TTL %s = %r, expected -1" % (probe.decode(), ttl))
-            time.sleep(max(settle, row.get("idle", 0)))
-            info1 = c.info("memory")
-            rss1 = server.rss_kb()
+            info1, rss1 = server.memory_reading(c, max(settle, row.get("idle", 0)))
         if not server.alive():
             raise RuntimeError("server exited; log tail:\n" + server.log_tail())
         n = row["n"]
@@ -99,14 +95,10 @@ def main():
     ap.add_argument("--only", default=None, help="comma separated substrings of row ids")
     ap.add_argument("--threads", type=int, default=None, help="Kasi --threads (default: Kasi's default)")
     ap.add_argument("--settle", type=float, default=0.5, help="seconds to wait before each RSS reading")
-    ap.add_argument("--kasi", default=None)
-    ap.add_argument("--redis-server", default=None)
-    ap.add_argument("--json", default=os.path.join(bl.RESULTS_DIR, "latest-memory.json"))
+    bl.add_server_args(ap, "latest-memory.json")
     args = ap.parse_args()
 
-    bl.install_signal_handlers()
-    kasi = bl.find_kasi(args.kasi)
-    redis = bl.find_tool("redis-server", args.redis_server)
+    kasi, redis = bl.find_servers(args)
     n_main = args.keys or (100000 if args.quick else 1000000)
     n_other = args.keys_other or (20000 if args.quick else 200000)
     rows = build_rows(n_main, n_other)

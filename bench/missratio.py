@@ -398,14 +398,10 @@ def main():
     ap.add_argument("--sample-every", type=int, default=50000,
                     help="Zipf requests between INFO memory / RSS samples (default 50,000)")
     ap.add_argument("--run-timeout", type=float, default=600, help="seconds allowed per server run (default 600)")
-    ap.add_argument("--kasi", default=None)
-    ap.add_argument("--redis-server", default=None)
-    ap.add_argument("--json", default=os.path.join(bl.RESULTS_DIR, "latest-missratio.json"))
+    bl.add_server_args(ap, "latest-missratio.json")
     args = ap.parse_args()
 
-    bl.install_signal_handlers()
-    kasi = bl.find_kasi(args.kasi)
-    redis = bl.find_tool("redis-server", args.redis_server)
+    kasi, redis = bl.find_servers(args)
     requests = args.requests or (300000 if args.quick else 2000000)
     warmup = args.warmup if args.warmup is not None else (300000 if args.quick else 500000)
     args.rounds = args.rounds or (1 if args.quick else 3)

@@ -695,12 +695,7 @@ def bgsave_round(s, ds, bench, args):
 
 # ---------------------------------------------------------------- report ---
 
-def g(d, *path):
-    for p in path:
-        if not isinstance(d, dict):
-            return None
-        d = d.get(p)
-    return d
+g = bl.dig
 
 
 def fmt(x, digits=3):

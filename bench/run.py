@@ -20,7 +20,6 @@ import csv
 import io
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -123,16 +122,7 @@ def run_one(bench, t, row, timeout):
         argv += ["-r", str(row["r"])]
     cpu0 = srv.cpu_seconds()
     cnt0 = bl.proc_counters(srv.pid)
-    t0 = time.monotonic()
-    err = None
-    try:
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-        out, errtxt, rc = p.stdout, p.stderr, p.returncode
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
-        errtxt, rc = "timeout after %ss" % timeout, None
-        err = "redis-benchmark timed out after %ss" % timeout
-    wall = time.monotonic() - t0
+    out, errtxt, rc, err, wall = bl.run_redis_benchmark(argv, timeout)
     cpu1 = srv.cpu_seconds()
     cnt1 = bl.proc_counters(srv.pid)
     sample = dict(wall_s=round(wall, 3))
