@@ -2,6 +2,7 @@
 #include "cmd/collection.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,4 +126,87 @@ int arg_range(cmd_call *x, int i, long long min, long long max, long long *v)
         return -1;
     }
     return 0;
+}
+
+void coll_scan_run(cmd_call *x, const coll_scanner *k)
+{
+    coll_scan sc;
+    int bad;
+    kref r;
+    if (coll_scan_cursor(x, &sc.cursor) < 0) return;
+    item *it = coll_lock_read(x, 1, &r, k->kind, &bad);
+    if (bad) goto out;
+    if (!it) {
+        coll_scan_reply(x, 0, 0);
+        goto out;
+    }
+    if (coll_scan_opts(x, &sc) < 0) goto out;
+    buf body = {0};
+    buf *reply = x->out;
+    coll_scan_out o = {x, &sc, 0, k->per, k->whole(it)};
+    uint64_t next = 0;
+    x->out = &body;   /* the count comes first: build the elements aside */
+    if (o.whole) {
+        k->all(it, &o);
+    } else {
+        long budget = sc.count * 10;
+        next = sc.cursor;
+        do {
+            next = k->step(it, next, &o);
+        } while (next && budget-- && o.n < sc.count * k->per);
+    }
+    x->out = reply;
+    coll_scan_reply(x, next, o.n);
+    buf_append(x->out, body.data, body.len);
+    buf_free(&body);
+out:
+    ks_unlock(&r);
+}
+
+void coll_randmember(cmd_call *x, const coll_sampler *k)
+{
+    long long l = 0;
+    int with = 0, bad;
+    kref r;
+    if (x->argc >= 3) {
+        if (arg_range(x, 2, -LLONG_MAX, LLONG_MAX, &l) < 0) return;
+        if (x->argc > 4 || (x->argc == 4 && !arg_is(x, 3, k->with))) {
+            reply_syntax(x);
+            return;
+        }
+        with = x->argc == 4;
+        if (with && (l < -LLONG_MAX / 2 || l > LLONG_MAX / 2)) {
+            reply_err(x, "ERR value is out of range");
+            return;
+        }
+    }
+    item *it = coll_lock_read(x, 1, &r, k->kind, &bad);
+    if (bad) goto out;
+    if (x->argc < 3) {   /* one element, as a bulk string */
+        if (it) k->one(x, it);
+        else resp_null(x->out);
+        goto out;
+    }
+    if (!it || l == 0) {
+        resp_array(x->out, 0);
+        goto out;
+    }
+    size_t size = k->len(it);
+    if (l < 0 || l == 1) {   /* with repetition */
+        unsigned long long n = l < 0 ? (unsigned long long)-l : 1;
+        if (n > COLL_SAMPLE_MAX) {
+            reply_err(x, "ERR value is out of range");
+            goto out;
+        }
+        resp_array(x->out, (long long)(with ? n * 2 : n));
+        k->repeat(x, it, n, with);
+    } else if ((size_t)l >= size) {   /* the whole collection */
+        resp_array(x->out, (long long)(with ? size * 2 : size));
+        k->all(x, it, with);
+    } else {
+        resp_array(x->out, with ? l * 2 : l);
+        k->distinct(x, it, (size_t)l, with);
+    }
+out:
+    ks_unlock(&r);
 }

@@ -61,6 +61,48 @@ static inline int coll_scan_match(const coll_scan *sc, const char *s, size_t n)
 /* The reply's head: the next cursor, then an array of n. */
 void coll_scan_reply(cmd_call *x, uint64_t cursor, long long n);
 
+/* The whole of HSCAN, SSCAN and ZSCAN, given how the kind hands out its
+ * elements: a small collection all at once (cursor 0, as Redis's compact
+ * encodings answer), a big one a bucket of its index at a time. The kind's
+ * callbacks call coll_scan_take for each element and, when it says yes and
+ * the command gives pairs, write the element's value after it. */
+typedef struct coll_scan_out {
+    cmd_call *x;
+    const coll_scan *sc;
+    long long n;              /* replies written */
+    int per;                  /* replies per element: 1, or 2 for pairs */
+    int whole;                /* the collection is being sent all at once */
+} coll_scan_out;
+typedef struct coll_scanner {
+    unsigned kind;
+    int per;
+    int (*whole)(const item *it);
+    void (*all)(const item *it, coll_scan_out *o);
+    uint64_t (*step)(const item *it, uint64_t cursor, coll_scan_out *o);
+} coll_scanner;
+void coll_scan_run(cmd_call *x, const coll_scanner *k);
+static inline int coll_scan_take(coll_scan_out *o, const char *s, size_t n)
+{
+    if (!coll_scan_match(o->sc, s, n)) return 0;
+    resp_bulk(o->x->out, s, n);
+    o->n += o->per;
+    return 1;
+}
+
+/* HRANDFIELD and ZRANDMEMBER: Redis's argument checks and cases (one
+ * element, a count with repeats, the whole collection, or distinct ones),
+ * given the kind's ways to reply. */
+typedef struct coll_sampler {
+    unsigned kind;
+    const char *with;         /* "withvalues", "withscores" */
+    size_t (*len)(const item *it);
+    void (*one)(cmd_call *x, const item *it);   /* a random element's name, as a bulk */
+    void (*repeat)(cmd_call *x, const item *it, unsigned long long n, int with);
+    void (*all)(cmd_call *x, const item *it, int with);
+    void (*distinct)(cmd_call *x, const item *it, size_t n, int with);
+} coll_sampler;
+void coll_randmember(cmd_call *x, const coll_sampler *k);
+
 /* A double as Redis 7.0 writes it (%.17g, integers plainly, inf/-inf):
  * returns its length; buf of at least 32 bytes. */
 int coll_d2str(char *buf, size_t cap, double d);

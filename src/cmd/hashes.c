@@ -235,10 +235,37 @@ static void reply_pair(cmd_call *x, const char *f, size_t fl, const char *v, siz
     if (vals) resp_bulk(x->out, v, vl);
 }
 
+static void rand_one(cmd_call *x, const item *it)
+{
+    const char *f, *v;
+    size_t fl, vl;
+    hash_random(it, &f, &fl, &v, &vl);
+    resp_bulk(x->out, f, fl);
+}
+
+static void rand_repeat(cmd_call *x, const item *it, unsigned long long n, int vals)
+{
+    const char *f, *v;
+    size_t fl, vl;
+    while (n--) {
+        hash_random(it, &f, &fl, &v, &vl);
+        reply_pair(x, f, fl, v, vl, vals);
+    }
+}
+
+static void rand_all(cmd_call *x, const item *it, int vals)
+{
+    const char *f, *v;
+    size_t fl, vl;
+    hash_iter i;
+    hash_iter_init(&i, it);
+    while (hash_next(&i, &f, &fl, &v, &vl)) reply_pair(x, f, fl, v, vl, vals);
+}
+
 /* count distinct random pairs of a hash bigger than count: each pair is
  * taken with the probability that leaves the right number to pick from
  * the rest (selection sampling), so one pass, no bookkeeping. */
-static void sample_distinct(cmd_call *x, item *it, size_t count, int vals)
+static void rand_distinct(cmd_call *x, const item *it, size_t count, int vals)
 {
     size_t left = hash_len(it), need = count;
     const char *f, *v;
@@ -254,127 +281,42 @@ static void sample_distinct(cmd_call *x, item *it, size_t count, int vals)
     }
 }
 
-static void cmd_hrandfield(cmd_call *x)
-{
-    long long l = 0;
-    int vals = 0, bad;
-    const char *f, *v;
-    size_t fl, vl;
-    kref r;
-    if (x->argc >= 3) {
-        if (arg_range(x, 2, -LLONG_MAX, LLONG_MAX, &l) < 0) return;
-        if (x->argc > 4 || (x->argc == 4 && !arg_is(x, 3, "withvalues"))) {
-            reply_syntax(x);
-            return;
-        }
-        vals = x->argc == 4;
-        if (vals && (l < -LLONG_MAX / 2 || l > LLONG_MAX / 2)) {
-            reply_err(x, "ERR value is out of range");
-            return;
-        }
-    }
-    item *it = coll_lock_read(x, 1, &r, KIND_HASH, &bad);
-    if (bad) goto out;
-    if (x->argc < 3) {   /* one field, as a bulk string */
-        if (!it) {
-            resp_null(x->out);
-        } else {
-            hash_random(it, &f, &fl, &v, &vl);
-            resp_bulk(x->out, f, fl);
-        }
-        goto out;
-    }
-    if (!it || l == 0) {
-        resp_array(x->out, 0);
-        goto out;
-    }
-    size_t size = hash_len(it);
-    if (l < 0 || l == 1) {   /* with repetition */
-        unsigned long long n = l < 0 ? (unsigned long long)-l : 1;
-        if (n > COLL_SAMPLE_MAX) {
-            reply_err(x, "ERR value is out of range");
-            goto out;
-        }
-        resp_array(x->out, (long long)(vals ? n * 2 : n));
-        while (n--) {
-            hash_random(it, &f, &fl, &v, &vl);
-            reply_pair(x, f, fl, v, vl, vals);
-        }
-    } else if ((size_t)l >= size) {   /* the whole hash */
-        hash_iter i;
-        resp_array(x->out, (long long)(vals ? size * 2 : size));
-        hash_iter_init(&i, it);
-        while (hash_next(&i, &f, &fl, &v, &vl)) reply_pair(x, f, fl, v, vl, vals);
-    } else {
-        resp_array(x->out, vals ? l * 2 : l);
-        sample_distinct(x, it, (size_t)l, vals);
-    }
-out:
-    ks_unlock(&r);
-}
+static const coll_sampler hash_sampler = {KIND_HASH, "withvalues", hash_len, rand_one,
+                                          rand_repeat, rand_all, rand_distinct};
+
+static void cmd_hrandfield(cmd_call *x) { coll_randmember(x, &hash_sampler); }
 
 /* ---- HSCAN ---- */
 
-typedef struct scan_out {
-    cmd_call *x;
-    const coll_scan *sc;
-    long long n;
-} scan_out;
+static void scan_pair(coll_scan_out *o, const char *f, size_t fl, const char *v, size_t vl)
+{
+    if (coll_scan_take(o, f, fl)) resp_bulk(o->x->out, v, vl);
+}
 
 static void scan_entry(const char *e, void *opaque)
 {
-    scan_out *o = opaque;
     size_t fl, vl;
     const char *f = fentry_key(e, &fl), *v = fentry_val(e, &vl);
-    if (!coll_scan_match(o->sc, f, fl)) return;
-    resp_bulk(o->x->out, f, fl);
-    resp_bulk(o->x->out, v, vl);
-    o->n += 2;
+    scan_pair(opaque, f, fl, v, vl);
 }
 
-static void cmd_hscan(cmd_call *x)
+static void scan_all(const item *it, coll_scan_out *o)
 {
-    coll_scan sc;
-    int bad;
-    kref r;
-    if (coll_scan_cursor(x, &sc.cursor) < 0) return;
-    item *it = coll_lock_read(x, 1, &r, KIND_HASH, &bad);
-    if (bad) goto out;
-    if (!it) {
-        coll_scan_reply(x, 0, 0);
-        goto out;
-    }
-    if (coll_scan_opts(x, &sc) < 0) goto out;
-    buf body = {0};
-    buf *reply = x->out;
-    scan_out o = {x, &sc, 0};
-    uint64_t next = 0;
-    x->out = &body;   /* the count comes first: build the elements aside */
-    if (hash_is_packed(it)) {
-        const char *f, *v;
-        size_t fl, vl;
-        hash_iter i;
-        hash_iter_init(&i, it);
-        while (hash_next(&i, &f, &fl, &v, &vl))
-            if (coll_scan_match(&sc, f, fl)) {
-                resp_bulk(x->out, f, fl);
-                resp_bulk(x->out, v, vl);
-                o.n += 2;
-            }
-    } else {
-        long budget = sc.count * 10;
-        next = sc.cursor;
-        do {
-            next = hash_scan(it, next, scan_entry, &o);
-        } while (next && budget-- && o.n < sc.count * 2);
-    }
-    x->out = reply;
-    coll_scan_reply(x, next, o.n);
-    buf_append(x->out, body.data, body.len);
-    buf_free(&body);
-out:
-    ks_unlock(&r);
+    const char *f, *v;
+    size_t fl, vl;
+    hash_iter i;
+    hash_iter_init(&i, it);
+    while (hash_next(&i, &f, &fl, &v, &vl)) scan_pair(o, f, fl, v, vl);
 }
+
+static uint64_t scan_step(const item *it, uint64_t cursor, coll_scan_out *o)
+{
+    return hash_scan(it, cursor, scan_entry, o);
+}
+
+static const coll_scanner hash_scanner = {KIND_HASH, 2, hash_is_packed, scan_all, scan_step};
+
+static void cmd_hscan(cmd_call *x) { coll_scan_run(x, &hash_scanner); }
 
 #define W CMD_WRITE
 #define R CMD_READONLY

@@ -599,58 +599,27 @@ static void cmd_sintercard(cmd_call *x)
 
 /* ---- SSCAN ---- */
 
-typedef struct scan_out {
-    cmd_call *x;
-    const coll_scan *sc;
-    long long n;
-} scan_out;
+static void scan_member(const char *s, size_t n, void *opaque) { coll_scan_take(opaque, s, n); }
 
-static void scan_member(const char *s, size_t n, void *opaque)
+static int scan_whole(const item *it) { return set_encoding(it) != SET_DICT; }
+
+static void scan_all(const item *it, coll_scan_out *o)
 {
-    scan_out *o = opaque;
-    if (!coll_scan_match(o->sc, s, n)) return;
-    resp_bulk(o->x->out, s, n);
-    o->n++;
+    const char *s;
+    size_t n;
+    set_iter i;
+    set_iter_init(&i, it);
+    while (set_next(&i, &s, &n)) coll_scan_take(o, s, n);
 }
 
-static void cmd_sscan(cmd_call *x)
+static uint64_t scan_step(const item *it, uint64_t cursor, coll_scan_out *o)
 {
-    coll_scan sc;
-    int bad;
-    kref r;
-    if (coll_scan_cursor(x, &sc.cursor) < 0) return;
-    item *it = coll_lock_read(x, 1, &r, KIND_SET, &bad);
-    if (bad) goto out;
-    if (!it) {
-        coll_scan_reply(x, 0, 0);
-        goto out;
-    }
-    if (coll_scan_opts(x, &sc) < 0) goto out;
-    buf body = {0};
-    buf *reply = x->out;
-    scan_out o = {x, &sc, 0};
-    uint64_t next = 0;
-    x->out = &body;   /* the count comes first: build the members aside */
-    if (set_encoding(it) != SET_DICT) {   /* small: all at once */
-        const char *s;
-        size_t n;
-        set_iter i;
-        set_iter_init(&i, it);
-        while (set_next(&i, &s, &n)) scan_member(s, n, &o);
-    } else {
-        long budget = sc.count * 10;
-        next = sc.cursor;
-        do {
-            next = set_scan(it, next, scan_member, &o);
-        } while (next && budget-- && o.n < sc.count);
-    }
-    x->out = reply;
-    coll_scan_reply(x, next, o.n);
-    buf_append(x->out, body.data, body.len);
-    buf_free(&body);
-out:
-    ks_unlock(&r);
+    return set_scan(it, cursor, scan_member, o);
 }
+
+static const coll_scanner set_scanner = {KIND_SET, 1, scan_whole, scan_all, scan_step};
+
+static void cmd_sscan(cmd_call *x) { coll_scan_run(x, &set_scanner); }
 
 #define W CMD_WRITE
 #define R CMD_READONLY

@@ -221,132 +221,80 @@ static void sample_distinct(cmd_call *x, const item *it, size_t count, int score
     free(seen);
 }
 
-void zsets__zrandmember(cmd_call *x)
+static void rand_one(cmd_call *x, const item *it)
 {
-    long long l = 0;
-    int scores = 0, bad;
     const char *m;
     size_t ml;
     double s;
     zset_iter i;
-    kref r;
-    if (x->argc >= 3) {
-        if (arg_range(x, 2, -LLONG_MAX, LLONG_MAX, &l) < 0) return;
-        if (x->argc > 4 || (x->argc == 4 && !arg_is(x, 3, "withscores"))) {
-            reply_syntax(x);
-            return;
-        }
-        scores = x->argc == 4;
-        if (scores && (l < -LLONG_MAX / 2 || l > LLONG_MAX / 2)) {
-            reply_err(x, "ERR value is out of range");
-            return;
-        }
-    }
-    item *it = coll_lock_read(x, 1, &r, KIND_ZSET, &bad);
-    if (bad) goto out;
-    if (x->argc < 3) {   /* one member, as a bulk string */
-        if (!it) {
-            resp_null(x->out);
-        } else {
-            zset_iter_init(&i, it, (size_t)(util_rand64() % zset_len(it)), 1, 0);
-            zset_next(&i, &m, &ml, &s);
-            zset_iter_done(&i);
-            resp_bulk(x->out, m, ml);
-        }
-        goto out;
-    }
-    if (!it || l == 0) {
-        resp_array(x->out, 0);
-        goto out;
-    }
-    size_t size = zset_len(it);
-    if (l < 0 || l == 1) {   /* with repetition */
-        unsigned long long n = l < 0 ? (unsigned long long)-l : 1;
-        if (n > COLL_SAMPLE_MAX) {
-            reply_err(x, "ERR value is out of range");
-            goto out;
-        }
-        resp_array(x->out, (long long)(scores ? n * 2 : n));
-        zset_iter_init(&i, it, 0, 1, 1);
-        while (n--) {
-            zset_iter_seek(&i, (size_t)(util_rand64() % size));
-            zset_next(&i, &m, &ml, &s);
-            reply_member(x, m, ml, s, scores);
-        }
-        zset_iter_done(&i);
-    } else if ((size_t)l >= size) {   /* the whole set */
-        resp_array(x->out, (long long)(scores ? size * 2 : size));
-        zset_iter_init(&i, it, 0, 1, 0);
-        while (zset_next(&i, &m, &ml, &s)) reply_member(x, m, ml, s, scores);
-        zset_iter_done(&i);
-    } else {
-        resp_array(x->out, scores ? l * 2 : l);
-        sample_distinct(x, it, (size_t)l, scores);
-    }
-out:
-    ks_unlock(&r);
+    zset_iter_init(&i, it, (size_t)(util_rand64() % zset_len(it)), 1, 0);
+    zset_next(&i, &m, &ml, &s);
+    zset_iter_done(&i);
+    resp_bulk(x->out, m, ml);
 }
+
+static void rand_repeat(cmd_call *x, const item *it, unsigned long long n, int scores)
+{
+    size_t size = zset_len(it), ml;
+    const char *m;
+    double s;
+    zset_iter i;
+    zset_iter_init(&i, it, 0, 1, 1);
+    while (n--) {
+        zset_iter_seek(&i, (size_t)(util_rand64() % size));
+        zset_next(&i, &m, &ml, &s);
+        reply_member(x, m, ml, s, scores);
+    }
+    zset_iter_done(&i);
+}
+
+static void rand_all(cmd_call *x, const item *it, int scores)
+{
+    const char *m;
+    size_t ml;
+    double s;
+    zset_iter i;
+    zset_iter_init(&i, it, 0, 1, 0);
+    while (zset_next(&i, &m, &ml, &s)) reply_member(x, m, ml, s, scores);
+    zset_iter_done(&i);
+}
+
+static const coll_sampler zset_sampler = {KIND_ZSET, "withscores", zset_len, rand_one,
+                                          rand_repeat, rand_all, sample_distinct};
+
+void zsets__zrandmember(cmd_call *x) { coll_randmember(x, &zset_sampler); }
 
 /* ---- ZSCAN ---- */
 
-typedef struct scan_out {
-    cmd_call *x;
-    const coll_scan *sc;
-    long long n;
-    int packed;
-} scan_out;
-
 static void scan_member(const char *m, size_t ml, double s, void *opaque)
 {
-    scan_out *o = opaque;
+    coll_scan_out *o = opaque;
     char tmp[40];
-    if (!coll_scan_match(o->sc, m, ml)) return;
-    resp_bulk(o->x->out, m, ml);
-    if (o->packed) resp_bulk(o->x->out, tmp, (size_t)zset_packed_score_str(tmp, sizeof tmp, s));
+    if (!coll_scan_take(o, m, ml)) return;
+    /* a packed set's integral scores as its listpack would give them */
+    if (o->whole) resp_bulk(o->x->out, tmp, (size_t)zset_packed_score_str(tmp, sizeof tmp, s));
     else reply_double(o->x, s);
-    o->n += 2;
 }
 
-void zsets__zscan(cmd_call *x)
+static void scan_all(const item *it, coll_scan_out *o)
 {
-    coll_scan sc;
-    int bad;
-    kref r;
-    if (coll_scan_cursor(x, &sc.cursor) < 0) return;
-    item *it = coll_lock_read(x, 1, &r, KIND_ZSET, &bad);
-    if (bad) goto out;
-    if (!it) {
-        coll_scan_reply(x, 0, 0);
-        goto out;
-    }
-    if (coll_scan_opts(x, &sc) < 0) goto out;
-    buf body = {0};
-    buf *reply = x->out;
-    scan_out o = {x, &sc, 0, zset_is_packed(it)};
-    uint64_t next = 0;
-    x->out = &body;   /* the count comes first: build the elements aside */
-    if (o.packed) {
-        const char *m;
-        size_t ml;
-        double s;
-        zset_iter i;
-        zset_iter_init(&i, it, 0, 1, 0);
-        while (zset_next(&i, &m, &ml, &s)) scan_member(m, ml, s, &o);
-        zset_iter_done(&i);
-    } else {
-        long budget = sc.count * 10;
-        next = sc.cursor;
-        do {
-            next = zset_scan(it, next, scan_member, &o);
-        } while (next && budget-- && o.n < sc.count * 2);
-    }
-    x->out = reply;
-    coll_scan_reply(x, next, o.n);
-    buf_append(x->out, body.data, body.len);
-    buf_free(&body);
-out:
-    ks_unlock(&r);
+    const char *m;
+    size_t ml;
+    double s;
+    zset_iter i;
+    zset_iter_init(&i, it, 0, 1, 0);
+    while (zset_next(&i, &m, &ml, &s)) scan_member(m, ml, s, o);
+    zset_iter_done(&i);
 }
+
+static uint64_t scan_step(const item *it, uint64_t cursor, coll_scan_out *o)
+{
+    return zset_scan(it, cursor, scan_member, o);
+}
+
+static const coll_scanner zset_scanner = {KIND_ZSET, 2, zset_is_packed, scan_all, scan_step};
+
+void zsets__zscan(cmd_call *x) { coll_scan_run(x, &zset_scanner); }
 
 /* ---- ZUNION, ZINTER, ZDIFF ---- */
 

@@ -6,6 +6,7 @@
 
 #include "lib/bgfree.h"
 #include "lib/util.h"
+#include "types/coll.h"
 #include "types/types.h"
 
 #define DICT_HEADER (sizeof(fdict) + 16)   /* the fdict itself, with malloc's overhead */
@@ -255,38 +256,21 @@ static void dict_destroy(fdict *d)
     else fdict_put(d);
 }
 
+static void destroy_dict(void *d) { dict_destroy(d); }
+
 int hash_w_close(hash_w *w, int64_t now)
 {
-    kref *r = w->r;
-    int changed = w->changed;
     if (!w->d) {
-        if (changed) {
-            if (w->pk.n == 0) {
-                if (r->it) ks_delete(r, now);
-            } else {
-                size_t n;
-                const char *p = pack_edit_payload(&w->pk, &n);
-                ks_put_typed(r, KIND_HASH, HASH_PACKED, p, n, w->expire);
-            }
-        }
+        const char *p = NULL;
+        size_t n = 0;
+        if (w->changed && w->pk.n) p = pack_edit_payload(&w->pk, &n);
+        coll_close_packed(w->r, KIND_HASH, HASH_PACKED, w->changed, w->pk.n, p, n, w->expire, now);
         pack_edit_close(&w->pk);
-        return changed;
+        return w->changed;
     }
-    if (!w->mem0) {   /* a dict made by this write: the item gets it now */
-        if (!changed || fdict_count(w->d) == 0) {
-            dict_destroy(w->d);
-            if (changed && r->it) ks_delete(r, now);
-            return changed;
-        }
-        ks_put_typed(r, KIND_HASH, HASH_DICT, (const char *)&w->d, sizeof w->d, w->expire);
-        ks_charge(r, (long long)(fdict_mem(w->d) + DICT_HEADER));
-        return 1;
-    }
-    if (changed) {
-        ks_charge(r, (long long)(fdict_mem(w->d) + DICT_HEADER) - (long long)w->mem0);
-        if (fdict_count(w->d) == 0) ks_delete(r, now);
-    }
-    return changed;
+    return coll_close_big(w->r, KIND_HASH, HASH_DICT, w->d, fdict_count(w->d),
+                          fdict_mem(w->d) + DICT_HEADER, w->mem0, w->changed, w->expire, now,
+                          destroy_dict);
 }
 
 /* ---- the kind's operations ---- */

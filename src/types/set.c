@@ -7,6 +7,7 @@
 
 #include "lib/bgfree.h"
 #include "lib/util.h"
+#include "types/coll.h"
 #include "types/types.h"
 
 #define DICT_HEADER (sizeof(fdict) + 16)   /* the fdict itself, with malloc's overhead */
@@ -455,38 +456,23 @@ static const char *inline_payload(set_w *w, size_t *n)
     return pack_edit_begin(&w->pk);
 }
 
+static void destroy_dict(void *d) { dict_destroy(d); }
+
 int set_w_close(set_w *w, int64_t now)
 {
-    kref *r = w->r;
-    int changed = w->changed;
     if (!w->d) {
-        if (changed) {
-            if (w->pk.n == 0) {
-                if (r->it) ks_delete(r, now);
-            } else {
-                size_t n;
-                const char *p = inline_payload(w, &n);
-                ks_put_typed(r, KIND_SET, w->enc, p, n, w->expire);
-            }
-        }
+        const char *p = NULL;
+        size_t n = 0;
+        if (w->changed && w->pk.n) p = inline_payload(w, &n);
+        coll_close_packed(w->r, KIND_SET, w->enc, w->changed, w->pk.n, p, n, w->expire, now);
         pack_edit_close(&w->pk);
-        return changed;
+        return w->changed;
     }
-    if (!w->mem0) {   /* a dict made by this write: the item gets it now */
-        if (!changed || fdict_count(w->d) == 0) {
-            dict_destroy(w->d);
-            w->d = NULL;
-            if (changed && r->it) ks_delete(r, now);
-            return changed;
-        }
-        ks_put_typed(r, KIND_SET, SET_DICT, (const char *)&w->d, sizeof w->d, w->expire);
-        ks_charge(r, (long long)(fdict_mem(w->d) + DICT_HEADER));
-        return 1;
-    }
-    if (changed) {
-        ks_charge(r, (long long)(fdict_mem(w->d) + DICT_HEADER) - (long long)w->mem0);
-        if (fdict_count(w->d) == 0) ks_delete(r, now);
-    }
+    size_t count = fdict_count(w->d);
+    int changed = coll_close_big(w->r, KIND_SET, SET_DICT, w->d, count,
+                                 fdict_mem(w->d) + DICT_HEADER, w->mem0, w->changed, w->expire,
+                                 now, destroy_dict);
+    if (!w->mem0 && (!changed || count == 0)) w->d = NULL;   /* it was destroyed */
     return changed;
 }
 

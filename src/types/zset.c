@@ -8,6 +8,7 @@
 
 #include "lib/bgfree.h"
 #include "lib/util.h"
+#include "types/coll.h"
 #include "types/types.h"
 
 struct zset_big {
@@ -550,38 +551,20 @@ void zset_w_del_range(zset_w *w, size_t start, size_t n)
     while (n--) big_del_entry(w->z, zbt_at(&w->z->t, start));
 }
 
+static void destroy_big(void *z) { big_destroy(z); }
+
 int zset_w_close(zset_w *w, int64_t now)
 {
-    kref *r = w->r;
-    int changed = w->changed;
     if (!w->z) {
-        if (changed) {
-            if (w->pk.n == 0) {
-                if (r->it) ks_delete(r, now);
-            } else {
-                size_t n;
-                const char *p = pack_edit_payload(&w->pk, &n);
-                ks_put_typed(r, KIND_ZSET, ZSET_PACKED, p, n, w->expire);
-            }
-        }
+        const char *p = NULL;
+        size_t n = 0;
+        if (w->changed && w->pk.n) p = pack_edit_payload(&w->pk, &n);
+        coll_close_packed(w->r, KIND_ZSET, ZSET_PACKED, w->changed, w->pk.n, p, n, w->expire, now);
         pack_edit_close(&w->pk);
-        return changed;
+        return w->changed;
     }
-    if (!w->mem0) {   /* a tree made by this write: the item gets it now */
-        if (!changed || fdict_count(w->z->d) == 0) {
-            big_destroy(w->z);
-            if (changed && r->it) ks_delete(r, now);
-            return changed;
-        }
-        ks_put_typed(r, KIND_ZSET, ZSET_TREE, (const char *)&w->z, sizeof w->z, w->expire);
-        ks_charge(r, (long long)big_mem(w->z));
-        return 1;
-    }
-    if (changed) {
-        ks_charge(r, (long long)big_mem(w->z) - (long long)w->mem0);
-        if (fdict_count(w->z->d) == 0) ks_delete(r, now);
-    }
-    return changed;
+    return coll_close_big(w->r, KIND_ZSET, ZSET_TREE, w->z, fdict_count(w->z->d), big_mem(w->z),
+                          w->mem0, w->changed, w->expire, now, destroy_big);
 }
 
 /* ---- sets as inputs ---- */
