@@ -15,4 +15,5 @@ void types_init(void)
 {
     kind_register(KIND_STRING, &string_kind_ops);
     kind_register(KIND_HASH, &hash_kind_ops);
+    kind_register(KIND_LIST, &list_kind_ops);
 }
