@@ -1,6 +1,7 @@
 /* pack.c - scratch buffers for editing packed collections. See pack.h. */
 #include "types/pack.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "lib/util.h"
@@ -11,9 +12,26 @@
 
 static __thread buf pool[POOL];
 static __thread unsigned char taken[POOL];
+static __thread int pool_kept;   /* this thread frees its pool when it exits */
+static pthread_key_t pool_key;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+/* A thread's pool goes with it (its buffers would be lost with its TLS). */
+static void pool_free(void *unused)
+{
+    (void)unused;
+    for (int i = 0; i < POOL; i++) buf_free(&pool[i]);
+}
+
+static void pool_key_make(void) { pthread_key_create(&pool_key, pool_free); }
 
 static buf *scratch_get(void)
 {
+    if (!pool_kept) {
+        pthread_once(&pool_once, pool_key_make);
+        pthread_setspecific(pool_key, (void *)1);
+        pool_kept = 1;
+    }
     for (int i = 0; i < POOL; i++)
         if (!taken[i]) {
             taken[i] = 1;
