@@ -149,6 +149,8 @@ static void touch(list_w *w)
     w->changed = 1;
 }
 
+static void touch_cb(void *w) { touch(w); }
+
 void list_w_touch(list_w *w)
 {
     if (w->r->it) ks_modify(w->r);
@@ -269,11 +271,7 @@ size_t list_w_remove(list_w *w, const char *s, size_t n, int from_tail, size_t l
 {
     char *b, *end;
     size_t size, seen = 0, skip_n = 0, gone = 0, wr = 0, max = limit ? limit : SIZE_MAX;
-    if (w->q) {
-        if (!qlist_contains(w->q, s, n)) return 0;
-        touch(w);
-        return qlist_remove(w->q, s, n, from_tail, limit);
-    }
+    if (w->q) return qlist_remove(w->q, s, n, from_tail, limit, touch_cb, w);
     b = pack_edit_begin(&w->pk);
     end = pack_edit_end(&w->pk);
     if (from_tail) {   /* the last `max` matches */

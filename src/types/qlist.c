@@ -72,18 +72,19 @@ static inline int ent_eq(const char *p, size_t *size, const char *s, size_t n)
 
 /* ---- the ring ---- */
 
-static inline qnode **slot(const qlist *q, size_t k)
+static inline qslot *slot(const qlist *q, size_t k)
 {
     return &q->ring[(q->head + k) & (q->rcap - 1)];
 }
-static inline qnode *node(const qlist *q, size_t k) { return *slot(q, k); }
+static inline qnode *node(const qlist *q, size_t k) { return slot(q, k)->nd; }
+static inline int64_t start(const qlist *q, size_t k) { return slot(q, k)->start; }
 static inline char *data(qnode *nd) { return nd->buf + nd->off; }
 
 static int ring_resize(qlist *q, size_t cap)
 {
-    qnode **r = malloc(cap * sizeof *r);
+    qslot *r = malloc(cap * sizeof *r);
     if (!r) return -1;
-    for (size_t k = 0; k < q->nodes; k++) r[k] = node(q, k);
+    for (size_t k = 0; k < q->nodes; k++) r[k] = *slot(q, k);
     if (q->rcap) q->mem -= alloc_size(q->rcap * sizeof *r);
     q->mem += alloc_size(cap * sizeof *r);
     free(q->ring);
@@ -101,16 +102,17 @@ static int ring_reserve(qlist *q, size_t more)
     return cap == q->rcap ? 0 : ring_resize(q, cap);
 }
 
-/* Put nd at slot k (room reserved), moving the shorter side. */
+/* Put nd at slot k (room reserved), moving the shorter side; its start
+ * is the caller's to set. */
 static void ring_insert(qlist *q, size_t k, qnode *nd)
 {
     if (k < q->nodes - k) {
         q->head = (q->head - 1) & (q->rcap - 1);
-        for (size_t i = 0; i < k; i++) *slot(q, i) = node(q, i + 1);
+        for (size_t i = 0; i < k; i++) *slot(q, i) = *slot(q, i + 1);
     } else {
-        for (size_t i = q->nodes; i > k; i--) *slot(q, i) = node(q, i - 1);
+        for (size_t i = q->nodes; i > k; i--) *slot(q, i) = *slot(q, i - 1);
     }
-    *slot(q, k) = nd;
+    slot(q, k)->nd = nd;
     q->nodes++;
 }
 
@@ -118,14 +120,14 @@ static void ring_insert(qlist *q, size_t k, qnode *nd)
 static void ring_remove(qlist *q, size_t k, size_t m)
 {
     if (k < q->nodes - k - m) {
-        for (size_t i = k; i-- > 0;) *slot(q, i + m) = node(q, i);
+        for (size_t i = k; i-- > 0;) *slot(q, i + m) = *slot(q, i);
         q->head = (q->head + m) & (q->rcap - 1);
     } else {
-        for (size_t i = k; i + m < q->nodes; i++) *slot(q, i) = node(q, i + m);
+        for (size_t i = k; i + m < q->nodes; i++) *slot(q, i) = *slot(q, i + m);
     }
     q->nodes -= m;
     if (!q->nodes) q->head = 0;
-    if (q->rcap >= 64 && q->nodes < q->rcap / 8) ring_resize(q, q->rcap / 4);   /* may fail: kept */
+    if (q->rcap >= 16 && q->nodes < q->rcap / 8) ring_resize(q, q->rcap / 4);   /* may fail: kept */
 }
 
 /* ---- nodes ---- */
@@ -157,7 +159,7 @@ static qnode *node_realloc(qlist *q, size_t k, size_t want)
     if (!nd) return NULL;
     nd->cap = (uint32_t)cap;
     q->mem += alloc_size(HDR + cap) - was;
-    *slot(q, k) = nd;
+    slot(q, k)->nd = nd;
     return nd;
 }
 
@@ -262,44 +264,48 @@ static size_t seek(qnode *nd, size_t j)
 /* The node holding index i (< len), and i's place in it. */
 static size_t find(const qlist *q, size_t i, size_t *j)
 {
-    qnode *first = node(q, 0);
-    int64_t pos = first->start + (int64_t)i;
+    int64_t pos = start(q, 0) + (int64_t)i;
     size_t lo = 0, hi = q->nodes - 1;
-    if (pos >= node(q, hi)->start) lo = hi;
-    else if (pos < first->start + (int64_t)first->count) hi = 0;
+    if (pos >= start(q, hi)) lo = hi;
+    else if (pos < start(q, 0) + (int64_t)node(q, 0)->count) hi = 0;
     while (lo < hi) {
         size_t mid = lo + (hi - lo + 1) / 2;
-        if (node(q, mid)->start <= pos) lo = mid;
+        if (start(q, mid) <= pos) lo = mid;
         else hi = mid - 1;
     }
-    *j = (size_t)(pos - node(q, lo)->start);
+    *j = (size_t)(pos - start(q, lo));
     return lo;
 }
 
 static int64_t end_pos(const qlist *q)
 {
-    qnode *last = node(q, q->nodes - 1);
-    return last->start + (int64_t)last->count;
+    return start(q, q->nodes - 1) + (int64_t)node(q, q->nodes - 1)->count;
 }
 
 /* Nodes t0..t1 changed their counts (or are new): make the starts
  * consecutive again on the shorter side, the nodes from t0 on (the first
- * element keeping position p0) or those up to t1 (the end keeping pend). */
+ * element keeping position p0) or those up to t1 (the end keeping pend).
+ * Past the changed nodes every start moves by the same amount: only the
+ * ring is walked there. */
 static void renumber(qlist *q, size_t t0, size_t t1, int64_t p0, int64_t pend)
 {
-    int64_t s;
+    int64_t s, delta;
     if (q->nodes - t0 <= t1 + 1) {
-        s = t0 ? node(q, t0 - 1)->start + (int64_t)node(q, t0 - 1)->count : p0;
-        for (size_t k = t0; k < q->nodes; k++) {
-            node(q, k)->start = s;
+        s = t0 ? start(q, t0 - 1) + (int64_t)node(q, t0 - 1)->count : p0;
+        for (size_t k = t0; k <= t1; k++) {
+            slot(q, k)->start = s;
             s += node(q, k)->count;
         }
+        if (t1 + 1 < q->nodes && (delta = s - start(q, t1 + 1)) != 0)
+            for (size_t k = t1 + 1; k < q->nodes; k++) slot(q, k)->start += delta;
     } else {
-        s = t1 + 1 < q->nodes ? node(q, t1 + 1)->start : pend;
-        for (size_t k = t1 + 1; k-- > 0;) {
+        s = t1 + 1 < q->nodes ? start(q, t1 + 1) : pend;
+        for (size_t k = t1 + 1; k-- > t0;) {
             s -= node(q, k)->count;
-            node(q, k)->start = s;
+            slot(q, k)->start = s;
         }
+        if (t0 && (delta = s - (start(q, t0 - 1) + (int64_t)node(q, t0 - 1)->count)) != 0)
+            for (size_t k = 0; k < t0; k++) slot(q, k)->start += delta;
     }
 }
 
@@ -319,9 +325,8 @@ static int merge(qlist *q, size_t a, size_t r)
         memcpy(p, data(left), left->used);
         right = node(q, r);
         right->count += left->count;
-        right->start = left->start;
         node_free(q, left);
-        *slot(q, a) = right;
+        slot(q, a)->nd = right;   /* at a's start */
     }
     return 0;
 }
@@ -341,7 +346,7 @@ static void tidy(qlist *q, size_t lo, size_t hi)
             continue;
         }
         if (o > lo && mergeable(q, node(q, o - 1), nd) && merge(q, o - 1, r) == 0) continue;
-        *slot(q, o++) = nd;
+        *slot(q, o++) = *slot(q, r);
     }
     if (o <= hi) ring_remove(q, o, hi + 1 - o);
     for (size_t k = lo; k < o && k < q->nodes; k++) node_fit(q, k);
@@ -382,10 +387,10 @@ qlist *qlist_dup(const qlist *q)
         qnode *nd = node(q, k), *cp = node_alloc(c, nd->used);
         if (!cp) goto fail;
         memcpy(cp->buf, data(nd), nd->used);
-        cp->start = nd->start;
         cp->count = nd->count;
         cp->used = nd->used;
-        c->ring[k] = cp;
+        c->ring[k].nd = cp;
+        c->ring[k].start = start(q, k);
         c->nodes++;
     }
     c->len = q->len;
@@ -411,9 +416,8 @@ int qlist_push(qlist *q, int tail, const char *s, size_t n)
         char *p = gap(q, k, tail ? node(q, k)->used : 0, e);
         if (!p) return -1;
         ent_put(p, s, n);
-        nd = node(q, k);
-        nd->count++;
-        if (!tail) nd->start--;
+        node(q, k)->count++;
+        if (!tail) slot(q, k)->start--;
     } else {
         size_t want = q->max_count < 8 ? e * q->max_count : FIRST_ROOM;
         if (ring_reserve(q, 1) < 0 || !(nd = node_alloc(q, want > e ? want : e))) return -1;
@@ -421,13 +425,13 @@ int qlist_push(qlist *q, int tail, const char *s, size_t n)
         ent_put(data(nd), s, n);
         nd->count = 1;
         nd->used = (uint32_t)e;
-        if (!q->nodes) {
-            nd->start = 0;
-        } else {
+        int64_t at = 0;
+        if (q->nodes) {
             node_done(q, k);
-            nd->start = tail ? end_pos(q) : node(q, 0)->start - 1;
+            at = tail ? end_pos(q) : start(q, 0) - 1;
         }
         ring_insert(q, tail ? q->nodes : 0, nd);
+        slot(q, tail ? q->nodes - 1 : 0)->start = at;
     }
     q->len++;
     return 0;
@@ -452,7 +456,7 @@ static void drop_end(qlist *q, int tail, size_t k)
             size_t o = seek(nd, k);
             nd->off += (uint32_t)o;
             nd->used -= (uint32_t)o;
-            nd->start += (int64_t)k;
+            slot(q, 0)->start += (int64_t)k;
         }
         nd->count -= (uint32_t)k;
         k = 0;
@@ -470,7 +474,7 @@ void qlist_delete(qlist *q, size_t i, size_t k)
         drop_end(q, i != 0, k);
         return;
     }
-    p0 = node(q, 0)->start;
+    p0 = start(q, 0);
     pend = end_pos(q);
     t0 = t = find(q, i, &j);
     q->len -= k;
@@ -545,7 +549,7 @@ int qlist_insert(qlist *q, size_t i, const char *s, size_t n)
     if (i == 0 || i >= q->len) return qlist_push(q, i != 0, s, n);
     if (e > MAX_ENTRY) return -1;
     k = find(q, i, &j);
-    p0 = node(q, 0)->start;
+    p0 = start(q, 0);
     pend = end_pos(q);
     if (!fits(q, node(q, k), e) && j == 0 && fits(q, node(q, k - 1), e)) {
         k--;   /* at the front of a full node: at the end of the one before */
@@ -614,21 +618,19 @@ static size_t node_filter(qnode *nd, const char *s, size_t n, size_t skip, size_
     return gone;
 }
 
-size_t qlist_remove(qlist *q, const char *s, size_t n, int from_tail, size_t limit)
+size_t qlist_remove(qlist *q, const char *s, size_t n, int from_tail, size_t limit,
+                    void (*before)(void *ctx), void *ctx)
 {
     size_t gone = 0, left = limit ? limit : SIZE_MAX, t0 = SIZE_MAX, t1 = 0;
     int64_t p0, pend;
     if (!q->nodes) return 0;
-    p0 = node(q, 0)->start;
+    p0 = start(q, 0);
     pend = end_pos(q);
     for (size_t c = 0; c < q->nodes && left; c++) {
-        size_t k = from_tail ? q->nodes - 1 - c : c, skip = 0, m;
-        qnode *nd = node(q, k);
-        if (from_tail) {   /* the last `left` matches of the node */
-            if (!(m = node_matches(nd, s, n))) continue;
-            skip = m > left ? m - left : 0;
-        }
-        if (!(m = node_filter(nd, s, n, skip, left))) continue;
+        size_t k = from_tail ? q->nodes - 1 - c : c, m = node_matches(node(q, k), s, n);
+        if (!m) continue;
+        if (!gone && before) before(ctx);
+        m = node_filter(node(q, k), s, n, from_tail && m > left ? m - left : 0, left);
         gone += m;
         left -= m;
         if (k < t0) t0 = k;
@@ -639,18 +641,6 @@ size_t qlist_remove(qlist *q, const char *s, size_t n, int from_tail, size_t lim
     renumber(q, t0, t1, p0, pend);
     tidy(q, t0 ? t0 - 1 : 0, t1 + 1);
     return gone;
-}
-
-int qlist_contains(const qlist *q, const char *s, size_t n)
-{
-    for (size_t k = 0; k < q->nodes; k++) {
-        qnode *nd = node(q, k);
-        const char *d = data(nd);
-        size_t size;
-        for (size_t o = 0; o < nd->used; o += size)
-            if (ent_eq(d + o, &size, s, n)) return 1;
-    }
-    return 0;
 }
 
 void qlist_get(const qlist *q, size_t i, const char **s, size_t *n)
@@ -712,7 +702,7 @@ int qiter_next(qiter *it, const char **s, size_t *n)
 int qlist_check(const qlist *q, char *why, size_t len)
 {
     size_t total = 0, mem = alloc_size(sizeof *q);
-    if (q->rcap) mem += alloc_size(q->rcap * sizeof(qnode *));
+    if (q->rcap) mem += alloc_size(q->rcap * sizeof(qslot));
     if (q->nodes > q->rcap || (q->rcap & (q->rcap - 1))) FAIL("ring of %zu in %zu", q->nodes, q->rcap);
     if (!q->len != !q->nodes) FAIL("%zu elements in %zu nodes", q->len, q->nodes);
     for (size_t k = 0; k < q->nodes; k++) {
@@ -721,9 +711,9 @@ int qlist_check(const qlist *q, char *why, size_t len)
         size_t o, c, size, n, bn, bsize;
         if (!nd->count) FAIL("node %zu is empty", k);
         if ((size_t)nd->off + nd->used > nd->cap) FAIL("node %zu overflows", k);
-        if (prev && nd->start != prev->start + (int64_t)prev->count)
-            FAIL("node %zu starts at %lld, after %lld+%u", k, (long long)nd->start,
-                 (long long)prev->start, prev->count);
+        if (prev && start(q, k) != start(q, k - 1) + (int64_t)prev->count)
+            FAIL("node %zu starts at %lld, after %lld+%u", k, (long long)start(q, k),
+                 (long long)start(q, k - 1), prev->count);
         for (o = 0, c = 0; o < nd->used; o += size, c++) {
             ent_get(d + o, &n, &size);
             if (o + size > nd->used) FAIL("node %zu: element %zu runs over", k, c);

@@ -12,7 +12,8 @@
  * pushes at the tail, so a push at either end is O(1) amortised.
  *
  * The nodes are a deque of pointers (a ring buffer). Each node records its
- * element count and the absolute position of its first element; positions
+ * element count, and its slot the absolute position of its first element;
+ * positions
  * only need to be increasing and consecutive, so a push or a pop at the
  * head moves the first node's start and nothing else, and the node holding
  * index i is found by binary search: an index is reached in O(log nodes +
@@ -29,7 +30,6 @@
 #include <stdint.h>
 
 typedef struct qnode {
-    int64_t start;     /* absolute position of its first element */
     uint32_t count;    /* elements */
     uint32_t off;      /* where they start in buf */
     uint32_t used;     /* their bytes */
@@ -37,8 +37,16 @@ typedef struct qnode {
     char buf[];
 } qnode;
 
+/* A node and the absolute position of its first element: the positions
+ * sit in the ring, so finding an index reads one array, and renumbering
+ * moves through it without touching the nodes. */
+typedef struct qslot {
+    qnode *nd;
+    int64_t start;
+} qslot;
+
 typedef struct qlist {
-    qnode **ring;      /* the nodes, from slot head on, wrapping around */
+    qslot *ring;       /* the nodes, from slot head on, wrapping around */
     size_t rcap;       /* slots: a power of two (0 before the first node) */
     size_t head;
     size_t nodes;
@@ -77,10 +85,10 @@ int qlist_set(qlist *q, size_t i, const char *s, size_t n);
  * costs O(k), in the middle O(k + node + nodes). */
 void qlist_delete(qlist *q, size_t i, size_t k);
 /* Delete the elements equal to s, at most limit of them (0: all), the
- * first ones (from_tail = 0) or the last ones; returns how many. */
-size_t qlist_remove(qlist *q, const char *s, size_t n, int from_tail, size_t limit);
-/* Whether an element equals s. */
-int qlist_contains(const qlist *q, const char *s, size_t n);
+ * first ones (from_tail = 0) or the last ones; returns how many. When one
+ * is found, before anything changes, before(ctx) is called (if not NULL). */
+size_t qlist_remove(qlist *q, const char *s, size_t n, int from_tail, size_t limit,
+                    void (*before)(void *ctx), void *ctx);
 
 /* The element at index i (< len). */
 void qlist_get(const qlist *q, size_t i, const char **s, size_t *n);

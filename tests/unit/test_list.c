@@ -110,6 +110,8 @@ static int same(const qlist *q, const model *m)
     return i == m->n;
 }
 
+static void count_call(void *ctx) { ++*(int *)ctx; }
+
 static int failed_check(const qlist *q, const char *what, unsigned long step)
 {
     char why[256];
@@ -184,8 +186,9 @@ static void qlist_stream(size_t max_bytes, size_t max_count, unsigned long steps
             n = make_value(val, max_bytes);
             for (size_t j = 0; j < m.n; j++) want += m_eq(&m.a[j], val, n);
             if (limit && want > limit) want = limit;
-            gone = qlist_remove(q, val, n, back, limit);
-            if (gone != want) wrong++;
+            int before = 0;
+            gone = qlist_remove(q, val, n, back, limit, count_call, &before);
+            if (gone != want || before != (want > 0)) wrong++;
             /* the model: the first (or last) `want` matches */
             for (size_t c = 0, j = back ? m.n : 0; c < want;) {
                 if (back) {
@@ -201,9 +204,6 @@ static void qlist_stream(size_t max_bytes, size_t max_count, unsigned long steps
                     j++;
                 }
             }
-            int has = 0;
-            for (size_t j = 0; j < m.n; j++) has |= m_eq(&m.a[j], val, n);
-            if (qlist_contains(q, val, n) != has) wrong++;
         } else {
             /* walk a stretch from a random index, either way */
             int back = (int)below(2);
