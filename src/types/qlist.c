@@ -12,6 +12,17 @@
 #define SLACK 64         /* spare bytes a node keeps without being shrunk */
 #define MAX_ENTRY (UINT32_MAX / 4)
 
+/* Tests make an allocation fail (qlist_fail_alloc); never set otherwise. */
+static unsigned long fail_in, failed;
+
+static int failing(void) { return fail_in && --fail_in == 0 && ++failed; }
+
+unsigned long qlist_fail_alloc(unsigned long nth)
+{
+    fail_in = nth;
+    return failed;
+}
+
 /* What the allocator takes for a request of n bytes (glibc: a header word,
  * 16-byte steps, 32 bytes at least). Nodes are sized to use all of it. */
 static size_t alloc_size(size_t n)
@@ -82,7 +93,7 @@ static inline char *data(qnode *nd) { return nd->buf + nd->off; }
 
 static int ring_resize(qlist *q, size_t cap)
 {
-    qslot *r = malloc(cap * sizeof *r);
+    qslot *r = failing() ? NULL : malloc(cap * sizeof *r);
     if (!r) return -1;
     for (size_t k = 0; k < q->nodes; k++) r[k] = *slot(q, k);
     if (q->rcap) q->mem -= alloc_size(q->rcap * sizeof *r);
@@ -135,7 +146,7 @@ static void ring_remove(qlist *q, size_t k, size_t m)
 static qnode *node_alloc(qlist *q, size_t want)
 {
     size_t cap = room_for(want);
-    qnode *nd = malloc(HDR + cap);
+    qnode *nd = failing() ? NULL : malloc(HDR + cap);
     if (!nd) return NULL;
     memset(nd, 0, HDR);
     nd->cap = (uint32_t)cap;
@@ -155,7 +166,7 @@ static qnode *node_realloc(qlist *q, size_t k, size_t want)
 {
     qnode *nd = node(q, k);
     size_t was = alloc_size(HDR + nd->cap), cap = room_for(want);
-    nd = realloc(nd, HDR + cap);
+    nd = failing() ? NULL : realloc(nd, HDR + cap);
     if (!nd) return NULL;
     nd->cap = (uint32_t)cap;
     q->mem += alloc_size(HDR + cap) - was;
@@ -356,7 +367,7 @@ static void tidy(qlist *q, size_t lo, size_t hi)
 
 qlist *qlist_new(size_t max_bytes, size_t max_count)
 {
-    qlist *q = calloc(1, sizeof *q);
+    qlist *q = failing() ? NULL : calloc(1, sizeof *q);
     if (!q) return NULL;
     q->mem = alloc_size(sizeof *q);
     qlist_set_limits(q, max_bytes, max_count);
@@ -699,7 +710,7 @@ int qiter_next(qiter *it, const char **s, size_t *n)
         return -1;                                                                           \
     } while (0)
 
-int qlist_check(const qlist *q, char *why, size_t len)
+int qlist_check(const qlist *q, int fill, char *why, size_t len)
 {
     size_t total = 0, mem = alloc_size(sizeof *q);
     if (q->rcap) mem += alloc_size(q->rcap * sizeof(qslot));
@@ -725,7 +736,7 @@ int qlist_check(const qlist *q, char *why, size_t len)
         if (c != nd->count) FAIL("node %zu walked back holds %zu", k, c);
         if (nd->count > q->max_count) FAIL("node %zu: %u elements", k, nd->count);
         if (nd->used > q->max_bytes && nd->count > 1) FAIL("node %zu: %u bytes", k, nd->used);
-        if (prev && mergeable(q, prev, nd))
+        if (fill && prev && mergeable(q, prev, nd))
             FAIL("nodes %zu and %zu would fit in one (%u+%u bytes, %u+%u elements)", k - 1, k,
                  prev->used, nd->used, prev->count, nd->count);
         total += nd->count;

@@ -104,9 +104,14 @@ typedef struct qiter {
 void qiter_init(qiter *it, const qlist *q, size_t i, int back);
 int qiter_next(qiter *it, const char **s, size_t *n);
 
+/* For tests: the nth allocation from now on fails (0: none do); returns
+ * how many have failed so far. */
+unsigned long qlist_fail_alloc(unsigned long nth);
+
 /* Check every invariant (counts, starts, both walks of every node, the
- * limits, that no two neighbours could be merged, the memory count);
- * returns 0, or -1 with why. For tests. */
-int qlist_check(const qlist *q, char *why, size_t len);
+ * limits, the memory count, and with fill that no two neighbours could be
+ * merged: merging is skipped when memory runs out); returns 0, or -1 with
+ * why. For tests. */
+int qlist_check(const qlist *q, int fill, char *why, size_t len);
 
 #endif

@@ -2,10 +2,13 @@
  * streams of pushes, pops, reads, replacements, insertions, removals and
  * range deletions across node splits and merges, checked against a plain
  * array after every step, with its invariants (counts, start positions,
- * both walks of every node, node fill, the memory count); then the list
- * kind: small and big lists written through a writer, serialized and
- * restored (round trips, either encoding), corrupt bytes rejected, copies
- * independent of their original. */
+ * both walks of every node, node fill, the memory count), and again with
+ * allocations failing now and then (a write that fails changes nothing);
+ * then the list kind: a random stream through the writer, small and big
+ * and back, under changing list-max-listpack-size; serialize/restore round
+ * trips in either encoding, corrupt bytes rejected, copies independent of
+ * their original, and what a big list holds outside charged and given
+ * back to the byte. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,20 +115,23 @@ static int same(const qlist *q, const model *m)
 
 static void count_call(void *ctx) { ++*(int *)ctx; }
 
-static int failed_check(const qlist *q, const char *what, unsigned long step)
+static int failed_check(const qlist *q, int fill, const char *what, unsigned long step)
 {
     char why[256];
-    if (qlist_check(q, why, sizeof why) == 0) return 0;
+    if (qlist_check(q, fill, why, sizeof why) == 0) return 0;
     fprintf(stderr, "qlist invariant broken after %s (step %lu): %s\n", what, step, why);
     return 1;
 }
 
-static void qlist_stream(size_t max_bytes, size_t max_count, unsigned long steps, uint64_t seed)
+/* oom: allocations fail now and then; from the first failure on, nodes
+ * may be left that could have been merged. */
+static void qlist_stream(size_t max_bytes, size_t max_count, unsigned long steps, uint64_t seed,
+                         int oom)
 {
     static char val[70000];
     model m = {0};
     qlist *q = qlist_new(max_bytes, max_count);
-    unsigned long bad = 0, wrong = 0;
+    unsigned long bad = 0, wrong = 0, failed = 0, last_failed = 0, fails0 = qlist_fail_alloc(0);
     size_t peak = 0;
     rng = seed;
     for (unsigned long step = 0; step < steps && !bad; step++) {
@@ -135,12 +141,15 @@ static void qlist_stream(size_t max_bytes, size_t max_count, unsigned long steps
         size_t sn;
         /* grow for a while, then shrink, then grow again */
         int grow = (step / 10000) % 2 == 0;
+        /* now and then memory runs out within the step: a write that fails
+         * must leave the list as it was */
+        qlist_fail_alloc(oom && below(8) == 0 ? 1 + below(3) : 0);
         if (r < (grow ? 30u : 15u)) {
             int tail = (int)below(2);
             n = make_value(val, max_bytes);
             what = "push";
             if (qlist_push(q, tail, val, n) == 0) m_insert(&m, tail ? m.n : 0, val, n);
-            else wrong++;
+            else failed++;
         } else if (r < (grow ? 40u : 45u)) {
             int tail = (int)below(2);
             k = below(grow ? 3 : 30);
@@ -161,14 +170,14 @@ static void qlist_stream(size_t max_bytes, size_t max_count, unsigned long steps
                 i = below(m.n);
                 n = make_value(val, max_bytes);
                 if (qlist_set(q, i, val, n) == 0) m_set(&m, i, val, n);
-                else wrong++;
+                else failed++;
             }
         } else if (r < (grow ? 80u : 72u)) {
             what = "insert";
             i = below(m.n + 1);
             n = make_value(val, max_bytes);
             if (qlist_insert(q, i, val, n) == 0) m_insert(&m, i, val, n);
-            else wrong++;
+            else failed++;
         } else if (r < 85) {
             what = "delete";
             if (m.n) {
@@ -219,23 +228,25 @@ static void qlist_stream(size_t max_bytes, size_t max_count, unsigned long steps
                 }
             }
         }
-        if (failed_check(q, what, step)) bad++;
-        if (step % 97 == 0 && !same(q, &m)) {
+        if (failed_check(q, qlist_fail_alloc(0) == fails0, what, step)) bad++;
+        if ((step % 97 == 0 || failed != last_failed) && !same(q, &m)) {
             fprintf(stderr, "qlist differs from the model after %s (step %lu)\n", what, step);
             bad++;
         }
         if (m.n > peak) peak = m.n;
+        last_failed = failed;
     }
     CHECK(bad == 0);
     CHECK(wrong == 0);
     CHECK(same(q, &m));
-    CHECK(peak > 1000);   /* the stream did reach many nodes */
-    printf("qlist %zu/%zu: peak %zu elements, %zu at the end in %zu nodes\n", max_bytes,
-           max_count, peak, qlist_len(q), q->nodes);
+    if (oom) CHECK(failed > 5);   /* out of memory did strike */
+    else CHECK(peak > 1000);      /* the stream did reach many nodes */
+    printf("qlist %zu/%zu: peak %zu elements, %zu at the end in %zu nodes, %lu writes out of "
+           "memory\n", max_bytes, max_count, peak, qlist_len(q), q->nodes, failed);
     {
         qlist *c = qlist_dup(q);
         char why[256];
-        CHECK(c && same(c, &m) && qlist_check(c, why, sizeof why) == 0);
+        CHECK(c && same(c, &m) && qlist_check(c, !oom, why, sizeof why) == 0);
         qlist_free(&c);
         CHECK(c == NULL);
     }
@@ -252,19 +263,19 @@ static void qlist_fill(void)
     size_t i;
     memset(v, 'x', sizeof v);
     for (i = 0; i < 200000; i++) qlist_push(q, (int)(i % 2), v, sizeof v);
-    CHECK(qlist_check(q, why, sizeof why) == 0);
+    CHECK(qlist_check(q, 1, why, sizeof why) == 0);
     /* 18 bytes an element, a few bytes of node and ring overhead */
     CHECK(qlist_mem(q) < 200000 * 18.3);
     qlist_delete(q, 0, 100000);
     qlist_delete(q, qlist_len(q) - 99999, 99999);
-    CHECK(qlist_len(q) == 1 && qlist_check(q, why, sizeof why) == 0);
+    CHECK(qlist_len(q) == 1 && qlist_check(q, 1, why, sizeof why) == 0);
     CHECK(qlist_mem(q) < 512);
     char *big = xmalloc(100000);
     memset(big, 'b', 100000);
     CHECK(qlist_insert(q, 1, big, 100000) == 0);
     CHECK(qlist_push(q, 1, v, 1) == 0);
     CHECK(qlist_set(q, 0, big, 50000) == 0);
-    CHECK(qlist_check(q, why, sizeof why) == 0);
+    CHECK(qlist_check(q, 1, why, sizeof why) == 0);
     const char *s;
     size_t n;
     qlist_get(q, 1, &s, &n);
@@ -328,13 +339,14 @@ static unsigned encoding_of(keyspace *ks, const char *k)
 }
 
 /* Random writes through list_w, the list going from small to big and
- * back, with list-max-listpack-size changing now and then. */
+ * back, with list-max-listpack-size changing now and then and memory
+ * running out now and then. */
 static void kind_stream(keyspace *ks, unsigned long steps, uint64_t seed)
 {
     static char val[20000];
     static const long long fills[] = {-2, -1, -5, 3, 1, 100, 0};
     model m = {0};
-    unsigned long bad = 0, small = 0, big = 0;
+    unsigned long bad = 0, small = 0, big = 0, fails0 = qlist_fail_alloc(0);
     rng = seed;
     for (unsigned long step = 0; step < steps && !bad; step++) {
         list_w w;
@@ -344,6 +356,8 @@ static void kind_stream(keyspace *ks, unsigned long steps, uint64_t seed)
         if (step % 1000 == 0) types_set_limit(&types_lim.list_size, fills[below(7)]);
         lock_key(ks, "k", &r);
         list_w_open(&w, &r);
+        /* now and then memory runs out: a write that fails changes nothing */
+        qlist_fail_alloc(below(10) == 0 ? 1 + below(3) : 0);
         if (r100 < (grow ? 50u : 20u)) {
             int tail = (int)below(2);
             for (k = 1 + below(5); k; k--) {
@@ -384,6 +398,7 @@ static void kind_stream(keyspace *ks, unsigned long steps, uint64_t seed)
                 }
             }
         }
+        qlist_fail_alloc(0);
         if (list_w_len(&w) != m.n) bad++;
         list_w_close(&w, util_now_ms());
         ks_unlock(&r);
@@ -398,6 +413,7 @@ static void kind_stream(keyspace *ks, unsigned long steps, uint64_t seed)
     }
     CHECK(bad == 0);
     CHECK(small > 100 && big > 100);   /* both encodings, back and forth */
+    CHECK(qlist_fail_alloc(0) > fails0 + 50);
     types_set_limit(&types_lim.list_size, -2);
     m_free(&m);
 }
@@ -602,12 +618,14 @@ static void kind_tests(void)
 int main(void)
 {
     qlist_fill();
-    qlist_stream(8192, (size_t)-1, 30000, 1);
-    qlist_stream(512, (size_t)-1, 30000, 2);
-    qlist_stream(256, (size_t)-1, 30000, 3);
-    qlist_stream(8192, 5, 30000, 4);
-    qlist_stream(8192, 1, 20000, 5);
-    qlist_stream(4096, 128, 30000, 6);
+    qlist_stream(8192, (size_t)-1, 30000, 1, 0);
+    qlist_stream(512, (size_t)-1, 30000, 2, 0);
+    qlist_stream(256, (size_t)-1, 30000, 3, 0);
+    qlist_stream(8192, 5, 30000, 4, 0);
+    qlist_stream(8192, 1, 20000, 5, 0);
+    qlist_stream(4096, 128, 30000, 6, 0);
+    qlist_stream(512, (size_t)-1, 20000, 7, 1);
+    qlist_stream(8192, 3, 20000, 8, 1);
     kind_tests();
     return check_done("test_list");
 }
