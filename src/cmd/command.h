@@ -273,6 +273,7 @@ kref *arg_lock_keys(cmd_call *x, int first, int step, ks_lockset *ls);
 extern const cmd_family cmd_family_strings, cmd_family_keys, cmd_family_server,
     cmd_family_connection, cmd_family_transactions, cmd_family_introspection,
     cmd_family_hashes;
+extern const cmd_family cmd_family_lists;
 
 /* INFO text for the given sections ("" or "default" = the usual ones). */
 void info_build(cmd_env *env, const karg *sections, int nsections, buf *out);
