@@ -627,5 +627,5 @@ int main(void)
     qlist_stream(512, (size_t)-1, 20000, 7, 1);
     qlist_stream(8192, 3, 20000, 8, 1);
     kind_tests();
-    return check_done("test_list");
+    return check_done("list");
 }
