@@ -278,6 +278,7 @@ extern const cmd_family cmd_family_strings, cmd_family_keys, cmd_family_server,
     cmd_family_connection, cmd_family_transactions, cmd_family_introspection,
     cmd_family_hashes, cmd_family_zsets;
 extern const cmd_family cmd_family_sets;
+extern const cmd_family cmd_family_lists;
 
 /* INFO text for the given sections ("" or "default" = the usual ones). */
 void info_build(cmd_env *env, const karg *sections, int nsections, buf *out);

@@ -321,11 +321,79 @@ static void score_ranks(const item *it, const score_range *sr, size_t *lo, size_
     if (*hi < *lo) *hi = *lo;
 }
 
-static void lex_ranks(const item *it, const lex_range *lr, size_t *lo, size_t *hi)
+/* Lex ranges assume every member has the same score. When they do not,
+ * Redis's answer for a compact set is what its scan of the listpack finds,
+ * and Kasi's is the same: forwards, from the first member not below min
+ * while members stay within max; backwards (rev), from the last member
+ * within max while members stay not below min. A big set is searched (Redis
+ * descends its skiplist, whose answer then depends on its random levels). */
+/* Bounds against each other: "-" below every member, "+" above. */
+static int bound_cmp(const lex_bound *a, const lex_bound *b)
 {
-    *lo = zset_count_below(it, below_min_lex, lr);
-    *hi = zset_count_below(it, below_max_lex, lr);
-    if (*hi < *lo) *hi = *lo;
+    if (a->inf || b->inf) return a->inf == b->inf ? 0 : a->inf < b->inf ? -1 : 1;
+    size_t n = a->n < b->n ? a->n : b->n;
+    int c = n ? memcmp(a->p, b->p, n) : 0;
+    return c ? c : a->n < b->n ? -1 : a->n > b->n;
+}
+
+/* Redis's early test, whatever the encoding: the range can hold nothing,
+ * or the last member is below min, or the first above max. */
+static int lex_may_hold(const item *it, const lex_range *lr)
+{
+    int c = bound_cmp(&lr->min, &lr->max);
+    const char *m;
+    size_t ml, len = zset_len(it);
+    double s;
+    zset_iter i;
+    if (c > 0 || (c == 0 && (lr->min.ex || lr->max.ex)) || len == 0) return 0;
+    zset_iter_init(&i, it, len - 1, -1, 0);
+    zset_next(&i, &m, &ml, &s);
+    zset_iter_done(&i);
+    zbt_key last = {s, m, ml};
+    if (below_min_lex(&last, lr)) return 0;
+    zset_iter_init(&i, it, 0, 1, 0);
+    zset_next(&i, &m, &ml, &s);
+    zset_iter_done(&i);
+    zbt_key first = {s, m, ml};
+    return below_max_lex(&first, lr);
+}
+
+static void lex_ranks(const item *it, const lex_range *lr, int rev, size_t *lo, size_t *hi)
+{
+    size_t len = zset_len(it), r, ml;
+    const char *m;
+    double s;
+    zset_iter i;
+    *lo = *hi = 0;
+    if (!lex_may_hold(it, lr)) return;
+    if (!zset_is_packed(it)) {
+        *lo = zset_count_below(it, below_min_lex, lr);
+        *hi = zset_count_below(it, below_max_lex, lr);
+        if (*hi < *lo) *hi = *lo;
+        return;
+    }
+    *lo = *hi = 0;
+    zset_iter_init(&i, it, rev ? len - 1 : 0, rev ? -1 : 1, 0);
+    for (r = 0; zset_next(&i, &m, &ml, &s); r++) {   /* r: members walked */
+        zbt_key k = {s, m, ml};
+        int in = rev ? below_max_lex(&k, lr) : !below_min_lex(&k, lr);
+        if (in) break;
+    }
+    if (r < len) {
+        zbt_key k = {s, m, ml};
+        int ok = rev ? !below_min_lex(&k, lr) : below_max_lex(&k, lr);
+        size_t first = r, n = 0;
+        while (ok) {
+            n++;
+            if (!zset_next(&i, &m, &ml, &s)) break;
+            zbt_key k2 = {s, m, ml};
+            ok = rev ? !below_min_lex(&k2, lr) : below_max_lex(&k2, lr);
+        }
+        /* as ranks from the head */
+        *lo = rev ? len - first - n : first;
+        *hi = *lo + n;
+    }
+    zset_iter_done(&i);
 }
 
 /* ZCOUNT and ZLEXCOUNT: the members within a range. */
@@ -339,7 +407,7 @@ static void zcount_generic(cmd_call *x, int lex)
     if (lex ? parse_lex_range(x, 2, 3, &lr) < 0 : parse_score_range(x, 2, 3, &sr) < 0) return;
     item *it = coll_lock_read(x, 1, &r, KIND_ZSET, &bad);
     if (!bad) {
-        if (it && lex) lex_ranks(it, &lr, &lo, &hi);
+        if (it && lex) lex_ranks(it, &lr, 0, &lo, &hi);
         else if (it) score_ranks(it, &sr, &lo, &hi);
         resp_int(x->out, (long long)(hi - lo));
     }
@@ -433,7 +501,7 @@ static void zrange_span(const item *it, const zrange_req *q, size_t *first, size
     }
     size_t lo, hi, avail;
     if (q->by == BY_SCORE) score_ranks(it, &q->sr, &lo, &hi);
-    else lex_ranks(it, &q->lr, &lo, &hi);
+    else lex_ranks(it, &q->lr, q->dir == DIR_REV, &lo, &hi);
     avail = hi - lo;
     /* a negative offset skips everything, a negative count takes all */
     if (q->offset < 0 || (unsigned long long)q->offset >= avail) return;

@@ -35,4 +35,5 @@ void types_init(void)
     kind_register(KIND_ZSET, &zset_kind_ops);
     kind_register(KIND_SET, &set_kind_ops);
     zset_set_reader_register(&set_as_zset);
+    kind_register(KIND_LIST, &list_kind_ops);
 }

@@ -32,5 +32,6 @@ static inline void types_set_limit(long long *f, long long v)
 /* The kinds' tables (each kind's file). */
 extern const kind_ops string_kind_ops, hash_kind_ops, zset_kind_ops;
 extern const kind_ops set_kind_ops;
+extern const kind_ops list_kind_ops;
 
 #endif

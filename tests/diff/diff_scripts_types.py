@@ -892,6 +892,184 @@ script("list_big", lines(
     "LINDEX lp 150",
 ))
 
+# writes that change nothing and WATCH: Redis signals a key when LTRIM keeps
+# every element, when LSET writes the same value and when LMOVE rotates a
+# one-element list, not when LREM, LINSERT, LPUSHX, LPOP 0 or LMOVE of a
+# missing source find nothing to do
+script("list_watch_noop_writes", r"""
+RPUSH l a b c
+WATCH l
+LREM l 0 nothing
+LINSERT l BEFORE nothing x
+LPUSHX nokey a
+LPOP l 0
+LMOVE nokey l LEFT LEFT
+RPOPLPUSH nokey l
+LMPOP 1 nokey LEFT
+MULTI
+LRANGE l 0 -1
+EXEC
+WATCH l
+LTRIM l 0 -1
+MULTI
+LLEN l
+EXEC
+WATCH l
+LTRIM l 5 10
+MULTI
+EXISTS l
+EXEC
+RPUSH l a b
+WATCH l
+LSET l 0 a
+MULTI
+LINDEX l 0
+EXEC
+RPUSH one x
+WATCH one
+LMOVE one one LEFT RIGHT
+MULTI
+LRANGE one 0 -1
+EXEC
+WATCH one
+RPOPLPUSH one one
+MULTI
+LRANGE one 0 -1
+EXEC
+WATCH other
+LMOVE one other RIGHT LEFT
+MULTI
+LRANGE other 0 -1
+EXEC
+EXISTS one
+""")
+
+# LPOS with RANK LLONG_MIN: Redis negates it into itself, every match then
+# ranks and COUNT stops nothing; LMPOP's numkeys past the arguments
+script("list_lpos_lmpop_edges", r"""
+RPUSH l a b c 1 2 3 c c b c
+LPOS l c RANK -9223372036854775808
+LPOS l c RANK -9223372036854775808 COUNT 1
+LPOS l c RANK -9223372036854775808 COUNT 2
+LPOS l c RANK -9223372036854775808 COUNT 0
+LPOS l c RANK -9223372036854775808 MAXLEN 3 COUNT 1
+LPOS l c RANK -9223372036854775807 COUNT 0
+LPOS l c RANK 9223372036854775807 COUNT 0
+LPOS l c RANK 3 COUNT 9223372036854775807
+LPOS l c MAXLEN 9223372036854775807
+LPOS l c rank -2 maxlen 4 count 0
+LPOS l "" COUNT 0
+LPOS l c COUNT -9223372036854775808
+LPOS l c MAXLEN 1.5
+LPOS l c RANK 1.5
+LMPOP 1 l LEFT COUNT 9223372036854775807
+RPUSH l a b c
+LMPOP 1 l RIGHT COUNT 9223372036854775808
+LMPOP 2 l
+LMPOP 2 l LEFT
+LMPOP 3 l l l
+LMPOP 3 l l l right COUNT 2
+LMPOP 1 l LEFT COUNT 1 extra
+LMPOP 18446744073709551616 l LEFT
+LMPOP "" l LEFT
+LMPOP 1 "" LEFT
+LPOP l 9223372036854775807
+RPOP l 9223372036854775808
+RPOP nokey -1
+""")
+
+# many nodes: a small list-max-listpack-size makes every operation cross
+# node boundaries (put back to the default at the end)
+script("list_many_nodes", lines(
+    "CONFIG SET list-max-listpack-size 3",
+    chunked("RPUSH m", ("v%d" % (i % 17) for i in range(400)), 40),
+    "LLEN m",
+    "OBJECT ENCODING m",
+    "LINDEX m 0", "LINDEX m 1", "LINDEX m 2", "LINDEX m 3", "LINDEX m 199", "LINDEX m -1", "LINDEX m -398",
+    "LRANGE m 2 8",
+    "LRANGE m -9 -3",
+    "LRANGE m 197 203",
+    "LSET m 100 changed",
+    "LSET m 101 " + "z" * 5000,
+    "LINDEX m 101",
+    "LRANGE m 99 103",
+    "LINSERT m BEFORE v5 first-v5",
+    "LINSERT m AFTER v16 after-first-v16",
+    "LINSERT m BEFORE changed " + "y" * 3000,
+    "LRANGE m 0 20",
+    "LPOS m v3 COUNT 0",
+    "LPOS m v3 RANK -3 COUNT 4",
+    "LPOS m v3 RANK 2 MAXLEN 50 COUNT 0",
+    "LREM m 5 v1",
+    "LREM m -5 v2",
+    "LREM m 0 v4",
+    "LPOS m v1 COUNT 0",
+    "LPOS m v2 COUNT 0",
+    "LLEN m",
+    "LRANGE m 0 -1",
+    "LPOP m 7",
+    "RPOP m 7",
+    "LMOVE m m LEFT RIGHT",
+    "LMOVE m m RIGHT LEFT",
+    "LRANGE m 0 5",
+    "LRANGE m -5 -1",
+    "LTRIM m 10 -10",
+    "LLEN m",
+    "LRANGE m 0 -1",
+    "LREM m 0 v7",
+    "LMPOP 1 m RIGHT COUNT 30",
+    "LTRIM m 3 5",
+    "LRANGE m 0 -1",
+    "LPUSH p " + " ".join("p%d" % i for i in range(50)),
+    "LRANGE p 0 -1",
+    "RPOPLPUSH p m",
+    "LRANGE m 0 -1",
+    "CONFIG SET list-max-listpack-size 1",
+    "RPUSH one a b c d e",
+    "LINSERT one AFTER c c2",
+    "LREM one 0 b",
+    "LSET one 0 A",
+    "LRANGE one 0 -1",
+    "CONFIG SET list-max-listpack-size -2",
+    "RPUSH one f",
+    "LRANGE one 0 -1",
+    "LRANGE m 0 -1",
+))
+
+# elements bigger than a node, and binary ones, in a list of many nodes
+script("list_fat_elements", lines(
+    "CONFIG SET list-max-listpack-size -1",
+    chunked("RPUSH f", (("%03d" % i) + "f" * 1500 for i in range(30)), 5),
+    "RPUSH f " + "g" * 9000,
+    "LPUSH f " + "h" * 9000,
+    "LLEN f",
+    "LINDEX f 0",
+    "LINDEX f -1",
+    "LINDEX f 15",
+    "LSET f 15 short",
+    "LSET f 16 " + "i" * 20000,
+    "LRANGE f 14 17",
+    "LINSERT f AFTER short " + "j" * 5000,
+    "LINSERT f BEFORE short mid",
+    "LRANGE f 13 19",
+    "LREM f 0 " + "g" * 9000,
+    "LPOS f mid",
+    "LPOS f " + "i" * 20000,
+    "LMOVE f f LEFT RIGHT",
+    "LRANGE f -2 -1",
+    "LTRIM f 1 -2",
+    "LLEN f",
+    "LPOP f 3",
+    "RPOP f 3",
+    "LLEN f",
+    "CONFIG SET list-max-listpack-size -2",
+    '@py ["RPUSH", "b", b"\\x00\\x01", b"\\xff" * 300, b"", b"\\r\\n", b"\\x80\\x80\\x80"]',
+    '@py ["LPOS", "b", b"\\xff" * 300]',
+    '@py ["LREM", "b", "0", b""]',
+    '@py ["LINSERT", "b", "AFTER", b"\\r\\n", b"\\x00"]',
+    "LRANGE b 0 -1",
+))
+
 # ========================================================================= sets
 
 script("set_basic", r"""

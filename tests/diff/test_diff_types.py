@@ -607,6 +607,26 @@ def _state(conn, key):
     return t, None
 
 
+LEX_COMMANDS = {"ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZLEXCOUNT", "ZREMRANGEBYLEX"}
+
+
+def _lex_undefined(conn, cmd):
+    """Whether a lex range command meets a skiplist sorted set whose members
+    do not all share a score: Redis then answers what its skiplist descent
+    finds, which depends on the nodes' random levels (undefined, and not the
+    same from one Redis to the next), so the stream leaves it out. Compact
+    sets are scanned in order and compared."""
+    name = cmd[0].upper()
+    if name not in LEX_COMMANDS and not (name == "ZRANGE" and "BYLEX" in (a.upper() for a in cmd)):
+        return False
+    key = cmd[1]
+    if conn.cmd_raw("OBJECT", "ENCODING", key) != b"$8\r\nskiplist\r\n":
+        return False
+    first = conn.cmd_raw("ZRANGE", key, "0", "0", "WITHSCORES")
+    last = conn.cmd_raw("ZRANGE", key, "-1", "-1", "WITHSCORES")
+    return first.split(b"\r\n")[-2] != last.split(b"\r\n")[-2]
+
+
 @pytest.mark.parametrize("seed", FUZZ_SEEDS)
 def test_fuzz_types_diff(pair, seed):
     ref, sut = pair
@@ -620,6 +640,8 @@ def test_fuzz_types_diff(pair, seed):
             assert conn.cmd_raw("FLUSHALL") == b"+OK\r\n"
         for step in range(1, FUZZ_STEPS + 1):
             cmd, mode = gen.cmd()
+            if not gen.in_multi and _lex_undefined(a, cmd):
+                continue
             history.append(cmd)
             ra = a.cmd_raw(*cmd)
             try:

@@ -1,0 +1,631 @@
+/* Unit tests for lists: the big structure (qlist) driven by seeded random
+ * streams of pushes, pops, reads, replacements, insertions, removals and
+ * range deletions across node splits and merges, checked against a plain
+ * array after every step, with its invariants (counts, start positions,
+ * both walks of every node, node fill, the memory count), and again with
+ * allocations failing now and then (a write that fails changes nothing);
+ * then the list kind: a random stream through the writer, small and big
+ * and back, under changing list-max-listpack-size; serialize/restore round
+ * trips in either encoding, corrupt bytes rejected, copies independent of
+ * their original, and what a big list holds outside charged and given
+ * back to the byte. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "lib/util.h"
+#include "lib/varint.h"
+#include "store/keyspace.h"
+#include "store/kind.h"
+#include "types/list.h"
+#include "types/qlist.h"
+#include "types/types.h"
+
+/* ---- the model: an array of strings ---- */
+
+typedef struct elem {
+    char *p;
+    size_t n;
+} elem;
+
+typedef struct model {
+    elem *a;
+    size_t n, cap;
+} model;
+
+static void m_insert(model *m, size_t i, const char *p, size_t n)
+{
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 64;
+        m->a = xrealloc(m->a, m->cap * sizeof *m->a);
+    }
+    memmove(m->a + i + 1, m->a + i, (m->n - i) * sizeof *m->a);
+    m->a[i].p = xmemdup(p, n ? n : 1);
+    m->a[i].n = n;
+    m->n++;
+}
+
+static void m_delete(model *m, size_t i, size_t k)
+{
+    for (size_t j = i; j < i + k; j++) free(m->a[j].p);
+    memmove(m->a + i, m->a + i + k, (m->n - i - k) * sizeof *m->a);
+    m->n -= k;
+}
+
+static void m_set(model *m, size_t i, const char *p, size_t n)
+{
+    free(m->a[i].p);
+    m->a[i].p = xmemdup(p, n ? n : 1);
+    m->a[i].n = n;
+}
+
+static int m_eq(const elem *e, const char *p, size_t n)
+{
+    return e->n == n && (n == 0 || memcmp(e->p, p, n) == 0);
+}
+
+static void m_free(model *m)
+{
+    m_delete(m, 0, m->n);
+    free(m->a);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- random elements ---- */
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+static size_t below(size_t n) { return n ? (size_t)(rnd() % n) : 0; }
+
+/* A value: mostly short and from a small alphabet (so removals find
+ * matches), now and then longer, rarely bigger than a node. */
+static size_t make_value(char *buf, size_t big)
+{
+    size_t r = below(100), n;
+    if (r < 70) {
+        n = below(3);
+        for (size_t i = 0; i < n; i++) buf[i] = (char)('a' + below(3));
+        return n;
+    }
+    n = r < 95 ? 3 + below(60) : r < 99 ? 100 + below(300) : big + below(big);
+    for (size_t i = 0; i < n; i++) buf[i] = (char)rnd();
+    return n;
+}
+
+/* ---- qlist against the model ---- */
+
+static int same(const qlist *q, const model *m)
+{
+    qiter it;
+    const char *s;
+    size_t n, i = 0;
+    if (qlist_len(q) != m->n) return 0;
+    qiter_init(&it, q, 0, 0);
+    while (qiter_next(&it, &s, &n))
+        if (i >= m->n || !m_eq(&m->a[i++], s, n)) return 0;
+    return i == m->n;
+}
+
+static void count_call(void *ctx) { ++*(int *)ctx; }
+
+static int failed_check(const qlist *q, int fill, const char *what, unsigned long step)
+{
+    char why[256];
+    if (qlist_check(q, fill, why, sizeof why) == 0) return 0;
+    fprintf(stderr, "qlist invariant broken after %s (step %lu): %s\n", what, step, why);
+    return 1;
+}
+
+/* oom: allocations fail now and then; from the first failure on, nodes
+ * may be left that could have been merged. */
+static void qlist_stream(size_t max_bytes, size_t max_count, unsigned long steps, uint64_t seed,
+                         int oom)
+{
+    static char val[70000];
+    model m = {0};
+    qlist *q = qlist_new(max_bytes, max_count);
+    unsigned long bad = 0, wrong = 0, failed = 0, last_failed = 0, fails0 = qlist_fail_alloc(0);
+    size_t peak = 0;
+    rng = seed;
+    for (unsigned long step = 0; step < steps && !bad; step++) {
+        size_t r = below(100), n, i, k;
+        const char *what;
+        const char *s;
+        size_t sn;
+        /* grow for a while, then shrink, then grow again */
+        int grow = (step / 10000) % 2 == 0;
+        /* now and then memory runs out within the step: a write that fails
+         * must leave the list as it was */
+        qlist_fail_alloc(oom && below(8) == 0 ? 1 + below(3) : 0);
+        if (r < (grow ? 30u : 15u)) {
+            int tail = (int)below(2);
+            n = make_value(val, max_bytes);
+            what = "push";
+            if (qlist_push(q, tail, val, n) == 0) m_insert(&m, tail ? m.n : 0, val, n);
+            else failed++;
+        } else if (r < (grow ? 40u : 45u)) {
+            int tail = (int)below(2);
+            k = below(grow ? 3 : 30);
+            if (k > m.n) k = m.n;
+            what = "pop";
+            qlist_delete(q, tail ? m.n - k : 0, k);
+            m_delete(&m, tail ? m.n - k : 0, k);
+        } else if (r < 55) {
+            what = "get";
+            if (m.n) {
+                i = below(m.n);
+                qlist_get(q, i, &s, &sn);
+                if (!m_eq(&m.a[i], s, sn)) wrong++;
+            }
+        } else if (r < 65) {
+            what = "set";
+            if (m.n) {
+                i = below(m.n);
+                n = make_value(val, max_bytes);
+                if (qlist_set(q, i, val, n) == 0) m_set(&m, i, val, n);
+                else failed++;
+            }
+        } else if (r < (grow ? 80u : 72u)) {
+            what = "insert";
+            i = below(m.n + 1);
+            n = make_value(val, max_bytes);
+            if (qlist_insert(q, i, val, n) == 0) m_insert(&m, i, val, n);
+            else failed++;
+        } else if (r < 85) {
+            what = "delete";
+            if (m.n) {
+                i = below(m.n);
+                k = below(grow ? 4 : 60);
+                if (k > m.n - i) k = m.n - i;
+                qlist_delete(q, i, k);
+                m_delete(&m, i, k);
+            }
+        } else if (r < 90) {
+            int back = (int)below(2);
+            size_t limit = below(grow ? 40 : 4), gone = 0, want = 0;
+            if (limit > 3) limit = 1 + limit % 3;   /* all of them (0) now and then */
+            what = "remove";
+            n = make_value(val, max_bytes);
+            for (size_t j = 0; j < m.n; j++) want += m_eq(&m.a[j], val, n);
+            if (limit && want > limit) want = limit;
+            int before = 0;
+            gone = qlist_remove(q, val, n, back, limit, count_call, &before);
+            if (gone != want || before != (want > 0)) wrong++;
+            /* the model: the first (or last) `want` matches */
+            for (size_t c = 0, j = back ? m.n : 0; c < want;) {
+                if (back) {
+                    j--;
+                    if (m_eq(&m.a[j], val, n)) {
+                        m_delete(&m, j, 1);
+                        c++;
+                    }
+                } else if (m_eq(&m.a[j], val, n)) {
+                    m_delete(&m, j, 1);
+                    c++;
+                } else {
+                    j++;
+                }
+            }
+        } else {
+            /* walk a stretch from a random index, either way */
+            int back = (int)below(2);
+            qiter it;
+            what = "walk";
+            i = below(m.n + 1);
+            qiter_init(&it, q, i, back);
+            for (size_t c = 0; c < 50 && qiter_next(&it, &s, &sn); c++) {
+                size_t at = back ? i - c : i + c;
+                if (at >= m.n || !m_eq(&m.a[at], s, sn)) {
+                    wrong++;
+                    break;
+                }
+            }
+        }
+        if (failed_check(q, qlist_fail_alloc(0) == fails0, what, step)) bad++;
+        if ((step % 97 == 0 || failed != last_failed) && !same(q, &m)) {
+            fprintf(stderr, "qlist differs from the model after %s (step %lu)\n", what, step);
+            bad++;
+        }
+        if (m.n > peak) peak = m.n;
+        last_failed = failed;
+    }
+    CHECK(bad == 0);
+    CHECK(wrong == 0);
+    CHECK(same(q, &m));
+    if (oom) CHECK(failed > 5);   /* out of memory did strike */
+    else CHECK(peak > 1000);      /* the stream did reach many nodes */
+    printf("qlist %zu/%zu: peak %zu elements, %zu at the end in %zu nodes, %lu writes out of "
+           "memory\n", max_bytes, max_count, peak, qlist_len(q), q->nodes, failed);
+    {
+        qlist *c = qlist_dup(q);
+        char why[256];
+        CHECK(c && same(c, &m) && qlist_check(c, !oom, why, sizeof why) == 0);
+        qlist_free(&c);
+        CHECK(c == NULL);
+    }
+    qlist_free(&q);
+    m_free(&m);
+}
+
+/* Pushing at both ends keeps the nodes full and the memory near the
+ * payload; one big element gets a node of its own. */
+static void qlist_fill(void)
+{
+    qlist *q = qlist_new(8192, (size_t)-1);
+    char v[16], why[256];
+    size_t i;
+    memset(v, 'x', sizeof v);
+    for (i = 0; i < 200000; i++) qlist_push(q, (int)(i % 2), v, sizeof v);
+    CHECK(qlist_check(q, 1, why, sizeof why) == 0);
+    /* 18 bytes an element, a few bytes of node and ring overhead */
+    CHECK(qlist_mem(q) < 200000 * 18.3);
+    qlist_delete(q, 0, 100000);
+    qlist_delete(q, qlist_len(q) - 99999, 99999);
+    CHECK(qlist_len(q) == 1 && qlist_check(q, 1, why, sizeof why) == 0);
+    CHECK(qlist_mem(q) < 512);
+    char *big = xmalloc(100000);
+    memset(big, 'b', 100000);
+    CHECK(qlist_insert(q, 1, big, 100000) == 0);
+    CHECK(qlist_push(q, 1, v, 1) == 0);
+    CHECK(qlist_set(q, 0, big, 50000) == 0);
+    CHECK(qlist_check(q, 1, why, sizeof why) == 0);
+    const char *s;
+    size_t n;
+    qlist_get(q, 1, &s, &n);
+    CHECK(n == 100000 && s[0] == 'b');
+    qlist_get(q, 0, &s, &n);
+    CHECK(n == 50000);
+    qlist_get(q, 2, &s, &n);
+    CHECK(n == 1 && s[0] == 'x');
+    free(big);
+    qlist_free(&q);
+}
+
+/* ---- the list kind ---- */
+
+static long long max_domains = 16;
+
+static void lock_key(keyspace *ks, const char *k, kref *r)
+{
+    ks_ref(ks, ks_default(ks), k, strlen(k), r);
+    ks_lock(r);
+    ks_find(r, util_now_ms());
+}
+
+/* Whether key k holds the model's elements, read every way. */
+static int holds(keyspace *ks, const char *k, const model *m)
+{
+    kref r;
+    list_iter li;
+    const char *s;
+    size_t n, i;
+    int ok = 1;
+    lock_key(ks, k, &r);
+    if (!r.it) {
+        ks_unlock(&r);
+        return m->n == 0;
+    }
+    ok = item_kind(r.it) == KIND_LIST && list_len(r.it) == m->n && m->n > 0;
+    list_iter_init(&li, r.it, 0, 0);
+    for (i = 0; ok && list_next(&li, &s, &n); i++) ok = i < m->n && m_eq(&m->a[i], s, n);
+    ok = ok && i == m->n;
+    list_iter_init(&li, r.it, m->n - 1, 1);
+    for (i = m->n; ok && list_next(&li, &s, &n);) ok = i > 0 && m_eq(&m->a[--i], s, n);
+    ok = ok && i == 0;
+    for (int t = 0; ok && t < 10; t++) {
+        i = below(m->n);
+        list_get(r.it, i, &s, &n);
+        ok = m_eq(&m->a[i], s, n);
+    }
+    ks_unlock(&r);
+    return ok;
+}
+
+static unsigned encoding_of(keyspace *ks, const char *k)
+{
+    kref r;
+    unsigned e;
+    lock_key(ks, k, &r);
+    e = r.it ? item_encoding(r.it) : 99;
+    ks_unlock(&r);
+    return e;
+}
+
+/* Random writes through list_w, the list going from small to big and
+ * back, with list-max-listpack-size changing now and then and memory
+ * running out now and then. */
+static void kind_stream(keyspace *ks, unsigned long steps, uint64_t seed)
+{
+    static char val[20000];
+    static const long long fills[] = {-2, -1, -5, 3, 1, 100, 0};
+    model m = {0};
+    unsigned long bad = 0, small = 0, big = 0, fails0 = qlist_fail_alloc(0);
+    rng = seed;
+    for (unsigned long step = 0; step < steps && !bad; step++) {
+        list_w w;
+        kref r;
+        size_t r100 = below(100), n, i, k;
+        int grow = (step / 400) % 2 == 0;
+        if (step % 1000 == 0) types_set_limit(&types_lim.list_size, fills[below(7)]);
+        lock_key(ks, "k", &r);
+        list_w_open(&w, &r);
+        /* now and then memory runs out: a write that fails changes nothing */
+        qlist_fail_alloc(below(10) == 0 ? 1 + below(3) : 0);
+        if (r100 < (grow ? 50u : 20u)) {
+            int tail = (int)below(2);
+            for (k = 1 + below(5); k; k--) {
+                n = make_value(val, 3000);
+                if (list_w_push(&w, tail, val, n) == 0) m_insert(&m, tail ? m.n : 0, val, n);
+            }
+        } else if (r100 < 70) {
+            int tail = (int)below(2);
+            k = below(grow ? 4 : 20);
+            if (k > m.n) k = m.n;
+            list_w_pop(&w, tail, k);
+            m_delete(&m, tail ? m.n - k : 0, k);
+        } else if (r100 < 80) {
+            if (m.n) {
+                i = below(m.n);
+                n = make_value(val, 3000);
+                if (list_w_set(&w, i, val, n) == 0) m_set(&m, i, val, n);
+            }
+        } else if (r100 < 90) {
+            i = below(m.n + 1);
+            n = make_value(val, 3000);
+            if (list_w_insert(&w, i, val, n) == 0) m_insert(&m, i, val, n);
+        } else {
+            int back = (int)below(2);
+            size_t limit = below(3), gone, want = 0;
+            n = make_value(val, 3000);
+            for (size_t j = 0; j < m.n; j++) want += m_eq(&m.a[j], val, n);
+            if (limit && want > limit) want = limit;
+            gone = list_w_remove(&w, val, n, back, limit);
+            if (gone != want) bad++;
+            for (size_t c = 0, j = back ? m.n : 0; c < want;) {
+                if (back) {
+                    if (m_eq(&m.a[--j], val, n)) m_delete(&m, j, 1), c++;
+                } else if (m_eq(&m.a[j], val, n)) {
+                    m_delete(&m, j, 1), c++;
+                } else {
+                    j++;
+                }
+            }
+        }
+        qlist_fail_alloc(0);
+        if (list_w_len(&w) != m.n) bad++;
+        list_w_close(&w, util_now_ms());
+        ks_unlock(&r);
+        if (!holds(ks, "k", &m)) {
+            fprintf(stderr, "list kind differs from the model at step %lu\n", step);
+            bad++;
+        }
+        if (m.n) {
+            if (encoding_of(ks, "k") == LIST_PACKED) small++;
+            else big++;
+        }
+    }
+    CHECK(bad == 0);
+    CHECK(small > 100 && big > 100);   /* both encodings, back and forth */
+    CHECK(qlist_fail_alloc(0) > fails0 + 50);
+    types_set_limit(&types_lim.list_size, -2);
+    m_free(&m);
+}
+
+/* Key k gets the model's elements, pushed one by one. */
+static void make_list(keyspace *ks, const char *k, const model *m)
+{
+    kref r;
+    list_w w;
+    lock_key(ks, k, &r);
+    ks_delete(&r, util_now_ms());
+    list_w_open(&w, &r);
+    for (size_t i = 0; i < m->n; i++) list_w_push(&w, 1, m->a[i].p, m->a[i].n);
+    list_w_close(&w, util_now_ms());
+    ks_unlock(&r);
+}
+
+/* Serialize key k's value. */
+static void serialize_key(keyspace *ks, const char *k, buf *out)
+{
+    kref r;
+    lock_key(ks, k, &r);
+    list_kind_ops.serialize(r.it, out);
+    ks_unlock(&r);
+}
+
+/* Restore the bytes p into key k: 0, or -1 when they are refused. */
+static int restore_key(keyspace *ks, const char *k, const char *p, size_t n)
+{
+    kref r;
+    item *it;
+    lock_key(ks, k, &r);
+    it = list_kind_ops.restore(&r, p, n, -1);
+    if (it) ks_store(&r, it);
+    ks_unlock(&r);
+    return it ? 0 : -1;
+}
+
+static void round_trips(keyspace *ks)
+{
+    static char val[5000];
+    size_t sizes[] = {1, 5, 100, 1000, 20000};
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+        model m = {0};
+        buf b = {0}, b2 = {0};
+        for (size_t i = 0; i < sizes[t]; i++) {
+            size_t n = make_value(val, 2000);
+            m_insert(&m, m.n, val, n);
+        }
+        make_list(ks, "src", &m);
+        CHECK(encoding_of(ks, "src") == (sizes[t] <= 5 ? LIST_PACKED : LIST_NODES) ||
+              sizes[t] == 100);
+        serialize_key(ks, "src", &b);
+        CHECK(b.len > 1 && (unsigned char)b.data[0] == (KIND_LIST << 4 | LIST_PACKED));
+        CHECK(restore_key(ks, "dst", b.data, b.len) == 0);
+        CHECK(holds(ks, "dst", &m));
+        serialize_key(ks, "dst", &b2);
+        CHECK(b2.len == b.len && memcmp(b.data, b2.data, b.len) == 0);
+        /* the same bytes under a tiny node bound: restored big */
+        types_set_limit(&types_lim.list_size, 1);
+        CHECK(restore_key(ks, "dst2", b.data, b.len) == 0);
+        CHECK(holds(ks, "dst2", &m));
+        CHECK(sizes[t] == 1 || encoding_of(ks, "dst2") == LIST_NODES);
+        types_set_limit(&types_lim.list_size, -2);
+        /* a copy is its own: changing it leaves the original */
+        {
+            kref a, c;
+            list_w w;
+            ks_lockset ls;
+            lock_key(ks, "src", &a);
+            ks_unlock(&a);
+            ks_ref(ks, ks_default(ks), "copy", 4, &c);
+            ks_lockset_init(&ls);
+            ks_lockset_add(&ls, &a);
+            ks_lockset_add(&ls, &c);
+            ks_lockset_lock(&ls);
+            ks_find(&a, util_now_ms());
+            ks_find(&c, util_now_ms());
+            ks_store(&c, ks_new_copy(&c, a.it, -1));
+            ks_lockset_unlock(&ls);
+            lock_key(ks, "copy", &c);
+            list_w_open(&w, &c);
+            list_w_pop(&w, 0, 1);
+            list_w_push(&w, 1, "new", 3);
+            list_w_close(&w, util_now_ms());
+            ks_unlock(&c);
+            CHECK(holds(ks, "src", &m));
+        }
+        buf_free(&b);
+        buf_free(&b2);
+        m_free(&m);
+    }
+}
+
+/* Restoring refuses anything but a well-formed packed list, and random
+ * damage either is refused or restores exactly what the bytes say. */
+static void corrupt(keyspace *ks)
+{
+    char good[64], bad[64];
+    size_t n = 0;
+    good[n++] = (char)(KIND_LIST << 4 | LIST_PACKED);
+    good[n++] = 3;
+    good[n++] = 1, good[n++] = 'a';
+    good[n++] = 0;
+    good[n++] = 2, good[n++] = 'b', good[n++] = 'c';
+    CHECK(restore_key(ks, "c", good, n) == 0);
+    memcpy(bad, good, n);
+    CHECK(restore_key(ks, "c", bad, 0) < 0);                  /* nothing */
+    CHECK(restore_key(ks, "c", bad, 1) < 0);                  /* no count */
+    CHECK(restore_key(ks, "c", bad, n - 1) < 0);              /* cut short */
+    bad[1] = 4;
+    CHECK(restore_key(ks, "c", bad, n) < 0);                  /* count too big */
+    bad[1] = 2;
+    CHECK(restore_key(ks, "c", bad, n) < 0);                  /* bytes left over */
+    bad[1] = 0;
+    CHECK(restore_key(ks, "c", bad, 2) < 0);                  /* an empty list */
+    memcpy(bad, good, n);
+    bad[0] = (char)(KIND_LIST << 4 | LIST_NODES);
+    CHECK(restore_key(ks, "c", bad, n) < 0);                  /* a pointer from a file */
+    memcpy(bad, good, n);
+    bad[2] = (char)0x80;
+    CHECK(restore_key(ks, "c", bad, n) < 0);                  /* an unfinished varint */
+    memcpy(bad, good, n);
+    bad[5] = 100;
+    CHECK(restore_key(ks, "c", bad, n) < 0);                  /* a length past the end */
+    /* random damage: refused, or what it restores serializes back to it */
+    unsigned long refused = 0, taken = 0, wrong = 0;
+    for (int t = 0; t < 20000; t++) {
+        size_t len = n;
+        memcpy(bad, good, n);
+        for (int f = 1 + (int)below(3); f; f--) bad[1 + below(n - 1)] = (char)rnd();
+        if (below(4) == 0) len = 1 + below(n + 3);
+        if (restore_key(ks, "c", bad, len) < 0) {
+            refused++;
+        } else {
+            buf b = {0};
+            serialize_key(ks, "c", &b);
+            if (b.len != len || memcmp(b.data, bad, len)) wrong++;
+            buf_free(&b);
+            taken++;
+        }
+    }
+    CHECK(wrong == 0 && refused > 1000 && taken > 10);
+}
+
+/* A big list's bytes outside the segment are charged and given back. */
+static void accounting(keyspace *ks)
+{
+    ks_stats st0, st1, st2;
+    model m = {0};
+    char v[16];
+    kref r;
+    list_w w;
+    memset(v, 'v', sizeof v);
+    /* strings first, so the segment the list's items go to has room to spare */
+    for (int i = 0; i < 300; i++) {
+        char k[16], big[60] = {0};
+        snprintf(k, sizeof k, "f%d", i);
+        lock_key(ks, k, &r);
+        ks_set(&r, big, sizeof big, -1);
+        ks_set(&r, big, sizeof big - 8, -1);   /* overwritten: in the main queue, as "acct" */
+        ks_unlock(&r);
+    }
+    m_insert(&m, 0, v, 1);
+    make_list(ks, "acct", &m);   /* its segment exists from now on */
+    m_delete(&m, 0, 1);
+    for (int i = 0; i < 100000; i++) m_insert(&m, m.n, v, sizeof v);
+    ks_domain_stats(ks_default(ks), &st0);
+    make_list(ks, "acct", &m);
+    ks_domain_stats(ks_default(ks), &st1);
+    lock_key(ks, "acct", &r);
+    size_t out = list_kind_ops.outside(r.it);
+    ks_unlock(&r);
+    CHECK(out > 100000 * 18 && out < 100000 * 18.3);
+    CHECK(st1.mem == st0.mem + out);   /* the item fit in its segment */
+    /* shrunk to a few elements: small again, nothing outside */
+    lock_key(ks, "acct", &r);
+    list_w_open(&w, &r);
+    list_w_pop(&w, 1, 99997);
+    list_w_close(&w, util_now_ms());
+    CHECK(r.it && item_encoding(r.it) == LIST_PACKED && list_len(r.it) == 3);
+    CHECK(list_kind_ops.outside(r.it) == 0);
+    ks_unlock(&r);
+    ks_domain_stats(ks_default(ks), &st2);
+    CHECK(st2.mem == st0.mem);   /* the same item bytes, nothing outside */
+    m_free(&m);
+}
+
+static void kind_tests(void)
+{
+    keyspace *ks = ks_create(4, &max_domains);
+    types_init();
+    kind_stream(ks, 20000, 7);
+    round_trips(ks);
+    corrupt(ks);
+    ks_destroy(&ks);
+    ks = ks_create(1, &max_domains);   /* alone in its keyspace: exact counts */
+    accounting(ks);
+    ks_destroy(&ks);
+}
+
+int main(void)
+{
+    qlist_fill();
+    qlist_stream(8192, (size_t)-1, 30000, 1, 0);
+    qlist_stream(512, (size_t)-1, 30000, 2, 0);
+    qlist_stream(256, (size_t)-1, 30000, 3, 0);
+    qlist_stream(8192, 5, 30000, 4, 0);
+    qlist_stream(8192, 1, 20000, 5, 0);
+    qlist_stream(4096, 128, 30000, 6, 0);
+    qlist_stream(512, (size_t)-1, 20000, 7, 1);
+    qlist_stream(8192, 3, 20000, 8, 1);
+    kind_tests();
+    return check_done("list");
+}
