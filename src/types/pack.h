@@ -92,27 +92,30 @@ static inline size_t pack_edit_bytes(const pack_edit *e) { return e->b->len - PA
 char *pack_edit_splice(pack_edit *e, size_t off, size_t old, size_t n);
 
 /* ---- sorted-set scores ----
- * A score is a varint: an integer score i with |i| < 2^52 is zigzag(i) << 1
- * (one byte for -32..31), anything else is the varint 1 followed by the
- * 8 bytes of the double. */
+ * A score is a varint: an integer score i with |i| < 2^52 is zigzag(i) + 1
+ * (one byte for -63..63), anything else (-0 too) is the varint 0 followed
+ * by the 8 bytes of the double. */
+static inline int pack_score_int(double d, uint64_t *v)
+{
+    if (!(d > -4503599627370496.0 && d < 4503599627370496.0) || d != (double)(int64_t)d ||
+        (d == 0 && 1 / d < 0))
+        return 0;
+    int64_t i = (int64_t)d;
+    *v = (((uint64_t)i << 1) ^ (uint64_t)(i >> 63)) + 1;
+    return 1;
+}
+
 static inline size_t pack_score_size(double d)
 {
-    if (d > -4503599627370496.0 && d < 4503599627370496.0 && d == (double)(int64_t)d &&
-        !(d == 0 && 1 / d < 0)) {
-        int64_t i = (int64_t)d;
-        return varint_len((((uint64_t)i << 1) ^ (uint64_t)(i >> 63)) << 1);
-    }
-    return 9;
+    uint64_t v;
+    return pack_score_int(d, &v) ? varint_len(v) : 9;
 }
 
 static inline size_t pack_score_put(char *p, double d)
 {
-    if (d > -4503599627370496.0 && d < 4503599627370496.0 && d == (double)(int64_t)d &&
-        !(d == 0 && 1 / d < 0)) {
-        int64_t i = (int64_t)d;
-        return varint_put(p, (((uint64_t)i << 1) ^ (uint64_t)(i >> 63)) << 1);
-    }
-    p[0] = 1;
+    uint64_t v;
+    if (pack_score_int(d, &v)) return varint_put(p, v);
+    p[0] = 0;
     memcpy(p + 1, &d, 8);
     return 9;
 }
@@ -121,11 +124,11 @@ static inline size_t pack_score_get(const char *p, double *d)
 {
     uint64_t v;
     size_t a = varint_read(p, &v);
-    if (v == 1) {
+    if (v == 0) {
         memcpy(d, p + 1, 8);
         return 9;
     }
-    v >>= 1;
+    v--;
     *d = (double)(int64_t)((v >> 1) ^ (uint64_t)-(int64_t)(v & 1));
     return a;
 }
@@ -136,8 +139,8 @@ static inline size_t pack_score_check(const char *p, const char *end)
     uint64_t v;
     size_t a = varint_get(p, end, &v);
     if (!a) return 0;
-    if (v == 1) return end - p >= 9 ? 9 : 0;
-    return (v & 1) ? 0 : a;
+    if (v == 0) return a == 1 && end - p >= 9 ? 9 : 0;
+    return v - 1 < (1ULL << 53) ? a : 0;
 }
 
 #endif
