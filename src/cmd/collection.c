@@ -95,10 +95,40 @@ void reply_double(cmd_call *x, double d)
     resp_bulk(x->out, tmp, (size_t)coll_d2str(tmp, sizeof tmp, d));
 }
 
+/* [+-]digits[.digits] with at most 15 digits: the mantissa is exact in a
+ * double and so is 10^k for k <= 15, so one division rounds correctly and
+ * gives what strtod gives (Clinger's fast path), for a fraction of its
+ * cost. 1 when s was such a number. */
+static int fast_double(const char *s, size_t n, double *d)
+{
+    static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    uint64_t m = 0;   /* at most 18 digits: no overflow */
+    size_t i = 0, frac = 0, digits;
+    int neg = 0;
+    if (n > 18 || n == 0) return 0;
+    if (s[0] == '-' || s[0] == '+') neg = s[i++] == '-';
+    size_t start = i;
+    for (; i < n && (unsigned char)(s[i] - '0') < 10; i++) m = m * 10 + (uint64_t)(s[i] - '0');
+    digits = i - start;
+    if (i < n && s[i] == '.') {
+        size_t f = ++i;
+        for (; i < n && (unsigned char)(s[i] - '0') < 10; i++) m = m * 10 + (uint64_t)(s[i] - '0');
+        frac = i - f;
+        digits += frac;
+    }
+    if (i != n || digits == 0 || digits > 15) return 0;
+    double v = (double)m;
+    if (frac) v /= p10[frac];
+    *d = neg ? -v : v;
+    return 1;
+}
+
 int str_double(const char *s, size_t n, double *d)
 {
     char tmp[128], *z = tmp, *end;
     int ok;
+    if (fast_double(s, n, d)) return 0;
     if (n == 0 || s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r') || memchr(s, '\0', n)) return -1;
     if (n >= sizeof tmp) z = xmalloc(n + 1);
     memcpy(z, s, n);

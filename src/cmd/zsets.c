@@ -50,10 +50,13 @@ static void zadd_generic(cmd_call *x, int flags)
         reply_err(x, "ERR INCR option supports a single increment-element pair");
         return;
     }
-    for (int j = 0; j < elements; j++) {
-        double d;
-        if (arg_double(x, first + 2 * j, &d) < 0) return;
-    }
+    /* every score is checked before anything changes, and read once */
+    double small[8], *scores = elements <= 8 ? small : xmalloc(sizeof *scores * (size_t)elements);
+    for (int j = 0; j < elements; j++)
+        if (arg_double(x, first + 2 * j, &scores[j]) < 0) {
+            if (scores != small) free(scores);
+            return;
+        }
 
     long long added = 0, updated = 0, processed = 0;
     double score = 0;
@@ -66,8 +69,7 @@ static void zadd_generic(cmd_call *x, int flags)
     int j;
     for (j = 0; j < elements; j++) {
         const karg *m = &x->argv[first + 2 * j + 1];
-        double s, cur;
-        str_double(x->argv[first + 2 * j].p, x->argv[first + 2 * j].n, &s);
+        double s = scores[j], cur;
         if (zset_w_score(&w, m->p, m->n, &cur)) {
             if (nx) continue;
             if (incr) {
@@ -118,6 +120,7 @@ reply:
     }
 out:
     ks_unlock(&r);
+    if (scores != small) free(scores);
 }
 
 static void cmd_zadd(cmd_call *x) { zadd_generic(x, 0); }
