@@ -402,6 +402,9 @@ int zset_w_score(zset_w *w, const char *m, size_t ml, double *score)
     size_t size;
     if (w->z) {
         const char *e = fdict_find(w->z->d, m, ml);
+        w->seen = e;
+        w->seen_m = m;
+        w->seen_ml = ml;
         if (!e) return 0;
         *score = entry_score(e);
         return 1;
@@ -454,7 +457,9 @@ int zset_w_set(zset_w *w, const char *m, size_t ml, double s)
         if (convert(w) < 0) return -1;
     }
     zset_big *z = w->z;
-    const char *e = fdict_find(z->d, m, ml);
+    /* right after zset_w_score of the same member, nothing has moved */
+    const char *e = w->seen_m == m && w->seen_ml == ml ? w->seen : fdict_find(z->d, m, ml);
+    w->seen_m = NULL;
     if (e) {
         size_t vl;
         if (entry_score(e) == s) return 0;

@@ -74,6 +74,9 @@ typedef struct zset_w {
     pack_edit pk;        /* while packed */
     size_t mem0;         /* the tree's bytes when opened */
     int changed;
+    const char *seen;    /* the entry zset_w_score last found (big sets), */
+    const char *seen_m;  /* for the member at seen_m: zset_w_set needs no */
+    size_t seen_ml;      /* second lookup */
 } zset_w;
 
 /* Open r's sorted set for writing (r->it is NULL, to create one, or a
