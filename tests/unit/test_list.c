@@ -11,7 +11,9 @@
  * stream through the writer, small and big and back, under changing
  * list-max-listpack-size; serialize/restore round trips in either
  * encoding, corrupt bytes rejected, copies independent of their original,
- * and what a big list holds outside charged and given back to the byte. */
+ * the kind's views serializing to their instant while the list changes,
+ * turns small and is deleted, and what a big list holds outside charged
+ * and given back to the byte (the copies made for a view too). */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "lib/bgfree.h"
 #include "lib/util.h"
 #include "lib/varint.h"
 #include "store/keyspace.h"
@@ -819,6 +822,126 @@ static void corrupt(keyspace *ks)
     CHECK(wrong == 0 && refused > 1000 && taken > 10);
 }
 
+/* Take a view of key k's list (the kind's operation), with what the list
+ * serializes to now in want. */
+static void *view_key(keyspace *ks, const char *k, buf *want)
+{
+    kref r;
+    void *v;
+    lock_key(ks, k, &r);
+    list_kind_ops.serialize(r.it, want);
+    v = list_kind_ops.view(r.it);
+    ks_unlock(&r);
+    return v;
+}
+
+/* Whether view v serializes to want. */
+static int view_serializes(void *v, const buf *want)
+{
+    buf got = {0};
+    int ok;
+    list_kind_ops.view_serialize(v, &got);
+    ok = got.len == want->len && memcmp(got.data, want->data, got.len) == 0;
+    buf_free(&got);
+    return ok;
+}
+
+/* The kind's views: taken of a big list, several at once, each serializes
+ * to what the list serialized to at its instant while every write goes on
+ * (the list turning small at the end), and after the key is deleted (a big
+ * list freed by the background thread). A small list has no view. */
+static void kind_views(keyspace *ks)
+{
+    static char val[4096];
+    model m = {0};
+    buf want[3] = {{0}, {0}, {0}}, b = {0};
+    void *views[3];
+    size_t nv = 0;
+    unsigned long bad = 0;
+    kref r;
+    rng = 321;
+    for (size_t i = 0; i < 8000; i++) {
+        size_t n = (size_t)snprintf(val, sizeof val, "%016zu", i);
+        m_insert(&m, m.n, val, n);
+    }
+    make_list(ks, "views", &m);
+    CHECK(encoding_of(ks, "views") == LIST_NODES);
+    for (int step = 0; step < 600; step++) {
+        list_w w;
+        size_t n, i, k;
+        if (step % 100 == 0 && nv < 3) {
+            views[nv] = view_key(ks, "views", &want[nv]);
+            CHECK(views[nv] != NULL);
+            nv++;
+        }
+        lock_key(ks, "views", &r);
+        list_w_open(&w, &r);
+        n = make_value(val, 2000);
+        i = below(m.n);
+        /* pops, the last steps only pops: the list turns small */
+        switch (step < 500 ? below(5) : 0) {
+        case 0:
+            k = step < 500 ? below(30) : m.n / 8 + 1;
+            if (k > m.n - 1) k = m.n - 1;
+            if (step == 599) {   /* one short element left */
+                list_w_set(&w, 0, "a", 1);
+                m_set(&m, 0, "a", 1);
+            }
+            list_w_pop(&w, (int)(step % 2), k);
+            m_delete(&m, step % 2 ? m.n - k : 0, k);
+            break;
+        case 1:
+            if (list_w_set(&w, i, val, n) == 0) m_set(&m, i, val, n);
+            break;
+        case 2:
+            k = below(2);
+            if (list_w_push(&w, (int)k, val, n) == 0) m_insert(&m, k ? m.n : 0, val, n);
+            break;
+        case 3:
+            if (list_w_insert(&w, i, val, n) == 0) m_insert(&m, i, val, n);
+            break;
+        default:
+            for (size_t j = i; j < m.n && j < i + 3; j++) m_set(&m, j, "x", 1);
+            for (size_t j = i; j < m.n && j < i + 3; j++) list_w_set(&w, j, "x", 1);
+            list_w_remove(&w, "x", 1, 0, 0);
+            for (size_t j = m.n; j-- > 0;)
+                if (m_eq(&m.a[j], "x", 1)) m_delete(&m, j, 1);
+            break;
+        }
+        list_w_close(&w, util_now_ms());
+        ks_unlock(&r);
+        for (size_t v = 0; v < nv; v++) bad += !view_serializes(views[v], &want[v]);
+    }
+    CHECK(bad == 0);
+    CHECK(holds(ks, "views", &m));
+    CHECK(nv == 3 && encoding_of(ks, "views") == LIST_PACKED);
+    lock_key(ks, "views", &r);
+    CHECK(list_kind_ops.view(r.it) == NULL);   /* small: copied by its bytes */
+    ks_delete(&r, util_now_ms());
+    ks_unlock(&r);
+    /* a big list deleted while viewed: freed in the background first */
+    make_list(ks, "gone", &m);
+    m_free(&m);
+    for (size_t i = 0; i < 30000; i++) m_insert(&m, m.n, "0123456789abcdef", 16);
+    make_list(ks, "gone", &m);
+    {
+        void *v = view_key(ks, "gone", &b);
+        lock_key(ks, "gone", &r);
+        ks_delete(&r, util_now_ms());
+        ks_unlock(&r);
+        bgfree_drain();
+        CHECK(view_serializes(v, &b));
+        list_kind_ops.view_release(v);
+    }
+    for (size_t v = 0; v < nv; v++) {
+        CHECK(view_serializes(views[v], &want[v]));
+        list_kind_ops.view_release(views[v]);
+        buf_free(&want[v]);
+    }
+    buf_free(&b);
+    m_free(&m);
+}
+
 /* A big list's bytes outside the segment are charged and given back. */
 static void accounting(keyspace *ks)
 {
@@ -849,6 +972,27 @@ static void accounting(keyspace *ks)
     ks_unlock(&r);
     CHECK(out > 100000 * 18 && out < 100000 * 18.3);
     CHECK(st1.mem == st0.mem + out);   /* the item fit in its segment */
+    /* viewed, then every node changed: the list holds copies as big as the
+     * nodes it let go of (the view's now), and is charged for them alone */
+    {
+        buf want = {0};
+        void *v = view_key(ks, "acct", &want);
+        char u[16];
+        memset(u, 'u', sizeof u);
+        lock_key(ks, "acct", &r);
+        list_w_open(&w, &r);
+        for (size_t i = 0; i < 100000; i += 100) CHECK(list_w_set(&w, i, u, sizeof u) == 0);
+        list_w_close(&w, util_now_ms());
+        CHECK(list_kind_ops.outside(r.it) == out);
+        ks_unlock(&r);
+        ks_domain_stats(ks_default(ks), &st2);
+        CHECK(st2.mem == st1.mem);
+        CHECK(view_serializes(v, &want));
+        list_kind_ops.view_release(v);
+        buf_free(&want);
+        ks_domain_stats(ks_default(ks), &st2);
+        CHECK(st2.mem == st1.mem);
+    }
     /* shrunk to a few elements: small again, nothing outside */
     lock_key(ks, "acct", &r);
     list_w_open(&w, &r);
@@ -869,6 +1013,7 @@ static void kind_tests(void)
     kind_stream(ks, 20000, 7);
     round_trips(ks);
     corrupt(ks);
+    kind_views(ks);
     ks_destroy(&ks);
     ks = ks_create(1, &max_domains);   /* alone in its keyspace: exact counts */
     accounting(ks);
