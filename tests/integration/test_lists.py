@@ -15,8 +15,9 @@ import time
 import pytest
 
 import kasi_harness as H
-from test_persistence import (AOF_ALWAYS, AOF_EVERYSEC, NO_SAVE, TF, info, kill9, now_ms, pserver,
-                              scan_all, select, send_all, shutdown, wait_info)
+from test_persistence import (AOF_ALWAYS, AOF_EVERYSEC, NO_SAVE, TF, check_freed_in_background, info,
+                              kill9, now_ms, pserver, scan_all, select, send_all, shutdown, wait_bgsave,
+                              wait_info)
 
 pytestmark = pytest.mark.kasi_only
 
@@ -197,8 +198,7 @@ def test_bgsave_of_a_big_list_is_point_in_time(server_factory, tmp_path, then):
             assert not errs, errs[:5]
             assert c.cmd("LLEN", "big") < n
         c.cmd("RPUSH", "small", "b")
-        H.wait_for(lambda: info(s, "persistence").get("rdb_bgsave_in_progress") == "0", 60 * TF)
-        assert info(s, "persistence").get("rdb_last_bgsave_status") == "ok"
+        assert wait_bgsave(s, 60).get("rdb_last_bgsave_status") == "ok"
     assert shutdown(s, "NOSAVE") == 0
     s2 = pserver(server_factory, data, *NO_SAVE)
     with s2.raw(timeout=60 * TF) as c:
@@ -218,24 +218,7 @@ def test_big_list_is_freed_in_the_background(server_factory):
             for base in range(0, n, 1000):
                 assert c.cmd("RPUSH", key, *[b"element-%d" % j for j in range(base, base + 1000)]) == base + 1000
 
-        def freed():
-            return int(info(s, "memory")["lazyfreed_objects"])
-
-        start = freed()
-        c.cmd("RPUSH", "small", "a")
-        c.cmd("DEL", "small")
-        assert freed() == start
-        fill("big")
-        assert c.cmd("DEL", "big") == 1
-        assert H.wait_for(lambda: freed() == start + 1, 10 * TF)
-        fill("big")
-        assert c.cmd("SET", "big", "now a string") == b"OK"
-        assert H.wait_for(lambda: freed() == start + 2, 10 * TF)
-        assert c.cmd("DEL", "big") == 1   # the string
-        fill("big")
-        assert c.cmd("PEXPIRE", "big", 50) == 1
-        assert H.wait_for(lambda: c.cmd("EXISTS", "big") == 0 and freed() == start + 3, 10 * TF)
-        assert int(info(s, "memory")["lazyfree_pending_objects"]) == 0
+        check_freed_in_background(s, c, fill, ("RPUSH", "small", "a"))
 
 
 class Pusher:
