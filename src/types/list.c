@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/bgfree.h"
 #include "lib/util.h"
 #include "types/coll.h"
 #include "types/types.h"
@@ -32,6 +33,10 @@ static limits limits_now(void)
     l.small_count = l.node_count;
     return l;
 }
+
+/* Big lists are freed by the background thread (bgfree.h): freeing ten
+ * million elements would stall the worker. */
+#define BG_FREE_BYTES (64 * 1024)
 
 static qlist *qlist_of(const item *it)
 {
@@ -371,10 +376,17 @@ static size_t list_outside(const item *it)
     return q ? qlist_mem(q) : 0;
 }
 
+static void put_qlist(void *q)
+{
+    qlist *p = q;
+    qlist_free(&p);
+}
+
 static void list_release(item *it)
 {
     qlist *q = is_packed(it) ? NULL : qlist_of(it);
-    qlist_free(&q);
+    if (q && qlist_mem(q) >= BG_FREE_BYTES) bgfree_submit(put_qlist, q);
+    else qlist_free(&q);
 }
 
 static void list_copy(item *dst, const item *src)
@@ -385,26 +397,59 @@ static void list_copy(item *dst, const item *src)
     memcpy(item_payload(dst), &q, sizeof q);
 }
 
+/* The persisted form's kind byte, and its count when count is not NULL. */
+static void put_header(buf *out, const size_t *count)
+{
+    char hdr[1 + VARINT_MAX];
+    hdr[0] = (char)(KIND_LIST << 4 | LIST_PACKED);
+    buf_append(out, hdr, 1 + (count ? varint_put(hdr + 1, *count) : 0));
+}
+
+static void put_elem(buf *out, const char *s, size_t n)
+{
+    buf_reserve(out, pack_str_size(n));
+    out->len += pack_str_put(out->data + out->len, s, n);
+}
+
 /* Persisted as the packed encoding, whatever the encoding in memory. */
 static void list_serialize(const item *it, buf *out)
 {
-    char hdr[1 + VARINT_MAX];
     qiter qi;
     const char *s;
     size_t n;
-    hdr[0] = (char)(KIND_LIST << 4 | LIST_PACKED);
     if (is_packed(it)) {
-        buf_append(out, hdr, 1);
+        put_header(out, NULL);
         buf_append(out, item_cval(it) + 1, item_payload_len(it));
         return;
     }
-    buf_append(out, hdr, 1 + varint_put(hdr + 1, qlist_len(qlist_of(it))));
+    n = qlist_len(qlist_of(it));
+    put_header(out, &n);
     qiter_init(&qi, qlist_of(it), 0, 0);
-    while (qiter_next(&qi, &s, &n)) {
-        buf_reserve(out, pack_str_size(n));
-        out->len += pack_str_put(out->data + out->len, s, n);
-    }
+    while (qiter_next(&qi, &s, &n)) put_elem(out, s, n);
 }
+
+/* A big list's frozen view: its nodes, each copied by the list before it
+ * changes while the view holds it (qlist.h). */
+static void *list_view(const item *it)
+{
+    qview *v;
+    if (is_packed(it)) return NULL;
+    if (!(v = qlist_freeze(qlist_of(it)))) abort();   /* out of memory: as xmalloc */
+    return v;
+}
+
+static void list_view_serialize(void *view, buf *out)
+{
+    qview *v = view;
+    qview_iter vi;
+    const char *s;
+    size_t n;
+    put_header(out, &v->len);
+    qview_iter_init(&vi, v);
+    while (qview_next(&vi, &s, &n)) put_elem(out, s, n);
+}
+
+static void list_view_release(void *view) { qview_release(view); }
 
 /* Check persisted elements: a count, that many well-formed strings and
  * nothing after; a list is never empty. */
@@ -459,4 +504,7 @@ const kind_ops list_kind_ops = {
     .copy = list_copy,
     .serialize = list_serialize,
     .restore = list_restore,
+    .view = list_view,
+    .view_serialize = list_view_serialize,
+    .view_release = list_view_release,
 };

@@ -9,7 +9,10 @@
  * calls both quicklist, as Redis 7.0 does.
  *
  * Reads take the item; writes go through a list_w opened on a kref whose
- * shard is locked, and are stored when it is closed. */
+ * shard is locked, and are stored when it is closed. A snapshot takes a
+ * big list as a frozen view (qlist_freeze: its node pointers), and writes
+ * copy the nodes they change while it lives. A big list is freed by the
+ * background thread. */
 #ifndef KASI_TYPES_LIST_H
 #define KASI_TYPES_LIST_H
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/util.h"
 #include "lib/varint.h"
 
 #define HDR sizeof(qnode)
@@ -149,19 +150,58 @@ static qnode *node_alloc(qlist *q, size_t want)
     qnode *nd = failing() ? NULL : malloc(HDR + cap);
     if (!nd) return NULL;
     memset(nd, 0, HDR);
+    atomic_init(&nd->refs, 1);
     nd->cap = (uint32_t)cap;
     q->mem += alloc_size(HDR + cap);
     return nd;
 }
 
-static void node_free(qlist *q, qnode *nd)
+/* Let go of a reference to nd (NULL: none), the list's (q: its memory no
+ * longer counts nd) or a view's (q NULL); the last one frees it. Every node
+ * is freed here. acq_rel: what this holder read or wrote of nd comes before
+ * the free, whichever holder frees it. */
+static void node_put(qlist *q, qnode *nd)
 {
-    q->mem -= alloc_size(HDR + nd->cap);
-    free(nd);
+    if (!nd) return;
+    if (q) q->mem -= alloc_size(HDR + nd->cap);
+    if (atomic_fetch_sub_explicit(&nd->refs, 1, memory_order_acq_rel) == 1) free(nd);
 }
 
-/* Give node k room for want bytes, its bytes left where they are (want >=
- * off + used). Returns the node, or NULL (unchanged). */
+/* Whether nd is the list's alone. Views take references only under the
+ * lock the caller holds, so the count cannot grow meanwhile; acquire: a
+ * view lets go with a release, so once the count reads 1, every read of nd
+ * by a view that held it came before what the caller writes next. */
+static inline int alone(qnode *nd)
+{
+    return atomic_load_explicit(&nd->refs, memory_order_acquire) == 1;
+}
+
+/* Node k, about to change, made the list's alone: when a view holds it
+ * too, it is copied (the same bytes where they were), the copy takes its
+ * slot and the view keeps the old one. Returns the node, or NULL when
+ * memory ran out (nothing changed); must (a change that cannot fail)
+ * allocates as xmalloc does. */
+static qnode *own(qlist *q, size_t k, int must)
+{
+    qnode *nd = node(q, k), *cp;
+    size_t size = HDR + nd->cap;
+    if (alone(nd)) return nd;
+    if (must) cp = xmalloc(size);
+    else if (!(cp = failing() ? NULL : malloc(size))) return NULL;
+    atomic_init(&cp->refs, 1);
+    cp->count = nd->count;
+    cp->off = nd->off;
+    cp->used = nd->used;
+    cp->cap = nd->cap;
+    memcpy(cp->buf + cp->off, data(nd), nd->used);
+    q->mem += alloc_size(size);
+    slot(q, k)->nd = cp;
+    node_put(q, nd);
+    return cp;
+}
+
+/* Give node k (the list's alone) room for want bytes, its bytes left where
+ * they are (want >= off + used). Returns the node, or NULL (unchanged). */
 static qnode *node_realloc(qlist *q, size_t k, size_t want)
 {
     qnode *nd = node(q, k);
@@ -174,12 +214,13 @@ static qnode *node_realloc(qlist *q, size_t k, size_t want)
     return nd;
 }
 
-/* Node k holds much more room than its bytes: give the spare back. */
+/* Node k holds much more room than its bytes: give the spare back (not
+ * while a view holds it: it is not worth a copy). */
 static void node_fit(qlist *q, size_t k)
 {
     qnode *nd = node(q, k);
     size_t room = room_for(nd->used);
-    if (nd->cap <= room + SLACK || nd->cap <= 2 * room) return;
+    if (nd->cap <= room + SLACK || nd->cap <= 2 * room || !alone(nd)) return;
     memmove(nd->buf, data(nd), nd->used);
     nd->off = 0;
     node_realloc(q, k, nd->used);   /* shrinking: a failure keeps the node as it is */
@@ -189,7 +230,7 @@ static void node_fit(qlist *q, size_t k)
 static void node_done(qlist *q, size_t k)
 {
     qnode *nd = node(q, k);
-    if (nd->cap <= room_for(nd->used) + SLACK) return;
+    if (nd->cap <= room_for(nd->used) + SLACK || !alone(nd)) return;
     memmove(nd->buf, data(nd), nd->used);
     nd->off = 0;
     node_realloc(q, k, nd->used);
@@ -210,8 +251,10 @@ static int mergeable(const qlist *q, const qnode *a, const qnode *b)
  * caller fills it and counts what it holds), or NULL (unchanged). */
 static char *gap(qlist *q, size_t k, size_t at, size_t e)
 {
-    qnode *nd = node(q, k);
-    size_t back = nd->cap - nd->off - nd->used;
+    qnode *nd = own(q, k, 0);
+    size_t back;
+    if (!nd) return NULL;
+    back = nd->cap - nd->off - nd->used;
     if (back < e && nd->off < e) {
         size_t to;
         if (nd->cap - nd->used < e) {
@@ -240,7 +283,8 @@ static char *gap(qlist *q, size_t k, size_t at, size_t e)
     return data(nd) + at;
 }
 
-/* Take the len bytes at offset o out of nd, moving the shorter side. */
+/* Take the len bytes at offset o out of nd (the list's alone), moving the
+ * shorter side. */
 static void cut_bytes(qnode *nd, size_t o, size_t len)
 {
     char *d = data(nd);
@@ -288,13 +332,21 @@ static size_t find(const qlist *q, size_t i, size_t *j)
     return lo;
 }
 
+/* Node k's elements: 0 for a slot whose node a deletion let go of (until
+ * tidy takes the slot out). */
+static inline int64_t count_at(const qlist *q, size_t k)
+{
+    qnode *nd = node(q, k);
+    return nd ? (int64_t)nd->count : 0;
+}
+
 static int64_t end_pos(const qlist *q)
 {
     return start(q, q->nodes - 1) + (int64_t)node(q, q->nodes - 1)->count;
 }
 
-/* Nodes t0..t1 changed their counts (or are new): make the starts
- * consecutive again on the shorter side, the nodes from t0 on (the first
+/* Nodes t0..t1 changed their counts (or are new, or gone: NULL): make the
+ * starts consecutive again on the shorter side, the nodes from t0 on (the first
  * element keeping position p0) or those up to t1 (the end keeping pend).
  * Past the changed nodes every start moves by the same amount: only the
  * ring is walked there. */
@@ -305,14 +357,14 @@ static void renumber(qlist *q, size_t t0, size_t t1, int64_t p0, int64_t pend)
         s = t0 ? start(q, t0 - 1) + (int64_t)node(q, t0 - 1)->count : p0;
         for (size_t k = t0; k <= t1; k++) {
             slot(q, k)->start = s;
-            s += node(q, k)->count;
+            s += count_at(q, k);
         }
         if (t1 + 1 < q->nodes && (delta = s - start(q, t1 + 1)) != 0)
             for (size_t k = t1 + 1; k < q->nodes; k++) slot(q, k)->start += delta;
     } else {
         s = t1 + 1 < q->nodes ? start(q, t1 + 1) : pend;
         for (size_t k = t1 + 1; k-- > t0;) {
-            s -= node(q, k)->count;
+            s -= count_at(q, k);
             slot(q, k)->start = s;
         }
         if (t0 && (delta = s - (start(q, t0 - 1) + (int64_t)node(q, t0 - 1)->count)) != 0)
@@ -330,21 +382,22 @@ static int merge(qlist *q, size_t a, size_t r)
         if (!(p = gap(q, a, left->used, right->used))) return -1;
         memcpy(p, data(right), right->used);
         node(q, a)->count += right->count;
-        node_free(q, right);
+        node_put(q, right);
     } else {
         if (!(p = gap(q, r, 0, left->used))) return -1;
         memcpy(p, data(left), left->used);
         right = node(q, r);
         right->count += left->count;
-        node_free(q, left);
+        node_put(q, left);
         slot(q, a)->nd = right;   /* at a's start */
     }
     return 0;
 }
 
-/* After a change to nodes lo..hi (their starts consecutive again): free
- * the empty ones, merge neighbours that fit in one node, shrink nodes
- * left with much spare room; one pass, and the ring moved once. */
+/* After a change to nodes lo..hi (their starts consecutive again): drop
+ * the empty ones (and the slots a deletion emptied), merge neighbours that
+ * fit in one node, shrink nodes left with much spare room; one pass, and
+ * the ring moved once. */
 static void tidy(qlist *q, size_t lo, size_t hi)
 {
     size_t o = lo;
@@ -352,8 +405,8 @@ static void tidy(qlist *q, size_t lo, size_t hi)
     if (hi >= q->nodes) hi = q->nodes - 1;
     for (size_t r = lo; r <= hi; r++) {
         qnode *nd = node(q, r);
-        if (!nd->count) {
-            node_free(q, nd);
+        if (!nd || !nd->count) {
+            node_put(q, nd);
             continue;
         }
         if (o > lo && mergeable(q, node(q, o - 1), nd) && merge(q, o - 1, r) == 0) continue;
@@ -384,7 +437,7 @@ void qlist_free(qlist **qp)
 {
     qlist *q = *qp;
     if (!q) return;
-    for (size_t k = 0; k < q->nodes; k++) free(node(q, k));
+    for (size_t k = 0; k < q->nodes; k++) node_put(q, node(q, k));
     free(q->ring);
     free(q);
     *qp = NULL;
@@ -457,10 +510,11 @@ static void drop_end(qlist *q, int tail, size_t k)
         qnode *nd = node(q, at);
         if (k >= nd->count) {
             k -= nd->count;
-            node_free(q, nd);
+            node_put(q, nd);
             ring_remove(q, at, 1);
             continue;
         }
+        nd = own(q, at, 1);
         if (tail) {
             nd->used = (uint32_t)seek(nd, nd->count - k);
         } else {
@@ -491,10 +545,17 @@ void qlist_delete(qlist *q, size_t i, size_t k)
     q->len -= k;
     for (; k; t++, j = 0) {
         qnode *nd = node(q, t);
-        size_t d = nd->count - j < k ? nd->count - j : k, o = seek(nd, j);
+        size_t d = nd->count - j < k ? nd->count - j : k, o;
+        k -= d;
+        if (d == nd->count) {   /* all of it: let go of the node (no copy if shared) */
+            node_put(q, nd);
+            slot(q, t)->nd = NULL;
+            continue;
+        }
+        nd = own(q, t, 1);
+        o = seek(nd, j);
         cut_bytes(nd, o, seek(nd, j + d) - o);
         nd->count -= (uint32_t)d;
-        k -= d;
     }
     renumber(q, t0, t - 1, p0, pend);
     tidy(q, t0 ? t0 - 1 : 0, t);
@@ -518,13 +579,14 @@ static int split_insert(qlist *q, size_t k, size_t j, const char *s, size_t n, s
         tidy(q, k ? k - 1 : 0, k + 1);
         return 0;
     }
+    if (!(nd = own(q, k, 0))) return -1;   /* the same bytes where they were */
     int to_left = o + e <= q->max_bytes && j + 1 <= q->max_count &&
                   nd->cap - nd->off - o >= e;
     int to_right = !to_left && rbytes + e <= q->max_bytes && rcount + 1 <= q->max_count;
     if (ring_reserve(q, 2) < 0) return -1;
     if (!(right = node_alloc(q, rbytes + (to_right ? e : 0)))) return -1;
     if (!to_left && !to_right && !(solo = node_alloc(q, e))) {
-        node_free(q, right);
+        node_put(q, right);
         return -1;
     }
     memcpy(right->buf + (to_right ? e : 0), data(nd) + o, rbytes);
@@ -588,6 +650,7 @@ int qlist_set(qlist *q, size_t i, const char *s, size_t n)
         qlist_delete(q, i, 1);
         return 0;
     }
+    if (!(nd = own(q, k, 0))) return -1;
     if (e > old) {
         if (!gap(q, k, o + old, e - old)) return -1;
         nd = node(q, k);
@@ -608,8 +671,8 @@ static size_t node_matches(qnode *nd, const char *s, size_t n)
     return m;
 }
 
-/* Delete the elements of nd equal to s from the skip-th match on, at most
- * max of them, compacting in one pass; returns how many. */
+/* Delete the elements of nd (the list's alone) equal to s from the skip-th
+ * match on, at most max of them, compacting in one pass; returns how many. */
 static size_t node_filter(qnode *nd, const char *s, size_t n, size_t skip, size_t max)
 {
     char *d = data(nd);
@@ -640,8 +703,8 @@ size_t qlist_remove(qlist *q, const char *s, size_t n, int from_tail, size_t lim
     for (size_t c = 0; c < q->nodes && left; c++) {
         size_t k = from_tail ? q->nodes - 1 - c : c, m = node_matches(node(q, k), s, n);
         if (!m) continue;
-        if (!gone && before) before(ctx);
-        m = node_filter(node(q, k), s, n, from_tail && m > left ? m - left : 0, left);
+        if (!gone && before) before(ctx);   /* it may freeze the list */
+        m = node_filter(own(q, k, 1), s, n, from_tail && m > left ? m - left : 0, left);
         gone += m;
         left -= m;
         if (k < t0) t0 = k;
@@ -675,6 +738,19 @@ void qiter_init(qiter *it, const qlist *q, size_t i, int back)
     it->o = seek(node(q, it->k), back ? j + 1 : j);
 }
 
+/* Forwards: the element at offset *o of node *k's data (nd), both moved
+ * past it. */
+static void step(qnode *nd, size_t *k, size_t *o, const char **s, size_t *n)
+{
+    size_t size;
+    *s = ent_get(data(nd) + *o, n, &size);
+    *o += size;
+    if (*o == nd->used) {
+        ++*k;
+        *o = 0;
+    }
+}
+
 int qiter_next(qiter *it, const char **s, size_t *n)
 {
     const qlist *q = it->q;
@@ -683,12 +759,7 @@ int qiter_next(qiter *it, const char **s, size_t *n)
     if (it->k >= q->nodes) return 0;
     nd = node(q, it->k);
     if (!it->back) {
-        *s = ent_get(data(nd) + it->o, n, &size);
-        it->o += size;
-        if (it->o == nd->used) {
-            it->k++;
-            it->o = 0;
-        }
+        step(nd, &it->k, &it->o, s, n);
     } else {
         *s = ent_get_back(data(nd) + it->o, n, &size);
         it->o -= size;
@@ -701,6 +772,46 @@ int qiter_next(qiter *it, const char **s, size_t *n)
             }
         }
     }
+    return 1;
+}
+
+/* ---- frozen views ---- */
+
+qview *qlist_freeze(qlist *q)
+{
+    qview *v = failing() ? NULL : malloc(sizeof *v + q->nodes * sizeof v->nd[0]);
+    if (!v) return NULL;
+    v->len = q->len;
+    v->nodes = q->nodes;
+    /* relaxed: the list holds each node already; the view reaches the
+     * thread that reads it through that thread's own synchronisation (the
+     * lock, or whatever hands it over), which orders the nodes' bytes too */
+    for (size_t k = 0; k < q->nodes; k++) {
+        qnode *nd = node(q, k);
+        atomic_fetch_add_explicit(&nd->refs, 1, memory_order_relaxed);
+        v->nd[k] = nd;
+    }
+    return v;
+}
+
+void qview_release(qview *v)
+{
+    if (!v) return;
+    for (size_t k = 0; k < v->nodes; k++) node_put(NULL, v->nd[k]);
+    free(v);
+}
+
+void qview_iter_init(qview_iter *it, const qview *v)
+{
+    it->v = v;
+    it->k = 0;
+    it->o = 0;
+}
+
+int qview_next(qview_iter *it, const char **s, size_t *n)
+{
+    if (it->k >= it->v->nodes) return 0;
+    step(it->v->nd[it->k], &it->k, &it->o, s, n);
     return 1;
 }
 
@@ -721,6 +832,7 @@ int qlist_check(const qlist *q, int fill, char *why, size_t len)
         const char *d = data(nd);
         size_t o, c, size, n, bn, bsize;
         if (!nd->count) FAIL("node %zu is empty", k);
+        if (atomic_load_explicit(&nd->refs, memory_order_relaxed) < 1) FAIL("node %zu unheld", k);
         if ((size_t)nd->off + nd->used > nd->cap) FAIL("node %zu overflows", k);
         if (prev && start(q, k) != start(q, k - 1) + (int64_t)prev->count)
             FAIL("node %zu starts at %lld, after %lld+%u", k, (long long)start(q, k),

@@ -20,16 +20,29 @@
  * node). A change in the middle renumbers the nodes on its shorter side
  * only, so LINSERT and LREM cost O(node + nodes) rather than O(elements).
  *
+ * A frozen view (qlist_freeze) is the list's nodes as they are at an
+ * instant: their pointers in order, each with a reference taken. From then
+ * on a node is copied before its first change (its bytes or its header),
+ * the copy taking its slot and the view keeping the old one, so a view is
+ * read and let go by another thread without the list's lock while the list
+ * goes on changing. It holds no reference to the list: the list may be
+ * freed first. A node's memory is the list's while the list holds it (a
+ * node the list let go of but a view holds is nobody's in qlist_mem).
+ *
  * Functions that may allocate return 0, or -1 when memory ran out (the
- * list is then as it was); the others cannot fail. Only qlist.c touches the
- * fields. */
+ * list's elements are then as they were: a node it shared with a view may
+ * have been copied already); the others cannot fail, and a node shared
+ * with a view that one of them changes is copied as xmalloc does (running
+ * out of memory aborts). Only qlist.c touches the fields. */
 #ifndef KASI_TYPES_QLIST_H
 #define KASI_TYPES_QLIST_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct qnode {
+    atomic_uint refs;  /* the list's and one per frozen view holding it */
     uint32_t count;    /* elements */
     uint32_t off;      /* where they start in buf */
     uint32_t used;     /* their bytes */
@@ -104,12 +117,34 @@ typedef struct qiter {
 void qiter_init(qiter *it, const qlist *q, size_t i, int back);
 int qiter_next(qiter *it, const char **s, size_t *n);
 
+/* ---- frozen views ---- */
+
+typedef struct qview {
+    size_t len;        /* elements */
+    size_t nodes;
+    qnode *nd[];
+} qview;
+
+/* A view of q as it is now (NULL when memory ran out): O(nodes), under the
+ * lock that guards q. */
+qview *qlist_freeze(qlist *q);
+/* Let go of v (any thread, no lock): the nodes only it held are freed. */
+void qview_release(qview *v);
+
+/* Walking a view from its first element to its last. */
+typedef struct qview_iter {
+    const qview *v;
+    size_t k, o;       /* node, and the next element's offset in its data */
+} qview_iter;
+void qview_iter_init(qview_iter *it, const qview *v);
+int qview_next(qview_iter *it, const char **s, size_t *n);
+
 /* For tests: the nth allocation from now on fails (0: none do); returns
  * how many have failed so far. */
 unsigned long qlist_fail_alloc(unsigned long nth);
 
 /* Check every invariant (counts, starts, both walks of every node, the
- * limits, the memory count, and with fill that no two neighbours could be
+ * limits, the memory count, references, and with fill that no two neighbours could be
  * merged: merging is skipped when memory runs out); returns 0, or -1 with
  * why. For tests. */
 int qlist_check(const qlist *q, int fill, char *why, size_t len);

@@ -13,7 +13,8 @@ import time
 import pytest
 
 import kasi_harness as H
-from test_persistence import AOF_ALWAYS, NO_SAVE, TF, info, kill9, pserver, shutdown
+from test_persistence import (AOF_ALWAYS, NO_SAVE, TF, check_freed_in_background, info, kill9, pserver,
+                              shutdown)
 
 pytestmark = pytest.mark.kasi_only
 
@@ -214,24 +215,7 @@ def test_big_hash_is_freed_in_the_background(server_factory):
                 assert c.cmd("HSET", key, *[x for j in range(base, base + 1000)
                                             for x in (b"f%d" % j, b"v" * 20)]) == 1000
 
-        def freed():
-            return int(info(s, "memory")["lazyfreed_objects"])
-
-        start = freed()
-        c.cmd("HSET", "small", "a", "1")
-        c.cmd("DEL", "small")
-        assert freed() == start
-        fill("big")
-        assert c.cmd("DEL", "big") == 1
-        assert H.wait_for(lambda: freed() == start + 1, 10 * TF)
-        fill("big")
-        assert c.cmd("SET", "big", "now a string") == b"OK"
-        assert H.wait_for(lambda: freed() == start + 2, 10 * TF)
-        assert c.cmd("DEL", "big") == 1   # the string
-        fill("big")
-        assert c.cmd("PEXPIRE", "big", 50) == 1
-        assert H.wait_for(lambda: c.cmd("EXISTS", "big") == 0 and freed() == start + 3, 10 * TF)
-        assert int(info(s, "memory")["lazyfree_pending_objects"]) == 0
+        check_freed_in_background(s, c, fill, ("HSET", "small", "a", "1"))
 
 
 def test_big_hash_renamed_copied_moved_survives_aof_restart(server_factory, tmp_path):

@@ -1,8 +1,10 @@
 """Lists through persistence and under load: small (inline) and big lists, with
 and without TTLs, in several domains, survive a snapshot, the AOF (replayed as
 the effects the writes logged) and an AOF rewrite; kill -9 under appendfsync
-always loses no acknowledged push; redis-benchmark's list tests run clean; a
-big list costs about 18 bytes per 16-byte element.
+always loses no acknowledged push; a BGSAVE holds a big list as it was at its
+instant while writes change it (or DEL it) at once; a big list is freed by the
+background thread; redis-benchmark's list tests run clean; a big list costs
+about 18 bytes per 16-byte element.
 
 Every test starts its own servers on a data directory of its own and restarts
 on it to see what was kept (helpers from test_persistence.py)."""
@@ -13,8 +15,9 @@ import time
 import pytest
 
 import kasi_harness as H
-from test_persistence import (AOF_ALWAYS, AOF_EVERYSEC, NO_SAVE, TF, info, kill9, now_ms, pserver,
-                              scan_all, select, send_all, shutdown, wait_info)
+from test_persistence import (AOF_ALWAYS, AOF_EVERYSEC, NO_SAVE, TF, check_freed_in_background, info,
+                              kill9, now_ms, pserver, scan_all, select, send_all, shutdown, wait_bgsave,
+                              wait_info)
 
 pytestmark = pytest.mark.kasi_only
 
@@ -164,6 +167,58 @@ def test_lists_survive_aof_and_rewrite(server_factory, tmp_path, conf):
     assert shutdown(s) == 0
     s = pserver(server_factory, data, *conf)
     assert_same(before, list_state(s), "after a clean restart")
+
+
+@pytest.mark.parametrize("then", ["write", "delete"])
+def test_bgsave_of_a_big_list_is_point_in_time(server_factory, tmp_path, then):
+    """BGSAVE, then at once LSET, LPOP, RPUSH, LINSERT and LTRIM across a
+    200k-element list (or DEL it) while the snapshot runs: the snapshot
+    holds the list as it was at the BGSAVE. The first write hands the list
+    to the snapshot as a frozen view (its node pointers), and the writes
+    copy the nodes they change while the view lives."""
+    data = tmp_path / "data"
+    s = pserver(server_factory, data, *NO_SAVE)
+    n = 200000
+    old = [b"old-%07d" % j for j in range(n)]
+    with s.raw(timeout=60 * TF) as c:
+        for base in range(0, n, 5000):
+            c.cmd("RPUSH", "big", *old[base:base + 5000])
+        c.cmd("RPUSH", "small", "a")
+        assert c.cmd_raw("BGSAVE") == b"+Background saving started\r\n"
+        if then == "delete":
+            assert c.cmd("DEL", "big") == 1
+        else:
+            cmds = [("LSET", "big", str(j), b"new-%07d" % j) for j in range(0, n, 97)]
+            cmds += [("LPOP", "big", "300"), ("RPUSH", "big") + tuple(b"tail%d" % j for j in range(500))]
+            cmds += [("LINSERT", "big", "BEFORE", b"old-%07d" % j, b"ins%d" % j) for j in range(1, n, 4999)]
+            cmds += [("LSET", "big", str(-j), b"end%d" % j) for j in range(1, 2000, 7)]
+            cmds += [("LTRIM", "big", "1000", "-1000"), ("LREM", "big", "0", b"old-0100000")]
+            replies = send_all(c, cmds)
+            errs = [(cmd[:3], r) for cmd, r in zip(cmds, replies) if isinstance(r, H.RespError)]
+            assert not errs, errs[:5]
+            assert c.cmd("LLEN", "big") < n
+        c.cmd("RPUSH", "small", "b")
+        assert wait_bgsave(s, 60).get("rdb_last_bgsave_status") == "ok"
+    assert shutdown(s, "NOSAVE") == 0
+    s2 = pserver(server_factory, data, *NO_SAVE)
+    with s2.raw(timeout=60 * TF) as c:
+        assert c.cmd("LLEN", "big") == n
+        got = c.cmd("LRANGE", "big", 0, -1)
+        assert got == old, next((j, g) for j, (g, o) in enumerate(zip(got, old)) if g != o)
+        assert c.cmd("LRANGE", "small", 0, -1) == [b"a"]
+
+
+def test_big_list_is_freed_in_the_background(server_factory):
+    """DEL, overwrite and expiry of a big list hand it to the background
+    freeing thread (INFO lazyfreed_objects counts it); small ones are freed
+    at once."""
+    s = server_factory([("save", "")])
+    with s.raw(timeout=60 * TF) as c:
+        def fill(key, n=20000):
+            for base in range(0, n, 1000):
+                assert c.cmd("RPUSH", key, *[b"element-%d" % j for j in range(base, base + 1000)]) == base + 1000
+
+        check_freed_in_background(s, c, fill, ("RPUSH", "small", "a"))
 
 
 class Pusher:

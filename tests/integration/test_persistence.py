@@ -257,6 +257,31 @@ def wait_bgsave(srv, timeout=20):
                      timeout, "rdb_bgsave_in_progress:0")
 
 
+def check_freed_in_background(srv, c, fill, small_cmd):
+    """DEL, overwrite and expiry of a big collection (fill(key) makes one)
+    hand it to the background freeing thread (INFO lazyfreed_objects counts
+    each); a small one (small_cmd makes it at key "small") is freed at once.
+    c: a connection to srv."""
+    def freed():
+        return int(info(srv, "memory")["lazyfreed_objects"])
+
+    start = freed()
+    c.cmd(*small_cmd)
+    c.cmd("DEL", "small")
+    assert freed() == start
+    fill("big")
+    assert c.cmd("DEL", "big") == 1
+    assert H.wait_for(lambda: freed() == start + 1, 10 * TF)
+    fill("big")
+    assert c.cmd("SET", "big", "now a string") == b"OK"
+    assert H.wait_for(lambda: freed() == start + 2, 10 * TF)
+    assert c.cmd("DEL", "big") == 1   # the string
+    fill("big")
+    assert c.cmd("PEXPIRE", "big", 50) == 1
+    assert H.wait_for(lambda: c.cmd("EXISTS", "big") == 0 and freed() == start + 3, 10 * TF)
+    assert int(info(srv, "memory")["lazyfree_pending_objects"]) == 0
+
+
 def aof_files(datadir, dirname=AOF_DIRNAME):
     d = os.path.join(str(datadir), dirname)
     return sorted(os.listdir(d)) if os.path.isdir(d) else []

@@ -4,16 +4,25 @@
  * array after every step, with its invariants (counts, start positions,
  * both walks of every node, node fill, the memory count), and again with
  * allocations failing now and then (a write that fails changes nothing);
- * then the list kind: a random stream through the writer, small and big
- * and back, under changing list-max-listpack-size; serialize/restore round
- * trips in either encoding, corrupt bytes rejected, copies independent of
- * their original, and what a big list holds outside charged and given
- * back to the byte. */
+ * frozen views taken while such streams go on, several at once, each still
+ * showing its instant after every step, the list freed before them, copies
+ * for them failing (the list as it was), and views read and let go of by
+ * another thread while this one writes; then the list kind: a random
+ * stream through the writer, small and big and back, under changing
+ * list-max-listpack-size; serialize/restore round trips in either
+ * encoding, corrupt bytes rejected, copies independent of their original,
+ * the kind's views serializing to their instant while the list changes,
+ * turns small and is deleted, and what a big list holds outside charged
+ * and given back to the byte (the copies made for a view too). */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "lib/bgfree.h"
 #include "lib/util.h"
 #include "lib/varint.h"
 #include "store/keyspace.h"
@@ -48,6 +57,7 @@ static void m_insert(model *m, size_t i, const char *p, size_t n)
 
 static void m_delete(model *m, size_t i, size_t k)
 {
+    if (!k) return;
     for (size_t j = i; j < i + k; j++) free(m->a[j].p);
     memmove(m->a + i, m->a + i + k, (m->n - i - k) * sizeof *m->a);
     m->n -= k;
@@ -70,6 +80,12 @@ static void m_free(model *m)
     m_delete(m, 0, m->n);
     free(m->a);
     memset(m, 0, sizeof *m);
+}
+
+static void m_copy(model *dst, const model *src)
+{
+    memset(dst, 0, sizeof *dst);
+    for (size_t i = 0; i < src->n; i++) m_insert(dst, i, src->a[i].p, src->a[i].n);
 }
 
 /* ---- random elements ---- */
@@ -123,135 +139,155 @@ static int failed_check(const qlist *q, int fill, const char *what, unsigned lon
     return 1;
 }
 
+/* A qlist driven by random steps, and the model it must match. */
+typedef struct stream {
+    qlist *q;
+    model m;
+    size_t max_bytes;
+    unsigned long wrong, failed;
+} stream;
+
+/* One random step on st: a write (the model follows it unless it failed)
+ * or a read checked against the model; grow: pushes and insertions more
+ * often than pops and deletions. Returns what it was. */
+static const char *random_step(stream *st, int grow)
+{
+    static char val[70000];
+    qlist *q = st->q;
+    model *mp = &st->m;
+    size_t r = below(100), n, i, k, sn;
+    const char *s;
+    if (r < (grow ? 30u : 15u)) {
+        int tail = (int)below(2);
+        n = make_value(val, st->max_bytes);
+        if (qlist_push(q, tail, val, n) == 0) m_insert(mp, tail ? mp->n : 0, val, n);
+        else st->failed++;
+        return "push";
+    }
+    if (r < (grow ? 40u : 45u)) {
+        int tail = (int)below(2);
+        k = below(grow ? 3 : 30);
+        if (k > mp->n) k = mp->n;
+        qlist_delete(q, tail ? mp->n - k : 0, k);
+        m_delete(mp, tail ? mp->n - k : 0, k);
+        return "pop";
+    }
+    if (r < 55) {
+        if (mp->n) {
+            i = below(mp->n);
+            qlist_get(q, i, &s, &sn);
+            if (!m_eq(&mp->a[i], s, sn)) st->wrong++;
+        }
+        return "get";
+    }
+    if (r < 65) {
+        if (mp->n) {
+            i = below(mp->n);
+            n = make_value(val, st->max_bytes);
+            if (qlist_set(q, i, val, n) == 0) m_set(mp, i, val, n);
+            else st->failed++;
+        }
+        return "set";
+    }
+    if (r < (grow ? 80u : 72u)) {
+        i = below(mp->n + 1);
+        n = make_value(val, st->max_bytes);
+        if (qlist_insert(q, i, val, n) == 0) m_insert(mp, i, val, n);
+        else st->failed++;
+        return "insert";
+    }
+    if (r < 85) {
+        if (mp->n) {
+            i = below(mp->n);
+            k = below(grow ? 4 : 60);
+            if (k > mp->n - i) k = mp->n - i;
+            qlist_delete(q, i, k);
+            m_delete(mp, i, k);
+        }
+        return "delete";
+    }
+    if (r < 90) {
+        int back = (int)below(2), before = 0;
+        size_t limit = below(grow ? 40 : 4), gone, want = 0;
+        if (limit > 3) limit = 1 + limit % 3;   /* all of them (0) now and then */
+        n = make_value(val, st->max_bytes);
+        for (size_t j = 0; j < mp->n; j++) want += m_eq(&mp->a[j], val, n);
+        if (limit && want > limit) want = limit;
+        gone = qlist_remove(q, val, n, back, limit, count_call, &before);
+        if (gone != want || before != (want > 0)) st->wrong++;
+        /* the model: the first (or last) `want` matches */
+        for (size_t c = 0, j = back ? mp->n : 0; c < want;) {
+            if (back) {
+                j--;
+                if (m_eq(&mp->a[j], val, n)) {
+                    m_delete(mp, j, 1);
+                    c++;
+                }
+            } else if (m_eq(&mp->a[j], val, n)) {
+                m_delete(mp, j, 1);
+                c++;
+            } else {
+                j++;
+            }
+        }
+        return "remove";
+    }
+    /* walk a stretch from a random index, either way */
+    int back = (int)below(2);
+    qiter it;
+    i = below(mp->n + 1);
+    qiter_init(&it, q, i, back);
+    for (size_t c = 0; c < 50 && qiter_next(&it, &s, &sn); c++) {
+        size_t at = back ? i - c : i + c;
+        if (at >= mp->n || !m_eq(&mp->a[at], s, sn)) {
+            st->wrong++;
+            break;
+        }
+    }
+    return "walk";
+}
+
 /* oom: allocations fail now and then; from the first failure on, nodes
  * may be left that could have been merged. */
 static void qlist_stream(size_t max_bytes, size_t max_count, unsigned long steps, uint64_t seed,
                          int oom)
 {
-    static char val[70000];
-    model m = {0};
-    qlist *q = qlist_new(max_bytes, max_count);
-    unsigned long bad = 0, wrong = 0, failed = 0, last_failed = 0, fails0 = qlist_fail_alloc(0);
+    stream st = {qlist_new(max_bytes, max_count), {0}, max_bytes, 0, 0};
+    unsigned long bad = 0, last_failed = 0, fails0 = qlist_fail_alloc(0);
     size_t peak = 0;
     rng = seed;
     for (unsigned long step = 0; step < steps && !bad; step++) {
-        size_t r = below(100), n, i, k;
-        const char *what;
-        const char *s;
-        size_t sn;
         /* grow for a while, then shrink, then grow again */
         int grow = (step / 10000) % 2 == 0;
+        const char *what;
         /* now and then memory runs out within the step: a write that fails
          * must leave the list as it was */
         qlist_fail_alloc(oom && below(8) == 0 ? 1 + below(3) : 0);
-        if (r < (grow ? 30u : 15u)) {
-            int tail = (int)below(2);
-            n = make_value(val, max_bytes);
-            what = "push";
-            if (qlist_push(q, tail, val, n) == 0) m_insert(&m, tail ? m.n : 0, val, n);
-            else failed++;
-        } else if (r < (grow ? 40u : 45u)) {
-            int tail = (int)below(2);
-            k = below(grow ? 3 : 30);
-            if (k > m.n) k = m.n;
-            what = "pop";
-            qlist_delete(q, tail ? m.n - k : 0, k);
-            m_delete(&m, tail ? m.n - k : 0, k);
-        } else if (r < 55) {
-            what = "get";
-            if (m.n) {
-                i = below(m.n);
-                qlist_get(q, i, &s, &sn);
-                if (!m_eq(&m.a[i], s, sn)) wrong++;
-            }
-        } else if (r < 65) {
-            what = "set";
-            if (m.n) {
-                i = below(m.n);
-                n = make_value(val, max_bytes);
-                if (qlist_set(q, i, val, n) == 0) m_set(&m, i, val, n);
-                else failed++;
-            }
-        } else if (r < (grow ? 80u : 72u)) {
-            what = "insert";
-            i = below(m.n + 1);
-            n = make_value(val, max_bytes);
-            if (qlist_insert(q, i, val, n) == 0) m_insert(&m, i, val, n);
-            else failed++;
-        } else if (r < 85) {
-            what = "delete";
-            if (m.n) {
-                i = below(m.n);
-                k = below(grow ? 4 : 60);
-                if (k > m.n - i) k = m.n - i;
-                qlist_delete(q, i, k);
-                m_delete(&m, i, k);
-            }
-        } else if (r < 90) {
-            int back = (int)below(2);
-            size_t limit = below(grow ? 40 : 4), gone = 0, want = 0;
-            if (limit > 3) limit = 1 + limit % 3;   /* all of them (0) now and then */
-            what = "remove";
-            n = make_value(val, max_bytes);
-            for (size_t j = 0; j < m.n; j++) want += m_eq(&m.a[j], val, n);
-            if (limit && want > limit) want = limit;
-            int before = 0;
-            gone = qlist_remove(q, val, n, back, limit, count_call, &before);
-            if (gone != want || before != (want > 0)) wrong++;
-            /* the model: the first (or last) `want` matches */
-            for (size_t c = 0, j = back ? m.n : 0; c < want;) {
-                if (back) {
-                    j--;
-                    if (m_eq(&m.a[j], val, n)) {
-                        m_delete(&m, j, 1);
-                        c++;
-                    }
-                } else if (m_eq(&m.a[j], val, n)) {
-                    m_delete(&m, j, 1);
-                    c++;
-                } else {
-                    j++;
-                }
-            }
-        } else {
-            /* walk a stretch from a random index, either way */
-            int back = (int)below(2);
-            qiter it;
-            what = "walk";
-            i = below(m.n + 1);
-            qiter_init(&it, q, i, back);
-            for (size_t c = 0; c < 50 && qiter_next(&it, &s, &sn); c++) {
-                size_t at = back ? i - c : i + c;
-                if (at >= m.n || !m_eq(&m.a[at], s, sn)) {
-                    wrong++;
-                    break;
-                }
-            }
-        }
-        if (failed_check(q, qlist_fail_alloc(0) == fails0, what, step)) bad++;
-        if ((step % 97 == 0 || failed != last_failed) && !same(q, &m)) {
+        what = random_step(&st, grow);
+        if (failed_check(st.q, qlist_fail_alloc(0) == fails0, what, step)) bad++;
+        if ((step % 97 == 0 || st.failed != last_failed) && !same(st.q, &st.m)) {
             fprintf(stderr, "qlist differs from the model after %s (step %lu)\n", what, step);
             bad++;
         }
-        if (m.n > peak) peak = m.n;
-        last_failed = failed;
+        if (st.m.n > peak) peak = st.m.n;
+        last_failed = st.failed;
     }
     CHECK(bad == 0);
-    CHECK(wrong == 0);
-    CHECK(same(q, &m));
-    if (oom) CHECK(failed > 5);   /* out of memory did strike */
-    else CHECK(peak > 1000);      /* the stream did reach many nodes */
+    CHECK(st.wrong == 0);
+    CHECK(same(st.q, &st.m));
+    if (oom) CHECK(st.failed > 5);   /* out of memory did strike */
+    else CHECK(peak > 1000);         /* the stream did reach many nodes */
     printf("qlist %zu/%zu: peak %zu elements, %zu at the end in %zu nodes, %lu writes out of "
-           "memory\n", max_bytes, max_count, peak, qlist_len(q), q->nodes, failed);
+           "memory\n", max_bytes, max_count, peak, qlist_len(st.q), st.q->nodes, st.failed);
     {
-        qlist *c = qlist_dup(q);
+        qlist *c = qlist_dup(st.q);
         char why[256];
-        CHECK(c && same(c, &m) && qlist_check(c, !oom, why, sizeof why) == 0);
+        CHECK(c && same(c, &st.m) && qlist_check(c, !oom, why, sizeof why) == 0);
         qlist_free(&c);
         CHECK(c == NULL);
     }
-    qlist_free(&q);
-    m_free(&m);
+    qlist_free(&st.q);
+    m_free(&st.m);
 }
 
 /* Pushing at both ends keeps the nodes full and the memory near the
@@ -286,6 +322,233 @@ static void qlist_fill(void)
     CHECK(n == 1 && s[0] == 'x');
     free(big);
     qlist_free(&q);
+}
+
+/* ---- frozen views ---- */
+
+/* Whether v shows m's elements, in order. */
+static int view_holds(const qview *v, const model *m)
+{
+    qview_iter it;
+    const char *s;
+    size_t n, i = 0;
+    if (v->len != m->n) return 0;
+    qview_iter_init(&it, v);
+    while (qview_next(&it, &s, &n))
+        if (i >= m->n || !m_eq(&m->a[i++], s, n)) return 0;
+    return i == m->n;
+}
+
+static qnode *node_at(const qlist *q, size_t k)
+{
+    return q->ring[(q->head + k) & (q->rcap - 1)].nd;
+}
+
+/* Nodes of q that a view holds too. */
+static size_t shared_nodes(const qlist *q)
+{
+    size_t c = 0;
+    for (size_t k = 0; k < q->nodes; k++) c += atomic_load(&node_at(q, k)->refs) > 1;
+    return c;
+}
+
+/* Whether q holds just the nodes v holds. */
+static int same_nodes(const qlist *q, const qview *v)
+{
+    if (q->nodes != v->nodes) return 0;
+    for (size_t k = 0; k < q->nodes; k++)
+        if (node_at(q, k) != v->nd[k]) return 0;
+    return 1;
+}
+
+#define MAX_VIEWS 3
+
+typedef struct frozen {
+    qview *v;
+    model m;   /* what it must show */
+} frozen;
+
+/* Views taken now and then of a list that random writes keep changing, up
+ * to three at once, let go of in any order: after every step each one
+ * still shows exactly its instant, and the list keeps every invariant (its
+ * memory count too, with the nodes it copied and let go of). At the end
+ * the list is freed first, and the views still read. oom: allocations fail
+ * now and then, the copies for the views too. */
+static void view_stream(size_t max_bytes, size_t max_count, unsigned long steps, uint64_t seed,
+                        int oom)
+{
+    stream st = {qlist_new(max_bytes, max_count), {0}, max_bytes, 0, 0};
+    frozen fz[MAX_VIEWS];
+    size_t live = 0, taken = 0, copied = 0, most = 0;
+    unsigned long bad = 0, last_failed = 0, fails0 = qlist_fail_alloc(0);
+    rng = seed;
+    for (unsigned long step = 0; step < steps && !bad; step++) {
+        int grow = (step / 3000) % 2 == 0;
+        const char *what;
+        size_t shared;
+        if (live < MAX_VIEWS && below(100) == 0) {
+            fz[live].v = qlist_freeze(st.q);
+            CHECK(fz[live].v != NULL);
+            m_copy(&fz[live].m, &st.m);
+            live++;
+            taken++;
+        }
+        if (live && below(150) == 0) {
+            size_t i = below(live);
+            qview_release(fz[i].v);
+            m_free(&fz[i].m);
+            fz[i] = fz[--live];
+        }
+        if (live > most) most = live;
+        shared = shared_nodes(st.q);
+        qlist_fail_alloc(oom && below(8) == 0 ? 1 + below(3) : 0);
+        what = random_step(&st, grow);
+        if (failed_check(st.q, qlist_fail_alloc(0) == fails0, what, step)) bad++;
+        if (shared_nodes(st.q) < shared) copied++;   /* copied, or let go of */
+        if ((step % 97 == 0 || st.failed != last_failed) && !same(st.q, &st.m)) {
+            fprintf(stderr, "qlist differs from the model after %s (step %lu)\n", what, step);
+            bad++;
+        }
+        last_failed = st.failed;
+        for (size_t i = 0; i < live; i++)
+            if (!view_holds(fz[i].v, &fz[i].m)) {
+                fprintf(stderr, "view %zu changed after %s (step %lu)\n", i, what, step);
+                bad++;
+            }
+    }
+    CHECK(bad == 0);
+    CHECK(st.wrong == 0);
+    CHECK(same(st.q, &st.m));
+    CHECK(taken > 20 && most == MAX_VIEWS && copied > 100);
+    if (oom) CHECK(st.failed > 5);
+    printf("views %zu/%zu: %zu taken, %zu steps let go of shared nodes, %lu writes out of "
+           "memory\n", max_bytes, max_count, taken, copied, st.failed);
+    qlist_free(&st.q);   /* the owner first */
+    for (size_t i = 0; i < live; i++) {
+        CHECK(view_holds(fz[i].v, &fz[i].m));
+        qview_release(fz[i].v);
+        m_free(&fz[i].m);
+    }
+    m_free(&st.m);
+}
+
+/* A write that must copy a node a view holds, and cannot have the memory:
+ * when the copy (the first allocation) fails, the list is exactly as it
+ * was (the same nodes, the same memory count); when a later allocation
+ * fails, its elements are as they were; the view is untouched either way,
+ * and the write done again succeeds. */
+static void cow_failures(void)
+{
+    static char val[3000];
+    stream st = {qlist_new(512, (size_t)-1), {0}, 512, 0, 0};
+    unsigned long first = 0, later = 0, copies = 0, bad = 0;
+    char why[256];
+    rng = 99;
+    for (int i = 0; i < 3000; i++) {
+        size_t n = 1 + below(20);
+        memset(val, 'a' + i % 26, n);
+        CHECK(qlist_push(st.q, 1, val, n) == 0);
+        m_insert(&st.m, st.m.n, val, n);
+    }
+    for (int t = 0; t < 800; t++) {
+        qview *v = qlist_freeze(st.q);
+        model fm;
+        size_t mem = qlist_mem(st.q), i = below(st.m.n), n = make_value(val, 512), shared;
+        unsigned long nth = 1 + below(3);
+        int op = (int)below(4), rc = -1;
+        m_copy(&fm, &st.m);
+        shared = shared_nodes(st.q);
+        for (int again = 0; again < 2 && rc < 0; again++) {
+            qlist_fail_alloc(again ? 0 : nth);
+            rc = op == 0 ? qlist_push(st.q, 0, val, n)
+               : op == 1 ? qlist_push(st.q, 1, val, n)
+               : op == 2 ? qlist_insert(st.q, i, val, n)
+                         : qlist_set(st.q, i, val, n);
+            qlist_fail_alloc(0);
+            if (rc == 0) break;
+            if (!same(st.q, &st.m) || qlist_check(st.q, 0, why, sizeof why) < 0) bad++;
+            if (nth == 1 && (qlist_mem(st.q) != mem || !same_nodes(st.q, v))) bad++;
+            if (nth == 1) first++;
+            else later++;
+        }
+        if (rc < 0) bad++;
+        else if (op == 3) m_set(&st.m, i, val, n);
+        else m_insert(&st.m, op == 0 ? 0 : op == 1 ? st.m.n : i, val, n);
+        copies += shared_nodes(st.q) < shared;
+        if (!same(st.q, &st.m) || qlist_check(st.q, 0, why, sizeof why) < 0 || !view_holds(v, &fm))
+            bad++;
+        qview_release(v);
+        m_free(&fm);
+    }
+    CHECK(bad == 0);
+    CHECK(first > 100 && later > 20 && copies > 400);
+    CHECK(qlist_check(st.q, 0, why, sizeof why) == 0 && shared_nodes(st.q) == 0);
+    qlist_free(&st.q);
+    m_free(&st.m);
+}
+
+/* A reader thread freezes the list under its lock, as a snapshot does, and
+ * reads the view and lets go of it without the lock, again and again while
+ * this thread writes; now and then this thread frees the list (views may still hold
+ * its nodes) and builds it again. A race or a read after free shows under
+ * the sanitizers. */
+typedef struct shared_list {
+    pthread_mutex_t mu;
+    stream st;
+    atomic_int done;
+    unsigned long bad, rounds;
+} shared_list;
+
+static void *view_reader(void *arg)
+{
+    shared_list *sl = arg;
+    for (sl->rounds = 0; !atomic_load(&sl->done); sl->rounds++) {
+        model fm;
+        qview *v;
+        pthread_mutex_lock(&sl->mu);
+        v = qlist_freeze(sl->st.q);
+        m_copy(&fm, &sl->st.m);
+        pthread_mutex_unlock(&sl->mu);
+        if (!v || !view_holds(v, &fm)) sl->bad++;
+        qview_release(v);
+        m_free(&fm);
+    }
+    return NULL;
+}
+
+static void threaded_views(void)
+{
+    shared_list sl = {.st = {qlist_new(256, (size_t)-1), {0}, 256, 0, 0}, };
+    pthread_t t;
+    unsigned long steps = 0, rebuilt = 0;
+    char why[256];
+    rng = 4242;
+    pthread_mutex_init(&sl.mu, NULL);
+    while (sl.st.m.n < 1500) random_step(&sl.st, 1);
+    pthread_create(&t, NULL, view_reader, &sl);
+    for (; steps < 8000; steps++) {
+        pthread_mutex_lock(&sl.mu);
+        random_step(&sl.st, sl.st.m.n < 1500);
+        if (below(300) == 0) {   /* the owner goes while views may live */
+            qlist_free(&sl.st.q);
+            sl.st.q = qlist_new(256, (size_t)-1);
+            for (size_t i = 0; i < sl.st.m.n; i++)
+                sl.st.wrong += qlist_push(sl.st.q, 1, sl.st.m.a[i].p, sl.st.m.a[i].n) < 0;
+            rebuilt++;
+        }
+        pthread_mutex_unlock(&sl.mu);
+        if (steps % 8 == 0) sched_yield();   /* the reader gets the lock now and then */
+    }
+    atomic_store(&sl.done, 1);
+    pthread_join(t, NULL);
+    CHECK(sl.rounds > 20);
+    CHECK(sl.bad == 0 && sl.st.wrong == 0 && same(sl.st.q, &sl.st.m));
+    CHECK(qlist_check(sl.st.q, 1, why, sizeof why) == 0);
+    printf("views from another thread: %lu views, %lu writes, the list rebuilt %lu times\n",
+           sl.rounds, steps, rebuilt);
+    qlist_free(&sl.st.q);
+    m_free(&sl.st.m);
+    pthread_mutex_destroy(&sl.mu);
 }
 
 /* ---- the list kind ---- */
@@ -559,6 +822,126 @@ static void corrupt(keyspace *ks)
     CHECK(wrong == 0 && refused > 1000 && taken > 10);
 }
 
+/* Take a view of key k's list (the kind's operation), with what the list
+ * serializes to now in want. */
+static void *view_key(keyspace *ks, const char *k, buf *want)
+{
+    kref r;
+    void *v;
+    lock_key(ks, k, &r);
+    list_kind_ops.serialize(r.it, want);
+    v = list_kind_ops.view(r.it);
+    ks_unlock(&r);
+    return v;
+}
+
+/* Whether view v serializes to want. */
+static int view_serializes(void *v, const buf *want)
+{
+    buf got = {0};
+    int ok;
+    list_kind_ops.view_serialize(v, &got);
+    ok = got.len == want->len && memcmp(got.data, want->data, got.len) == 0;
+    buf_free(&got);
+    return ok;
+}
+
+/* The kind's views: taken of a big list, several at once, each serializes
+ * to what the list serialized to at its instant while every write goes on
+ * (the list turning small at the end), and after the key is deleted (a big
+ * list freed by the background thread). A small list has no view. */
+static void kind_views(keyspace *ks)
+{
+    static char val[4096];
+    model m = {0};
+    buf want[3] = {{0}, {0}, {0}}, b = {0};
+    void *views[3];
+    size_t nv = 0;
+    unsigned long bad = 0;
+    kref r;
+    rng = 321;
+    for (size_t i = 0; i < 8000; i++) {
+        size_t n = (size_t)snprintf(val, sizeof val, "%016zu", i);
+        m_insert(&m, m.n, val, n);
+    }
+    make_list(ks, "views", &m);
+    CHECK(encoding_of(ks, "views") == LIST_NODES);
+    for (int step = 0; step < 600; step++) {
+        list_w w;
+        size_t n, i, k;
+        if (step % 100 == 0 && nv < 3) {
+            views[nv] = view_key(ks, "views", &want[nv]);
+            CHECK(views[nv] != NULL);
+            nv++;
+        }
+        lock_key(ks, "views", &r);
+        list_w_open(&w, &r);
+        n = make_value(val, 2000);
+        i = below(m.n);
+        /* pops, the last steps only pops: the list turns small */
+        switch (step < 500 ? below(5) : 0) {
+        case 0:
+            k = step < 500 ? below(30) : m.n / 8 + 1;
+            if (k > m.n - 1) k = m.n - 1;
+            if (step == 599) {   /* one short element left */
+                list_w_set(&w, 0, "a", 1);
+                m_set(&m, 0, "a", 1);
+            }
+            list_w_pop(&w, (int)(step % 2), k);
+            m_delete(&m, step % 2 ? m.n - k : 0, k);
+            break;
+        case 1:
+            if (list_w_set(&w, i, val, n) == 0) m_set(&m, i, val, n);
+            break;
+        case 2:
+            k = below(2);
+            if (list_w_push(&w, (int)k, val, n) == 0) m_insert(&m, k ? m.n : 0, val, n);
+            break;
+        case 3:
+            if (list_w_insert(&w, i, val, n) == 0) m_insert(&m, i, val, n);
+            break;
+        default:
+            for (size_t j = i; j < m.n && j < i + 3; j++) m_set(&m, j, "x", 1);
+            for (size_t j = i; j < m.n && j < i + 3; j++) list_w_set(&w, j, "x", 1);
+            list_w_remove(&w, "x", 1, 0, 0);
+            for (size_t j = m.n; j-- > 0;)
+                if (m_eq(&m.a[j], "x", 1)) m_delete(&m, j, 1);
+            break;
+        }
+        list_w_close(&w, util_now_ms());
+        ks_unlock(&r);
+        for (size_t v = 0; v < nv; v++) bad += !view_serializes(views[v], &want[v]);
+    }
+    CHECK(bad == 0);
+    CHECK(holds(ks, "views", &m));
+    CHECK(nv == 3 && encoding_of(ks, "views") == LIST_PACKED);
+    lock_key(ks, "views", &r);
+    CHECK(list_kind_ops.view(r.it) == NULL);   /* small: copied by its bytes */
+    ks_delete(&r, util_now_ms());
+    ks_unlock(&r);
+    /* a big list deleted while viewed: freed in the background first */
+    make_list(ks, "gone", &m);
+    m_free(&m);
+    for (size_t i = 0; i < 30000; i++) m_insert(&m, m.n, "0123456789abcdef", 16);
+    make_list(ks, "gone", &m);
+    {
+        void *v = view_key(ks, "gone", &b);
+        lock_key(ks, "gone", &r);
+        ks_delete(&r, util_now_ms());
+        ks_unlock(&r);
+        bgfree_drain();
+        CHECK(view_serializes(v, &b));
+        list_kind_ops.view_release(v);
+    }
+    for (size_t v = 0; v < nv; v++) {
+        CHECK(view_serializes(views[v], &want[v]));
+        list_kind_ops.view_release(views[v]);
+        buf_free(&want[v]);
+    }
+    buf_free(&b);
+    m_free(&m);
+}
+
 /* A big list's bytes outside the segment are charged and given back. */
 static void accounting(keyspace *ks)
 {
@@ -589,6 +972,27 @@ static void accounting(keyspace *ks)
     ks_unlock(&r);
     CHECK(out > 100000 * 18 && out < 100000 * 18.3);
     CHECK(st1.mem == st0.mem + out);   /* the item fit in its segment */
+    /* viewed, then every node changed: the list holds copies as big as the
+     * nodes it let go of (the view's now), and is charged for them alone */
+    {
+        buf want = {0};
+        void *v = view_key(ks, "acct", &want);
+        char u[16];
+        memset(u, 'u', sizeof u);
+        lock_key(ks, "acct", &r);
+        list_w_open(&w, &r);
+        for (size_t i = 0; i < 100000; i += 100) CHECK(list_w_set(&w, i, u, sizeof u) == 0);
+        list_w_close(&w, util_now_ms());
+        CHECK(list_kind_ops.outside(r.it) == out);
+        ks_unlock(&r);
+        ks_domain_stats(ks_default(ks), &st2);
+        CHECK(st2.mem == st1.mem);
+        CHECK(view_serializes(v, &want));
+        list_kind_ops.view_release(v);
+        buf_free(&want);
+        ks_domain_stats(ks_default(ks), &st2);
+        CHECK(st2.mem == st1.mem);
+    }
     /* shrunk to a few elements: small again, nothing outside */
     lock_key(ks, "acct", &r);
     list_w_open(&w, &r);
@@ -609,6 +1013,7 @@ static void kind_tests(void)
     kind_stream(ks, 20000, 7);
     round_trips(ks);
     corrupt(ks);
+    kind_views(ks);
     ks_destroy(&ks);
     ks = ks_create(1, &max_domains);   /* alone in its keyspace: exact counts */
     accounting(ks);
@@ -626,6 +1031,12 @@ int main(void)
     qlist_stream(4096, 128, 30000, 6, 0);
     qlist_stream(512, (size_t)-1, 20000, 7, 1);
     qlist_stream(8192, 3, 20000, 8, 1);
+    view_stream(512, (size_t)-1, 20000, 11, 0);
+    view_stream(256, 7, 20000, 12, 0);
+    view_stream(8192, (size_t)-1, 20000, 13, 0);
+    view_stream(512, (size_t)-1, 20000, 14, 1);
+    cow_failures();
+    threaded_views();
     kind_tests();
     return check_done("list");
 }
