@@ -264,7 +264,13 @@ void table_delete(table *t, const table_pos *pos)
 void table_maybe_shrink(table *t)
 {
     size_t size = arr_size(&t->cur), want = MIN_SLOTS;
-    if (t->old.slot || size <= MIN_SLOTS || t->cur.used * 8 >= size) return;
+    if (t->old.slot) {
+        /* deletions drain a resize too, as insertions do: a table that only
+         * shrinks must not keep its big old array (and random picks in it) */
+        table_step(t, 8);
+        return;
+    }
+    if (size <= MIN_SLOTS || t->cur.used * 8 >= size) return;
     while (want < t->cur.used * 2) want *= 2;
     if (t->cur.used == 0) {
         free(t->cur.slot);
@@ -343,11 +349,22 @@ uint64_t table_scan(table *t, uint64_t v, table_scan_fn *fn, void *opaque)
 
 void *table_random(table *t)
 {
-    size_t span = table_span(t);
-    if (table_count(t) == 0) return NULL;
+    size_t span = table_span(t), n = table_count(t);
+    if (n == 0) return NULL;
+    /* Each array in proportion to the entries it holds; in the old one,
+     * only the part a resize has not drained yet (where its entries are):
+     * a try then finds an entry about as often as the load factor says. */
     for (int tries = 0; tries < 64; tries++) {
-        void *o = table_at(t, util_rand64() % span, NULL, NULL);
-        if (o) return o;
+        table_arr *a = &t->cur;
+        size_t i;
+        if (t->old.used && util_rand64() % n < t->old.used) {
+            a = &t->old;
+            i = t->mig_left ? (t->mig_pos + util_rand64() % t->mig_left) & a->mask
+                            : util_rand64() % arr_size(a);
+        } else {
+            i = util_rand64() % arr_size(a);
+        }
+        if (a->slot[i]) return slot_obj(a->slot[i]);
     }
     for (size_t i = util_rand64() % span, n = 0; n < span; n++, i = (i + 1) % span) {
         void *o = table_at(t, i, NULL, NULL);

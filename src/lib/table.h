@@ -74,7 +74,8 @@ void table_prefetch(const table *t, uint64_t h, int deep);
 
 /* Do up to n slots of pending resize work. Returns 1 while work remains. */
 int table_step(table *t, size_t n);
-/* Start shrinking when the table is mostly empty. */
+/* After deletions: start shrinking when the table is mostly empty, or do
+ * a little of a resize under way. */
 void table_maybe_shrink(table *t);
 
 /* Positional access for sweeps: virtual positions 0..table_span()-1 cover

@@ -157,8 +157,43 @@ static void test_insert_during_shrink(void)
     free(objs);
 }
 
+/* A table that only loses entries (a set being SPOPped empty) finishes
+ * each shrink, and a random pick stays cheap all the way down: it used to
+ * keep the old, nearly empty array for good, and each pick scanned it. */
+static void test_delete_only_shrinks(void)
+{
+    table t;
+    obj *objs = calloc(4 * N, sizeof(obj));
+    table_pos pos;
+    int ok = 1;
+    size_t most = 0;
+    table_init(&t, &ops, NULL);
+    for (uint32_t i = 0; i < 4 * N; i++) {
+        objs[i].key = i;
+        table_insert(&t, h_of(i), &objs[i], 0);
+    }
+    while (table_step(&t, 1024)) {}
+    for (uint32_t left = 4 * N; left > 1; left--) {
+        obj *o = table_random(&t);
+        ok &= o != NULL && !o->seen;
+        if (!o || !table_find(&t, h_of(o->key), &o->key, 4, &pos)) break;
+        o->seen = 1;
+        table_delete(&t, &pos);
+        table_maybe_shrink(&t);
+        /* slots per entry left: bounded by the shrink rule, once drained */
+        if (left < N && !t.old.slot && table_span(&t) / (left - 1) > most)
+            most = table_span(&t) / (left - 1);
+    }
+    CHECK(ok && table_count(&t) == 1);
+    CHECK(t.old.slot == NULL);   /* no resize left hanging */
+    CHECK(most <= 16);
+    table_destroy(&t);
+    free(objs);
+}
+
 int main(void)
 {
+    test_delete_only_shrinks();
     test_insert_during_shrink();
     test_basic();
     test_incremental();
