@@ -12,7 +12,6 @@
 static inline void reply_wrongtype(cmd_call *x) { reply_err(x, ERR_WRONGTYPE); }
 /* Memory for the write could not be had: what was done so far stays, and
  * is what was logged. */
-static inline void reply_nomem(cmd_call *x) { reply_err(x, "OOM out of memory while writing"); }
 
 /* argv[i]'s key, its shard locked by the caller (arg_ref + ks_lock), looked
  * up to read (a keyspace hit or miss) or to write: the item, or NULL when

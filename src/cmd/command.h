@@ -226,6 +226,9 @@ const char *command_category_name(int i);
 static inline void reply_ok(cmd_call *x) { buf_append(x->out, "+OK\r\n", 5); }
 static inline void reply_err(cmd_call *x, const char *msg) { resp_error(x->out, msg); }
 static inline void reply_syntax(cmd_call *x) { resp_error(x->out, "ERR syntax error"); }
+/* A write that found no memory for what it builds outside the segments; it
+ * changed nothing. */
+static inline void reply_nomem(cmd_call *x) { resp_error(x->out, "OOM out of memory while writing"); }
 static inline void reply_not_int(cmd_call *x)
 {
     resp_error(x->out, "ERR value is not an integer or out of range");

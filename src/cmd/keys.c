@@ -277,7 +277,9 @@ static void rename_generic(cmd_call *x, int nx)
 static void cmd_rename(cmd_call *x) { rename_generic(x, 0); }
 static void cmd_renamenx(cmd_call *x) { rename_generic(x, 1); }
 
-/* Copy (or move) argv[1] of the selected domain to key dkey of domain dst. */
+/* Copy (or move) argv[1] of the selected domain to key dkey of domain dst:
+ * 1 done, 0 not (no source, or a target and no replace), -1 no memory for
+ * the copy (nothing changed). */
 static int transfer(cmd_call *x, domain *dst, const karg *dkey, int replace, int move)
 {
     kref src, to;
@@ -296,11 +298,16 @@ static int transfer(cmd_call *x, domain *dst, const karg *dkey, int replace, int
         if (move) {
             ks_move(&to, &src);
         } else {
+            item *cp;
             to.gen = (uint64_t)-1;
-            ks_store(&to, ks_new_copy(&to, it, item_expire(it)));
+            cp = ks_new_copy(&to, it, item_expire(it));
+            if (cp) ks_store(&to, cp);
+            else rc = -1;
         }
-        if (src.quiet) ks_effect(&src, x->argc, x->argv);
-        rc = 1;
+        if (rc == 0) {
+            if (src.quiet) ks_effect(&src, x->argc, x->argv);
+            rc = 1;
+        }
     }
     ks_lockset_unlock(&ls);
     return rc;
@@ -348,7 +355,8 @@ static void cmd_copy(cmd_call *x)
         reply_err(x, "ERR source and destination objects are the same");
     } else {
         rc = transfer(x, dst, &x->argv[2], replace, 0);
-        resp_int(x->out, rc);
+        if (rc < 0) reply_nomem(x);
+        else resp_int(x->out, rc);
     }
     ks_domain_put(x->ks, dst);
 }

@@ -399,7 +399,10 @@ item *ks_new_copy(kref *r, const item *src, int64_t expire)
     const kind_ops *ops = kind_ops_of(item_kind(src));
     item *it = new_like(r, src, expire);
     if (ops && ops->copy) {
-        ops->copy(it, src);
+        if (ops->copy(it, src) < 0) {   /* out of memory: it holds src's pointer, never released */
+            ks__mem_add(r->s, r->d->ks, -(long long)seg_kill(&r->s->st, it));
+            return NULL;
+        }
         ks__mem_add(r->s, r->d->ks, (long long)ks__outside(it));
     }
     return it;

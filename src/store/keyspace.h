@@ -160,7 +160,9 @@ item *ks_read(kref *r, int64_t now);
  * keys that are being overwritten go straight to the main queue. */
 item *ks_new(kref *r, const char *val, size_t vlen, int64_t expire);
 /* A new item for r's key holding a copy of src's value, of src's kind
- * (COPY, RENAME, MOVE), with the expiry given. Call ks_find on r first. */
+ * (COPY, RENAME, MOVE), with the expiry given. Call ks_find on r first.
+ * NULL: no memory for what the value holds outside its segment (the kind's
+ * copy failed); nothing is left allocated. */
 item *ks_new_copy(kref *r, const item *src, int64_t expire);
 /* Give r's key (ks_find done) a value of the kind given (not a string):
  * the encoding enc and the n bytes at p after its kind byte, with the

@@ -39,8 +39,9 @@ typedef struct kind_ops {
     void (*release)(item *it);
     /* Fill dst's value from src's, dst laid out with src's value length
      * and kind byte: the inline bytes are copied already, so only what is
-     * held outside needs duplicating (NULL: nothing to do). */
-    void (*copy)(item *dst, const item *src);
+     * held outside needs duplicating (NULL: nothing to do). -1: out of
+     * memory, nothing was kept. */
+    int (*copy)(item *dst, const item *src);
     /* The value in its persisted form (snapshot records, AOF puts), kind
      * byte first (it may name another encoding than the item's: a big
      * structure is written in its compact form), appended to out. NULL: as
@@ -52,7 +53,8 @@ typedef struct kind_ops {
      * (ks_charge). NULL: the bytes are kept as they are. */
     item *(*restore)(kref *r, const char *p, size_t n, int64_t expire);
     /* A frozen view of a value held outside its segment, as it is now
-     * (NULL: the value is inline, copy its bytes): later writes leave what
+     * (NULL: the value is inline, or there was no memory for a view:
+     * serialize it now, under the lock): later writes leave what
      * it shows untouched. Taken under the item's shard lock in about the
      * time of a memcpy of its index, then serialized (as serialize does)
      * and released by another thread without the lock. NULL: no views. */

@@ -290,20 +290,24 @@ static void hash_release(item *it)
     if (!hash_is_packed(it)) dict_destroy(dict_of(it));
 }
 
-static void hash_copy(item *dst, const item *src)
+static int hash_copy(item *dst, const item *src)
 {
-    if (hash_is_packed(src)) return;
+    if (hash_is_packed(src)) return 0;
     fdict *from = dict_of(src), *d = fdict_new();
-    if (!d) abort();   /* out of memory: as xmalloc */
+    if (!d) return -1;
     for (size_t i = 0, span = fdict_span(from); i < span; i++) {
         const char *e = fdict_at(from, i), *f, *v;
         size_t fl, vl;
         if (!e) continue;
         f = fentry_key(e, &fl);
         v = fentry_val(e, &vl);
-        if (!fdict_add(d, f, fl, v, vl)) abort();   /* out of memory: as xmalloc */
+        if (!fdict_add(d, f, fl, v, vl)) {
+            fdict_put(d);
+            return -1;
+        }
     }
     memcpy(item_payload(dst), &d, sizeof d);
+    return 0;
 }
 
 static void put_pair(buf *out, const char *e)
@@ -344,9 +348,7 @@ static void hash_serialize(const item *it, buf *out)
 static void *hash_view(const item *it)
 {
     if (hash_is_packed(it)) return NULL;
-    fdict_view *v = fdict_freeze(dict_of(it));
-    if (!v) abort();   /* out of memory: as xmalloc */
-    return v;
+    return fdict_freeze(dict_of(it));   /* NULL (out of memory): serialized under the lock */
 }
 
 static void hash_view_serialize(void *view, buf *out)

@@ -389,12 +389,13 @@ static void list_release(item *it)
     else qlist_free(&q);
 }
 
-static void list_copy(item *dst, const item *src)
+static int list_copy(item *dst, const item *src)
 {
     qlist *q;
-    if (is_packed(src)) return;
-    if (!(q = qlist_dup(qlist_of(src)))) abort();   /* out of memory: as xmalloc */
+    if (is_packed(src)) return 0;
+    if (!(q = qlist_dup(qlist_of(src)))) return -1;
     memcpy(item_payload(dst), &q, sizeof q);
+    return 0;
 }
 
 /* The persisted form's kind byte, and its count when count is not NULL. */
@@ -432,10 +433,8 @@ static void list_serialize(const item *it, buf *out)
  * changes while the view holds it (qlist.h). */
 static void *list_view(const item *it)
 {
-    qview *v;
     if (is_packed(it)) return NULL;
-    if (!(v = qlist_freeze(qlist_of(it)))) abort();   /* out of memory: as xmalloc */
-    return v;
+    return qlist_freeze(qlist_of(it));   /* NULL (out of memory): serialized under the lock */
 }
 
 static void list_view_serialize(void *view, buf *out)

@@ -537,19 +537,23 @@ static void set_release(item *it)
     if (item_encoding(it) == SET_DICT) dict_destroy(dict_of(it));
 }
 
-static void set_copy(item *dst, const item *src)
+static int set_copy(item *dst, const item *src)
 {
-    if (item_encoding(src) != SET_DICT) return;
+    if (item_encoding(src) != SET_DICT) return 0;
     fdict *from = dict_of(src), *d = fdict_new();
-    if (!d) abort();   /* out of memory: as xmalloc */
+    if (!d) return -1;
     for (size_t i = 0, span = fdict_span(from); i < span; i++) {
         const char *e = fdict_at(from, i), *s;
         size_t n;
         if (!e) continue;
         s = fentry_key(e, &n);
-        if (!fdict_add(d, s, n, NULL, 0)) abort();   /* out of memory: as xmalloc */
+        if (!fdict_add(d, s, n, NULL, 0)) {
+            fdict_put(d);
+            return -1;
+        }
     }
     memcpy(item_payload(dst), &d, sizeof d);
+    return 0;
 }
 
 /* Persisted inline, whatever the encoding in memory: a dict as packed
@@ -578,9 +582,7 @@ static void set_serialize(const item *it, buf *out)
 static void *set_kind_view(const item *it)
 {
     if (item_encoding(it) != SET_DICT) return NULL;
-    fdict_view *v = fdict_freeze(dict_of(it));
-    if (!v) abort();   /* out of memory: as xmalloc */
-    return v;
+    return fdict_freeze(dict_of(it));   /* NULL (out of memory): serialized under the lock */
 }
 
 static void set_kind_view_serialize(void *view, buf *out)

@@ -593,20 +593,24 @@ static void zset_release(item *it)
     if (!zset_is_packed(it)) big_destroy(big_of(it));
 }
 
-static void zset_copy(item *dst, const item *src)
+static int zset_copy(item *dst, const item *src)
 {
-    if (zset_is_packed(src)) return;
+    if (zset_is_packed(src)) return 0;
     zset_big *from = big_of(src), *z = big_new();
     zbt_iter i;
     const char *e;
-    if (!z) abort();   /* out of memory: as xmalloc */
+    if (!z) return -1;
     zbt_seek(&i, &from->t, 0);
     while ((e = zbt_step(&i, 1))) {
         zbt_key k;
         zbt_entry_key(e, &k);
-        if (big_add(z, k.m, k.ml, k.score) < 0) abort();
+        if (big_add(z, k.m, k.ml, k.score) < 0) {
+            big_destroy(z);
+            return -1;
+        }
     }
     memcpy(item_payload(dst), &z, sizeof z);
+    return 0;
 }
 
 /* Persisted as the packed encoding (in order), whatever the encoding in
@@ -639,9 +643,7 @@ static void zset_serialize(const item *it, buf *out)
 static void *zset_view(const item *it)
 {
     if (zset_is_packed(it)) return NULL;
-    fdict_view *v = fdict_freeze(big_of(it)->d);
-    if (!v) abort();   /* out of memory: as xmalloc */
-    return v;
+    return fdict_freeze(big_of(it)->d);   /* NULL (out of memory): serialized under the lock */
 }
 
 static int entry_order(const void *a, const void *b)

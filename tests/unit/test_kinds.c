@@ -19,6 +19,7 @@
 
 static long long max_domains = 16;
 static int outside_live;   /* structures held outside segments, alive */
+static int copy_fails;     /* out_copy runs out of memory */
 
 /* "inline" kind (KIND_SET here): its bytes in the segment, nothing outside. */
 static const kind_ops inline_ops = {.name = "set"};
@@ -37,11 +38,13 @@ static void out_release(item *it)
     free(ptr_of(it));
     outside_live--;
 }
-static void out_copy(item *dst, const item *src)
+static int out_copy(item *dst, const item *src)
 {
+    if (copy_fails) return -1;
     char *p = xstrdup(ptr_of(src));
     memcpy(item_val(dst) + 1, &p, sizeof p);
     outside_live++;
+    return 0;
 }
 static void out_serialize(const item *it, buf *out)
 {
@@ -70,6 +73,20 @@ static item *out_restore(kref *r, const char *p, size_t n, int64_t expire)
 static const kind_ops outside_ops = {.name = "hash", .outside = out_outside, .release = out_release,
                                      .copy = out_copy, .serialize = out_serialize,
                                      .restore = out_restore};
+
+/* Two keys locked together and looked up (as COPY and MOVE do). */
+static void lock_two(keyspace *ks, domain *d1, const char *k1, domain *d2, const char *k2, kref *a,
+                     kref *b, ks_lockset *ls)
+{
+    ks_ref(ks, d1, k1, strlen(k1), a);
+    ks_ref(ks, d2, k2, strlen(k2), b);
+    ks_lockset_init(ls);
+    ks_lockset_add(ls, a);
+    ks_lockset_add(ls, b);
+    ks_lockset_lock(ls);
+    ks_find(a, util_now_ms());
+    ks_find(b, util_now_ms());
+}
 
 static void ref(keyspace *ks, domain *d, const char *k, kref *r)
 {
@@ -143,26 +160,22 @@ int main(void)
 
     /* COPY duplicates; RENAME and MOVE hand over */
     ks_lockset ls;
-    ks_ref(ks, d, "h", 1, &a);
-    ks_ref(ks, d, "h2", 2, &b);
-    ks_lockset_init(&ls);
-    ks_lockset_add(&ls, &a);
-    ks_lockset_add(&ls, &b);
-    ks_lockset_lock(&ls);
-    ks_find(&a, util_now_ms());
-    ks_find(&b, util_now_ms());
+    lock_two(ks, d, "h", d, "h2", &a, &b, &ls);
     ks_store(&b, ks_new_copy(&b, a.it, -1));
     ks_lockset_unlock(&ls);
     CHECK(outside_live == 2);
     CHECK(!strcmp(look(ks, d, "h2", v, sizeof v), "hash") && !strcmp(v, "hello"));
-    ks_ref(ks, d, "h2", 2, &a);
-    ks_ref(ks, e, "h3", 2, &b);
-    ks_lockset_init(&ls);
-    ks_lockset_add(&ls, &a);
-    ks_lockset_add(&ls, &b);
-    ks_lockset_lock(&ls);
-    ks_find(&a, util_now_ms());
-    ks_find(&b, util_now_ms());
+    /* a copy that finds no memory leaves nothing behind */
+    {
+        copy_fails = 1;
+        lock_two(ks, d, "h", d, "hx", &a, &b, &ls);
+        CHECK(ks_new_copy(&b, a.it, -1) == NULL);
+        ks_lockset_unlock(&ls);
+        copy_fails = 0;
+        CHECK(outside_live == 2);
+        CHECK(!strcmp(look(ks, d, "hx", v, sizeof v), "none"));
+    }
+    lock_two(ks, d, "h2", e, "h3", &a, &b, &ls);
     ks_move(&b, &a);
     ks_lockset_unlock(&ls);
     CHECK(outside_live == 2);   /* moved, not copied nor freed */
