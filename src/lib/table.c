@@ -30,6 +30,127 @@ static inline uint64_t make_slot(void *obj, unsigned tag, unsigned dist, unsigne
 
 static inline size_t arr_size(const table_arr *a) { return a->slot ? a->mask + 1 : 0; }
 
+/* ---- lazy copies (table_snap_begin) ---- */
+
+#define PAGE_SHIFT 9   /* 512 slots: 4 KB */
+#define PAGE_SLOTS ((size_t)1 << PAGE_SHIFT)
+
+struct table_snap {
+    table *t;            /* NULL once detached */
+    uint64_t *dst;       /* the copy: part 0 (cur as it was), then part 1 (old) */
+    size_t n;            /* slots in it */
+    uint64_t *done;      /* a bit per page copied */
+    size_t pages, left, next;
+    struct { size_t base, page0, size; } part[2];
+};
+
+static void snap_detach(table_snap *s)
+{
+    table *t = s->t;
+    if (!t) return;
+    if (t->cur.snap == s) t->cur.snap = NULL;
+    if (t->old.snap == s) t->old.snap = NULL;
+    if (t->snap == s) t->snap = NULL;
+    s->t = NULL;
+}
+
+/* Page p of a's part, copied before its first change. */
+static void snap_page(table_arr *a, size_t p)
+{
+    table_snap *s = a->snap;
+    size_t g = s->part[a->snap_part].page0 + p, from = p << PAGE_SHIFT;
+    size_t size = s->part[a->snap_part].size;
+    if (s->done[g / 64] & (1ULL << (g % 64))) return;
+    s->done[g / 64] |= 1ULL << (g % 64);
+    memcpy(s->dst + s->part[a->snap_part].base + from, a->slot + from,
+           (size - from < PAGE_SLOTS ? size - from : PAGE_SLOTS) * sizeof(uint64_t));
+    if (--s->left == 0) snap_detach(s);
+}
+
+/* Before a write to slot i of a. */
+static inline void cow(table_arr *a, size_t i)
+{
+    if (a->snap) snap_page(a, i >> PAGE_SHIFT);
+}
+
+/* Before a's slots are freed or wholly rewritten: whatever a lazy copy
+ * still needs of them is copied now. */
+static void arr_release(table_arr *a)
+{
+    for (size_t p = 0, n = (arr_size(a) + PAGE_SLOTS - 1) >> PAGE_SHIFT; a->snap && p < n; p++)
+        snap_page(a, p);
+    a->snap = NULL;
+}
+
+static void arr_free(table_arr *a)
+{
+    arr_release(a);
+    free(a->slot);
+    memset(a, 0, sizeof *a);
+}
+
+table_snap *table_snap_begin(table *t)
+{
+    table_snap *s = calloc(1, sizeof *s);
+    table_arr *parts[2] = {&t->cur, &t->old};
+    if (!s) return NULL;
+    s->n = table_slots(t);
+    for (int k = 0; k < 2; k++) {
+        size_t size = arr_size(parts[k]);
+        s->part[k].base = k ? s->part[0].size : 0;
+        s->part[k].page0 = s->pages;
+        s->part[k].size = size;
+        s->pages += (size + PAGE_SLOTS - 1) >> PAGE_SHIFT;
+    }
+    s->dst = malloc(s->n ? s->n * sizeof(uint64_t) : 1);
+    s->done = calloc((s->pages + 63) / 64 + 1, sizeof(uint64_t));
+    if (!s->dst || !s->done) {
+        table_snap_free(s);
+        return NULL;
+    }
+    if (t->snap) table_snap_fill(t->snap, (size_t)-1);   /* one at a time */
+    s->left = s->pages;
+    if (!s->left) return s;
+    s->t = t;
+    t->snap = s;
+    for (int k = 0; k < 2; k++) {
+        parts[k]->snap = arr_size(parts[k]) ? s : NULL;
+        parts[k]->snap_part = k;
+    }
+    return s;
+}
+
+int table_snap_fill(table_snap *s, size_t pages)
+{
+    while (s->left && pages) {
+        table *t = s->t;
+        size_t g = s->next++;
+        int k = g >= s->part[1].page0 && s->part[1].size;
+        table_arr *a = &t->cur;
+        if (s->done[g / 64] & (1ULL << (g % 64))) continue;   /* (all of a freed array) */
+        if (a->snap != s || a->snap_part != k) a = &t->old;
+        if (a->snap != s || a->snap_part != k) abort();        /* a page lost: a bug */
+        snap_page(a, g - s->part[k].page0);
+        pages--;
+    }
+    return s->left != 0;
+}
+
+const uint64_t *table_snap_slots(const table_snap *s, size_t *n)
+{
+    *n = s->n;
+    return s->dst;
+}
+
+void table_snap_free(table_snap *s)
+{
+    if (!s) return;
+    snap_detach(s);
+    free(s->dst);
+    free(s->done);
+    free(s);
+}
+
 void table_init(table *t, const table_ops *ops, const void *ctx)
 {
     memset(t, 0, sizeof *t);
@@ -39,8 +160,8 @@ void table_init(table *t, const table_ops *ops, const void *ctx)
 
 void table_destroy(table *t)
 {
-    free(t->cur.slot);
-    free(t->old.slot);
+    arr_free(&t->cur);
+    arr_free(&t->old);
     table_init(t, t->ops, t->ctx);
 }
 
@@ -100,6 +221,7 @@ static int arr_place(table_arr *a, uint64_t h, void *obj, unsigned tag, unsigned
         i = (i + 1) & a->mask;
         if (++d > DIST_MAX) return -1;
     }
+    cow(a, i);
     a->slot[i] = make_slot(obj, tag, d, ubits);
     a->used++;
     return 0;
@@ -110,6 +232,7 @@ static void arr_alloc(table_arr *a, size_t slots)
     a->slot = xcalloc(slots, sizeof(uint64_t));
     a->mask = slots - 1;
     a->used = 0;
+    a->snap = NULL;
 }
 
 static void rebuild(table *t, size_t slots);
@@ -125,6 +248,7 @@ static int migrate_one(table *t, size_t i)
         rebuild(t, (t->cur.mask + 1) * 2);   /* an absurdly long probe: start over bigger */
         return -1;
     }
+    cow(&t->old, i);
     t->old.slot[i] = 0;
     t->old.used--;
     return 0;
@@ -152,10 +276,7 @@ int table_step(table *t, size_t n)
             if (n) n--;
         }
     }
-    if (o->slot && o->used == 0) {
-        free(o->slot);
-        memset(o, 0, sizeof *o);
-    }
+    if (o->slot && o->used == 0) arr_free(o);
     return o->slot != NULL;
 }
 
@@ -180,9 +301,8 @@ static void rebuild(table *t, size_t slots)
         free(n.slot);
         slots *= 2;
     }
-    free(t->cur.slot);
-    free(t->old.slot);
-    memset(&t->old, 0, sizeof t->old);
+    arr_free(&t->cur);
+    arr_free(&t->old);
     t->cur = n;
     t->mig_left = 0;
 }
@@ -199,7 +319,7 @@ static void resize(table *t, size_t slots)
         table_step(t, (size_t)-1);
     }
     if (!t->cur.slot || t->cur.used == 0) {
-        free(t->cur.slot);
+        arr_free(&t->cur);
         arr_alloc(&t->cur, slots);
         return;
     }
@@ -228,6 +348,7 @@ void table_replace(table *t, const table_pos *pos, void *obj, unsigned ubits)
 {
     uint64_t s = pos->arr->slot[pos->idx];
     (void)t;
+    cow(pos->arr, pos->idx);
     pos->arr->slot[pos->idx] = make_slot(obj, slot_tag(s), slot_dist(s), ubits);
 }
 
@@ -236,6 +357,7 @@ unsigned table_ubits(const table_pos *pos) { return slot_ubits(pos->arr->slot[po
 void table_set_ubits(const table_pos *pos, unsigned ubits)
 {
     uint64_t s = pos->arr->slot[pos->idx];
+    cow(pos->arr, pos->idx);
     pos->arr->slot[pos->idx] = make_slot(slot_obj(s), slot_tag(s), slot_dist(s), ubits);
 }
 
@@ -250,6 +372,8 @@ void table_delete(table *t, const table_pos *pos)
         uint64_t s = a->slot[j];
         size_t gap = (j - hole) & a->mask;
         if (slot_dist(s) >= gap) {
+            cow(a, hole);
+            cow(a, j);
             a->slot[hole] = make_slot(slot_obj(s), slot_tag(s), slot_dist(s) - (unsigned)gap,
                                       slot_ubits(s));
             a->slot[j] = 0;
@@ -257,6 +381,7 @@ void table_delete(table *t, const table_pos *pos)
         }
         j = (j + 1) & a->mask;
     }
+    cow(a, hole);
     a->slot[hole] = 0;
     a->used--;
 }
@@ -273,8 +398,7 @@ void table_maybe_shrink(table *t)
     if (size <= MIN_SLOTS || t->cur.used * 8 >= size) return;
     while (want < t->cur.used * 2) want *= 2;
     if (t->cur.used == 0) {
-        free(t->cur.slot);
-        memset(&t->cur, 0, sizeof t->cur);
+        arr_free(&t->cur);
         return;
     }
     resize(t, want);

@@ -24,10 +24,14 @@ typedef struct table_ops {
     int (*match)(const void *obj, const void *key, size_t klen);
 } table_ops;
 
+typedef struct table_snap table_snap;
+
 typedef struct table_arr {
     uint64_t *slot;   /* NULL when not allocated */
     size_t mask;      /* slots - 1 */
     size_t used;
+    table_snap *snap; /* a lazy copy still needs some of these slots */
+    int snap_part;    /* which of its two parts they are */
 } table_arr;
 
 typedef struct table {
@@ -37,6 +41,7 @@ typedef struct table {
     size_t mig_left;   /* slots of old not yet visited */
     const table_ops *ops;
     const void *ctx;   /* passed to ops->hash */
+    table_snap *snap;  /* the lazy copy under way, if any */
 } table;
 
 /* Where an entry was found; valid until the next insertion or step. */
@@ -100,5 +105,21 @@ void *table_random(table *t);
 size_t table_slots(const table *t);
 void table_copy_slots(const table *t, uint64_t *dst);
 static inline void *table_slot_obj(uint64_t s) { return (void *)(uintptr_t)(s & ((1ULL << 47) - 1)); }
+
+/* The same copy, taken lazily, for a big table that must not stall its
+ * writers: table_snap_begin costs O(1) (and an allocation not yet touched),
+ * and the slots are copied a page (4 KB) at a time by whichever comes
+ * first, the table's next write to that page or table_snap_fill. Both run
+ * under the lock that guards the table; once table_snap_fill has returned
+ * 0 the copy is whole, detached from the table, and readable without it.
+ * One lazy copy per table at a time: beginning another one completes the
+ * first. NULL: no memory. */
+table_snap *table_snap_begin(table *t);
+/* Copy up to `pages` pages still missing; 1 while some remain. */
+int table_snap_fill(table_snap *s, size_t pages);
+/* The copied slots (table_copy_slots' layout) of a whole copy. */
+const uint64_t *table_snap_slots(const table_snap *s, size_t *n);
+/* Free a whole copy (the table may be gone by then). */
+void table_snap_free(table_snap *s);
 
 #endif

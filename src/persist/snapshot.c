@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/durable.h"
@@ -129,9 +130,34 @@ static void out_append(fout *f, const char *p, size_t n)
     if (f->b.len >= OUT_FLUSH) out_flush(f);
 }
 
-/* Write what q holds and empty it. */
-static void drain(fout *f, outq *q)
+/* Pages of a view's index copied per hold of its shard's lock (128 KB:
+ * well under a millisecond, page faults included). */
+#define FILL_PAGES 32
+
+/* Complete a lazily taken view, a few pages per hold of its key's shard
+ * lock, while writers go on (each of their writes copies what it changes
+ * first). */
+static void fill_view(snapshot *sn, viewref *v)
 {
+    kref r;
+    int more = 1;
+    if (!v->ops->view_fill) return;
+    /* the snapshot holds the domain; ks_ref only locates the shard */
+    ks_ref(sn->ks, (domain *)(uintptr_t)v->d, v->key, v->klen, &r);
+    while (more) {
+        ks_lock(&r);
+        more = v->ops->view_fill(v->view, FILL_PAGES);
+        ks_unlock(&r);
+        /* a mutex lets its holder take it straight back: give a writer
+         * woken by the unlock the time to get it first */
+        if (more) nanosleep(&(struct timespec){0, 20000}, NULL);
+    }
+}
+
+/* Write what q holds and empty it. */
+static void drain(snapshot *sn, outq *q)
+{
+    fout *f = &sn->f;
     if (q->b.len) out_append(f, q->b.data, q->b.len);
     q->b.len = q->b.off = 0;
     for (size_t i = 0; i < q->nrefs; i++) {
@@ -150,6 +176,7 @@ static void drain(fout *f, outq *q)
         size_t dlen;
         const char *dname = ks_domain_name(v->d, &dlen);
         buf val = {0};
+        fill_view(sn, v);
         v->ops->view_serialize(v->view, &val);
         v->ops->view_release(v->view);
         rec_put_kind(&f->b, dname, dlen, v->key, v->klen, val.data, val.len, v->expire);
@@ -216,7 +243,7 @@ static void drain_taken(snapshot *sn)
         outq *q = sn->taken[i];
         sn->pend_written += q->count;
         q->count = 0;
-        drain(&sn->f, q);
+        drain(sn, q);
         if (sn->nspare < SPARES) sn->spare[sn->nspare++] = q;
         else free_queue(q);
     }
@@ -265,7 +292,7 @@ int snapshot_finish(snapshot *sn, snapshot_result *res, char *err, size_t errlen
         do {
             cursor = ks_pit_read(sn->pit, i, cursor, CHUNK_BUCKETS, walk_visit, walk_full,
                                  take_pending);
-            drain(f, &sn->walk);
+            drain(sn, &sn->walk);
             drain_taken(sn);
             if (++sn->chunks >= SWEEP_EVERY) {
                 sn->chunks = 0;

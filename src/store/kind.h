@@ -59,6 +59,11 @@ typedef struct kind_ops {
      * time of a memcpy of its index, then serialized (as serialize does)
      * and released by another thread without the lock. NULL: no views. */
     void *(*view)(const item *it);
+    /* Bounded work that completes a view taken lazily (up to `pages` 4 KB
+     * pages of its index copied), under the item's shard lock; 1 while
+     * some remains. Called until 0 before view_serialize. NULL: views are
+     * whole when taken. */
+    int (*view_fill)(void *view, size_t pages);
     void (*view_serialize)(void *view, buf *out);
     void (*view_release)(void *view);
 } kind_ops;

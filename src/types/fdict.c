@@ -315,24 +315,30 @@ uint64_t fdict_scan(fdict *d, uint64_t cursor, void (*fn)(const char *e, void *o
 fdict_view *fdict_freeze(fdict *d)
 {
     fdict_view *v = malloc(sizeof *v);
-    size_t n = table_slots(&d->t);
     if (!v) return NULL;
-    v->slots = malloc(n ? n * sizeof(uint64_t) : 1);
-    if (!v->slots) {
+    if (!(v->snap = table_snap_begin(&d->t))) {
         free(v);
         return NULL;
     }
-    table_copy_slots(&d->t, v->slots);
-    v->nslots = n;
+    v->slots = NULL;
+    v->nslots = 0;
     v->count = fdict_count(d);
     v->d = d;
     atomic_fetch_add(&d->refs, 1);
     return v;
 }
 
+int fdict_view_fill(void *view, size_t pages)
+{
+    fdict_view *v = view;
+    if (table_snap_fill(v->snap, pages)) return 1;
+    v->slots = table_snap_slots(v->snap, &v->nslots);
+    return 0;
+}
+
 void fdict_view_release(fdict_view *v)
 {
+    table_snap_free(v->snap);   /* whole by now: it touches no table */
     fdict_put(v->d);
-    free(v->slots);
     free(v);
 }

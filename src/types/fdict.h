@@ -49,18 +49,26 @@ void fdict_free(fdict *d);
 
 /* ---- frozen views (point-in-time snapshots) ----
  * A view is the dict's entries as they are when it is taken, under the
- * owner's lock: a copy of the index (a memcpy of 8 bytes a slot, about
- * 10 ms for 10M entries) and a reference. While a view lives the dict's
+ * owner's lock: a lazy copy of the index (8 bytes a slot, copied 4 KB at a
+ * time: a writer never waits for more than a page, however big the dict)
+ * and a reference. While a view lives the dict's
  * writes leave every entry the view can see untouched (values are not
  * rewritten in place, chunks are not cleaned, big entries are not freed),
  * so the view is read and released later by another thread, without the
  * lock. */
 typedef struct fdict_view {
     fdict *d;
-    uint64_t *slots;
+    table_snap *snap;       /* the index as it was, copied lazily */
+    const uint64_t *slots;  /* once whole (fdict_view_fill returned 0) */
     size_t nslots, count;
 } fdict_view;
+/* O(1) (the index is copied a page at a time, by the dict's next writes
+ * or by fdict_view_fill); NULL: no memory. */
 fdict_view *fdict_freeze(fdict *d);
+/* Under the lock that guards d: copy up to `pages` more pages of the
+ * index; 1 while some remain. Call until 0 before reading the view
+ * (fdict_view_at) or releasing it. */
+int fdict_view_fill(void *view, size_t pages);   /* an fdict_view (kind.h's view_fill) */
 /* The entry at position i (0 .. nslots-1), or NULL. */
 static inline const char *fdict_view_at(const fdict_view *v, size_t i)
 {

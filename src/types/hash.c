@@ -432,6 +432,7 @@ const kind_ops hash_kind_ops = {
     .serialize = hash_serialize,
     .restore = hash_restore,
     .view = hash_view,
+    .view_fill = fdict_view_fill,
     .view_serialize = hash_view_serialize,
     .view_release = hash_view_release,
 };

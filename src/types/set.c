@@ -681,6 +681,7 @@ const kind_ops set_kind_ops = {
     .serialize = set_serialize,
     .restore = set_restore,
     .view = set_kind_view,
+    .view_fill = fdict_view_fill,
     .view_serialize = set_kind_view_serialize,
     .view_release = set_kind_view_release,
 };

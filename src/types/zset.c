@@ -770,6 +770,7 @@ const kind_ops zset_kind_ops = {
     .serialize = zset_serialize,
     .restore = zset_restore,
     .view = zset_view,
+    .view_fill = fdict_view_fill,
     .view_serialize = zset_view_serialize,
     .view_release = zset_view_release,
 };

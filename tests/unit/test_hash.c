@@ -340,6 +340,7 @@ static void test_fdict_views(void)
      * entry, add new ones: enough dead bytes to want cleaning */
     for (int round = 0; round < 3; round++)
         for (int i = 0; i < 5000; i++) {
+            if (i % 700 == 0) fdict_view_fill(view, 1);   /* the snapshot's steps between writes */
             fname(i, f);
             if (i % 2) {
                 fdict_del(d, f, strlen(f));
@@ -354,6 +355,7 @@ static void test_fdict_views(void)
         fdict_set(d, f, strlen(f), "new", 3, &added);
     }
     size_t seen = 0;
+    while (fdict_view_fill(view, 2)) {}
     for (size_t i = 0; i < view->nslots; i++) {
         const char *e = fdict_view_at(view, i), *k, *val;
         size_t kl, vl;
@@ -378,6 +380,7 @@ static void test_fdict_views(void)
     d = fdict_new();
     fdict_set(d, "a", 1, "xx", 2, &added);
     view = fdict_freeze(d);
+    while (fdict_view_fill(view, 1)) {}
     fdict_view_release(view);
     const char *e1 = fdict_find(d, "a", 1);
     fdict_set(d, "a", 1, "yy", 2, &added);

@@ -191,8 +191,71 @@ static void test_delete_only_shrinks(void)
     free(objs);
 }
 
+/* A lazy copy (table_snap_begin) ends up equal to the eager copy of the
+ * same instant, whatever the table does meanwhile: inserts that grow it
+ * (twice, so a resize starts and finishes), deletes that shrink it,
+ * replaced entries and user bits, with table_snap_fill's steps between. */
+static void test_lazy_copy(void)
+{
+    table t;
+    obj *objs = calloc(8 * N, sizeof(obj));
+    table_pos pos;
+    uint64_t seed = 42;
+    int ok = 1;
+    table_init(&t, &ops, NULL);
+    for (uint32_t i = 0; i < 8 * N; i++) objs[i].key = i;
+    for (int round = 0; round < 4; round++) {
+        uint32_t live = round % 2 ? N / 2 : 2 * N;   /* grow, or shrink below */
+        for (uint32_t i = 0; i < 8 * N; i++) {
+            int in = table_find(&t, h_of(i), &i, 4, &pos) != NULL;
+            if (i < live && !in) table_insert(&t, h_of(i), &objs[i], 1);
+            else if (i >= live && in) table_delete(&t, &pos);
+        }
+        size_t n = table_slots(&t), got;
+        uint64_t *want = malloc(n * sizeof *want + 1);
+        table_copy_slots(&t, want);
+        table_snap *s = table_snap_begin(&t);
+        CHECK(s != NULL);
+        for (uint32_t k = 0; k < 6 * N; k++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            uint32_t i = (uint32_t)(seed >> 33) % (8 * N);
+            if (table_find(&t, h_of(i), &i, 4, &pos)) {
+                if (seed & 1) table_delete(&t, &pos), table_maybe_shrink(&t);
+                else if (seed & 2) table_set_ubits(&pos, 5);
+                else table_replace(&t, &pos, &objs[i], 3);
+            } else {
+                table_insert(&t, h_of(i), &objs[i], 2);
+            }
+            if (k % 1000 == 0) table_snap_fill(s, 1);
+        }
+        while (table_snap_fill(s, 3)) {}
+        const uint64_t *slots = table_snap_slots(s, &got);
+        ok &= got == n && !memcmp(slots, want, n * sizeof *want);
+        CHECK(t.snap == NULL && t.cur.snap == NULL && t.old.snap == NULL);   /* detached */
+        table_snap_free(s);
+        free(want);
+    }
+    CHECK(ok);
+    /* a copy the table outlives... and one that outlives its table */
+    table_snap *s = table_snap_begin(&t), *s2;
+    table_destroy(&t);
+    CHECK(!table_snap_fill(s, 0));
+    table_snap_free(s);
+    table_init(&t, &ops, NULL);
+    for (uint32_t i = 0; i < N; i++) table_insert(&t, h_of(i), &objs[i], 0);
+    s = table_snap_begin(&t);
+    s2 = table_snap_begin(&t);   /* completes the first */
+    CHECK(!table_snap_fill(s, 0) && t.snap == s2);
+    while (table_snap_fill(s2, 8)) {}
+    table_snap_free(s);
+    table_snap_free(s2);
+    table_destroy(&t);
+    free(objs);
+}
+
 int main(void)
 {
+    test_lazy_copy();
     test_delete_only_shrinks();
     test_insert_during_shrink();
     test_basic();
