@@ -42,6 +42,8 @@ typedef struct table {
     const table_ops *ops;
     const void *ctx;   /* passed to ops->hash */
     table_snap *snap;  /* the lazy copy under way, if any */
+    uint64_t *spare;   /* a big table's next array, faulted in ahead */
+    size_t spare_slots, spare_touched;   /* its slots, its pages written */
 } table;
 
 /* Where an entry was found; valid until the next insertion or step. */

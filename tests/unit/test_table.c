@@ -253,8 +253,49 @@ static void test_lazy_copy(void)
     free(objs);
 }
 
+/* A big table past half full writes its next array's pages ahead, a few
+ * per insertion, and grows into that array: the growth takes no run of
+ * page faults (and table_mem counts the pages written). */
+static void test_spare_array(void)
+{
+    table t;
+    uint32_t n = 1u << 19;
+    obj *objs = calloc(n, sizeof(obj));
+    uint64_t *spare = NULL;
+    size_t size = 0, mem_before = 0;
+    int ok = 1, grew_into_spare = 0;
+    uint32_t inserted = 0;
+    table_init(&t, &ops, NULL);
+    for (uint32_t i = 0; i < n; i++) {
+        objs[i].key = i;
+        size_t was = t.cur.slot ? t.cur.mask + 1 : 0;
+        if (t.spare) {
+            spare = t.spare;
+            size = t.spare_slots;
+        }
+        table_insert(&t, h_of(i), &objs[i], 0);
+        inserted++;
+        if (was >= (1u << 18) && t.cur.mask + 1 > was) {   /* it grew */
+            grew_into_spare = spare != NULL && t.cur.slot == spare && t.cur.mask + 1 == size &&
+                              t.spare == NULL;
+            break;
+        }
+        if (t.spare && t.spare_touched * 4096 == t.spare_slots * 8 && !mem_before) {
+            mem_before = table_mem(&t);   /* all of it written by now */
+            ok &= mem_before == (t.cur.mask + 1 + t.spare_slots) * 8 + (t.old.slot ? (t.old.mask + 1) * 8 : 0);
+        }
+    }
+    CHECK(ok && mem_before && grew_into_spare);
+    for (uint32_t i = 0; i < inserted; i++) ok &= table_find(&t, h_of(i), &i, 4, NULL) == &objs[i];
+    CHECK(ok && table_count(&t) == inserted);
+    table_destroy(&t);
+    CHECK(t.spare == NULL);
+    free(objs);
+}
+
 int main(void)
 {
+    test_spare_array();
     test_lazy_copy();
     test_delete_only_shrinks();
     test_insert_during_shrink();
