@@ -16,9 +16,10 @@
  * an item the running snapshot has not read hands it over first. For an
  * inline value the snapshot copies its bytes, as for a string. For a value
  * held outside the segment it takes a frozen view (view): the structure's
- * index is copied, its entries are left alone while the view lives, and
- * the snapshot serializes the view later, without the lock; so a writer
- * waits for an index copy, never for the whole value to be written. */
+ * index is copied (lazily, a page at a time, for the dicts: view_fill), its
+ * entries are left alone while the view lives, and the snapshot serializes
+ * the view later, without the lock; so a writer waits for a page of an
+ * index at most, never for the whole value to be written. */
 #ifndef KASI_STORE_KIND_H
 #define KASI_STORE_KIND_H
 
@@ -55,9 +56,10 @@ typedef struct kind_ops {
     /* A frozen view of a value held outside its segment, as it is now
      * (NULL: the value is inline, or there was no memory for a view:
      * serialize it now, under the lock): later writes leave what
-     * it shows untouched. Taken under the item's shard lock in about the
-     * time of a memcpy of its index, then serialized (as serialize does)
-     * and released by another thread without the lock. NULL: no views. */
+     * it shows untouched. Taken under the item's shard lock in O(1) (a
+     * list: O(nodes)), completed by view_fill, then serialized (as
+     * serialize does) and released by another thread without the lock.
+     * NULL: no views. */
     void *(*view)(const item *it);
     /* Bounded work that completes a view taken lazily (up to `pages` 4 KB
      * pages of its index copied), under the item's shard lock; 1 while
