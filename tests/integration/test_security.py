@@ -401,6 +401,26 @@ def test_config_set_port_rebinds(server_factory, redis_factory, kind):
     srv.port = new   # so the harness can stop it
 
 
+@pytest.mark.parametrize("kind", ["kasi", "redis"])
+def test_config_set_rolls_back_what_it_applied(server_factory, redis_factory, kind):
+    """Several pairs, one of which fails as it is applied (the port is
+    taken): the pairs applied before it are undone, as Redis does."""
+    srv = server_factory() if kind == "kasi" else redis_factory()
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    try:
+        with srv.raw() as c:
+            assert c.cmd_raw("CONFIG", "SET", "maxmemory", "0") == OK
+            r = c.cmd_raw("CONFIG", "SET", "maxmemory", "7mb", "port", str(busy.getsockname()[1]))
+            assert r.startswith(b"-ERR CONFIG SET failed (possibly related to argument 'port')"), r
+            assert c.cmd_raw("CONFIG", "GET", "maxmemory") == b"*2\r\n" + bulk("maxmemory") + bulk("0")
+            assert c.cmd_raw("CONFIG", "GET", "port") == b"*2\r\n" + bulk("port") + bulk(str(srv.port))
+            assert c.cmd_raw("PING") == b"+PONG\r\n"
+    finally:
+        busy.close()
+
+
 @pytest.mark.kasi_only
 def test_unixsocketperm_is_octal(server_factory, tmp_path):
     import os
