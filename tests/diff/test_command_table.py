@@ -48,6 +48,7 @@ def test_command_list_filterby_matches_redis(pair):
     for args in [(), ("FILTERBY", "PATTERN", "get*"), ("FILTERBY", "PATTERN", "*|*"),
                  ("FILTERBY", "PATTERN", "C?IENT*"), ("FILTERBY", "ACLCAT", "string"),
                  ("FILTERBY", "ACLCAT", "CONNECTION"), ("FILTERBY", "ACLCAT", "dangerous"),
+                 ("FILTERBY", "ACLCAT", "bitmap"), ("FILTERBY", "PATTERN", "*bit*"),
                  ("FILTERBY", "ACLCAT", "nosuch"), ("FILTERBY", "MODULE", "x")]:
         got = _list(sut, *args)
         want = _list(ref, *args) & mine
@@ -61,7 +62,7 @@ def test_command_list_filterby_matches_redis(pair):
 
 def test_command_docs_facts_match_redis(pair):
     ref, sut = pair
-    names = ["get", "set", "mset", "del", "client|info", "config", "ping", "nosuch"]
+    names = ["get", "set", "mset", "del", "client|info", "config", "ping", "bitfield", "bitpos", "nosuch"]
     with ref.raw() as a, sut.raw() as b:
         theirs = a.cmd("COMMAND", "DOCS", *names)
         mine = b.cmd("COMMAND", "DOCS", *names)
