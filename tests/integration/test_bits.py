@@ -91,3 +91,18 @@ def test_bitmaps_survive_restart(server_factory, tmp_path, how):
     assert got.keys() == want.keys()
     for k in want:
         assert got[k] == want[k], k
+
+
+def test_bitfield_past_512mb_is_refused_before_allocating(server_factory):
+    """Redis lets a BITFIELD write reach 8 bytes past 512 MB; Kasi's strings
+    stop at 512 MB, so such a write is refused and changes nothing."""
+    s = server_factory([])
+    err = b"-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"
+    with s.raw(timeout=30 * TF) as c:
+        assert c.cmd_raw("BITFIELD", "k", "SET", "u8", 4294967295, 1) == err
+        assert c.cmd("EXISTS", "k") == 0
+        assert c.cmd("SET", "k", "abc") == b"OK"
+        assert c.cmd_raw("BITFIELD", "k", "GET", "u8", 0, "INCRBY", "i64", 4294967233, 1) == err
+        assert c.cmd("GET", "k") == b"abc"
+        assert c.cmd("BITFIELD", "k", "GET", "i64", "#67108863") == [0]   # reads past the end are zeros
+        assert c.cmd("BITFIELD_RO", "k", "GET", "u8", 4294967295) == [0]
