@@ -142,11 +142,11 @@ def _pairs_reply(raw):
     return raw
 
 
-def run_script(name, text, ref_srv, sut_srv, flush=True):
+def run_script(name, text, ref_srv, sut_srv, flush=True, timeout=10):
     now = int(time.time())
     steps = parse_script(text, now)
-    a = ref_srv.raw(timeout=10)
-    b = sut_srv.raw(timeout=10)
+    a = ref_srv.raw(timeout=timeout)
+    b = sut_srv.raw(timeout=timeout)
     i, src = 0, "(start)"
     try:
         for conn in (a, b) if flush else ():
