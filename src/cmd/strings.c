@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/collection.h"
+#include "lib/lcs.h"
 #include "store/segment.h"
 
 enum {
@@ -477,7 +478,7 @@ static void cmd_lcs(cmd_call *x)
     ks_lockset ls;
     char *a, *b;
     size_t alen, blen;
-    uint32_t *t;
+    lcs t;
 
     /* the keys are looked at before the options, as Redis does */
     ks_lockset_init(&ls);
@@ -530,20 +531,12 @@ static void cmd_lcs(cmd_call *x)
                      "proto-max-bulk-len");
         goto out;
     }
-    if (!(t = malloc((alen + 1) * (blen + 1) * sizeof(uint32_t)))) {
+    if (lcs_init(&t, a, alen, b, blen) < 0) {
         reply_err(x, "ERR Insufficient memory, failed allocating transient memory for LCS");
         goto out;
     }
-#define T(i, j) t[(j) + (i) * (blen + 1)]
-    for (size_t i = 0; i <= alen; i++) {
-        for (size_t j = 0; j <= blen; j++) {
-            if (i == 0 || j == 0) T(i, j) = 0;
-            else if (a[i - 1] == b[j - 1]) T(i, j) = T(i - 1, j - 1) + 1;
-            else T(i, j) = T(i - 1, j) > T(i, j - 1) ? T(i - 1, j) : T(i, j - 1);
-        }
-    }
     {
-        uint32_t idx = T(alen, blen), nranges = 0;
+        uint32_t idx = lcs_len(&t), nranges = 0;
         char *result = NULL;
         int compute = getidx || !getlen;
         size_t token = 0;
@@ -571,7 +564,7 @@ static void cmd_lcs(cmd_call *x)
                 if (as == 0 || bs == 0) emit = 1;
                 idx--; i--; j--;
             } else {
-                if (T(i - 1, j) > T(i, j - 1)) i--;
+                if (lcs_at(&t, i - 1, j) > lcs_at(&t, i, j - 1)) i--;
                 else j--;
                 if (as != alen) emit = 1;
             }
@@ -594,16 +587,15 @@ static void cmd_lcs(cmd_call *x)
         if (getidx) {
             resp_array_fill(x->out, token, nranges);
             resp_bulk_cstr(x->out, "len");
-            resp_int(x->out, T(alen, blen));
+            resp_int(x->out, lcs_len(&t));
         } else if (getlen) {
             resp_int(x->out, idx);
         } else {
-            resp_bulk(x->out, result, T(alen, blen));
+            resp_bulk(x->out, result, lcs_len(&t));
         }
         free(result);
     }
-#undef T
-    free(t);
+    lcs_free(&t);
 out:
     free(a);
     free(b);

@@ -43,6 +43,7 @@ Legitimate differences, deliberately EXCLUDED from byte comparison:
   - WRONGTYPE: unreachable, Kasi only has strings.
   - SHUTDOWN / DEBUG / persistence commands: would stop or alter the reference.
 """
+import random
 import shlex
 import time
 
@@ -251,3 +252,58 @@ def _compare_no_flush(text, ref_srv, sut_srv):
             ra, rb = a.cmd_raw(*arg), b.cmd_raw(*arg)
             if ra != rb:
                 raise Mismatch("%s\n  redis: %r\n  kasi:  %r" % (src, ra, rb))
+
+
+def _lcs_cases():
+    r = random.Random(20261202)
+    cases = []
+    # (len a, len b, alphabet): both orientations of the bit rows, lengths at
+    # and around the 64-bit words and the 64-row blocks, repeats (many equal
+    # ways back through the table, where the tie-break rule decides)
+    shapes = [(0, 5, "ab"), (1, 1, "a"), (63, 64, "ab"), (64, 65, "abc"), (65, 63, "ab"), (127, 129, "acgt"),
+              (200, 3, "ab"), (3, 200, "ab"), (1000, 1000, "acgt"), (2500, 700, "ab"), (700, 2500, "xyz"),
+              (4000, 4000, "abcdefghijklmnopqrstuvwxyz"), (300, 300, "a"), (5000, 40, "ab")]
+    for alen, blen, abc in shapes:
+        cases.append(("".join(r.choice(abc) for _ in range(alen)),
+                      "".join(r.choice(abc) for _ in range(blen))))
+    return cases
+
+
+def test_diff_lcs_seeded(pair):
+    """LCS of seeded random strings of many shapes, in every reply form, byte
+    for byte with Redis (whose table of 32-bit cells Kasi replaces with bit
+    rows, so the way back through it must take the same turns)."""
+    ref, sut = pair
+    forms = [(), ("LEN",), ("IDX",), ("IDX", "WITHMATCHLEN"), ("IDX", "MINMATCHLEN", "3", "WITHMATCHLEN")]
+    with ref.raw(timeout=30) as a, sut.raw(timeout=30) as b:
+        for n, (x, y) in enumerate(_lcs_cases()):
+            for c in (a, b):
+                assert c.cmd_raw("MSET", "x", x, "y", y) == b"+OK\r\n"
+            for form in forms:
+                for keys in (("x", "y"), ("y", "x")):
+                    cmd = ("LCS",) + keys + form
+                    ra, rb = a.cmd_raw(*cmd), b.cmd_raw(*cmd)
+                    if ra != rb:
+                        raise Mismatch("case %d (%d x %d) %s\n  redis: %r\n  kasi:  %r" % (
+                            n, len(x), len(y), " ".join(cmd), ra[:300], rb[:300]))
+
+
+def test_lcs_big_strings_answer_fast(pair):
+    """The largest LCS Redis allows by default (a 1 MB string against 120
+    bytes: 480 MB of table cells in Redis) costs Kasi a few MB and a pass of
+    words, so the server answers it, and a PING on another connection, well
+    within the time a table of cells would take (seconds, or tens of seconds
+    under a sanitizer)."""
+    ref, sut = pair
+    with sut.raw(timeout=30) as b, sut.raw(timeout=30) as other:
+        assert b.cmd_raw("SETBIT", "big", str(8 * 1024 * 1024 - 1), "1") == b":0\r\n"
+        assert b.cmd_raw("SET", "small", "x" * 119 + "\x01") == b"+OK\r\n"
+        t0 = time.monotonic()
+        assert b.cmd_raw("LCS", "big", "small", "LEN") == b":1\r\n"
+        assert b.cmd_raw("LCS", "big", "small") == b"$1\r\n\x01\r\n"
+        assert b.cmd_raw("LCS", "big", "small", "IDX") == (
+            b"*4\r\n$7\r\nmatches\r\n*1\r\n*2\r\n*2\r\n:1048575\r\n:1048575\r\n*2\r\n:119\r\n:119\r\n"
+            b"$3\r\nlen\r\n:1\r\n")
+        assert other.cmd_raw("PING") == b"+PONG\r\n"
+        took = time.monotonic() - t0
+    assert took < 2.0 * H.TIME_FACTOR, "three LCS of 1 MB x 120 B took %.2fs" % took
