@@ -83,15 +83,25 @@ enum {
 #undef X
 };
 
-/* A key spec (Redis 7): keys from argument `begin` to `lastkey` (0: just
- * that one, -1: the last argument, -2 the one before ...) every `step`
- * arguments; flags as COMMAND INFO prints them ("RW access update"). */
+/* A key spec (Redis 7), as COMMAND INFO prints it. begin_search: the key
+ * (or the first) is argument `begin`, or, with a keyword, the first
+ * argument after `keyword` searching from argument `begin` on (a negative
+ * begin counts from the end, as Redis's startfrom does). find_keys: keys
+ * from there to `lastkey` (0: just that one, -1: the last argument, -2 the
+ * one before ...) every `step` arguments, `limit` as Redis's range limit;
+ * or (keynum) the argument there counts the keys that follow it
+ * (keynumidx 0, firstkey 1, keystep 1: LMPOP, ZUNIONSTORE ...). Or both
+ * searches unknown (SORT's BY/GET and STORE). flags as COMMAND INFO prints
+ * them ("RW access update"). */
 typedef struct cmd_keyspec {
     int begin, lastkey, step;
-    const char *flags;   /* NULL: no spec */
-    int keynum;          /* 1: argument `begin` counts the keys that follow it
-                          * (Redis's find_keys keynum 0/1/1: LMPOP, ZUNIONSTORE ...) */
+    const char *flags;       /* NULL: no spec */
+    int keynum;
+    const char *keyword;     /* begin_search by this keyword */
+    int unknown;             /* begin_search and find_keys unknown */
+    int limit;
 } cmd_keyspec;
+#define CMD_KEYSPECS 4
 
 struct cmd_def {
     const char *name;        /* lower case, as shown in errors */
@@ -99,7 +109,7 @@ struct cmd_def {
     int arity;
     unsigned flags;          /* CMD_* */
     unsigned acl;            /* CAT_* besides those the flags imply */
-    cmd_keyspec keys[2];
+    cmd_keyspec keys[CMD_KEYSPECS];
     const char *group, *since, *complexity;   /* COMMAND DOCS */
     const char *tips;        /* COMMAND INFO tips, space separated, or NULL */
     const cmd_def *subs;     /* a container's subcommands, ended by a row with no name */
@@ -112,15 +122,23 @@ typedef struct cmd_family {
 } cmd_family;
 #define CMD_FAMILY(rows_) {(rows_), sizeof(rows_) / sizeof((rows_)[0])}
 
+/* One key spec: keys from argument b to l every s; counted keys from
+ * argument b; after a keyword searched from argument from on; unknown. */
+#define KSPEC(b, l, s, fl) {.begin = (b), .lastkey = (l), .step = (s), .flags = (fl)}
+#define KSPEC_NUM(b, fl) {.begin = (b), .step = 1, .flags = (fl), .keynum = 1}
+#define KSPEC_WORD(w, from, l, s, fl) \
+    {.begin = (from), .lastkey = (l), .step = (s), .flags = (fl), .keyword = (w)}
+#define KSPEC_UNKNOWN(fl) {.flags = (fl), .unknown = 1}
+
 /* Row helpers for the usual key specs. */
-#define KEY1(fl) {{1, 0, 1, (fl), 0}, {0, 0, 0, NULL, 0}}          /* the first argument */
-#define KEYN(fl) {{1, -1, 1, (fl), 0}, {0, 0, 0, NULL, 0}}         /* every argument */
-#define KEYN2(fl) {{1, -1, 2, (fl), 0}, {0, 0, 0, NULL, 0}}        /* every other one (MSET) */
-#define KEY12(f1, f2) {{1, 0, 1, (f1), 0}, {2, 0, 1, (f2), 0}}     /* two, as RENAME's */
-#define KEY1N(f1, f2) {{1, 0, 1, (f1), 0}, {2, -1, 1, (f2), 0}}    /* one, then the rest (SINTERSTORE) */
-#define KEYNUM(b, fl) {{(b), 0, 1, (fl), 1}, {0, 0, 0, NULL, 0}}    /* counted (LMPOP) */
-#define KEY1NUM(f1, f2) {{1, 0, 1, (f1), 0}, {2, 0, 1, (f2), 1}}       /* ZUNIONSTORE's */
-#define NOKEYS {{0, 0, 0, NULL, 0}, {0, 0, 0, NULL, 0}}
+#define KEY1(fl) {KSPEC(1, 0, 1, fl)}                           /* the first argument */
+#define KEYN(fl) {KSPEC(1, -1, 1, fl)}                          /* every argument */
+#define KEYN2(fl) {KSPEC(1, -1, 2, fl)}                         /* every other one (MSET) */
+#define KEY12(f1, f2) {KSPEC(1, 0, 1, f1), KSPEC(2, 0, 1, f2)}   /* two, as RENAME's */
+#define KEY1N(f1, f2) {KSPEC(1, 0, 1, f1), KSPEC(2, -1, 1, f2)}  /* one, then the rest (SINTERSTORE) */
+#define KEYNUM(b, fl) {KSPEC_NUM(b, fl)}                        /* counted (LMPOP) */
+#define KEY1NUM(f1, f2) {KSPEC(1, 0, 1, f1), KSPEC_NUM(2, f2)}   /* ZUNIONSTORE's */
+#define NOKEYS {KSPEC(0, 0, 0, NULL)}
 
 /* The worker counters INFO reads, one row each: field, INFO name. */
 #define CMD_STATS(X)                                                                         \

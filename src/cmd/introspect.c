@@ -1,5 +1,6 @@
 /* introspect.c - COMMAND: what the registry's rows say of each command
  * (COMMAND INFO, DOCS, LIST, COUNT), in Redis 7.0's shapes. */
+#include <limits.h>
 #include <string.h>
 
 #include "cmd/command.h"
@@ -29,7 +30,12 @@ static int nsubs(const cmd_def *d)
     return n;
 }
 
-static int nspecs(const cmd_def *d) { return !!d->keys[0].flags + !!d->keys[1].flags; }
+static int nspecs(const cmd_def *d)
+{
+    int n = 0;
+    while (n < CMD_KEYSPECS && d->keys[n].flags) n++;
+    return n;
+}
 
 /* Space-separated words as an array of simple strings or of bulks. */
 static void words(buf *out, const char *list, int bulk)
@@ -61,10 +67,31 @@ static void keyspec(buf *out, const cmd_keyspec *k)
     resp_bulk_cstr(out, "begin_search");
     resp_array(out, 4);
     resp_bulk_cstr(out, "type");
-    resp_bulk_cstr(out, "index");
-    resp_bulk_cstr(out, "spec");
-    resp_array(out, 2);
-    resp_bulk_cstr(out, "index");
+    if (k->unknown) {
+        resp_bulk_cstr(out, "unknown");
+        resp_bulk_cstr(out, "spec");
+        resp_array(out, 0);
+        resp_bulk_cstr(out, "find_keys");
+        resp_array(out, 4);
+        resp_bulk_cstr(out, "type");
+        resp_bulk_cstr(out, "unknown");
+        resp_bulk_cstr(out, "spec");
+        resp_array(out, 0);
+        return;
+    }
+    if (k->keyword) {
+        resp_bulk_cstr(out, "keyword");
+        resp_bulk_cstr(out, "spec");
+        resp_array(out, 4);
+        resp_bulk_cstr(out, "keyword");
+        resp_bulk_cstr(out, k->keyword);
+        resp_bulk_cstr(out, "startfrom");
+    } else {
+        resp_bulk_cstr(out, "index");
+        resp_bulk_cstr(out, "spec");
+        resp_array(out, 2);
+        resp_bulk_cstr(out, "index");
+    }
     resp_int(out, k->begin);
     resp_bulk_cstr(out, "find_keys");
     resp_array(out, 4);
@@ -89,7 +116,51 @@ static void keyspec(buf *out, const cmd_keyspec *k)
     resp_bulk_cstr(out, "keystep");
     resp_int(out, k->step);
     resp_bulk_cstr(out, "limit");
-    resp_int(out, 0);
+    resp_int(out, k->limit);
+}
+
+/* Whether a spec's flags name this word. */
+static int spec_says(const cmd_keyspec *k, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = k->flags; (p = strstr(p, word)); p += n)
+        if ((p == k->flags || p[-1] == ' ') && (p[n] == ' ' || !p[n])) return 1;
+    return 0;
+}
+
+/* COMMAND INFO's legacy first, last and step, derived from the key specs
+ * as Redis does (populateCommandLegacyRangeSpec): one plain range spec is
+ * used as it is; otherwise the leading specs that are plain consecutive
+ * ranges are merged, and any other spec makes the keys "movable". */
+static int legacy_range(const cmd_def *d, int *first, int *last, int *step)
+{
+    int n = nspecs(d), movable = 0, lo = INT_MAX;
+    unsigned hi = 0, prev = 0;
+    *first = *last = *step = 0;
+    for (int i = 0; i < n; i++) {
+        const cmd_keyspec *k = &d->keys[i];
+        int plain = !k->unknown && !k->keyword && !k->keynum;
+        if (n == 1 && plain) {
+            *first = k->begin;
+            *last = k->lastkey >= 0 ? k->begin + k->lastkey : k->lastkey;
+            *step = k->step;
+            return spec_says(k, "incomplete");
+        }
+        if (!plain || k->step != 1 || (prev && (int)prev != k->begin - 1)) {
+            movable = 1;
+            continue;
+        }
+        if (spec_says(k, "incomplete")) movable = 1;
+        if (k->begin < lo) lo = k->begin;
+        unsigned abs_last = (unsigned)(k->lastkey >= 0 ? k->lastkey + k->begin : k->lastkey);
+        if (abs_last > hi) hi = abs_last;
+        prev = hi;
+    }
+    if (lo == INT_MAX) return n > 0;   /* no keys at all: not movable */
+    *first = lo;
+    *last = (int)hi;
+    *step = 1;
+    return movable;
 }
 
 /* COMMAND INFO of one row: the legacy first/last/step come from the key
@@ -103,20 +174,8 @@ static void info_one(buf *out, const cmd_def *parent, const cmd_def *d)
     };
     char full[64];
     unsigned cats = command_categories(d);
-    int nflags = 0, ncats = 0, first = 0, last = 0, step = 0;
-    const cmd_keyspec *k0 = &d->keys[0], *k1 = &d->keys[1];
-    /* Redis's legacy range covers the leading index/range specs; counted
-     * keys make the command's keys "movable" */
-    int movable = k0->keynum || k1->keynum;
-    if (k0->flags && !k0->keynum) {
-        first = k0->begin;
-        last = k0->lastkey >= 0 ? k0->begin + k0->lastkey : k0->lastkey;
-        step = k0->step;
-        if (k1->flags && !k1->keynum) {
-            if (k1->lastkey == 0) last = k1->begin;          /* two single keys, as RENAME's */
-            else last = k1->lastkey;                          /* one, then the rest */
-        }
-    }
+    int nflags = 0, ncats = 0, first, last, step;
+    int movable = legacy_range(d, &first, &last, &step);
     for (int i = 0; i < CMD_NFLAGS; i++) nflags += !!(d->flags & (1u << i));
     nflags += movable;
     for (int i = 0; i < CMD_NCATEGORIES; i++) ncats += !!(cats & (1u << i));
