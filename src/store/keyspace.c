@@ -662,6 +662,14 @@ void ks_lockset_add(ks_lockset *ls, kref *r)
     arr[ls->n++] = r->s;
 }
 
+void ks_lockset_add_domain(ks_lockset *ls, domain *d)
+{
+    for (int i = 0; i < d->nshards; i++) {
+        kref r = {.d = d, .s = &d->shards[i]};
+        ks_lockset_add(ls, &r);
+    }
+}
+
 static int cmp_ptr(const void *a, const void *b)
 {
     uintptr_t x = (uintptr_t) * (shard *const *)a, y = (uintptr_t) * (shard *const *)b;

@@ -212,6 +212,9 @@ typedef struct ks_lockset {
 } ks_lockset;
 void ks_lockset_init(ks_lockset *ls);
 void ks_lockset_add(ks_lockset *ls, kref *r);
+/* Every shard of d: for a command that reads keys it cannot name in advance
+ * (SORT BY and GET patterns). */
+void ks_lockset_add_domain(ks_lockset *ls, domain *d);
 void ks_lockset_lock(ks_lockset *ls);
 void ks_lockset_unlock(ks_lockset *ls);   /* also frees */
 

@@ -77,6 +77,37 @@ def sigterm(srv):
     return rc
 
 
+RESTARTS = ("snapshot", "aof", "aof-kill9", "rewrite")
+
+
+def restart_trial(factory, datadir, how, load, state, after_rewrite=None):
+    """One of RESTARTS: a server keeping its data in a snapshot (SAVE) or in
+    the AOF under appendfsync always (stopped cleanly, killed with -9, or
+    rewritten first, after_rewrite(c) then landing in the new incremental
+    file) runs load(c), is stopped and started again. Returns state(c)
+    before the stop and after the start."""
+    directives = NO_SAVE if how == "snapshot" else AOF_ALWAYS
+    s = pserver(factory, datadir, *directives)
+    with s.raw(timeout=30 * TF) as c:
+        load(c)
+        if how == "rewrite":
+            assert c.cmd_raw("BGREWRITEAOF").startswith(b"+Background append only file rewriting")
+            H.wait_for(lambda: info(s, "persistence").get("aof_rewrite_in_progress") == "0", 30 * TF)
+            if after_rewrite:
+                after_rewrite(c)
+        if how == "snapshot":
+            assert c.cmd("SAVE") == b"OK"
+        want = state(c)
+    if how == "aof-kill9":
+        kill9(s)
+    else:
+        assert shutdown(s, "NOSAVE") == 0
+    s2 = pserver(factory, datadir, *directives)
+    with s2.raw(timeout=30 * TF) as c:
+        got = state(c)
+    return want, got
+
+
 def info(srv, section):
     """INFO section as a dict of str -> str."""
     with srv.raw() as c:
