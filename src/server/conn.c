@@ -97,6 +97,7 @@ void conn_accept(worker *w, int fd)
         if (write(fd, msg, sizeof msg - 1) < 0) { /* closing anyway */ }
         close(fd);
         atomic_fetch_sub(&srv->nclients, 1);
+        atomic_fetch_sub_explicit(&w->load, 1, memory_order_relaxed);
         stat_add(&w->st.rejected, 1);
         return;
     }
@@ -104,6 +105,7 @@ void conn_accept(worker *w, int fd)
         !net_peer_is_local(fd)) {
         deny_protected(w, fd);
         atomic_fetch_sub(&srv->nclients, 1);
+        atomic_fetch_sub_explicit(&w->load, 1, memory_order_relaxed);
         return;
     }
     c = xcalloc(1, sizeof *c);
@@ -124,6 +126,7 @@ void conn_accept(worker *w, int fd)
         session_free(&c->s, srv->ks);
         free(c);
         atomic_fetch_sub(&srv->nclients, 1);
+        atomic_fetch_sub_explicit(&w->load, 1, memory_order_relaxed);
         return;
     }
     c->next = w->conns;
@@ -146,6 +149,7 @@ void conn_close(conn *c)
     c->next = w->dead;
     w->dead = c;
     atomic_fetch_sub(&w->srv->nclients, 1);
+    atomic_fetch_sub_explicit(&w->load, 1, memory_order_relaxed);
 }
 
 /* The reply sink's zero-copy path. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -142,6 +143,38 @@ int server_rebind(server *srv, char *err, size_t errlen)
     return 0;
 }
 
+/* Connections go to the worker with the fewest. EPOLLEXCLUSIVE wakes one
+ * worker per new connection, and when they are all idle it is the same one
+ * each time: the connections a client pool opens at start-up would all land
+ * there. So the worker that accepts a socket hands it to the least loaded
+ * (itself on a tie), through that worker's inbox and eventfd. */
+static worker *least_loaded(server *srv, worker *self)
+{
+    worker *best = self;
+    int low = atomic_load_explicit(&self->load, memory_order_relaxed);
+    for (int i = 0; i < srv->nworkers; i++) {
+        int l = atomic_load_explicit(&srv->workers[i].load, memory_order_relaxed);
+        if (l < low) {
+            low = l;
+            best = &srv->workers[i];
+        }
+    }
+    return best;
+}
+
+static void hand_over(worker *to, int fd)
+{
+    uint64_t one = 1;
+    pthread_mutex_lock(&to->inbox_mu);
+    if (to->inbox_n == to->inbox_cap) {
+        to->inbox_cap = to->inbox_cap ? to->inbox_cap * 2 : 16;
+        to->inbox = xrealloc(to->inbox, sizeof *to->inbox * (size_t)to->inbox_cap);
+    }
+    to->inbox[to->inbox_n++] = fd;
+    pthread_mutex_unlock(&to->inbox_mu);
+    if (write(to->wakefd, &one, sizeof one) < 0) { /* already awake */ }
+}
+
 static void on_accept(ev_loop *loop, ev_handle *h, unsigned events)
 {
     listener *l = (listener *)h;
@@ -154,16 +187,30 @@ static void on_accept(ev_loop *loop, ev_handle *h, unsigned events)
                 log_warn("accept: %s", strerror(-fd));
             return;
         }
-        conn_accept(l->w, fd);
+        worker *to = least_loaded(l->w->srv, l->w);
+        atomic_fetch_add_explicit(&to->load, 1, memory_order_relaxed);
+        if (to == l->w) conn_accept(to, fd);
+        else hand_over(to, fd);
     }
 }
 
 static void on_wake(ev_loop *loop, ev_handle *h, unsigned events)
 {
+    worker *w = (worker *)((char *)h - offsetof(worker, wake));
     uint64_t v;
     (void)loop;
     (void)events;
     if (read(h->fd, &v, sizeof v) < 0) { /* spurious */ }
+    for (;;) {
+        int fds[64], n;
+        pthread_mutex_lock(&w->inbox_mu);
+        n = w->inbox_n < 64 ? w->inbox_n : 64;
+        w->inbox_n -= n;
+        memcpy(fds, w->inbox + w->inbox_n, sizeof *fds * (size_t)n);
+        pthread_mutex_unlock(&w->inbox_mu);
+        if (n == 0) break;
+        for (int i = 0; i < n; i++) conn_accept(w, fds[i]);
+    }
 }
 
 static int worker_init(server *srv, worker *w, int id)
@@ -174,6 +221,7 @@ static int worker_init(server *srv, worker *w, int id)
                        .st = &w->st, .host = &srv->host};
     w->loop = ev_create();
     if (!w->loop) return -1;
+    pthread_mutex_init(&w->inbox_mu, NULL);
     w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wakefd < 0 || ev_add(w->loop, &w->wake, w->wakefd, EV_READ, on_wake) < 0) return -1;
     return worker_relisten(w);
@@ -416,6 +464,9 @@ void server_cleanup(server *srv)
         conn_reap(w);
         ev_destroy(&w->loop);
         close(w->wakefd);
+        for (int k = 0; k < w->inbox_n; k++) close(w->inbox[k]);   /* handed over, never taken */
+        free(w->inbox);
+        pthread_mutex_destroy(&w->inbox_mu);
         free(w->listeners);
         set_release(srv, w->lset);
         free(w->flushv);

@@ -49,8 +49,12 @@ typedef struct worker {
     server *srv;
     ev_loop *loop;
     pthread_t thread;
-    int wakefd;               /* eventfd: wakes the loop for shutdown */
+    int wakefd;               /* eventfd: wakes the loop (shutdown, new listeners, inbox) */
     ev_handle wake;
+    atomic_int load;          /* the connections it has, or has been handed */
+    pthread_mutex_t inbox_mu; /* guards the inbox: sockets another worker accepted for it */
+    int *inbox;
+    int inbox_n, inbox_cap;
     listen_set *lset;         /* the sockets listeners[] are for */
     listener *listeners;      /* one per socket of lset */
     conn *conns;              /* all connections of this worker */

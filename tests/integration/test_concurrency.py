@@ -477,3 +477,40 @@ def test_scan_guarantee_while_shrinking(srv):
             assert cursor == b"0"
     missing = stable - seen
     assert not missing, "%d stable keys never returned, e.g. %r" % (len(missing), sorted(missing)[:5])
+
+
+def _thread_cpu(pid):
+    """CPU ticks (user + system) of each thread of pid."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        out[tid] = int(fields[11]) + int(fields[12])
+    return out
+
+
+@kasi_only
+def test_connections_spread_over_workers(server_factory):
+    """Connections opened one after another on an idle server (as a client
+    pool opens them) are spread over the worker threads: each of four
+    connections then runs a burst of work, and both workers do a share of
+    it. (EPOLLEXCLUSIVE alone wakes the same idle worker every time.)"""
+    s = server_factory([("threads", "2"), ("save", "")])
+    conns = [s.raw(timeout=30) for _ in range(4)]
+    try:
+        for c in conns:
+            assert c.cmd_raw("PING") == b"+PONG\r\n"
+        before = _thread_cpu(s.pid)
+        burst = H.encode_command("SET", "k", "v" * 100) * 2000
+        for _ in range(25):
+            for c in conns:
+                c.send(burst)
+            for c in conns:
+                for _ in range(2000):
+                    assert c.read_raw() == b"+OK\r\n"
+        used = sorted((t - before.get(tid, 0) for tid, t in _thread_cpu(s.pid).items()), reverse=True)
+        assert used[0] > 0, used
+        assert used[1] >= used[0] * 0.25, "one worker did it all: CPU ticks per thread %r" % used
+    finally:
+        for c in conns:
+            c.close()
