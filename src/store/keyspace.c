@@ -614,6 +614,15 @@ void ks_charge(kref *r, long long delta) { ks__mem_add(r->s, r->d->ks, delta); }
 
 size_t ks_outside(const item *it) { return ks__outside(it); }
 
+void ks_discard(kref *r, item *it)
+{
+    const kind_ops *ops = kind_ops_of(item_kind(it));
+    size_t out = ks__outside(it);
+    if (out) ks__mem_add(r->s, r->d->ks, -(long long)out);
+    if (ops && ops->release) ops->release(it);
+    ks__mem_add(r->s, r->d->ks, -(long long)seg_kill(&r->s->st, it));
+}
+
 void ks_effect(kref *r, int argc, const slice *argv)
 {
     const ks_effects *fx = ks__fx(r->d->ks);   /* quiet or not: this is the report */

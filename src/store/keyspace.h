@@ -164,6 +164,9 @@ item *ks_new(kref *r, const char *val, size_t vlen, int64_t expire);
  * NULL: no memory for what the value holds outside its segment (the kind's
  * copy failed); nothing is left allocated. */
 item *ks_new_copy(kref *r, const item *src, int64_t expire);
+/* Give up an item made for r's key (ks_new, a kind's restore) and never
+ * stored: what it holds outside its segment is freed and uncharged. */
+void ks_discard(kref *r, item *it);
 /* Give r's key (ks_find done) a value of the kind given (not a string):
  * the encoding enc and the n bytes at p after its kind byte, with the
  * expiry given. Written in place when the item keeps its layout and room,

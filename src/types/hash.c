@@ -363,21 +363,29 @@ static void hash_view_serialize(void *view, buf *out)
 
 static void hash_view_release(void *view) { fdict_view_release(view); }
 
-/* Check persisted pairs: count and well-formed strings, nothing after. */
+/* Check persisted pairs: count and well-formed strings, no field twice
+ * (RESTORE takes them from a client), nothing after. */
 static int check_packed(const char *p, const char *end, uint64_t *count)
 {
     const char *q;
     uint64_t n = 0;
+    fdict seen;
+    int rc = 0;
     if (pack_header(p, end, count, &q) < 0) return -1;
-    while (q < end) {
-        size_t a = pack_str_check(q, end), b;
-        if (!a) return -1;
-        b = pack_str_check(q + a, end);
-        if (!b) return -1;
+    fdict_init(&seen);
+    while (q < end && rc == 0) {
+        size_t a = pack_str_check(q, end), b, fl;
+        if (!a || !(b = pack_str_check(q + a, end))) {
+            rc = -1;
+            break;
+        }
+        const char *f = pack_str_get(q, &fl, &a);
+        if (fdict_find(&seen, f, fl) || !fdict_add(&seen, f, fl, NULL, 0)) rc = -1;
         q += a + b;
         n++;
     }
-    return n == *count && n > 0 ? 0 : -1;
+    fdict_free(&seen);
+    return rc == 0 && n == *count && n > 0 ? 0 : -1;
 }
 
 static item *hash_restore(kref *r, const char *p, size_t n, int64_t expire)
