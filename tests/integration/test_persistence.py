@@ -77,6 +77,31 @@ def sigterm(srv):
     return rc
 
 
+def kill9_trials(factory, datadir, runners, settle, check, trials=1):
+    """kill -9 under appendfsync always while writers run, `trials` times:
+    the runners (run(srv, stop) each) start on threads, settle(trial) waits
+    (a sleep, or until they have done enough), the server is killed, the
+    writers stop (none may hang), the server starts again on the same data
+    and check(srv, trial) looks at what it kept. Returns the last server."""
+    s = pserver(factory, datadir, *AOF_ALWAYS)
+    for trial in range(trials):
+        stop = threading.Event()
+        threads = [threading.Thread(target=run, args=(s, stop), daemon=True) for run in runners]
+        for t in threads:
+            t.start()
+        try:
+            settle(trial)
+            kill9(s)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(20 * TF)
+        assert not any(t.is_alive() for t in threads), "writers hung after kill -9"
+        s = pserver(factory, datadir, *AOF_ALWAYS)
+        check(s, trial)
+    return s
+
+
 RESTARTS = ("snapshot", "aof", "aof-kill9", "rewrite")
 
 

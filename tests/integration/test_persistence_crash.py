@@ -24,7 +24,7 @@ import time
 import pytest
 
 import kasi_harness as H
-from test_persistence import (AOF_ALWAYS, AOF_EVERYSEC, TF, dump_state, info, kill9, now_ms,
+from test_persistence import (AOF_ALWAYS, AOF_EVERYSEC, TF, dump_state, info, kill9, kill9_trials, now_ms,
                               pserver, select, send_all, short, shutdown, wait_bgsave, SNAP)
 
 pytestmark = pytest.mark.kasi_only
@@ -181,29 +181,20 @@ class ModelWriter:
 
 
 def test_kill9_always_keeps_every_acknowledged_write(server_factory, tmp_path):
-    data = tmp_path / "data"
     rng = random.Random(1)
     writers = [ModelWriter(w) for w in range(4)]
-    s = pserver(server_factory, data, *AOF_ALWAYS)
-    total = 0
-    for trial in range(5):
-        stop = threading.Event()
-        threads = [threading.Thread(target=w.run, args=(s, stop), daemon=True) for w in writers]
-        acked0 = sum(w.acked for w in writers)
-        for t in threads:
-            t.start()
+    acked = {"before": 0, "total": 0}
+
+    def settle(trial):
+        acked["before"] = sum(w.acked for w in writers)
         time.sleep(rng.uniform(0.3, 1.0) * min(TF, 2))
-        kill9(s)
-        stop.set()
-        for t in threads:
-            t.join(20 * TF)
-        assert not any(t.is_alive() for t in threads), "writers hung after kill -9"
-        done = sum(w.acked for w in writers) - acked0
-        total += done
+
+    def check(s, trial):
+        done = sum(w.acked for w in writers) - acked["before"]
+        acked["total"] += done
         for w in writers:
             assert not w.errors, "trial %d writer %d: wrong replies: %s" % (trial, w.wid, w.errors[:5])
         assert done >= 20, "trial %d: only %d writes acknowledged before the kill" % (trial, done)
-        s = pserver(server_factory, data, *AOF_ALWAYS)
         actual = dump_state(s)
         problems = []
         for w in writers:
@@ -211,7 +202,9 @@ def test_kill9_always_keeps_every_acknowledged_write(server_factory, tmp_path):
         stray = [dk for dk in actual if not dk[1].startswith(b"w")]
         assert not stray, stray[:5]
         assert not problems, "trial %d (%d writes acknowledged in it, %d in all): %d keys differ:\n  %s" % (
-            trial, done, total, len(problems), "\n  ".join(problems[:15]))
+            trial, done, acked["total"], len(problems), "\n  ".join(problems[:15]))
+
+    kill9_trials(server_factory, tmp_path / "data", [w.run for w in writers], settle, check, trials=5)
     assert sum(len(w.model) for w in writers) > 50
 
 

@@ -27,7 +27,7 @@ import time
 import pytest
 
 import kasi_harness as H
-from test_persistence import (AOF_ALWAYS, AOF_EVERYSEC, NO_SAVE, TF, aof_files, kill9, now_ms, pserver,
+from test_persistence import (AOF_ALWAYS, NO_SAVE, TF, aof_files, kill9, kill9_trials, now_ms, pserver,
                               scan_all, select, send_all, short, wait_info)
 
 pytestmark = pytest.mark.kasi_only
@@ -403,32 +403,21 @@ def writer_state(srv):
 
 
 def test_kill9_always_keeps_every_acknowledged_set_write(server_factory, tmp_path):
-    data = tmp_path / "data"
     rng = random.Random(5)
     writers = [SetWriter(w) for w in range(4)]
-    s = pserver(server_factory, data, *AOF_ALWAYS)
-    total = 0
-    for trial in range(4):
-        stop = threading.Event()
-        threads = [threading.Thread(target=w.run, args=(s, stop), daemon=True) for w in writers]
-        acked0 = sum(w.acked for w in writers)
-        for t in threads:
-            t.start()
-        time.sleep(rng.uniform(0.3, 1.0) * min(TF, 2))
-        kill9(s)
-        stop.set()
-        for t in threads:
-            t.join(20 * TF)
-        assert not any(t.is_alive() for t in threads), "writers hung after kill -9"
+
+    def check(s, trial):
         for w in writers:
             assert not w.errors, w.errors[:5]
-        total += sum(w.acked for w in writers) - acked0
-        s = pserver(server_factory, data, *AOF_ALWAYS)
         actual = writer_state(s)
         problems = []
         for w in writers:
             problems += w.verify(actual)
         assert not problems, "trial %d: %d problems:\n  %s" % (trial, len(problems), "\n  ".join(problems[:15]))
+
+    kill9_trials(server_factory, tmp_path / "data", [w.run for w in writers],
+                 lambda trial: time.sleep(rng.uniform(0.3, 1.0) * min(TF, 2)), check, trials=4)
+    total = sum(w.acked for w in writers)
     assert total > 200, "too few acknowledged writes (%d) to mean anything" % total
 
 

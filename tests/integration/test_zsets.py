@@ -7,13 +7,11 @@ loses no acknowledged write."""
 import glob
 import os
 import random
-import threading
-import time
 
 import pytest
 
 import kasi_harness as H
-from test_persistence import AOF_ALWAYS, AOF_EVERYSEC, kill9, pserver, sigterm, wait_info
+from test_persistence import AOF_ALWAYS, AOF_EVERYSEC, kill9, kill9_trials, pserver, sigterm, wait_info
 
 pytestmark = pytest.mark.kasi_only
 
@@ -201,21 +199,14 @@ class ZWriter:
 
 
 def test_kill9_always_keeps_acknowledged_zset_writes(server_factory, tmp_path):
-    data = tmp_path / "data"
-    s = pserver(server_factory, data, *AOF_ALWAYS)
     writers = [ZWriter(w) for w in range(3)]
-    for trial in range(3):
-        stop = threading.Event()
-        threads = [threading.Thread(target=w.run, args=(s, stop), daemon=True) for w in writers]
-        marks = [w.acked for w in writers]
-        for t in threads:
-            t.start()
-        assert H.wait_for(lambda: all(w.acked >= m + 200 for w, m in zip(writers, marks)), 20 * TF)
-        kill9(s)
-        stop.set()
-        for t in threads:
-            t.join(20 * TF)
-        s = pserver(server_factory, data, *AOF_ALWAYS)
+    marks = {}
+
+    def settle(trial):
+        marks[trial] = [w.acked for w in writers]
+        assert H.wait_for(lambda: all(w.acked >= m + 200 for w, m in zip(writers, marks[trial])), 20 * TF)
+
+    def check(s, trial):
         with s.raw() as c:
             for w in writers:
                 assert not w.errors, w.errors[:3]
@@ -226,6 +217,8 @@ def test_kill9_always_keeps_acknowledged_zset_writes(server_factory, tmp_path):
                     got = c.cmd("ZRANGE", key, 0, -1, "WITHSCORES")
                     w.model[key] = dict(zip(got[::2], got[1::2]))
                     w.pending = None
+
+    kill9_trials(server_factory, tmp_path / "data", [w.run for w in writers], settle, check, trials=3)
     assert sum(len(z) for w in writers for z in w.model.values()) > 20
 
 
