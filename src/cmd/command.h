@@ -285,6 +285,7 @@ extern const cmd_family cmd_family_strings, cmd_family_keys, cmd_family_server,
 extern const cmd_family cmd_family_sets;
 extern const cmd_family cmd_family_lists;
 extern const cmd_family cmd_family_bits;
+extern const cmd_family cmd_family_hll;
 
 /* INFO text for the given sections ("" or "default" = the usual ones). */
 void info_build(cmd_env *env, const karg *sections, int nsections, buf *out);
