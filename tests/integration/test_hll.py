@@ -9,8 +9,7 @@ import random
 
 import pytest
 
-import kasi_harness as H
-from test_persistence import AOF_ALWAYS, NO_SAVE, TF, info, kill9, pserver, shutdown
+from test_persistence import TF, info, strings_survive_restart
 
 pytestmark = pytest.mark.kasi_only
 
@@ -48,50 +47,23 @@ def load(c, rng):
     assert c.cmd("SELECT", "0") == b"OK"
 
 
-def state(c):
-    """Every key's value and whether it has a TTL, in both domains."""
-    out = {}
-    for db in ("0", "hll"):
-        assert c.cmd("SELECT", db) == b"OK"
-        for k in sorted(c.cmd("KEYS", "*")):
-            out[(db, k)] = (c.cmd("GET", k), c.cmd("TTL", k) > 0)
-    assert c.cmd("SELECT", "0") == b"OK"
-    return out
-
-
 @pytest.mark.parametrize("how", ["snapshot", "aof", "aof-kill9", "rewrite"])
 def test_hlls_survive_restart(server_factory, tmp_path, how):
-    data = tmp_path / "data"
-    directives = NO_SAVE if how == "snapshot" else AOF_ALWAYS
-    s = pserver(server_factory, data, *directives)
-    with s.raw(timeout=30 * TF) as c:
-        load(c, random.Random(11))
-        if how == "rewrite":
-            assert c.cmd_raw("BGREWRITEAOF").startswith(b"+Background append only file rewriting")
-            H.wait_for(lambda: info(s, "persistence").get("aof_rewrite_in_progress") == "0", 30 * TF)
-            c.cmd("PFADD", "after", "1", "2")                    # lands in the new incremental file
-            c.cmd("PFADD", "dense", "after-rewrite")
-            c.cmd("PFCOUNT", "after")
-        if how == "snapshot":
-            assert c.cmd("SAVE") == b"OK"
-        want = state(c)
+    def after_rewrite(c):
+        c.cmd("PFADD", "after", "1", "2")
+        c.cmd("PFADD", "dense", "after-rewrite")
+        c.cmd("PFCOUNT", "after")
+
+    want, s2 = strings_survive_restart(server_factory, tmp_path / "data", how,
+                                       lambda c: load(c, random.Random(11)), after_rewrite, ("0", "hll"))
     fresh = want[("0", b"fresh")][0]
     assert fresh == b"HYLL\x01" + b"\x00" * 10 + b"\x80\x7f\xff"   # created: the cache is invalid
     assert want[("0", b"sparse")][0][8:16] == b"\x03" + b"\x00" * 7   # the cached count, valid
     assert len(want[("0", b"dense")][0]) == 12304 and want[("0", b"dense")][0][4] == 0
     assert len(want[("0", b"small")][0]) == 12304
     assert want[("0", b"ttl")][1] and want[("0", b"merged")][0][15] & 0x80
-    if how == "aof-kill9":
-        kill9(s)
-    else:
-        assert shutdown(s, "NOSAVE") == 0
-    s2 = pserver(server_factory, data, *directives)
     with s2.raw(timeout=30 * TF) as c:
-        got = state(c)
         assert c.cmd("PFCOUNT", "sparse") == 3
-    assert got.keys() == want.keys()
-    for k in want:
-        assert got[k] == want[k], k
 
 
 def test_hlls_accounted_and_evicted_as_strings(server_factory):

@@ -241,6 +241,46 @@ def populate(srv, seed=1, per_domain=300, domains=DOMAINS):
     return n
 
 
+def string_state(c, domains):
+    """Every key's value (GET) and whether it has a TTL, in the domains given."""
+    out = {}
+    for db in domains:
+        assert c.cmd("SELECT", db) == b"OK"
+        for k in sorted(c.cmd("KEYS", "*")):
+            out[(db, k)] = (c.cmd("GET", k), c.cmd("TTL", k) > 0)
+    assert c.cmd("SELECT", "0") == b"OK"
+    return out
+
+
+def strings_survive_restart(factory, datadir, how, load, after_rewrite, domains):
+    """Run load(c) on a server, restart it by `how` (snapshot: SAVE and a clean
+    stop; aof, aof-kill9: appendfsync always, stopped cleanly or killed;
+    rewrite: after_rewrite(c) writes once BGREWRITEAOF is done) and check every
+    string comes back the same; returns the state before the restart."""
+    directives = NO_SAVE if how == "snapshot" else AOF_ALWAYS
+    s = pserver(factory, datadir, *directives)
+    with s.raw(timeout=30 * TF) as c:
+        load(c)
+        if how == "rewrite":
+            assert c.cmd_raw("BGREWRITEAOF").startswith(b"+Background append only file rewriting")
+            H.wait_for(lambda: info(s, "persistence").get("aof_rewrite_in_progress") == "0", 30 * TF)
+            after_rewrite(c)                                   # lands in the new incremental file
+        if how == "snapshot":
+            assert c.cmd("SAVE") == b"OK"
+        want = string_state(c, domains)
+    if how == "aof-kill9":
+        kill9(s)
+    else:
+        assert shutdown(s, "NOSAVE") == 0
+    s2 = pserver(factory, datadir, *directives)
+    with s2.raw(timeout=30 * TF) as c:
+        got = string_state(c, domains)
+    assert got.keys() == want.keys()
+    for k in want:
+        assert got[k] == want[k], k
+    return want, s2
+
+
 def wait_info(srv, section, pred, timeout, what):
     """Poll INFO section until pred(dict) holds; returns the dict."""
     deadline = time.monotonic() + timeout * TF
