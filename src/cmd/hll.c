@@ -227,9 +227,15 @@ static void cmd_pfmerge(cmd_call *x)
         reply_err(x, ERR_INVALID);
         goto out;
     }
-    size_t maxb = (size_t)cfg_ll(&x->env->cfg->hll_sparse_max_bytes);
-    for (uint32_t j = 0; j < HLL_REGISTERS; j++)
-        if (max[j]) hll_add(&h, j, max[j], maxb);
+    if (dense) {
+        /* the destination is one of the sources, so raising each of its
+         * registers to the maximum, as Redis does, leaves the maximum */
+        hll_pack(h.p + HLL_HDR, max);
+    } else {
+        size_t maxb = (size_t)cfg_ll(&x->env->cfg->hll_sparse_max_bytes);
+        for (uint32_t j = 0; j < HLL_REGISTERS; j++)
+            if (max[j]) hll_add(&h, j, max[j], maxb);
+    }
     hll_invalidate(h.p);
     hll_store(dst, &h);
     reply_ok(x);

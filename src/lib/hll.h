@@ -84,6 +84,8 @@ int hll_merge(unsigned char max[HLL_REGISTERS], const unsigned char *p, size_t l
  * valid HLL (-1 when its sparse form is corrupt), or of raw registers. */
 int hll_histo(const unsigned char *p, size_t len, int histo[64]);
 void hll_raw_histo(const unsigned char regs[HLL_REGISTERS], int histo[64]);
+/* Dense registers (12288 bytes) holding raw[i] (each below 64). */
+void hll_pack(unsigned char *regs, const unsigned char raw[HLL_REGISTERS]);
 /* The cardinality estimate for a histogram (Redis 7's hllCount). */
 uint64_t hll_estimate(const int histo[64]);
 
