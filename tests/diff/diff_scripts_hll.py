@@ -277,6 +277,27 @@ CONFIG GET hll-sparse-max-bytes
 CONFIG SET hll-sparse-max-bytes 9223372036854775808
 CONFIG SET hll-sparse-max-bytes 99999999999999999999
 CONFIG SET hll-sparse-max-bytes 1xb
+CONFIG SET hll-sparse-max-bytes "1 kb"
+CONFIG SET hll-sparse-max-bytes " 1"
+CONFIG SET hll-sparse-max-bytes +1
+CONFIG SET hll-sparse-max-bytes 0x10
+CONFIG SET hll-sparse-max-bytes 1.5kb
+CONFIG SET hll-sparse-max-bytes 1B
+CONFIG GET hll-sparse-max-bytes
+CONFIG SET hll-sparse-max-bytes 010
+CONFIG GET hll-sparse-max-bytes
+CONFIG SET hll-sparse-max-bytes ""
+CONFIG GET hll-sparse-max-bytes
+CONFIG SET hll-sparse-max-bytes 5
+CONFIG SET hll-sparse-max-bytes kb
+CONFIG GET hll-sparse-max-bytes
+CONFIG SET hll-sparse-max-bytes 5
+CONFIG SET hll-sparse-max-bytes b
+CONFIG GET hll-sparse-max-bytes
+CONFIG SET zset-max-listpack-value ""
+CONFIG GET zset-max-listpack-value
+CONFIG SET zset-max-listpack-value 064
+CONFIG GET zset-max-listpack-value
 CONFIG SET hll-sparse-max-bytes 0
 CONFIG GET hll-sparse-max-bytes
 !pairs CONFIG GET hll-*
