@@ -193,7 +193,14 @@ static int parse_value(const cfg_row *r, const char *v, long long *out, char *er
         break;
     case CFG_MEM:
         if (util_parse_memory(v, &x) < 0) {
-            snprintf(err, errlen, "argument must be a memory value");
+            /* Redis reads digits too big for a long long (under 128 of
+             * them) and a known unit as a value out of range */
+            size_t nd = strspn(v, "0123456789");
+            if (nd > 0 && nd < 128 && util_parse_memory(v + nd - 1, &x) == 0)
+                snprintf(err, errlen, "argument must be between %lld and %lld inclusive", r->min,
+                         r->max);
+            else
+                snprintf(err, errlen, "argument must be a memory value");
             return -1;
         }
         break;

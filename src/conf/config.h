@@ -118,7 +118,9 @@ enum cfg_fsync {
     X(zset_max_listpack_entries, "zset-max-listpack-entries", INT, "128", 0, LLONG_MAX,     \
       CFG_MUTABLE, NULL, NULL, NULL, "a sorted set stays compact up to this many members")  \
     X(zset_max_listpack_value, "zset-max-listpack-value", MEM, "64", 0, LLONG_MAX,          \
-      CFG_MUTABLE, NULL, NULL, NULL, "... and while no member is longer")
+      CFG_MUTABLE, NULL, NULL, NULL, "... and while no member is longer")                \
+    X(hll_sparse_max_bytes, "hll-sparse-max-bytes", MEM, "3000", 0, LLONG_MAX, CFG_MUTABLE, \
+      NULL, NULL, NULL, "a HyperLogLog stays sparse up to this many bytes")
 
 /* Older names Redis still accepts for some directives: alias, directive. */
 #define CONFIG_ALIASES(A)                                                                    \

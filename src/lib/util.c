@@ -136,7 +136,13 @@ int util_parse_memory(const char *s, long long *out)
     size_t n = 0, len = strlen(s);
     long long v;
     while (n < len && isdigit((unsigned char)s[n])) n++;
-    if (n == 0 || util_str2ll(s, n, &v) < 0) return -1;
+    /* as Redis's memtoull: decimal digits, leading zeros allowed, and no
+     * digits at all ("", "kb") read as 0 */
+    v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v > (LLONG_MAX - (s[i] - '0')) / 10) return -1;
+        v = v * 10 + (s[i] - '0');
+    }
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         if (strcasecmp(s + n, units[i].suffix) == 0) {
             if (v > LLONG_MAX / units[i].mul) return -1;

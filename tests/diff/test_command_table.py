@@ -2,7 +2,8 @@
 same arity, flags, key positions, ACL categories, tips and key specs as Redis's
 (a container's subcommand list is compared for the subcommands Kasi has); COMMAND
 LIST with and without FILTERBY lists what Redis lists, restricted to Kasi's
-commands; COMMAND DOCS gives Redis's since, group and complexity."""
+commands (the bitmap and HyperLogLog families by ACL category and by pattern
+too); COMMAND DOCS gives Redis's since, group and complexity."""
 import kasi_harness as H
 
 
@@ -49,6 +50,7 @@ def test_command_list_filterby_matches_redis(pair):
                  ("FILTERBY", "PATTERN", "C?IENT*"), ("FILTERBY", "ACLCAT", "string"),
                  ("FILTERBY", "ACLCAT", "CONNECTION"), ("FILTERBY", "ACLCAT", "dangerous"),
                  ("FILTERBY", "ACLCAT", "bitmap"), ("FILTERBY", "PATTERN", "*bit*"),
+                 ("FILTERBY", "ACLCAT", "hyperloglog"), ("FILTERBY", "PATTERN", "pf*"),
                  ("FILTERBY", "ACLCAT", "nosuch"), ("FILTERBY", "MODULE", "x")]:
         got = _list(sut, *args)
         want = _list(ref, *args) & mine
@@ -62,7 +64,8 @@ def test_command_list_filterby_matches_redis(pair):
 
 def test_command_docs_facts_match_redis(pair):
     ref, sut = pair
-    names = ["get", "set", "mset", "del", "client|info", "config", "ping", "bitfield", "bitpos", "nosuch"]
+    names = ["get", "set", "mset", "del", "client|info", "config", "ping", "bitfield", "bitpos", "pfadd",
+             "pfcount", "pfmerge", "pfselftest", "pfdebug", "nosuch"]
     with ref.raw() as a, sut.raw() as b:
         theirs = a.cmd("COMMAND", "DOCS", *names)
         mine = b.cmd("COMMAND", "DOCS", *names)

@@ -209,6 +209,25 @@ def run_script(name, text, ref_srv, sut_srv, flush=True, timeout=10):
     return len(steps)
 
 
+def run_stream(ref_srv, sut_srv, seed, steps, command, setup=(), keys=()):
+    """A seeded random stream: `setup` commands (each must answer the same),
+    then `steps` commands from command(), every reply compared byte for byte,
+    then GET of each of `keys`. Raises Mismatch at the first difference."""
+    with ref_srv.raw(timeout=10) as a, sut_srv.raw(timeout=10) as b:
+        for argv in [["FLUSHALL"]] + list(setup):
+            ra, rb = a.cmd_raw(*argv), b.cmd_raw(*argv)
+            assert ra == rb, "setup %r: %r / %r" % (argv, ra, rb)
+        for step in range(steps):
+            argv = command()
+            ra, rb = a.cmd_raw(*argv), b.cmd_raw(*argv)
+            if ra != rb:
+                raise Mismatch("seed %d step %d: %r\n  redis: %r\n  kasi:  %r" % (
+                    seed, step, [v[:60] for v in argv], ra[:300], rb[:300]))
+        for k in keys:
+            ra, rb = a.cmd_raw("GET", k), b.cmd_raw("GET", k)
+            assert ra == rb, "seed %d: final value of %s\n  redis: %r\n  kasi:  %r" % (seed, k, ra, rb)
+
+
 @pytest.mark.parametrize("name", list(SCRIPTS))
 def test_diff(pair, name):
     ref, sut = pair

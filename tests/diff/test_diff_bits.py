@@ -14,7 +14,7 @@ import pytest
 
 import kasi_harness as H
 from diff_scripts_bits import SCRIPTS
-from test_diff import Mismatch, run_script
+from test_diff import run_script, run_stream
 
 FUZZ_STEPS = int(os.environ.get("KASI_BITS_FUZZ_STEPS", "2000"))
 FUZZ_SEEDS = [int(s) for s in os.environ.get("KASI_BITS_FUZZ_SEEDS", "21,22,23").split(",") if s.strip()]
@@ -136,16 +136,5 @@ class BitsGen:
 def test_bits_random_stream(pair, seed):
     ref, sut = pair
     gen = BitsGen(seed)
-    with ref.raw(timeout=10) as a, sut.raw(timeout=10) as b:
-        for c in (a, b):
-            assert c.cmd_raw("FLUSHALL") == b"+OK\r\n"
-            assert c.cmd_raw("RPUSH", "l", "x") == b":1\r\n"
-        for step in range(FUZZ_STEPS):
-            argv = gen.command()
-            ra, rb = a.cmd_raw(*argv), b.cmd_raw(*argv)
-            if ra != rb:
-                raise Mismatch("seed %d step %d: %r\n  redis: %r\n  kasi:  %r" % (seed, step, argv, ra, rb))
-        for k in KEYS + ["l"]:
-            ra, rb = a.cmd_raw("GET", k), b.cmd_raw("GET", k)
-            assert ra == rb, "seed %d: final value of %s\n  redis: %r\n  kasi:  %r" % (seed, k, ra, rb)
+    run_stream(ref, sut, seed, FUZZ_STEPS, gen.command, [["RPUSH", "l", "x"]], KEYS + ["l"])
     assert sut.alive()

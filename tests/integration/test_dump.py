@@ -51,7 +51,7 @@ def state(c):
 
 @pytest.mark.parametrize("how", RESTARTS)
 def test_restored_values_survive_restart(server_factory, tmp_path, how):
-    want, got = restart_trial(server_factory, tmp_path / "data", how, load, state,
+    want, got, _ = restart_trial(server_factory, tmp_path / "data", how, load, state,
                               lambda c: c.cmd("RESTORE", "after", 0, c.cmd("DUMP", "h")))
     for k in KEYS:
         assert want[b"r_" + k.encode()][:2] == want[k.encode()][:2]

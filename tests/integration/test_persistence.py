@@ -110,7 +110,7 @@ def restart_trial(factory, datadir, how, load, state, after_rewrite=None):
     the AOF under appendfsync always (stopped cleanly, killed with -9, or
     rewritten first, after_rewrite(c) then landing in the new incremental
     file) runs load(c), is stopped and started again. Returns state(c)
-    before the stop and after the start."""
+    before the stop and after the start, and the restarted server."""
     directives = NO_SAVE if how == "snapshot" else AOF_ALWAYS
     s = pserver(factory, datadir, *directives)
     with s.raw(timeout=30 * TF) as c:
@@ -130,7 +130,7 @@ def restart_trial(factory, datadir, how, load, state, after_rewrite=None):
     s2 = pserver(factory, datadir, *directives)
     with s2.raw(timeout=30 * TF) as c:
         got = state(c)
-    return want, got
+    return want, got, s2
 
 
 def info(srv, section):
@@ -295,6 +295,27 @@ def populate(srv, seed=1, per_domain=300, domains=DOMAINS):
                 assert not isinstance(r, H.RespError), r
             n += per_domain + 6
     return n
+
+
+def string_state(c, domains):
+    """Every key's value (GET) and whether it has a TTL, in the domains given."""
+    out = {}
+    for db in domains:
+        assert c.cmd("SELECT", db) == b"OK"
+        for k in sorted(c.cmd("KEYS", "*")):
+            out[(db, k)] = (c.cmd("GET", k), c.cmd("TTL", k) > 0)
+    assert c.cmd("SELECT", "0") == b"OK"
+    return out
+
+
+def strings_survive_restart(factory, datadir, how, load, after_rewrite, domains):
+    """restart_trial for strings: every string in the domains comes back the
+    same; returns the state before the restart and the restarted server."""
+    want, got, s2 = restart_trial(factory, datadir, how, load, lambda c: string_state(c, domains), after_rewrite)
+    assert got.keys() == want.keys()
+    for k in want:
+        assert got[k] == want[k], k
+    return want, s2
 
 
 def wait_info(srv, section, pred, timeout, what):

@@ -40,7 +40,7 @@ def state(c):
 
 @pytest.mark.parametrize("how", RESTARTS)
 def test_sort_store_survives_restart(server_factory, tmp_path, how):
-    want, got = restart_trial(server_factory, tmp_path / "data", how, load, state,
+    want, got, _ = restart_trial(server_factory, tmp_path / "data", how, load, state,
                               lambda c: c.cmd("SORT", "l", "LIMIT", "0", "2", "STORE", "small"))
     assert want[b"bigsorted"] == [str(i).encode() for i in range(1, 5001)]
     assert want[b"fromset"] == [b"a", b"b", b"c"]

@@ -33,7 +33,11 @@ int main(void)
 
     CHECK(util_parse_memory("1gb", &v) == 0 && v == 1024LL * 1024 * 1024);
     CHECK(util_parse_memory("10k", &v) == 0 && v == 10000);
-    CHECK(util_parse_memory("10x", &v) < 0 && util_parse_memory("mb", &v) < 0);
+    CHECK(util_parse_memory("10x", &v) < 0 && util_parse_memory("+1", &v) < 0);
+    /* Redis's memtoull: leading zeros, and a unit with no digits is 0 */
+    CHECK(util_parse_memory("010", &v) == 0 && v == 10);
+    CHECK(util_parse_memory("mb", &v) == 0 && v == 0 && util_parse_memory("", &v) == 0 && v == 0);
+    CHECK(util_parse_memory("9223372036854775808", &v) < 0 && util_parse_memory("9007199254740992kb", &v) < 0);
 
     CHECK(glob("*", "anything") && glob("h?llo", "hello") && !glob("h?llo", "hllo"));
     CHECK(glob("h[ae]llo", "hallo") && !glob("h[ae]llo", "hillo"));
