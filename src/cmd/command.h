@@ -38,7 +38,8 @@ typedef void cmd_fn(cmd_call *x);
 /* Flags, as COMMAND INFO shows them (Redis's names, in its order) ... */
 #define CMD_FLAGS(X)                                                                         \
     X(CMD_WRITE, "write") X(CMD_READONLY, "readonly") X(CMD_DENYOOM, "denyoom")              \
-    X(CMD_ADMIN, "admin") X(CMD_NOSCRIPT, "noscript") X(CMD_LOADING, "loading")             \
+    X(CMD_ADMIN, "admin") X(CMD_NOSCRIPT, "noscript") X(CMD_BLOCKING, "blocking")            \
+    X(CMD_LOADING, "loading")             \
     X(CMD_STALE, "stale") X(CMD_SKIP_SLOWLOG, "skip_slowlog") X(CMD_FAST, "fast")          \
     X(CMD_NOAUTH, "no_auth") X(CMD_NO_ASYNC_LOADING, "no_async_loading")                   \
     X(CMD_NOMULTI, "no_multi") X(CMD_ALLOW_BUSY, "allow_busy")
@@ -91,6 +92,9 @@ typedef struct cmd_keyspec {
     const char *flags;   /* NULL: no spec */
     int keynum;          /* 1: argument `begin` counts the keys that follow it
                           * (Redis's find_keys keynum 0/1/1: LMPOP, ZUNIONSTORE ...) */
+    const char *keyword; /* the keys follow this keyword, searched from
+                          * argument `begin` on (XREAD's STREAMS): movable */
+    int limit;           /* a range's limit (XREAD's 2: half of what follows) */
 } cmd_keyspec;
 
 struct cmd_def {
@@ -113,14 +117,16 @@ typedef struct cmd_family {
 #define CMD_FAMILY(rows_) {(rows_), sizeof(rows_) / sizeof((rows_)[0])}
 
 /* Row helpers for the usual key specs. */
-#define KEY1(fl) {{1, 0, 1, (fl), 0}, {0, 0, 0, NULL, 0}}          /* the first argument */
-#define KEYN(fl) {{1, -1, 1, (fl), 0}, {0, 0, 0, NULL, 0}}         /* every argument */
-#define KEYN2(fl) {{1, -1, 2, (fl), 0}, {0, 0, 0, NULL, 0}}        /* every other one (MSET) */
-#define KEY12(f1, f2) {{1, 0, 1, (f1), 0}, {2, 0, 1, (f2), 0}}     /* two, as RENAME's */
-#define KEY1N(f1, f2) {{1, 0, 1, (f1), 0}, {2, -1, 1, (f2), 0}}    /* one, then the rest (SINTERSTORE) */
-#define KEYNUM(b, fl) {{(b), 0, 1, (fl), 1}, {0, 0, 0, NULL, 0}}    /* counted (LMPOP) */
-#define KEY1NUM(f1, f2) {{1, 0, 1, (f1), 0}, {2, 0, 1, (f2), 1}}       /* ZUNIONSTORE's */
-#define NOKEYS {{0, 0, 0, NULL, 0}, {0, 0, 0, NULL, 0}}
+#define KSPEC(b, l, s, fl, num) {(b), (l), (s), (fl), (num), NULL, 0}
+#define KSNONE KSPEC(0, 0, 0, NULL, 0)
+#define KEY1(fl) {KSPEC(1, 0, 1, (fl), 0), KSNONE}                 /* the first argument */
+#define KEYN(fl) {KSPEC(1, -1, 1, (fl), 0), KSNONE}                /* every argument */
+#define KEYN2(fl) {KSPEC(1, -1, 2, (fl), 0), KSNONE}               /* every other one (MSET) */
+#define KEY12(f1, f2) {KSPEC(1, 0, 1, (f1), 0), KSPEC(2, 0, 1, (f2), 0)}   /* two, as RENAME's */
+#define KEY1N(f1, f2) {KSPEC(1, 0, 1, (f1), 0), KSPEC(2, -1, 1, (f2), 0)}  /* one, then the rest (SINTERSTORE) */
+#define KEYNUM(b, fl) {KSPEC((b), 0, 1, (fl), 1), KSNONE}           /* counted (LMPOP) */
+#define KEY1NUM(f1, f2) {KSPEC(1, 0, 1, (f1), 0), KSPEC(2, 0, 1, (f2), 1)}  /* ZUNIONSTORE's */
+#define NOKEYS {KSNONE, KSNONE}
 
 /* The worker counters INFO reads, one row each: field, INFO name. */
 #define CMD_STATS(X)                                                                         \
@@ -242,6 +248,8 @@ void reply_arity(cmd_call *x);
  * sink can. Call under the item's shard lock. */
 void reply_value(cmd_call *x, item *it);
 void reply_domains_full(cmd_call *x);
+/* A HELP reply: the lines as an array of simple strings. */
+void reply_lines(cmd_call *x, const char *const *lines, size_t n);
 /* "ERR invalid expire time in '<cmd>' command" */
 void reply_bad_expire(cmd_call *x);
 
@@ -285,6 +293,7 @@ extern const cmd_family cmd_family_strings, cmd_family_keys, cmd_family_server,
 extern const cmd_family cmd_family_sets;
 extern const cmd_family cmd_family_lists;
 extern const cmd_family cmd_family_bits;
+extern const cmd_family cmd_family_streams;
 
 /* INFO text for the given sections ("" or "default" = the usual ones). */
 void info_build(cmd_env *env, const karg *sections, int nsections, buf *out);

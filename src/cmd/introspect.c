@@ -61,11 +61,21 @@ static void keyspec(buf *out, const cmd_keyspec *k)
     resp_bulk_cstr(out, "begin_search");
     resp_array(out, 4);
     resp_bulk_cstr(out, "type");
-    resp_bulk_cstr(out, "index");
-    resp_bulk_cstr(out, "spec");
-    resp_array(out, 2);
-    resp_bulk_cstr(out, "index");
-    resp_int(out, k->begin);
+    if (k->keyword) {
+        resp_bulk_cstr(out, "keyword");
+        resp_bulk_cstr(out, "spec");
+        resp_array(out, 4);
+        resp_bulk_cstr(out, "keyword");
+        resp_bulk_cstr(out, k->keyword);
+        resp_bulk_cstr(out, "startfrom");
+        resp_int(out, k->begin);
+    } else {
+        resp_bulk_cstr(out, "index");
+        resp_bulk_cstr(out, "spec");
+        resp_array(out, 2);
+        resp_bulk_cstr(out, "index");
+        resp_int(out, k->begin);
+    }
     resp_bulk_cstr(out, "find_keys");
     resp_array(out, 4);
     resp_bulk_cstr(out, "type");
@@ -89,7 +99,7 @@ static void keyspec(buf *out, const cmd_keyspec *k)
     resp_bulk_cstr(out, "keystep");
     resp_int(out, k->step);
     resp_bulk_cstr(out, "limit");
-    resp_int(out, 0);
+    resp_int(out, k->limit);
 }
 
 /* COMMAND INFO of one row: the legacy first/last/step come from the key
@@ -107,8 +117,8 @@ static void info_one(buf *out, const cmd_def *parent, const cmd_def *d)
     const cmd_keyspec *k0 = &d->keys[0], *k1 = &d->keys[1];
     /* Redis's legacy range covers the leading index/range specs; counted
      * keys make the command's keys "movable" */
-    int movable = k0->keynum || k1->keynum;
-    if (k0->flags && !k0->keynum) {
+    int movable = k0->keynum || k1->keynum || k0->keyword;
+    if (k0->flags && !k0->keynum && !k0->keyword) {
         first = k0->begin;
         last = k0->lastkey >= 0 ? k0->begin + k0->lastkey : k0->lastkey;
         step = k0->step;
