@@ -303,6 +303,9 @@ static void cmd_xadd(cmd_call *x)
     } else if (o.seq_given) {
         id = o.id;
     } else if (s->last_id.ms == o.id.ms) {
+        /* Redis returns here without setting errno, so its reply depends on
+         * whatever errno a libc call last left (often "Elements are too
+         * large"); the text meant is this one */
         if (s->last_id.seq == UINT64_MAX) goto edom;
         id = s->last_id;
         id.seq++;
@@ -311,10 +314,7 @@ static void cmd_xadd(cmd_call *x)
     }
     if (sid_cmp(id, s->last_id) <= 0) goto edom;
     for (int i = fpos; i < x->argc; i++) tot += x->argv[i].n;
-    if (tot > ((uint64_t)1 << 30)) {
-        reply_err(x, "ERR Elements are too large to be stored");
-        goto close;
-    }
+    if (tot > ((uint64_t)1 << 30)) goto erange;
     stream_w_touch(&w);
     if (stream_append(s, id, nf, x->argv + fpos) < 0) {
         reply_nomem(x);
@@ -342,6 +342,9 @@ static void cmd_xadd(cmd_call *x)
     goto out;
 edom:
     reply_err(x, "ERR The ID specified in XADD is equal or smaller than the target stream top item");
+    goto close;
+erange:
+    reply_err(x, "ERR Elements are too large to be stored");
 close:
     stream_w_close(&w);
 out:
@@ -537,7 +540,7 @@ static void cmd_xsetid(cmd_call *x)
         }
     }
     stream_w_open(&w, &r);
-    stream_w_touch(&w);
+    stream_w_touch_unwatched(&w);   /* Redis 7.0's XSETID leaves WATCH alone */
     s->last_id = id;
     if (added != -1) s->entries_added = (uint64_t)added;
     if (maxdel.ms || maxdel.seq) s->max_deleted = maxdel;
@@ -568,10 +571,6 @@ static void cmd_xread(cmd_call *x)
             }
             if (timeout < 0) {
                 reply_err(x, "ERR timeout is negative");
-                return;
-            }
-            if (timeout > 0 && timeout > INT64_MAX - x->now) {
-                reply_err(x, "ERR timeout is out of range");
                 return;
             }
         } else if (opt_is(x, i, "count") && more) {

@@ -35,6 +35,12 @@ void stream_w_touch(stream_w *w)
     w->changed = 1;
 }
 
+void stream_w_touch_unwatched(stream_w *w)
+{
+    if (!w->changed && w->mem0) ks_modify_unwatched(w->r);
+    w->changed = 1;
+}
+
 int stream_w_close(stream_w *w)
 {
     kref *r = w->r;

@@ -30,6 +30,8 @@ typedef struct stream_w {
 /* NULL when memory ran out for a new stream. */
 stream *stream_w_open(stream_w *w, kref *r);
 void stream_w_touch(stream_w *w);
+/* The same for a change WATCH does not hear of (XSETID, as in Redis). */
+void stream_w_touch_unwatched(stream_w *w);
 /* Returns whether anything changed (a new stream that got nothing is dropped). */
 int stream_w_close(stream_w *w);
 
