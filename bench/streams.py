@@ -20,12 +20,14 @@ that every client shares the thread that does the work, as on Redis).
     /usr/bin/python3 bench/streams.py --quick    # 1/10 of the sizes and requests
 """
 import argparse
+import json
 import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -82,31 +84,29 @@ def bench_cpu(srv, rb, requests, cmd, clients=50, pipe=16, timeout=600):
                 wall_s=round(wall, 2))
 
 
-def probe_during(port, work, interval_s=0.001):
-    """PING every interval_s on a connection of its own while work() runs
-    (and 100 ms after); returns (work's seconds, the longest probe in ms)."""
-    stop = threading.Event()
-    lats = []
+def probe_child(port, max_s=60.0):
+    """The probe's process: a PING every 1 ms until SIGTERM (benchlib's
+    paced_probe prints its timings as JSON)."""
+    ping = cl.enc("PING")
+    bl.paced_probe(port, 0.001, max_s, lambda i: (ping, "p"))
 
-    def probe():
-        with bl.Client(port, timeout=60) as c:
-            while not stop.is_set():
-                t = time.monotonic()
-                c.call("PING")
-                lats.append(time.monotonic() - t)
-                time.sleep(interval_s)
 
-    th = threading.Thread(target=probe, daemon=True)
-    th.start()
-    time.sleep(0.1)
-    lats.clear()
+def probe_during(port, work):
+    """Probe from a process of its own (so this one's work cannot delay it)
+    while work() runs; returns (work's seconds, the longest probe that
+    overlapped it, in ms)."""
+    p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--probe-child", str(port)],
+                         stdout=subprocess.PIPE)
+    time.sleep(1.5)
     t0 = time.monotonic()
     work()
-    took = time.monotonic() - t0
+    t1 = time.monotonic()
     time.sleep(0.1)
-    stop.set()
-    th.join(10)
-    return took, max(lats) * 1000.0 if lats else None
+    p.send_signal(signal.SIGTERM)
+    out, _ = p.communicate(timeout=30)
+    d = json.loads(out)
+    lats = [lat for t, lat in zip(d["t"], d["lat"]) if t + lat >= t0 and t <= t1]
+    return t1 - t0, max(lats) * 1000.0 if lats else None
 
 
 def measure_stall(srv, n):
@@ -129,6 +129,9 @@ def measure_stall(srv, n):
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--probe-child":
+        probe_child(int(sys.argv[2]))
+        return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="1/10 of the sizes and requests")
     ap.add_argument("--settle", type=float, default=0.5, help="seconds before each RSS reading")

@@ -320,24 +320,25 @@ static void cmd_xadd(cmd_call *x)
         reply_nomem(x);
         goto close;
     }
-    reply_id(x, id);
-    stream_trim(s, &o.t, 0);
     {
         /* XADD key [MAXLEN|MINID = n] id field value ... */
-        slice *v = xmalloc(sizeof *v * (size_t)(6 + x->argc - fpos));
+        slice small[38], *v = x->argc - fpos <= 32 ? small : xmalloc(sizeof *v * (size_t)(6 + x->argc - fpos));
         char num[48], idb[48];
+        size_t idn = sid_fmt(idb, id);
         int k = 0;
+        resp_bulk(x->out, idb, idn);
+        stream_trim(s, &o.t, 0);
         v[k++] = x->argv[0];
         v[k++] = x->argv[1];
         if (o.t.strategy != STREAM_TRIM_NONE) {
             trim_effect(s, &o, v + k, num);
             k += 3;
         }
-        v[k++] = (slice){idb, sid_fmt(idb, id)};
+        v[k++] = (slice){idb, idn};
         for (int i = fpos; i < x->argc; i++) v[k++] = x->argv[i];
         stream_w_close(&w);
         ks_effect(&r, k, v);
-        free(v);
+        if (v != small) free(v);
     }
     goto out;
 edom:

@@ -50,10 +50,38 @@ int sid_decr(stream_id *id)
     return 0;
 }
 
+/* v in decimal at p; returns the digits written. Two digits a division. */
+static size_t put_u64(char *p, uint64_t v)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536"
+                                "37383940414243444546474849505152535455565758596061626364656667686970717273"
+                                "74757677787980818283848586878889909192939495969798" "99";
+    char t[20];
+    size_t n = 20, len;
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+        v /= 100;
+        t[--n] = pairs[d + 1];
+        t[--n] = pairs[d];
+    }
+    if (v >= 10) {
+        t[--n] = pairs[v * 2 + 1];
+        t[--n] = pairs[v * 2];
+    } else {
+        t[--n] = (char)('0' + v);
+    }
+    len = 20 - n;
+    memcpy(p, t + n, len);
+    return len;
+}
+
 size_t sid_fmt(char *buf, stream_id id)
 {
-    return (size_t)sprintf(buf, "%llu-%llu", (unsigned long long)id.ms,
-                           (unsigned long long)id.seq);
+    size_t n = put_u64(buf, id.ms);
+    buf[n++] = '-';
+    n += put_u64(buf + n, id.seq);
+    buf[n] = '\0';
+    return n;
 }
 
 /* ---- what Redis's listpack would take ---- */
@@ -161,7 +189,9 @@ static char *put_entry(char *p, const snode *n, stream_id id, uint32_t nf, const
 
 size_t snode_mem(const snode *n) { return sizeof *n + n->cap; }
 
-snode *snode_new(stream_id id, uint32_t nf, const slice *fv)
+snode *snode_new(stream_id id, uint32_t nf, const slice *fv) { return snode_new_sized(id, nf, fv, 0); }
+
+snode *snode_new_sized(stream_id id, uint32_t nf, const slice *fv, size_t hint)
 {
     size_t mf = 0, cap;
     uint64_t r = 7 + lp_int_size(nf) + 2;   /* header, end, num-fields, the 0 terminator */
@@ -170,7 +200,7 @@ snode *snode_new(stream_id id, uint32_t nf, const slice *fv)
         mf += str_size(fv[2 * i].n);
         r += lp_str_size(fv[2 * i].p, fv[2 * i].n);
     }
-    cap = mf + 64;
+    cap = mf + 64 > hint ? mf + 64 : hint;
     if (!(n = malloc(sizeof *n + cap))) return NULL;
     memset(n, 0, sizeof *n);
     n->cap = cap;
@@ -422,6 +452,7 @@ static int grow(stream *s)
 int stream_append(stream *s, stream_id id, uint32_t nf, const slice *fv)
 {
     uint64_t tot = 0;
+    size_t hint = 0;
     long long max_e = __atomic_load_n(&lim_entries, __ATOMIC_RELAXED);
     uint64_t max_b = (uint64_t)__atomic_load_n(&lim_bytes, __ATOMIC_RELAXED);
     snode *n;
@@ -430,6 +461,7 @@ int stream_append(stream *s, stream_id id, uint32_t nf, const slice *fv)
     if (s->nn) {
         sslot *t = slot(s, s->nn - 1);
         n = t->n;
+        hint = n->len + n->len / 8;   /* nodes of a stream tend to fill alike */
         if (snode_redis_bytes(n) + tot < max_b && !(max_e && n->count >= (uint64_t)max_e)) {
             size_t before;
             if (!(n = own(s, s->nn - 1))) return -1;
@@ -445,7 +477,7 @@ int stream_append(stream *s, stream_id id, uint32_t nf, const slice *fv)
             s->mem -= before - snode_mem(t->n);
         }
     }
-    if (grow(s) < 0 || !(n = snode_new(id, nf, fv))) return -1;
+    if (grow(s) < 0 || !(n = snode_new_sized(id, nf, fv, hint))) return -1;
     *slot(s, s->nn++) = (sslot){id, n};
     s->mem += snode_mem(n);
 added:
@@ -555,6 +587,7 @@ int64_t stream_trim(stream *s, const stream_trim_args *a, int dry)
         if (remove) {
             len -= n->live;
             deleted += n->live;
+            if (dry && deleted) return deleted;   /* a dry run only tells whether */
             continue;
         }
         if (a->approx || (!dry && !(n = own(s, i)))) break;
@@ -572,7 +605,8 @@ int64_t stream_trim(stream *s, const stream_trim_args *a, int dry)
             }
             if (stop) break;
             if (!(e.flags & SNODE_DELETED)) {
-                if (!dry) snode_mark_deleted(n, e.at);
+                if (dry) return 1;
+                snode_mark_deleted(n, e.at);
                 len--;
                 deleted++;
             }

@@ -78,6 +78,8 @@ typedef struct sentry {
 /* A new node whose master entry and first entry are id with the nf fields
  * and values fv (2 * nf slices, field then value); NULL when memory ran out. */
 snode *snode_new(stream_id id, uint32_t nf, const slice *fv);
+/* The same with room for about hint bytes of entries from the start. */
+snode *snode_new_sized(stream_id id, uint32_t nf, const slice *fv, size_t hint);
 /* Append an entry (id above the node's last); *np may move. 0, or -1 when
  * memory ran out (nothing changed). */
 int snode_append(snode **np, stream_id id, uint32_t nf, const slice *fv);
@@ -147,7 +149,7 @@ typedef struct stream_trim_args {
 } stream_trim_args;
 /* Redis's trimming (whole nodes from the head; with approx nothing more;
  * else entries flagged in the next node); returns the entries removed
- * (with dry, those it would remove, changing nothing). */
+ * (with dry, changing nothing, more than 0 when it would remove any). */
 int64_t stream_trim(stream *s, const stream_trim_args *a, int dry);
 /* Whether the live entry id is there. */
 int stream_has(const stream *s, stream_id id);
