@@ -3,8 +3,6 @@
 
 #include <pthread.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 typedef struct job {
     void (*fn)(void *);
@@ -21,9 +19,6 @@ static int started = -1;   /* -1: not tried, 0: no thread, 1: running */
 static void *worker(void *unused)
 {
     (void)unused;
-    /* Clients come first: freeing a big value may take the time it takes,
-     * but never a core a worker is waiting for (nice applies per thread). */
-    if (setpriority(PRIO_PROCESS, (id_t)gettid(), 19) < 0) { /* not fatal */ }
     pthread_mutex_lock(&mu);
     for (;;) {
         while (!head) pthread_cond_wait(&work, &mu);
