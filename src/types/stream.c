@@ -359,6 +359,26 @@ int snode_check(snode *n)
     return 0;
 }
 
+/* A copy of n with room for cap bytes (NULL when memory ran out). Its
+ * fields one by one: refs may be changing under a view's thread. */
+static snode *snode_clone(const snode *n, size_t cap)
+{
+    snode *m = malloc(sizeof *m + cap);
+    if (!m) return NULL;
+    m->len = n->len;
+    m->cap = cap;
+    m->count = n->count;
+    m->live = n->live;
+    m->nfields = n->nfields;
+    m->refs = 1;
+    m->entries = n->entries;
+    m->rfixed = n->rfixed;
+    m->master = n->master;
+    m->last = n->last;
+    memcpy(m->data, n->data, n->len);
+    return m;
+}
+
 static void snode_put(snode *n)
 {
     if (__atomic_sub_fetch(&n->refs, 1, __ATOMIC_ACQ_REL) == 0) free(n);
@@ -399,15 +419,12 @@ stream *stream_dup(const stream *s)
     }
     for (size_t i = 0; i < s->nn; i++) {
         const snode *n = slot(s, i)->n;
-        snode *m = malloc(sizeof *m + n->len);
+        snode *m = snode_clone(n, n->len);
         if (!m) {
             d->nn = i;
             stream_free(d);
             return NULL;
         }
-        memcpy(m, n, sizeof *m + n->len);
-        m->cap = n->len;
-        m->refs = 1;
         d->v[i] = (sslot){n->master, m};
     }
     d->nn = s->nn;
@@ -422,9 +439,7 @@ static snode *own(stream *s, size_t i)
 {
     snode *n = slot(s, i)->n, *m;
     if (__atomic_load_n(&n->refs, __ATOMIC_ACQUIRE) == 1) return n;
-    if (!(m = malloc(sizeof *m + n->cap))) return NULL;
-    memcpy(m, n, sizeof *m + n->len);
-    m->refs = 1;
+    if (!(m = snode_clone(n, n->cap))) return NULL;
     slot(s, i)->n = m;
     snode_put(n);
     return m;
