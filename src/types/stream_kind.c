@@ -54,7 +54,7 @@ int stream_w_close(stream_w *w)
         ks_charge(r, (long long)w->s->mem);
         return 1;
     }
-    if (w->changed) ks_charge(r, (long long)w->s->mem - (long long)w->mem0);
+    if (w->changed && w->s->mem != w->mem0) ks_charge(r, (long long)w->s->mem - (long long)w->mem0);
     return w->changed;
 }
 
