@@ -5,7 +5,8 @@ sizes, come back exactly (every entry, the node layout XINFO shows, the last,
 first and max-deleted IDs, entries-added) through a snapshot, through the AOF
 under appendfsync always after a clean stop and after kill -9, and through an
 AOF rewrite; a BGSAVE is point in time while the stream changes or goes; big
-streams are freed in the background; COPY, RENAME and MOVE keep them whole.
+streams are freed in the background; COPY, RENAME and MOVE keep them whole;
+maxmemory evicts whole streams and counts what they hold.
 Replies are compared with Redis's in tests/diff/test_diff_streams.py."""
 import random
 
@@ -198,3 +199,27 @@ def test_copy_rename_move_and_memory(server_factory):
         assert c.cmd("SELECT", "0") == b"OK"
         assert c.cmd("DEL", "c") == 1
         assert H.wait_for(lambda: used() - base < grown / 4, 10 * TF), (used() - base, grown)
+
+
+@pytest.mark.parametrize("policy", ["allkeys-lru", "s3fifo"])
+def test_maxmemory_evicts_big_streams(server_factory, policy):
+    """Streams count against maxmemory with what they hold outside their
+    items, and eviction evicts them: 40 streams of 10,000 entries (about
+    50 MB) under a 16 MB bound keep used_memory near the bound, whole streams
+    go, and the rest stay intact."""
+    s = server_factory([("save", ""), ("maxmemory", "16mb"), ("maxmemory-policy", policy)])
+    with s.raw(timeout=60 * TF) as c:
+        for k in range(40):
+            replies = send_all(c, [("XADD", "s%d" % k, "%d-1" % (j + 1), "f", b"%090d" % j) for j in range(10000)])
+            errs = [r for r in replies if isinstance(r, H.RespError)]
+            assert not errs, errs[:3]
+            used = int(info(s, "memory")["used_memory"])
+            assert used <= 16 * 1024 * 1024 * 1.15, (k, used)
+        assert int(info(s, "stats")["evicted_keys"]) >= 20
+        left = [k for k in range(40) if c.cmd("EXISTS", "s%d" % k)]
+        assert 1 <= len(left) < 20, left
+        for k in left:   # a stream evicted while it was written starts again where it was cut
+            first = int(c.cmd("XRANGE", "s%d" % k, "-", "+", "COUNT", 1)[0][0].split(b"-")[0])
+            assert c.cmd("XLEN", "s%d" % k) == 10000 - first + 1
+            assert c.cmd("XREVRANGE", "s%d" % k, "+", "-", "COUNT", 1)[0][0] == b"10000-1"
+            assert len(c.cmd("XRANGE", "s%d" % k, "-", "+")) == 10000 - first + 1
