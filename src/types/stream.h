@@ -23,8 +23,16 @@
  * The stream is always held outside its item's segment (an 8-byte pointer
  * inline). A snapshot takes a frozen view: a copy of the node array, each
  * node referenced; a writer copies a node the view shares before changing
- * it, so a view costs O(nodes) under the lock and nothing more. Consumer
- * groups hang off `groups` (NULL: none; not built yet). */
+ * it, so a view costs O(nodes) under the lock and nothing more.
+ *
+ * Consumer groups (next): they hang off `groups` (NULL: none), a map by
+ * name of {last-delivered ID, entries-read, a PEL of pending IDs -> delivery
+ * time, delivery count and consumer, and the consumers by name, each with
+ * its own PEL of the same entries}. The persisted form already ends with a
+ * group count (0 for now, and stream_restore refuses any other); the groups
+ * go after it. stream_dup and stream_view must then copy them, and 7.0's lag
+ * is computed from entries_added, max_deleted and first_id as Redis's
+ * streamEstimateDistanceFromFirstEverEntry does. */
 #ifndef KASI_TYPES_STREAM_H
 #define KASI_TYPES_STREAM_H
 
