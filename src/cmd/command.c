@@ -16,6 +16,7 @@ static const cmd_family *const families[] = {
     &cmd_family_connection, &cmd_family_transactions, &cmd_family_introspection, &cmd_family_hashes,
     &cmd_family_zsets,      &cmd_family_sets,         &cmd_family_lists,        &cmd_family_bits,
     &cmd_family_sort,        &cmd_family_dump,        &cmd_family_hll,
+    &cmd_family_streams,
 };
 
 #define MAX_COMMANDS 400
@@ -227,6 +228,12 @@ void reply_domains_full(cmd_call *x)
 void reply_arity(cmd_call *x)
 {
     resp_errorf(x->out, "ERR wrong number of arguments for '%s' command", x->def->name);
+}
+
+void reply_lines(cmd_call *x, const char *const *lines, size_t n)
+{
+    resp_array(x->out, (long long)n);
+    for (size_t i = 0; i < n; i++) resp_simple(x->out, lines[i]);
 }
 
 void reply_bad_expire(cmd_call *x)

@@ -38,7 +38,8 @@ typedef void cmd_fn(cmd_call *x);
 /* Flags, as COMMAND INFO shows them (Redis's names, in its order) ... */
 #define CMD_FLAGS(X)                                                                         \
     X(CMD_WRITE, "write") X(CMD_READONLY, "readonly") X(CMD_DENYOOM, "denyoom")              \
-    X(CMD_ADMIN, "admin") X(CMD_NOSCRIPT, "noscript") X(CMD_LOADING, "loading")             \
+    X(CMD_ADMIN, "admin") X(CMD_NOSCRIPT, "noscript") X(CMD_BLOCKING, "blocking")            \
+    X(CMD_LOADING, "loading")             \
     X(CMD_STALE, "stale") X(CMD_SKIP_SLOWLOG, "skip_slowlog") X(CMD_FAST, "fast")          \
     X(CMD_NOAUTH, "no_auth") X(CMD_NO_ASYNC_LOADING, "no_async_loading")                   \
     X(CMD_NOMULTI, "no_multi") X(CMD_ALLOW_BUSY, "allow_busy")
@@ -260,6 +261,8 @@ void reply_arity(cmd_call *x);
  * sink can. Call under the item's shard lock. */
 void reply_value(cmd_call *x, item *it);
 void reply_domains_full(cmd_call *x);
+/* A HELP reply: the lines as an array of simple strings. */
+void reply_lines(cmd_call *x, const char *const *lines, size_t n);
 /* "ERR invalid expire time in '<cmd>' command" */
 void reply_bad_expire(cmd_call *x);
 
@@ -306,6 +309,7 @@ extern const cmd_family cmd_family_bits;
 extern const cmd_family cmd_family_sort;
 extern const cmd_family cmd_family_dump;
 extern const cmd_family cmd_family_hll;
+extern const cmd_family cmd_family_streams;
 
 /* INFO text for the given sections ("" or "default" = the usual ones). */
 void info_build(cmd_env *env, const karg *sections, int nsections, buf *out);

@@ -427,8 +427,7 @@ static void cmd_object_help(cmd_call *x)
         "HELP",
         "    Print this help.",
     };
-    resp_array(x->out, (long long)(sizeof lines / sizeof lines[0]));
-    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) resp_simple(x->out, lines[i]);
+    reply_lines(x, lines, sizeof lines / sizeof lines[0]);
 }
 
 #define W CMD_WRITE

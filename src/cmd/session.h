@@ -25,6 +25,7 @@ typedef slice karg;
 #define SESS_EXECABORT 0x04u   /* a command queued in MULTI was rejected */
 #define SESS_LOCAL 0x08u       /* from 127.0.0.1, ::1 or a unix socket */
 #define SESS_CLOSE 0x10u       /* close once the replies are out (QUIT, SHUTDOWN) */
+#define SESS_EXEC 0x20u        /* running EXEC's queued commands: nothing may block */
 
 typedef struct queued_cmd {
     const struct cmd_def *def;

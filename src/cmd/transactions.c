@@ -44,9 +44,11 @@ static void cmd_exec(cmd_call *x)
         } else {
             int64_t now = util_now_ms();
             s->flags &= ~SESS_MULTI;   /* queued commands must run, not queue */
+            s->flags |= SESS_EXEC;
             resp_array(x->out, s->mq_len);
             for (int i = 0; i < s->mq_len; i++)
                 command_call(x->env, s, x->sink, s->mq[i].def, s->mq[i].argc, s->mq[i].argv, now);
+            s->flags &= ~SESS_EXEC;
         }
         gates_exclusive_end(x->env->g, x->env->self);
     }

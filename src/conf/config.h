@@ -120,7 +120,12 @@ enum cfg_fsync {
     X(zset_max_listpack_value, "zset-max-listpack-value", MEM, "64", 0, LLONG_MAX,          \
       CFG_MUTABLE, NULL, NULL, NULL, "... and while no member is longer")                \
     X(hll_sparse_max_bytes, "hll-sparse-max-bytes", MEM, "3000", 0, LLONG_MAX, CFG_MUTABLE, \
-      NULL, NULL, NULL, "a HyperLogLog stays sparse up to this many bytes")
+      NULL, NULL, NULL, "a HyperLogLog stays sparse up to this many bytes") \
+    X(stream_node_max_bytes, "stream-node-max-bytes", MEM, "4096", 0, LLONG_MAX,            \
+      CFG_MUTABLE, NULL, NULL, NULL,                                                         \
+      "a stream node takes no entry that would bring it to this many bytes (0: 1 GB)")        \
+    X(stream_node_max_entries, "stream-node-max-entries", INT, "100", 0, LLONG_MAX,         \
+      CFG_MUTABLE, NULL, NULL, NULL, "... nor more than this many entries (0: no bound)")
 
 /* Older names Redis still accepts for some directives: alias, directive. */
 #define CONFIG_ALIASES(A)                                                                    \

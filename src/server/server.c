@@ -15,6 +15,7 @@
 #include "lib/net.h"
 #include "lib/util.h"
 #include "persist/load.h"
+#include "types/stream.h"
 #include "types/types.h"
 
 static void set_release(server *srv, listen_set *ls)
@@ -283,6 +284,7 @@ static int apply_limits(void *owner, void *caller, char *err, size_t errlen)
     types_set_limit(&types_lim.set_ints, cfg_ll(&cfg->set_max_intset_entries));
     types_set_limit(&types_lim.zset_entries, cfg_ll(&cfg->zset_max_listpack_entries));
     types_set_limit(&types_lim.zset_value, cfg_ll(&cfg->zset_max_listpack_value));
+    stream_set_limits(cfg_ll(&cfg->stream_node_max_entries), cfg_ll(&cfg->stream_node_max_bytes));
     return 0;
 }
 
@@ -343,7 +345,8 @@ int server_init(server *srv)
     {
         static const int limits[] = {CFG_hash_max_listpack_entries, CFG_hash_max_listpack_value,
                                      CFG_list_max_listpack_size, CFG_set_max_intset_entries,
-                                     CFG_zset_max_listpack_entries, CFG_zset_max_listpack_value};
+                                     CFG_zset_max_listpack_entries, CFG_zset_max_listpack_value,
+                                     CFG_stream_node_max_bytes, CFG_stream_node_max_entries};
         for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
             config_on_change(&srv->cfg, limits[i], apply_limits, srv);
     }

@@ -610,6 +610,13 @@ void ks_modify(kref *r)
     ks__watch_touch(r->s, r->h, r->key, r->klen, 0);
 }
 
+void ks_modify_unwatched(kref *r)
+{
+    ks__pre_change(r->s, r->d, r->it);
+    r->s->sets++;
+    r->s->changes++;
+}
+
 void ks_charge(kref *r, long long delta) { ks__mem_add(r->s, r->d->ks, delta); }
 
 size_t ks_outside(const item *it) { return ks__outside(it); }

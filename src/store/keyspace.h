@@ -177,6 +177,9 @@ item *ks_put_typed(kref *r, unsigned kind, unsigned enc, const char *p, size_t n
 /* r->it, a value held outside its segment, is about to change there: a
  * running snapshot saves it first, WATCH hears of it, it counts as a write. */
 void ks_modify(kref *r);
+/* The same, but WATCH does not hear of it (Redis's XSETID signals no
+ * watcher). */
+void ks_modify_unwatched(kref *r);
 /* r's value now holds delta more bytes outside its segment (for maxmemory). */
 void ks_charge(kref *r, long long delta);
 /* Bytes an item's value holds outside its segment (a big collection's). */

@@ -2,6 +2,7 @@
 #include "types/types.h"
 
 #include "types/set.h"
+#include "types/stream_kind.h"
 #include "types/zset.h"
 
 /* Redis 7.0's defaults; the server sets the configured values. */
@@ -36,4 +37,5 @@ void types_init(void)
     kind_register(KIND_SET, &set_kind_ops);
     zset_set_reader_register(&set_as_zset);
     kind_register(KIND_LIST, &list_kind_ops);
+    kind_register(KIND_STREAM, &stream_kind_ops);
 }

@@ -73,6 +73,11 @@ VALUES = [
     ("zset-big", [["ZADD", "src"] + [x for i in range(500) for x in (str(i % 13), "m%d" % i)]]),
     ("zset-long-member", [["ZADD", "src", "1", "m" * 100]]),
     ("with-ttl", [["SET", "src", "v"], ["PEXPIRE", "src", "100000"]]),
+    ("stream-small", [["XADD", "src", "1-1", "a", "1", "b", "2"], ["XADD", "src", "1-2", "a", "3", "b", "4"],
+                      ["XADD", "src", "5-0", "c", "x"]]),
+    ("stream-deleted", [["XADD", "src", "%d-0" % i, "f", "v%d" % i] for i in range(1, 300)] +
+                       [["XDEL", "src", "7-0", "150-0"], ["XTRIM", "src", "MAXLEN", "250"]]),
+    ("stream-empty", [["XADD", "src", "3-3", "f", "v"], ["XDEL", "src", "3-3"]]),
 ]
 
 
@@ -89,6 +94,8 @@ def contents(c, key):
         body = sorted(c.cmd("SMEMBERS", key))
     elif t == b"zset":
         body = c.cmd("ZRANGE", key, 0, -1, "WITHSCORES")
+    elif t == b"stream":
+        body = [c.cmd("XRANGE", key, "-", "+"), c.cmd("XLEN", key)] + c.cmd("XINFO", "STREAM", key)[:16]
     else:
         body = None
     enc = c.cmd("OBJECT", "ENCODING", key) if t != b"none" else None
@@ -229,6 +236,9 @@ def _walk(c, key):
         b"zset": [["ZRANGE", key, 0, -1, "WITHSCORES"], ["ZCARD", key], ["ZRANK", key, "a"],
                   ["ZRANGEBYSCORE", key, "-inf", "+inf"], ["ZADD", key, "1.5", "zz"], ["ZREM", key, "zz"],
                   ["ZRANGEBYLEX", key, "-", "+"], ["ZSCAN", key, 0]],
+        b"stream": [["XRANGE", key, "-", "+"], ["XREVRANGE", key, "+", "-", "COUNT", 3], ["XLEN", key],
+                    ["XINFO", "STREAM", key, "FULL"], ["XADD", key, "*", "f", "v"], ["XTRIM", key, "MAXLEN", "~", 5],
+                    ["XDEL", key, "1-1"], ["XREAD", "COUNT", 2, "STREAMS", key, "0"]],
     }
     for cmd in reads.get(t, []):
         r = c.cmd_raw(*cmd)

@@ -105,13 +105,14 @@ def kill9_trials(factory, datadir, runners, settle, check, trials=1):
 RESTARTS = ("snapshot", "aof", "aof-kill9", "rewrite")
 
 
-def restart_trial(factory, datadir, how, load, state, after_rewrite=None):
+def restart_trial(factory, datadir, how, load, state, after_rewrite=None, extra=()):
     """One of RESTARTS: a server keeping its data in a snapshot (SAVE) or in
     the AOF under appendfsync always (stopped cleanly, killed with -9, or
     rewritten first, after_rewrite(c) then landing in the new incremental
-    file) runs load(c), is stopped and started again. Returns state(c)
-    before the stop and after the start, and the restarted server."""
-    directives = NO_SAVE if how == "snapshot" else AOF_ALWAYS
+    file) runs load(c), is stopped and started again (both times with the
+    extra directives too). Returns state(c) before the stop and after the
+    start, and the restarted server."""
+    directives = (NO_SAVE if how == "snapshot" else AOF_ALWAYS) + tuple(extra)
     s = pserver(factory, datadir, *directives)
     with s.raw(timeout=30 * TF) as c:
         load(c)

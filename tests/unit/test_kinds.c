@@ -150,7 +150,7 @@ int main(void)
     kind_register(KIND_SET, &inline_ops);
     kind_register(KIND_HASH, &outside_ops);
     CHECK(kind_by_name("STRING", 6) == KIND_STRING && kind_by_name("hash", 4) == KIND_HASH);
-    CHECK(kind_by_name("stream", 6) == -1);
+    CHECK(kind_by_name("stream", 6) == KIND_STREAM && kind_by_name("nosuch", 6) == -1);
 
     put_inline(ks, d, "s", "abc");
     put_outside(ks, d, "h", "hello", -1);

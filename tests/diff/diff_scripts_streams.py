@@ -1,0 +1,596 @@
+"""Differential scripts for Redis 7.0's stream commands: XADD XRANGE XREVRANGE
+XLEN XDEL XTRIM XREAD (without blocking) XSETID XINFO (syntax: see the
+docstring of test_diff.py), run by test_diff_streams.py. Each script starts
+after FLUSHALL on both servers.
+
+Generated IDs depend on the clock, so where a script uses "*" it first adds an
+explicit ID in the future (4102444800000 is 2100-01-01): "*" then takes the
+next sequence number, as Redis does when its clock is behind the stream's
+last ID, and every reply stays byte for byte comparable.
+
+Excluded: XADD key ms-* when the stream's last ID is ms-18446744073709551615.
+Redis 7.0 fails it without setting errno, so its error text is whichever
+errno a libc call last left ("Elements are too large to be stored" or "The ID
+specified in XADD is equal or smaller ..."); Kasi always answers the latter.
+"""
+
+SCRIPTS = {}
+
+
+def script(name, text):
+    assert name not in SCRIPTS, name
+    SCRIPTS[name] = text
+
+
+script("xadd_ids_and_errors", r"""
+XADD s 1-1 a 1
+XADD s 1-1 a 1
+XADD s 1-0 a 1
+XADD s 0-0 a 1
+XADD new 0-0 a 1
+EXISTS new
+XADD new 0 a 1
+XADD new 0-* a 1
+XADD new 0-* a 1
+XADD s 1-* a 2
+XADD s 1-* b 2 c 3
+XADD s 5 a 1
+XADD s 5 a 1
+XADD s 4-* a 1
+XADD s 6-* a 1
+XADD s 18446744073709551615-18446744073709551614 x y
+XADD s 18446744073709551615-* x y
+XADD s 18446744073709551615-* x y
+XADD s * x y
+XADD s 18446744073709551615-18446744073709551615 x y
+XLEN s
+XADD e2 18446744073709551615-* x y
+XADD e2 18446744073709551615-* x y
+XADD e3 18446744073709551615 x y
+XADD e3 * x y
+XADD e4 18446744073709551616-1 x y
+XADD e4 1-18446744073709551616 x y
+XADD e4 1-2-3 x y
+XADD e4 -1 a b
+XADD e4 -0 a b
+XADD e4 -01 a b
+XADD e4 01-02 a b
+XADD e4 " 7" a b
+XADD e4 +8 a b
+XADD e4 "9 " a b
+XADD e4 0x10 a b
+XADD e4 1- a b
+XADD e4 -5 a b
+XADD e4 - a b
+XADD e4 + a b
+XADD e4 ** a b
+XADD e4 1-** a b
+XADD e4 "" a b
+XRANGE e4 - +
+@py ["XADD", "e5", b"3-1\x00zz", "a", "b"]
+XADD e5 4102444800000-0 a b
+@py ["XADD", "e5", b"*\x00", "a", "b"]
+XADD e5 1234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678-1 a b
+XRANGE e5 - +
+XADD s a b
+XADD s 1-1 a
+XADD s 9-9 a b c
+XADD s
+XADD s NOMKSTREAM
+XADD s 1-x a b
+XADD s MAXLEN
+XADD s MAXLEN 5
+XADD s MAXLEN 5 9-9
+XADD nokey NOMKSTREAM 1-1 f v
+EXISTS nokey
+XADD nokey NOMKSTREAM NOMKSTREAM 1-1 f v
+XADD s nomkstream 100-1 f v
+""")
+
+script("xadd_clock_backwards_and_sequence", r"""
+XADD s 4102444800000-5 f v
+XADD s * f v
+XADD s * f v
+XADD s 4102444800000-* f v
+XADD s 4102444800001-* f v
+XADD s 4102444800001-* f v
+XADD s * f v
+XADD s 4102444800000-100 f v
+XADD s 4102444800001-18446744073709551615 f v
+XADD s * f v
+XADD s 4102444800002-* f v
+XRANGE s - +
+XINFO STREAM s
+XADD t 18446744073709551615-18446744073709551614 f v
+XADD t * f v
+XADD t * f v
+XINFO STREAM t
+""")
+
+script("xrange_xrevrange", r"""
+XADD s 1-1 a 1
+XADD s 1-2 b 2
+XADD s 2-0 a 3 b 4
+XADD s 3-5 c 5
+XADD s 18446744073709551615-0 z 9
+XRANGE s - +
+XREVRANGE s + -
+XRANGE s 1 1
+XRANGE s 1 2
+XRANGE s 1-2 2
+XREVRANGE s 2 1
+XRANGE s (1-1 +
+XRANGE s - (2-0
+XRANGE s (1 +
+XRANGE s (1-2 (3-5
+XREVRANGE s (3-5 (1-1
+XRANGE s (- +
+XRANGE s - (+
+XRANGE s ( +
+XRANGE s "(" "+"
+XRANGE s (18446744073709551615-18446744073709551615 +
+XRANGE s - (0-0
+XRANGE s - (0
+XRANGE s 0 0
+XRANGE s 3 1
+XREVRANGE s 1 3
+XRANGE s - + COUNT 2
+XRANGE s - + count 1
+XREVRANGE s + - COUNT 2
+XRANGE s - + COUNT 0
+XRANGE s - + COUNT -1
+XRANGE s - + COUNT x
+XRANGE s - + COUNT 1 COUNT 3
+XRANGE s - + COUNT
+XRANGE s - + FOO
+XRANGE s - + COUNT 1 FOO
+XRANGE s x +
+XRANGE s - x
+XRANGE s 1-x +
+XRANGE nokey - +
+XRANGE nokey - + COUNT 0
+XRANGE nokey x +
+XREVRANGE nokey + -
+XRANGE s 18446744073709551615 +
+XRANGE s 18446744073709551615-0 18446744073709551615-18446744073709551615
+XRANGE s
+XRANGE s -
+""")
+
+script("xlen_xdel", r"""
+XADD s 1-1 a 1
+XADD s 1-2 a 2
+XADD s 1-3 a 3
+XADD s 2-1 a 4
+XLEN s
+XLEN nokey
+XDEL s 1-2
+XDEL s 1-2
+XDEL s 1-2 1-3 9-9 1-1
+XLEN s
+XRANGE s - +
+XINFO STREAM s
+XDEL s 1-x
+XDEL s 2-1 1-x
+XLEN s
+XDEL s -
+XDEL s +
+XDEL s 2
+XDEL nokey 1-x
+XDEL nokey 1-1
+XDEL s 2-1
+XLEN s
+EXISTS s
+XINFO STREAM s
+XRANGE s - +
+XADD s 1-1 a b
+XADD s 3-1 a b
+XINFO STREAM s
+XDEL s 3-1
+XINFO STREAM s
+XADD s 4-1 a b
+XDEL s 4-1 3-1
+XINFO STREAM s
+XDEL s
+""")
+
+script("xtrim_and_xadd_trimming_errors", r"""
+XADD s 1-1 a 1
+XADD s 2-1 a 1
+XADD s 3-1 a 1
+XTRIM s MAXLEN 2
+XINFO STREAM s
+XTRIM s MAXLEN 2
+XADD s MINID 3 4-1 a 1
+XINFO STREAM s
+XTRIM nokey MAXLEN 0
+XTRIM nokey FOO
+XTRIM s MAXLEN
+XTRIM s MAXLEN ~
+XTRIM s MAXLEN -1
+XTRIM s MAXLEN ~ -1
+XTRIM s MAXLEN x
+XTRIM s MINID x
+XTRIM s MINID -
+XTRIM s MINID +
+XTRIM s MINID ~ 1-x
+XTRIM s MAXLEN 1 MINID 1
+XTRIM s MINID 1 MAXLEN 1
+XTRIM s LIMIT 1
+XTRIM s MAXLEN 1 LIMIT 1
+XTRIM s MAXLEN = 1 LIMIT 1
+XTRIM s MAXLEN ~ 1 LIMIT -1
+XTRIM s MAXLEN ~ 1 LIMIT x
+XTRIM s MAXLEN ~ 1 LIMIT
+XTRIM s FOO
+XTRIM s MAXLEN = 1 FOO
+XTRIM s NOMKSTREAM MAXLEN 1
+XTRIM s * MAXLEN 1
+XTRIM s
+XTRIM s MAXLEN 5 MAXLEN 1
+XTRIM s maxlen ~ 0 limit 0
+XINFO STREAM s
+XADD s MAXLEN 1 LIMIT 1 * a b
+XADD s LIMIT 1 * a b
+XADD s MAXLEN 1 MINID 1 * a b
+XADD s MAXLEN ~ 1 LIMIT -1 * a b
+XADD s MAXLEN -5 * a b
+XADD s MAXLEN x * a b
+XADD s NOMKSTREAM MAXLEN = 5 20-1 a b
+XADD s MINID ~ 5 21-1 a b
+XINFO STREAM s
+XADD s MINID 30 22-1 a b
+XINFO STREAM s
+EXISTS s
+XADD e MAXLEN 0 1-1 a b
+EXISTS e
+XLEN e
+XINFO STREAM e
+XTRIM e MAXLEN 0
+XADD e MAXLEN = 0 2-1 a b
+XINFO STREAM e FULL
+""")
+
+script("approx_trim_whole_nodes", r"""
+CONFIG SET stream-node-max-entries 3
+XADD s 1-1 f 1
+XADD s 2-1 f 1
+XADD s 3-1 f 1
+XADD s 4-1 f 1
+XADD s 5-1 f 1
+XADD s 6-1 f 1
+XADD s 7-1 f 1
+XADD s 8-1 f 1
+XINFO STREAM s
+XTRIM s MAXLEN ~ 7
+XTRIM s MAXLEN ~ 6
+XTRIM s MAXLEN ~ 4
+XINFO STREAM s
+XTRIM s MINID ~ 6
+XTRIM s MINID ~ 7-2
+XTRIM s MINID ~ 8
+XINFO STREAM s
+XADD s 9-1 f 1
+XADD s 10-1 f 1
+XADD s 11-1 f 1
+XADD s 12-1 f 1
+XTRIM s MAXLEN ~ 0 LIMIT 2
+XTRIM s MAXLEN ~ 0 LIMIT 3
+XINFO STREAM s
+XTRIM s MAXLEN ~ 0 LIMIT 0
+XINFO STREAM s
+XADD s 13-1 f 1
+XADD s 14-1 f 1
+XADD s 15-1 f 1
+XADD s 16-1 f 1
+XADD s 17-1 f 1
+XDEL s 14-1
+XTRIM s MAXLEN = 2
+XINFO STREAM s FULL
+XTRIM s MINID = 17
+XINFO STREAM s FULL
+XADD s MAXLEN ~ 1 18-1 f 1
+XADD s MAXLEN ~ 1 19-1 f 1
+XADD s MAXLEN ~ 1 20-1 f 1
+XADD s MAXLEN ~ 1 21-1 f 1
+XINFO STREAM s
+CONFIG SET stream-node-max-entries 100
+""")
+
+script("node_boundaries_by_bytes", r"""
+CONFIG SET stream-node-max-bytes 100
+XADD s 1-1 field 0123456789
+XADD s 1-2 field 0123456789
+XADD s 1-3 field 0123456789
+XADD s 1-4 field 0123456789
+XADD s 1-5 field 0123456789
+XADD s 1-6 other 01234567890123456789
+XADD s 1-7 field 42
+XADD s 1-8 field -42
+XADD s 1-9 field 123456789012
+XINFO STREAM s
+XADD s 2-1 x xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
+XADD s 2-2 x y
+XINFO STREAM s
+XTRIM s MAXLEN ~ 1
+XINFO STREAM s
+CONFIG SET stream-node-max-bytes 0
+CONFIG SET stream-node-max-entries 0
+XADD t 1-1 a b
+XADD t 1-2 a b
+XADD t 1-3 a b
+XINFO STREAM t
+CONFIG GET stream-node-max-bytes
+CONFIG GET stream-node-max-entries
+CONFIG SET stream-node-max-bytes 4096
+CONFIG SET stream-node-max-entries 100
+CONFIG GET stream-node-max-bytes
+CONFIG SET stream-node-max-entries -1
+CONFIG SET stream-node-max-entries x
+CONFIG SET stream-node-max-bytes 1k
+CONFIG GET stream-node-max-bytes
+CONFIG SET stream-node-max-bytes 4096
+""")
+
+script("radix_tree_counts", r"""
+XINFO STREAM nokey
+XADD s 1-1 f v
+XINFO STREAM s
+XADD s 1-2 f v
+XINFO STREAM s
+CONFIG SET stream-node-max-entries 1
+XADD s 2-0 f v
+XADD s 256-0 f v
+XADD s 257-0 f v
+XADD s 65536-0 f v
+XADD s 65536-1 f v
+XADD s 65536-256 f v
+XADD s 18446744073709551615-0 f v
+XINFO STREAM s
+XDEL s 256-0
+XINFO STREAM s
+XDEL s 65536-1
+XINFO STREAM s
+XDEL s 1-1 1-2
+XINFO STREAM s
+XTRIM s MAXLEN 2
+XINFO STREAM s
+CONFIG SET stream-node-max-entries 100
+""")
+
+script("xsetid", r"""
+XADD s 1-1 a 1
+XADD s 2-1 a 1
+XADD s 3-1 a 1
+XDEL s 2-1
+XSETID s 2-5
+XSETID s 3-1 ENTRIESADDED 1
+XSETID s 3-1 ENTRIESADDED 1 MAXDELETEDID 4-0
+XSETID s 3-1 MAXDELETEDID 1-0
+XINFO STREAM s
+XSETID s 9-9 ENTRIESADDED 100 MAXDELETEDID 9-0
+XINFO STREAM s
+XADD s 9-9 a b
+XADD s 9-* a b
+XDEL s 3-1 1-1 9-10
+XINFO STREAM s
+XSETID s 8-0
+XSETID s 9-0
+XINFO STREAM s FULL
+XSETID s 1-1
+XSETID s 18446744073709551615-18446744073709551615
+XADD s * a b
+XSETID nokey 1-1
+XSETID s 5-5 ENTRIESADDED 0
+XSETID s 5-5 MAXDELETEDID 6-6
+XSETID s 5-5 ENTRIESADDED -1
+XSETID s 5-5 ENTRIESADDED x
+XSETID s 5-5 MAXDELETEDID x
+XSETID s 5-5 FOO
+XSETID s 5-5 ENTRIESADDED
+XSETID s -
+XSETID s x
+XSETID s 5
+SET str x
+XSETID str 1-1
+XSETID str x
+""")
+
+script("xread", r"""
+XADD s 1-1 a 1
+XADD s 2-1 b 2
+XADD t 5-1 c 3
+XREAD STREAMS s 0
+XREAD STREAMS s t 0 0
+XREAD COUNT 1 STREAMS s t 0 0
+XREAD STREAMS s t 1-1 5-1
+XREAD STREAMS s $
+XREAD STREAMS s t $ 0
+XREAD STREAMS s nokey 0 0
+XREAD STREAMS nokey $
+XREAD STREAMS s s 0 1-1
+XREAD STREAMS s nokey 0
+xread STREAMS s nokey 0
+XREAD STREAMS s
+XREAD STREAMS
+XREAD COUNT x STREAMS s 0
+XREAD COUNT -5 STREAMS s 0
+XREAD COUNT 0 STREAMS s 0
+XREAD COUNT 1 COUNT 2 STREAMS s 0
+XREAD FOO STREAMS s 0
+XREAD COUNT
+XREAD GROUP g c STREAMS s 0
+XREAD NOACK STREAMS s 0
+XREAD STREAMS s >
+XREAD STREAMS s -
+XREAD STREAMS s +
+XREAD STREAMS s 1-x
+XREAD STREAMS s 1
+XREAD STREAMS s 18446744073709551615-18446744073709551615
+SET str x
+XREAD STREAMS str 0
+XREAD STREAMS s str 0 0
+XREAD STREAMS s str 0 x
+XREAD BLOCK x STREAMS s 0
+XREAD BLOCK -1 STREAMS s 0
+XREAD BLOCK 0 STREAMS s 0
+XREAD BLOCK 100 STREAMS s t 0 $
+XREAD BLOCK 9223372036854775807 STREAMS s 0
+XDEL s 2-1
+XREAD STREAMS s 1-1
+XREAD STREAMS s 1-0
+MULTI
+XREAD BLOCK 0 STREAMS s $
+XREAD BLOCK 10 STREAMS s 0
+EXEC
+""")
+
+script("xinfo", r"""
+XINFO STREAM nokey
+XADD s 1-1 a 1 b 2
+XADD s 2-1 a 3 b 4
+XADD s 3-1 c 5
+XINFO STREAM s
+XINFO STREAM s FULL
+XINFO STREAM s full count 1
+XINFO STREAM s FULL COUNT 0
+XINFO STREAM s FULL COUNT -3
+XINFO STREAM s FULL COUNT x
+XINFO STREAM s FULL COUNT
+XINFO STREAM s FOO
+XINFO STREAM s FULL FOO 1
+XINFO STREAM s FULL COUNT 1 2
+XINFO STREAM nokey FOO
+XINFO GROUPS s
+XINFO GROUPS nokey
+XINFO GROUPS s x
+XINFO CONSUMERS s g
+XINFO CONSUMERS nokey g
+XINFO CONSUMERS s
+XINFO HELP
+XINFO help
+XINFO HELP x
+XINFO FOO
+XINFO
+SET str x
+XINFO STREAM str
+XINFO GROUPS str
+XINFO CONSUMERS str g
+""")
+
+script("types_and_keyspace", r"""
+XADD s 1-1 a 1
+TYPE s
+OBJECT ENCODING s
+SET str x
+XADD str 1-1 a b
+XRANGE str - +
+XREVRANGE str + -
+XLEN str
+XDEL str 1-1
+XTRIM str MAXLEN 0
+XSETID str 1-1
+XINFO STREAM str
+LPUSH s x
+GET s
+HSET s f v
+!scan TYPE stream
+!scan TYPE STREAM
+COPY s c
+XRANGE c - +
+XADD c 2-1 b 2
+XLEN s
+XLEN c
+RENAME c d
+XRANGE d - +
+EXISTS c
+MOVE d 1
+EXISTS d
+SELECT 1
+XRANGE d - +
+SELECT 0
+EXPIRE s 100
+!approx 2 TTL s
+PERSIST s
+TTL s
+XADD s MAXLEN 0 2-1 a b
+EXISTS s
+TTL s
+DEL s
+EXISTS s
+XADD s 1-1 a b
+XINFO STREAM s
+""")
+
+script("watch_and_multi", r"""
+XADD s 1-1 a 1
+XADD s 2-1 a 1
+WATCH s
+XDEL s 9-9
+MULTI
+XLEN s
+EXEC
+WATCH s
+XTRIM s MAXLEN 5
+MULTI
+XLEN s
+EXEC
+WATCH s
+XTRIM s MINID 0
+MULTI
+XLEN s
+EXEC
+WATCH s
+XDEL s 1-1
+MULTI
+XLEN s
+EXEC
+WATCH s
+XTRIM s MAXLEN 0
+MULTI
+XLEN s
+EXEC
+WATCH s
+XADD s 1-1 a b
+MULTI
+XLEN s
+EXEC
+WATCH s
+XSETID s 9-9
+MULTI
+XLEN s
+EXEC
+WATCH s
+XSETID s 1-1
+MULTI
+XLEN s
+EXEC
+MULTI
+XADD s 10-1 a b
+XADD s 10-1 a b
+XRANGE s - +
+XADD s
+EXEC
+MULTI
+XADD s 11-1 a b
+XADD s
+EXEC
+XLEN s
+""")
+
+script("fields_values_and_binary", r"""
+XADD s 1-1 f v
+XADD s 1-2 f v g w
+XADD s 1-3 g w f v
+XADD s 1-4 f w
+XADD s 1-5 "" ""
+XADD s 1-6 f v f v
+@py ["XADD", "s", "1-7", b"\x00\xff", b"\r\n", "123", "-7", "9223372036854775808", "18446744073709551616"]
+XADD s 1-8 f xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
+XRANGE s - +
+XREVRANGE s + - COUNT 4
+XINFO STREAM s
+XDEL s 1-1
+XRANGE s - + COUNT 2
+XINFO STREAM s FULL
+""")
