@@ -501,7 +501,7 @@ static const cmd_def rows[] = {
     {"getbit", cmd_getbit, 3, R | F, BM, KEY1("RO access"), "bitmap", "2.2.0", "O(1)", NULL, NULL},
     {"bitcount", cmd_bitcount, -2, R, BM, KEY1("RO access"), "bitmap", "2.6.0", "O(N)", NULL, NULL},
     {"bitpos", cmd_bitpos, -3, R, BM, KEY1("RO access"), "bitmap", "2.8.7", "O(N)", NULL, NULL},
-    {"bitop", cmd_bitop, -4, W | M, BM, {{2, 0, 1, "OW update", 0}, {3, -1, 1, "RO access", 0}},
+    {"bitop", cmd_bitop, -4, W | M, BM, {KSPEC(2, 0, 1, "OW update", 0), KSPEC(3, -1, 1, "RO access", 0)},
      "bitmap", "2.6.0", "O(N)", NULL, NULL},
     {"bitfield", cmd_bitfield, -2, W | M, BM, KEY1("RW access update variable_flags"), "bitmap",
      "3.2.0", "O(1) for each subcommand specified", NULL, NULL},

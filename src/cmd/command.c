@@ -15,6 +15,7 @@ static const cmd_family *const families[] = {
     &cmd_family_strings,    &cmd_family_keys,         &cmd_family_server,
     &cmd_family_connection, &cmd_family_transactions, &cmd_family_introspection, &cmd_family_hashes,
     &cmd_family_zsets,      &cmd_family_sets,         &cmd_family_lists,        &cmd_family_bits,
+    &cmd_family_geo,
 };
 
 #define MAX_COMMANDS 400

@@ -91,6 +91,9 @@ typedef struct cmd_keyspec {
     const char *flags;   /* NULL: no spec */
     int keynum;          /* 1: argument `begin` counts the keys that follow it
                           * (Redis's find_keys keynum 0/1/1: LMPOP, ZUNIONSTORE ...) */
+    const char *keyword; /* the key follows this word, searched from argument
+                          * `startfrom` on (GEORADIUS's STORE), not `begin` */
+    int startfrom;
 } cmd_keyspec;
 
 struct cmd_def {
@@ -99,7 +102,7 @@ struct cmd_def {
     int arity;
     unsigned flags;          /* CMD_* */
     unsigned acl;            /* CAT_* besides those the flags imply */
-    cmd_keyspec keys[2];
+    cmd_keyspec keys[3];
     const char *group, *since, *complexity;   /* COMMAND DOCS */
     const char *tips;        /* COMMAND INFO tips, space separated, or NULL */
     const cmd_def *subs;     /* a container's subcommands, ended by a row with no name */
@@ -113,14 +116,15 @@ typedef struct cmd_family {
 #define CMD_FAMILY(rows_) {(rows_), sizeof(rows_) / sizeof((rows_)[0])}
 
 /* Row helpers for the usual key specs. */
-#define KEY1(fl) {{1, 0, 1, (fl), 0}, {0, 0, 0, NULL, 0}}          /* the first argument */
-#define KEYN(fl) {{1, -1, 1, (fl), 0}, {0, 0, 0, NULL, 0}}         /* every argument */
-#define KEYN2(fl) {{1, -1, 2, (fl), 0}, {0, 0, 0, NULL, 0}}        /* every other one (MSET) */
-#define KEY12(f1, f2) {{1, 0, 1, (f1), 0}, {2, 0, 1, (f2), 0}}     /* two, as RENAME's */
-#define KEY1N(f1, f2) {{1, 0, 1, (f1), 0}, {2, -1, 1, (f2), 0}}    /* one, then the rest (SINTERSTORE) */
-#define KEYNUM(b, fl) {{(b), 0, 1, (fl), 1}, {0, 0, 0, NULL, 0}}    /* counted (LMPOP) */
-#define KEY1NUM(f1, f2) {{1, 0, 1, (f1), 0}, {2, 0, 1, (f2), 1}}       /* ZUNIONSTORE's */
-#define NOKEYS {{0, 0, 0, NULL, 0}, {0, 0, 0, NULL, 0}}
+#define KSPEC(b, l, s, f, n) {(b), (l), (s), (f), (n), NULL, 0}
+#define KEY1(fl) {KSPEC(1, 0, 1, (fl), 0), KSPEC(0, 0, 0, NULL, 0)}          /* the first argument */
+#define KEYN(fl) {KSPEC(1, -1, 1, (fl), 0), KSPEC(0, 0, 0, NULL, 0)}         /* every argument */
+#define KEYN2(fl) {KSPEC(1, -1, 2, (fl), 0), KSPEC(0, 0, 0, NULL, 0)}        /* every other one (MSET) */
+#define KEY12(f1, f2) {KSPEC(1, 0, 1, (f1), 0), KSPEC(2, 0, 1, (f2), 0)}     /* two, as RENAME's */
+#define KEY1N(f1, f2) {KSPEC(1, 0, 1, (f1), 0), KSPEC(2, -1, 1, (f2), 0)}    /* one, then the rest (SINTERSTORE) */
+#define KEYNUM(b, fl) {KSPEC((b), 0, 1, (fl), 1), KSPEC(0, 0, 0, NULL, 0)}    /* counted (LMPOP) */
+#define KEY1NUM(f1, f2) {KSPEC(1, 0, 1, (f1), 0), KSPEC(2, 0, 1, (f2), 1)}       /* ZUNIONSTORE's */
+#define NOKEYS {KSPEC(0, 0, 0, NULL, 0), KSPEC(0, 0, 0, NULL, 0)}
 
 /* The worker counters INFO reads, one row each: field, INFO name. */
 #define CMD_STATS(X)                                                                         \
@@ -285,6 +289,7 @@ extern const cmd_family cmd_family_strings, cmd_family_keys, cmd_family_server,
 extern const cmd_family cmd_family_sets;
 extern const cmd_family cmd_family_lists;
 extern const cmd_family cmd_family_bits;
+extern const cmd_family cmd_family_geo;
 
 /* INFO text for the given sections ("" or "default" = the usual ones). */
 void info_build(cmd_env *env, const karg *sections, int nsections, buf *out);

@@ -29,7 +29,10 @@ static int nsubs(const cmd_def *d)
     return n;
 }
 
-static int nspecs(const cmd_def *d) { return !!d->keys[0].flags + !!d->keys[1].flags; }
+static int nspecs(const cmd_def *d)
+{
+    return !!d->keys[0].flags + !!d->keys[1].flags + !!d->keys[2].flags;
+}
 
 /* Space-separated words as an array of simple strings or of bulks. */
 static void words(buf *out, const char *list, int bulk)
@@ -53,43 +56,49 @@ static void words(buf *out, const char *list, int bulk)
     resp_array_fill(out, token, n);
 }
 
+/* A begin_search or find_keys spec's head: its type, then its fields. */
+static void spec_head(buf *out, const char *type, int fields)
+{
+    resp_array(out, 4);
+    resp_bulk_cstr(out, "type");
+    resp_bulk_cstr(out, type);
+    resp_bulk_cstr(out, "spec");
+    resp_array(out, 2 * fields);
+}
+
+static void spec_int(buf *out, const char *name, long long v)
+{
+    resp_bulk_cstr(out, name);
+    resp_int(out, v);
+}
+
 static void keyspec(buf *out, const cmd_keyspec *k)
 {
     resp_array(out, 6);
     resp_bulk_cstr(out, "flags");
     words(out, k->flags, 0);
     resp_bulk_cstr(out, "begin_search");
-    resp_array(out, 4);
-    resp_bulk_cstr(out, "type");
-    resp_bulk_cstr(out, "index");
-    resp_bulk_cstr(out, "spec");
-    resp_array(out, 2);
-    resp_bulk_cstr(out, "index");
-    resp_int(out, k->begin);
+    if (k->keyword) {
+        spec_head(out, "keyword", 2);
+        resp_bulk_cstr(out, "keyword");
+        resp_bulk_cstr(out, k->keyword);
+        spec_int(out, "startfrom", k->startfrom);
+    } else {
+        spec_head(out, "index", 1);
+        spec_int(out, "index", k->begin);
+    }
     resp_bulk_cstr(out, "find_keys");
-    resp_array(out, 4);
-    resp_bulk_cstr(out, "type");
     if (k->keynum) {
-        resp_bulk_cstr(out, "keynum");
-        resp_bulk_cstr(out, "spec");
-        resp_array(out, 6);
-        resp_bulk_cstr(out, "keynumidx");
-        resp_int(out, 0);
-        resp_bulk_cstr(out, "firstkey");
-        resp_int(out, 1);
-        resp_bulk_cstr(out, "keystep");
-        resp_int(out, 1);
+        spec_head(out, "keynum", 3);
+        spec_int(out, "keynumidx", 0);
+        spec_int(out, "firstkey", 1);
+        spec_int(out, "keystep", 1);
         return;
     }
-    resp_bulk_cstr(out, "range");
-    resp_bulk_cstr(out, "spec");
-    resp_array(out, 6);
-    resp_bulk_cstr(out, "lastkey");
-    resp_int(out, k->lastkey);
-    resp_bulk_cstr(out, "keystep");
-    resp_int(out, k->step);
-    resp_bulk_cstr(out, "limit");
-    resp_int(out, 0);
+    spec_head(out, "range", 3);
+    spec_int(out, "lastkey", k->lastkey);
+    spec_int(out, "keystep", k->step);
+    spec_int(out, "limit", 0);
 }
 
 /* COMMAND INFO of one row: the legacy first/last/step come from the key
@@ -106,13 +115,14 @@ static void info_one(buf *out, const cmd_def *parent, const cmd_def *d)
     int nflags = 0, ncats = 0, first = 0, last = 0, step = 0;
     const cmd_keyspec *k0 = &d->keys[0], *k1 = &d->keys[1];
     /* Redis's legacy range covers the leading index/range specs; counted
-     * keys make the command's keys "movable" */
-    int movable = k0->keynum || k1->keynum;
+     * keys, or keys found after a keyword, make the command's keys
+     * "movable" */
+    int movable = k0->keynum || k1->keynum || d->keys[2].flags || k1->keyword;
     if (k0->flags && !k0->keynum) {
         first = k0->begin;
         last = k0->lastkey >= 0 ? k0->begin + k0->lastkey : k0->lastkey;
         step = k0->step;
-        if (k1->flags && !k1->keynum) {
+        if (k1->flags && !k1->keynum && !k1->keyword) {
             if (k1->lastkey == 0) last = k1->begin;          /* two single keys, as RENAME's */
             else last = k1->lastkey;                          /* one, then the rest */
         }

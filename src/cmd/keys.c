@@ -438,9 +438,9 @@ static void cmd_object_help(cmd_call *x)
 #define KS CAT_KEYSPACE
 
 static const cmd_def object_subs[] = {
-    {"encoding", cmd_object_encoding, 3, R, KS, {{2, 0, 1, "RO", 0}, {0, 0, 0, NULL, 0}},
+    {"encoding", cmd_object_encoding, 3, R, KS, {KSPEC(2, 0, 1, "RO", 0), KSPEC(0, 0, 0, NULL, 0)},
      "generic", "2.2.3", "O(1)", "nondeterministic_output", NULL},
-    {"refcount", cmd_object_refcount, 3, R, KS, {{2, 0, 1, "RO", 0}, {0, 0, 0, NULL, 0}},
+    {"refcount", cmd_object_refcount, 3, R, KS, {KSPEC(2, 0, 1, "RO", 0), KSPEC(0, 0, 0, NULL, 0)},
      "generic", "2.2.3", "O(1)", "nondeterministic_output", NULL},
     {"help", cmd_object_help, 2, CMD_LOADING | CMD_STALE, KS, NOKEYS, "generic", "6.2.0", "O(1)",
      NULL, NULL},

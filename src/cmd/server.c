@@ -192,7 +192,7 @@ static const cmd_def config_subs[] = {
 };
 
 static const cmd_def memory_subs[] = {
-    {"usage", cmd_memory_usage, -3, R, 0, {{2, 0, 1, "RO", 0}, {0, 0, 0, NULL, 0}}, "server", "4.0.0",
+    {"usage", cmd_memory_usage, -3, R, 0, {KSPEC(2, 0, 1, "RO", 0), KSPEC(0, 0, 0, NULL, 0)}, "server", "4.0.0",
      "O(N) where N is the number of samples.", NULL, NULL},
     {NULL, NULL, 0, 0, 0, NOKEYS, NULL, NULL, NULL, NULL, NULL},
 };

@@ -656,7 +656,7 @@ static const cmd_def rows[] = {
      "request_policy:multi_shard response_policy:all_succeeded", NULL},
     {"msetnx", cmd_msetnx, -3, W | M, STR, KEYN2("OW insert"), "string", "1.0.1", "O(N)",
      "request_policy:multi_shard response_policy:agg_min", NULL},
-    {"lcs", cmd_lcs, -3, R, STR, {{1, 1, 1, "RO access", 0}, {0, 0, 0, NULL, 0}}, "string", "7.0.0",
+    {"lcs", cmd_lcs, -3, R, STR, {KSPEC(1, 1, 1, "RO access", 0), KSPEC(0, 0, 0, NULL, 0)}, "string", "7.0.0",
      "O(N*M)", NULL, NULL},
 };
 

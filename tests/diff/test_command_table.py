@@ -49,6 +49,7 @@ def test_command_list_filterby_matches_redis(pair):
                  ("FILTERBY", "PATTERN", "C?IENT*"), ("FILTERBY", "ACLCAT", "string"),
                  ("FILTERBY", "ACLCAT", "CONNECTION"), ("FILTERBY", "ACLCAT", "dangerous"),
                  ("FILTERBY", "ACLCAT", "bitmap"), ("FILTERBY", "PATTERN", "*bit*"),
+                 ("FILTERBY", "ACLCAT", "geo"), ("FILTERBY", "PATTERN", "geo*"),
                  ("FILTERBY", "ACLCAT", "nosuch"), ("FILTERBY", "MODULE", "x")]:
         got = _list(sut, *args)
         want = _list(ref, *args) & mine
@@ -62,7 +63,8 @@ def test_command_list_filterby_matches_redis(pair):
 
 def test_command_docs_facts_match_redis(pair):
     ref, sut = pair
-    names = ["get", "set", "mset", "del", "client|info", "config", "ping", "bitfield", "bitpos", "nosuch"]
+    names = ["get", "set", "mset", "del", "client|info", "config", "ping", "bitfield", "bitpos", "geoadd",
+             "georadius", "georadius_ro", "georadiusbymember", "geosearch", "geosearchstore", "nosuch"]
     with ref.raw() as a, sut.raw() as b:
         theirs = a.cmd("COMMAND", "DOCS", *names)
         mine = b.cmd("COMMAND", "DOCS", *names)
