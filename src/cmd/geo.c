@@ -509,7 +509,7 @@ static void partial_sort(geo_point *v, size_t n, const geo_point *lo, const geo_
  * more as Redis's partial quicksort does. */
 static void sort_first(geo_point *v, size_t n, size_t k, int desc)
 {
-    if (k == n) qsort(v, n, sizeof *v, desc ? cmp_desc : cmp_asc);
+    if (k == n && n) qsort(v, n, sizeof *v, desc ? cmp_desc : cmp_asc);
     else if (k) partial_sort(v, n, v, v + k - 1, desc);
 }
 
@@ -552,7 +552,7 @@ static int store_points(cmd_call *x, const geo_req *q, kref *dst, const geo_poin
         pairs[i].score = q->storedist ? v[i].dist / q->shape.conversion : v[i].score;
         buf_append(&b, v[i].m, v[i].ml);
     }
-    qsort_r(pairs, n, sizeof *pairs, cmp_pair, b.data);
+    if (n) qsort_r(pairs, n, sizeof *pairs, cmp_pair, b.data);
     for (size_t i = 0; i < n; i++)   /* a member met twice is stored once */
         if (k == 0 || cmp_pair(&pairs[k - 1], &pairs[i], b.data) != 0) pairs[k++] = pairs[i];
     ks_find(dst, x->now);
