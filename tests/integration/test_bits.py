@@ -7,8 +7,7 @@ import random
 
 import pytest
 
-import kasi_harness as H
-from test_persistence import AOF_ALWAYS, NO_SAVE, TF, info, kill9, pserver, shutdown
+from test_persistence import RESTARTS, TF, across_restart
 
 pytestmark = pytest.mark.kasi_only
 
@@ -60,34 +59,21 @@ def state(c):
     return out
 
 
-@pytest.mark.parametrize("how", ["snapshot", "aof", "aof-kill9", "rewrite"])
+def after_rewrite(c):
+    c.cmd("SETBIT", "after", 12, 1)                    # lands in the new incremental file
+    c.cmd("BITFIELD", "grow", "SET", "u16", 8, 4242)
+
+
+@pytest.mark.parametrize("how", RESTARTS)
 def test_bitmaps_survive_restart(server_factory, tmp_path, how):
-    data = tmp_path / "data"
-    directives = NO_SAVE if how == "snapshot" else AOF_ALWAYS
-    s = pserver(server_factory, data, *directives)
-    with s.raw(timeout=30 * TF) as c:
-        load(c, random.Random(7))
-        if how == "rewrite":
-            assert c.cmd_raw("BGREWRITEAOF").startswith(b"+Background append only file rewriting")
-            H.wait_for(lambda: info(s, "persistence").get("aof_rewrite_in_progress") == "0", 30 * TF)
-            c.cmd("SETBIT", "after", 12, 1)                    # lands in the new incremental file
-            c.cmd("BITFIELD", "grow", "SET", "u16", 8, 4242)
-        if how == "snapshot":
-            assert c.cmd("SAVE") == b"OK"
-        want = state(c)
+    want, got = across_restart(server_factory, tmp_path / "data", how, lambda c: load(c, random.Random(7)),
+                               state, after_rewrite)
     assert want[("0", b"fresh")] == (b"\x01", False)
     assert want[("0", b"dst")] == (b"\xf0\x0f\x55", False)
     assert ("0", b"gone") not in want
     assert len(want[("0", b"grow")][0]) == 100000 // 8 + 1 and want[("0", b"grow")][1]
     assert len(want[("0", b"bf")][0]) == 51
     assert want[("bits", b"other")] == (b"\x00\x40", False)
-    if how == "aof-kill9":
-        kill9(s)
-    else:
-        assert shutdown(s, "NOSAVE") == 0
-    s2 = pserver(server_factory, data, *directives)
-    with s2.raw(timeout=30 * TF) as c:
-        got = state(c)
     assert got.keys() == want.keys()
     for k in want:
         assert got[k] == want[k], k

@@ -10,8 +10,7 @@ import random
 
 import pytest
 
-import kasi_harness as H
-from test_persistence import AOF_ALWAYS, NO_SAVE, TF, info, kill9, pserver, shutdown
+from test_persistence import RESTARTS, across_restart
 
 pytestmark = pytest.mark.kasi_only
 
@@ -81,21 +80,15 @@ def state(c):
     return out
 
 
-@pytest.mark.parametrize("how", ["snapshot", "aof", "aof-kill9", "rewrite"])
+def after_rewrite(c):
+    assert c.cmd("GEOADD", "after", 3, 3, "x") == 1
+    assert c.cmd("GEORADIUS", "big", 14, 37.5, 20, "km", "STOREDIST", "after2") > 0
+
+
+@pytest.mark.parametrize("how", RESTARTS)
 def test_geo_keys_survive_restart(server_factory, tmp_path, how):
-    data = tmp_path / "data"
-    directives = NO_SAVE if how == "snapshot" else AOF_ALWAYS
-    s = pserver(server_factory, data, *directives)
-    with s.raw(timeout=30 * TF) as c:
-        load(c, random.Random(9))
-        if how == "rewrite":
-            assert c.cmd_raw("BGREWRITEAOF").startswith(b"+Background append only file rewriting")
-            H.wait_for(lambda: info(s, "persistence").get("aof_rewrite_in_progress") == "0", 30 * TF)
-            assert c.cmd("GEOADD", "after", 3, 3, "x") == 1     # lands in the new incremental file
-            assert c.cmd("GEORADIUS", "big", 14, 37.5, 20, "km", "STOREDIST", "after2") > 0
-        if how == "snapshot":
-            assert c.cmd("SAVE") == b"OK"
-        want = state(c)
+    want, got = across_restart(server_factory, tmp_path / "data", how, lambda c: load(c, random.Random(9)),
+                               state, after_rewrite)
     assert want[("0", b"sicily")][0] == (b"*6\r\n$7\r\nMarsala\r\n$16\r\n3478920873320366\r\n"
                                          b"$7\r\nPalermo\r\n$16\r\n3479100566894653\r\n"
                                          b"$7\r\nCatania\r\n$16\r\n3479447370796909\r\n")
@@ -104,13 +97,8 @@ def test_geo_keys_survive_restart(server_factory, tmp_path, how):
     assert ("0", b"gone") not in want
     assert want[("0", b"self")][0].startswith(b"*4\r\n$1\r\na\r\n$1\r\n0\r\n$1\r\nb\r\n")
     assert want[("geo", b"other")][0] == b"*2\r\n$6\r\norigin\r\n$16\r\n3377699720527872\r\n"
-    if how == "aof-kill9":
-        kill9(s)
-    else:
-        assert shutdown(s, "NOSAVE") == 0
-    s2 = pserver(server_factory, data, *directives)
-    with s2.raw(timeout=30 * TF) as c:
-        got = state(c)
+    if how == "rewrite":
+        assert ("0", b"after2") in want
     assert got.keys() == want.keys()
     for k in want:
         assert got[k] == want[k], k

@@ -68,6 +68,36 @@ def shutdown(srv, *args):
     return rc
 
 
+RESTARTS = ["snapshot", "aof", "aof-kill9", "rewrite"]
+
+
+def across_restart(server_factory, data, how, write, state, after_rewrite=None):
+    """Run write(c) on a fresh server in data; with "rewrite", BGREWRITEAOF and
+    then after_rewrite(c) (what lands in the new incremental file); then
+    state(c); restart it the way `how` names (one of RESTARTS: SAVE and a
+    clean stop, the AOF under appendfsync always with a clean stop or kill -9,
+    or the rewritten AOF); returns state(c) before and after."""
+    directives = NO_SAVE if how == "snapshot" else AOF_ALWAYS
+    s = pserver(server_factory, data, *directives)
+    with s.raw(timeout=30 * TF) as c:
+        write(c)
+        if how == "rewrite":
+            assert c.cmd_raw("BGREWRITEAOF").startswith(b"+Background append only file rewriting")
+            H.wait_for(lambda: info(s, "persistence").get("aof_rewrite_in_progress") == "0", 30 * TF)
+            if after_rewrite:
+                after_rewrite(c)
+        if how == "snapshot":
+            assert c.cmd("SAVE") == b"OK"
+        before = state(c)
+    if how == "aof-kill9":
+        kill9(s)
+    else:
+        assert shutdown(s, "NOSAVE") == 0
+    s2 = pserver(server_factory, data, *directives)
+    with s2.raw(timeout=30 * TF) as c:
+        return before, state(c)
+
+
 def sigterm(srv):
     os.kill(srv.pid, signal.SIGTERM)
     try:
