@@ -355,39 +355,82 @@ static int parse_options(cmd_call *x, int flags, int base, const item *it, geo_r
     return 0;
 }
 
+/* A box is scanned as up to 4^GEO_SPLITS cells, those that may hold points
+ * of the shape. */
+#define GEO_SPLITS 3
+#define GEO_SUBCELLS 64
+
 static int below_score(const zbt_key *k, const void *ctx) { return k->score < *(const double *)ctx; }
 
-/* Append the points of the box's score range that lie in the shape, until
- * there are `limit` (0: no limit). */
+/* Score ranges [lo, hi) to scan, in order, adjacent ones merged. */
+typedef struct geo_ranges {
+    uint64_t lo[GEO_SUBCELLS], hi[GEO_SUBCELLS];
+    int n;
+} geo_ranges;
+
+/* The parts of a box that may hold points of the shape: the box split
+ * `depth` times into its 4 quarters, in score order, skipping the cells
+ * that hold none. Redis scans the whole box; what it finds there is what
+ * these ranges hold, in the same order. A box with bits past its step (a
+ * centre on the grid's top or right edge) is taken whole. */
+static void box_ranges(const geo_shape *s, geo_hash cell, int depth, geo_ranges *r)
+{
+    geo_area a;
+    int whole = (cell.bits >> (2 * cell.step)) != 0;
+    if (!whole) {
+        geo_decode(geo_lon_range, geo_lat_range, cell, &a);
+        if (!geo_area_may_hold(s, &a)) return;
+    }
+    if (whole || depth == 0 || cell.step == GEO_STEP_MAX) {
+        uint64_t lo, hi;
+        geo_box_scores(cell, &lo, &hi);
+        if (r->n && r->hi[r->n - 1] == lo) {
+            r->hi[r->n - 1] = hi;
+        } else {
+            r->lo[r->n] = lo;
+            r->hi[r->n++] = hi;
+        }
+        return;
+    }
+    for (uint64_t q = 0; q < 4; q++)
+        box_ranges(s, (geo_hash){(cell.bits << 2) | q, cell.step + 1}, depth - 1, r);
+}
+
+/* Append the points of the box that lie in the shape, until there are
+ * `limit` (0: no limit). */
 static void scan_box(const item *it, geo_hash box, const geo_shape *s, size_t limit,
                      geo_found *f)
 {
-    uint64_t lo, hi;
-    geo_box_scores(box, &lo, &hi);
-    double min = (double)lo, max = (double)hi;
-    size_t rank = zset_count_below(it, below_score, &min);
-    if (rank >= zset_len(it)) return;
-    zset_iter i;
-    const char *m;
-    size_t ml;
-    double score;
-    zset_iter_init(&i, it, rank, 1, 0);
-    while (zset_next(&i, &m, &ml, &score) && score < max) {
-        geo_point p;
-        geo_decode_score(score, &p.lon, &p.lat);
-        if (!geo_within(s, p.lon, p.lat, &p.dist)) continue;
-        if (f->n == f->cap) {
-            f->cap = f->cap ? f->cap * 2 : 64;
-            f->v = xrealloc(f->v, sizeof *f->v * f->cap);
+    geo_ranges rg;
+    rg.n = 0;
+    box_ranges(s, box, GEO_SPLITS, &rg);
+    for (int k = 0; k < rg.n; k++) {
+        double min = (double)rg.lo[k], max = (double)rg.hi[k];
+        size_t rank = zset_count_below(it, below_score, &min);
+        if (rank >= zset_len(it)) return;
+        zset_iter i;
+        const char *m;
+        size_t ml;
+        double score;
+        zset_iter_init(&i, it, rank, 1, 0);
+        while (zset_next(&i, &m, &ml, &score) && score < max) {
+            geo_point p;
+            geo_decode_score(score, &p.lon, &p.lat);
+            if (!geo_within(s, p.lon, p.lat, &p.dist)) continue;
+            if (f->n == f->cap) {
+                f->cap = f->cap ? f->cap * 2 : 64;
+                f->v = xrealloc(f->v, sizeof *f->v * f->cap);
+            }
+            p.score = score;
+            p.m = m;
+            p.ml = ml;
+            p.seq = f->n;
+            f->v[f->n++] = p;
+            if (limit && f->n >= limit) break;
         }
-        p.score = score;
-        p.m = m;
-        p.ml = ml;
-        p.seq = f->n;
-        f->v[f->n++] = p;
-        if (limit && f->n >= limit) break;
+        zset_iter_done(&i);
+        if (limit && f->n >= limit) return;
     }
-    zset_iter_done(&i);
 }
 
 /* Every box of the search, skipping empty ones and one equal to the box

@@ -246,8 +246,12 @@ double geo_distance(double lon1, double lat1, double lon2, double lat2)
 int geo_within(const geo_shape *s, double lon, double lat, double *dist)
 {
     if (s->type == GEO_CIRCLE) {
+        double r = s->radius * s->conversion;
+        /* no trigonometry for a point whose latitude alone is too far (the
+         * distance is at least that along the meridian) */
+        if (lat_distance(lat, s->lat) > r * (1 + 1e-6) + 1) return 0;
         *dist = geo_distance(s->lon, s->lat, lon, lat);
-        return *dist <= s->radius * s->conversion;
+        return *dist <= r;
     }
     double w = s->width * s->conversion, hgt = s->height * s->conversion;
     /* the cheaper north-south test first, then east-west at the point's
@@ -256,6 +260,47 @@ int geo_within(const geo_shape *s, double lon, double lat, double *dist)
     if (geo_distance(lon, lat, s->lon, lat) > w / 2) return 0;
     *dist = geo_distance(s->lon, s->lat, lon, lat);
     return 1;
+}
+
+/* The least |x - c| over x in [lo, hi]. */
+static double least_gap(double c, double lo, double hi)
+{
+    return c < lo ? lo - c : c > hi ? c - hi : 0;
+}
+
+/* The least |sin(d / 2)| over d = lon - c, lon in [lo, hi] (radians): the
+ * haversine's longitude term, which the distance formulas take of the raw
+ * difference (|d| up to 2 pi, where the sine comes back to 0). */
+static double least_half_sine(double c, double lo, double hi)
+{
+    double d0 = lo - c, d1 = hi - c;
+    if ((d0 <= 0 && d1 >= 0) || d0 <= -2 * M_PI || d1 >= 2 * M_PI) return 0;
+    double a = fabs(sin(d0 / 2)), b = fabs(sin(d1 / 2));
+    return a < b ? a : b;
+}
+
+int geo_area_may_hold(const geo_shape *s, const geo_area *a)
+{
+    /* the area's points: latitudes in [a->lat.min, a->lat.max] ... */
+    double clat = rad_of(s->lat), clon = rad_of(s->lon);
+    double lat0 = rad_of(a->lat.min), lat1 = rad_of(a->lat.max);
+    double far = fabs(lat0) > fabs(lat1) ? fabs(lat0) : fabs(lat1);
+    double cos_least = cos(far);   /* cos of a latitude in the area, at least */
+    double dlat = least_gap(clat, lat0, lat1);
+    double vs = least_half_sine(clon, rad_of(a->lon.min), rad_of(a->lon.max));
+    double slack = 1e-6, m;
+    if (cos_least < 0) cos_least = 0;
+    if (s->type == GEO_CIRCLE) {
+        double u = sin(dlat / 2);
+        double h = u * u + cos(clat) * cos_least * vs * vs;
+        if (h > 1) h = 1;
+        m = 2.0 * GEO_EARTH_RADIUS * asin(sqrt(h));
+        return m <= s->radius * s->conversion * (1 + slack) + 1;
+    }
+    if (GEO_EARTH_RADIUS * dlat > s->height * s->conversion / 2 * (1 + slack) + 1) return 0;
+    double x = cos_least * vs;
+    m = 2.0 * GEO_EARTH_RADIUS * asin(x > 1 ? 1 : x);
+    return m <= s->width * s->conversion / 2 * (1 + slack) + 1;
 }
 
 void geo_hash_text(double lon, double lat, char out[11])

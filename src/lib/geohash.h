@@ -83,6 +83,12 @@ void geo_search_boxes(const geo_shape *s, geo_hash boxes[9]);
 /* The scores [*min, *max) of a box. */
 void geo_box_scores(geo_hash h, uint64_t *min, uint64_t *max);
 
+/* Whether a point decoded inside area a may lie in the shape: 0 only when
+ * none can (with a margin far above rounding errors), so a search may skip
+ * the area's scores and still find what Redis's scan of the whole box
+ * finds. */
+int geo_area_may_hold(const geo_shape *s, const geo_area *a);
+
 /* Great-circle distance in metres. */
 double geo_distance(double lon1, double lat1, double lon2, double lat2);
 /* Whether (lon, lat) is inside the shape, with its distance from the

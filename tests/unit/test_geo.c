@@ -162,6 +162,35 @@ int main(void)
             CHECK(in);
         }
     }
+    /* an area said to hold no point of a shape holds none: random cells
+     * near random shapes, and random points in them */
+    srand(13);
+    int skipped = 0;
+    for (int i = 0; i < 20000; i++) {
+        geo_shape s = {i % 2 ? GEO_BOX : GEO_CIRCLE, -180 + 360.0 * rand() / RAND_MAX,
+                       -84 + 168.0 * rand() / RAND_MAX, 1, 0, 0, 0};
+        s.radius = pow(10, 5.0 * rand() / RAND_MAX);
+        s.width = s.radius * 3;
+        s.height = s.radius;
+        unsigned step = 4 + (unsigned)(rand() % 20);
+        double lon = s.lon + (rand() / (double)RAND_MAX - 0.5) * 4, lat = s.lat + (rand() / (double)RAND_MAX - 0.5) * 2;
+        if (lon < -180 || lon >= 180 || lat < GEO_LAT_MIN || lat >= GEO_LAT_MAX) continue;
+        geo_hash h;
+        geo_area a;
+        geo_encode(geo_lon_range, geo_lat_range, lon, lat, step, &h);
+        geo_decode(geo_lon_range, geo_lat_range, h, &a);
+        if (geo_area_may_hold(&s, &a)) continue;
+        skipped++;
+        for (int k = 0; k < 20; k++) {
+            double x = a.lon.min + (a.lon.max - a.lon.min) * rand() / RAND_MAX;
+            double y = a.lat.min + (a.lat.max - a.lat.min) * rand() / RAND_MAX;
+            double px, py, dd;
+            geo_decode_score((double)geo_score(x, y), &px, &py);
+            CHECK(!geo_within(&s, px, py, &dd));
+        }
+    }
+    CHECK(skipped > 1000);
+
     /* a box excludes what is outside it, a circle what is beyond its radius */
     geo_shape box = {GEO_BOX, 15, 37, 1000, 0, 100, 50};
     double dist;
