@@ -10,6 +10,7 @@
  * its shape, in Redis's order, so unsorted results come out as Redis's do;
  * the STORE forms are logged as the deletion of the destination and the
  * ZADDs of what they stored. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,8 +356,9 @@ static int parse_options(cmd_call *x, int flags, int base, const item *it, geo_r
     return 0;
 }
 
-/* A box is scanned as up to 4^GEO_SPLITS cells, those that may hold points
- * of the shape. */
+/* A crowded box (more than GEO_DIRECT members) is scanned as up to
+ * 4^GEO_SPLITS cells, those that may hold points of the shape. */
+#define GEO_DIRECT 64
 #define GEO_SPLITS 3
 #define GEO_SUBCELLS 64
 
@@ -396,40 +398,68 @@ static void box_ranges(const geo_shape *s, geo_hash cell, int depth, geo_ranges 
         box_ranges(s, (geo_hash){(cell.bits << 2) | q, cell.step + 1}, depth - 1, r);
 }
 
+/* Walk the members from *rank on while their scores stay below max, for at
+ * most `budget` of them (0: no bound), keeping those in the shape. Returns 1
+ * when there are `limit` (0: no limit); *rank is where it stopped and *next
+ * the score there (infinity past the end). */
+static int walk(const item *it, const geo_shape *s, size_t limit, geo_found *f, size_t *rank,
+                double max, size_t budget, double *next)
+{
+    zset_iter i;
+    const char *m;
+    size_t ml, done = 0;
+    double score;
+    int full = 0;
+    *next = INFINITY;
+    zset_iter_init(&i, it, *rank, 1, 0);
+    while (zset_next(&i, &m, &ml, &score)) {
+        if (score >= max || (budget && done == budget)) {
+            *next = score;
+            break;
+        }
+        done++;
+        geo_point p;
+        geo_decode_score(score, &p.lon, &p.lat);
+        if (!geo_within(s, p.lon, p.lat, &p.dist)) continue;
+        if (f->n == f->cap) {
+            f->cap = f->cap ? f->cap * 2 : 64;
+            f->v = xrealloc(f->v, sizeof *f->v * f->cap);
+        }
+        p.score = score;
+        p.m = m;
+        p.ml = ml;
+        p.seq = f->n;
+        f->v[f->n++] = p;
+        if (limit && f->n >= limit) {
+            full = 1;
+            break;
+        }
+    }
+    zset_iter_done(&i);
+    *rank += done;
+    return full;
+}
+
 /* Append the points of the box that lie in the shape, until there are
- * `limit` (0: no limit). */
+ * `limit` (0: no limit). The first GEO_DIRECT members are walked; past
+ * them, the box is crowded enough for the rest to be read cell by cell. */
 static void scan_box(const item *it, geo_hash box, const geo_shape *s, size_t limit,
                      geo_found *f)
 {
+    uint64_t lo, hi;
+    double next, unused;
+    geo_box_scores(box, &lo, &hi);
+    double min = (double)lo, max = (double)hi;
+    size_t rank = zset_count_below(it, below_score, &min);
+    if (walk(it, s, limit, f, &rank, max, GEO_DIRECT, &next) || next >= max) return;
     geo_ranges rg;
     rg.n = 0;
     box_ranges(s, box, GEO_SPLITS, &rg);
     for (int k = 0; k < rg.n; k++) {
-        double min = (double)rg.lo[k], max = (double)rg.hi[k];
-        size_t rank = zset_count_below(it, below_score, &min);
-        if (rank >= zset_len(it)) return;
-        zset_iter i;
-        const char *m;
-        size_t ml;
-        double score;
-        zset_iter_init(&i, it, rank, 1, 0);
-        while (zset_next(&i, &m, &ml, &score) && score < max) {
-            geo_point p;
-            geo_decode_score(score, &p.lon, &p.lat);
-            if (!geo_within(s, p.lon, p.lat, &p.dist)) continue;
-            if (f->n == f->cap) {
-                f->cap = f->cap ? f->cap * 2 : 64;
-                f->v = xrealloc(f->v, sizeof *f->v * f->cap);
-            }
-            p.score = score;
-            p.m = m;
-            p.ml = ml;
-            p.seq = f->n;
-            f->v[f->n++] = p;
-            if (limit && f->n >= limit) break;
-        }
-        zset_iter_done(&i);
-        if (limit && f->n >= limit) return;
+        double cmin = (double)rg.lo[k], cmax = (double)rg.hi[k];
+        if (cmax <= next) continue;   /* walked already */
+        size_t r = cmin <= next ? rank : zset_count_below(it, below_score, &cmin);
+        if (walk(it, s, limit, f, &r, cmax, 0, &unused)) return;
     }
 }
 
