@@ -170,15 +170,16 @@ def bench_argv(bench, port, n, P, dsize, r, test=None, custom=None):
     return argv + (["-t", test] if test else list(custom))
 
 
-def run_row(bench, srv, row, dsize, timeout):
-    """Setup (not measured), one redis-benchmark run, post check."""
-    fill(srv.port, row["setup"], dsize)
-    argv = bench_argv(bench, srv.port, row["n"], row["P"], dsize, KEYSPACE, row["test"], row["custom"])
+def measured_run(argv, srv, n, timeout, want=None):
+    """One redis-benchmark run (argv, n requests) against srv: its CSV row
+    (the one titled `want`, else the first) and the server's CPU over it
+    (cpu_s_per_mreq: seconds per million requests, i.e. us per request), or
+    an "error"."""
     cnt0 = bl.proc_counters(srv.pid)
     out, errtxt, rc, err, wall = bl.run_redis_benchmark(argv, timeout)
     cnt1 = bl.proc_counters(srv.pid)
     s = dict(wall_s=round(wall, 3))
-    res = None if err else parse_csv(out, row["test"] and row["name"])
+    res = None if err else parse_csv(out, want)
     if res is None and err is None:
         err = "redis-benchmark rc=%s, no result; %s" % (rc, (errtxt.strip() or out.strip())[-300:])
     if not srv.alive():
@@ -189,8 +190,18 @@ def run_row(bench, srv, row, dsize, timeout):
     s.update(res)
     if cnt0 and cnt1:
         cpu = (cnt1[0] + cnt1[1]) - (cnt0[0] + cnt0[1])
-        s.update(cpu_s=round(cpu, 3), cpu_s_per_mreq=cpu / row["n"] * 1e6,
+        s.update(cpu_s=round(cpu, 3), cpu_s_per_mreq=cpu / n * 1e6,
                  utime_s=round(cnt1[0] - cnt0[0], 3), stime_s=round(cnt1[1] - cnt0[1], 3))
+    return s
+
+
+def run_row(bench, srv, row, dsize, timeout):
+    """Setup (not measured), one redis-benchmark run, post check."""
+    fill(srv.port, row["setup"], dsize)
+    argv = bench_argv(bench, srv.port, row["n"], row["P"], dsize, KEYSPACE, row["test"], row["custom"])
+    s = measured_run(argv, srv, row["n"], timeout, row["test"] and row["name"])
+    if "error" in s:
+        return s
     cmd, key, how = row["post"]
     try:
         got = card_of(srv.port, (cmd, key))

@@ -17,6 +17,7 @@ static const cmd_family *const families[] = {
     &cmd_family_zsets,      &cmd_family_sets,         &cmd_family_lists,        &cmd_family_bits,
     &cmd_family_sort,        &cmd_family_dump,        &cmd_family_hll,
     &cmd_family_streams,
+    &cmd_family_geo,
 };
 
 #define MAX_COMMANDS 400

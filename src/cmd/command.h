@@ -310,6 +310,7 @@ extern const cmd_family cmd_family_sort;
 extern const cmd_family cmd_family_dump;
 extern const cmd_family cmd_family_hll;
 extern const cmd_family cmd_family_streams;
+extern const cmd_family cmd_family_geo;
 
 /* INFO text for the given sections ("" or "default" = the usual ones). */
 void info_build(cmd_env *env, const karg *sections, int nsections, buf *out);

@@ -59,64 +59,55 @@ static void words(buf *out, const char *list, int bulk)
     resp_array_fill(out, token, n);
 }
 
+/* A begin_search or find_keys spec's head: its type, then its fields. */
+static void spec_head(buf *out, const char *type, int fields)
+{
+    resp_array(out, 4);
+    resp_bulk_cstr(out, "type");
+    resp_bulk_cstr(out, type);
+    resp_bulk_cstr(out, "spec");
+    resp_array(out, 2 * fields);
+}
+
+static void spec_int(buf *out, const char *name, long long v)
+{
+    resp_bulk_cstr(out, name);
+    resp_int(out, v);
+}
+
 static void keyspec(buf *out, const cmd_keyspec *k)
 {
     resp_array(out, 6);
     resp_bulk_cstr(out, "flags");
     words(out, k->flags, 0);
     resp_bulk_cstr(out, "begin_search");
-    resp_array(out, 4);
-    resp_bulk_cstr(out, "type");
     if (k->unknown) {
-        resp_bulk_cstr(out, "unknown");
-        resp_bulk_cstr(out, "spec");
-        resp_array(out, 0);
+        spec_head(out, "unknown", 0);
         resp_bulk_cstr(out, "find_keys");
-        resp_array(out, 4);
-        resp_bulk_cstr(out, "type");
-        resp_bulk_cstr(out, "unknown");
-        resp_bulk_cstr(out, "spec");
-        resp_array(out, 0);
+        spec_head(out, "unknown", 0);
         return;
     }
     if (k->keyword) {
-        resp_bulk_cstr(out, "keyword");
-        resp_bulk_cstr(out, "spec");
-        resp_array(out, 4);
+        spec_head(out, "keyword", 2);
         resp_bulk_cstr(out, "keyword");
         resp_bulk_cstr(out, k->keyword);
-        resp_bulk_cstr(out, "startfrom");
+        spec_int(out, "startfrom", k->begin);
     } else {
-        resp_bulk_cstr(out, "index");
-        resp_bulk_cstr(out, "spec");
-        resp_array(out, 2);
-        resp_bulk_cstr(out, "index");
+        spec_head(out, "index", 1);
+        spec_int(out, "index", k->begin);
     }
-    resp_int(out, k->begin);
     resp_bulk_cstr(out, "find_keys");
-    resp_array(out, 4);
-    resp_bulk_cstr(out, "type");
     if (k->keynum) {
-        resp_bulk_cstr(out, "keynum");
-        resp_bulk_cstr(out, "spec");
-        resp_array(out, 6);
-        resp_bulk_cstr(out, "keynumidx");
-        resp_int(out, 0);
-        resp_bulk_cstr(out, "firstkey");
-        resp_int(out, 1);
-        resp_bulk_cstr(out, "keystep");
-        resp_int(out, 1);
+        spec_head(out, "keynum", 3);
+        spec_int(out, "keynumidx", 0);
+        spec_int(out, "firstkey", 1);
+        spec_int(out, "keystep", 1);
         return;
     }
-    resp_bulk_cstr(out, "range");
-    resp_bulk_cstr(out, "spec");
-    resp_array(out, 6);
-    resp_bulk_cstr(out, "lastkey");
-    resp_int(out, k->lastkey);
-    resp_bulk_cstr(out, "keystep");
-    resp_int(out, k->step);
-    resp_bulk_cstr(out, "limit");
-    resp_int(out, k->limit);
+    spec_head(out, "range", 3);
+    spec_int(out, "lastkey", k->lastkey);
+    spec_int(out, "keystep", k->step);
+    spec_int(out, "limit", k->limit);
 }
 
 /* Whether a spec's flags name this word. */

@@ -123,7 +123,7 @@ out:
     if (scores != small) free(scores);
 }
 
-static void cmd_zadd(cmd_call *x) { zadd_generic(x, 0); }
+void zsets__zadd(cmd_call *x) { zadd_generic(x, 0); }
 static void cmd_zincrby(cmd_call *x) { zadd_generic(x, ZA_INCR); }
 
 static void cmd_zrem(cmd_call *x)
@@ -697,7 +697,7 @@ static void cmd_zremrangebylex(cmd_call *x) { zremrange_generic(x, BY_LEX); }
 /* name, handler, arity, flags, ACL categories, key specs, group, since,
  * complexity, tips */
 static const cmd_def rows[] = {
-    {"zadd", cmd_zadd, -4, W | M | F, Z, KEY1("RW update"), "sorted-set", "1.2.0",
+    {"zadd", zsets__zadd, -4, W | M | F, Z, KEY1("RW update"), "sorted-set", "1.2.0",
      "O(log(N)) for each item added, where N is the number of elements in the sorted "
      "set.", NULL, NULL},
     {"zincrby", cmd_zincrby, 4, W | M | F, Z, KEY1("RW access update"), "sorted-set", "1.2.0",

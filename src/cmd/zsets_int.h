@@ -20,6 +20,9 @@ typedef struct zsets_pair {
  * (dst is then deleted). */
 int zsets__store(cmd_call *x, kref *dst, const zsets_pair *v, size_t n, const buf *b);
 
+/* ZADD itself, also run by GEOADD with the arguments it builds (and so
+ * logged as that ZADD). */
+void zsets__zadd(cmd_call *x);
 void zsets__zpopmin(cmd_call *x);
 void zsets__zpopmax(cmd_call *x);
 void zsets__zmpop(cmd_call *x);

@@ -51,6 +51,7 @@ def test_command_list_filterby_matches_redis(pair):
                  ("FILTERBY", "ACLCAT", "CONNECTION"), ("FILTERBY", "ACLCAT", "dangerous"),
                  ("FILTERBY", "ACLCAT", "bitmap"), ("FILTERBY", "PATTERN", "*bit*"),
                  ("FILTERBY", "ACLCAT", "hyperloglog"), ("FILTERBY", "PATTERN", "pf*"),
+                 ("FILTERBY", "ACLCAT", "geo"), ("FILTERBY", "PATTERN", "geo*"),
                  ("FILTERBY", "ACLCAT", "nosuch"), ("FILTERBY", "MODULE", "x")]:
         got = _list(sut, *args)
         want = _list(ref, *args) & mine
@@ -65,7 +66,9 @@ def test_command_list_filterby_matches_redis(pair):
 def test_command_docs_facts_match_redis(pair):
     ref, sut = pair
     names = ["get", "set", "mset", "del", "client|info", "config", "ping", "bitfield", "bitpos", "pfadd",
-             "pfcount", "pfmerge", "pfselftest", "pfdebug", "nosuch"]
+             "pfcount", "pfmerge", "pfselftest", "pfdebug", "geoadd", "georadius", "georadius_ro",
+             "georadiusbymember", "geosearch", "geosearchstore", "sort", "sort_ro", "dump", "restore", "xadd",
+             "xread", "xinfo", "nosuch"]
     with ref.raw() as a, sut.raw() as b:
         theirs = a.cmd("COMMAND", "DOCS", *names)
         mine = b.cmd("COMMAND", "DOCS", *names)

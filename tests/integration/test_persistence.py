@@ -68,6 +68,8 @@ def shutdown(srv, *args):
     return rc
 
 
+
+
 def sigterm(srv):
     os.kill(srv.pid, signal.SIGTERM)
     try:
