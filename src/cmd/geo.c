@@ -610,27 +610,6 @@ static int cmp_pair(const void *a, const void *b, void *base)
     return c ? c : (p->ml > r->ml) - (p->ml < r->ml);
 }
 
-/* Report the stored set as ZADDs of its pairs, a chunk at a time (after the
- * deletion of what dst held, which the store reported): replaying the
- * command instead would read a source that dst may have been. */
-static void report_pairs(cmd_call *x, kref *dst, const zsets_pair *v, size_t n, const buf *b)
-{
-    enum { CHUNK = 128 };
-    slice argv[2 + 2 * CHUNK];
-    char scores[CHUNK][40];
-    argv[0] = (slice){"ZADD", 4};
-    argv[1] = (slice){dst->key, dst->klen};
-    for (size_t i = 0; i < n; i += CHUNK) {
-        size_t m = n - i < CHUNK ? n - i : CHUNK;
-        for (size_t j = 0; j < m; j++) {
-            const zsets_pair *p = &v[i + j];
-            argv[2 + 2 * j] = (slice){scores[j], (size_t)coll_d2str(scores[j], 40, p->score)};
-            argv[3 + 2 * j] = (slice){b->data + p->off, p->ml};
-        }
-        ks_effect(dst, (int)(2 + 2 * m), argv);
-    }
-}
-
 /* Store the points as dst's sorted set (scores: their hashes, or their
  * distances with STOREDIST); none deletes dst. The members are copied
  * first: dst may be the source. Returns 1 when dst changed, 0 when not,
@@ -650,8 +629,7 @@ static int store_points(cmd_call *x, const geo_req *q, kref *dst, const geo_poin
     for (size_t i = 0; i < n; i++)   /* a member met twice is stored once */
         if (k == 0 || cmp_pair(&pairs[k - 1], &pairs[i], b.data) != 0) pairs[k++] = pairs[i];
     ks_find(dst, x->now);
-    int rc = zsets__store(x, dst, pairs, k, &b);   /* reports the deletion of the old value */
-    if (rc > 0 && k) report_pairs(x, dst, pairs, k, &b);
+    int rc = zsets__store(x, dst, pairs, k, &b);   /* reports what it stored */
     free(pairs);
     buf_free(&b);
     return rc;

@@ -556,6 +556,28 @@ static void cmd_zrevrangebyscore(cmd_call *x) { zrange_generic(x, BY_SCORE, DIR_
 static void cmd_zrangebylex(cmd_call *x) { zrange_generic(x, BY_LEX, DIR_FWD); }
 static void cmd_zrevrangebylex(cmd_call *x) { zrange_generic(x, BY_LEX, DIR_REV); }
 
+/* Report a stored set as ZADDs of its pairs, a chunk at a time (after the
+ * deletion of what dst held, which the delete reported): replaying the
+ * command instead would read a source that dst may have been (ZRANGESTORE
+ * z z, ZUNIONSTORE z 2 z y, GEOSEARCHSTORE g g ...). */
+static void report_pairs(kref *dst, const zsets_pair *v, size_t n, const buf *b)
+{
+    enum { CHUNK = 128 };
+    slice argv[2 + 2 * CHUNK];
+    char scores[CHUNK][40];
+    argv[0] = (slice){"ZADD", 4};
+    argv[1] = (slice){dst->key, dst->klen};
+    for (size_t i = 0; i < n; i += CHUNK) {
+        size_t m = n - i < CHUNK ? n - i : CHUNK;
+        for (size_t j = 0; j < m; j++) {
+            const zsets_pair *p = &v[i + j];
+            argv[2 + 2 * j] = (slice){scores[j], (size_t)coll_d2str(scores[j], 40, p->score)};
+            argv[3 + 2 * j] = (slice){b->data + p->off, p->ml};
+        }
+        ks_effect(dst, (int)(2 + 2 * m), argv);
+    }
+}
+
 int zsets__store(cmd_call *x, kref *dst, const zsets_pair *v, size_t n, const buf *b)
 {
     size_t maxlen = 0;
@@ -568,15 +590,12 @@ int zsets__store(cmd_call *x, kref *dst, const zsets_pair *v, size_t n, const bu
     zset_w_open_new(&w, dst, n, maxlen);
     for (size_t k = 0; k < n; k++)
         if (zset_w_append(&w, b->data + v[k].off, v[k].ml, v[k].score) < 0) {
-            zset_w_del_range(&w, 0, zset_w_len(&w));
+            zset_w_del_range(&w, 0, zset_w_len(&w));   /* what is left is the deletion */
             zset_w_close(&w, x->now);
-            if (existed) {   /* what is left is the deletion */
-                slice del[2] = {{"DEL", 3}, {dst->key, dst->klen}};
-                ks_effect(dst, 2, del);
-            }
             return -1;
         }
     zset_w_close(&w, x->now);
+    report_pairs(dst, v, n, b);
     return 1;
 }
 
@@ -640,8 +659,7 @@ static void cmd_zrangestore(cmd_call *x)
         if (src && zrange_collect(src, &q, &v, &n, &b) < 0) rc = -1;
         if (rc == 0) {
             ks_find(&refs[0], x->now);
-            rc = zsets__store(x, &refs[0], v, n, &b);
-            if (rc) coll_effect(x, &refs[0]);
+            rc = zsets__store(x, &refs[0], v, n, &b);   /* reports what it stored */
         }
         if (rc < 0) reply_nomem(x);
         else resp_int(x->out, (long long)n);

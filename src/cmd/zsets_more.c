@@ -587,8 +587,7 @@ static void algebra_generic(cmd_call *x, int dst, int numidx, int op, int card_o
                 buf_append(&b, m, ml);
             }
             ks_find(&refs[0], x->now);
-            rc = zsets__store(x, &refs[0], pairs, n, &b);
-            if (rc > 0) coll_effect(x, &refs[0]);
+            rc = zsets__store(x, &refs[0], pairs, n, &b);   /* reports what it stored */
         }
         if (rc < 0) reply_nomem(x);
         else resp_int(x->out, (long long)n);
