@@ -9,7 +9,7 @@
  * A search scans the score range of each of the (up to 9) boxes that cover
  * its shape, in Redis's order, so unsorted results come out as Redis's do;
  * the STORE forms are logged as the deletion of the destination and the
- * ZADDs of what they stored. */
+ * value they stored (zsets__store). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -16,8 +16,8 @@ typedef struct zsets_pair {
 
 /* Store n pairs (sorted, distinct), their bytes in b, as the value of dst
  * (locked, ks_find done), replacing whatever it holds; n == 0 deletes it.
- * Reported as the deletion and the ZADDs of what it stored, never as the
- * command, whose source dst may have been. Returns 1 when the key changed,
+ * Reported as the deletion and the value stored, never as the command,
+ * whose source dst may have been. Returns 1 when the key changed,
  * 0 when not, -1 when memory ran out (dst is then deleted). */
 int zsets__store(cmd_call *x, kref *dst, const zsets_pair *v, size_t n, const buf *b);
 

@@ -636,6 +636,12 @@ void ks_effect(kref *r, int argc, const slice *argv)
     if (fx && fx->command) fx->command(fx->ctx, r->d, argc, argv);
 }
 
+void ks_effect_put(kref *r)
+{
+    const ks_effects *fx = ks__rfx(r);
+    if (fx && r->it) fx->put(fx->ctx, r->d, r->it);
+}
+
 void ks_move(kref *dst, kref *src)
 {
     item *it = src->it;

@@ -186,6 +186,10 @@ void ks_charge(kref *r, long long delta);
 size_t ks_outside(const item *it);
 /* Report a write of r's key as the command that replays it (see hooks.h). */
 void ks_effect(kref *r, int argc, const slice *argv);
+/* Report r's value (ks_find done) as a whole value, as a store reports a
+ * new item: for a writer that built it in place and whose command would
+ * not replay to the same value. */
+void ks_effect_put(kref *r);
 /* Move src's value, kind and expiry to dst's key and delete src's key
  * (RENAME, MOVE): what the value holds outside its segment changes owner
  * instead of being copied. Both shards locked; ks_find on both first, and
