@@ -207,7 +207,7 @@ static void on_wake(ev_loop *loop, ev_handle *h, unsigned events)
         pthread_mutex_lock(&w->inbox_mu);
         n = w->inbox_n < 64 ? w->inbox_n : 64;
         w->inbox_n -= n;
-        memcpy(fds, w->inbox + w->inbox_n, sizeof *fds * (size_t)n);
+        if (n) memcpy(fds, w->inbox + w->inbox_n, sizeof *fds * (size_t)n);   /* inbox may be NULL */
         pthread_mutex_unlock(&w->inbox_mu);
         if (n == 0) break;
         for (int i = 0; i < n; i++) conn_accept(w, fds[i]);
