@@ -216,15 +216,16 @@ static void vec_add(sort_vec *sv, const char *s, size_t n)
     buf_append(&sv->bytes, s, n);
 }
 
-/* Copy the elements to sort: all of them, or (walk) just the range
- * [start, start + len) walked in order, or from the end when desc. */
-static void load(sort_vec *sv, const item *it, size_t len, int walk, size_t start, int desc)
+/* Copy the elements to sort (it holds total): all of them, or (walk) just
+ * the range [start, start + len) walked in order, or from the end when
+ * desc. */
+static void load(sort_vec *sv, const item *it, size_t total, size_t len, int walk, size_t start,
+                 int desc)
 {
     const char *s;
     size_t n;
     double score;
     unsigned kind = it ? item_kind(it) : KIND_LIST;
-    size_t total = !it ? 0 : kind == KIND_LIST ? list_len(it) : kind == KIND_SET ? set_len(it) : zset_len(it);
     sv->v = xmalloc(sizeof *sv->v * (len ? len : 1));
     if (!len) return;
     if (!walk) start = 0, desc = 0;
@@ -399,7 +400,8 @@ static void sort_generic(cmd_call *x, int readonly)
     long long want = len;
     if (walk && (start != 0 || end != len - 1)) want = end - start + 1;
     if (walk && end < start) want = 0;
-    load(&sv, it, (size_t)(want > 0 ? want : 0), walk, (size_t)(start > 0 ? start : 0), o.desc);
+    load(&sv, it, (size_t)len, (size_t)(want > 0 ? want : 0), walk, (size_t)(start > 0 ? start : 0),
+         o.desc);
     if (walk) {   /* the walk took the range */
         end -= start;
         start = 0;
