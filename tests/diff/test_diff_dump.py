@@ -82,22 +82,8 @@ VALUES = [
 
 
 def contents(c, key):
-    """What a key holds, read with the commands of its type."""
-    t = c.cmd("TYPE", key)
-    if t == b"string":
-        body = c.cmd("GET", key)
-    elif t == b"hash":
-        body = sorted(c.cmd("HGETALL", key))
-    elif t == b"list":
-        body = c.cmd("LRANGE", key, 0, -1)
-    elif t == b"set":
-        body = sorted(c.cmd("SMEMBERS", key))
-    elif t == b"zset":
-        body = c.cmd("ZRANGE", key, 0, -1, "WITHSCORES")
-    elif t == b"stream":
-        body = [c.cmd("XRANGE", key, "-", "+"), c.cmd("XLEN", key)] + c.cmd("XINFO", "STREAM", key)[:16]
-    else:
-        body = None
+    """What a key holds, read with the commands of its type, and its encoding."""
+    t, body = H.read_value(c, key)
     enc = c.cmd("OBJECT", "ENCODING", key) if t != b"none" else None
     return t, enc, body
 

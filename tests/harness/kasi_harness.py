@@ -563,6 +563,23 @@ class ServerProcess:
         return rc
 
 
+def read_value(c, key):
+    """A key's type and what it holds, read with the commands of its type
+    (a hash's and a set's contents sorted: their order is the server's own;
+    a stream's entries, length and XINFO STREAM's counters and IDs)."""
+    t = c.cmd("TYPE", key)
+    readers = {
+        b"string": lambda: c.cmd("GET", key),
+        b"hash": lambda: sorted(c.cmd("HGETALL", key)),
+        b"list": lambda: c.cmd("LRANGE", key, 0, -1),
+        b"set": lambda: sorted(c.cmd("SMEMBERS", key)),
+        b"zset": lambda: c.cmd("ZRANGE", key, 0, -1, "WITHSCORES"),
+        b"stream": lambda: [c.cmd("XRANGE", key, "-", "+"), c.cmd("XLEN", key)] +
+                           c.cmd("XINFO", "STREAM", key)[:16],
+    }
+    return t, readers[t]() if t in readers else None
+
+
 def stop_servers(servers, show_logs=False):
     """Stop each server; with show_logs (a failed test) write each one's log
     to stderr.  Returns their sanitizer reports, joined ('' if none)."""

@@ -5,6 +5,7 @@ and kill -9) and an AOF rewrite. Replies are compared with Redis's in
 tests/diff/test_diff_dump.py."""
 import pytest
 
+import kasi_harness as H
 from test_persistence import RESTARTS, restart_trial
 
 pytestmark = pytest.mark.kasi_only
@@ -34,19 +35,10 @@ def load(c):
     assert c.cmd("RESTORE", "replaced", 0, c.cmd("DUMP", "zb"), "REPLACE") == b"OK"
 
 
-READ = {b"string": lambda c, k: c.cmd("GET", k), b"hash": lambda c, k: sorted(c.cmd("HGETALL", k)),
-        b"list": lambda c, k: c.cmd("LRANGE", k, 0, -1), b"set": lambda c, k: sorted(c.cmd("SMEMBERS", k)),
-        b"zset": lambda c, k: c.cmd("ZRANGE", k, 0, -1, "WITHSCORES")}
-
-
 def state(c):
     """Each key's type, contents (a big set's DUMP follows its hash order, so
     not the payload) and whether it has a TTL."""
-    out = {}
-    for k in sorted(c.cmd("KEYS", "*")):
-        t = c.cmd("TYPE", k)
-        out[k] = (t, READ[t](c, k), c.cmd("TTL", k) > 0)
-    return out
+    return {k: H.read_value(c, k) + (c.cmd("TTL", k) > 0,) for k in sorted(c.cmd("KEYS", "*"))}
 
 
 @pytest.mark.parametrize("how", RESTARTS)

@@ -5,6 +5,7 @@ rewrite). Logging such a command as itself after the deletion of its
 destination would replay it against a source already gone."""
 import pytest
 
+import kasi_harness as H
 from test_persistence import restart_trial
 
 pytestmark = pytest.mark.kasi_only
@@ -41,13 +42,7 @@ def load(c):
 
 
 def state(c):
-    out = {}
-    for k in sorted(c.cmd("KEYS", "*")):
-        t = c.cmd("TYPE", k)
-        body = {b"zset": lambda: c.cmd("ZRANGE", k, 0, -1, "WITHSCORES"), b"set": lambda: sorted(c.cmd("SMEMBERS", k)),
-                b"list": lambda: c.cmd("LRANGE", k, 0, -1), b"string": lambda: c.cmd("GET", k)}[t]()
-        out[k] = (t, body)
-    return out
+    return {k: H.read_value(c, k) for k in sorted(c.cmd("KEYS", "*"))}
 
 
 @pytest.mark.parametrize("how", ["aof", "rewrite"])
