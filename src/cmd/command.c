@@ -17,7 +17,7 @@ static const cmd_family *const families[] = {
     &cmd_family_zsets,      &cmd_family_sets,         &cmd_family_lists,        &cmd_family_bits,
     &cmd_family_sort,        &cmd_family_dump,        &cmd_family_hll,
     &cmd_family_streams,
-    &cmd_family_geo,
+    &cmd_family_geo,        &cmd_family_pubsub,
 };
 
 #define MAX_COMMANDS 400
@@ -142,6 +142,7 @@ unsigned command_categories(const cmd_def *d)
     if (d->flags & CMD_READONLY) c |= CAT_READ;
     if (d->flags & CMD_ADMIN) c |= CAT_ADMIN | CAT_DANGEROUS;
     if (d->flags & CMD_FAST) c |= CAT_FAST;
+    if (d->flags & CMD_PUBSUB) c |= CAT_PUBSUB;
     if (!(c & CAT_FAST)) c |= CAT_SLOW;
     return c;
 }
@@ -229,6 +230,17 @@ void reply_domains_full(cmd_call *x)
 void reply_arity(cmd_call *x)
 {
     resp_errorf(x->out, "ERR wrong number of arguments for '%s' command", x->def->name);
+}
+
+void reply_subcmd_syntax(cmd_call *x)
+{
+    char up[32];
+    size_t i;
+    for (i = 0; i < x->argv[0].n && x->argv[0].p[i] && i < sizeof up - 1; i++)
+        up[i] = (char)toupper((unsigned char)x->argv[0].p[i]);
+    up[i] = '\0';
+    resp_errorf(x->out, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try %s HELP.",
+                cstr_len(&x->argv[1], 128), x->argv[1].p, up);
 }
 
 void reply_lines(cmd_call *x, const char *const *lines, size_t n)
@@ -380,6 +392,15 @@ void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg
             reject(s, out, def, "%s", why);
             return;
         }
+    }
+    /* A RESP2 client in subscribed mode reads pushes: only what cannot be
+     * confused with one runs. */
+    if (s->resp == 2 && !(def->flags & CMD_SUBCTX) && session_subscribed(s)) {
+        reject(s, out, def,
+               "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+               "RESET are allowed in this context",
+               command_fullname(parent, def, fullname, sizeof fullname));
+        return;
     }
     if ((s->flags & SESS_MULTI) && !(def->flags & CMD_NOQUEUE)) {
         session_queue(s, def, argc, argv);

@@ -29,6 +29,7 @@
 #include "lib/util.h"
 #include "persist/persist.h"
 #include "proto/resp.h"
+#include "pubsub/pubsub.h"
 #include "store/keyspace.h"
 
 typedef struct cmd_def cmd_def;
@@ -38,7 +39,7 @@ typedef void cmd_fn(cmd_call *x);
 /* Flags, as COMMAND INFO shows them (Redis's names, in its order) ... */
 #define CMD_FLAGS(X)                                                                         \
     X(CMD_WRITE, "write") X(CMD_READONLY, "readonly") X(CMD_DENYOOM, "denyoom")              \
-    X(CMD_ADMIN, "admin") X(CMD_NOSCRIPT, "noscript") X(CMD_BLOCKING, "blocking")            \
+    X(CMD_ADMIN, "admin") X(CMD_PUBSUB, "pubsub") X(CMD_NOSCRIPT, "noscript") X(CMD_BLOCKING, "blocking")            \
     X(CMD_LOADING, "loading")             \
     X(CMD_STALE, "stale") X(CMD_SKIP_SLOWLOG, "skip_slowlog") X(CMD_FAST, "fast")          \
     X(CMD_NOAUTH, "no_auth") X(CMD_NO_ASYNC_LOADING, "no_async_loading")                   \
@@ -60,6 +61,7 @@ enum {
 #define CMD_OOM_OK (1u << 22)      /* not refused inside MULTI when memory is full */
 #define CMD_ENDS_MULTI (1u << 23)  /* EXEC: refusing it ends the transaction */
 #define CMD_MISCONF (1u << 24)     /* refused while the disk fails, as writes are (PING) */
+#define CMD_SUBCTX (1u << 25)      /* allowed to a RESP2 client in subscribed mode */
 
 /* ACL categories, in Redis's order. A row names the ones its flags do not
  * imply: write, readonly, admin and fast imply @write, @read, @admin and
@@ -186,6 +188,7 @@ typedef struct cmd_env {
     keyspace *ks;
     config *cfg;
     persist *ps;
+    pubsub *bus;              /* channels and subscribers */
     gates *g;
     int self;                 /* this worker's gate */
     cmd_stats *st;            /* this worker's counters */
@@ -257,6 +260,9 @@ static inline void reply_not_float(cmd_call *x)
     resp_error(x->out, "ERR value is not a valid float");
 }
 void reply_arity(cmd_call *x);
+/* "ERR unknown subcommand or wrong number of arguments for '<sub>'. Try
+ * <CMD> HELP." */
+void reply_subcmd_syntax(cmd_call *x);
 /* A value as a bulk string; 2 KB+ values are sent without a copy when the
  * sink can. Call under the item's shard lock. */
 void reply_value(cmd_call *x, item *it);
@@ -311,6 +317,7 @@ extern const cmd_family cmd_family_dump;
 extern const cmd_family cmd_family_hll;
 extern const cmd_family cmd_family_streams;
 extern const cmd_family cmd_family_geo;
+extern const cmd_family cmd_family_pubsub;
 
 /* INFO text for the given sections ("" or "default" = the usual ones). */
 void info_build(cmd_env *env, const karg *sections, int nsections, buf *out);

@@ -13,8 +13,14 @@ static int client_set_name(cmd_call *x, const karg *name);
 
 static void cmd_ping(cmd_call *x)
 {
-    if (x->argc > 2) reply_arity(x);
-    else if (x->argc == 2) resp_bulk(x->out, x->argv[1].p, x->argv[1].n);
+    if (x->argc > 2) {
+        reply_arity(x);
+    } else if (x->s->resp == 2 && session_subscribed(x->s)) {
+        /* a reply a subscriber tells from the pushes around it */
+        resp_array(x->out, 2);
+        resp_bulk(x->out, "pong", 4);
+        resp_bulk(x->out, x->argc == 2 ? x->argv[1].p : "", x->argc == 2 ? x->argv[1].n : 0);
+    } else if (x->argc == 2) resp_bulk(x->out, x->argv[1].p, x->argv[1].n);
     else resp_simple(x->out, "PONG");
 }
 
@@ -167,6 +173,8 @@ static void cmd_reset(cmd_call *x)
     session *c = x->s;
     session_discard_multi(c);
     ks_unwatch_all(x->ks, &c->watch);
+    ps_client_free(x->env->bus, c->sub);
+    c->sub = NULL;
     session_set_domain(c, x->ks, ks_default(x->ks));
     ks_domain_hold(c->db);
     free(c->name);
@@ -218,19 +226,25 @@ static void cmd_client_info(cmd_call *x)
     session *s = x->s;
     sess_conn_info ci = {.fd = -1, .laddr = "", .events = "r"};
     size_t argv_mem = 0, multi_mem = session_multi_mem(s);
+    char flags[8], *f = flags;
     buf line = {0};
     for (int i = 0; i < x->argc; i++) argv_mem += x->argv[i].n;
     if (s->ops) s->ops->describe(s, &ci);
+    if (session_subscribed(s)) *f++ = 'P';
+    if (s->flags & SESS_MULTI) *f++ = 'x';
+    if (f == flags) *f++ = 'N';
+    *f = '\0';
     /* Redis 7.0's fields, in its order; db is the domain's number, or -1
      * for a domain named by something other than a number. */
     buf_printf(&line,
-               "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%lld sub=0 "
-               "psub=0 ssub=0 multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu "
+               "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%lld sub=%zu "
+               "psub=%zu ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu "
                "rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s cmd=client|info "
                "user=default redir=-1 resp=%d\n",
                (unsigned long long)s->id, s->peer, ci.laddr, ci.fd, s->name ? s->name : "",
                (long long)(x->now - s->created_ms) / 1000, (long long)(x->now - s->last_ms) / 1000,
-               (s->flags & SESS_MULTI) ? "x" : "N", ks_domain_db_index(s->db),
+               flags, ks_domain_db_index(s->db), ps_client_count(s->sub, PS_CHANNEL),
+               ps_client_count(s->sub, PS_PATTERN), ps_client_count(s->sub, PS_SHARD),
                (s->flags & SESS_MULTI) ? s->mq_len : -1, ci.qbuf, ci.qbuf_free, argv_mem, multi_mem,
                ci.rbs, ci.rbs, ci.obl, ci.oll, ci.omem, ci.tot_mem + multi_mem, ci.events, s->resp);
     resp_bulk(x->out, line.data, line.len);
@@ -256,7 +270,7 @@ static const cmd_def client_subs[] = {
 /* name, handler, arity, flags, ACL categories, key specs, group, since,
  * complexity, tips, subcommands */
 static const cmd_def rows[] = {
-    {"ping", cmd_ping, -1, F | CMD_MISCONF, CN, NOKEYS, "connection", "1.0.0", "O(1)",
+    {"ping", cmd_ping, -1, F | CMD_MISCONF | CMD_SUBCTX, CN, NOKEYS, "connection", "1.0.0", "O(1)",
      "request_policy:all_shards response_policy:all_succeeded", NULL},
     {"echo", cmd_echo, 2, LS | F, CN, NOKEYS, "connection", "1.0.0", "O(1)", NULL, NULL},
     {"select", cmd_select, 2, LS | F, CN, NOKEYS, "connection", "1.0.0", "O(1)", NULL, NULL},
@@ -264,9 +278,9 @@ static const cmd_def rows[] = {
      "1.0.0", "O(N)", NULL, NULL},
     {"hello", cmd_hello, -1, NS | F | CMD_NOAUTH | CMD_ALLOW_BUSY, CN, NOKEYS, "connection",
      "6.0.0", "O(1)", NULL, NULL},
-    {"quit", cmd_quit, -1, NS | F | CMD_NOAUTH | CMD_ALLOW_BUSY | CMD_NOQUEUE | CMD_OOM_OK, CN,
+    {"quit", cmd_quit, -1, NS | F | CMD_SUBCTX | CMD_NOAUTH | CMD_ALLOW_BUSY | CMD_NOQUEUE | CMD_OOM_OK, CN,
      NOKEYS, "connection", "1.0.0", "O(1)", NULL, NULL},
-    {"reset", cmd_reset, 1, NS | F | CMD_NOAUTH | CMD_ALLOW_BUSY | CMD_NOQUEUE | CMD_OOM_OK, CN,
+    {"reset", cmd_reset, 1, NS | F | CMD_SUBCTX | CMD_NOAUTH | CMD_ALLOW_BUSY | CMD_NOQUEUE | CMD_OOM_OK, CN,
      NOKEYS, "connection", "6.2.0", "O(1)", NULL, NULL},
     {"client", NULL, -2, 0, 0, NOKEYS, "connection", "2.4.0", "Depends on subcommand.", NULL,
      client_subs},

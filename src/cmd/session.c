@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/util.h"
+#include "pubsub/pubsub.h"
 
 void session_init(session *s, uint64_t id, domain *d, unsigned flags, int64_t now_ms)
 {
@@ -74,4 +75,10 @@ size_t session_multi_mem(const session *s)
         for (int k = 0; k < s->mq[i].argc; k++) n += s->mq[i].argv[k].n;
     }
     return n;
+}
+
+int session_subscribed(const session *s)
+{
+    return s->sub && (ps_client_count(s->sub, PS_CHANNEL) || ps_client_count(s->sub, PS_PATTERN) ||
+                      ps_client_count(s->sub, PS_SHARD));
 }

@@ -57,6 +57,7 @@ struct session {
     queued_cmd *mq;          /* MULTI queue */
     int mq_len, mq_cap;
     ks_watcher watch;
+    struct ps_client *sub;   /* its subscriptions (pubsub.h), once it subscribed */
     const session_ops *ops;  /* the connection's side, or NULL */
 };
 
@@ -70,6 +71,8 @@ void session_set_domain(session *s, keyspace *ks, domain *d);
 void session_discard_multi(session *s);
 /* Queue a command inside MULTI (copies the arguments). */
 void session_queue(session *s, const struct cmd_def *def, int argc, const karg *argv);
+/* In subscribed mode: a channel, pattern or shard channel subscribed. */
+int session_subscribed(const session *s);
 /* Bytes the MULTI queue holds, as CLIENT INFO's multi-mem counts them. */
 size_t session_multi_mem(const session *s);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <sys/uio.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -141,6 +142,9 @@ void conn_close(conn *c)
     if (c->flags & CONN_DEAD) return;
     unmark_pending(c);
     c->flags |= CONN_DEAD;
+    /* No more messages for it from now: PUBLISH stops counting it. */
+    ps_client_free(w->srv->bus, c->s.sub);
+    c->s.sub = NULL;
     ev_del(w->loop, &c->h);
     close(c->h.fd);
     if (c->prev) c->prev->next = c->next;
@@ -150,6 +154,18 @@ void conn_close(conn *c)
     w->dead = c;
     atomic_fetch_sub(&w->srv->nclients, 1);
     atomic_fetch_sub_explicit(&w->load, 1, memory_order_relaxed);
+}
+
+void conn_deliver(void *owner, const ps_msg *m)
+{
+    conn *c = (conn *)((char *)owner - offsetof(conn, s));
+    char h[16];
+    int n;
+    if (c->flags & (CONN_DEAD | CONN_CLOSING)) return;
+    n = snprintf(h, sizeof h, "%c%d\r\n", c->s.resp == 3 ? '>' : '*', m->nelem);
+    buf_append(&c->out, h, (size_t)n);
+    buf_append(&c->out, m->body, m->len);
+    mark_pending(c);
 }
 
 /* The reply sink's zero-copy path. */
@@ -289,6 +305,9 @@ static void process_input(conn *c)
     lim.unauthenticated = !(c->s.flags & SESS_AUTHED);
     if (!c->pargv) grow_argv(c, 8);
     gates_enter(srv->g, c->w->id);
+    /* What was published to a subscriber before its commands arrived goes
+     * out before their replies. */
+    if (c->s.sub && ps_waiting(srv->bus, c->w->id)) ps_drain(srv->bus, c->w->id);
     /* Once shutting down, nothing more runs: a write now could be
      * acknowledged after the final save. */
     while (!(c->flags & (CONN_CLOSING | CONN_DEAD)) && buf_pending(&c->in) &&

@@ -97,6 +97,9 @@ void conn_flush_pending(worker *w);
 void conn_reap(worker *w);
 /* Bytes of reply not yet written, copied or not. */
 static inline size_t conn_out_pending(const conn *c) { return buf_pending(&c->out) + c->zc_bytes; }
+/* The registry's deliver (pubsub.h): append a published message to the
+ * connection of a session (owner), on its worker. */
+void conn_deliver(void *owner, const ps_msg *m);
 /* Close connections idle for more than timeout_s. */
 void conn_check_timeouts(worker *w, long long timeout_s, int64_t now_ms);
 

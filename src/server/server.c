@@ -202,6 +202,7 @@ static void on_wake(ev_loop *loop, ev_handle *h, unsigned events)
     (void)loop;
     (void)events;
     if (read(h->fd, &v, sizeof v) < 0) { /* spurious */ }
+    ps_drain(w->srv->bus, w->id);   /* messages from other workers */
     for (;;) {
         int fds[64], n;
         pthread_mutex_lock(&w->inbox_mu);
@@ -214,12 +215,20 @@ static void on_wake(ev_loop *loop, ev_handle *h, unsigned events)
     }
 }
 
+/* A worker's mailbox has messages: wake its loop to deliver them. */
+static void wake_worker(void *ctx, int id)
+{
+    server *srv = ctx;
+    uint64_t one = 1;
+    if (write(srv->workers[id].wakefd, &one, sizeof one) < 0) { /* already awake */ }
+}
+
 static int worker_init(server *srv, worker *w, int id)
 {
     w->id = id;
     w->srv = srv;
-    w->env = (cmd_env){.ks = srv->ks, .cfg = &srv->cfg, .ps = srv->ps, .g = srv->g, .self = id,
-                       .st = &w->st, .host = &srv->host};
+    w->env = (cmd_env){.ks = srv->ks, .cfg = &srv->cfg, .ps = srv->ps, .bus = srv->bus,
+                       .g = srv->g, .self = id, .st = &w->st, .host = &srv->host};
     w->loop = ev_create();
     if (!w->loop) return -1;
     pthread_mutex_init(&w->inbox_mu, NULL);
@@ -372,6 +381,10 @@ int server_init(server *srv)
                            host_shutdown};
     if (listen_all(srv) < 0) return -1;
     srv->workers = xcalloc((size_t)n, sizeof(worker));
+    {
+        const ps_ops bus_ops = {conn_deliver, wake_worker, srv};
+        srv->bus = pubsub_create(n, &bus_ops);
+    }
     for (int i = 0; i < n; i++) {
         if (worker_init(srv, &srv->workers[i], i) < 0) {
             log_warn("Could not create worker %d: %s", i, strerror(errno));
@@ -480,6 +493,8 @@ void server_cleanup(server *srv)
         unlink(srv->cfg.unixsocket);
     }
     free(srv->workers);
+    pubsub_destroy(srv->bus);
+    srv->bus = NULL;
     gates_destroy(&srv->g);
     ks_destroy(&srv->ks);
 }

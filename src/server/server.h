@@ -23,6 +23,7 @@
 #include "lib/event.h"
 #include "lib/gates.h"
 #include "persist/persist.h"
+#include "pubsub/pubsub.h"
 #include "store/keyspace.h"
 
 typedef struct conn conn;
@@ -74,6 +75,7 @@ struct server {
     config cfg;
     keyspace *ks;
     persist *ps;              /* snapshots and the AOF */
+    pubsub *bus;              /* channels, subscribers, the workers' mailboxes */
     gates *g;                 /* one per worker */
     cmd_host host;            /* what the server offers commands */
     worker *workers;

@@ -1,0 +1,536 @@
+/* pubsub.c - see pubsub.h. */
+#include "pubsub/pubsub.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/hash.h"
+#include "lib/table.h"
+#include "lib/util.h"
+#include "proto/resp.h"
+
+typedef struct ps_link ps_link;
+
+/* A channel or pattern with subscribers; it goes with its last one. */
+typedef struct ps_chan {
+    uint64_t h;
+    ps_link **subs;          /* unordered: a link knows its place */
+    size_t n, cap;
+    size_t pidx;             /* a pattern's place in the pattern list */
+    size_t nlen;
+    char name[];
+} ps_chan;
+
+/* One subscription: in the client's table by name, and in the channel's
+ * list. */
+struct ps_link {
+    ps_client *c;
+    ps_chan *ch;
+    size_t idx;              /* in ch->subs */
+};
+
+typedef struct stripe {
+    pthread_rwlock_t lock;
+    table t;                 /* name -> ps_chan */
+} stripe;
+
+/* Channels, or shard channels. */
+typedef struct space {
+    stripe s[PS_STRIPES];
+    atomic_long links;       /* subscriptions, all stripes */
+} space;
+
+typedef struct mail {
+    ps_client *c;
+    ps_msg *m;
+} mail;
+
+typedef struct mailvec {
+    mail *v;
+    size_t n, cap;
+} mailvec;
+
+/* What other workers sent to this one's subscribers. */
+typedef struct mailbox {
+    pthread_mutex_t mu;
+    mailvec q, spare;        /* spare: the drained array, reused */
+    atomic_int waiting;
+    char pad[64];            /* publishers on other cores write here */
+} mailbox;
+
+/* One publisher's messages for other workers, gathered while it walks the
+ * subscribers and posted once per worker. */
+typedef struct stage {
+    mailvec *to;             /* per worker */
+} stage;
+
+struct pubsub {
+    uint64_t key[2];
+    int nworkers;
+    ps_ops ops;
+    space chans, shards;
+    pthread_rwlock_t plock;  /* guards the patterns: */
+    table pats;              /* pattern -> ps_chan */
+    ps_chan **pv;            /* the same, as a list to match against */
+    size_t pn, pcap;
+    atomic_long plinks;      /* pattern subscriptions */
+    mailbox *mb;             /* one per worker */
+    stage *st;               /* one per worker, then one for other threads: */
+    pthread_mutex_t st_mu;   /* which guards that last one */
+};
+
+struct ps_client {
+    int w;
+    void *owner;
+    table subs[PS_KINDS];    /* name -> ps_link; the owner's worker only */
+    atomic_long count[PS_KINDS];
+};
+
+static uint64_t chan_hash(const void *obj, const void *ctx)
+{
+    (void)ctx;
+    return ((const ps_chan *)obj)->h;
+}
+
+static int chan_match(const void *obj, const void *key, size_t klen)
+{
+    const ps_chan *ch = obj;
+    return ch->nlen == klen && memcmp(ch->name, key, klen) == 0;
+}
+
+static uint64_t link_hash(const void *obj, const void *ctx) { return chan_hash(((const ps_link *)obj)->ch, ctx); }
+
+static int link_match(const void *obj, const void *key, size_t klen)
+{
+    return chan_match(((const ps_link *)obj)->ch, key, klen);
+}
+
+static const table_ops chan_ops = {chan_hash, chan_match};
+static const table_ops link_ops = {link_hash, link_match};
+
+static void space_init(space *sp)
+{
+    for (int i = 0; i < PS_STRIPES; i++) {
+        pthread_rwlock_init(&sp->s[i].lock, NULL);
+        table_init(&sp->s[i].t, &chan_ops, NULL);
+    }
+    atomic_init(&sp->links, 0);
+}
+
+static void space_destroy(space *sp)
+{
+    for (int i = 0; i < PS_STRIPES; i++) {
+        table_destroy(&sp->s[i].t);   /* empty: every client has gone */
+        pthread_rwlock_destroy(&sp->s[i].lock);
+    }
+}
+
+pubsub *pubsub_create(int nworkers, const ps_ops *ops)
+{
+    pubsub *ps = xcalloc(1, sizeof *ps);
+    if (util_random_bytes(ps->key, sizeof ps->key) < 0) {
+        ps->key[0] = (uint64_t)util_now_us();
+        ps->key[1] = (uint64_t)util_mono_us() * 0x9e3779b97f4a7c15ull;
+    }
+    ps->nworkers = nworkers;
+    ps->ops = *ops;
+    space_init(&ps->chans);
+    space_init(&ps->shards);
+    pthread_rwlock_init(&ps->plock, NULL);
+    table_init(&ps->pats, &chan_ops, NULL);
+    ps->mb = xcalloc((size_t)nworkers, sizeof *ps->mb);
+    for (int i = 0; i < nworkers; i++) pthread_mutex_init(&ps->mb[i].mu, NULL);
+    ps->st = xcalloc((size_t)nworkers + 1, sizeof *ps->st);
+    for (int i = 0; i <= nworkers; i++) ps->st[i].to = xcalloc((size_t)nworkers, sizeof(mailvec));
+    pthread_mutex_init(&ps->st_mu, NULL);
+    return ps;
+}
+
+static void msg_put(ps_msg *m)
+{
+    if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) free(m);
+}
+
+void pubsub_destroy(pubsub *ps)
+{
+    if (!ps) return;
+    for (int i = 0; i < ps->nworkers; i++) {
+        mailbox *mb = &ps->mb[i];
+        for (size_t k = 0; k < mb->q.n; k++) msg_put(mb->q.v[k].m);
+        free(mb->q.v);
+        free(mb->spare.v);
+        pthread_mutex_destroy(&mb->mu);
+    }
+    for (int i = 0; i <= ps->nworkers; i++) {
+        for (int w = 0; w < ps->nworkers; w++) free(ps->st[i].to[w].v);
+        free(ps->st[i].to);
+    }
+    free(ps->st);
+    free(ps->mb);
+    pthread_mutex_destroy(&ps->st_mu);
+    space_destroy(&ps->chans);
+    space_destroy(&ps->shards);
+    table_destroy(&ps->pats);
+    free(ps->pv);
+    pthread_rwlock_destroy(&ps->plock);
+    free(ps);
+}
+
+static uint64_t name_hash(const pubsub *ps, const char *p, size_t n)
+{
+    return hash_siphash13(p, n, ps->key);
+}
+
+/* The stripe of a hash: bits the tables use for neither slot nor tag. */
+static stripe *stripe_of(space *sp, uint64_t h) { return &sp->s[(h >> 40) % PS_STRIPES]; }
+
+/* Where a subscription of this kind lives: its lock, table and counter. */
+typedef struct where {
+    pthread_rwlock_t *lock;
+    table *t;
+    atomic_long *links;
+} where;
+
+static where where_of(pubsub *ps, int kind, uint64_t h)
+{
+    if (kind == PS_PATTERN) return (where){&ps->plock, &ps->pats, &ps->plinks};
+    space *sp = kind == PS_SHARD ? &ps->shards : &ps->chans;
+    stripe *s = stripe_of(sp, h);
+    return (where){&s->lock, &s->t, &sp->links};
+}
+
+/* ---- subscribers ---- */
+
+ps_client *ps_client_new(pubsub *ps, int w, void *owner)
+{
+    ps_client *c = xcalloc(1, sizeof *c);
+    (void)ps;
+    c->w = w;
+    c->owner = owner;
+    for (int k = 0; k < PS_KINDS; k++) {
+        table_init(&c->subs[k], &link_ops, NULL);
+        atomic_init(&c->count[k], 0);
+    }
+    return c;
+}
+
+size_t ps_client_count(const ps_client *c, int kind)
+{
+    return c ? (size_t)atomic_load_explicit(&c->count[kind], memory_order_relaxed) : 0;
+}
+
+int ps_subscribe(pubsub *ps, ps_client *c, int kind, const char *name, size_t n)
+{
+    uint64_t h = name_hash(ps, name, n);
+    ps_link *l;
+    ps_chan *ch;
+    where wh;
+    if (table_find(&c->subs[kind], h, name, n, NULL)) return 0;
+    wh = where_of(ps, kind, h);
+    l = xmalloc(sizeof *l);
+    pthread_rwlock_wrlock(wh.lock);
+    ch = table_find(wh.t, h, name, n, NULL);
+    if (!ch) {
+        ch = xcalloc(1, sizeof *ch + n);
+        ch->h = h;
+        ch->nlen = n;
+        memcpy(ch->name, name, n);
+        table_insert(wh.t, h, ch, 0);
+        if (kind == PS_PATTERN) {
+            if (ps->pn == ps->pcap) {
+                ps->pcap = ps->pcap ? ps->pcap * 2 : 16;
+                ps->pv = xrealloc(ps->pv, sizeof *ps->pv * ps->pcap);
+            }
+            ch->pidx = ps->pn;
+            ps->pv[ps->pn++] = ch;
+        }
+    }
+    if (ch->n == ch->cap) {
+        ch->cap = ch->cap ? ch->cap * 2 : 4;
+        ch->subs = xrealloc(ch->subs, sizeof *ch->subs * ch->cap);
+    }
+    *l = (ps_link){c, ch, ch->n};
+    ch->subs[ch->n++] = l;
+    atomic_fetch_add(wh.links, 1);
+    pthread_rwlock_unlock(wh.lock);
+    table_insert(&c->subs[kind], h, l, 0);
+    atomic_fetch_add_explicit(&c->count[kind], 1, memory_order_relaxed);
+    return 1;
+}
+
+/* Take a link out of its channel (which goes if it was the last) and free
+ * it; the client's table is the caller's. */
+static void unlink_sub(pubsub *ps, int kind, ps_link *l)
+{
+    ps_chan *ch = l->ch, *gone = NULL;
+    where wh = where_of(ps, kind, ch->h);
+    pthread_rwlock_wrlock(wh.lock);
+    ch->subs[l->idx] = ch->subs[--ch->n];
+    ch->subs[l->idx]->idx = l->idx;
+    atomic_fetch_sub(wh.links, 1);
+    if (ch->n == 0) {
+        table_pos pos;
+        table_find(wh.t, ch->h, ch->name, ch->nlen, &pos);
+        table_delete(wh.t, &pos);
+        table_maybe_shrink(wh.t);
+        if (kind == PS_PATTERN) {
+            ps->pv[ch->pidx] = ps->pv[--ps->pn];
+            ps->pv[ch->pidx]->pidx = ch->pidx;
+        }
+        gone = ch;
+    }
+    pthread_rwlock_unlock(wh.lock);
+    if (gone) {
+        free(gone->subs);
+        free(gone);
+    }
+    atomic_fetch_sub_explicit(&l->c->count[kind], 1, memory_order_relaxed);
+    free(l);
+}
+
+int ps_unsubscribe(pubsub *ps, ps_client *c, int kind, const char *name, size_t n)
+{
+    table_pos pos;
+    ps_link *l = table_find(&c->subs[kind], name_hash(ps, name, n), name, n, &pos);
+    if (!l) return 0;
+    table_delete(&c->subs[kind], &pos);
+    table_maybe_shrink(&c->subs[kind]);
+    unlink_sub(ps, kind, l);
+    return 1;
+}
+
+void ps_client_each(const ps_client *c, int kind, ps_name_fn *fn, void *ctx)
+{
+    table *t = (table *)&c->subs[kind];   /* table_at changes nothing */
+    for (size_t i = 0, span = table_span(t); i < span; i++) {
+        unsigned ub;
+        ps_link *l = table_at(t, i, NULL, &ub);
+        if (l) fn(ctx, l->ch->name, l->ch->nlen);
+    }
+}
+
+void ps_client_free(pubsub *ps, ps_client *c)
+{
+    if (!c) return;
+    for (int k = 0; k < PS_KINDS; k++) {
+        table *t = &c->subs[k];
+        for (size_t i = 0, span = table_span(t); i < span; i++) {
+            unsigned ub;
+            ps_link *l = table_at(t, i, NULL, &ub);
+            if (l) unlink_sub(ps, k, l);
+        }
+        table_destroy(t);
+    }
+    /* No publisher can reach it now; what they sent before waits in this
+     * worker's mailbox, which is drained here (the others' messages are
+     * delivered) so that nothing there refers to it any more. */
+    c->owner = NULL;
+    if (c->w >= 0 && c->w < ps->nworkers) ps_drain(ps, c->w);
+    free(c);
+}
+
+/* ---- publishing ---- */
+
+static size_t bulk_size(size_t n)
+{
+    char d[24];
+    return 1 + (size_t)util_ll2str(d, (long long)n) + 2 + n + 2;
+}
+
+static char *put_bulk(char *p, const char *s, size_t n)
+{
+    *p++ = '$';
+    p += util_ll2str(p, (long long)n);
+    *p++ = '\r';
+    *p++ = '\n';
+    if (n) memcpy(p, s, n);
+    p += n;
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
+}
+
+/* kind word, [pattern], channel, payload: the elements of one push. */
+static ps_msg *msg_new(const char *word, const ps_chan *pat, const char *ch, size_t chn,
+                       const char *msg, size_t msgn)
+{
+    size_t wn = strlen(word);
+    size_t len = bulk_size(wn) + (pat ? bulk_size(pat->nlen) : 0) + bulk_size(chn) + bulk_size(msgn);
+    ps_msg *m = xmalloc(sizeof *m + len);
+    char *p = m->body;
+    atomic_init(&m->refs, 1);
+    m->nelem = pat ? 4 : 3;
+    m->len = len;
+    p = put_bulk(p, word, wn);
+    if (pat) p = put_bulk(p, pat->name, pat->nlen);
+    p = put_bulk(p, ch, chn);
+    put_bulk(p, msg, msgn);
+    return m;
+}
+
+static void vec_push(mailvec *v, ps_client *c, ps_msg *m)
+{
+    if (v->n == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 16;
+        v->v = xrealloc(v->v, sizeof *v->v * v->cap);
+    }
+    v->v[v->n++] = (mail){c, m};
+}
+
+/* Send m to every subscriber of ch: at once on this worker, staged for the
+ * others. Takes over the caller's reference. */
+static size_t send_all(pubsub *ps, int self, stage *st, const ps_chan *ch, ps_msg *m)
+{
+    int remote = 0;
+    for (size_t i = 0; i < ch->n; i++) {
+        ps_client *c = ch->subs[i]->c;
+        if (c->w == self) {
+            ps->ops.deliver(c->owner, m);
+        } else {
+            vec_push(&st->to[c->w], c, m);
+            remote++;
+        }
+    }
+    /* nobody else has seen m yet: one add for all the staged copies */
+    if (remote) atomic_fetch_add_explicit(&m->refs, remote, memory_order_relaxed);
+    msg_put(m);
+    return ch->n;
+}
+
+/* Hand the staged messages to their workers' mailboxes. */
+static void post(pubsub *ps, stage *st)
+{
+    for (int w = 0; w < ps->nworkers; w++) {
+        mailvec *v = &st->to[w];
+        mailbox *mb = &ps->mb[w];
+        int was_empty;
+        if (!v->n) continue;
+        pthread_mutex_lock(&mb->mu);
+        was_empty = mb->q.n == 0;
+        if (mb->q.cap - mb->q.n < v->n) {
+            size_t cap = mb->q.cap ? mb->q.cap : 16;
+            while (cap - mb->q.n < v->n) cap *= 2;
+            mb->q.v = xrealloc(mb->q.v, sizeof *mb->q.v * cap);
+            mb->q.cap = cap;
+        }
+        memcpy(mb->q.v + mb->q.n, v->v, sizeof *v->v * v->n);
+        mb->q.n += v->n;
+        atomic_store_explicit(&mb->waiting, 1, memory_order_release);
+        pthread_mutex_unlock(&mb->mu);
+        v->n = 0;
+        if (was_empty) ps->ops.wake(ps->ops.ctx, w);
+    }
+}
+
+long long ps_publish(pubsub *ps, int self, int shard, const char *ch, size_t chn,
+                     const char *msg, size_t msgn)
+{
+    space *sp = shard ? &ps->shards : &ps->chans;
+    int pats = !shard && atomic_load(&ps->plinks) > 0;
+    long long n = 0;
+    uint64_t h;
+    stripe *s;
+    stage *st;
+    ps_chan *c;
+    if (atomic_load(&sp->links) == 0 && !pats) return 0;   /* nobody listens: no lock */
+    h = name_hash(ps, ch, chn);
+    s = stripe_of(sp, h);
+    if (self < 0 || self >= ps->nworkers) {
+        self = -1;
+        pthread_mutex_lock(&ps->st_mu);
+        st = &ps->st[ps->nworkers];
+    } else {
+        st = &ps->st[self];
+    }
+    pthread_rwlock_rdlock(&s->lock);
+    c = table_find(&s->t, h, ch, chn, NULL);
+    if (c) n += (long long)send_all(ps, self, st, c, msg_new(shard ? "smessage" : "message", NULL, ch, chn, msg, msgn));
+    if (pats) {
+        pthread_rwlock_rdlock(&ps->plock);
+        for (size_t i = 0; i < ps->pn; i++) {
+            const ps_chan *p = ps->pv[i];
+            if (util_glob_match(p->name, p->nlen, ch, chn, 0))
+                n += (long long)send_all(ps, self, st, p, msg_new("pmessage", p, ch, chn, msg, msgn));
+        }
+    }
+    post(ps, st);   /* before the locks go: see pubsub.h */
+    if (pats) pthread_rwlock_unlock(&ps->plock);
+    pthread_rwlock_unlock(&s->lock);
+    if (self < 0) pthread_mutex_unlock(&ps->st_mu);
+    return n;
+}
+
+int ps_waiting(pubsub *ps, int w)
+{
+    return atomic_load_explicit(&ps->mb[w].waiting, memory_order_relaxed);
+}
+
+void ps_drain(pubsub *ps, int w)
+{
+    mailbox *mb = &ps->mb[w];
+    mailvec got;
+    if (!atomic_load_explicit(&mb->waiting, memory_order_acquire)) return;
+    pthread_mutex_lock(&mb->mu);
+    got = mb->q;
+    mb->q = mb->spare;
+    mb->q.n = 0;
+    atomic_store_explicit(&mb->waiting, 0, memory_order_relaxed);
+    pthread_mutex_unlock(&mb->mu);
+    for (size_t i = 0; i < got.n; i++) {
+        if (got.v[i].c->owner) ps->ops.deliver(got.v[i].c->owner, got.v[i].m);
+        msg_put(got.v[i].m);
+    }
+    got.n = 0;
+    /* Keep the larger array for next time; a huge one once is let go. */
+    pthread_mutex_lock(&mb->mu);
+    if (got.cap > 4096) {
+        free(got.v);
+        got = (mailvec){0};
+    }
+    mb->spare = got;
+    pthread_mutex_unlock(&mb->mu);
+}
+
+/* ---- introspection ---- */
+
+size_t ps_channels(pubsub *ps, int shard, const char *pat, size_t plen, buf *out)
+{
+    space *sp = shard ? &ps->shards : &ps->chans;
+    size_t n = 0;
+    for (int i = 0; i < PS_STRIPES; i++) {
+        stripe *s = &sp->s[i];
+        pthread_rwlock_rdlock(&s->lock);
+        for (size_t k = 0, span = table_span(&s->t); k < span; k++) {
+            unsigned ub;
+            ps_chan *ch = table_at(&s->t, k, NULL, &ub);
+            if (!ch || (pat && !util_glob_match(pat, plen, ch->name, ch->nlen, 0))) continue;
+            resp_bulk(out, ch->name, ch->nlen);
+            n++;
+        }
+        pthread_rwlock_unlock(&s->lock);
+    }
+    return n;
+}
+
+long long ps_numsub(pubsub *ps, int shard, const char *ch, size_t n)
+{
+    uint64_t h = name_hash(ps, ch, n);
+    stripe *s = stripe_of(shard ? &ps->shards : &ps->chans, h);
+    ps_chan *c;
+    long long count;
+    pthread_rwlock_rdlock(&s->lock);
+    c = table_find(&s->t, h, ch, n, NULL);
+    count = c ? (long long)c->n : 0;
+    pthread_rwlock_unlock(&s->lock);
+    return count;
+}
+
+long long ps_numpat(pubsub *ps)
+{
+    long long n;
+    pthread_rwlock_rdlock(&ps->plock);
+    n = (long long)ps->pn;
+    pthread_rwlock_unlock(&ps->plock);
+    return n;
+}

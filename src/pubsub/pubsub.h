@@ -1,0 +1,97 @@
+/* pubsub.h - channels, patterns and shard channels, and the delivery of
+ * published messages across worker threads.
+ *
+ * Who is subscribed to what lives in one registry for the server. Channels
+ * (and shard channels, a second namespace with no patterns) are spread over
+ * PS_STRIPES hash tables, each under its own read-write lock; patterns are
+ * one list under one lock. A PUBLISH takes the read lock of its channel's
+ * stripe, and the patterns' lock only when some pattern is subscribed: with
+ * nobody subscribed it takes no lock at all, and publishers on different
+ * channels do not meet. It matches the channel against each subscribed
+ * pattern, so its cost grows with the patterns, never with the channels.
+ *
+ * A subscriber (ps_client, one per subscribed session) belongs to one
+ * worker, and only that worker touches its connection. A message for a
+ * subscriber on the publisher's own worker is written to its connection at
+ * once (through the ops' deliver); one for another worker goes to that
+ * worker's mailbox, to be delivered when it drains it. The message is
+ * formatted once and shared by reference. Mailboxes are filled before the
+ * publisher lets go of the channel's lock, and an unsubscribe takes that
+ * lock for writing, then drains its own worker's mailbox: so whatever
+ * message PUBLISH counted for a subscriber reaches it before it hears that
+ * it unsubscribed, as in Redis. A mailbox is a FIFO per worker, so each
+ * publisher's messages arrive in the order it published them. */
+#ifndef KASI_PUBSUB_H
+#define KASI_PUBSUB_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+
+#define PS_STRIPES 64
+
+/* What a subscription is to: a channel, a pattern, a shard channel. */
+enum { PS_CHANNEL, PS_PATTERN, PS_SHARD, PS_KINDS };
+
+typedef struct pubsub pubsub;
+typedef struct ps_client ps_client;
+
+/* A message as delivered: the elements of the push (its array header,
+ * which depends on the receiver's protocol, is the receiver's to write). */
+typedef struct ps_msg {
+    atomic_int refs;
+    int nelem;
+    size_t len;
+    char body[];
+} ps_msg;
+
+typedef struct ps_ops {
+    /* Append m to the subscriber's connection; owner is what
+     * ps_client_new was given. Runs on the subscriber's worker. */
+    void (*deliver)(void *owner, const ps_msg *m);
+    /* Worker w's mailbox was empty and now is not: wake it. Any thread. */
+    void (*wake)(void *ctx, int w);
+    void *ctx;
+} ps_ops;
+
+pubsub *pubsub_create(int nworkers, const ps_ops *ops);
+/* After every client is gone. */
+void pubsub_destroy(pubsub *ps);
+
+/* A subscriber on worker w, delivered to through owner. */
+ps_client *ps_client_new(pubsub *ps, int w, void *owner);
+/* The session is going: drop every subscription and the owner. */
+void ps_client_free(pubsub *ps, ps_client *c);
+/* How many subscriptions of one kind it holds. */
+size_t ps_client_count(const ps_client *c, int kind);
+/* Call fn with the name of each of its subscriptions of one kind (in no
+ * particular order). */
+typedef void ps_name_fn(void *ctx, const char *name, size_t n);
+void ps_client_each(const ps_client *c, int kind, ps_name_fn *fn, void *ctx);
+
+/* 1 when subscribed now, 0 when it already was. */
+int ps_subscribe(pubsub *ps, ps_client *c, int kind, const char *name, size_t n);
+/* 1 when unsubscribed now, 0 when it was not subscribed. */
+int ps_unsubscribe(pubsub *ps, ps_client *c, int kind, const char *name, size_t n);
+
+/* Publish to a channel (shard: a shard channel) from worker self (-1: not
+ * a worker's thread); returns how many subscribers it was sent to. */
+long long ps_publish(pubsub *ps, int self, int shard, const char *ch, size_t chn,
+                     const char *msg, size_t msgn);
+
+/* Deliver what waits in worker w's mailbox. */
+void ps_drain(pubsub *ps, int w);
+/* Whether something waits there (a hint: no lock). */
+int ps_waiting(pubsub *ps, int w);
+
+/* PUBSUB CHANNELS / SHARDCHANNELS: the channels with subscribers matching
+ * pat (NULL: all) as RESP bulk strings appended to out; returns how many. */
+size_t ps_channels(pubsub *ps, int shard, const char *pat, size_t plen, buf *out);
+/* PUBSUB NUMSUB / SHARDNUMSUB for one channel. */
+long long ps_numsub(pubsub *ps, int shard, const char *ch, size_t n);
+/* PUBSUB NUMPAT: the patterns with at least one subscriber. */
+long long ps_numpat(pubsub *ps);
+
+#endif
