@@ -500,6 +500,29 @@ def find_servers(args):
     return find_kasi(args.kasi), find_tool("redis-server", args.redis_server)
 
 
+def build_c_tool(name, tmpdir):
+    """Compile bench/<name>.c with -O2 into tmpdir; returns the binary's path."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        die("no C compiler (cc) to build bench/%s.c" % name)
+    out = os.path.join(tmpdir, name)
+    subprocess.run([cc, "-O2", "-o", out, os.path.join(BENCH_DIR, name + ".c")], check=True)
+    return out
+
+
+def on_fresh_server(kind, binary, extra, label, tmpdir, fn):
+    """Start a fresh server, return fn(server) (or {"error": ...} if it
+    raised), and stop it whatever happened."""
+    srv = Server(kind, binary, extra, label=label, workdir=tempfile.mkdtemp(prefix=kind + "-", dir=tmpdir))
+    try:
+        srv.start()
+        return fn(srv)
+    except Exception as e:  # noqa: BLE001 - reported in the results, the run goes on
+        return dict(error=str(e))
+    finally:
+        srv.stop()
+
+
 # ---------------------------------------------------------------- misc ---
 
 def median(xs):

@@ -23,7 +23,6 @@ four servers use one thread.
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,12 +33,7 @@ import run  # noqa: E402
 
 
 def build_floor(tmp):
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if not cc:
-        bl.die("no C compiler (cc) to build bench/floor.c")
-    out = os.path.join(tmp, "floor")
-    subprocess.run([cc, "-O2", "-o", out, os.path.join(bl.BENCH_DIR, "floor.c")], check=True)
-    return out
+    return bl.build_c_tool("floor", tmp)
 
 
 def prepare(t, row):

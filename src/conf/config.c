@@ -33,7 +33,7 @@ typedef struct cfg_row {
     const char *help;
 } cfg_row;
 
-static cfg_check_fn check_save, check_dir, check_filename, check_dirname;
+static cfg_check_fn check_save, check_dir, check_filename, check_dirname, check_obuf;
 
 #define CFG_RANGE_INT(a, b) .min = (a), .max = (b), .enums = NULL
 #define CFG_RANGE_OCT(a, b) .min = (a), .max = (b), .enums = NULL
@@ -96,6 +96,94 @@ static int check_save(const char *name, const char *v, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+/* ---- client-output-buffer-limit: groups of <class> <hard> <soft> <seconds> ---- */
+
+static const char *const obuf_names[CFG_OBUF_CLASSES] = {"normal", "slave", "pubsub"};
+
+static int obuf_class(const char *w)
+{
+    if (strcasecmp(w, "replica") == 0) return CFG_OBUF_REPLICA;
+    for (int i = 0; i < CFG_OBUF_CLASSES; i++)
+        if (strcasecmp(w, obuf_names[i]) == 0) return i;
+    return -1;   /* "master" too, as in Redis */
+}
+
+/* Apply the groups of v to out; with check, only validate (Redis's texts).
+ * The seconds are checked as a memory value but read as a number, as Redis
+ * does. */
+static int obuf_apply(const char *v, cfg_obuf *out, char *err, size_t errlen)
+{
+    char *copy = xstrdup(v), *save = NULL, *w[4];
+    int n = 0, rc = 0;
+    for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+        long long x;
+        w[n % 4] = t;
+        if (n % 4 == 0 && obuf_class(t) < 0) {
+            snprintf(err, errlen, "Invalid client class specified in buffer limit configuration.");
+            rc = -1;
+            break;
+        }
+        if (n % 4 && util_parse_memory(t, &x) < 0) {
+            snprintf(err, errlen,
+                     "Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+            rc = -1;
+            break;
+        }
+        if (n++ % 4 == 3 && out) {
+            cfg_obuf *c = &out[obuf_class(w[0])];
+            util_parse_memory(w[1], &c->hard);
+            util_parse_memory(w[2], &c->soft);
+            c->soft_secs = strtoll(w[3], NULL, 10);
+        }
+    }
+    if (rc == 0 && n % 4) {
+        snprintf(err, errlen, "Wrong number of arguments in buffer limit configuration.");
+        rc = -1;
+    }
+    free(copy);
+    return rc;
+}
+
+static int check_obuf(const char *name, const char *v, char *err, size_t errlen)
+{
+    (void)name;
+    return obuf_apply(v, NULL, err, errlen);
+}
+
+void config_obuf_parse(const char *v, cfg_obuf out[CFG_OBUF_CLASSES])
+{
+    char ignored[128];
+    memset(out, 0, sizeof(cfg_obuf) * CFG_OBUF_CLASSES);
+    obuf_apply(v, out, ignored, sizeof ignored);
+}
+
+/* A setting names some classes and leaves the others: the value stored
+ * is old with v's classes changed, all three written out, as CONFIG GET
+ * shows them. */
+static char *obuf_merge(const char *old, const char *v)
+{
+    cfg_obuf c[CFG_OBUF_CLASSES];
+    char ignored[128];
+    buf b = {0};
+    config_obuf_parse(old ? old : "", c);
+    obuf_apply(v, c, ignored, sizeof ignored);
+    for (int i = 0; i < CFG_OBUF_CLASSES; i++)
+        buf_printf(&b, "%s%s %lld %lld %lld", i ? " " : "", obuf_names[i], c[i].hard, c[i].soft,
+                   c[i].soft_secs);
+    buf_append(&b, "", 1);
+    return b.data;
+}
+
+/* The string to store for a checked value v of r (replacing cur). */
+static char *stored_str(const cfg_row *r, const char *cur, char *v)
+{
+    char *m;
+    if (r->check != check_obuf) return v;
+    m = obuf_merge(cur, v);
+    free(v);
+    return m;
 }
 
 static int check_dir(const char *name, const char *v, char *err, size_t errlen)
@@ -285,7 +373,9 @@ static int set_startup(config *cfg, const char *name, const char *value, char *e
         snprintf(err, errlen, "invalid value '%s' for '%s': %s", value, r->name, why);
         return -1;
     }
-    store_value(cfg, r, r->type == CFG_STR ? xstrdup(value) : NULL, v, &old);
+    /* at start-up, before any other thread: the field is read as it is */
+    store_value(cfg, r, r->type == CFG_STR ? stored_str(r, *str_field(cfg, r), xstrdup(value)) : NULL,
+                v, &old);
     free(old);
     return 0;
 }
@@ -356,8 +446,11 @@ int config_set_many(config *cfg, const cfg_pair *pairs, int n, int allow_protect
             bad = set;
             break;
         }
-        if (r[set]->type == CFG_STR) newv[set] = v;
-        else {
+        if (r[set]->type == CFG_STR) {
+            char *cur = config_str(cfg, str_field(cfg, r[set]));
+            newv[set] = stored_str(r[set], cur, v);
+            free(cur);
+        } else {
             free(v);
             oldn[set] = cfg_ll(ll_field(cfg, r[set]));
         }

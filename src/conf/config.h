@@ -70,10 +70,12 @@ enum cfg_fsync {
     X(client_query_buffer_limit, "client-query-buffer-limit", MEM, "1gb", 1024 * 1024,       \
       1LL << 40, CFG_MUTABLE, NULL, NULL, NULL,                                              \
       "close a client whose unparsed input exceeds this")                                    \
-    X(client_output_buffer_limit, "client-output-buffer-limit", MEM, "0", 0, 1LL << 40,      \
-      CFG_MUTABLE, NULL, NULL, NULL,                                                         \
-      "close a client whose unsent copied replies exceed this (0: no limit, as Redis's "     \
-      "normal clients; values are sent from where they are stored and never count)")         \
+    X(client_output_buffer_limit, "client-output-buffer-limit", STR,                       \
+      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0, 0,           \
+      CFG_MUTABLE, check_obuf, NULL, NULL,                                                   \
+      "<class> <hard> <soft> <soft seconds> for normal, replica (slave) and pubsub clients: "  \
+      "unsent copied replies beyond hard, or beyond soft for longer than the seconds, close "  \
+      "the client (0: no limit); a setting changes the classes it names")                    \
     X(hz, "hz", INT, "10", 0, 2147483647, CFG_MUTABLE, NULL, "server", "hz",                 \
       "background task frequency (expiry, timeouts); used within 1-500")                     \
     X(tcp_backlog, "tcp-backlog", INT, "511", 1, 65535, 0, NULL, NULL, NULL,                 \
@@ -196,6 +198,14 @@ int config_get(config *cfg, const char *const *pats, const size_t *lens, int npa
 void config_info(config *cfg, const char *section, buf *out);
 /* Print --help. */
 void config_usage(const char *prog);
+
+/* client-output-buffer-limit's classes, as Redis numbers them. */
+enum { CFG_OBUF_NORMAL, CFG_OBUF_REPLICA, CFG_OBUF_PUBSUB, CFG_OBUF_CLASSES };
+typedef struct cfg_obuf {
+    long long hard, soft, soft_secs;
+} cfg_obuf;
+/* The classes of a client-output-buffer-limit value as stored (all three). */
+void config_obuf_parse(const char *v, cfg_obuf out[CFG_OBUF_CLASSES]);
 
 /* A copy of a string directive that CONFIG SET may change (free it). */
 char *config_str(config *cfg, char *const *field);

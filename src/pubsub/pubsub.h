@@ -42,7 +42,7 @@ typedef struct ps_client ps_client;
  * which depends on the receiver's protocol, is the receiver's to write). */
 typedef struct ps_msg {
     atomic_int refs;
-    int nelem;
+    int nelem;               /* 3 or 4 */
     size_t len;
     char body[];
 } ps_msg;

@@ -16,11 +16,13 @@
 
 #define READ_CHUNK (16 * 1024)
 #define KEEP_BUF (64 * 1024)
+#define OBUF_FREE (16 * 1024)   /* output client-output-buffer-limit does not count */
 
 static void on_event(ev_loop *loop, ev_handle *h, unsigned events);
 static void add_slice(void *ctx, const char *p, size_t n, void (*release)(void *), void *owner);
 static void describe(const session *s, sess_conn_info *out);
 static void process_input(conn *c);
+static int over_limit(conn *c);
 
 static ssize_t plain_read(conn *c, void *p, size_t n) { return read(c->h.fd, p, n); }
 static ssize_t plain_writev(conn *c, const struct iovec *iov, int n)
@@ -159,12 +161,13 @@ void conn_close(conn *c)
 void conn_deliver(void *owner, const ps_msg *m)
 {
     conn *c = (conn *)((char *)owner - offsetof(conn, s));
-    char h[16];
-    int n;
-    if (c->flags & (CONN_DEAD | CONN_CLOSING)) return;
-    n = snprintf(h, sizeof h, "%c%d\r\n", c->s.resp == 3 ? '>' : '*', m->nelem);
-    buf_append(&c->out, h, (size_t)n);
+    char h[4] = {c->s.resp == 3 ? '>' : '*', (char)('0' + m->nelem), '\r', '\n'};
+    if (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_OVERLIMIT)) return;
+    buf_append(&c->out, h, sizeof h);
     buf_append(&c->out, m->body, m->len);
+    /* A subscriber that does not read is closed (by the flush) and gets
+     * nothing more meanwhile. */
+    if (over_limit(c)) c->flags |= CONN_OVERLIMIT;
     mark_pending(c);
 }
 
@@ -455,16 +458,40 @@ static void advance(conn *c, size_t n)
     }
 }
 
+/* Whether c's output passed its class's client-output-buffer-limit: the
+ * hard limit, or the soft one for longer than its seconds (Redis's rules;
+ * a subscriber is in the pubsub class). Only copied bytes count, beyond
+ * the first 16 KB (what Redis's fixed reply buffer holds, which its count
+ * leaves out: a limit of a few bytes closes nobody), and before
+ * anything is written (as Redis checks when it adds a reply): a value sent
+ * from where it is stored costs no memory of its own, and one that was
+ * accepted must be readable whatever its size. */
+static int over_limit(conn *c)
+{
+    server *srv = c->w->srv;
+    int cls = session_subscribed(&c->s) ? CFG_OBUF_PUBSUB : CFG_OBUF_NORMAL;
+    size_t used = buf_pending(&c->out) > OBUF_FREE ? buf_pending(&c->out) - OBUF_FREE : 0;
+    long long hard = atomic_load_explicit(&srv->obuf[cls][0], memory_order_relaxed);
+    long long soft = atomic_load_explicit(&srv->obuf[cls][1], memory_order_relaxed);
+    int64_t now;
+    if (hard && used > (size_t)hard) return 1;
+    if (!soft || used <= (size_t)soft) {
+        c->soft_since = 0;
+        return 0;
+    }
+    now = util_now_ms() / 1000;
+    if (!c->soft_since) {
+        c->soft_since = now;
+        return 0;
+    }
+    return now - c->soft_since > atomic_load_explicit(&srv->obuf[cls][2], memory_order_relaxed);
+}
+
 /* Write what we can. Returns 0, or -1 if the connection was closed. */
 static int write_output(conn *c)
 {
     struct iovec iov[IOV_BATCH];
-    /* Only copied bytes count against the limit, and before anything is
-     * written (as Redis checks when it adds a reply): a value sent from
-     * where it is stored costs no memory of its own, and one that was
-     * accepted must be readable whatever its size. */
-    long long hard = cfg_ll(&c->w->srv->cfg.client_output_buffer_limit);
-    if (hard && buf_pending(&c->out) > (size_t)hard) {
+    if ((c->flags & CONN_OVERLIMIT) || over_limit(c)) {
         log_warn("Closing client that reached the output buffer limit: id=%llu addr=%s",
                  (unsigned long long)c->s.id, c->s.peer);
         conn_close(c);

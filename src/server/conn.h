@@ -37,6 +37,7 @@
 #define CONN_CLOSING 0x02u
 #define CONN_DEAD 0x04u
 #define CONN_PENDING 0x08u     /* on the worker's pending list */
+#define CONN_OVERLIMIT 0x10u   /* past client-output-buffer-limit: closed at the flush */
 
 #define CONN_BATCH 512
 #define CONN_SLICE_US 200
@@ -83,6 +84,7 @@ struct conn {
     karg *argv;
     int argv_cap;
     uint64_t log_lsn;        /* AOF position after its last command's records */
+    int64_t soft_since;      /* when output passed the soft limit (s), or 0 */
     conn *prev, *next;       /* worker->conns, or worker->dead once closed (next only) */
     conn *prev_pending, *next_pending;   /* worker->pending, while CONN_PENDING */
 };

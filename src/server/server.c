@@ -257,6 +257,24 @@ static int apply_requirepass(void *owner, void *caller, char *err, size_t errlen
     return 0;
 }
 
+static int apply_obuf(void *owner, void *caller, char *err, size_t errlen)
+{
+    server *srv = owner;
+    char *v = config_str(&srv->cfg, &srv->cfg.client_output_buffer_limit);
+    cfg_obuf c[CFG_OBUF_CLASSES];
+    (void)caller;
+    (void)err;
+    (void)errlen;
+    config_obuf_parse(v, c);
+    free(v);
+    for (int i = 0; i < CFG_OBUF_CLASSES; i++) {
+        atomic_store(&srv->obuf[i][0], c[i].hard);
+        atomic_store(&srv->obuf[i][1], c[i].soft);
+        atomic_store(&srv->obuf[i][2], c[i].soft_secs);
+    }
+    return 0;
+}
+
 static int apply_loglevel(void *owner, void *caller, char *err, size_t errlen)
 {
     server *srv = owner;
@@ -346,6 +364,8 @@ int server_init(server *srv)
     srv->unix_fd = -1;
     pthread_mutex_init(&srv->lset_mu, NULL);
     apply_requirepass(srv, NULL, NULL, 0);
+    apply_obuf(srv, NULL, NULL, 0);
+    config_on_change(&srv->cfg, CFG_client_output_buffer_limit, apply_obuf, srv);
     config_on_change(&srv->cfg, CFG_port, apply_port, srv);
     config_on_change(&srv->cfg, CFG_requirepass, apply_requirepass, srv);
     config_on_change(&srv->cfg, CFG_loglevel, apply_loglevel, srv);

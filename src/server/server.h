@@ -84,6 +84,8 @@ struct server {
     _Atomic(listen_set *) lset;   /* the current listening sockets */
     int unix_fd;              /* the unix socket (in every set, dup'ed), or -1 */
     atomic_int auth_required; /* requirepass is set */
+    /* client-output-buffer-limit, parsed: hard, soft and seconds per class */
+    atomic_llong obuf[CFG_OBUF_CLASSES][3];
     atomic_int shutdown;      /* 1: stop the loops */
     atomic_int exiting;       /* set once SHUTDOWN was accepted (and its save done) */
     atomic_long nclients;

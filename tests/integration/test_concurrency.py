@@ -270,7 +270,7 @@ def test_output_buffer_hog_bounded(server_factory):
     """A client pipelining ~500 MB worth of GET replies without reading must
     neither blow up server memory (backpressure or disconnect are both fine)
     nor delay other clients."""
-    s = server_factory({"client-output-buffer-limit": "4mb"})
+    s = server_factory({"client-output-buffer-limit": "normal 4mb 0 0"})
     with s.raw() as c:
         assert c.cmd_raw("SET", "blob", b"z" * (256 * 1024)) == OK
     rss0 = H.vmrss_kb(s.pid)
@@ -305,7 +305,7 @@ def test_output_buffer_limit_single_big_reply(server_factory):
     closed (like Redis' hard limit); smaller replies and other clients are fine.
     Values sent straight from where they are stored (2 KB and more) do not count:
     a reply of them is served whole."""
-    s = server_factory({"client-output-buffer-limit": "4mb"})
+    s = server_factory({"client-output-buffer-limit": "normal 4mb 0 0"})
     with s.raw() as c:
         assert c.cmd_raw("SET", "small", b"s" * 1000) == OK
         assert c.cmd_raw("SET", "blob", b"z" * (256 * 1024)) == OK
