@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "cmd/session.h"
 #include "store/segment.h"
@@ -278,6 +279,33 @@ static int arity_ok(int arity, int argc)
     return arity > 0 ? argc == arity : argc >= -arity;
 }
 
+/* MONITOR's line for a command that ran: Redis's format, with AUTH's
+ * arguments and HELLO's AUTH pair redacted. */
+static void feed_monitors(cmd_env *env, const session *s, int argc, const karg *argv)
+{
+    struct timeval tv;
+    buf b = {0};
+    int hello = argc > 0 && util_eqi(argv[0].p, argv[0].n, "hello");
+    int auth = argc > 0 && util_eqi(argv[0].p, argv[0].n, "auth"), redact = 0;
+    gettimeofday(&tv, NULL);
+    buf_printf(&b, "+%ld.%06ld [%lld ", (long)tv.tv_sec, (long)tv.tv_usec, ks_domain_db_index(s->db));
+    if (s->peer[0] == '/') buf_printf(&b, "unix:%s]", env->cfg->unixsocket);
+    else buf_printf(&b, "%s]", s->peer);
+    for (int i = 0; i < argc; i++) {
+        buf_append(&b, " ", 1);
+        if (redact > 0 || (auth && i > 0)) {
+            buf_append(&b, "\"(redacted)\"", 12);
+            redact--;
+            continue;
+        }
+        buf_append_repr(&b, argv[i].p, argv[i].n);
+        if (hello && i >= 2 && util_eqi(argv[i].p, argv[i].n, "auth")) redact = 2;
+    }
+    buf_append(&b, "\r\n", 2);
+    ps_feed_monitors(env->bus, env->self, b.data, b.len);
+    buf_free(&b);
+}
+
 void command_call(cmd_env *env, session *s, cmd_sink *sink, const cmd_def *def, int argc,
                   const karg *argv, int64_t now)
 {
@@ -288,6 +316,8 @@ void command_call(cmd_env *env, session *s, cmd_sink *sink, const cmd_def *def, 
     def->fn(&x);
     ks_after_command(x.ks);
     stat_add(&env->st->commands, 1);
+    /* after it ran, as Redis feeds them; administrative commands are not shown */
+    if (env->bus && !(def->flags & CMD_ADMIN) && ps_monitored(env->bus)) feed_monitors(env, s, argc, argv);
 }
 
 int command_replay(cmd_env *env, domain *d, int argc, const karg *argv, int64_t now)

@@ -230,6 +230,7 @@ static void cmd_client_info(cmd_call *x)
     buf line = {0};
     for (int i = 0; i < x->argc; i++) argv_mem += x->argv[i].n;
     if (s->ops) s->ops->describe(s, &ci);
+    if (ps_client_count(s->sub, PS_MONITOR)) *f++ = 'O';
     if (session_subscribed(s)) *f++ = 'P';
     if (s->flags & SESS_MULTI) *f++ = 'x';
     if (f == flags) *f++ = 'N';

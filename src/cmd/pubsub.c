@@ -1,7 +1,8 @@
 /* pubsub.c - the pub/sub commands: SUBSCRIBE UNSUBSCRIBE PSUBSCRIBE
  * PUNSUBSCRIBE PUBLISH, the shard forms SSUBSCRIBE SUNSUBSCRIBE SPUBLISH,
- * and PUBSUB's introspection, with Redis 7.0's replies. The registry and
- * the delivery across workers are pubsub/pubsub.c's. */
+ * PUBSUB's introspection, and MONITOR, whose feed is delivered the same way,
+ * with Redis 7.0's replies. The registry and the delivery across workers
+ * are pubsub/pubsub.c's; the feed's lines are written by command_call. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,20 @@ static void publish_generic(cmd_call *x, int shard)
 static void cmd_publish(cmd_call *x) { publish_generic(x, 0); }
 static void cmd_spublish(cmd_call *x) { publish_generic(x, 1); }
 
+/* ---- MONITOR ---- */
+
+static void cmd_monitor(cmd_call *x)
+{
+    session *s = x->s;
+    if (s->flags & SESS_EXEC) {
+        reply_err(x, "ERR MONITOR isn't allowed for DENY BLOCKING client");
+        return;
+    }
+    if (!s->sub) s->sub = ps_client_new(x->env->bus, x->env->self, s);
+    /* a monitor asking again gets no reply at all, as from Redis */
+    if (ps_subscribe(x->env->bus, s->sub, PS_MONITOR, "", 0)) reply_ok(x);
+}
+
 /* ---- PUBSUB ---- */
 
 static void channels_generic(cmd_call *x, int shard)
@@ -228,6 +243,8 @@ static const cmd_def rows[] = {
      NULL, NULL},
     {"pubsub", NULL, -2, 0, 0, NOKEYS, "pubsub", "2.8.0", "Depends on subcommand.", NULL,
      pubsub_subs},
+    {"monitor", cmd_monitor, 1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, 0, NOKEYS,
+     "server", "1.0.0", NULL, NULL, NULL},
 };
 
 const cmd_family cmd_family_pubsub = CMD_FAMILY(rows);

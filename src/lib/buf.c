@@ -59,3 +59,35 @@ void buf_printf(buf *b, const char *fmt, ...)
     }
     b->len += (size_t)n;
 }
+
+void buf_append_repr(buf *b, const char *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    buf_reserve(b, n + 2);
+    buf_append(b, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        char e[4] = {'\\', 0, 0, 0};
+        size_t k = 2;
+        switch (c) {
+        case '\\': case '"': e[1] = (char)c; break;
+        case '\n': e[1] = 'n'; break;
+        case '\r': e[1] = 'r'; break;
+        case '\t': e[1] = 't'; break;
+        case '\a': e[1] = 'a'; break;
+        case '\b': e[1] = 'b'; break;
+        default:
+            if (c >= 32 && c < 127) {   /* isprint in the C locale */
+                e[0] = (char)c;
+                k = 1;
+            } else {
+                e[1] = 'x';
+                e[2] = hex[c >> 4];
+                e[3] = hex[c & 15];
+                k = 4;
+            }
+        }
+        buf_append(b, e, k);
+    }
+    buf_append(b, "\"", 1);
+}

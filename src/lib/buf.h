@@ -21,6 +21,9 @@ void buf_compact(buf *b);
 void buf_free(buf *b);
 /* Shrink a large, empty buffer back to nothing. */
 void buf_trim(buf *b, size_t keep_cap);
+/* Append p[0..n) quoted and escaped as Redis shows arguments (MONITOR,
+ * SLOWLOG): "\\" "\"" \n \r \t \a \b as such, other unprintable bytes as \xhh. */
+void buf_append_repr(buf *b, const char *p, size_t n);
 /* Append printf-style text, however long. */
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

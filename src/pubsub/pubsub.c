@@ -75,6 +75,9 @@ struct pubsub {
     ps_chan **pv;            /* the same, as a list to match against */
     size_t pn, pcap;
     atomic_long plinks;      /* pattern subscriptions */
+    pthread_rwlock_t mlock;  /* guards the monitors, a table of one entry: */
+    table mons;              /* "" -> the ps_chan of every monitor */
+    atomic_long mlinks;      /* monitors */
     mailbox *mb;             /* one per worker */
     stage *st;               /* one per worker, then one for other threads: */
     pthread_mutex_t st_mu;   /* which guards that last one */
@@ -139,6 +142,8 @@ pubsub *pubsub_create(int nworkers, const ps_ops *ops)
     space_init(&ps->shards);
     pthread_rwlock_init(&ps->plock, NULL);
     table_init(&ps->pats, &chan_ops, NULL);
+    pthread_rwlock_init(&ps->mlock, NULL);
+    table_init(&ps->mons, &chan_ops, NULL);
     ps->mb = xcalloc((size_t)nworkers, sizeof *ps->mb);
     for (int i = 0; i < nworkers; i++) pthread_mutex_init(&ps->mb[i].mu, NULL);
     ps->st = xcalloc((size_t)nworkers + 1, sizeof *ps->st);
@@ -174,6 +179,8 @@ void pubsub_destroy(pubsub *ps)
     table_destroy(&ps->pats);
     free(ps->pv);
     pthread_rwlock_destroy(&ps->plock);
+    table_destroy(&ps->mons);
+    pthread_rwlock_destroy(&ps->mlock);
     free(ps);
 }
 
@@ -195,6 +202,7 @@ typedef struct where {
 static where where_of(pubsub *ps, int kind, uint64_t h)
 {
     if (kind == PS_PATTERN) return (where){&ps->plock, &ps->pats, &ps->plinks};
+    if (kind == PS_MONITOR) return (where){&ps->mlock, &ps->mons, &ps->mlinks};
     space *sp = kind == PS_SHARD ? &ps->shards : &ps->chans;
     stripe *s = stripe_of(sp, h);
     return (where){&s->lock, &s->t, &sp->links};
@@ -323,9 +331,9 @@ void ps_client_free(pubsub *ps, ps_client *c)
         table_destroy(t);
     }
     /* No publisher can reach it now; what they sent before waits in this
-     * worker's mailbox, which is drained here (the others' messages are
-     * delivered) so that nothing there refers to it any more. */
-    c->owner = NULL;
+     * worker's mailbox, which is drained here: it still gets what PUBLISH
+     * counted for it (before RESET's reply; a closing connection drops
+     * it), and nothing there refers to it any more. */
     if (c->w >= 0 && c->w < ps->nworkers) ps_drain(ps, c->w);
     free(c);
 }
@@ -423,6 +431,21 @@ static void post(pubsub *ps, stage *st)
     }
 }
 
+/* The publisher's stage: its worker's, or (self becoming -1) the one for
+ * other threads, which is locked until stage_give. */
+static stage *stage_take(pubsub *ps, int *self)
+{
+    if (*self >= 0 && *self < ps->nworkers) return &ps->st[*self];
+    *self = -1;
+    pthread_mutex_lock(&ps->st_mu);
+    return &ps->st[ps->nworkers];
+}
+
+static void stage_give(pubsub *ps, int self)
+{
+    if (self < 0) pthread_mutex_unlock(&ps->st_mu);
+}
+
 long long ps_publish(pubsub *ps, int self, int shard, const char *ch, size_t chn,
                      const char *msg, size_t msgn)
 {
@@ -436,13 +459,7 @@ long long ps_publish(pubsub *ps, int self, int shard, const char *ch, size_t chn
     if (atomic_load(&sp->links) == 0 && !pats) return 0;   /* nobody listens: no lock */
     h = name_hash(ps, ch, chn);
     s = stripe_of(sp, h);
-    if (self < 0 || self >= ps->nworkers) {
-        self = -1;
-        pthread_mutex_lock(&ps->st_mu);
-        st = &ps->st[ps->nworkers];
-    } else {
-        st = &ps->st[self];
-    }
+    st = stage_take(ps, &self);
     pthread_rwlock_rdlock(&s->lock);
     c = table_find(&s->t, h, ch, chn, NULL);
     if (c) n += (long long)send_all(ps, self, st, c, msg_new(shard ? "smessage" : "message", NULL, ch, chn, msg, msgn));
@@ -457,8 +474,30 @@ long long ps_publish(pubsub *ps, int self, int shard, const char *ch, size_t chn
     post(ps, st);   /* before the locks go: see pubsub.h */
     if (pats) pthread_rwlock_unlock(&ps->plock);
     pthread_rwlock_unlock(&s->lock);
-    if (self < 0) pthread_mutex_unlock(&ps->st_mu);
+    stage_give(ps, self);
     return n;
+}
+
+int ps_monitored(pubsub *ps) { return atomic_load_explicit(&ps->mlinks, memory_order_relaxed) > 0; }
+
+void ps_feed_monitors(pubsub *ps, int self, const char *line, size_t n)
+{
+    uint64_t h = name_hash(ps, "", 0);
+    stage *st = stage_take(ps, &self);
+    ps_chan *ch;
+    pthread_rwlock_rdlock(&ps->mlock);
+    ch = table_find(&ps->mons, h, "", 0, NULL);
+    if (ch) {
+        ps_msg *m = xmalloc(sizeof *m + n);
+        atomic_init(&m->refs, 1);
+        m->nelem = 0;
+        m->len = n;
+        memcpy(m->body, line, n);
+        send_all(ps, self, st, ch, m);
+    }
+    post(ps, st);
+    pthread_rwlock_unlock(&ps->mlock);
+    stage_give(ps, self);
 }
 
 int ps_waiting(pubsub *ps, int w)
@@ -478,7 +517,7 @@ void ps_drain(pubsub *ps, int w)
     atomic_store_explicit(&mb->waiting, 0, memory_order_relaxed);
     pthread_mutex_unlock(&mb->mu);
     for (size_t i = 0; i < got.n; i++) {
-        if (got.v[i].c->owner) ps->ops.deliver(got.v[i].c->owner, got.v[i].m);
+        ps->ops.deliver(got.v[i].c->owner, got.v[i].m);
         msg_put(got.v[i].m);
     }
     got.n = 0;

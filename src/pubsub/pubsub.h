@@ -32,17 +32,19 @@
 
 #define PS_STRIPES 64
 
-/* What a subscription is to: a channel, a pattern, a shard channel. */
-enum { PS_CHANNEL, PS_PATTERN, PS_SHARD, PS_KINDS };
+/* What a subscription is to: a channel, a pattern, a shard channel, or
+ * (MONITOR) the feed of every command run, whose one name is "". */
+enum { PS_CHANNEL, PS_PATTERN, PS_SHARD, PS_MONITOR, PS_KINDS };
 
 typedef struct pubsub pubsub;
 typedef struct ps_client ps_client;
 
 /* A message as delivered: the elements of the push (its array header,
- * which depends on the receiver's protocol, is the receiver's to write). */
+ * which depends on the receiver's protocol, is the receiver's to write),
+ * or a whole reply, sent as it is (nelem 0: MONITOR's lines). */
 typedef struct ps_msg {
     atomic_int refs;
-    int nelem;               /* 3 or 4 */
+    int nelem;               /* 3 or 4, or 0 */
     size_t len;
     char body[];
 } ps_msg;
@@ -80,6 +82,11 @@ int ps_unsubscribe(pubsub *ps, ps_client *c, int kind, const char *name, size_t 
  * a worker's thread); returns how many subscribers it was sent to. */
 long long ps_publish(pubsub *ps, int self, int shard, const char *ch, size_t chn,
                      const char *msg, size_t msgn);
+
+/* Whether some client is in MONITOR mode (a hint: no lock). */
+int ps_monitored(pubsub *ps);
+/* Send a MONITOR line (a whole reply) to every monitor. */
+void ps_feed_monitors(pubsub *ps, int self, const char *line, size_t n);
 
 /* Deliver what waits in worker w's mailbox. */
 void ps_drain(pubsub *ps, int w);

@@ -163,7 +163,7 @@ void conn_deliver(void *owner, const ps_msg *m)
     conn *c = (conn *)((char *)owner - offsetof(conn, s));
     char h[4] = {c->s.resp == 3 ? '>' : '*', (char)('0' + m->nelem), '\r', '\n'};
     if (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_OVERLIMIT)) return;
-    buf_append(&c->out, h, sizeof h);
+    if (m->nelem) buf_append(&c->out, h, sizeof h);
     buf_append(&c->out, m->body, m->len);
     /* A subscriber that does not read is closed (by the flush) and gets
      * nothing more meanwhile. */

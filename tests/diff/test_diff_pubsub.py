@@ -13,6 +13,8 @@ counts, a list reply as its sorted lines. At the end of a
 scenario every client sends PING and reads one reply: a message that should
 not have come would be read there instead, and the transcripts would differ.
 """
+import re
+
 import pytest
 
 import kasi_harness as H
@@ -39,6 +41,8 @@ class Run:
 
     def read(self, who, n, unordered=False, what=None):
         c = self.c(who)
+        if n == 0:   # a command with no reply: the next one's must come first
+            return
         got = [c.read_raw() for _ in range(n)]
         if unordered == "sorted":
             got.sort()
@@ -48,6 +52,18 @@ class Run:
             heads = sorted(g[:g.rindex(b":")] for g in got)
             got = heads + [g[g.rindex(b":"):] for g in got]
         self.log.append((who, what, got))
+
+    def read_feed(self, who, until):
+        """MONITOR lines up to the one holding `until`, with the time and
+        the client's port (which differ between runs) blanked."""
+        c = self.c(who)
+        got = []
+        while True:
+            line = c.read_raw()
+            got.append(re.sub(rb"^\+\d+\.\d{6} \[(-?\d+) ([^\]]*?):\d+\]", rb"+T [\1 \2:P]", line))
+            if until in line:
+                break
+        self.log.append((who, "feed", got))
 
     def raw_reply(self, who, *args):
         """A reply whose element order is Redis's hash order: compared sorted."""
@@ -255,6 +271,39 @@ def many_subscribers_in_order(r):
     for s in subs[1::2]:
         r.read(s, 1)
     r.read("q", 1)
+
+
+@scenario
+def monitor(r):
+    """MONITOR: every command that ran, from every client, after it ran
+    (rejected ones and administrative ones are not shown); AUTH's and
+    HELLO's passwords redacted; a monitor sees its own commands too."""
+    r.do("m", "MONITOR")
+    r.do("m2", "MONITOR")
+    r.do("m2", "MONITOR", n=0)        # again: no reply at all
+    for cmd in (("SET", "k", b"v\r\n\x01\"\\\t\x7f\xff"), ("GET", "k"), ("SET", "n", "12"),
+                ("AUTH", "pw"), ("AUTH", "user", "pass"), ("HELLO", "2", "AUTH", "nouser", "pw"),
+                ("HELLO", "4"), ("CONFIG", "GET", "maxclients"), ("MULTI",), ("INCR", "n"),
+                ("NOSUCH",), ("EXEC",), ("SELECT", "3"), ("PING",), ("NOSUCH", "x"), ("GET",),
+                ("CLIENT", "GETNAME"), ("PUBLISH", "a", "b"), ("SAVE",), ("DISCARD",), ("SELECT", "0"),
+                ("ECHO", "END")):
+        r.do("c", *cmd)
+    r.read_feed("m", b"END")
+    r.read_feed("m2", b"END")
+    r.do("m", "PING")                 # its reply, then its own line
+    r.read_feed("m", b"PING")
+    r.read_feed("m2", b"PING")        # the other monitor sees it too
+    r.do("m2", "RESET")
+    r.do("c", "ECHO", "END2")
+    r.read_feed("m", b"END2")
+    r.do("m2", "PING")                # no longer a monitor: nothing came before this
+    r.do("t", "MULTI")
+    r.do("t", "MONITOR")
+    r.do("t", "EXEC")
+    r.do("t", "SUBSCRIBE", "x")
+    r.do("t", "MONITOR")
+    r.read_feed("m", b"SUBSCRIBE")
+    r.do("m", "RESET")
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

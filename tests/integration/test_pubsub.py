@@ -252,3 +252,42 @@ def test_client_output_buffer_limit_config(r):
                 r.config_set("client-output-buffer-limit", bad)
     finally:
         r.config_set("client-output-buffer-limit", old)
+
+
+@kasi_only
+def test_monitor_sees_every_worker_in_order(server_factory):
+    """Monitors on four workers see every command of every client, each
+    client's in the order it ran them; a monitor that leaves stops costing."""
+    s = server_factory({"threads": "4"})
+    mons = []
+    for _ in range(3):
+        m = H.RawConn(s.port, timeout=10)
+        m.send_command("MONITOR")
+        assert m.read() == b"OK"
+        mons.append(m)
+
+    def work(p):
+        with s.raw(timeout=20) as c:
+            for i in range(200):
+                c.send_command("SET", "k%d" % p, i)
+                if i % 50 == 49:
+                    for _ in range(50):
+                        c.read()
+
+    ts = [threading.Thread(target=work, args=(p,)) for p in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(30)
+    for m in mons:
+        last = {p: -1 for p in range(4)}
+        for _ in range(800):
+            line = m.read()
+            parts = line.split(b" ")
+            assert parts[3] == b'"SET"' and parts[4].startswith(b'"k'), line
+            p, i = int(parts[4][2:-1]), int(parts[5][1:-1])
+            assert i == last[p] + 1, line
+            last[p] = i
+        m.close()
+    with s.raw() as c:
+        assert c.cmd_raw("PING") == b"+PONG\r\n"
