@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
+#include <math.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -279,6 +281,8 @@ static int arity_ok(int arity, int argc)
     return arity > 0 ? argc == arity : argc >= -arity;
 }
 
+static void signal_keys(cmd_env *env, const domain *d, const cmd_def *def, int argc, const karg *argv);
+
 /* MONITOR's line for a command that ran: Redis's format, with AUTH's
  * arguments and HELLO's AUTH pair redacted. */
 static void feed_monitors(cmd_env *env, const session *s, int argc, const karg *argv)
@@ -315,9 +319,144 @@ void command_call(cmd_env *env, session *s, cmd_sink *sink, const cmd_def *def, 
     };
     def->fn(&x);
     ks_after_command(x.ks);
+    if (s->flags & SESS_RETRY) return;   /* counted, shown and signalled when first run */
     stat_add(&env->st->commands, 1);
     /* after it ran, as Redis feeds them; administrative commands are not shown */
     if (env->bus && !(def->flags & CMD_ADMIN) && ps_monitored(env->bus)) feed_monitors(env, s, argc, argv);
+    if (env->bus && (def->flags & CMD_WRITE) && ps_any_waiter(env->bus))
+        signal_keys(env, s->db, def, argc, argv);
+}
+
+/* ---- blocking ---- */
+
+/* A key's name among the waiters: its domain, then its bytes. */
+static void waiter_name(buf *b, const domain *d, const char *key, size_t n)
+{
+    b->len = b->off = 0;
+    buf_append(b, &d, sizeof d);
+    buf_append(b, key, n);
+}
+
+static void signal_key(cmd_env *env, const domain *d, const char *key, size_t n)
+{
+    buf b = {0};
+    waiter_name(&b, d, key, n);
+    ps_signal(env->bus, b.data, b.len);
+    buf_free(&b);
+}
+
+/* A write may have given a waiter what it waits for: signal the keys its
+ * key specs name (a key a waiter finds empty again costs it one retry). */
+static void signal_keys(cmd_env *env, const domain *d, const cmd_def *def, int argc, const karg *argv)
+{
+    for (int i = 0; i < CMD_KEYSPECS && def->keys[i].flags; i++) {
+        const cmd_keyspec *k = &def->keys[i];
+        int first = k->begin, last, step = k->step ? k->step : 1;
+        if (k->unknown || k->keyword || first <= 0 || first >= argc) continue;
+        if (k->keynum) {
+            long long nk;
+            if (util_str2ll(argv[first].p, argv[first].n, &nk) < 0 || nk < 0 || nk > argc - first - 1)
+                continue;
+            last = first + (int)nk;
+            first++;
+        } else {
+            last = k->lastkey >= 0 ? first + k->lastkey : argc + k->lastkey;
+        }
+        for (int j = first; j <= last && j < argc; j += step) signal_key(env, d, argv[j].p, argv[j].n);
+    }
+}
+
+int arg_timeout(cmd_call *x, int i, int64_t *deadline)
+{
+    long double t;
+    long long ms;
+    if (util_str2ld(x->argv[i].p, x->argv[i].n, &t) < 0) {
+        reply_err(x, "ERR timeout is not a float or out of range");
+        return -1;
+    }
+    t = ceill(t * 1000.0L);
+    /* Redis 7.0 converts without a range check: past a long long (inf
+     * too), x86 gives the most negative one */
+    ms = t >= -9223372036854775808.0L && t < 9223372036854775808.0L ? (long long)t : LLONG_MIN;
+    if (ms < 0) {
+        reply_err(x, "ERR timeout is negative");
+        return -1;
+    }
+    *deadline = ms == 0 ? 0 : ms > LLONG_MAX - x->now ? LLONG_MAX : x->now + ms;
+    return 0;
+}
+
+void cmd_block(cmd_call *x, const karg *keys, int nkeys, int64_t deadline, int null_bulk)
+{
+    session *s = x->s;
+    buf b = {0};
+    if (s->flags & SESS_RETRY) {   /* still nothing: it waits on where it was */
+        s->flags |= SESS_REBLOCK;
+        return;
+    }
+    if ((s->flags & SESS_EXEC) || !x->env->bus || x->env->self < 0) {
+        if (null_bulk) resp_null(x->out);
+        else resp_null_array(x->out);
+        return;
+    }
+    if (!s->sub) s->sub = ps_client_new(x->env->bus, x->env->self, s);
+    for (int i = 0; i < nkeys; i++) {
+        waiter_name(&b, s->db, keys[i].p, keys[i].n);
+        ps_subscribe(x->env->bus, s->sub, PS_KEY, b.data, b.len);
+    }
+    buf_free(&b);
+    session_copy_cmd(&s->parked, x->def, x->argc, x->argv);
+    s->block_deadline = deadline;
+    s->flags |= SESS_BLOCKED;
+}
+
+static void add_name(void *ctx, const char *p, size_t n)
+{
+    buf *b = ctx;
+    buf_append(b, &n, sizeof n);
+    buf_append(b, p, n);
+}
+
+void command_unblock(cmd_env *env, session *s)
+{
+    buf names = {0};
+    if (!(s->flags & SESS_BLOCKED)) return;
+    /* Leave the keys, then signal them: a write this client was asked to
+     * try may be for the next waiter now. */
+    ps_client_each(s->sub, PS_KEY, add_name, &names);
+    ps_unsubscribe_all(env->bus, s->sub, PS_KEY);
+    for (size_t off = 0; off < names.len;) {
+        size_t n;
+        memcpy(&n, names.data + off, sizeof n);
+        ps_signal(env->bus, names.data + off + sizeof n, n);
+        off += sizeof n + n;
+    }
+    buf_free(&names);
+    free(s->parked.argv);
+    s->parked.argv = NULL;
+    s->flags &= ~SESS_BLOCKED;
+}
+
+int command_retry(cmd_env *env, session *s, cmd_sink *sink, int64_t now)
+{
+    if (!(s->flags & SESS_BLOCKED)) return 1;
+    ps_woken_clear(s->sub);
+    s->flags = (s->flags | SESS_RETRY) & ~SESS_REBLOCK;
+    command_call(env, s, sink, s->parked.def, s->parked.argc, s->parked.argv, now);
+    s->flags &= ~SESS_RETRY;
+    if (s->flags & SESS_REBLOCK) {
+        s->flags &= ~SESS_REBLOCK;
+        return 0;
+    }
+    command_unblock(env, s);
+    return 1;
+}
+
+void command_block_timeout(cmd_env *env, session *s, cmd_sink *sink)
+{
+    if (!(s->flags & SESS_BLOCKED)) return;
+    resp_null_array(sink->out);   /* whatever the command, as Redis times them out */
+    command_unblock(env, s);
 }
 
 int command_replay(cmd_env *env, domain *d, int argc, const karg *argv, int64_t now)

@@ -232,6 +232,24 @@ void command_call(cmd_env *env, session *s, cmd_sink *sink, const cmd_def *def, 
  * domain d, with no client: returns 0, or -1 when it is no such write or
  * it fails (the file is then not trusted). */
 int command_replay(cmd_env *env, domain *d, int argc, const karg *argv, int64_t now);
+
+/* Blocking commands. A blocking command that finds nothing calls
+ * cmd_block, which parks it on its keys (inside EXEC, or with no bus, it
+ * answers at once: a null bulk with null_bulk, else a null array; a
+ * timeout is always a null array). A write to one of them asks the
+ * session's worker to run it again (command_retry): served, it leaves the
+ * keys (and signals them for the next waiter); else it waits on. */
+void cmd_block(cmd_call *x, const karg *keys, int nkeys, int64_t deadline, int null_bulk);
+/* Run the parked command again; 1 when it was served (or the session is
+ * not blocked), 0 when it waits on. */
+int command_retry(cmd_env *env, session *s, cmd_sink *sink, int64_t now);
+/* Its timeout passed: the null reply, and it stops waiting. */
+void command_block_timeout(cmd_env *env, session *s, cmd_sink *sink);
+/* It stops waiting with no reply (the connection goes). */
+void command_unblock(cmd_env *env, session *s);
+/* A blocking command's timeout argument, in seconds as a double (Redis's
+ * checks and texts): the deadline in ms, 0 for none. -1 after replying. */
+int arg_timeout(cmd_call *x, int i, int64_t *deadline);
 const cmd_def *command_lookup(const char *name, size_t len);
 /* Iterate the commands: NULL past the end. */
 const cmd_def *command_at(size_t i);

@@ -396,9 +396,23 @@ out:
 
 /* ---- moving between lists ---- */
 
+/* The list at r to pop from (NULL if none, or WRONGTYPE replied and *bad
+ * set). A blocked client trying again finds a key of another kind as no
+ * list at all: it waits on, as on Redis. */
+static item *blocked_source(cmd_call *x, kref *r, int *bad)
+{
+    item *it = ks_find(r, x->now);
+    *bad = 0;
+    if (it && item_kind(it) != KIND_LIST && (x->s->flags & SESS_RETRY)) return NULL;
+    return coll_of_kind(x, it, KIND_LIST, bad);
+}
+
 /* LMOVE and RPOPLPUSH: one element from an end of argv[1] to an end of
- * argv[2], both keys locked together (they may be one: a rotation). */
-static void move_generic(cmd_call *x, int from_tail, int to_tail)
+ * argv[2], both keys locked together (they may be one: a rotation), logged
+ * as eff (LMOVE's or RPOPLPUSH's arguments). With block, BLMOVE and
+ * BRPOPLPUSH: an empty source parks the command until deadline. */
+static void move_generic(cmd_call *x, int from_tail, int to_tail, const slice *eff, int neff,
+                         const int64_t *block)
 {
     ks_lockset ls;
     kref src, dst;
@@ -414,10 +428,11 @@ static void move_generic(cmd_call *x, int from_tail, int to_tail)
     ks_lockset_add(&ls, &src);
     ks_lockset_add(&ls, &dst);
     ks_lockset_lock(&ls);
-    it = coll_write(x, &src, KIND_LIST, &bad);
+    it = blocked_source(x, &src, &bad);
     if (bad) goto out;
     if (!it) {
-        resp_null(x->out);
+        if (block) cmd_block(x, &x->argv[1], 1, *block, 1);   /* under the lock: no push slips by */
+        else resp_null(x->out);
         goto out;
     }
     if (!same && (coll_write(x, &dst, KIND_LIST, &bad), bad)) goto out;
@@ -441,7 +456,7 @@ static void move_generic(cmd_call *x, int from_tail, int to_tail)
             list_w_pop(&ws, from_tail, 1);
             resp_bulk(x->out, copy, n);
         }
-        if (list_w_close(&ws, x->now) && rc == 0) coll_effect(x, &src);
+        if (list_w_close(&ws, x->now) && rc == 0) ks_effect(&src, neff, eff);
         free(copy);
         goto out;
     }
@@ -456,7 +471,7 @@ static void move_generic(cmd_call *x, int from_tail, int to_tail)
     list_w_close(&wd, x->now);
     /* logged before the source closes: emptied, it logs its deletion,
      * which must come after the move that empties it */
-    coll_effect(x, &src);
+    ks_effect(&src, neff, eff);
     list_w_open(&ws, &src);
     list_w_pop(&ws, from_tail, 1);
     list_w_close(&ws, x->now);
@@ -468,68 +483,129 @@ static void cmd_lmove(cmd_call *x)
 {
     int from, to;
     if ((from = arg_end(x, 3)) < 0 || (to = arg_end(x, 4)) < 0) return;
-    move_generic(x, from, to);
+    move_generic(x, from, to, x->argv, x->argc, NULL);
 }
 
-static void cmd_rpoplpush(cmd_call *x) { move_generic(x, 1, 0); }
+static void cmd_rpoplpush(cmd_call *x) { move_generic(x, 1, 0, x->argv, x->argc, NULL); }
 
-/* LMPOP numkeys key ... LEFT|RIGHT [COUNT n]: the first non-empty list,
- * all the keys locked together. */
-static void cmd_lmpop(cmd_call *x)
+/* BLMOVE src dst LEFT|RIGHT LEFT|RIGHT timeout: logged as LMOVE. */
+static void cmd_blmove(cmd_call *x)
 {
-    long long numkeys, count = -1;
-    int tail, where, bad = 0, done = 0;
-    ks_lockset ls;
-    kref *refs;
-    if (arg_at_least(x, 1, 1, "ERR numkeys should be greater than 0", &numkeys) < 0) return;
-    if (numkeys > x->argc - 3) {
-        reply_syntax(x);
+    int from, to;
+    int64_t deadline;
+    slice eff[5] = {{"LMOVE", 5}, x->argv[1], x->argv[2], x->argv[3], x->argv[4]};
+    if ((from = arg_end(x, 3)) < 0 || (to = arg_end(x, 4)) < 0 || arg_timeout(x, 5, &deadline) < 0)
         return;
-    }
-    where = 2 + (int)numkeys;
-    if ((tail = arg_end(x, where)) < 0) return;
-    for (int j = where + 1; j < x->argc; j++) {
-        if (count == -1 && arg_is(x, j, "count") && x->argc - 1 - j > 0) {
-            if (arg_at_least(x, ++j, 1, "ERR count should be greater than 0", &count) < 0) return;
-        } else {
-            reply_syntax(x);
-            return;
-        }
-    }
-    if (count == -1) count = 1;
-    refs = xmalloc(sizeof *refs * (size_t)numkeys);
+    move_generic(x, from, to, eff, 5, &deadline);
+}
+
+/* BRPOPLPUSH src dst timeout: logged as RPOPLPUSH. */
+static void cmd_brpoplpush(cmd_call *x)
+{
+    int64_t deadline;
+    slice eff[3] = {{"RPOPLPUSH", 9}, x->argv[1], x->argv[2]};
+    if (arg_timeout(x, 3, &deadline) < 0) return;
+    move_generic(x, 1, 0, eff, 3, &deadline);
+}
+
+/* Pop from the first non-empty list of the nkeys keys at argv[first],
+ * all locked together: LMPOP's reply [key, [elements]] (count of them),
+ * or with bare BLPOP's [key, element]; logged as LPOP/RPOP key count. When
+ * all are empty: a null array, or with block the command parks. */
+static void mpop(cmd_call *x, int first, int nkeys, int tail, long long count, int bare,
+                 const int64_t *block)
+{
+    int bad = 0, done = 0;
+    ks_lockset ls;
+    kref *refs = xmalloc(sizeof *refs * (size_t)nkeys);
     ks_lockset_init(&ls);
-    for (int k = 0; k < numkeys; k++) {
-        arg_ref(x, 2 + k, &refs[k]);
+    for (int k = 0; k < nkeys; k++) {
+        arg_ref(x, first + k, &refs[k]);
         ks_lockset_add(&ls, &refs[k]);
     }
     ks_lockset_lock(&ls);
-    for (int k = 0; k < numkeys && !bad && !done; k++) {
-        item *it = coll_write(x, &refs[k], KIND_LIST, &bad);
+    for (int k = 0; k < nkeys && !bad && !done; k++) {
+        item *it = blocked_source(x, &refs[k], &bad);
         size_t len, m;
         if (!it || bad) continue;
         len = list_len(it);
         m = (unsigned long long)count < len ? (size_t)count : len;
         resp_array(x->out, 2);
-        resp_bulk(x->out, x->argv[2 + k].p, x->argv[2 + k].n);
-        if (pop_reply(x, &refs[k], it, tail, m, 0)) {
+        resp_bulk(x->out, x->argv[first + k].p, x->argv[first + k].n);
+        if (pop_reply(x, &refs[k], it, tail, m, bare)) {
             char tmp[24];
-            slice eff[3] = {{tail ? "RPOP" : "LPOP", 4}, x->argv[2 + k], {tmp, 0}};
+            slice eff[3] = {{tail ? "RPOP" : "LPOP", 4}, x->argv[first + k], {tmp, 0}};
             eff[2].n = (size_t)util_ll2str(tmp, (long long)m);
             ks_effect(&refs[k], 3, eff);
         }
         done = 1;
     }
-    if (!bad && !done) resp_null_array(x->out);
+    if (!bad && !done) {
+        if (block) cmd_block(x, &x->argv[first], nkeys, *block, 0);   /* under the locks */
+        else resp_null_array(x->out);
+    }
     ks_lockset_unlock(&ls);
     free(refs);
 }
+
+/* LMPOP's and BLMPOP's numkeys key ... LEFT|RIGHT [COUNT n], from argv[at]. */
+static int mpop_args(cmd_call *x, int at, long long *numkeys, int *tail, long long *count)
+{
+    int where;
+    *count = -1;
+    if (arg_at_least(x, at, 1, "ERR numkeys should be greater than 0", numkeys) < 0) return -1;
+    if (*numkeys > x->argc - at - 2) {
+        reply_syntax(x);
+        return -1;
+    }
+    where = at + 1 + (int)*numkeys;
+    if ((*tail = arg_end(x, where)) < 0) return -1;
+    for (int j = where + 1; j < x->argc; j++) {
+        if (*count == -1 && arg_is(x, j, "count") && x->argc - 1 - j > 0) {
+            if (arg_at_least(x, ++j, 1, "ERR count should be greater than 0", count) < 0) return -1;
+        } else {
+            reply_syntax(x);
+            return -1;
+        }
+    }
+    if (*count == -1) *count = 1;
+    return 0;
+}
+
+static void cmd_lmpop(cmd_call *x)
+{
+    long long numkeys, count;
+    int tail;
+    if (mpop_args(x, 1, &numkeys, &tail, &count) == 0) mpop(x, 2, (int)numkeys, tail, count, 0, NULL);
+}
+
+/* BLMPOP timeout numkeys key ... LEFT|RIGHT [COUNT n] */
+static void cmd_blmpop(cmd_call *x)
+{
+    long long numkeys, count;
+    int tail;
+    int64_t deadline;
+    if (arg_timeout(x, 1, &deadline) < 0 || mpop_args(x, 2, &numkeys, &tail, &count) < 0) return;
+    mpop(x, 3, (int)numkeys, tail, count, 0, &deadline);
+}
+
+/* BLPOP and BRPOP key [key ...] timeout */
+static void bpop_generic(cmd_call *x, int tail)
+{
+    int64_t deadline;
+    if (arg_timeout(x, x->argc - 1, &deadline) < 0) return;
+    mpop(x, 1, x->argc - 2, tail, 1, 1, &deadline);
+}
+
+static void cmd_blpop(cmd_call *x) { bpop_generic(x, 0); }
+static void cmd_brpop(cmd_call *x) { bpop_generic(x, 1); }
 
 #define W CMD_WRITE
 #define R CMD_READONLY
 #define F CMD_FAST
 #define M CMD_DENYOOM
 #define L CAT_LIST
+#define B (CMD_NOSCRIPT | CMD_BLOCKING)
 
 #define PUSH_COMPLEXITY                                                                      \
     "O(1) for each element added, so O(N) to add N elements when the command is called "     \
@@ -579,6 +655,18 @@ static const cmd_def rows[] = {
     {"rpoplpush", cmd_rpoplpush, 3, W | M, L, KEY12("RW access delete", "RW insert"), "list",
      "1.2.0", "O(1)", NULL, NULL},
     {"lmpop", cmd_lmpop, -4, W, L, KEYNUM(1, "RW access delete"), "list", "7.0.0",
+     "O(N+M) where N is the number of provided keys and M is the number of elements "
+     "returned.", NULL, NULL},
+    {"blpop", cmd_blpop, -3, W | B, L | CAT_BLOCKING, {KSPEC(1, -2, 1, "RW access delete")},
+     "list", "2.0.0", "O(N) where N is the number of provided keys.", NULL, NULL},
+    {"brpop", cmd_brpop, -3, W | B, L | CAT_BLOCKING, {KSPEC(1, -2, 1, "RW access delete")},
+     "list", "2.0.0", "O(N) where N is the number of provided keys.", NULL, NULL},
+    {"blmove", cmd_blmove, 6, W | M | B, L | CAT_BLOCKING,
+     KEY12("RW access delete", "RW insert"), "list", "6.2.0", "O(1)", NULL, NULL},
+    {"brpoplpush", cmd_brpoplpush, 4, W | M | B, L | CAT_BLOCKING,
+     KEY12("RW access delete", "RW insert"), "list", "2.2.0", "O(1)", NULL, NULL},
+    {"blmpop", cmd_blmpop, -5, W | CMD_BLOCKING, L | CAT_BLOCKING, KEYNUM(2, "RW access delete"),
+     "list", "7.0.0",
      "O(N+M) where N is the number of provided keys and M is the number of elements "
      "returned.", NULL, NULL},
 };

@@ -34,6 +34,8 @@ void session_free(session *s, keyspace *ks)
     s->db = NULL;
     free(s->name);
     s->name = NULL;
+    free(s->parked.argv);
+    s->parked.argv = NULL;
 }
 
 void session_set_domain(session *s, keyspace *ks, domain *d)
@@ -42,10 +44,9 @@ void session_set_domain(session *s, keyspace *ks, domain *d)
     s->db = d;
 }
 
-void session_queue(session *s, const struct cmd_def *def, int argc, const karg *argv)
+void session_copy_cmd(queued_cmd *q, const struct cmd_def *def, int argc, const karg *argv)
 {
     size_t bytes = sizeof(karg) * (size_t)argc;
-    queued_cmd *q;
     char *mem, *p;
     for (int i = 0; i < argc; i++) bytes += argv[i].n;
     mem = xmalloc(bytes ? bytes : 1);
@@ -57,14 +58,18 @@ void session_queue(session *s, const struct cmd_def *def, int argc, const karg *
         a->n = argv[i].n;
         p += argv[i].n;
     }
+    q->def = def;
+    q->argc = argc;
+    q->argv = (karg *)mem;
+}
+
+void session_queue(session *s, const struct cmd_def *def, int argc, const karg *argv)
+{
     if (s->mq_len == s->mq_cap) {
         s->mq_cap = s->mq_cap ? s->mq_cap * 2 : 8;
         s->mq = xrealloc(s->mq, sizeof(queued_cmd) * (size_t)s->mq_cap);
     }
-    q = &s->mq[s->mq_len++];
-    q->def = def;
-    q->argc = argc;
-    q->argv = (karg *)mem;
+    session_copy_cmd(&s->mq[s->mq_len++], def, argc, argv);
 }
 
 size_t session_multi_mem(const session *s)

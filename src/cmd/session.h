@@ -26,6 +26,9 @@ typedef slice karg;
 #define SESS_LOCAL 0x08u       /* from 127.0.0.1, ::1 or a unix socket */
 #define SESS_CLOSE 0x10u       /* close once the replies are out (QUIT, SHUTDOWN) */
 #define SESS_EXEC 0x20u        /* running EXEC's queued commands: nothing may block */
+#define SESS_BLOCKED 0x40u     /* waiting in a blocking command (parked) */
+#define SESS_RETRY 0x80u       /* running the parked command again */
+#define SESS_REBLOCK 0x100u    /* ... which found nothing again */
 
 typedef struct queued_cmd {
     const struct cmd_def *def;
@@ -58,6 +61,8 @@ struct session {
     int mq_len, mq_cap;
     ks_watcher watch;
     struct ps_client *sub;   /* its subscriptions (pubsub.h), once it subscribed */
+    queued_cmd parked;       /* while SESS_BLOCKED: the command waiting */
+    int64_t block_deadline;  /* when it times out (ms), 0: never */
     const session_ops *ops;  /* the connection's side, or NULL */
 };
 
@@ -71,6 +76,8 @@ void session_set_domain(session *s, keyspace *ks, domain *d);
 void session_discard_multi(session *s);
 /* Queue a command inside MULTI (copies the arguments). */
 void session_queue(session *s, const struct cmd_def *def, int argc, const karg *argv);
+/* A copy of a command (one allocation for the arguments and their bytes). */
+void session_copy_cmd(queued_cmd *q, const struct cmd_def *def, int argc, const karg *argv);
 /* In subscribed mode: a channel, pattern or shard channel subscribed. */
 int session_subscribed(const session *s);
 /* Bytes the MULTI queue holds, as CLIENT INFO's multi-mem counts them. */

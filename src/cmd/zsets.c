@@ -765,6 +765,16 @@ static const cmd_def rows[] = {
     {"zmpop", zsets__zmpop, -4, W, Z, KEYNUM(1, "RW access delete"), "sorted-set", "7.0.0",
      "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of "
      "elements in the sorted set, and M being the number of elements popped.", NULL, NULL},
+    {"bzpopmin", zsets__bzpopmin, -3, W | F | CMD_NOSCRIPT | CMD_BLOCKING, Z | CAT_BLOCKING,
+     {KSPEC(1, -2, 1, "RW access delete")}, "sorted-set", "5.0.0",
+     "O(log(N)) with N being the number of elements in the sorted set.", NULL, NULL},
+    {"bzpopmax", zsets__bzpopmax, -3, W | F | CMD_NOSCRIPT | CMD_BLOCKING, Z | CAT_BLOCKING,
+     {KSPEC(1, -2, 1, "RW access delete")}, "sorted-set", "5.0.0",
+     "O(log(N)) with N being the number of elements in the sorted set.", NULL, NULL},
+    {"bzmpop", zsets__bzmpop, -5, W | CMD_BLOCKING, Z | CAT_BLOCKING, KEYNUM(2, "RW access delete"),
+     "sorted-set", "7.0.0",
+     "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of "
+     "elements in the sorted set, and M being the number of elements popped.", NULL, NULL},
     {"zrandmember", zsets__zrandmember, -2, R, Z, KEY1("RO access"), "sorted-set", "6.2.0",
      "O(N) where N is the number of elements returned", "nondeterministic_output", NULL},
     {"zunion", zsets__zunion, -3, R, Z, KEYNUM(1, "RO access"), "sorted-set", "6.2.0",

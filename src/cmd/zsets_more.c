@@ -11,11 +11,17 @@
 
 /* ---- pops ---- */
 
+/* How pop_from replies: an array of member, score, member, score ...
+ * (ZPOPMIN), of [member, score] pairs (ZMPOP), or the member and score
+ * with no array around them (BZPOPMIN's, after the key). */
+enum { POP_FLAT, POP_PAIRS, POP_BARE };
+
 /* Pop up to count members of it (r's set, locked) from the low end (max
- * 0) or the high end, replying each member and score; nested: as pairs
- * (ZMPOP). Logged as the ZREM of what was popped. */
-static void pop_from(cmd_call *x, kref *r, item *it, long long count, int max, int nested)
+ * 0) or the high end, replying each member and score in the given shape.
+ * Logged as the ZREM of what was popped. */
+static void pop_from(cmd_call *x, kref *r, item *it, long long count, int max, int shape)
 {
+    int nested = shape == POP_PAIRS;
     size_t len = zset_len(it), n = (unsigned long long)count < len ? (size_t)count : len;
     size_t first = max ? len - 1 : 0;
     slice *eff = malloc(sizeof *eff * (n + 2));
@@ -32,7 +38,7 @@ static void pop_from(cmd_call *x, kref *r, item *it, long long count, int max, i
         reply_nomem(x);
         return;
     }
-    resp_array(x->out, (long long)(nested ? n : n * 2));
+    if (shape != POP_BARE) resp_array(x->out, (long long)(nested ? n : n * 2));
     zset_iter_init(&i, it, first, max ? -1 : 1, 0);
     while (k < n && zset_next(&i, &m, &ml, &s)) {
         if (nested) resp_array(x->out, 2);
@@ -83,7 +89,7 @@ static void zpop_generic(cmd_call *x, int max)
     item *it = coll_lock_write(x, 1, &r, KIND_ZSET, &bad);
     if (!bad) {
         if (!it || count == 0) resp_array(x->out, 0);
-        else pop_from(x, &r, it, count < 0 ? 1 : count, max, 0);
+        else pop_from(x, &r, it, count < 0 ? 1 : count, max, POP_FLAT);
     }
     ks_unlock(&r);
 }
@@ -112,55 +118,100 @@ static kref *lock_keys(cmd_call *x, int extra, int first, long long n, ks_lockse
     return refs;
 }
 
-void zsets__zmpop(cmd_call *x)
+/* From the first non-empty set of the n keys at argv[first] (all locked
+ * together): ZMPOP's [key, [[member, score] ...]], or with bare BZPOPMIN's
+ * [key, member, score]. All empty: a null array, or with block the
+ * command parks on the keys. */
+static void mpop(cmd_call *x, int first, long long n, long long count, int max, int bare,
+                 const int64_t *block)
 {
-    long long numkeys, count = -1;
-    int max;
-    if (arg_positive(x, 1, 1, "ERR numkeys should be greater than 0", &numkeys) < 0) return;
-    if (numkeys >= x->argc - 2) {
-        reply_syntax(x);
-        return;
-    }
-    int where = 2 + (int)numkeys;
-    if (arg_is(x, where, "min")) {
-        max = 0;
-    } else if (arg_is(x, where, "max")) {
-        max = 1;
-    } else {
-        reply_syntax(x);
-        return;
-    }
-    for (int j = where + 1; j < x->argc; j++) {
-        if (count == -1 && arg_is(x, j, "count") && j + 1 < x->argc) {
-            j++;
-            if (arg_positive(x, j, 1, "ERR count should be greater than 0", &count) < 0) return;
-        } else {
-            reply_syntax(x);
-            return;
-        }
-    }
-    if (count == -1) count = 1;
     ks_lockset ls;
-    kref *refs = lock_keys(x, 0, 2, numkeys, &ls);
+    kref *refs = lock_keys(x, 0, first, n, &ls);
+    long long j;
+    int bad = 0;
     if (!refs) {
         reply_nomem(x);
         return;
     }
-    long long j;
-    for (j = 0; j < numkeys; j++) {
-        int bad;
-        item *it = coll_write(x, &refs[j], KIND_ZSET, &bad);
+    for (j = 0; j < n; j++) {
+        item *it = ks_find(&refs[j], x->now);
+        /* a blocked client trying again finds another kind as no set */
+        if (it && item_kind(it) != KIND_ZSET && (x->s->flags & SESS_RETRY)) continue;
+        it = coll_of_kind(x, it, KIND_ZSET, &bad);
         if (bad) break;
         if (!it) continue;
-        resp_array(x->out, 2);
+        resp_array(x->out, bare ? 3 : 2);
         resp_bulk(x->out, refs[j].key, refs[j].klen);
-        pop_from(x, &refs[j], it, count, max, 1);
+        pop_from(x, &refs[j], it, count, max, bare ? POP_BARE : POP_PAIRS);
         break;
     }
-    if (j == numkeys) resp_null_array(x->out);
+    if (j == n && !bad) {
+        if (block) cmd_block(x, &x->argv[first], (int)n, *block, 0);   /* under the locks */
+        else resp_null_array(x->out);
+    }
     ks_lockset_unlock(&ls);
     free(refs);
 }
+
+/* ZMPOP's and BZMPOP's numkeys key ... MIN|MAX [COUNT n], from argv[at]. */
+static int mpop_args(cmd_call *x, int at, long long *numkeys, int *max, long long *count)
+{
+    int where;
+    *count = -1;
+    if (arg_positive(x, at, 1, "ERR numkeys should be greater than 0", numkeys) < 0) return -1;
+    if (*numkeys >= x->argc - at - 1) {
+        reply_syntax(x);
+        return -1;
+    }
+    where = at + 1 + (int)*numkeys;
+    if (arg_is(x, where, "min")) {
+        *max = 0;
+    } else if (arg_is(x, where, "max")) {
+        *max = 1;
+    } else {
+        reply_syntax(x);
+        return -1;
+    }
+    for (int j = where + 1; j < x->argc; j++) {
+        if (*count == -1 && arg_is(x, j, "count") && j + 1 < x->argc) {
+            j++;
+            if (arg_positive(x, j, 1, "ERR count should be greater than 0", count) < 0) return -1;
+        } else {
+            reply_syntax(x);
+            return -1;
+        }
+    }
+    if (*count == -1) *count = 1;
+    return 0;
+}
+
+void zsets__zmpop(cmd_call *x)
+{
+    long long numkeys, count;
+    int max;
+    if (mpop_args(x, 1, &numkeys, &max, &count) == 0) mpop(x, 2, numkeys, count, max, 0, NULL);
+}
+
+/* BZMPOP timeout numkeys key ... MIN|MAX [COUNT n] */
+void zsets__bzmpop(cmd_call *x)
+{
+    long long numkeys, count;
+    int max;
+    int64_t deadline;
+    if (arg_timeout(x, 1, &deadline) < 0 || mpop_args(x, 2, &numkeys, &max, &count) < 0) return;
+    mpop(x, 3, numkeys, count, max, 0, &deadline);
+}
+
+/* BZPOPMIN and BZPOPMAX key [key ...] timeout */
+static void bzpop_generic(cmd_call *x, int max)
+{
+    int64_t deadline;
+    if (arg_timeout(x, x->argc - 1, &deadline) < 0) return;
+    mpop(x, 1, x->argc - 2, 1, max, 1, &deadline);
+}
+
+void zsets__bzpopmin(cmd_call *x) { bzpop_generic(x, 0); }
+void zsets__bzpopmax(cmd_call *x) { bzpop_generic(x, 1); }
 
 /* ---- ZRANDMEMBER ---- */
 

@@ -69,7 +69,7 @@ struct pubsub {
     uint64_t key[2];
     int nworkers;
     ps_ops ops;
-    space chans, shards;
+    space chans, shards, keys;
     pthread_rwlock_t plock;  /* guards the patterns: */
     table pats;              /* pattern -> ps_chan */
     ps_chan **pv;            /* the same, as a list to match against */
@@ -86,6 +86,8 @@ struct pubsub {
 struct ps_client {
     int w;
     void *owner;
+    atomic_int woken;        /* a retry was asked and has not run yet */
+    int gone;                /* being freed: no more retries */
     table subs[PS_KINDS];    /* name -> ps_link; the owner's worker only */
     atomic_long count[PS_KINDS];
 };
@@ -140,6 +142,7 @@ pubsub *pubsub_create(int nworkers, const ps_ops *ops)
     ps->ops = *ops;
     space_init(&ps->chans);
     space_init(&ps->shards);
+    space_init(&ps->keys);
     pthread_rwlock_init(&ps->plock, NULL);
     table_init(&ps->pats, &chan_ops, NULL);
     pthread_rwlock_init(&ps->mlock, NULL);
@@ -162,7 +165,8 @@ void pubsub_destroy(pubsub *ps)
     if (!ps) return;
     for (int i = 0; i < ps->nworkers; i++) {
         mailbox *mb = &ps->mb[i];
-        for (size_t k = 0; k < mb->q.n; k++) msg_put(mb->q.v[k].m);
+        for (size_t k = 0; k < mb->q.n; k++)
+            if (mb->q.v[k].m) msg_put(mb->q.v[k].m);
         free(mb->q.v);
         free(mb->spare.v);
         pthread_mutex_destroy(&mb->mu);
@@ -176,6 +180,7 @@ void pubsub_destroy(pubsub *ps)
     pthread_mutex_destroy(&ps->st_mu);
     space_destroy(&ps->chans);
     space_destroy(&ps->shards);
+    space_destroy(&ps->keys);
     table_destroy(&ps->pats);
     free(ps->pv);
     pthread_rwlock_destroy(&ps->plock);
@@ -203,7 +208,7 @@ static where where_of(pubsub *ps, int kind, uint64_t h)
 {
     if (kind == PS_PATTERN) return (where){&ps->plock, &ps->pats, &ps->plinks};
     if (kind == PS_MONITOR) return (where){&ps->mlock, &ps->mons, &ps->mlinks};
-    space *sp = kind == PS_SHARD ? &ps->shards : &ps->chans;
+    space *sp = kind == PS_SHARD ? &ps->shards : kind == PS_KEY ? &ps->keys : &ps->chans;
     stripe *s = stripe_of(sp, h);
     return (where){&s->lock, &s->t, &sp->links};
 }
@@ -274,8 +279,15 @@ static void unlink_sub(pubsub *ps, int kind, ps_link *l)
     ps_chan *ch = l->ch, *gone = NULL;
     where wh = where_of(ps, kind, ch->h);
     pthread_rwlock_wrlock(wh.lock);
-    ch->subs[l->idx] = ch->subs[--ch->n];
-    ch->subs[l->idx]->idx = l->idx;
+    if (kind == PS_KEY) {
+        /* waiters keep their order: the first is served first */
+        memmove(ch->subs + l->idx, ch->subs + l->idx + 1, sizeof *ch->subs * (ch->n - l->idx - 1));
+        for (size_t i = l->idx; i < ch->n - 1; i++) ch->subs[i]->idx = i;
+        ch->n--;
+    } else {
+        ch->subs[l->idx] = ch->subs[--ch->n];
+        ch->subs[l->idx]->idx = l->idx;
+    }
     atomic_fetch_sub(wh.links, 1);
     if (ch->n == 0) {
         table_pos pos;
@@ -308,6 +320,18 @@ int ps_unsubscribe(pubsub *ps, ps_client *c, int kind, const char *name, size_t 
     return 1;
 }
 
+void ps_unsubscribe_all(pubsub *ps, ps_client *c, int kind)
+{
+    table *t = &c->subs[kind];
+    for (size_t i = 0, span = table_span(t); i < span; i++) {
+        unsigned ub;
+        ps_link *l = table_at(t, i, NULL, &ub);
+        if (l) unlink_sub(ps, kind, l);
+    }
+    table_destroy(t);
+    table_init(t, &link_ops, NULL);
+}
+
 void ps_client_each(const ps_client *c, int kind, ps_name_fn *fn, void *ctx)
 {
     table *t = (table *)&c->subs[kind];   /* table_at changes nothing */
@@ -322,14 +346,10 @@ void ps_client_free(pubsub *ps, ps_client *c)
 {
     if (!c) return;
     for (int k = 0; k < PS_KINDS; k++) {
-        table *t = &c->subs[k];
-        for (size_t i = 0, span = table_span(t); i < span; i++) {
-            unsigned ub;
-            ps_link *l = table_at(t, i, NULL, &ub);
-            if (l) unlink_sub(ps, k, l);
-        }
-        table_destroy(t);
+        ps_unsubscribe_all(ps, c, k);
+        table_destroy(&c->subs[k]);
     }
+    c->gone = 1;
     /* No publisher can reach it now; what they sent before waits in this
      * worker's mailbox, which is drained here: it still gets what PUBLISH
      * counted for it (before RESET's reply; a closing connection drops
@@ -406,28 +426,34 @@ static size_t send_all(pubsub *ps, int self, stage *st, const ps_chan *ch, ps_ms
     return ch->n;
 }
 
+/* Append n mails to worker w's mailbox, waking it if it was empty. */
+static void mailbox_put(pubsub *ps, int w, const mail *v, size_t n)
+{
+    mailbox *mb = &ps->mb[w];
+    int was_empty;
+    pthread_mutex_lock(&mb->mu);
+    was_empty = mb->q.n == 0;
+    if (mb->q.cap - mb->q.n < n) {
+        size_t cap = mb->q.cap ? mb->q.cap : 16;
+        while (cap - mb->q.n < n) cap *= 2;
+        mb->q.v = xrealloc(mb->q.v, sizeof *mb->q.v * cap);
+        mb->q.cap = cap;
+    }
+    memcpy(mb->q.v + mb->q.n, v, sizeof *v * n);
+    mb->q.n += n;
+    atomic_store_explicit(&mb->waiting, 1, memory_order_release);
+    pthread_mutex_unlock(&mb->mu);
+    if (was_empty) ps->ops.wake(ps->ops.ctx, w);
+}
+
 /* Hand the staged messages to their workers' mailboxes. */
 static void post(pubsub *ps, stage *st)
 {
     for (int w = 0; w < ps->nworkers; w++) {
         mailvec *v = &st->to[w];
-        mailbox *mb = &ps->mb[w];
-        int was_empty;
         if (!v->n) continue;
-        pthread_mutex_lock(&mb->mu);
-        was_empty = mb->q.n == 0;
-        if (mb->q.cap - mb->q.n < v->n) {
-            size_t cap = mb->q.cap ? mb->q.cap : 16;
-            while (cap - mb->q.n < v->n) cap *= 2;
-            mb->q.v = xrealloc(mb->q.v, sizeof *mb->q.v * cap);
-            mb->q.cap = cap;
-        }
-        memcpy(mb->q.v + mb->q.n, v->v, sizeof *v->v * v->n);
-        mb->q.n += v->n;
-        atomic_store_explicit(&mb->waiting, 1, memory_order_release);
-        pthread_mutex_unlock(&mb->mu);
+        mailbox_put(ps, w, v->v, v->n);
         v->n = 0;
-        if (was_empty) ps->ops.wake(ps->ops.ctx, w);
     }
 }
 
@@ -500,6 +526,30 @@ void ps_feed_monitors(pubsub *ps, int self, const char *line, size_t n)
     stage_give(ps, self);
 }
 
+int ps_any_waiter(pubsub *ps) { return atomic_load_explicit(&ps->keys.links, memory_order_relaxed) > 0; }
+
+void ps_woken_clear(ps_client *c) { atomic_store(&c->woken, 0); }
+
+void ps_signal(pubsub *ps, const char *name, size_t n)
+{
+    uint64_t h;
+    stripe *s;
+    ps_chan *ch;
+    if (!ps_any_waiter(ps)) return;
+    h = name_hash(ps, name, n);
+    s = stripe_of(&ps->keys, h);
+    pthread_rwlock_rdlock(&s->lock);
+    ch = table_find(&s->t, h, name, n, NULL);
+    if (ch && ch->n) {
+        ps_client *c = ch->subs[0]->c;
+        if (!atomic_exchange(&c->woken, 1)) {
+            mail m = {c, NULL};
+            mailbox_put(ps, c->w, &m, 1);
+        }
+    }
+    pthread_rwlock_unlock(&s->lock);
+}
+
 int ps_waiting(pubsub *ps, int w)
 {
     return atomic_load_explicit(&ps->mb[w].waiting, memory_order_relaxed);
@@ -517,7 +567,12 @@ void ps_drain(pubsub *ps, int w)
     atomic_store_explicit(&mb->waiting, 0, memory_order_relaxed);
     pthread_mutex_unlock(&mb->mu);
     for (size_t i = 0; i < got.n; i++) {
-        ps->ops.deliver(got.v[i].c->owner, got.v[i].m);
+        ps_client *c = got.v[i].c;
+        if (!got.v[i].m) {   /* a signal for a waiter */
+            if (!c->gone) ps->ops.retry(c->owner);
+            continue;
+        }
+        ps->ops.deliver(c->owner, got.v[i].m);
         msg_put(got.v[i].m);
     }
     got.n = 0;

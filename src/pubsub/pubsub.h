@@ -32,9 +32,10 @@
 
 #define PS_STRIPES 64
 
-/* What a subscription is to: a channel, a pattern, a shard channel, or
- * (MONITOR) the feed of every command run, whose one name is "". */
-enum { PS_CHANNEL, PS_PATTERN, PS_SHARD, PS_MONITOR, PS_KINDS };
+/* What a subscription is to: a channel, a pattern, a shard channel,
+ * (MONITOR) the feed of every command run, whose one name is "", or (a
+ * blocked client) a key it waits on, named by its domain and its bytes. */
+enum { PS_CHANNEL, PS_PATTERN, PS_SHARD, PS_MONITOR, PS_KEY, PS_KINDS };
 
 typedef struct pubsub pubsub;
 typedef struct ps_client ps_client;
@@ -53,6 +54,9 @@ typedef struct ps_ops {
     /* Append m to the subscriber's connection; owner is what
      * ps_client_new was given. Runs on the subscriber's worker. */
     void (*deliver)(void *owner, const ps_msg *m);
+    /* A key the client waits on (PS_KEY) was written: try its command
+     * again. Runs on the client's worker. */
+    void (*retry)(void *owner);
     /* Worker w's mailbox was empty and now is not: wake it. Any thread. */
     void (*wake)(void *ctx, int w);
     void *ctx;
@@ -77,6 +81,19 @@ void ps_client_each(const ps_client *c, int kind, ps_name_fn *fn, void *ctx);
 int ps_subscribe(pubsub *ps, ps_client *c, int kind, const char *name, size_t n);
 /* 1 when unsubscribed now, 0 when it was not subscribed. */
 int ps_unsubscribe(pubsub *ps, ps_client *c, int kind, const char *name, size_t n);
+/* Drop every subscription of one kind. */
+void ps_unsubscribe_all(pubsub *ps, ps_client *c, int kind);
+
+/* Blocked clients. A client waiting on keys subscribes to them (PS_KEY);
+ * the waiters of a key are kept in the order they came. A write to a key
+ * signals it: the first waiter is asked (ops.retry, on its worker) to try
+ * its command again, once until ps_woken_clear; served, it leaves the
+ * keys and signals them again for the next one. */
+void ps_signal(pubsub *ps, const char *name, size_t n);
+/* Whether any client waits on a key (a hint: no lock). */
+int ps_any_waiter(pubsub *ps);
+/* The retry asked of c is being run: the next signal may ask again. */
+void ps_woken_clear(ps_client *c);
 
 /* Publish to a channel (shard: a shard channel) from worker self (-1: not
  * a worker's thread); returns how many subscribers it was sent to. */

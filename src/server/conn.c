@@ -144,6 +144,7 @@ void conn_close(conn *c)
     if (c->flags & CONN_DEAD) return;
     unmark_pending(c);
     c->flags |= CONN_DEAD;
+    command_unblock(&w->env, &c->s);   /* the next waiter of its keys may be served */
     /* No more messages for it from now: PUBLISH stops counting it. */
     ps_client_free(w->srv->bus, c->s.sub);
     c->s.sub = NULL;
@@ -169,6 +170,42 @@ void conn_deliver(void *owner, const ps_msg *m)
      * nothing more meanwhile. */
     if (over_limit(c)) c->flags |= CONN_OVERLIMIT;
     mark_pending(c);
+}
+
+/* Run a blocked client's command again (or time it out), as its worker
+ * runs commands: inside its gate, its AOF records tracked for the barrier
+ * before the reply. Served, it goes on with the input it has. */
+static void run_blocked(conn *c, int timeout)
+{
+    server *srv = c->w->srv;
+    uint64_t before, after;
+    int done = 1;
+    if (c->flags & (CONN_DEAD | CONN_CLOSING) || !(c->s.flags & SESS_BLOCKED)) return;
+    gates_enter(srv->g, c->w->id);
+    before = persist_thread_lsn();
+    if (timeout) command_block_timeout(&c->w->env, &c->s, &c->sink);
+    else done = command_retry(&c->w->env, &c->s, &c->sink, util_now_ms());
+    after = persist_thread_lsn();
+    if (after != before) c->log_lsn = after;
+    gates_leave(srv->g, c->w->id);
+    if (done) mark_pending(c);
+}
+
+/* Mailboxes are drained inside commands too (an UNSUBSCRIBE, a closing
+ * subscriber), where the worker holds its gate: the retry waits for the
+ * flush, which runs it outside. */
+void conn_retry(void *owner)
+{
+    conn *c = (conn *)((char *)owner - offsetof(conn, s));
+    c->flags |= CONN_RETRY;
+    mark_pending(c);
+}
+
+void conn_block_timeouts(worker *w, int64_t now_ms)
+{
+    for (conn *c = w->conns; c; c = c->next)
+        if ((c->s.flags & SESS_BLOCKED) && c->s.block_deadline && now_ms >= c->s.block_deadline)
+            run_blocked(c, 1);
 }
 
 /* The reply sink's zero-copy path. */
@@ -313,8 +350,8 @@ static void process_input(conn *c)
     if (c->s.sub && ps_waiting(srv->bus, c->w->id)) ps_drain(srv->bus, c->w->id);
     /* Once shutting down, nothing more runs: a write now could be
      * acknowledged after the final save. */
-    while (!(c->flags & (CONN_CLOSING | CONN_DEAD)) && buf_pending(&c->in) &&
-           !atomic_load_explicit(&srv->shutdown, memory_order_relaxed)) {
+    while (!(c->flags & (CONN_CLOSING | CONN_DEAD)) && !(c->s.flags & SESS_BLOCKED) &&
+           buf_pending(&c->in) && !atomic_load_explicit(&srv->shutdown, memory_order_relaxed)) {
         char *base = buf_head(&c->in);
         int rc;
         if (conn_out_pending(c) > CONN_OUT_SOFT) {
@@ -560,6 +597,10 @@ void conn_flush_pending(worker *w)
     w->pending = NULL;
     for (size_t i = 0; i < n; i++) {
         conn *c = w->flushv[i];
+        if (c->flags & CONN_RETRY) {
+            c->flags &= ~CONN_RETRY;
+            run_blocked(c, 0);
+        }
         if (!(c->flags & (CONN_DEAD | CONN_PAUSED | CONN_CLOSING)) && buf_pending(&c->in))
             c->proto->process(c);
     }
@@ -587,7 +628,7 @@ void conn_check_timeouts(worker *w, long long timeout_s, int64_t now_ms)
     conn *c = w->conns, *next;
     for (; c; c = next) {
         next = c->next;
-        if (c->s.flags & SESS_MULTI) continue;
+        if (c->s.flags & (SESS_MULTI | SESS_BLOCKED)) continue;   /* as Redis spares them */
         if (now_ms - c->s.last_ms > timeout_s * 1000) {
             log_verbose("Closing idle client id=%llu", (unsigned long long)c->s.id);
             conn_close(c);

@@ -38,6 +38,7 @@
 #define CONN_DEAD 0x04u
 #define CONN_PENDING 0x08u     /* on the worker's pending list */
 #define CONN_OVERLIMIT 0x10u   /* past client-output-buffer-limit: closed at the flush */
+#define CONN_RETRY 0x20u       /* blocked, and a key it waits on was written: retry at the flush */
 
 #define CONN_BATCH 512
 #define CONN_SLICE_US 200
@@ -102,6 +103,10 @@ static inline size_t conn_out_pending(const conn *c) { return buf_pending(&c->ou
 /* The registry's deliver (pubsub.h): append a published message to the
  * connection of a session (owner), on its worker. */
 void conn_deliver(void *owner, const ps_msg *m);
+/* The registry's retry: a key the session (owner) waits on was written. */
+void conn_retry(void *owner);
+/* Time out the blocked clients whose deadline passed. */
+void conn_block_timeouts(worker *w, int64_t now_ms);
 /* Close connections idle for more than timeout_s. */
 void conn_check_timeouts(worker *w, long long timeout_s, int64_t now_ms);
 

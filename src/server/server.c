@@ -402,7 +402,7 @@ int server_init(server *srv)
     if (listen_all(srv) < 0) return -1;
     srv->workers = xcalloc((size_t)n, sizeof(worker));
     {
-        const ps_ops bus_ops = {conn_deliver, wake_worker, srv};
+        const ps_ops bus_ops = {conn_deliver, conn_retry, wake_worker, srv};
         srv->bus = pubsub_create(n, &bus_ops);
     }
     for (int i = 0; i < n; i++) {
@@ -463,9 +463,15 @@ static void *worker_main(void *opaque)
             worker_relisten(w) < 0)
             log_warn("Worker %d could not listen on the new sockets: %s", w->id, strerror(errno));
         worker_cron(w, now);
+        if (ps_any_waiter(srv->bus) && now >= w->next_block_check_us) {
+            /* blocked clients time out within 10 ms of their deadline */
+            w->next_block_check_us = now + 10000;
+            conn_block_timeouts(w, util_now_ms());
+        }
         conn_flush_pending(w);
         conn_reap(w);
         wait_ms = w->pending ? 0 : (w->next_cron_us - now) / 1000 + 1;
+        if (ps_any_waiter(srv->bus) && wait_ms > 10) wait_ms = 10;
         if (wait_ms < 0) wait_ms = 0;
         ev_wait(w->loop, (int)wait_ms);
     }

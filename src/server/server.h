@@ -66,6 +66,7 @@ typedef struct worker {
     uint64_t committed_lsn;   /* AOF position this worker made durable */
     int64_t next_cron_us;
     int64_t next_timeout_check_us;
+    int64_t next_block_check_us;
     int64_t next_trim_us;
     cmd_stats st;             /* written by this worker only */
     cmd_env env;              /* what its commands run with */

@@ -3,80 +3,13 @@ PSUBSCRIBE PUNSUBSCRIBE PUBLISH SSUBSCRIBE SUNSUBSCRIBE SPUBLISH and PUBSUB's
 subcommands, with several clients at once. Each scenario runs against
 redis-server and Kasi in turn; every reply and every pushed message each client
 reads is recorded, in order, and the two transcripts must be equal byte for
-byte. Kasi runs a worker per core, so clients land on different workers and
-messages cross threads.
-
-A step says how many replies its client reads. Where Redis's order is its hash
-table's (UNSUBSCRIBE with no arguments, PUBSUB CHANNELS), the step is marked
-unordered: its confirmations are compared as a set of names and a list of
-counts, a list reply as its sorted lines. At the end of a
-scenario every client sends PING and reads one reply: a message that should
-not have come would be read there instead, and the transcripts would differ.
+byte (see multiclient.py). Kasi runs a worker per core, so clients land on
+different workers and messages cross threads.
 """
-import re
-
 import pytest
 
 import kasi_harness as H
-
-
-class Run:
-    def __init__(self, srv):
-        self.srv = srv
-        self.conns = {}
-        self.log = []
-
-    def c(self, name):
-        if name not in self.conns:
-            self.conns[name] = H.RawConn(self.srv.port, timeout=5)
-        return self.conns[name]
-
-    def do(self, who, *args, n=1, unordered=False):
-        """Send a command as client `who` and read n replies."""
-        c = self.c(who)
-        c.send_command(*args)
-        self.read(who, n, unordered, args)
-        if str(args[0]).upper() == "QUIT":
-            self.conns.pop(who).close()
-
-    def read(self, who, n, unordered=False, what=None):
-        c = self.c(who)
-        if n == 0:   # a command with no reply: the next one's must come first
-            return
-        got = [c.read_raw() for _ in range(n)]
-        if unordered == "sorted":
-            got.sort()
-        elif unordered:
-            # confirmations in hash order: the names as a set, the counts
-            # (which fall by one each) in order
-            heads = sorted(g[:g.rindex(b":")] for g in got)
-            got = heads + [g[g.rindex(b":"):] for g in got]
-        self.log.append((who, what, got))
-
-    def read_feed(self, who, until):
-        """MONITOR lines up to the one holding `until`, with the time and
-        the client's port (which differ between runs) blanked."""
-        c = self.c(who)
-        got = []
-        while True:
-            line = c.read_raw()
-            got.append(re.sub(rb"^\+\d+\.\d{6} \[(-?\d+) ([^\]]*?):\d+\]", rb"+T [\1 \2:P]", line))
-            if until in line:
-                break
-        self.log.append((who, "feed", got))
-
-    def raw_reply(self, who, *args):
-        """A reply whose element order is Redis's hash order: compared sorted."""
-        c = self.c(who)
-        c.send_command(*args)
-        raw = c.read_raw()
-        self.log.append((who, args, sorted(raw.split(b"\r\n"))))
-
-    def finish(self):
-        for who in sorted(self.conns):
-            self.do(who, "PING")
-        for c in self.conns.values():
-            c.close()
+from multiclient import Run, compare
 
 
 SCENARIOS = {}
@@ -308,21 +241,4 @@ def monitor(r):
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_diff_pubsub(pair, name):
-    ref, sut = pair
-    logs = []
-    for srv in (ref, sut):
-        with srv.raw() as c:
-            c.cmd("FLUSHALL")
-        r = Run(srv)
-        try:
-            SCENARIOS[name](r)
-            r.finish()
-        finally:
-            for c in r.conns.values():
-                c.close()
-        logs.append(r.log)
-    want, got = logs
-    for i, (a, b) in enumerate(zip(want, got)):
-        assert a == b, "step %d of %s differs:\n  redis: %r\n  kasi:  %r" % (i, name, a, b)
-    assert len(want) == len(got)
-    assert sut.alive()
+    compare(pair, name, SCENARIOS[name])

@@ -1,0 +1,96 @@
+"""Multi-client differential runs (test_diff_pubsub.py, test_diff_blocking.py):
+a scenario drives several named clients of one server; every reply and every
+pushed message each client reads is recorded in order, and the transcripts of
+redis-server and Kasi must be equal byte for byte.
+
+A step says how many replies its client reads. Where Redis's order is its hash
+table's (UNSUBSCRIBE with no arguments, PUBSUB CHANNELS), the step is marked
+unordered: its confirmations are compared as a set of names and a list of
+counts, a list reply as its sorted lines. At the end of a scenario every
+client sends PING and reads one reply: a message that should not have come
+would be read there instead, and the transcripts would differ.
+"""
+import re
+
+import kasi_harness as H
+
+
+class Run:
+    def __init__(self, srv):
+        self.srv = srv
+        self.conns = {}
+        self.log = []
+
+    def c(self, name):
+        if name not in self.conns:
+            self.conns[name] = H.RawConn(self.srv.port, timeout=5)
+        return self.conns[name]
+
+    def do(self, who, *args, n=1, unordered=False):
+        """Send a command as client `who` and read n replies."""
+        c = self.c(who)
+        c.send_command(*args)
+        self.read(who, n, unordered, args)
+        if str(args[0]).upper() == "QUIT":
+            self.conns.pop(who).close()
+
+    def read(self, who, n, unordered=False, what=None):
+        c = self.c(who)
+        if n == 0:   # a command with no reply: the next one's must come first
+            return
+        got = [c.read_raw() for _ in range(n)]
+        if unordered == "sorted":
+            got.sort()
+        elif unordered:
+            # confirmations in hash order: the names as a set, the counts
+            # (which fall by one each) in order
+            heads = sorted(g[:g.rindex(b":")] for g in got)
+            got = heads + [g[g.rindex(b":"):] for g in got]
+        self.log.append((who, what, got))
+
+    def read_feed(self, who, until):
+        """MONITOR lines up to the one holding `until`, with the time and
+        the client's port (which differ between runs) blanked."""
+        c = self.c(who)
+        got = []
+        while True:
+            line = c.read_raw()
+            got.append(re.sub(rb"^\+\d+\.\d{6} \[(-?\d+) ([^\]]*?):\d+\]", rb"+T [\1 \2:P]", line))
+            if until in line:
+                break
+        self.log.append((who, "feed", got))
+
+    def raw_reply(self, who, *args):
+        """A reply whose element order is Redis's hash order: compared sorted."""
+        c = self.c(who)
+        c.send_command(*args)
+        raw = c.read_raw()
+        self.log.append((who, args, sorted(raw.split(b"\r\n"))))
+
+    def finish(self):
+        for who in sorted(self.conns):
+            self.do(who, "PING")
+        for c in self.conns.values():
+            c.close()
+
+
+
+def compare(pair, name, fn):
+    ref, sut = pair
+    logs = []
+    for srv in (ref, sut):
+        with srv.raw() as c:
+            c.cmd("FLUSHALL")
+        r = Run(srv)
+        try:
+            fn(r)
+            r.finish()
+        finally:
+            for c in r.conns.values():
+                c.close()
+        logs.append(r.log)
+    want, got = logs
+    for i, (a, b) in enumerate(zip(want, got)):
+        assert a == b, "step %d of %s differs:\n  redis: %r\n  kasi:  %r" % (i, name, a, b)
+    assert len(want) == len(got)
+    assert sut.alive()
