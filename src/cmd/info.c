@@ -37,7 +37,7 @@ static void sec_clients(cmd_env *env, buf *out)
 {
     buf_printf(out, "connected_clients:%ld\r\n", env->host->clients(env->host->ctx));
     config_info(env->cfg, "clients", out);
-    buf_printf(out, "blocked_clients:0\r\n");
+    buf_printf(out, "blocked_clients:%lld\r\n", env->bus ? ps_nblocked(env->bus) : 0);
 }
 
 static void human(char *out, size_t len, double v)
@@ -94,6 +94,9 @@ static void sec_stats(cmd_env *env, buf *out)
                (unsigned long long)t.evicted);
     buf_printf(out, "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n", (unsigned long long)t.hits,
                (unsigned long long)t.misses);
+    if (env->bus)
+        buf_printf(out, "pubsub_channels:%lld\r\npubsub_patterns:%lld\r\npubsubshard_channels:%lld\r\n",
+                   ps_nchannels(env->bus, 0), ps_numpat(env->bus), ps_nchannels(env->bus, 1));
 }
 
 static void sec_replication(cmd_env *env, buf *out)

@@ -39,6 +39,7 @@ typedef struct stripe {
 typedef struct space {
     stripe s[PS_STRIPES];
     atomic_long links;       /* subscriptions, all stripes */
+    atomic_long chans;       /* names with subscribers, all stripes */
 } space;
 
 typedef struct mail {
@@ -78,6 +79,7 @@ struct pubsub {
     pthread_rwlock_t mlock;  /* guards the monitors, a table of one entry: */
     table mons;              /* "" -> the ps_chan of every monitor */
     atomic_long mlinks;      /* monitors */
+    atomic_long nblocked;    /* clients waiting on keys */
     mailbox *mb;             /* one per worker */
     stage *st;               /* one per worker, then one for other threads: */
     pthread_mutex_t st_mu;   /* which guards that last one */
@@ -121,6 +123,7 @@ static void space_init(space *sp)
         table_init(&sp->s[i].t, &chan_ops, NULL);
     }
     atomic_init(&sp->links, 0);
+    atomic_init(&sp->chans, 0);
 }
 
 static void space_destroy(space *sp)
@@ -197,20 +200,21 @@ static uint64_t name_hash(const pubsub *ps, const char *p, size_t n)
 /* The stripe of a hash: bits the tables use for neither slot nor tag. */
 static stripe *stripe_of(space *sp, uint64_t h) { return &sp->s[(h >> 40) % PS_STRIPES]; }
 
-/* Where a subscription of this kind lives: its lock, table and counter. */
+/* Where a subscription of this kind lives: its lock, table and counters
+ * (of subscriptions, and of names with subscribers, or NULL). */
 typedef struct where {
     pthread_rwlock_t *lock;
     table *t;
-    atomic_long *links;
+    atomic_long *links, *names;
 } where;
 
 static where where_of(pubsub *ps, int kind, uint64_t h)
 {
-    if (kind == PS_PATTERN) return (where){&ps->plock, &ps->pats, &ps->plinks};
-    if (kind == PS_MONITOR) return (where){&ps->mlock, &ps->mons, &ps->mlinks};
+    if (kind == PS_PATTERN) return (where){&ps->plock, &ps->pats, &ps->plinks, NULL};
+    if (kind == PS_MONITOR) return (where){&ps->mlock, &ps->mons, &ps->mlinks, NULL};
     space *sp = kind == PS_SHARD ? &ps->shards : kind == PS_KEY ? &ps->keys : &ps->chans;
     stripe *s = stripe_of(sp, h);
-    return (where){&s->lock, &s->t, &sp->links};
+    return (where){&s->lock, &s->t, &sp->links, &sp->chans};
 }
 
 /* ---- subscribers ---- */
@@ -250,6 +254,7 @@ int ps_subscribe(pubsub *ps, ps_client *c, int kind, const char *name, size_t n)
         ch->nlen = n;
         memcpy(ch->name, name, n);
         table_insert(wh.t, h, ch, 0);
+        if (wh.names) atomic_fetch_add(wh.names, 1);
         if (kind == PS_PATTERN) {
             if (ps->pn == ps->pcap) {
                 ps->pcap = ps->pcap ? ps->pcap * 2 : 16;
@@ -268,7 +273,8 @@ int ps_subscribe(pubsub *ps, ps_client *c, int kind, const char *name, size_t n)
     atomic_fetch_add(wh.links, 1);
     pthread_rwlock_unlock(wh.lock);
     table_insert(&c->subs[kind], h, l, 0);
-    atomic_fetch_add_explicit(&c->count[kind], 1, memory_order_relaxed);
+    if (atomic_fetch_add_explicit(&c->count[kind], 1, memory_order_relaxed) == 0 && kind == PS_KEY)
+        atomic_fetch_add(&ps->nblocked, 1);
     return 1;
 }
 
@@ -294,6 +300,7 @@ static void unlink_sub(pubsub *ps, int kind, ps_link *l)
         table_find(wh.t, ch->h, ch->name, ch->nlen, &pos);
         table_delete(wh.t, &pos);
         table_maybe_shrink(wh.t);
+        if (wh.names) atomic_fetch_sub(wh.names, 1);
         if (kind == PS_PATTERN) {
             ps->pv[ch->pidx] = ps->pv[--ps->pn];
             ps->pv[ch->pidx]->pidx = ch->pidx;
@@ -305,7 +312,8 @@ static void unlink_sub(pubsub *ps, int kind, ps_link *l)
         free(gone->subs);
         free(gone);
     }
-    atomic_fetch_sub_explicit(&l->c->count[kind], 1, memory_order_relaxed);
+    if (atomic_fetch_sub_explicit(&l->c->count[kind], 1, memory_order_relaxed) == 1 && kind == PS_KEY)
+        atomic_fetch_sub(&ps->nblocked, 1);
     free(l);
 }
 
@@ -628,3 +636,7 @@ long long ps_numpat(pubsub *ps)
     pthread_rwlock_unlock(&ps->plock);
     return n;
 }
+
+long long ps_nchannels(pubsub *ps, int shard) { return atomic_load(shard ? &ps->shards.chans : &ps->chans.chans); }
+
+long long ps_nblocked(pubsub *ps) { return atomic_load(&ps->nblocked); }

@@ -117,5 +117,9 @@ size_t ps_channels(pubsub *ps, int shard, const char *pat, size_t plen, buf *out
 long long ps_numsub(pubsub *ps, int shard, const char *ch, size_t n);
 /* PUBSUB NUMPAT: the patterns with at least one subscriber. */
 long long ps_numpat(pubsub *ps);
+/* INFO's counts: channels (shard: shard channels) with subscribers, and
+ * clients waiting on keys. */
+long long ps_nchannels(pubsub *ps, int shard);
+long long ps_nblocked(pubsub *ps);
 
 #endif

@@ -131,6 +131,8 @@ def introspection(r):
     r.do("p", "PUBSUB", "SHARDNUMSUB")
     r.do("p", "PUBSUB", "NUMPAT")
     r.do("p", "PUBSUB", "HELP")
+    info = r.c("p").cmd("INFO", "stats")
+    r.log.append(("p", "INFO stats", [l for l in info.split(b"\r\n") if l.startswith(b"pubsub")]))
     for bad in (("PUBSUB",), ("PUBSUB", "NOSUCH"), ("PUBSUB", "CHANNELS", "a", "b"),
                 ("PUBSUB", "NUMPAT", "x"), ("PUBSUB", "SHARDCHANNELS", "a", "b"), ("PUBSUB", "HELP", "x"),
                 ("PUBLISH", "a"), ("PUBLISH", "a", "b", "c"), ("SPUBLISH", "a"), ("PSUBSCRIBE",),

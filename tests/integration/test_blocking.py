@@ -117,10 +117,14 @@ def test_blocked_clients_cost_nothing_and_outlive_the_idle_timeout(server_factor
     rss1 = H.vmrss_kb(s.pid)
     assert rss1 - rss0 < 2048
     with s.raw() as p:
+        assert b"blocked_clients:1000\r\n" in p.cmd("INFO", "clients")
+    with s.raw() as p:
         for i in range(0, 1000, 97):
             p.cmd("LPUSH", "k%d" % i, "v")
     for i in range(0, 1000, 97):
         assert cs[i].read() == [b"k%d" % i, b"v"]
+    with s.raw() as p:
+        assert b"blocked_clients:989\r\n" in p.cmd("INFO", "clients")
     idle = H.RawConn(s.port, timeout=10)
     assert idle.is_closed(timeout=4)   # a client that only idles is closed
     for c in cs:
