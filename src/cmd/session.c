@@ -82,8 +82,8 @@ size_t session_multi_mem(const session *s)
     return n;
 }
 
-int session_subscribed(const session *s)
+int session__subscribed(const session *s)
 {
-    return s->sub && (ps_client_count(s->sub, PS_CHANNEL) || ps_client_count(s->sub, PS_PATTERN) ||
+    return (ps_client_count(s->sub, PS_CHANNEL) || ps_client_count(s->sub, PS_PATTERN) ||
                       ps_client_count(s->sub, PS_SHARD));
 }

@@ -79,7 +79,8 @@ void session_queue(session *s, const struct cmd_def *def, int argc, const karg *
 /* A copy of a command (one allocation for the arguments and their bytes). */
 void session_copy_cmd(queued_cmd *q, const struct cmd_def *def, int argc, const karg *argv);
 /* In subscribed mode: a channel, pattern or shard channel subscribed. */
-int session_subscribed(const session *s);
+int session__subscribed(const session *s);
+static inline int session_subscribed(const session *s) { return s->sub && session__subscribed(s); }
 /* Bytes the MULTI queue holds, as CLIENT INFO's multi-mem counts them. */
 size_t session_multi_mem(const session *s);
 

@@ -67,6 +67,7 @@ typedef struct stage {
 } stage;
 
 struct pubsub {
+    ps_hot hot;              /* first: see pubsub.h */
     uint64_t key[2];
     int nworkers;
     ps_ops ops;
@@ -78,7 +79,6 @@ struct pubsub {
     atomic_long plinks;      /* pattern subscriptions */
     pthread_rwlock_t mlock;  /* guards the monitors, a table of one entry: */
     table mons;              /* "" -> the ps_chan of every monitor */
-    atomic_long mlinks;      /* monitors */
     atomic_long nblocked;    /* clients waiting on keys */
     mailbox *mb;             /* one per worker */
     stage *st;               /* one per worker, then one for other threads: */
@@ -211,10 +211,10 @@ typedef struct where {
 static where where_of(pubsub *ps, int kind, uint64_t h)
 {
     if (kind == PS_PATTERN) return (where){&ps->plock, &ps->pats, &ps->plinks, NULL};
-    if (kind == PS_MONITOR) return (where){&ps->mlock, &ps->mons, &ps->mlinks, NULL};
+    if (kind == PS_MONITOR) return (where){&ps->mlock, &ps->mons, &ps->hot.monitors, NULL};
     space *sp = kind == PS_SHARD ? &ps->shards : kind == PS_KEY ? &ps->keys : &ps->chans;
     stripe *s = stripe_of(sp, h);
-    return (where){&s->lock, &s->t, &sp->links, &sp->chans};
+    return (where){&s->lock, &s->t, kind == PS_KEY ? &ps->hot.key_links : &sp->links, &sp->chans};
 }
 
 /* ---- subscribers ---- */
@@ -512,8 +512,6 @@ long long ps_publish(pubsub *ps, int self, int shard, const char *ch, size_t chn
     return n;
 }
 
-int ps_monitored(pubsub *ps) { return atomic_load_explicit(&ps->mlinks, memory_order_relaxed) > 0; }
-
 void ps_feed_monitors(pubsub *ps, int self, const char *line, size_t n)
 {
     uint64_t h = name_hash(ps, "", 0);
@@ -533,8 +531,6 @@ void ps_feed_monitors(pubsub *ps, int self, const char *line, size_t n)
     pthread_rwlock_unlock(&ps->mlock);
     stage_give(ps, self);
 }
-
-int ps_any_waiter(pubsub *ps) { return atomic_load_explicit(&ps->keys.links, memory_order_relaxed) > 0; }
 
 void ps_woken_clear(ps_client *c) { atomic_store(&c->woken, 0); }
 

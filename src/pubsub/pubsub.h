@@ -40,6 +40,13 @@ enum { PS_CHANNEL, PS_PATTERN, PS_SHARD, PS_MONITOR, PS_KEY, PS_KINDS };
 typedef struct pubsub pubsub;
 typedef struct ps_client ps_client;
 
+/* What every command asks of the registry, first in it: so that with no
+ * monitor and no blocked client the answer costs one load, inline. */
+typedef struct ps_hot {
+    atomic_long monitors;    /* clients in MONITOR mode */
+    atomic_long key_links;   /* keys blocked clients wait on */
+} ps_hot;
+
 /* A message as delivered: the elements of the push (its array header,
  * which depends on the receiver's protocol, is the receiver's to write),
  * or a whole reply, sent as it is (nelem 0: MONITOR's lines). */
@@ -91,7 +98,10 @@ void ps_unsubscribe_all(pubsub *ps, ps_client *c, int kind);
  * keys and signals them again for the next one. */
 void ps_signal(pubsub *ps, const char *name, size_t n);
 /* Whether any client waits on a key (a hint: no lock). */
-int ps_any_waiter(pubsub *ps);
+static inline int ps_any_waiter(pubsub *ps)
+{
+    return atomic_load_explicit(&((ps_hot *)ps)->key_links, memory_order_relaxed) > 0;
+}
 /* The retry asked of c is being run: the next signal may ask again. */
 void ps_woken_clear(ps_client *c);
 
@@ -101,7 +111,10 @@ long long ps_publish(pubsub *ps, int self, int shard, const char *ch, size_t chn
                      const char *msg, size_t msgn);
 
 /* Whether some client is in MONITOR mode (a hint: no lock). */
-int ps_monitored(pubsub *ps);
+static inline int ps_monitored(pubsub *ps)
+{
+    return atomic_load_explicit(&((ps_hot *)ps)->monitors, memory_order_relaxed) > 0;
+}
 /* Send a MONITOR line (a whole reply) to every monitor. */
 void ps_feed_monitors(pubsub *ps, int self, const char *line, size_t n);
 

@@ -506,11 +506,18 @@ static void advance(conn *c, size_t n)
 static int over_limit(conn *c)
 {
     server *srv = c->w->srv;
-    int cls = session_subscribed(&c->s) ? CFG_OBUF_PUBSUB : CFG_OBUF_NORMAL;
-    size_t used = buf_pending(&c->out) > OBUF_FREE ? buf_pending(&c->out) - OBUF_FREE : 0;
-    long long hard = atomic_load_explicit(&srv->obuf[cls][0], memory_order_relaxed);
-    long long soft = atomic_load_explicit(&srv->obuf[cls][1], memory_order_relaxed);
+    int cls;
+    size_t used;
+    long long hard, soft;
     int64_t now;
+    if (buf_pending(&c->out) <= OBUF_FREE) {   /* the usual case: nothing counts */
+        c->soft_since = 0;
+        return 0;
+    }
+    cls = session_subscribed(&c->s) ? CFG_OBUF_PUBSUB : CFG_OBUF_NORMAL;
+    used = buf_pending(&c->out) - OBUF_FREE;
+    hard = atomic_load_explicit(&srv->obuf[cls][0], memory_order_relaxed);
+    soft = atomic_load_explicit(&srv->obuf[cls][1], memory_order_relaxed);
     if (hard && used > (size_t)hard) return 1;
     if (!soft || used <= (size_t)soft) {
         c->soft_since = 0;
