@@ -17,6 +17,7 @@ import random
 import pytest
 
 import kasi_harness as H
+from diff_scripts_groups import SCRIPTS as GROUP_SCRIPTS
 from diff_scripts_streams import SCRIPTS
 from test_diff import Mismatch, run_script
 
@@ -24,6 +25,13 @@ FUZZ_STEPS = int(os.environ.get("KASI_STREAMS_FUZZ_STEPS", "1500"))
 FUZZ_SEEDS = [int(s) for s in os.environ.get("KASI_STREAMS_FUZZ_SEEDS", "31,32,33,34").split(",") if s.strip()]
 
 FUTURE = 4102444800000   # 2100-01-01 in ms: "*" after it never reads the clock
+
+
+@pytest.mark.parametrize("name", list(GROUP_SCRIPTS))
+def test_diff_groups(pair, name):
+    ref, sut = pair
+    assert run_script(name, GROUP_SCRIPTS[name], ref, sut, timeout=20) > 0
+    assert sut.alive(), "server under test died during script %r" % name
 
 
 @pytest.mark.parametrize("name", list(SCRIPTS))
