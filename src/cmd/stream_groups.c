@@ -878,8 +878,8 @@ static void reply_entries_read(cmd_call *x, const sgroup *g)
 
 static void reply_lag(cmd_call *x, const stream *s, const sgroup *g)
 {
-    long long lag = sg_lag(s, g);
-    if (lag >= 0) resp_int(x->out, lag);
+    long long lag;
+    if (sg_lag(s, g, &lag) == 0) resp_int(x->out, lag);
     else resp_null(x->out);
 }
 

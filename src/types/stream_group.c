@@ -290,14 +290,19 @@ int sg_tombstones_from(const stream *s, stream_id start)
     return sid_cmp(start, s->max_deleted) <= 0;
 }
 
-long long sg_lag(const stream *s, const sgroup *g)
+int sg_lag(const stream *s, const sgroup *g, long long *lag)
 {
     long long read;
+    *lag = 0;
     if (!s->entries_added) return 0;
-    if (g->entries_read != SG_UNKNOWN && !sg_tombstones_from(s, g->last_id))
-        return (long long)s->entries_added - g->entries_read;
+    if (g->entries_read != SG_UNKNOWN && !sg_tombstones_from(s, g->last_id)) {
+        *lag = (long long)s->entries_added - g->entries_read;   /* may be negative, as Redis's */
+        return 0;
+    }
     read = sg_estimate_read(s, g->last_id);
-    return read == SG_UNKNOWN ? -1 : (long long)s->entries_added - read;
+    if (read == SG_UNKNOWN) return -1;
+    *lag = (long long)s->entries_added - read;
+    return 0;
 }
 
 /* ---- the persisted form ----

@@ -103,8 +103,9 @@ long long sg_estimate_read(const stream *s, stream_id id);
 /* Whether a deleted entry may lie from start on (Redis's
  * streamRangeHasTombstones with no end). */
 int sg_tombstones_from(const stream *s, stream_id start);
-/* The group's lag, or -1 when it cannot be known (a nil reply). */
-long long sg_lag(const stream *s, const sgroup *g);
+/* The group's lag in *lag: 0, or -1 when it cannot be known (a nil
+ * reply). */
+int sg_lag(const stream *s, const sgroup *g, long long *lag);
 
 /* ---- the persisted form (see stream.c) ---- */
 /* Every group, after its count. */
