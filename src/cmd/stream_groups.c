@@ -5,12 +5,13 @@
  *
  * Every write is reported as what replays it exactly, with no clock: a
  * delivery or a claim as XCLAIM key group consumer 0 id... TIME t
- * RETRYCOUNT n FORCE JUSTID SEENTIME t (as Redis propagates XREADGROUP,
- * plus the consumer's seen-time), a move of the group's last ID as XGROUP
- * SETID ... ENTRIESREAD n, the rest as given. The clock is the command's
- * (x->now); a replayed write (a session with no client) has none, so
- * there XCLAIM takes TIME as logged and SEENTIME, which clients cannot
- * give. */
+ * RETRYCOUNT n FORCE JUSTID [LASTID id ENTRIESREAD n] SEENTIME t (as Redis
+ * propagates XREADGROUP, plus the group's read counter and the consumer's
+ * seen-time), XACK as given, and the XGROUP subcommands (rare, and a
+ * container the replay does not descend into) as the whole value. The
+ * clock is the command's (x->now); a replayed write (a session with no
+ * client) has none, so there XCLAIM takes TIME as logged, and ENTRIESREAD
+ * and SEENTIME, which clients cannot give. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -95,14 +96,15 @@ static void eff_ll(eff *e, long long v)
 }
 
 /* XCLAIM key group consumer 0 ids... [TIME t RETRYCOUNT n FORCE JUSTID]
- * SEENTIME seen: the n pending entries made (or left) the consumer's with
- * that delivery time and count, and its seen-time. With n = 0, the
- * consumer alone (made when missing). */
+ * [LASTID id ENTRIESREAD n] SEENTIME seen: the n pending entries made (or
+ * left) the consumer's with that delivery time and count, with last the
+ * group's last ID and entries-read moved on, and the consumer's seen-time.
+ * With n = 0, the consumer alone (made when missing). */
 static void claim_effect(kref *r, const karg *key, const sgroup *g, const sconsumer *c,
-                         const stream_id *ids, int n, int64_t t, uint64_t cnt)
+                         const stream_id *ids, int n, int64_t t, uint64_t cnt, int last)
 {
     eff e;
-    eff_init(&e, n + 14);
+    eff_init(&e, n + 18);
     eff_lit(&e, "XCLAIM");
     eff_arg(&e, key->p, key->n);
     eff_arg(&e, g->name, g->nlen);
@@ -116,6 +118,12 @@ static void claim_effect(kref *r, const karg *key, const sgroup *g, const sconsu
         eff_ll(&e, (long long)cnt);
         eff_lit(&e, "FORCE");
         eff_lit(&e, "JUSTID");
+    }
+    if (last) {
+        eff_lit(&e, "LASTID");
+        eff_id(&e, g->last_id);
+        eff_lit(&e, "ENTRIESREAD");
+        eff_ll(&e, g->entries_read);
     }
     eff_lit(&e, "SEENTIME");
     eff_ll(&e, c->seen);
@@ -135,22 +143,6 @@ static void drop_effect(kref *r, const karg *key, const sgroup *g, const karg *c
     eff_arg(&e, consumer->p, consumer->n);
     eff_lit(&e, "0");
     eff_id(&e, id);
-    ks_effect(r, e.n, e.v);
-    eff_done(&e);
-}
-
-/* XGROUP SETID key group last ENTRIESREAD n */
-static void setid_effect(kref *r, const karg *key, const sgroup *g)
-{
-    eff e;
-    eff_init(&e, 7);
-    eff_lit(&e, "XGROUP");
-    eff_lit(&e, "SETID");
-    eff_arg(&e, key->p, key->n);
-    eff_arg(&e, g->name, g->nlen);
-    eff_id(&e, g->last_id);
-    eff_lit(&e, "ENTRIESREAD");
-    eff_ll(&e, g->entries_read);
     ks_effect(r, e.n, e.v);
     eff_done(&e);
 }
@@ -237,7 +229,7 @@ void cmd_xgroup_create(cmd_call *x)
         sg_create(s, x->argv[3].p, x->argv[3].n, id, entries_read);
         reply_ok(x);
     }
-    if (stream_w_close(&w)) coll_effect(x, &r);
+    if (stream_w_close(&w)) ks_effect_put(&r);
 out:
     ks_unlock(&r);
 }
@@ -269,7 +261,7 @@ void cmd_xgroup_setid(cmd_call *x)
     g->last_id = id;
     g->entries_read = entries_read;
     stream_w_close(&w);
-    setid_effect(&r, &x->argv[2], g);
+    ks_effect_put(&r);
     reply_ok(x);
 out:
     ks_unlock(&r);
@@ -291,7 +283,7 @@ void cmd_xgroup_destroy(cmd_call *x)
     stream_w_touch_unwatched(&w);
     sg_destroy(s, g);
     stream_w_close(&w);
-    coll_effect(x, &r);
+    ks_effect_put(&r);
     resp_int(x->out, 1);
 out:
     ks_unlock(&r);
@@ -313,7 +305,7 @@ void cmd_xgroup_createconsumer(cmd_call *x)
     stream_w_touch_unwatched(&w);
     c = sc_create(s, g, x->argv[4].p, x->argv[4].n, x->now);
     stream_w_close(&w);
-    claim_effect(&r, &x->argv[2], g, c, NULL, 0, 0, 0);
+    claim_effect(&r, &x->argv[2], g, c, NULL, 0, 0, 0, 0);
     resp_int(x->out, 1);
 out:
     ks_unlock(&r);
@@ -333,7 +325,7 @@ void cmd_xgroup_delconsumer(cmd_call *x)
         stream_w_touch_unwatched(&w);
         pending = sc_delete(s, g, c);
         stream_w_close(&w);
-        coll_effect(x, &r);
+        ks_effect_put(&r);
     }
     resp_int(x->out, (long long)pending);
 out:
@@ -427,7 +419,7 @@ static int deliver_history(cmd_call *x, kref *r, const karg *key, stream *s, sgr
             xs_reply_entry(x, &e);
             k->delivered = x->now;
             k->count++;
-            claim_effect(r, key, g, c, &k->id, 1, k->delivered, k->count);
+            claim_effect(r, key, g, c, &k->id, 1, k->delivered, k->count, 0);
             logged++;
         } else {
             resp_array(x->out, 2);
@@ -501,10 +493,10 @@ void cmd_xreadgroup(cmd_call *x)
             long long er = g->entries_read;
             npend = 0;
             deliver_new(x, s, g, c, o.count, o.noack, &pend, &npend);
-            if ((logged = npend)) claim_effect(&refs[k], key, g, c, pend, npend, x->now, 1);
-            if (sid_cmp(last, g->last_id) || er != g->entries_read) setid_effect(&refs[k], key, g);
+            logged = npend || sid_cmp(last, g->last_id) || er != g->entries_read;
+            if (logged) claim_effect(&refs[k], key, g, c, pend, npend, x->now, 1, 1);
         }
-        if (!logged) claim_effect(&refs[k], key, g, c, NULL, 0, 0, 0);   /* its seen-time */
+        if (!logged) claim_effect(&refs[k], key, g, c, NULL, 0, 0, 0, 0);   /* its seen-time */
         stream_w_close(&w);
     }
     goto out;
@@ -674,8 +666,8 @@ static int arg_ll_msg(cmd_call *x, int i, long long *v, const char *msg)
 
 void cmd_xclaim(cmd_call *x)
 {
-    long long minidle, retry = -1, t = -1, seen = -1, n = 0;
-    int force = 0, justid = 0, j, last_arg, bad, last_moved = 0;
+    long long minidle, retry = -1, t = -1, seen = -1, n = 0, er = 0;
+    int force = 0, justid = 0, j, last_arg, bad, last_moved = 0, er_given = 0;
     stream_id lastid = ID_MIN, *ids = NULL;
     sconsumer *c = NULL;
     const karg *cname = &x->argv[3];
@@ -720,6 +712,10 @@ void cmd_xclaim(cmd_call *x)
         } else if (replaying(x) && xs_opt_is(x, j, "seentime") && more) {
             j++;
             if (arg_ll(x, j, &seen) < 0) goto out;
+        } else if (replaying(x) && xs_opt_is(x, j, "entriesread") && more) {
+            j++;
+            if (arg_ll(x, j, &er) < 0) goto out;
+            er_given = 1;
         } else {
             resp_errorf(x->out, "ERR Unrecognized XCLAIM option '%.*s'", cn(&x->argv[j]),
                         x->argv[j].p);
@@ -731,6 +727,10 @@ void cmd_xclaim(cmd_call *x)
         stream_w_touch_unwatched(&w);
         g->last_id = lastid;
         last_moved = 1;
+    }
+    if (er_given) {   /* a replayed XREADGROUP's */
+        stream_w_touch_unwatched(&w);
+        g->entries_read = er;
     }
     /* a delivery time in the future or before the epoch is taken as now
      * (a replayed one stands as logged) */
@@ -755,14 +755,19 @@ void cmd_xclaim(cmd_call *x)
         claim(k, c, t, retry, justid);
         reply_claimed(x, s, id, justid);
         n++;
-        claim_effect(&r, &x->argv[1], g, c, &id, 1, k->delivered, k->count);
+        claim_effect(&r, &x->argv[1], g, c, &id, 1, k->delivered, k->count, 0);
     }
     if (seen >= 0) {   /* a replayed consumer's seen-time */
         stream_w_touch_unwatched(&w);
         if (!c) c = consumer_touch(s, g, cname, seen);
         c->seen = seen;
     }
-    if (last_moved) setid_effect(&r, &x->argv[1], g);
+    if (last_moved) {   /* XCLAIM key group consumer 0 LASTID id */
+        slice v[7] = {x->argv[0], x->argv[1], x->argv[2], *cname, {"0", 1}, {"LASTID", 6}, {0, 0}};
+        char b[48];
+        v[6] = (slice){b, sid_fmt(b, g->last_id)};
+        ks_effect(&r, 7, v);
+    }
     stream_w_close(&w);
     resp_array_fill(x->out, token, n);
 out:
@@ -849,7 +854,7 @@ void cmd_xautoclaim(cmd_call *x)
             if (!c) c = consumer_touch(s, g, &x->argv[3], x->now);
             claim(k, c, x->now, -1, justid);
             reply_claimed(x, s, id, justid);
-            claim_effect(&r, &x->argv[1], g, c, &id, 1, k->delivered, k->count);
+            claim_effect(&r, &x->argv[1], g, c, &id, 1, k->delivered, k->count, 0);
             n++;
             count--;
             k = next;
