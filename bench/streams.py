@@ -20,7 +20,8 @@ that every client shares the thread that does the work, as on Redis).
   stall    a probe PINGs every 1 ms on its own connection while another
            client, on a stream of 1,000,000 entries, runs XTRIM MAXLEN 1000
            (exact: 999,000 entries go in one call), then DEL of another such
-           stream: the longest probe in each phase.               goal < 10 ms
+           stream, then DEL of a stream of 200,000 entries all pending in a
+           group: the longest probe in each phase.                goal < 10 ms
 
     /usr/bin/python3 bench/streams.py            # full sizes
     /usr/bin/python3 bench/streams.py --quick    # 1/10 of the sizes and requests
@@ -159,8 +160,19 @@ def probe_during(port, work):
 def measure_stall(srv, n):
     fill(srv.port, "a", n)
     fill(srv.port, "b", n)
+    fill(srv.port, "p", n // 5)
     out = {}
     with cl.FastConn(srv.port, timeout=120) as c:
+        c.call("XGROUP", "CREATE", "p", "g", "0")
+        for _ in range(n // 5 // 10000):
+            c.call("XREADGROUP", "GROUP", "g", "c", "COUNT", 10000, "STREAMS", "p", ">")
+        if c.call("XPENDING", "p", "g")[0] != n // 5:
+            raise RuntimeError("the PEL was not filled")
+
+        def delete_pel():
+            if c.call("DEL", "p") != 1:
+                raise RuntimeError("DEL failed")
+
         def trim():
             r = c.call("XTRIM", "a", "MAXLEN", 1000)
             if r != n - 1000:
@@ -172,6 +184,7 @@ def measure_stall(srv, n):
 
         out["xtrim_s"], out["xtrim_max_ms"] = probe_during(srv.port, trim)
         out["del_s"], out["del_max_ms"] = probe_during(srv.port, delete)
+        out["del_pel_s"], out["del_pel_max_ms"] = probe_during(srv.port, delete_pel)
     return out
 
 
@@ -234,7 +247,9 @@ def main():
             ("groups", "cpu_s_per_m", "XREADGROUP > COUNT 1..10 + XACK: server CPU s per M requests", 1.0, True),
             ("groups", "rps", "XREADGROUP + XACK round trips, 8 consumers: requests/s", None, False),
             ("stall", "xtrim_max_ms", "longest probe while XTRIM removes 999k of 1M (ms)", None, True),
-            ("stall", "del_max_ms", "longest probe while DEL of a 1M-entry stream (ms)", None, True)]:
+            ("stall", "del_max_ms", "longest probe while DEL of a 1M-entry stream (ms)", None, True),
+            ("stall", "del_pel_max_ms", "longest probe while DEL of a stream with a 200k-entry PEL (ms)", None,
+             True)]:
         if name not in want:
             continue
         kv, rv = g("Kasi", name, k), g("Redis", name, k)
