@@ -436,22 +436,16 @@ static int deliver_history(cmd_call *x, kref *r, const karg *key, stream *s, sgr
 void cmd_xreadgroup(cmd_call *x)
 {
     xs_read_args o;
-    int sarg, nstreams, served = 0, garg, npend = 0;
-    stream_id *ids, *pend = NULL;
-    kref *refs;
+    int served = 0, npend = 0;
+    stream_id *pend = NULL;
     size_t token = 0;
     if (xs_read_opts(x, 1, &o) < 0) return;
-    sarg = o.sarg;
-    nstreams = o.nstreams;
-    garg = o.garg;
-    ids = o.ids;
-    refs = o.refs;
-    for (int k = 0; k < nstreams; k++) {
-        int ia = sarg + nstreams + k, bad;
-        item *it = coll_read(x, &refs[k], KIND_STREAM, &bad);
+    for (int k = 0; k < o.nstreams; k++) {
+        int ia = o.sarg + o.nstreams + k, bad;
+        item *it = coll_read(x, &o.refs[k], KIND_STREAM, &bad);
         if (bad) goto fail;
-        if (!it || !group_of(stream_of(it), &x->argv[garg])) {
-            reply_nogroup(x, sarg + k, garg, " in XREADGROUP with GROUP option");
+        if (!it || !group_of(stream_of(it), &x->argv[o.garg])) {
+            reply_nogroup(x, o.sarg + k, o.garg, " in XREADGROUP with GROUP option");
             goto fail;
         }
         if (xs_opt_ch(x, ia, '$')) {
@@ -462,41 +456,41 @@ void cmd_xreadgroup(cmd_call *x)
             goto fail;
         }
         if (xs_opt_ch(x, ia, '>')) {
-            ids[k] = ID_MAX;   /* new entries (as Redis marks them) */
+            o.ids[k] = ID_MAX;   /* new entries (as Redis marks them) */
             continue;
         }
-        if (xs_arg_id(x, ia, &ids[k], 0, 1) < 0) goto fail;
+        if (xs_arg_id(x, ia, &o.ids[k], 0, 1) < 0) goto fail;
     }
-    for (int k = 0; k < nstreams; k++) {
-        const karg *key = &x->argv[sarg + k];
-        stream *s = stream_of(refs[k].it);
-        sgroup *g = group_of(s, &x->argv[garg]);
-        int history = sid_cmp(ids[k], ID_MAX) != 0, fresh = 0, logged = 0;
+    for (int k = 0; k < o.nstreams; k++) {
+        const karg *key = &x->argv[o.sarg + k];
+        stream *s = stream_of(o.refs[k].it);
+        sgroup *g = group_of(s, &x->argv[o.garg]);
+        int history = sid_cmp(o.ids[k], ID_MAX) != 0, fresh = 0, logged = 0;
         stream_id top;
         stream_w w;
         sconsumer *c;
         if (!history && s->length && stream_edge(s, 1, &top) == 0 && sid_cmp(top, g->last_id) > 0)
             fresh = 1;
         if (!history && !fresh) continue;   /* here a BLOCK would wait (the consumer is not named yet) */
-        stream_w_open(&w, &refs[k]);
+        stream_w_open(&w, &o.refs[k]);
         stream_w_touch_unwatched(&w);
-        c = consumer_touch(s, g, &x->argv[garg + 1], x->now);
+        c = consumer_touch(s, g, &x->argv[o.garg + 1], x->now);
         if (!served++) token = resp_array_defer(x->out);
         resp_array(x->out, 2);
         resp_bulk(x->out, key->p, key->n);
         if (history) {
-            stream_id start = ids[k];
+            stream_id start = o.ids[k];
             sid_incr(&start);
-            logged = deliver_history(x, &refs[k], key, s, g, c, start, o.count);
+            logged = deliver_history(x, &o.refs[k], key, s, g, c, start, o.count);
         } else {
             stream_id last = g->last_id;
             long long er = g->entries_read;
             npend = 0;
             deliver_new(x, s, g, c, o.count, o.noack, &pend, &npend);
             logged = npend || sid_cmp(last, g->last_id) || er != g->entries_read;
-            if (logged) claim_effect(&refs[k], key, g, c, pend, npend, x->now, 1, 1);
+            if (logged) claim_effect(&o.refs[k], key, g, c, pend, npend, x->now, 1, 1);
         }
-        if (!logged) claim_effect(&refs[k], key, g, c, NULL, 0, 0, 0, 0);   /* its seen-time */
+        if (!logged) claim_effect(&o.refs[k], key, g, c, NULL, 0, 0, 0, 0);   /* its seen-time */
         stream_w_close(&w);
     }
     goto out;

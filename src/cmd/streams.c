@@ -644,21 +644,15 @@ void xs_read_end(cmd_call *x, xs_read_args *o, int served, size_t token)
 static void cmd_xread(cmd_call *x)
 {
     xs_read_args o;
-    int sarg, nstreams, served = 0;
-    stream_id *ids;
-    kref *refs;
+    int served = 0;
     size_t token = 0;
     if (xs_read_opts(x, 0, &o) < 0) return;
-    sarg = o.sarg;
-    nstreams = o.nstreams;
-    ids = o.ids;
-    refs = o.refs;
-    for (int k = 0; k < nstreams; k++) {
-        int ia = sarg + nstreams + k, bad;
-        item *it = coll_read(x, &refs[k], KIND_STREAM, &bad);
+    for (int k = 0; k < o.nstreams; k++) {
+        int ia = o.sarg + o.nstreams + k, bad;
+        item *it = coll_read(x, &o.refs[k], KIND_STREAM, &bad);
         if (bad) goto fail;
         if (xs_opt_ch(x, ia, '$')) {
-            ids[k] = it ? stream_of(it)->last_id : ID_MIN;
+            o.ids[k] = it ? stream_of(it)->last_id : ID_MIN;
             continue;
         }
         if (xs_opt_ch(x, ia, '>')) {
@@ -666,20 +660,20 @@ static void cmd_xread(cmd_call *x)
                          "GROUP <group> <consumer> option.");
             goto fail;
         }
-        if (xs_arg_id(x, ia, &ids[k], 0, 1) < 0) goto fail;
+        if (xs_arg_id(x, ia, &o.ids[k], 0, 1) < 0) goto fail;
     }
-    for (int k = 0; k < nstreams; k++) {
-        item *it = ks_find(&refs[k], x->now);
+    for (int k = 0; k < o.nstreams; k++) {
+        item *it = ks_find(&o.refs[k], x->now);
         stream_id top, start;
         const stream *s;
         if (!it || item_kind(it) != KIND_STREAM || !(s = stream_of(it))->length) continue;
         stream_edge(s, 1, &top);
-        if (sid_cmp(top, ids[k]) <= 0) continue;
+        if (sid_cmp(top, o.ids[k]) <= 0) continue;
         if (!served++) token = resp_array_defer(x->out);
-        start = ids[k];
+        start = o.ids[k];
         sid_incr(&start);
         resp_array(x->out, 2);
-        resp_bulk(x->out, x->argv[sarg + k].p, x->argv[sarg + k].n);
+        resp_bulk(x->out, x->argv[o.sarg + k].p, x->argv[o.sarg + k].n);
         xs_reply_range(x, s, start, ID_MAX, o.count, 0);
     }
     goto out;
