@@ -11,10 +11,17 @@ that every client shares the thread that does the work, as on Redis).
            value002, server CPU seconds per million requests.   goal <= 0.5x
   xrange   the same for XRANGE s - + COUNT 10 on a 100,000-entry stream.
                                                                 goal <= 0.5x
+  groups   a consumer-group round trip: on a stream of 300,000 entries with
+           a group, 8 consumers (one connection each, driven in lock step)
+           each read XREADGROUP GROUP g cN COUNT k STREAMS s > (k cycling
+           1..10), then XACK what they got, until the stream is consumed:
+           requests/s and server CPU seconds per million requests (each
+           XREADGROUP and each XACK a request).           goal <= 1.0x
   stall    a probe PINGs every 1 ms on its own connection while another
            client, on a stream of 1,000,000 entries, runs XTRIM MAXLEN 1000
            (exact: 999,000 entries go in one call), then DEL of another such
-           stream: the longest probe in each phase.               goal < 10 ms
+           stream, then DEL of a stream of 200,000 entries all pending in a
+           group: the longest probe in each phase.                goal < 10 ms
 
     /usr/bin/python3 bench/streams.py            # full sizes
     /usr/bin/python3 bench/streams.py --quick    # 1/10 of the sizes and requests
@@ -84,6 +91,47 @@ def bench_cpu(srv, rb, requests, cmd, clients=50, pipe=16, timeout=600):
                 wall_s=round(wall, 2))
 
 
+def bench_groups(srv, n, consumers=8):
+    """XREADGROUP > COUNT 1..10 then XACK of what came, per consumer, until
+    the n entries are consumed (see the docstring)."""
+    fill(srv.port, "s", n)
+    conns = [cl.FastConn(srv.port, timeout=120) for _ in range(consumers)]
+    try:
+        if conns[0].call("XGROUP", "CREATE", "s", "g", "0") != b"OK":
+            raise RuntimeError("XGROUP CREATE failed")
+        reqs = acked = 0
+        k = 0
+        cpu0, t0 = srv.cpu_seconds(), time.monotonic()
+        live = list(range(consumers))
+        while live:
+            for i in live:
+                conns[i].send(cl.enc("XREADGROUP", "GROUP", "g", "c%d" % i, "COUNT", str(k % 10 + 1),
+                                     "STREAMS", "s", ">"))
+                k += 1
+            got = {}
+            for i in live:
+                r = conns[i].read_reply()
+                if r:
+                    got[i] = [e[0] for e in r[0][1]]
+            reqs += len(live)
+            for i, ids in got.items():
+                conns[i].send(cl.enc("XACK", "s", "g", *ids))
+            for i, ids in got.items():
+                if conns[i].read_reply() != len(ids):
+                    raise RuntimeError("XACK did not acknowledge all of %r" % (ids,))
+                acked += len(ids)
+            reqs += len(got)
+            live = list(got)
+        wall, cpu = time.monotonic() - t0, srv.cpu_seconds() - cpu0
+        pending = conns[0].call("XPENDING", "s", "g")[0]
+    finally:
+        for c in conns:
+            c.close()
+    if acked != n or pending != 0:
+        raise RuntimeError("acknowledged %d of %d, %r pending" % (acked, n, pending))
+    return dict(cpu_s_per_m=cpu * 1e6 / reqs, rps=reqs / wall, requests=reqs, wall_s=round(wall, 2))
+
+
 def probe_child(port, max_s=60.0):
     """The probe's process: a PING every 1 ms until SIGTERM (benchlib's
     paced_probe prints its timings as JSON)."""
@@ -112,8 +160,19 @@ def probe_during(port, work):
 def measure_stall(srv, n):
     fill(srv.port, "a", n)
     fill(srv.port, "b", n)
+    fill(srv.port, "p", n // 5)
     out = {}
     with cl.FastConn(srv.port, timeout=120) as c:
+        c.call("XGROUP", "CREATE", "p", "g", "0")
+        for _ in range(n // 5 // 10000):
+            c.call("XREADGROUP", "GROUP", "g", "c", "COUNT", 10000, "STREAMS", "p", ">")
+        if c.call("XPENDING", "p", "g")[0] != n // 5:
+            raise RuntimeError("the PEL was not filled")
+
+        def delete_pel():
+            if c.call("DEL", "p") != 1:
+                raise RuntimeError("DEL failed")
+
         def trim():
             r = c.call("XTRIM", "a", "MAXLEN", 1000)
             if r != n - 1000:
@@ -125,6 +184,7 @@ def measure_stall(srv, n):
 
         out["xtrim_s"], out["xtrim_max_ms"] = probe_during(srv.port, trim)
         out["del_s"], out["del_max_ms"] = probe_during(srv.port, delete)
+        out["del_pel_s"], out["del_pel_max_ms"] = probe_during(srv.port, delete_pel)
     return out
 
 
@@ -135,7 +195,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="1/10 of the sizes and requests")
     ap.add_argument("--settle", type=float, default=0.5, help="seconds before each RSS reading")
-    ap.add_argument("--only", default="memory,xadd,xrange,stall", help="which measures")
+    ap.add_argument("--only", default="memory,xadd,xrange,groups,stall", help="which measures")
     bl.add_server_args(ap, "latest-streams.json")
     args = ap.parse_args()
     kasi, redis = bl.find_servers(args)
@@ -153,6 +213,7 @@ def main():
                                               ["XADD", "s", "*", "field001", "value001", "field002", "value002"])),
                  ("xrange", lambda s: (fill(s.port, "r", 100000 // f),
                                        bench_cpu(s, rb, 2000000 // f, ["XRANGE", "r", "-", "+", "COUNT", "10"]))[1]),
+                 ("groups", lambda s: bench_groups(s, 300000 // f)),
                  ("stall", lambda s: measure_stall(s, 1000000 // f))]
         for i, (name, fn) in enumerate(steps):
             if name not in want:
@@ -183,8 +244,12 @@ def main():
             ("xrange", "cpu_s_per_m", "XRANGE COUNT 10 pipelined: server CPU s per M requests", 0.5, True),
             ("xadd", "rps", "XADD pipelined: requests/s", None, False),
             ("xrange", "rps", "XRANGE COUNT 10 pipelined: requests/s", None, False),
+            ("groups", "cpu_s_per_m", "XREADGROUP > COUNT 1..10 + XACK: server CPU s per M requests", 1.0, True),
+            ("groups", "rps", "XREADGROUP + XACK round trips, 8 consumers: requests/s", None, False),
             ("stall", "xtrim_max_ms", "longest probe while XTRIM removes 999k of 1M (ms)", None, True),
-            ("stall", "del_max_ms", "longest probe while DEL of a 1M-entry stream (ms)", None, True)]:
+            ("stall", "del_max_ms", "longest probe while DEL of a 1M-entry stream (ms)", None, True),
+            ("stall", "del_pel_max_ms", "longest probe while DEL of a stream with a 200k-entry PEL (ms)", None,
+             True)]:
         if name not in want:
             continue
         kv, rv = g("Kasi", name, k), g("Redis", name, k)

@@ -1,5 +1,6 @@
 /* streams.c - the stream commands (XADD XRANGE XREVRANGE XLEN XDEL XTRIM
- * XREAD XSETID XINFO), with Redis 7.0's replies, error texts and order of
+ * XREAD XSETID XINFO, and the rows of the consumer group commands, which
+ * are stream_groups.c), with Redis 7.0's replies, error texts and order of
  * checks. The stream lives in types/stream.c; this file parses, looks keys
  * up, replies and reports each write's effect as what replays it exactly:
  * XADD with the ID it generated, and any trimming as an exact one to the
@@ -8,35 +9,33 @@
  *
  * Where Redis reads an argument as a C string (its options, the IDs), so
  * does this file: the bytes before a NUL are what counts. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "cmd/collection.h"
-#include "types/stream_kind.h"
+#include "cmd/streams_int.h"
+#include "types/stream_group.h"
 
-#define ERR_ID "ERR Invalid stream ID specified as stream command argument"
 #define ERR_NOKEY "ERR no such key"
 
-static const stream_id ID_MIN = {0, 0}, ID_MAX = {UINT64_MAX, UINT64_MAX};
-
 /* argv[i]'s bytes up to its first NUL, as Redis's C-string view of it. */
-static size_t cstr_n(const karg *a)
+size_t xs_cstr_n(const karg *a)
 {
     const char *z = memchr(a->p, '\0', a->n);
     return z ? (size_t)(z - a->p) : a->n;
 }
 
 /* Whether argv[i] reads as lit (any case) as a C string. */
-static int opt_is(cmd_call *x, int i, const char *lit)
+int xs_opt_is(cmd_call *x, int i, const char *lit)
 {
     size_t n = strlen(lit);
-    return cstr_n(&x->argv[i]) == n && strncasecmp(x->argv[i].p, lit, n) == 0;
+    return xs_cstr_n(&x->argv[i]) == n && strncasecmp(x->argv[i].p, lit, n) == 0;
 }
 
 /* Whether argv[i] reads as the one-character C string c. */
-static int opt_ch(cmd_call *x, int i, char c)
+int xs_opt_ch(cmd_call *x, int i, char c)
 {
     return x->argv[i].n >= 1 && x->argv[i].p[0] == c && (x->argv[i].n == 1 || x->argv[i].p[1] == 0);
 }
@@ -61,7 +60,7 @@ static int str2ull(const char *s, unsigned long long *v)
 /* Redis's stream ID parsing: "-" and "+" (unless strict), "ms" (seq is
  * missing_seq), "ms-seq", and with seq_given "ms-*" (*seq_given = 0).
  * 0, or -1 (the caller replies ERR_ID). */
-static int parse_id(const karg *a, stream_id *id, uint64_t missing_seq, int strict, int *seq_given)
+int xs_parse_id(const karg *a, stream_id *id, uint64_t missing_seq, int strict, int *seq_given)
 {
     char buf[128], *dash;
     unsigned long long ms, seq;
@@ -93,27 +92,27 @@ static int parse_id(const karg *a, stream_id *id, uint64_t missing_seq, int stri
     return 0;
 }
 
-static int arg_id(cmd_call *x, int i, stream_id *id, uint64_t missing_seq, int strict)
+int xs_arg_id(cmd_call *x, int i, stream_id *id, uint64_t missing_seq, int strict)
 {
-    if (parse_id(&x->argv[i], id, missing_seq, strict, NULL) == 0) return 0;
+    if (xs_parse_id(&x->argv[i], id, missing_seq, strict, NULL) == 0) return 0;
     reply_err(x, ERR_ID);
     return -1;
 }
 
-static void reply_id(cmd_call *x, stream_id id)
+void xs_reply_id(cmd_call *x, stream_id id)
 {
     char b[48];
     resp_bulk(x->out, b, sid_fmt(b, id));
 }
 
 /* One entry: [id, [field, value, ...]]. */
-static void reply_entry(cmd_call *x, const sentry *e)
+void xs_reply_entry(cmd_call *x, const sentry *e)
 {
     sfield f;
     const char *fp, *vp;
     size_t fl, vl;
     resp_array(x->out, 2);
-    reply_id(x, e->id);
+    xs_reply_id(x, e->id);
     resp_array(x->out, 2 * (long long)e->nf);
     sfield_init(&f, e);
     for (uint32_t i = 0; i < e->nf; i++) {
@@ -125,7 +124,7 @@ static void reply_entry(cmd_call *x, const sentry *e)
 
 /* The entries from start to end as an array, at most count (0: all);
  * returns how many. */
-static long long reply_range(cmd_call *x, const stream *s, stream_id start, stream_id end,
+long long xs_reply_range(cmd_call *x, const stream *s, stream_id start, stream_id end,
                              long long count, int rev)
 {
     stream_iter it;
@@ -134,7 +133,7 @@ static long long reply_range(cmd_call *x, const stream *s, stream_id start, stre
     size_t token = resp_array_defer(x->out);
     stream_iter_init(&it, s, start, end, rev);
     while ((!count || n < count) && stream_iter_next(&it, &e)) {
-        reply_entry(x, &e);
+        xs_reply_entry(x, &e);
         n++;
     }
     stream_iter_done(&it);
@@ -159,23 +158,23 @@ static int parse_trim(cmd_call *x, trim_opts *o, int xadd)
     memset(o, 0, sizeof *o);
     for (; i < x->argc; i++) {
         int more = x->argc - 1 - i;
-        if (xadd && opt_ch(x, i, '*')) break;
-        if ((opt_is(x, i, "maxlen") || opt_is(x, i, "minid")) && more) {
-            int minid = opt_is(x, i, "minid");
+        if (xadd && xs_opt_ch(x, i, '*')) break;
+        if ((xs_opt_is(x, i, "maxlen") || xs_opt_is(x, i, "minid")) && more) {
+            int minid = xs_opt_is(x, i, "minid");
             if (o->t.strategy != STREAM_TRIM_NONE) {
                 reply_err(x, "ERR syntax error, MAXLEN and MINID options at the same time are "
                              "not compatible");
                 return -1;
             }
             o->t.approx = 0;
-            if (more >= 2 && opt_ch(x, i + 1, '~')) {
+            if (more >= 2 && xs_opt_ch(x, i + 1, '~')) {
                 o->t.approx = 1;
                 i++;
-            } else if (more >= 2 && opt_ch(x, i + 1, '=')) {
+            } else if (more >= 2 && xs_opt_ch(x, i + 1, '=')) {
                 i++;
             }
             if (minid) {
-                if (arg_id(x, i + 1, &o->t.minid, 0, 1) < 0) return -1;
+                if (xs_arg_id(x, i + 1, &o->t.minid, 0, 1) < 0) return -1;
             } else {
                 if (arg_ll(x, i + 1, &o->t.maxlen) < 0) return -1;
                 if (o->t.maxlen < 0) {
@@ -186,7 +185,7 @@ static int parse_trim(cmd_call *x, trim_opts *o, int xadd)
             i++;
             o->t.strategy = minid ? STREAM_TRIM_MINID : STREAM_TRIM_MAXLEN;
             o->arg = i;
-        } else if (opt_is(x, i, "limit") && more) {
+        } else if (xs_opt_is(x, i, "limit") && more) {
             if (arg_ll(x, i + 1, &o->t.limit) < 0) return -1;
             if (o->t.limit < 0) {
                 reply_err(x, "ERR The LIMIT argument must be >= 0.");
@@ -194,10 +193,10 @@ static int parse_trim(cmd_call *x, trim_opts *o, int xadd)
             }
             limit_given = 1;
             i++;
-        } else if (xadd && opt_is(x, i, "nomkstream")) {
+        } else if (xadd && xs_opt_is(x, i, "nomkstream")) {
             o->no_mkstream = 1;
         } else if (xadd) {
-            if (parse_id(&x->argv[i], &o->id, 0, 1, &o->seq_given) < 0) {
+            if (xs_parse_id(&x->argv[i], &o->id, 0, 1, &o->seq_given) < 0) {
                 reply_err(x, ERR_ID);
                 return -1;
             }
@@ -354,37 +353,34 @@ out:
 
 /* ---- reading ---- */
 
+int xs_interval(cmd_call *x, int i, stream_id *id, int end)
+{
+    const karg *a = &x->argv[i];
+    /* "(" makes an end exclusive (a strict ID then, "-" and "+" refused) */
+    int ex = a->n > 1 && a->p[0] == '(';
+    uint64_t missing = end ? UINT64_MAX : 0;
+    if (ex ? xs_parse_id(&(karg){a->p + 1, a->n - 1}, id, missing, 1, NULL)
+           : xs_parse_id(a, id, missing, 0, NULL)) {
+        reply_err(x, ERR_ID);
+        return -1;
+    }
+    if (ex && (end ? sid_decr(id) : sid_incr(id)) < 0) {
+        reply_err(x, end ? "ERR invalid end ID for the interval" : "ERR invalid start ID for the interval");
+        return -1;
+    }
+    return 0;
+}
+
 static void range_generic(cmd_call *x, int rev)
 {
-    int sa = rev ? 3 : 2, ea = rev ? 2 : 3, sx, ex, bad;
+    int bad;
     stream_id start, end;
     long long count = -1;
     kref r;
     item *it;
-    const karg *s = &x->argv[sa], *e = &x->argv[ea];
-    /* "(" makes an end exclusive (a strict ID then, "-" and "+" refused) */
-    sx = s->n > 1 && s->p[0] == '(';
-    if (sx ? parse_id(&(karg){s->p + 1, s->n - 1}, &start, 0, 1, NULL)
-           : parse_id(s, &start, 0, 0, NULL)) {
-        reply_err(x, ERR_ID);
-        return;
-    }
-    if (sx && sid_incr(&start) < 0) {
-        reply_err(x, "ERR invalid start ID for the interval");
-        return;
-    }
-    ex = e->n > 1 && e->p[0] == '(';
-    if (ex ? parse_id(&(karg){e->p + 1, e->n - 1}, &end, UINT64_MAX, 1, NULL)
-           : parse_id(e, &end, UINT64_MAX, 0, NULL)) {
-        reply_err(x, ERR_ID);
-        return;
-    }
-    if (ex && sid_decr(&end) < 0) {
-        reply_err(x, "ERR invalid end ID for the interval");
-        return;
-    }
+    if (xs_interval(x, rev ? 3 : 2, &start, 0) < 0 || xs_interval(x, rev ? 2 : 3, &end, 1) < 0) return;
     for (int j = 4; j < x->argc; j++) {
-        if (opt_is(x, j, "count") && x->argc - j - 1 >= 1) {
+        if (xs_opt_is(x, j, "count") && x->argc - j - 1 >= 1) {
             if (arg_ll(x, j + 1, &count) < 0) return;
             if (count < 0) count = 0;
             j++;
@@ -397,7 +393,7 @@ static void range_generic(cmd_call *x, int rev)
     if (bad) goto out;
     if (!it) resp_array(x->out, 0);
     else if (count == 0) resp_null_array(x->out);
-    else reply_range(x, stream_of(it), start, end, count < 0 ? 0 : count, rev);
+    else xs_reply_range(x, stream_of(it), start, end, count < 0 ? 0 : count, rev);
 out:
     ks_unlock(&r);
 }
@@ -432,7 +428,7 @@ static void cmd_xdel(cmd_call *x)
     /* every ID is checked before anything is deleted */
     ids = xmalloc(sizeof *ids * (size_t)(x->argc - 2));
     for (int j = 2; j < x->argc; j++)
-        if (arg_id(x, j, &ids[j - 2], 0, 1) < 0) goto out;
+        if (xs_arg_id(x, j, &ids[j - 2], 0, 1) < 0) goto out;
     s = stream_w_open(&w, &r);
     for (int j = 0; j < x->argc - 2; j++) {
         if (!stream_has(s, ids[j])) continue;
@@ -499,17 +495,17 @@ static void cmd_xsetid(cmd_call *x)
     stream *s;
     kref r;
     item *it;
-    if (arg_id(x, 2, &id, 0, 1) < 0) return;
+    if (xs_arg_id(x, 2, &id, 0, 1) < 0) return;
     for (int i = 3; i < x->argc; i += 2) {
         int more = x->argc - 1 - i;
-        if (opt_is(x, i, "entriesadded") && more) {
+        if (xs_opt_is(x, i, "entriesadded") && more) {
             if (arg_ll(x, i + 1, &added) < 0) return;
             if (added < 0) {
                 reply_err(x, "ERR entries_added must be positive");
                 return;
             }
-        } else if (opt_is(x, i, "maxdeletedid") && more) {
-            if (arg_id(x, i + 1, &maxdel, 0, 1) < 0) return;
+        } else if (xs_opt_is(x, i, "maxdeletedid") && more) {
+            if (xs_arg_id(x, i + 1, &maxdel, 0, 1) < 0) return;
             if (sid_cmp(id, maxdel) < 0) {
                 reply_err(x, "ERR The ID specified in XSETID is smaller than the provided "
                              "max_deleted_entry_id");
@@ -554,123 +550,152 @@ out:
 
 /* ---- XREAD ---- */
 
-static void cmd_xread(cmd_call *x)
+int xs_read_opts(cmd_call *x, int group, xs_read_args *o)
 {
-    long long timeout = -1, count = 0;
-    int sarg = 0, nstreams = 0, served = 0;
-    stream_id *ids = NULL;
-    kref *refs = NULL;
-    ks_lockset ls;
-    size_t token = 0;
+    memset(o, 0, sizeof *o);
+    o->timeout = -1;
     for (int i = 1; i < x->argc; i++) {
         int more = x->argc - i - 1;
-        if (opt_is(x, i, "block") && more) {
+        if (xs_opt_is(x, i, "block") && more) {
             i++;
-            if (util_str2ll(x->argv[i].p, x->argv[i].n, &timeout) < 0) {
+            if (util_str2ll(x->argv[i].p, x->argv[i].n, &o->timeout) < 0) {
                 reply_err(x, "ERR timeout is not an integer or out of range");
-                return;
+                return -1;
             }
-            if (timeout < 0) {
+            if (o->timeout < 0) {
                 reply_err(x, "ERR timeout is negative");
-                return;
+                return -1;
             }
-        } else if (opt_is(x, i, "count") && more) {
+        } else if (xs_opt_is(x, i, "count") && more) {
             i++;
-            if (arg_ll(x, i, &count) < 0) return;
-            if (count < 0) count = 0;
-        } else if (opt_is(x, i, "streams") && more) {
-            sarg = i + 1;
-            nstreams = x->argc - sarg;
-            if (nstreams % 2) {
+            if (arg_ll(x, i, &o->count) < 0) return -1;
+            if (o->count < 0) o->count = 0;
+        } else if (xs_opt_is(x, i, "streams") && more) {
+            o->sarg = i + 1;
+            o->nstreams = x->argc - o->sarg;
+            if (o->nstreams % 2) {
+                /* Redis 7.0 names XREAD here whichever was called */
                 reply_err(x, "ERR Unbalanced XREAD list of streams: for each stream key an ID "
                              "or '$' must be specified.");
-                return;
+                return -1;
             }
-            nstreams /= 2;
+            o->nstreams /= 2;
             break;
-        } else if (opt_is(x, i, "group") && more >= 2) {
-            reply_err(x, "ERR The GROUP option is only supported by XREADGROUP. You called XREAD "
-                         "instead.");
-            return;
-        } else if (opt_is(x, i, "noack")) {
-            reply_err(x, "ERR The NOACK option is only supported by XREADGROUP. You called XREAD "
-                         "instead.");
-            return;
+        } else if (xs_opt_is(x, i, "group") && more >= 2) {
+            if (!group) {
+                reply_err(x, "ERR The GROUP option is only supported by XREADGROUP. You called "
+                             "XREAD instead.");
+                return -1;
+            }
+            o->garg = i + 1;
+            i += 2;
+        } else if (xs_opt_is(x, i, "noack")) {
+            if (!group) {
+                reply_err(x, "ERR The NOACK option is only supported by XREADGROUP. You called "
+                             "XREAD instead.");
+                return -1;
+            }
+            o->noack = 1;
         } else {
             reply_syntax(x);
-            return;
+            return -1;
         }
     }
-    if (!sarg) {
+    if (!o->sarg) {
         reply_syntax(x);
-        return;
+        return -1;
     }
-    ids = xmalloc(sizeof *ids * (size_t)nstreams);
-    refs = xmalloc(sizeof *refs * (size_t)nstreams);
-    ks_lockset_init(&ls);
-    for (int k = 0; k < nstreams; k++) {
-        arg_ref(x, sarg + k, &refs[k]);
-        ks_lockset_add(&ls, &refs[k]);
+    if (group && !o->garg) {
+        reply_err(x, "ERR Missing GROUP option for XREADGROUP");
+        return -1;
     }
-    ks_lockset_lock(&ls);   /* all the streams are read at one instant */
-    for (int k = 0; k < nstreams; k++) {
-        int ia = sarg + nstreams + k, bad;
-        item *it = coll_read(x, &refs[k], KIND_STREAM, &bad);
-        if (bad) goto out;
-        if (opt_ch(x, ia, '$')) {
-            ids[k] = it ? stream_of(it)->last_id : ID_MIN;
+    o->ids = xmalloc(sizeof *o->ids * (size_t)o->nstreams);
+    o->refs = xmalloc(sizeof *o->refs * (size_t)o->nstreams);
+    ks_lockset_init(&o->ls);
+    for (int k = 0; k < o->nstreams; k++) {
+        arg_ref(x, o->sarg + k, &o->refs[k]);
+        ks_lockset_add(&o->ls, &o->refs[k]);
+    }
+    ks_lockset_lock(&o->ls);   /* all the streams are read at one instant */
+    return 0;
+}
+
+void xs_read_end(cmd_call *x, xs_read_args *o, int served, size_t token)
+{
+    if (served > 0) {
+        resp_array_fill(x->out, token, served);
+    } else if (served < 0) {
+        /* an error was the reply */
+    } else if (o->timeout != -1 && !(x->s->flags & SESS_EXEC)) {
+        /* Here a client would block until one of the streams gets an entry
+         * above its ID (or, for a group, past its last ID), or the timeout
+         * passes: the wake-up belongs with the blocking commands, which
+         * Kasi does not have yet. */
+        resp_errorf(x->out, "ERR %s BLOCK would block: blocking commands are not supported yet",
+                    o->garg ? "XREADGROUP" : "XREAD");
+    } else {
+        resp_null_array(x->out);   /* nothing to read (inside EXEC, a BLOCK times out at once) */
+    }
+    ks_lockset_unlock(&o->ls);
+    free(o->ids);
+    free(o->refs);
+}
+
+static void cmd_xread(cmd_call *x)
+{
+    xs_read_args o;
+    int served = 0;
+    size_t token = 0;
+    if (xs_read_opts(x, 0, &o) < 0) return;
+    for (int k = 0; k < o.nstreams; k++) {
+        int ia = o.sarg + o.nstreams + k, bad;
+        item *it = coll_read(x, &o.refs[k], KIND_STREAM, &bad);
+        if (bad) goto fail;
+        if (xs_opt_ch(x, ia, '$')) {
+            o.ids[k] = it ? stream_of(it)->last_id : ID_MIN;
             continue;
         }
-        if (opt_ch(x, ia, '>')) {
+        if (xs_opt_ch(x, ia, '>')) {
             reply_err(x, "ERR The > ID can be specified only when calling XREADGROUP using the "
                          "GROUP <group> <consumer> option.");
-            goto out;
+            goto fail;
         }
-        if (arg_id(x, ia, &ids[k], 0, 1) < 0) goto out;
+        if (xs_arg_id(x, ia, &o.ids[k], 0, 1) < 0) goto fail;
     }
-    for (int k = 0; k < nstreams; k++) {
-        item *it = ks_find(&refs[k], x->now);
+    for (int k = 0; k < o.nstreams; k++) {
+        item *it = ks_find(&o.refs[k], x->now);
         stream_id top, start;
         const stream *s;
         if (!it || item_kind(it) != KIND_STREAM || !(s = stream_of(it))->length) continue;
         stream_edge(s, 1, &top);
-        if (sid_cmp(top, ids[k]) <= 0) continue;
+        if (sid_cmp(top, o.ids[k]) <= 0) continue;
         if (!served++) token = resp_array_defer(x->out);
-        start = ids[k];
+        start = o.ids[k];
         sid_incr(&start);
         resp_array(x->out, 2);
-        resp_bulk(x->out, x->argv[sarg + k].p, x->argv[sarg + k].n);
-        reply_range(x, s, start, ID_MAX, count, 0);
+        resp_bulk(x->out, x->argv[o.sarg + k].p, x->argv[o.sarg + k].n);
+        xs_reply_range(x, s, start, ID_MAX, o.count, 0);
     }
-    if (served) {
-        resp_array_fill(x->out, token, served);
-    } else if (timeout != -1 && !(x->s->flags & SESS_EXEC)) {
-        /* Here a client would block until one of the streams gets an entry
-         * above its ID (or the timeout passes): the wake-up belongs with
-         * the blocking commands, which Kasi does not have yet. */
-        reply_err(x, "ERR XREAD BLOCK would block: blocking commands are not supported yet");
-    } else {
-        resp_null_array(x->out);   /* nothing to read (inside EXEC, a BLOCK times out at once) */
-    }
+    goto out;
+fail:
+    served = -1;   /* replied already */
 out:
-    ks_lockset_unlock(&ls);
-    free(ids);
-    free(refs);
+    xs_read_end(x, &o, served, token);
 }
 
 /* ---- XINFO ---- */
 
-/* "ERR unknown subcommand or wrong number of arguments for 'x'. Try XINFO HELP." */
-static void reply_sub_syntax(cmd_call *x)
+void xs_reply_sub_syntax(cmd_call *x)
 {
+    char up[32];
+    size_t n = xs_cstr_n(&x->argv[0]) < sizeof up ? xs_cstr_n(&x->argv[0]) : sizeof up - 1;
+    for (size_t i = 0; i < n; i++) up[i] = (char)toupper((unsigned char)x->argv[0].p[i]);
     resp_errorf(x->out, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
-                        "XINFO HELP.", (int)(cstr_n(&x->argv[1]) > 128 ? 128 : cstr_n(&x->argv[1])),
-                x->argv[1].p);
+                        "%.*s HELP.", (int)(xs_cstr_n(&x->argv[1]) > 128 ? 128 : xs_cstr_n(&x->argv[1])),
+                x->argv[1].p, (int)n, up);
 }
 
-/* The stream at argv[2] for XINFO (replies "no such key" or WRONGTYPE when
- * there is none): NULL then. r is locked either way. */
-static const stream *info_stream(cmd_call *x, kref *r)
+const stream *xs_info_stream(cmd_call *x, kref *r)
 {
     int bad;
     item *it = coll_lock_read(x, 2, r, KIND_STREAM, &bad);
@@ -688,10 +713,10 @@ static void cmd_xinfo_stream(cmd_call *x)
     long long count = 10;
     const stream *s;
     kref r;
-    if (!(s = info_stream(x, &r))) goto out;
-    if (full && ((x->argc != 4 && x->argc != 6) || !opt_is(x, 3, "full") ||
-                 (x->argc == 6 && !opt_is(x, 4, "count")))) {
-        reply_sub_syntax(x);
+    if (!(s = xs_info_stream(x, &r))) goto out;
+    if (full && ((x->argc != 4 && x->argc != 6) || !xs_opt_is(x, 3, "full") ||
+                 (x->argc == 6 && !xs_opt_is(x, 4, "count")))) {
+        xs_reply_sub_syntax(x);
         goto out;
     }
     if (x->argc == 6) {
@@ -706,51 +731,32 @@ static void cmd_xinfo_stream(cmd_call *x)
     resp_bulk_cstr(x->out, "radix-tree-nodes");
     resp_int(x->out, (long long)stream_rax_nodes(s));
     resp_bulk_cstr(x->out, "last-generated-id");
-    reply_id(x, s->last_id);
+    xs_reply_id(x, s->last_id);
     resp_bulk_cstr(x->out, "max-deleted-entry-id");
-    reply_id(x, s->max_deleted);
+    xs_reply_id(x, s->max_deleted);
     resp_bulk_cstr(x->out, "entries-added");
     resp_int(x->out, (long long)s->entries_added);
     resp_bulk_cstr(x->out, "recorded-first-entry-id");
-    reply_id(x, s->first_id);
+    xs_reply_id(x, s->first_id);
     if (!full) {
         resp_bulk_cstr(x->out, "groups");
-        resp_int(x->out, 0);
+        resp_int(x->out, (long long)sg_count(s));
         for (int last = 0; last < 2; last++) {
             stream_iter it;
             sentry e;
             resp_bulk_cstr(x->out, last ? "last-entry" : "first-entry");
             stream_iter_init(&it, s, ID_MIN, ID_MAX, last);
-            if (stream_iter_next(&it, &e)) reply_entry(x, &e);
+            if (stream_iter_next(&it, &e)) xs_reply_entry(x, &e);
             else resp_null(x->out);
             stream_iter_done(&it);
         }
     } else {
         resp_bulk_cstr(x->out, "entries");
-        reply_range(x, s, ID_MIN, ID_MAX, count, 0);
+        xs_reply_range(x, s, ID_MIN, ID_MAX, count, 0);
         resp_bulk_cstr(x->out, "groups");
-        resp_array(x->out, 0);
+        xs_reply_groups_full(x, s, count);
     }
 out:
-    ks_unlock(&r);
-}
-
-/* No stream has consumer groups yet: XINFO GROUPS lists none, and XINFO
- * CONSUMERS finds no group, as Redis answers for such a stream. */
-static void cmd_xinfo_groups(cmd_call *x)
-{
-    kref r;
-    if (info_stream(x, &r)) resp_array(x->out, 0);
-    ks_unlock(&r);
-}
-
-static void cmd_xinfo_consumers(cmd_call *x)
-{
-    kref r;
-    if (info_stream(x, &r))
-        resp_errorf(x->out, "NOGROUP No such consumer group '%.*s' for key name '%.*s'",
-                    (int)cstr_n(&x->argv[3]), x->argv[3].p, (int)cstr_n(&x->argv[2]),
-                    x->argv[2].p);
     ks_unlock(&r);
 }
 
@@ -776,6 +782,24 @@ static void cmd_xinfo_help(cmd_call *x)
 #define M CMD_DENYOOM
 #define ST CAT_STREAM
 #define KEY2RO {KSPEC(2, 0, 1, "RO access")}
+#define KEY2(fl) {KSPEC(2, 0, 1, fl)}
+
+static const cmd_def xgroup_subs[] = {
+    {"help", cmd_xgroup_help, 2, CMD_LOADING | CMD_STALE, ST, NOKEYS, "stream", "5.0.0", "O(1)",
+     NULL, NULL},
+    {"create", cmd_xgroup_create, -5, W | M, ST, KEY2("RW insert"), "stream", "5.0.0", "O(1)",
+     NULL, NULL},
+    {"setid", cmd_xgroup_setid, -5, W, ST, KEY2("RW update"), "stream", "5.0.0", "O(1)", NULL,
+     NULL},
+    {"destroy", cmd_xgroup_destroy, 4, W, ST, KEY2("RW delete"), "stream", "5.0.0",
+     "O(N) where N is the number of entries in the group's pending entries list (PEL).", NULL,
+     NULL},
+    {"createconsumer", cmd_xgroup_createconsumer, 5, W | M, ST, KEY2("RW insert"), "stream",
+     "6.2.0", "O(1)", NULL, NULL},
+    {"delconsumer", cmd_xgroup_delconsumer, 5, W, ST, KEY2("RW delete"), "stream", "5.0.0", "O(1)",
+     NULL, NULL},
+    {NULL, NULL, 0, 0, 0, NOKEYS, NULL, NULL, NULL, NULL, NULL},
+};
 
 static const cmd_def xinfo_subs[] = {
     {"help", cmd_xinfo_help, 2, CMD_LOADING | CMD_STALE, ST, NOKEYS, "stream", "5.0.0", "O(1)",
@@ -817,6 +841,28 @@ static const cmd_def rows[] = {
      NULL},
     {"xinfo", NULL, -2, 0, 0, NOKEYS, "stream", "5.0.0", "Depends on subcommand.", NULL,
      xinfo_subs},
+    {"xgroup", NULL, -2, 0, 0, NOKEYS, "stream", "5.0.0", "Depends on subcommand.", NULL,
+     xgroup_subs},
+    {"xreadgroup", cmd_xreadgroup, -7, W | CMD_BLOCKING, ST | CAT_BLOCKING,
+     {{.begin = 4, .lastkey = -1, .step = 1, .flags = "RO access", .keyword = "STREAMS", .limit = 2}},
+     "stream", "5.0.0",
+     "For each stream mentioned: O(M) with M being the number of elements returned. If M is "
+     "constant (e.g. always asking for the first 10 elements with COUNT), you can consider it "
+     "O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to "
+     "serve the N clients blocked on the stream getting new data.", NULL, NULL},
+    {"xack", cmd_xack, -4, W | F, ST, KEY1("RW update"), "stream", "5.0.0",
+     "O(1) for each message ID processed.", NULL, NULL},
+    {"xpending", cmd_xpending, -3, R, ST, KEY1("RO access"), "stream", "5.0.0",
+     "O(N) with N being the number of elements returned, so asking for a small fixed number of "
+     "entries per call is O(1). O(M), where M is the total number of entries scanned when used "
+     "with the IDLE filter. When the command returns just the summary and the list of consumers "
+     "is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every "
+     "consumer.", "nondeterministic_output", NULL},
+    {"xclaim", cmd_xclaim, -6, W | F, ST, KEY1("RW update"), "stream", "5.0.0",
+     "O(log N) with N being the number of messages in the PEL of the consumer group.",
+     "nondeterministic_output", NULL},
+    {"xautoclaim", cmd_xautoclaim, -6, W | F, ST, KEY1("RW delete"), "stream", "6.2.0",
+     "O(1) if COUNT is small.", "nondeterministic_output", NULL},
 };
 
 const cmd_family cmd_family_streams = CMD_FAMILY(rows);

@@ -10,6 +10,8 @@
 #include "lib/bgfree.h"
 #include "lib/util.h"
 #include "lib/varint.h"
+#include "types/stream_bytes.h"
+#include "types/stream_group.h"
 
 /* Redis caps a listpack at 1 GB whatever stream-node-max-bytes says. */
 #define LISTPACK_MAX ((uint64_t)1 << 30)
@@ -110,8 +112,6 @@ static uint64_t lp_str_size(const char *s, size_t n)
 
 /* ---- nodes ---- */
 
-static uint64_t zig(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
-static int64_t unzig(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
 static size_t str_size(size_t n) { return varint_len(n) + n; }
 
@@ -153,7 +153,7 @@ static size_t entry_size(const snode *n, stream_id id, uint32_t nf, const slice 
 {
     uint64_t msd = id.ms - n->master.ms;
     int64_t seqd = (int64_t)(id.seq - n->master.seq);
-    size_t b = 1 + (msd >= 63 ? varint_len(msd - 63) : 0) + varint_len(zig(seqd));
+    size_t b = 1 + (msd >= 63 ? varint_len(msd - 63) : 0) + varint_len(sb_zig(seqd));
     uint64_t r = 2 + lp_int_size((int64_t)msd) + lp_int_size(seqd);
     if (!same) {
         b += varint_len(nf);
@@ -178,7 +178,7 @@ static char *put_entry(char *p, const snode *n, stream_id id, uint32_t nf, const
     uint64_t msd = id.ms - n->master.ms;
     *p++ = (char)((same ? SNODE_SAME : 0) | (msd >= 63 ? 63u : (unsigned)msd) << 2);
     if (msd >= 63) p += varint_put(p, msd - 63);
-    p += varint_put(p, zig((int64_t)(id.seq - n->master.seq)));
+    p += varint_put(p, sb_zig((int64_t)(id.seq - n->master.seq)));
     if (!same) p += varint_put(p, nf);
     for (uint32_t i = 0; i < nf; i++) {
         if (!same) p = put_str(p, fv[2 * i].p, fv[2 * i].n);
@@ -270,7 +270,7 @@ const char *snode_entry(const snode *n, const char *p, sentry *e)
         e->id.ms += v;
     }
     p += varint_get(p, end, &v);
-    e->id.seq = n->master.seq + (uint64_t)unzig(v);
+    e->id.seq = n->master.seq + (uint64_t)sb_unzig(v);
     if (e->flags & SNODE_SAME) {
         e->nf = n->nfields;
     } else {
@@ -331,7 +331,7 @@ int snode_check(snode *n)
         }
         if (!(k = varint_get(p, end, &v))) return -1;
         p += k;
-        id.seq = n->master.seq + (uint64_t)unzig(v);
+        id.seq = n->master.seq + (uint64_t)sb_unzig(v);
         if (same) {
             nf = n->nfields;
         } else {
@@ -401,6 +401,7 @@ void stream_free(stream *s)
 {
     if (!s) return;
     for (size_t i = 0; i < s->nn; i++) snode_put(slot(s, i)->n);
+    sg_free_all(s);
     free(s->v);
     free(s);
 }
@@ -410,6 +411,7 @@ stream *stream_dup(const stream *s)
     stream *d = malloc(sizeof *d);
     if (!d) return NULL;
     *d = *s;
+    d->groups = NULL;
     d->head = 0;
     d->cap = s->nn;
     d->v = s->nn ? malloc(s->nn * sizeof *d->v) : NULL;
@@ -430,6 +432,15 @@ stream *stream_dup(const stream *s)
     d->nn = s->nn;
     d->mem = base_mem(d);
     for (size_t i = 0; i < d->nn; i++) d->mem += snode_mem(d->v[i].n);
+    if (s->groups) {   /* through their persisted form: one way to build them */
+        buf b;
+        const char *p;
+        memset(&b, 0, sizeof b);
+        sg_serialize(s, &b);
+        p = b.data;
+        sg_restore(d, &p, b.data + b.len);
+        buf_free(&b);
+    }
     return d;
 }
 
@@ -791,35 +802,23 @@ void stream_iter_done(stream_iter *it)
 /* ---- the persisted form ----
  * varints: length, entries-added, last-id, first-id, max-deleted-id (ms,
  * seq each), the node count; per node its master ID, field count and byte
- * count, then its bytes; then the consumer groups' count (0 for now). */
-
-static void put_u(buf *out, uint64_t v)
-{
-    char b[VARINT_MAX];
-    buf_append(out, b, varint_put(b, v));
-}
-
-static void put_id(buf *out, stream_id id)
-{
-    put_u(out, id.ms);
-    put_u(out, id.seq);
-}
+ * count, then its bytes; then the consumer groups (stream_group.c). */
 
 static void put_head(buf *out, const stream *s, size_t nn)
 {
-    put_u(out, s->length);
-    put_u(out, s->entries_added);
-    put_id(out, s->last_id);
-    put_id(out, s->first_id);
-    put_id(out, s->max_deleted);
-    put_u(out, nn);
+    sb_put_u(out, s->length);
+    sb_put_u(out, s->entries_added);
+    sb_put_id(out, s->last_id);
+    sb_put_id(out, s->first_id);
+    sb_put_id(out, s->max_deleted);
+    sb_put_u(out, nn);
 }
 
 static void put_node(buf *out, const snode *n)
 {
-    put_id(out, n->master);
-    put_u(out, n->nfields);
-    put_u(out, n->len);
+    sb_put_id(out, n->master);
+    sb_put_u(out, n->nfields);
+    sb_put_u(out, n->len);
     buf_append(out, n->data, n->len);
 }
 
@@ -827,52 +826,30 @@ void stream_serialize(const stream *s, buf *out)
 {
     put_head(out, s, s->nn);
     for (size_t i = 0; i < s->nn; i++) put_node(out, slot(s, i)->n);
-    put_u(out, 0);
-}
-
-typedef struct reader {
-    const char *p, *end;
-    int bad;
-} reader;
-
-static uint64_t get_u(reader *r)
-{
-    uint64_t v = 0;
-    size_t k = r->bad ? 0 : varint_get(r->p, r->end, &v);
-    if (!k) r->bad = 1;
-    r->p += k;
-    return v;
-}
-
-static stream_id get_id(reader *r)
-{
-    stream_id id;
-    id.ms = get_u(r);
-    id.seq = get_u(r);
-    return id;
+    sg_serialize(s, out);
 }
 
 stream *stream_restore(const char *p, size_t len)
 {
-    reader r = {p, p + len, 0};
+    sb_reader r = {p, p + len, 0};
     stream *s = stream_new();
     uint64_t nn, total = 0;
     stream_id prev = {0, 0};
     if (!s) return NULL;
-    s->length = get_u(&r);
-    s->entries_added = get_u(&r);
-    s->last_id = get_id(&r);
-    s->first_id = get_id(&r);
-    s->max_deleted = get_id(&r);
-    nn = get_u(&r);
+    s->length = sb_get_u(&r);
+    s->entries_added = sb_get_u(&r);
+    s->last_id = sb_get_id(&r);
+    s->first_id = sb_get_id(&r);
+    s->max_deleted = sb_get_id(&r);
+    nn = sb_get_u(&r);
     if (r.bad || nn > len) goto bad;
     if (nn) {
         if (!(s->v = malloc(nn * sizeof *s->v))) goto bad;
         s->cap = nn;
     }
     for (uint64_t i = 0; i < nn; i++) {
-        stream_id m = get_id(&r);
-        uint64_t nf = get_u(&r), bytes = get_u(&r);
+        stream_id m = sb_get_id(&r);
+        uint64_t nf = sb_get_u(&r), bytes = sb_get_u(&r);
         snode *n;
         if (r.bad || bytes > (uint64_t)(r.end - r.p) || nf > bytes) goto bad;
         if (!(n = malloc(sizeof *n + bytes))) goto bad;
@@ -888,9 +865,9 @@ stream *stream_restore(const char *p, size_t len)
         prev = n->last;
         total += n->live;
     }
-    if (get_u(&r) != 0 || r.bad || r.p != r.end || total != s->length) goto bad;
+    if (r.bad || sg_restore(s, &r.p, r.end) < 0 || r.p != r.end || total != s->length) goto bad;
     if (s->nn && sid_cmp(prev, s->last_id) > 0) goto bad;
-    s->mem = base_mem(s);
+    s->mem += base_mem(s) - sizeof *s;   /* the groups are counted already */
     for (size_t i = 0; i < s->nn; i++) s->mem += snode_mem(s->v[i].n);
     return s;
 bad:
@@ -904,6 +881,7 @@ typedef struct sview {
     stream head;            /* the counters as they were (v unused) */
     size_t nn;
     snode **nodes;
+    buf groups;             /* their persisted form */
 } sview;
 
 void *stream_view(const stream *s)
@@ -912,8 +890,11 @@ void *stream_view(const stream *s)
     if (!v) return NULL;
     v->head = *s;
     v->nn = s->nn;
+    memset(&v->groups, 0, sizeof v->groups);
+    sg_serialize(s, &v->groups);
     v->nodes = s->nn ? malloc(s->nn * sizeof *v->nodes) : NULL;
     if (s->nn && !v->nodes) {
+        buf_free(&v->groups);
         free(v);
         return NULL;
     }
@@ -929,13 +910,14 @@ void stream_view_serialize(void *view, buf *out)
     sview *v = view;
     put_head(out, &v->head, v->nn);
     for (size_t i = 0; i < v->nn; i++) put_node(out, v->nodes[i]);
-    put_u(out, 0);
+    buf_append(out, v->groups.data, v->groups.len);
 }
 
 void stream_view_release(void *view)
 {
     sview *v = view;
     for (size_t i = 0; i < v->nn; i++) snode_put(v->nodes[i]);
+    buf_free(&v->groups);
     free(v->nodes);
     free(v);
 }

@@ -25,14 +25,10 @@
  * node referenced; a writer copies a node the view shares before changing
  * it, so a view costs O(nodes) under the lock and nothing more.
  *
- * Consumer groups (next): they hang off `groups` (NULL: none), a map by
- * name of {last-delivered ID, entries-read, a PEL of pending IDs -> delivery
- * time, delivery count and consumer, and the consumers by name, each with
- * its own PEL of the same entries}. The persisted form already ends with a
- * group count (0 for now, and stream_restore refuses any other); the groups
- * go after it. stream_dup and stream_view must then copy them, and 7.0's lag
- * is computed from entries_added, max_deleted and first_id as Redis's
- * streamEstimateDistanceFromFirstEverEntry does. */
+ * Consumer groups hang off `groups` (NULL: none; stream_group.h). The
+ * persisted form ends with them (their count first); a copy (stream_dup)
+ * copies them, and a frozen view keeps their persisted form, made under
+ * the lock (O(pending entries), as Redis's fork would copy them). */
 #ifndef KASI_TYPES_STREAM_H
 #define KASI_TYPES_STREAM_H
 
@@ -128,7 +124,7 @@ typedef struct stream {
     uint64_t entries_added;
     stream_id last_id, first_id, max_deleted;
     size_t mem;             /* bytes held, this struct included */
-    void *groups;           /* consumer groups (NULL: none) */
+    struct sgroups *groups; /* consumer groups (NULL: none; stream_group.h) */
 } stream;
 
 /* The node limits (stream-node-max-entries, stream-node-max-bytes); the

@@ -14,6 +14,11 @@ Script syntax (one command per line; '#' starts a comment line):
                            keys (cursor values legitimately differ)
   !approx N TTL k          integer replies may differ by at most N (TTL/PTTL:
                            the clock moves between the two servers)
+  !near N XPENDING k g - + 9  the same reply, but that an integer that is a clock
+                           reading (both at least 10**12: a time in ms, or an
+                           idle time since one far in the past) or follows the
+                           name "idle" may differ by at most N (stream consumers'
+                           seen-times and idle times read each server's clock)
   !sleep MS                sleep (both servers already got the previous cmd)
   !raw b"..."              send raw bytes (Python literal), read ONE reply
   !rawclose b"..."         send raw bytes, read until the server closes;
@@ -100,6 +105,9 @@ def parse_script(text, now):
             elif word == "approx":
                 tol, _, cmd = rest.partition(" ")
                 steps.append(("approx", (int(tol), shlex.split(cmd)), s))
+            elif word == "near":
+                tol, _, cmd = rest.partition(" ")
+                steps.append(("near", (int(tol), shlex.split(cmd)), s))
             elif word == "sleep":
                 steps.append(("sleep", int(rest), s))
             elif word == "raw":
@@ -127,6 +135,37 @@ def _scan_all(conn, extra):
         if cursor == b"0":
             return ("keys", sorted(keys))
     return ("did-not-finish", sorted(keys))
+
+
+def _resp_tokens(raw):
+    """A reply's RESP tokens in order: (type byte, line or bulk bytes)."""
+    out, pos = [], 0
+    while pos < len(raw):
+        t = raw[pos:pos + 1]
+        eol = raw.index(b"\r\n", pos)
+        line = raw[pos + 1:eol]
+        pos = eol + 2
+        if t == b"$" and int(line) >= 0:
+            line = raw[pos:pos + int(line)]
+            pos += len(line) + 2
+        out.append((t, line))
+    return out
+
+
+def _near(ra, rb, tol):
+    ta, tb = _resp_tokens(ra), _resp_tokens(rb)
+    if len(ta) != len(tb):
+        return False
+    for i, (x, y) in enumerate(zip(ta, tb)):
+        if x == y:
+            continue
+        if x[0] != b":" or y[0] != b":":
+            return False
+        u, v = int(x[1]), int(y[1])
+        clock = (u >= 10 ** 12 and v >= 10 ** 12) or (i and ta[i - 1] == (b"$", b"idle"))
+        if not clock or abs(u - v) > tol:
+            return False
+    return True
 
 
 def _sorted_reply(raw):
@@ -181,6 +220,11 @@ def run_script(name, text, ref_srv, sut_srv, flush=True, timeout=10):
                 ok = (isinstance(va, int) and isinstance(vb, int) and abs(va - vb) <= tol) or ra == rb
                 if not ok:
                     raise Mismatch("%s (tolerance %d)\n  redis: %r\n  kasi:  %r" % (where, tol, ra, rb))
+            elif kind == "near":
+                tol, cmd = arg
+                ra, rb = a.cmd_raw(*cmd), b.cmd_raw(*cmd)
+                if not _near(ra, rb, tol):
+                    raise Mismatch("%s (integers within %d)\n  redis: %r\n  kasi:  %r" % (where, tol, ra, rb))
             elif kind == "raw":
                 a.send(arg)
                 b.send(arg)

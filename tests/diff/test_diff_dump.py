@@ -78,6 +78,20 @@ VALUES = [
     ("stream-deleted", [["XADD", "src", "%d-0" % i, "f", "v%d" % i] for i in range(1, 300)] +
                        [["XDEL", "src", "7-0", "150-0"], ["XTRIM", "src", "MAXLEN", "250"]]),
     ("stream-empty", [["XADD", "src", "3-3", "f", "v"], ["XDEL", "src", "3-3"]]),
+    # groups, consumers and pending entries (delivery times far in the past:
+    # deterministic; seen-times are each server's clock, which the
+    # comparison does not read)
+    ("stream-groups", [["XADD", "src", "%d-1" % i, "f", "v%d" % i] for i in range(1, 40)] +
+                      [["XGROUP", "CREATE", "src", "g1", "0"], ["XGROUP", "CREATE", "src", "g2", "$"],
+                       ["XGROUP", "CREATE", "src", "g3", "5-1", "ENTRIESREAD", "5"],
+                       ["XREADGROUP", "GROUP", "g1", "alice", "COUNT", "10", "STREAMS", "src", ">"],
+                       ["XREADGROUP", "GROUP", "g1", "bob", "COUNT", "5", "STREAMS", "src", ">"],
+                       ["XCLAIM", "src", "g1", "bob", "0", "3-1", "4-1", "TIME", "1000", "RETRYCOUNT", "3", "JUSTID"],
+                       ["XCLAIM", "src", "g1", "alice", "0", "1-1", "TIME", "2000", "JUSTID"],
+                       ["XCLAIM", "src", "g1", "alice", "0", "2-1", "5-1", "6-1", "7-1", "8-1", "9-1", "10-1",
+                        "11-1", "12-1", "13-1", "14-1", "15-1", "TIME", "3000", "JUSTID"],
+                       ["XACK", "src", "g1", "2-1", "12-1"], ["XGROUP", "CREATECONSUMER", "src", "g2", "idle"],
+                       ["XDEL", "src", "6-1"]]),
 ]
 
 

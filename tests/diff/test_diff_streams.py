@@ -2,9 +2,17 @@
 of diff_scripts_streams.py, then seeded random streams of XADD (explicit, partial
 `ms-*` and `*` IDs after a future explicit one, so every generated ID is
 deterministic), XDEL, XTRIM and XADD trimming (MAXLEN/MINID, `=`/`~`, LIMIT),
-XRANGE/XREVRANGE, XREAD, XSETID and XINFO STREAM [FULL], under small and
-default node sizes (stream-node-max-entries / -bytes), every reply compared
-byte for byte with redis-server's. XINFO STREAM's radix-tree-keys and
+XRANGE/XREVRANGE, XREAD, XSETID and XINFO STREAM [FULL], and consumer group
+operations (XGROUP CREATE/SETID/DESTROY/CREATECONSUMER/DELCONSUMER,
+XREADGROUP `>` and history with COUNT and NOACK, XACK, XCLAIM with TIME far in
+the past and RETRYCOUNT/FORCE/JUSTID/LASTID, XAUTOCLAIM, XPENDING, XINFO
+GROUPS/CONSUMERS), under small and default node sizes
+(stream-node-max-entries / -bytes), every reply compared byte for byte with
+redis-server's, but for the replies that hold clock readings (XINFO STREAM
+FULL, XINFO CONSUMERS and XPENDING's extended form), equal but that each
+delivery time, seen-time and idle time may differ by 2 s. Min-idle times and
+XPENDING IDLE are 0 or far beyond any idle time, so what they select is
+deterministic. XINFO STREAM's radix-tree-keys and
 radix-tree-nodes are compared too: Kasi closes its nodes where Redis closes
 its listpacks and computes the radix tree Redis would have over their keys.
 
@@ -17,6 +25,7 @@ import random
 import pytest
 
 import kasi_harness as H
+from diff_scripts_groups import SCRIPTS as GROUP_SCRIPTS
 from diff_scripts_streams import SCRIPTS
 from test_diff import Mismatch, run_script
 
@@ -24,6 +33,13 @@ FUZZ_STEPS = int(os.environ.get("KASI_STREAMS_FUZZ_STEPS", "1500"))
 FUZZ_SEEDS = [int(s) for s in os.environ.get("KASI_STREAMS_FUZZ_SEEDS", "31,32,33,34").split(",") if s.strip()]
 
 FUTURE = 4102444800000   # 2100-01-01 in ms: "*" after it never reads the clock
+
+
+@pytest.mark.parametrize("name", list(GROUP_SCRIPTS))
+def test_diff_groups(pair, name):
+    ref, sut = pair
+    assert run_script(name, GROUP_SCRIPTS[name], ref, sut, timeout=20) > 0
+    assert sut.alive(), "server under test died during script %r" % name
 
 
 @pytest.mark.parametrize("name", list(SCRIPTS))
@@ -40,6 +56,42 @@ def test_diff_streams(pair, name):
 
 
 KEYS = ["s1", "s2", "s3"]
+GROUPS = ["g1", "g2"]
+CONSUMERS = ["c1", "c2", "c3"]
+FAR = "9000000000000"   # ms: beyond any idle time
+
+
+def _is_id(v):
+    return isinstance(v, bytes) and b"-" in v
+
+
+def _clock_eq(a, b, tol):
+    """a and b (parsed replies) are equal but for their clock readings, each
+    within tol: a value after "idle" or "seen-time", the idle or delivery
+    time of a pending entry ([id, consumer, time, count] or [id, time,
+    count])."""
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        clock = set()
+        for i, v in enumerate(a[:-1]):
+            if v in (b"idle", b"seen-time"):
+                clock.add(i + 1)
+        if len(a) == 4 and _is_id(a[0]) and isinstance(a[1], bytes) and isinstance(a[2], int):
+            clock.add(2)
+        if len(a) == 3 and _is_id(a[0]) and isinstance(a[1], int) and isinstance(a[2], int):
+            clock.add(1)
+        return all((isinstance(x, int) and isinstance(y, int) and abs(x - y) <= tol) if i in clock
+                   else _clock_eq(x, y, tol) for i, (x, y) in enumerate(zip(a, b)))
+    return type(a) is type(b) and a == b
+
+
+def _same(argv, ra, rb):
+    """Byte for byte, but for the replies that read the clock."""
+    if ra == rb:
+        return True
+    a = [v.upper() for v in argv[:4]]
+    clocked = (a[:2] == ["XINFO", "CONSUMERS"] or (a[:2] == ["XINFO", "STREAM"] and len(argv) > 3)
+               or (a[0] == "XPENDING" and len(argv) > 3))
+    return clocked and _clock_eq(H.parse_reply(ra), H.parse_reply(rb), 2000)
 
 
 class StreamGen:
@@ -133,10 +185,70 @@ class StreamGen:
             v = "(" + v
         return v
 
+    def group_command(self, k):
+        r = self.r
+        g, c = r.choice(GROUPS), r.choice(CONSUMERS)
+        x = r.random()
+        if x < 0.10:
+            args = ["XGROUP", "CREATE", k, g, r.choice(["$", "0", self.some_id(k)])]
+            if r.random() < 0.3:
+                args.append("MKSTREAM")
+            if r.random() < 0.2:
+                args += ["ENTRIESREAD", str(r.choice([-1, 0, 3, 1000]))]
+            return [args]
+        if x < 0.14:
+            args = ["XGROUP", "SETID", k, g, r.choice(["$", "0", self.some_id(k)])]
+            if r.random() < 0.3:
+                args += ["ENTRIESREAD", str(r.choice([-1, 0, 3, 1000]))]
+            return [args]
+        if x < 0.16:
+            return [["XGROUP", "DESTROY", k, g]]
+        if x < 0.19:
+            return [["XGROUP", r.choice(["CREATECONSUMER", "DELCONSUMER"]), k, g, c]]
+        if x < 0.45:
+            args = ["XREADGROUP", "GROUP", g, c]
+            if r.random() < 0.6:
+                args += ["COUNT", str(r.choice([1, 2, 3, 10, 0]))]
+            if r.random() < 0.1:
+                args.append("NOACK")
+            ks = [k] if r.random() < 0.8 else r.sample(KEYS, 2)
+            return [args + ["STREAMS"] + ks + [">" if r.random() < 0.7 else r.choice(["0", self.some_id(q)]) for q in ks]]
+        if x < 0.58:
+            return [["XACK", k, g] + [self.some_id(k) for _ in range(r.randrange(1, 4))]]
+        if x < 0.70:
+            args = ["XCLAIM", k, g, c, r.choice(["0", "0", FAR])] + [self.some_id(k) for _ in range(r.randrange(1, 4))]
+            args += ["TIME", str(r.choice([1000, 2000]))]
+            for opt in (["RETRYCOUNT", str(r.randrange(0, 5))], ["FORCE"], ["JUSTID"], ["LASTID", self.some_id(k)]):
+                if r.random() < 0.25:
+                    args += opt
+            return [args]
+        if x < 0.78:
+            args = ["XAUTOCLAIM", k, g, c, r.choice(["0", "0", FAR]), r.choice(["0", "-", self.some_id(k)])]
+            if r.random() < 0.5:
+                args += ["COUNT", str(r.choice([1, 2, 5]))]
+            if r.random() < 0.3:
+                args.append("JUSTID")
+            return [args]
+        if x < 0.86:
+            if r.random() < 0.4:
+                return [["XPENDING", k, g]]
+            args = ["XPENDING", k, g]
+            if r.random() < 0.3:
+                args += ["IDLE", r.choice(["0", FAR])]
+            args += [self.range_end(k, False), self.range_end(k, True), str(r.choice([1, 3, 10]))]
+            if r.random() < 0.4:
+                args.append(c)
+            return [args]
+        if x < 0.94:
+            return [["XINFO", "GROUPS", k]]
+        return [["XINFO", "CONSUMERS", k, g]]
+
     def command(self):
         r = self.r
         x = r.random()
         k = self.key()
+        if r.random() < 0.3:
+            return self.group_command(k)
         if x < 0.40:
             args = ["XADD", k]
             if r.random() < 0.05:
@@ -180,6 +292,16 @@ class StreamGen:
         return [["TYPE", k]]
 
 
+def _behind_clock(conn, key):
+    """Whether the stream at key is missing, or has a last ID before the
+    clock (XGROUP CREATE ... MKSTREAM makes one at 0-0)."""
+    info = H.parse_reply(conn.cmd_raw("XINFO", "STREAM", key))
+    if not isinstance(info, list):
+        return True
+    last = dict(zip(info[::2], info[1::2]))[b"last-generated-id"]
+    return int(last.split(b"-")[0]) < FUTURE
+
+
 def _run_stream(ref, sut, seed, entries, nbytes, steps):
     gen = StreamGen(seed)
     with ref.raw(timeout=20) as a, sut.raw(timeout=20) as b:
@@ -191,16 +313,18 @@ def _run_stream(ref, sut, seed, entries, nbytes, steps):
         try:
             for step in range(steps):
                 for argv in gen.command():
-                    if argv[0] == "XADD" and "*" in argv and a.cmd_raw("EXISTS", argv[1]) == b":0\r\n":
-                        # a new stream's "*" would read the clock: give it an ID
+                    if argv[0] == "XADD" and "*" in argv and _behind_clock(a, argv[1]):
+                        # "*" would read the clock: give it an ID
                         argv[argv.index("*")] = "%d-1" % (gen.ms[argv[1]] + 1)
                     ra, rb = a.cmd_raw(*argv), b.cmd_raw(*argv)
-                    if ra != rb:
+                    if not _same(argv, ra, rb):
                         raise Mismatch("seed %d step %d: %r\n  redis: %r\n  kasi:  %r" % (seed, step, argv, ra, rb))
             for k in KEYS:
-                for argv in (["XRANGE", k, "-", "+"], ["XINFO", "STREAM", k, "FULL", "COUNT", "0"]):
+                for argv in (["XRANGE", k, "-", "+"], ["XINFO", "STREAM", k, "FULL", "COUNT", "0"],
+                             ["XINFO", "GROUPS", k]):
                     ra, rb = a.cmd_raw(*argv), b.cmd_raw(*argv)
-                    assert ra == rb, "seed %d: final %r\n  redis: %r\n  kasi:  %r" % (seed, argv, ra, rb)
+                    assert _same(argv, ra, rb), \
+                        "seed %d: final %r\n  redis: %r\n  kasi:  %r" % (seed, argv, ra, rb)
         finally:
             for c in (a, b):
                 c.cmd_raw("CONFIG", "SET", "stream-node-max-entries", "100")
