@@ -388,6 +388,12 @@ int arg_timeout(cmd_call *x, int i, int64_t *deadline)
 
 void cmd_block(cmd_call *x, const karg *keys, int nkeys, int64_t deadline, int null_bulk)
 {
+    cmd_block_argv(x, keys, nkeys, deadline, null_bulk, x->argc, x->argv);
+}
+
+void cmd_block_argv(cmd_call *x, const karg *keys, int nkeys, int64_t deadline, int null_bulk,
+                    int argc, const karg *argv)
+{
     session *s = x->s;
     buf b = {0};
     if (s->flags & SESS_RETRY) {   /* still nothing: it waits on where it was */
@@ -405,7 +411,7 @@ void cmd_block(cmd_call *x, const karg *keys, int nkeys, int64_t deadline, int n
         ps_subscribe(x->env->bus, s->sub, PS_KEY, b.data, b.len);
     }
     buf_free(&b);
-    session_copy_cmd(&s->parked, x->def, x->argc, x->argv);
+    session_copy_cmd(&s->parked, x->def, argc, argv);
     s->block_deadline = deadline;
     s->flags |= SESS_BLOCKED;
 }

@@ -240,6 +240,10 @@ int command_replay(cmd_env *env, domain *d, int argc, const karg *argv, int64_t 
  * session's worker to run it again (command_retry): served, it leaves the
  * keys (and signals them for the next waiter); else it waits on. */
 void cmd_block(cmd_call *x, const karg *keys, int nkeys, int64_t deadline, int null_bulk);
+/* The same, parking argv instead of the call's own (XREAD's "$" made the ID
+ * it stood for when the client blocked). */
+void cmd_block_argv(cmd_call *x, const karg *keys, int nkeys, int64_t deadline, int null_bulk,
+                    int argc, const karg *argv);
 /* Run the parked command again; 1 when it was served (or the session is
  * not blocked), 0 when it waits on. */
 int command_retry(cmd_env *env, session *s, cmd_sink *sink, int64_t now);

@@ -442,7 +442,20 @@ void cmd_xreadgroup(cmd_call *x)
     if (xs_read_opts(x, 1, &o) < 0) return;
     for (int k = 0; k < o.nstreams; k++) {
         int ia = o.sarg + o.nstreams + k, bad;
-        item *it = coll_read(x, &o.refs[k], KIND_STREAM, &bad);
+        item *it = ks_read(&o.refs[k], x->now);
+        if (x->s->flags & SESS_RETRY) {
+            /* blocked, and the stream or its group went meanwhile: Redis
+             * 7.0's errors for a client it unblocks so */
+            if (!it || item_kind(it) != KIND_STREAM) {
+                reply_err(x, "UNBLOCKED the stream key no longer exists");
+                goto fail;
+            }
+            if (!group_of(stream_of(it), &x->argv[o.garg])) {
+                reply_err(x, "NOGROUP the consumer group this client was blocked on no longer exists");
+                goto fail;
+            }
+        }
+        it = coll_of_kind(x, it, KIND_STREAM, &bad);
         if (bad) goto fail;
         if (!it || !group_of(stream_of(it), &x->argv[o.garg])) {
             reply_nogroup(x, o.sarg + k, o.garg, " in XREADGROUP with GROUP option");

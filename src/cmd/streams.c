@@ -626,15 +626,30 @@ void xs_read_end(cmd_call *x, xs_read_args *o, int served, size_t token)
         resp_array_fill(x->out, token, served);
     } else if (served < 0) {
         /* an error was the reply */
-    } else if (o->timeout != -1 && !(x->s->flags & SESS_EXEC)) {
-        /* Here a client would block until one of the streams gets an entry
-         * above its ID (or, for a group, past its last ID), or the timeout
-         * passes: the wake-up belongs with the blocking commands, which
-         * Kasi does not have yet. */
-        resp_errorf(x->out, "ERR %s BLOCK would block: blocking commands are not supported yet",
-                    o->garg ? "XREADGROUP" : "XREAD");
+    } else if (o->timeout != -1) {
+        /* Wait (inside EXEC: the null reply at once) until one of the
+         * streams gets an entry above its ID, or for a group past its last
+         * ID, with the keys still locked; XREAD's "$" waits for what comes
+         * after the last entry now, so the command is parked with that ID. */
+        int64_t deadline = o->timeout ? x->now + o->timeout : 0;
+        const karg *keys = &x->argv[o->sarg];
+        if (o->garg) {
+            cmd_block(x, keys, o->nstreams, deadline, 0);
+        } else {
+            karg *argv = xmalloc(sizeof *argv * (size_t)x->argc);
+            char *ids = xmalloc(42 * (size_t)o->nstreams);
+            memcpy(argv, x->argv, sizeof *argv * (size_t)x->argc);
+            for (int k = 0; k < o->nstreams; k++) {
+                int ia = o->sarg + o->nstreams + k;
+                if (!xs_opt_ch(x, ia, '$')) continue;
+                argv[ia] = (karg){ids + 42 * k, sid_fmt(ids + 42 * k, o->ids[k])};
+            }
+            cmd_block_argv(x, keys, o->nstreams, deadline, 0, x->argc, argv);
+            free(ids);
+            free(argv);
+        }
     } else {
-        resp_null_array(x->out);   /* nothing to read (inside EXEC, a BLOCK times out at once) */
+        resp_null_array(x->out);   /* nothing to read */
     }
     ks_lockset_unlock(&o->ls);
     free(o->ids);
@@ -649,7 +664,10 @@ static void cmd_xread(cmd_call *x)
     if (xs_read_opts(x, 0, &o) < 0) return;
     for (int k = 0; k < o.nstreams; k++) {
         int ia = o.sarg + o.nstreams + k, bad;
-        item *it = coll_read(x, &o.refs[k], KIND_STREAM, &bad);
+        item *it = ks_read(&o.refs[k], x->now);
+        /* a blocked XREAD trying again finds another kind as no stream */
+        if (it && item_kind(it) != KIND_STREAM && (x->s->flags & SESS_RETRY)) it = NULL;
+        it = coll_of_kind(x, it, KIND_STREAM, &bad);
         if (bad) goto fail;
         if (xs_opt_ch(x, ia, '$')) {
             o.ids[k] = it ? stream_of(it)->last_id : ID_MIN;

@@ -13,9 +13,8 @@ so scripts claim with TIME far in the past (1000 ms after the epoch) or read
 the times through `!near N` (each integer of the reply within N of the other
 server's: idle times, seen-times, delivery times of XREADGROUP). XPENDING
 IDLE uses 0 or values far beyond any idle time (1e12), whose filtering is
-deterministic. Excluded: XREADGROUP BLOCK outside MULTI, which would block in
-Redis (Kasi answers that blocking is not supported yet; the integration
-tests check that).
+deterministic. XREADGROUP BLOCK where it waits is in test_diff_blocking.py,
+with a second client to wake it.
 """
 
 SCRIPTS = {}

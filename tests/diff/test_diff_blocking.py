@@ -1,6 +1,6 @@
-"""Differential test for the blocking commands of lists and sorted sets
-(Redis 7.0 semantics): BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP BZPOPMIN BZPOPMAX
-BZMPOP, with several clients at once, each
+"""Differential test for the blocking commands (Redis 7.0 semantics): BLPOP
+BRPOP BLMOVE BRPOPLPUSH BLMPOP BZPOPMIN BZPOPMAX BZMPOP, and XREAD and
+XREADGROUP with BLOCK, with several clients at once, each
 transcript compared byte for byte with redis-server's (see multiclient.py).
 Clients land on different workers, so a push on one wakes a client blocked
 on another. Between a blocking command and the write meant to wake it, a
@@ -10,9 +10,10 @@ import time
 
 import pytest
 
-from multiclient import Run, compare
+import kasi_harness as H
+from multiclient import compare
 
-WAIT_S = 0.05
+WAIT_S = 0.05 * H.TIME_FACTOR   # longer for the sanitizer builds
 SCENARIOS = {}
 
 
@@ -163,6 +164,51 @@ def sorted_sets(r):
     r.do("c", "BZPOPMIN", "empty", 0)
     r.do("c", "BZMPOP", 0, 1, "empty", "MIN")
     r.do("c", "EXEC")
+
+
+@scenario
+def streams(r):
+    """Explicit IDs only where an entry is added: `*` would read the clock."""
+    r.do("p", "XADD", "s", "1-1", "a", "1")
+    r.do("c", "XREAD", "BLOCK", 0, "STREAMS", "s", "0")             # at once
+    r.do("c", "XREAD", "BLOCK", 50, "STREAMS", "s", "$")            # times out
+    block(r, "c1", "XREAD", "BLOCK", 0, "STREAMS", "s", "$")
+    block(r, "c2", "XREAD", "COUNT", 1, "BLOCK", 0, "STREAMS", "other", "s", "$", "1-1")
+    r.do("p", "XADD", "s", "2-1", "b", "2")
+    r.read("c1", 1)
+    r.read("c2", 1)
+    block(r, "c1", "XREAD", "BLOCK", 0, "STREAMS", "gone", "$")
+    r.do("p", "SET", "gone", "x")                                   # XREAD waits on
+    r.do("p", "DEL", "gone")
+    r.do("p", "XADD", "gone", "5-5", "f", "v")
+    r.read("c1", 1)
+    r.do("p", "XGROUP", "CREATE", "s", "g", "$")
+    block(r, "g1", "XREADGROUP", "GROUP", "g", "alice", "BLOCK", 0, "STREAMS", "s", ">")
+    block(r, "g2", "XREADGROUP", "GROUP", "g", "bob", "COUNT", 5, "BLOCK", 0, "STREAMS", "s", ">")
+    r.do("p", "XADD", "s", "3-1", "c", "3")
+    r.read("g1", 1)
+    r.do("p", "XADD", "s", "4-1", "d", "4")
+    r.read("g2", 1)
+    r.do("p", "XPENDING", "s", "g")
+    r.do("g1", "XREADGROUP", "GROUP", "g", "alice", "BLOCK", 0, "STREAMS", "s", "0")   # history: at once
+    r.do("g1", "XREADGROUP", "GROUP", "g", "alice", "BLOCK", 30, "STREAMS", "s", ">")  # times out
+    block(r, "g1", "XREADGROUP", "GROUP", "g", "alice", "NOACK", "BLOCK", 0, "STREAMS", "s", ">")
+    r.do("p", "XADD", "s", "5-1", "e", "5")
+    r.read("g1", 1)
+    r.do("p", "XPENDING", "s", "g")
+    block(r, "g1", "XREADGROUP", "GROUP", "g", "alice", "BLOCK", 0, "STREAMS", "s", ">")
+    r.do("p", "XGROUP", "DESTROY", "s", "g")                         # NOGROUP
+    r.read("g1", 1)
+    r.do("p", "XGROUP", "CREATE", "s", "g", "$")
+    block(r, "g2", "XREADGROUP", "GROUP", "g", "bob", "BLOCK", 0, "STREAMS", "s", ">")
+    r.do("p", "DEL", "s")                                            # UNBLOCKED
+    r.read("g2", 1)
+    r.do("c", "MULTI")
+    r.do("c", "XREAD", "BLOCK", 0, "STREAMS", "none", "$")
+    r.do("c", "EXEC")
+    for bad in (("XREAD", "BLOCK", -1, "STREAMS", "s", "$"), ("XREAD", "BLOCK", "x", "STREAMS", "s", "$"),
+                ("XREAD", "BLOCK", "1.5", "STREAMS", "s", "$")):
+        r.do("c", *bad)
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

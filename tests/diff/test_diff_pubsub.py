@@ -9,7 +9,7 @@ different workers and messages cross threads.
 import pytest
 
 import kasi_harness as H
-from multiclient import Run, compare
+from multiclient import compare
 
 
 SCENARIOS = {}

@@ -12,7 +12,6 @@ key's memory; XREADGROUP BLOCK answers as XREAD BLOCK does until blocking
 commands come. Replies are compared with Redis's in
 tests/diff/test_diff_streams.py (diff_scripts_groups.py)."""
 import random
-import threading
 import time
 
 import pytest
@@ -213,12 +212,15 @@ def test_big_pel_is_freed_in_the_background_and_counted(server_factory):
         assert c.cmd("MEMORY", "USAGE", "big") < before - 20000 * 60
 
 
-def test_xreadgroup_block_is_not_supported_yet(server_factory):
+def test_xreadgroup_block_waits_and_is_woken(server_factory):
     s = server_factory([("save", "")])
     with s.raw(timeout=10 * TF) as c:
         c.cmd("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
-        r = c.cmd_raw("XREADGROUP", "GROUP", "g", "c", "BLOCK", 100, "STREAMS", "s", ">")
-        assert r == b"-ERR XREADGROUP BLOCK would block: blocking commands are not supported yet\r\n"
-        c.cmd("XADD", "s", "1-1", "f", "v")
-        r = c.cmd("XREADGROUP", "GROUP", "g", "c", "BLOCK", 100, "STREAMS", "s", ">")
-        assert r == [[b"s", [[b"1-1", [b"f", b"v"]]]]]
+        assert c.cmd_raw("XREADGROUP", "GROUP", "g", "c", "BLOCK", 100, "STREAMS", "s", ">") == b"*-1\r\n"
+        c.send_command("XREADGROUP", "GROUP", "g", "c", "BLOCK", 0, "STREAMS", "s", ">")
+        time.sleep(0.1)
+        with s.raw() as p:
+            p.cmd("XADD", "s", "1-1", "f", "v")
+        assert c.read() == [[b"s", [[b"1-1", [b"f", b"v"]]]]]
+        with s.raw() as p:
+            assert p.cmd("XPENDING", "s", "g")[0] == 1
