@@ -281,11 +281,15 @@ static int arity_ok(int arity, int argc)
     return arity > 0 ? argc == arity : argc >= -arity;
 }
 
-static void signal_keys(cmd_env *env, const domain *d, const cmd_def *def, int argc, const karg *argv);
+/* Off the hot path: with no monitor and no waiter these never run, and
+ * inlined they would cost every command a heavier prologue. */
+#define COLD __attribute__((noinline, cold))
+static COLD void signal_keys(cmd_env *env, const domain *d, const cmd_def *def, int argc,
+                             const karg *argv);
 
 /* MONITOR's line for a command that ran: Redis's format, with AUTH's
  * arguments and HELLO's AUTH pair redacted. */
-static void feed_monitors(cmd_env *env, const session *s, int argc, const karg *argv)
+static COLD void feed_monitors(cmd_env *env, const session *s, int argc, const karg *argv)
 {
     struct timeval tv;
     buf b = {0};
@@ -318,13 +322,17 @@ void command_call(cmd_env *env, session *s, cmd_sink *sink, const cmd_def *def, 
         .out = sink->out, .sink = sink, .now = now,
     };
     def->fn(&x);
+    /* From here on x's fields, which the handler may have seen, are read
+     * back from memory: nothing needs keeping in registers across it. */
     ks_after_command(x.ks);
-    if (s->flags & SESS_RETRY) return;   /* counted, shown and signalled when first run */
-    stat_add(&env->st->commands, 1);
+    if (x.s->flags & SESS_RETRY) return;   /* counted, shown and signalled when first run */
+    stat_add(&x.env->st->commands, 1);
+    if (!x.env->bus) return;
     /* after it ran, as Redis feeds them; administrative commands are not shown */
-    if (env->bus && !(def->flags & CMD_ADMIN) && ps_monitored(env->bus)) feed_monitors(env, s, argc, argv);
-    if (env->bus && (def->flags & CMD_WRITE) && ps_any_waiter(env->bus))
-        signal_keys(env, s->db, def, argc, argv);
+    if (!(x.def->flags & CMD_ADMIN) && ps_monitored(x.env->bus))
+        feed_monitors(x.env, x.s, x.argc, x.argv);
+    if ((x.def->flags & CMD_WRITE) && ps_any_waiter(x.env->bus))
+        signal_keys(x.env, x.s->db, x.def, x.argc, x.argv);
 }
 
 /* ---- blocking ---- */
@@ -347,7 +355,8 @@ static void signal_key(cmd_env *env, const domain *d, const char *key, size_t n)
 
 /* A write may have given a waiter what it waits for: signal the keys its
  * key specs name (a key a waiter finds empty again costs it one retry). */
-static void signal_keys(cmd_env *env, const domain *d, const cmd_def *def, int argc, const karg *argv)
+static COLD void signal_keys(cmd_env *env, const domain *d, const cmd_def *def, int argc,
+                             const karg *argv)
 {
     for (int i = 0; i < CMD_KEYSPECS && def->keys[i].flags; i++) {
         const cmd_keyspec *k = &def->keys[i];
@@ -570,7 +579,7 @@ void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg
     }
     /* A RESP2 client in subscribed mode reads pushes: only what cannot be
      * confused with one runs. */
-    if (s->resp == 2 && !(def->flags & CMD_SUBCTX) && session_subscribed(s)) {
+    if (s->sub && s->resp == 2 && !(def->flags & CMD_SUBCTX) && session__subscribed(s)) {
         reject(s, out, def,
                "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
                "RESET are allowed in this context",

@@ -22,7 +22,7 @@ static void on_event(ev_loop *loop, ev_handle *h, unsigned events);
 static void add_slice(void *ctx, const char *p, size_t n, void (*release)(void *), void *owner);
 static void describe(const session *s, sess_conn_info *out);
 static void process_input(conn *c);
-static int over_limit(conn *c);
+static inline int over_limit(conn *c);
 
 static ssize_t plain_read(conn *c, void *p, size_t n) { return read(c->h.fd, p, n); }
 static ssize_t plain_writev(conn *c, const struct iovec *iov, int n)
@@ -503,17 +503,21 @@ static void advance(conn *c, size_t n)
  * anything is written (as Redis checks when it adds a reply): a value sent
  * from where it is stored costs no memory of its own, and one that was
  * accepted must be readable whatever its size. */
-static int over_limit(conn *c)
+static int over_limit_slow(conn *c);
+static inline int over_limit(conn *c)
+{
+    if (buf_pending(&c->out) > OBUF_FREE) return over_limit_slow(c);
+    if (c->soft_since) c->soft_since = 0;   /* the usual case: nothing counts */
+    return 0;
+}
+
+static __attribute__((noinline)) int over_limit_slow(conn *c)
 {
     server *srv = c->w->srv;
     int cls;
     size_t used;
     long long hard, soft;
     int64_t now;
-    if (buf_pending(&c->out) <= OBUF_FREE) {   /* the usual case: nothing counts */
-        c->soft_since = 0;
-        return 0;
-    }
     cls = session_subscribed(&c->s) ? CFG_OBUF_PUBSUB : CFG_OBUF_NORMAL;
     used = buf_pending(&c->out) - OBUF_FREE;
     hard = atomic_load_explicit(&srv->obuf[cls][0], memory_order_relaxed);
