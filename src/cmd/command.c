@@ -425,26 +425,17 @@ void cmd_block_argv(cmd_call *x, const karg *keys, int nkeys, int64_t deadline, 
     s->flags |= SESS_BLOCKED;
 }
 
-static void add_name(void *ctx, const char *p, size_t n)
-{
-    buf *b = ctx;
-    buf_append(b, &n, sizeof n);
-    buf_append(b, p, n);
-}
-
 void command_unblock(cmd_env *env, session *s)
 {
     buf names = {0};
     if (!(s->flags & SESS_BLOCKED)) return;
     /* Leave the keys, then signal them: a write this client was asked to
      * try may be for the next waiter now. */
-    ps_client_each(s->sub, PS_KEY, add_name, &names);
+    ps_client_names(s->sub, PS_KEY, &names);
     ps_unsubscribe_all(env->bus, s->sub, PS_KEY);
-    for (size_t off = 0; off < names.len;) {
-        size_t n;
-        memcpy(&n, names.data + off, sizeof n);
-        ps_signal(env->bus, names.data + off + sizeof n, n);
-        off += sizeof n + n;
+    for (size_t off = 0, n; off < names.len;) {
+        const char *p = ps_name_next(&names, &off, &n);
+        ps_signal(env->bus, p, n);
     }
     buf_free(&names);
     free(s->parked.argv);

@@ -52,24 +52,6 @@ static void subscribe_generic(cmd_call *x, int kind)
     }
 }
 
-/* The names of a client's subscriptions, copied: they go with them. */
-typedef struct names {
-    buf bytes;
-    size_t *len;
-    int n, cap;
-} names;
-
-static void add_name(void *ctx, const char *p, size_t n)
-{
-    names *v = ctx;
-    if (v->n == v->cap) {
-        v->cap = v->cap ? v->cap * 2 : 16;
-        v->len = xrealloc(v->len, sizeof *v->len * (size_t)v->cap);
-    }
-    buf_append(&v->bytes, p, n);
-    v->len[v->n++] = n;
-}
-
 /* Unsubscribe from the arguments (none: from everything of the kind), then
  * deliver what was published to them before (PUBLISH counted this client
  * for it), then confirm each. */
@@ -77,25 +59,17 @@ static void unsubscribe_generic(cmd_call *x, int kind)
 {
     session *s = x->s;
     long long count = sub_count(s, kind);
-    names all = {0};
+    buf all = {0};   /* with no arguments: the names, copied (they go with them) */
     int n = x->argc - 1;
     karg *v;
     char *removed;
-    if (n == 0 && s->sub) {
-        ps_client_each(s->sub, kind, add_name, &all);
-        n = all.n;
-    }
+    if (n == 0 && s->sub) n = (int)ps_client_names(s->sub, kind, &all);
     v = xmalloc(sizeof *v * (size_t)(n ? n : 1));
     removed = xcalloc((size_t)(n ? n : 1), 1);
-    size_t off = 0;
-    for (int i = 0; i < n; i++) {
-        if (x->argc > 1) {
-            v[i] = x->argv[i + 1];
-        } else {
-            v[i] = (karg){all.bytes.data + off, all.len[i]};
-            off += all.len[i];
-        }
-    }
+    if (x->argc > 1)
+        for (int i = 0; i < n; i++) v[i] = x->argv[i + 1];
+    else
+        for (size_t off = 0, i = 0; off < all.len; i++) v[i].p = ps_name_next(&all, &off, &v[i].n);
     for (int i = 0; s->sub && i < n; i++)
         removed[i] = (char)ps_unsubscribe(x->env->bus, s->sub, kind, v[i].p, v[i].n);
     if (x->env->self >= 0) ps_drain(x->env->bus, x->env->self);
@@ -106,8 +80,7 @@ static void unsubscribe_generic(cmd_call *x, int kind)
     if (n == 0) confirm(x, unsub_word[kind], NULL, 0, count);
     free(removed);
     free(v);
-    free(all.len);
-    buf_free(&all.bytes);
+    buf_free(&all);
 }
 
 static void cmd_subscribe(cmd_call *x) { subscribe_generic(x, PS_CHANNEL); }

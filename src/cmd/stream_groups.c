@@ -201,7 +201,7 @@ void cmd_xgroup_create(cmd_call *x)
             if (arg_entries_read(x, i + 1, &entries_read) < 0) return;
             i += 2;
         } else {
-            xs_reply_sub_syntax(x);
+            reply_subcmd_syntax(x);
             return;
         }
     }
@@ -212,7 +212,7 @@ void cmd_xgroup_create(cmd_call *x)
         goto out;
     }
     if (x->argc > 8) {
-        xs_reply_sub_syntax(x);
+        reply_subcmd_syntax(x);
         goto out;
     }
     if (xs_opt_ch(x, 4, '$')) id = it ? stream_of(it)->last_id : ID_MIN;
@@ -244,14 +244,14 @@ void cmd_xgroup_setid(cmd_call *x)
     kref r;
     if (!(s = xgroup_stream(x, &r, 1, &g))) goto out;
     if (x->argc != 5 && x->argc != 7) {
-        xs_reply_sub_syntax(x);
+        reply_subcmd_syntax(x);
         goto out;
     }
     if (xs_opt_ch(x, 4, '$')) id = s->last_id;
     else if (xs_arg_id(x, 4, &id, 0, 0) < 0) goto out;
     if (x->argc == 7) {
         if (!xs_opt_is(x, 5, "entriesread")) {
-            xs_reply_sub_syntax(x);
+            reply_subcmd_syntax(x);
             goto out;
         }
         if (arg_entries_read(x, 6, &entries_read) < 0) goto out;

@@ -703,16 +703,6 @@ out:
 
 /* ---- XINFO ---- */
 
-void xs_reply_sub_syntax(cmd_call *x)
-{
-    char up[32];
-    size_t n = xs_cstr_n(&x->argv[0]) < sizeof up ? xs_cstr_n(&x->argv[0]) : sizeof up - 1;
-    for (size_t i = 0; i < n; i++) up[i] = (char)toupper((unsigned char)x->argv[0].p[i]);
-    resp_errorf(x->out, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
-                        "%.*s HELP.", (int)(xs_cstr_n(&x->argv[1]) > 128 ? 128 : xs_cstr_n(&x->argv[1])),
-                x->argv[1].p, (int)n, up);
-}
-
 const stream *xs_info_stream(cmd_call *x, kref *r)
 {
     int bad;
@@ -734,7 +724,7 @@ static void cmd_xinfo_stream(cmd_call *x)
     if (!(s = xs_info_stream(x, &r))) goto out;
     if (full && ((x->argc != 4 && x->argc != 6) || !xs_opt_is(x, 3, "full") ||
                  (x->argc == 6 && !xs_opt_is(x, 4, "count")))) {
-        xs_reply_sub_syntax(x);
+        reply_subcmd_syntax(x);
         goto out;
     }
     if (x->argc == 6) {

@@ -36,9 +36,6 @@ long long xs_reply_range(cmd_call *x, const stream *s, stream_id start, stream_i
 /* The stream at argv[2] for XINFO (replies "no such key" or WRONGTYPE when
  * there is none): NULL then. r is locked either way. */
 const stream *xs_info_stream(cmd_call *x, kref *r);
-/* "ERR unknown subcommand or wrong number of arguments for 'sub'. Try
- * CMD HELP." */
-void xs_reply_sub_syntax(cmd_call *x);
 
 /* XREAD's and XREADGROUP's options (group: XREADGROUP's), and the keys
  * locked together: 0, or -1 after replying (nothing locked). Then

@@ -340,14 +340,19 @@ void ps_unsubscribe_all(pubsub *ps, ps_client *c, int kind)
     table_init(t, &link_ops, NULL);
 }
 
-void ps_client_each(const ps_client *c, int kind, ps_name_fn *fn, void *ctx)
+size_t ps_client_names(const ps_client *c, int kind, buf *out)
 {
     table *t = (table *)&c->subs[kind];   /* table_at changes nothing */
+    size_t count = 0;
     for (size_t i = 0, span = table_span(t); i < span; i++) {
         unsigned ub;
         ps_link *l = table_at(t, i, NULL, &ub);
-        if (l) fn(ctx, l->ch->name, l->ch->nlen);
+        if (!l) continue;
+        buf_append(out, &l->ch->nlen, sizeof l->ch->nlen);
+        buf_append(out, l->ch->name, l->ch->nlen);
+        count++;
     }
+    return count;
 }
 
 void ps_client_free(pubsub *ps, ps_client *c)

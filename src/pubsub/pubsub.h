@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lib/buf.h"
 
@@ -79,10 +80,18 @@ ps_client *ps_client_new(pubsub *ps, int w, void *owner);
 void ps_client_free(pubsub *ps, ps_client *c);
 /* How many subscriptions of one kind it holds. */
 size_t ps_client_count(const ps_client *c, int kind);
-/* Call fn with the name of each of its subscriptions of one kind (in no
- * particular order). */
-typedef void ps_name_fn(void *ctx, const char *name, size_t n);
-void ps_client_each(const ps_client *c, int kind, ps_name_fn *fn, void *ctx);
+/* Copy the names of its subscriptions of one kind (in no particular
+ * order) to out, each as its length (a size_t) then its bytes; returns
+ * how many. ps_name_next walks them. */
+size_t ps_client_names(const ps_client *c, int kind, buf *out);
+static inline const char *ps_name_next(const buf *names, size_t *off, size_t *n)
+{
+    const char *p;
+    memcpy(n, names->data + *off, sizeof *n);
+    p = names->data + *off + sizeof *n;
+    *off += sizeof *n + *n;
+    return p;
+}
 
 /* 1 when subscribed now, 0 when it already was. */
 int ps_subscribe(pubsub *ps, ps_client *c, int kind, const char *name, size_t n);
