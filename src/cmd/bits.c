@@ -469,7 +469,7 @@ static void bitfield_generic(cmd_call *x, int ro)
         }
         memcpy(was, b, 9);
         if (!bf_write(o, b, off, &v)) {
-            resp_null(x->out);
+            reply_null(x);
             continue;
         }
         resp_int(x->out, v);

@@ -92,7 +92,9 @@ int coll_d2str(char *buf, size_t cap, double d)
 void reply_double(cmd_call *x, double d)
 {
     char tmp[40];
-    resp_bulk(x->out, tmp, (size_t)coll_d2str(tmp, sizeof tmp, d));
+    size_t n = (size_t)coll_d2str(tmp, sizeof tmp, d);
+    if (call_resp3(x)) resp3_double(x->out, tmp, n);
+    else resp_bulk(x->out, tmp, n);
 }
 
 /* [+-]digits[.digits] with at most 15 digits: the mantissa is exact in a
@@ -214,7 +216,7 @@ void coll_randmember(cmd_call *x, const coll_sampler *k)
     if (bad) goto out;
     if (x->argc < 3) {   /* one element, as a bulk string */
         if (it) k->one(x, it);
-        else resp_null(x->out);
+        else reply_null(x);
         goto out;
     }
     if (!it || l == 0) {
@@ -228,13 +230,13 @@ void coll_randmember(cmd_call *x, const coll_sampler *k)
             reply_err(x, "ERR value is out of range");
             goto out;
         }
-        resp_array(x->out, (long long)(with ? n * 2 : n));
+        resp_array(x->out, (long long)(with && !call_resp3(x) ? n * 2 : n));
         k->repeat(x, it, n, with);
     } else if ((size_t)l >= size) {   /* the whole collection */
-        resp_array(x->out, (long long)(with ? size * 2 : size));
+        resp_array(x->out, (long long)(with && !call_resp3(x) ? size * 2 : size));
         k->all(x, it, with);
     } else {
-        resp_array(x->out, with ? l * 2 : l);
+        resp_array(x->out, with && !call_resp3(x) ? l * 2 : l);
         k->distinct(x, it, (size_t)l, with);
     }
 out:

@@ -410,8 +410,8 @@ void cmd_block_argv(cmd_call *x, const karg *keys, int nkeys, int64_t deadline, 
         return;
     }
     if ((s->flags & SESS_EXEC) || !x->env->bus || x->env->self < 0) {
-        if (null_bulk) resp_null(x->out);
-        else resp_null_array(x->out);
+        if (null_bulk) reply_null(x);
+        else reply_null_array(x);
         return;
     }
     if (!s->sub) s->sub = ps_client_new(x->env->bus, x->env->self, s);
@@ -461,7 +461,9 @@ int command_retry(cmd_env *env, session *s, cmd_sink *sink, int64_t now)
 void command_block_timeout(cmd_env *env, session *s, cmd_sink *sink)
 {
     if (!(s->flags & SESS_BLOCKED)) return;
-    resp_null_array(sink->out);   /* whatever the command, as Redis times them out */
+    /* whatever the command, as Redis times them out */
+    if (s->resp == 3) resp3_null(sink->out);
+    else resp_null_array(sink->out);
     command_unblock(env, s);
 }
 

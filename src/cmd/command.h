@@ -282,6 +282,58 @@ static inline void reply_not_float(cmd_call *x)
     resp_error(x->out, "ERR value is not a valid float");
 }
 void reply_arity(cmd_call *x);
+
+/* Replies in the client's protocol: RESP3's types, or their RESP2 forms. */
+static inline int call_resp3(const cmd_call *x) { return x->s->resp == 3; }
+/* No value: $-1 (RESP2), _ (RESP3). */
+static inline void reply_null(cmd_call *x)
+{
+    if (call_resp3(x)) resp3_null(x->out);
+    else resp_null(x->out);
+}
+/* No array: *-1 (RESP2), _ (RESP3). */
+static inline void reply_null_array(cmd_call *x)
+{
+    if (call_resp3(x)) resp3_null(x->out);
+    else resp_null_array(x->out);
+}
+/* A map of n pairs: a flat array of 2n elements in RESP2. */
+static inline void reply_map(cmd_call *x, long long n)
+{
+    if (call_resp3(x)) resp_agg(x->out, '%', n);
+    else resp_array(x->out, 2 * n);
+}
+/* A set of n members: an array in RESP2. */
+static inline void reply_set(cmd_call *x, long long n)
+{
+    if (call_resp3(x)) resp_agg(x->out, '~', n);
+    else resp_array(x->out, n);
+}
+/* An array of n pairs (WITHSCORES, WITHVALUES): flat in RESP2, each pair a
+ * two-element array in RESP3 (reply_pair before each). */
+static inline void reply_pairs(cmd_call *x, long long n) { resp_array(x->out, call_resp3(x) ? n : 2 * n); }
+static inline void reply_pair(cmd_call *x)
+{
+    if (call_resp3(x)) resp_array(x->out, 2);
+}
+/* A map or set whose size is known once written: reply_agg_defer, then
+ * reply_map_fill(pairs) or reply_set_fill. */
+static inline size_t reply_agg_defer(cmd_call *x) { return resp_array_defer(x->out); }
+static inline void reply_map_fill(cmd_call *x, size_t token, long long n)
+{
+    if (call_resp3(x)) resp_agg_fill(x->out, token, '%', n);
+    else resp_array_fill(x->out, token, 2 * n);
+}
+static inline void reply_set_fill(cmd_call *x, size_t token, long long n)
+{
+    resp_agg_fill(x->out, token, call_resp3(x) ? '~' : '*', n);
+}
+/* Text for people (INFO, CLIENT INFO): a bulk, a verbatim "txt" in RESP3. */
+static inline void reply_verbatim(cmd_call *x, const char *p, size_t n)
+{
+    if (call_resp3(x)) resp3_verbatim(x->out, "txt", p, n);
+    else resp_bulk(x->out, p, n);
+}
 /* "ERR unknown subcommand or wrong number of arguments for '<sub>'. Try
  * <CMD> HELP." */
 void reply_subcmd_syntax(cmd_call *x);

@@ -138,20 +138,16 @@ static void cmd_hello(cmd_call *x)
                      "time");
         return;
     }
-    if (ver == 3) {
-        /* Kasi speaks RESP2 only; clients fall back to it on this error. */
-        reply_err(x, "NOPROTO sorry, this protocol version is not supported.");
-        return;
-    }
     if (user) x->s->flags |= SESS_AUTHED;
     if (name && client_set_name(x, name) < 0) return;
-    resp_array(x->out, 14);
+    if (ver) x->s->resp = (int)ver;
+    reply_map(x, 7);
     resp_bulk_cstr(x->out, "server");
     resp_bulk_cstr(x->out, "redis");
     resp_bulk_cstr(x->out, "version");
     resp_bulk_cstr(x->out, KASI_REDIS_VERSION);
     resp_bulk_cstr(x->out, "proto");
-    resp_int(x->out, 2);
+    resp_int(x->out, x->s->resp);
     resp_bulk_cstr(x->out, "id");
     resp_int(x->out, (long long)x->s->id);
     resp_bulk_cstr(x->out, "mode");
@@ -179,6 +175,7 @@ static void cmd_reset(cmd_call *x)
     ks_domain_hold(c->db);
     free(c->name);
     c->name = NULL;
+    c->resp = 2;
     if (atomic_load(x->env->host->auth_required)) c->flags &= ~SESS_AUTHED;
     resp_simple(x->out, "RESET");
 }
@@ -216,7 +213,7 @@ static void cmd_client_setname(cmd_call *x)
 static void cmd_client_getname(cmd_call *x)
 {
     if (x->s->name) resp_bulk_cstr(x->out, x->s->name);
-    else resp_null(x->out);
+    else reply_null(x);
 }
 
 static void cmd_client_id(cmd_call *x) { resp_int(x->out, (long long)x->s->id); }
@@ -248,7 +245,7 @@ static void cmd_client_info(cmd_call *x)
                ps_client_count(s->sub, PS_PATTERN), ps_client_count(s->sub, PS_SHARD),
                (s->flags & SESS_MULTI) ? s->mq_len : -1, ci.qbuf, ci.qbuf_free, argv_mem, multi_mem,
                ci.rbs, ci.rbs, ci.obl, ci.oll, ci.omem, ci.tot_mem + multi_mem, ci.events, s->resp);
-    resp_bulk(x->out, line.data, line.len);
+    reply_verbatim(x, line.data, line.len);
     buf_free(&line);
 }
 

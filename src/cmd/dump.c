@@ -39,7 +39,7 @@ static void cmd_dump(cmd_call *x)
     item *it = ks_read(&r, x->now);
     if (!it) {
         ks_unlock(&r);
-        resp_null(x->out);
+        reply_null(x);
         return;
     }
     if (!item_typed(it)) {

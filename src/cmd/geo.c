@@ -120,7 +120,8 @@ static void reply_coord(cmd_call *x, double d)
         tmp[0] = '0';
         n = 1;
     }
-    resp_bulk(x->out, tmp, (size_t)n);
+    if (call_resp3(x)) resp3_double(x->out, tmp, (size_t)n);
+    else resp_bulk(x->out, tmp, (size_t)n);
 }
 
 static void reply_pos(cmd_call *x, double lon, double lat)
@@ -184,7 +185,7 @@ static void cmd_geodist(cmd_call *x)
     if (!bad) {
         if (member_pos(it, &x->argv[2], &lon1, &lat1) < 0 ||
             member_pos(it, &x->argv[3], &lon2, &lat2) < 0)
-            resp_null(x->out);
+            reply_null(x);
         else reply_distance(x, geo_distance(lon1, lat1, lon2, lat2) / unit);
     }
     ks_unlock(&r);
@@ -199,7 +200,7 @@ static void reply_hash(cmd_call *x, double lon, double lat)
 
 /* GEOHASH and GEOPOS: each member's position as `one` writes it, or `none`
  * for a member that is not there. */
-static void per_member(cmd_call *x, void (*one)(cmd_call *, double, double), void (*none)(buf *))
+static void per_member(cmd_call *x, void (*one)(cmd_call *, double, double), void (*none)(cmd_call *))
 {
     double lon, lat;
     int bad;
@@ -208,15 +209,15 @@ static void per_member(cmd_call *x, void (*one)(cmd_call *, double, double), voi
     if (!bad) {
         resp_array(x->out, x->argc - 2);
         for (int i = 2; i < x->argc; i++) {
-            if (member_pos(it, &x->argv[i], &lon, &lat) < 0) none(x->out);
+            if (member_pos(it, &x->argv[i], &lon, &lat) < 0) none(x);
             else one(x, lon, lat);
         }
     }
     ks_unlock(&r);
 }
 
-static void cmd_geohash(cmd_call *x) { per_member(x, reply_hash, resp_null); }
-static void cmd_geopos(cmd_call *x) { per_member(x, reply_pos, resp_null_array); }
+static void cmd_geohash(cmd_call *x) { per_member(x, reply_hash, reply_null); }
+static void cmd_geopos(cmd_call *x) { per_member(x, reply_pos, reply_null_array); }
 
 /* ---- searches ---- */
 

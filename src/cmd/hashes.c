@@ -61,7 +61,7 @@ static void reply_field(cmd_call *x, const item *it, int i)
     const char *v;
     size_t vl;
     if (it && hash_get(it, x->argv[i].p, x->argv[i].n, &v, &vl)) resp_bulk(x->out, v, vl);
-    else resp_null(x->out);
+    else reply_null(x);
 }
 
 static void cmd_hget(cmd_call *x)
@@ -138,10 +138,10 @@ static void hash_getall(cmd_call *x, int what)
     kref r;
     item *it = coll_lock_read(x, 1, &r, KIND_HASH, &bad);
     if (!bad) {
-        if (!it) {
-            resp_array(x->out, 0);
-        } else {
-            resp_array(x->out, (long long)hash_len(it) * (what == (G_KEYS | G_VALS) ? 2 : 1));
+        long long n = it ? (long long)hash_len(it) : 0;
+        if (what == (G_KEYS | G_VALS)) reply_map(x, n);
+        else resp_array(x->out, n);
+        if (it) {
             hash_iter_init(&i, it);
             while (hash_next(&i, &f, &fl, &v, &vl)) {
                 if (what & G_KEYS) resp_bulk(x->out, f, fl);
@@ -229,8 +229,9 @@ out:
 
 /* ---- HRANDFIELD ---- */
 
-static void reply_pair(cmd_call *x, const char *f, size_t fl, const char *v, size_t vl, int vals)
+static void rand_pair(cmd_call *x, const char *f, size_t fl, const char *v, size_t vl, int vals)
 {
+    if (vals) reply_pair(x);
     resp_bulk(x->out, f, fl);
     if (vals) resp_bulk(x->out, v, vl);
 }
@@ -249,7 +250,7 @@ static void rand_repeat(cmd_call *x, const item *it, unsigned long long n, int v
     size_t fl, vl;
     while (n--) {
         hash_random(it, &f, &fl, &v, &vl);
-        reply_pair(x, f, fl, v, vl, vals);
+        rand_pair(x, f, fl, v, vl, vals);
     }
 }
 
@@ -259,7 +260,7 @@ static void rand_all(cmd_call *x, const item *it, int vals)
     size_t fl, vl;
     hash_iter i;
     hash_iter_init(&i, it);
-    while (hash_next(&i, &f, &fl, &v, &vl)) reply_pair(x, f, fl, v, vl, vals);
+    while (hash_next(&i, &f, &fl, &v, &vl)) rand_pair(x, f, fl, v, vl, vals);
 }
 
 /* count distinct random pairs of a hash bigger than count: each pair is
@@ -274,7 +275,7 @@ static void rand_distinct(cmd_call *x, const item *it, size_t count, int vals)
     hash_iter_init(&i, it);
     while (need && hash_next(&i, &f, &fl, &v, &vl)) {
         if (util_rand64() % left < need) {
-            reply_pair(x, f, fl, v, vl, vals);
+            rand_pair(x, f, fl, v, vl, vals);
             need--;
         }
         left--;

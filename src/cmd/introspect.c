@@ -38,76 +38,76 @@ static int nspecs(const cmd_def *d)
 }
 
 /* Space-separated words as an array of simple strings or of bulks. */
-static void words(buf *out, const char *list, int bulk)
+static void words(cmd_call *x, const char *list, int bulk)
 {
-    size_t token = resp_array_defer(out);
+    size_t token = reply_agg_defer(x);
     int n = 0;
     for (const char *p = list; p && *p;) {
         size_t len = strcspn(p, " ");
         if (len) {
-            if (bulk) resp_bulk(out, p, len);
+            if (bulk) resp_bulk(x->out, p, len);
             else {
-                buf_append(out, "+", 1);
-                buf_append(out, p, len);
-                buf_append(out, "\r\n", 2);
+                buf_append(x->out, "+", 1);
+                buf_append(x->out, p, len);
+                buf_append(x->out, "\r\n", 2);
             }
             n++;
         }
         p += len;
         while (*p == ' ') p++;
     }
-    resp_array_fill(out, token, n);
+    reply_set_fill(x, token, n);
 }
 
 /* A begin_search or find_keys spec's head: its type, then its fields. */
-static void spec_head(buf *out, const char *type, int fields)
+static void spec_head(cmd_call *x, const char *type, int fields)
 {
-    resp_array(out, 4);
-    resp_bulk_cstr(out, "type");
-    resp_bulk_cstr(out, type);
-    resp_bulk_cstr(out, "spec");
-    resp_array(out, 2 * fields);
+    reply_map(x, 2);
+    resp_bulk_cstr(x->out, "type");
+    resp_bulk_cstr(x->out, type);
+    resp_bulk_cstr(x->out, "spec");
+    reply_map(x, fields);
 }
 
-static void spec_int(buf *out, const char *name, long long v)
+static void spec_int(cmd_call *x, const char *name, long long v)
 {
-    resp_bulk_cstr(out, name);
-    resp_int(out, v);
+    resp_bulk_cstr(x->out, name);
+    resp_int(x->out, v);
 }
 
-static void keyspec(buf *out, const cmd_keyspec *k)
+static void keyspec(cmd_call *x, const cmd_keyspec *k)
 {
-    resp_array(out, 6);
-    resp_bulk_cstr(out, "flags");
-    words(out, k->flags, 0);
-    resp_bulk_cstr(out, "begin_search");
+    reply_map(x, 3);
+    resp_bulk_cstr(x->out, "flags");
+    words(x, k->flags, 0);
+    resp_bulk_cstr(x->out, "begin_search");
     if (k->unknown) {
-        spec_head(out, "unknown", 0);
-        resp_bulk_cstr(out, "find_keys");
-        spec_head(out, "unknown", 0);
+        spec_head(x, "unknown", 0);
+        resp_bulk_cstr(x->out, "find_keys");
+        spec_head(x, "unknown", 0);
         return;
     }
     if (k->keyword) {
-        spec_head(out, "keyword", 2);
-        resp_bulk_cstr(out, "keyword");
-        resp_bulk_cstr(out, k->keyword);
-        spec_int(out, "startfrom", k->begin);
+        spec_head(x, "keyword", 2);
+        resp_bulk_cstr(x->out, "keyword");
+        resp_bulk_cstr(x->out, k->keyword);
+        spec_int(x, "startfrom", k->begin);
     } else {
-        spec_head(out, "index", 1);
-        spec_int(out, "index", k->begin);
+        spec_head(x, "index", 1);
+        spec_int(x, "index", k->begin);
     }
-    resp_bulk_cstr(out, "find_keys");
+    resp_bulk_cstr(x->out, "find_keys");
     if (k->keynum) {
-        spec_head(out, "keynum", 3);
-        spec_int(out, "keynumidx", 0);
-        spec_int(out, "firstkey", 1);
-        spec_int(out, "keystep", 1);
+        spec_head(x, "keynum", 3);
+        spec_int(x, "keynumidx", 0);
+        spec_int(x, "firstkey", 1);
+        spec_int(x, "keystep", 1);
         return;
     }
-    spec_head(out, "range", 3);
-    spec_int(out, "lastkey", k->lastkey);
-    spec_int(out, "keystep", k->step);
-    spec_int(out, "limit", k->limit);
+    spec_head(x, "range", 3);
+    spec_int(x, "lastkey", k->lastkey);
+    spec_int(x, "keystep", k->step);
+    spec_int(x, "limit", k->limit);
 }
 
 /* Whether a spec's flags name this word. */
@@ -156,7 +156,7 @@ static int legacy_range(const cmd_def *d, int *first, int *last, int *step)
 
 /* COMMAND INFO of one row: the legacy first/last/step come from the key
  * specs, as Redis derives them. */
-static void info_one(buf *out, const cmd_def *parent, const cmd_def *d)
+static void info_one(cmd_call *x, const cmd_def *parent, const cmd_def *d)
 {
     static const char *const flag_names[] = {
 #define X(f, name) name,
@@ -170,34 +170,35 @@ static void info_one(buf *out, const cmd_def *parent, const cmd_def *d)
     for (int i = 0; i < CMD_NFLAGS; i++) nflags += !!(d->flags & (1u << i));
     nflags += movable;
     for (int i = 0; i < CMD_NCATEGORIES; i++) ncats += !!(cats & (1u << i));
-    resp_array(out, 10);
-    resp_bulk_cstr(out, command_fullname(parent, d, full, sizeof full));
-    resp_int(out, d->arity);
-    resp_array(out, nflags);
+    resp_array(x->out, 10);
+    resp_bulk_cstr(x->out, command_fullname(parent, d, full, sizeof full));
+    resp_int(x->out, d->arity);
+    reply_set(x, nflags);
     for (int i = 0; i < CMD_NFLAGS; i++)
-        if (d->flags & (1u << i)) resp_simple(out, flag_names[i]);
-    if (movable) resp_simple(out, "movablekeys");
-    resp_int(out, first);
-    resp_int(out, last);
-    resp_int(out, step);
-    resp_array(out, ncats);
+        if (d->flags & (1u << i)) resp_simple(x->out, flag_names[i]);
+    if (movable) resp_simple(x->out, "movablekeys");
+    resp_int(x->out, first);
+    resp_int(x->out, last);
+    resp_int(x->out, step);
+    reply_set(x, ncats);
     for (int i = 0; i < CMD_NCATEGORIES; i++)
         if (cats & (1u << i)) {
-            buf_append(out, "+@", 2);
-            buf_append(out, command_category_name(i), strlen(command_category_name(i)));
-            buf_append(out, "\r\n", 2);
+            buf_append(x->out, "+@", 2);
+            buf_append(x->out, command_category_name(i), strlen(command_category_name(i)));
+            buf_append(x->out, "\r\n", 2);
         }
-    words(out, d->tips, 1);
-    resp_array(out, nspecs(d));
-    for (int i = 0; i < nspecs(d); i++) keyspec(out, &d->keys[i]);
-    resp_array(out, nsubs(d));
-    for (const cmd_def *s = d->subs; s && s->name; s++) info_one(out, d, s);
+    words(x, d->tips, 1);
+    reply_set(x, nspecs(d));
+    for (int i = 0; i < nspecs(d); i++) keyspec(x, &d->keys[i]);
+    if (nsubs(d)) resp_array(x->out, nsubs(d));
+    else reply_set(x, 0);   /* Redis's reply for none */
+    for (const cmd_def *s = d->subs; s && s->name; s++) info_one(x, d, s);
 }
 
 static void cmd_command(cmd_call *x)
 {
     resp_array(x->out, (long long)command_count());
-    for (size_t i = 0; i < command_count(); i++) info_one(x->out, NULL, command_at(i));
+    for (size_t i = 0; i < command_count(); i++) info_one(x, NULL, command_at(i));
 }
 
 static void cmd_command_count(cmd_call *x) { resp_int(x->out, (long long)command_count()); }
@@ -211,46 +212,46 @@ static void cmd_command_info(cmd_call *x)
     resp_array(x->out, x->argc - 2);
     for (int i = 2; i < x->argc; i++) {
         const cmd_def *parent, *d = lookup_full(&x->argv[i], &parent);
-        if (d) info_one(x->out, parent, d);
-        else resp_null_array(x->out);
+        if (d) info_one(x, parent, d);
+        else reply_null_array(x);
     }
 }
 
 /* COMMAND DOCS: what the rows know (since, group, complexity); Kasi keeps
  * no summaries or argument descriptions. */
-static void docs_one(buf *out, const cmd_def *parent, const cmd_def *d)
+static void docs_one(cmd_call *x, const cmd_def *parent, const cmd_def *d)
 {
     char full[64];
-    resp_bulk_cstr(out, command_fullname(parent, d, full, sizeof full));
-    resp_array(out, d->subs ? 8 : 6);
-    resp_bulk_cstr(out, "since");
-    resp_bulk_cstr(out, d->since ? d->since : "");
-    resp_bulk_cstr(out, "group");
-    resp_bulk_cstr(out, d->group ? d->group : (parent ? parent->group : ""));
-    resp_bulk_cstr(out, "complexity");
-    resp_bulk_cstr(out, d->complexity ? d->complexity : "");
+    resp_bulk_cstr(x->out, command_fullname(parent, d, full, sizeof full));
+    reply_map(x, d->subs ? 4 : 3);
+    resp_bulk_cstr(x->out, "since");
+    resp_bulk_cstr(x->out, d->since ? d->since : "");
+    resp_bulk_cstr(x->out, "group");
+    resp_bulk_cstr(x->out, d->group ? d->group : (parent ? parent->group : ""));
+    resp_bulk_cstr(x->out, "complexity");
+    resp_bulk_cstr(x->out, d->complexity ? d->complexity : "");
     if (d->subs) {
-        resp_bulk_cstr(out, "subcommands");
-        resp_array(out, 2 * nsubs(d));
-        for (const cmd_def *s = d->subs; s->name; s++) docs_one(out, d, s);
+        resp_bulk_cstr(x->out, "subcommands");
+        reply_map(x, nsubs(d));
+        for (const cmd_def *s = d->subs; s->name; s++) docs_one(x, d, s);
     }
 }
 
 static void cmd_command_docs(cmd_call *x)
 {
-    size_t token = resp_array_defer(x->out);
+    size_t token = reply_agg_defer(x);
     int n = 0;
     if (x->argc == 2) {
-        for (size_t i = 0; i < command_count(); i++, n += 2) docs_one(x->out, NULL, command_at(i));
+        for (size_t i = 0; i < command_count(); i++, n++) docs_one(x, NULL, command_at(i));
     } else {
         for (int i = 2; i < x->argc; i++) {
             const cmd_def *parent, *d = lookup_full(&x->argv[i], &parent);
             if (!d) continue;   /* Redis leaves unknown names out */
-            docs_one(x->out, parent, d);
-            n += 2;
+            docs_one(x, parent, d);
+            n++;
         }
     }
-    resp_array_fill(x->out, token, n);
+    reply_map_fill(x, token, n);
 }
 
 enum { FILTER_NONE, FILTER_MODULE, FILTER_ACLCAT, FILTER_PATTERN };

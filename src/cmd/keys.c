@@ -223,7 +223,7 @@ static void cmd_randomkey(cmd_call *x)
 {
     buf key = {0};
     if (ks_random_key(x->s->db, x->now, &key) == 0) resp_bulk(x->out, key.data, key.len);
-    else resp_null(x->out);
+    else reply_null(x);
     buf_free(&key);
 }
 
@@ -385,7 +385,7 @@ static void cmd_object_encoding(cmd_call *x)
         const kind_ops *ops = kind_ops_of(item_kind(it));
         resp_bulk_cstr(x->out, ops && ops->encoding ? ops->encoding(it) : "raw");
     } else {
-        resp_null(x->out);
+        reply_null(x);
     }
     ks_unlock(&r);
 }
@@ -402,7 +402,7 @@ static void cmd_object_refcount(cmd_call *x)
     ks_lock(&r);
     it = ks_find(&r, x->now);
     if (!it) {
-        resp_null(x->out);
+        reply_null(x);
     } else {
         long long pol = cfg_ll(&x->env->cfg->maxmemory_policy);
         int clocks = cfg_ll(&x->env->cfg->maxmemory) && pol != KS_NOEVICTION &&

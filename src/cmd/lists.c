@@ -121,8 +121,8 @@ static void pop_generic(cmd_call *x, int tail)
     it = coll_lock_write(x, 1, &r, KIND_LIST, &bad);
     if (bad) goto out;
     if (!it) {
-        if (bare) resp_null(x->out);
-        else resp_null_array(x->out);
+        if (bare) reply_null(x);
+        else reply_null_array(x);
     } else if (count == 0) {
         resp_array(x->out, 0);
     } else {
@@ -181,12 +181,12 @@ static void cmd_lindex(cmd_call *x)
     item *it = coll_lock_read(x, 1, &r, KIND_LIST, &bad);
     if (bad) goto out;
     if (!it) {
-        resp_null(x->out);
+        reply_null(x);
     } else if (arg_ll(x, 2, &i) == 0) {
         long long len = (long long)list_len(it);
         i = from_end(i, len);
         if (i < 0 || i >= len) {
-            resp_null(x->out);
+            reply_null(x);
         } else {
             list_get(it, (size_t)i, &s, &n);
             resp_bulk(x->out, s, n);
@@ -232,7 +232,7 @@ static void cmd_lpos(cmd_call *x)
     if (bad) goto out;
     if (!it) {
         if (count != -1) resp_array(x->out, 0);
-        else resp_null(x->out);
+        else reply_null(x);
         goto out;
     }
     {
@@ -261,7 +261,7 @@ static void cmd_lpos(cmd_call *x)
         }
         if (count != -1) resp_array_fill(x->out, token, nfound);
         else if (found != -1) resp_int(x->out, found);
-        else resp_null(x->out);
+        else reply_null(x);
     }
 out:
     ks_unlock(&r);
@@ -432,7 +432,7 @@ static void move_generic(cmd_call *x, int from_tail, int to_tail, const slice *e
     if (bad) goto out;
     if (!it) {
         if (block) cmd_block(x, &x->argv[1], 1, *block, 1);   /* under the lock: no push slips by */
-        else resp_null(x->out);
+        else reply_null(x);
         goto out;
     }
     if (!same && (coll_write(x, &dst, KIND_LIST, &bad), bad)) goto out;
@@ -542,7 +542,7 @@ static void mpop(cmd_call *x, int first, int nkeys, int tail, long long count, i
     }
     if (!bad && !done) {
         if (block) cmd_block(x, &x->argv[first], nkeys, *block, 0);   /* under the locks */
-        else resp_null_array(x->out);
+        else reply_null_array(x);
     }
     ks_lockset_unlock(&ls);
     free(refs);

@@ -13,13 +13,7 @@
 /* A push's header: an array in RESP2, a push in RESP3. */
 static void push_header(cmd_call *x, int n)
 {
-    if (x->s->resp == 3) {
-        char h[16];
-        int len = snprintf(h, sizeof h, ">%d\r\n", n);
-        buf_append(x->out, h, (size_t)len);
-    } else {
-        resp_array(x->out, n);
-    }
+    resp_agg(x->out, call_resp3(x) ? '>' : '*', n);
 }
 
 /* What a subscription count means in the replies: channels and patterns
@@ -38,7 +32,7 @@ static void confirm(cmd_call *x, const char *word, const char *name, size_t n, l
     push_header(x, 3);
     resp_bulk_cstr(x->out, word);
     if (name) resp_bulk(x->out, name, n);
-    else resp_null(x->out);
+    else reply_null(x);
     resp_int(x->out, count);
 }
 

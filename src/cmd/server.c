@@ -110,13 +110,13 @@ static void cmd_info(cmd_call *x)
 {
     buf text = {0};
     info_build(x->env, x->argv + 1, x->argc - 1, &text);
-    resp_bulk(x->out, text.data, text.len);
+    reply_verbatim(x, text.data, text.len);
     buf_free(&text);
 }
 
 static void cmd_config_get(cmd_call *x)
 {
-    size_t token = resp_array_defer(x->out);
+    size_t token = reply_agg_defer(x);
     int n = x->argc - 2;
     const char **pats = xmalloc(sizeof(char *) * (size_t)n);
     size_t *lens = xmalloc(sizeof(size_t) * (size_t)n);
@@ -124,7 +124,7 @@ static void cmd_config_get(cmd_call *x)
         pats[i] = x->argv[i + 2].p;
         lens[i] = x->argv[i + 2].n;
     }
-    resp_array_fill(x->out, token, config_get(x->env->cfg, pats, lens, n, x->out));
+    reply_map_fill(x, token, config_get(x->env->cfg, pats, lens, n, x->out) / 2);
     free(pats);
     free(lens);
 }
@@ -171,7 +171,7 @@ static void cmd_memory_usage(cmd_call *x)
     }
     ks_unlock(&r);
     if (it) resp_int(x->out, n);
-    else resp_null(x->out);
+    else reply_null(x);
 }
 
 #define W CMD_WRITE

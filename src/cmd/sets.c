@@ -13,21 +13,23 @@
 /* Effects name at most this many members a record (SPOP of many). */
 #define EFFECT_BATCH 1024
 
-static void reply_set(cmd_call *x, const set_view *v)
+/* The members of v: a set in RESP3 (as_set), else an array. */
+static void reply_view(cmd_call *x, const set_view *v, int as_set)
 {
     const char *s;
     size_t n;
     set_iter i;
-    resp_array(x->out, (long long)v->n);
+    if (as_set) reply_set(x, (long long)v->n);
+    else resp_array(x->out, (long long)v->n);
     set_iter_view(&i, v);
     while (set_next(&i, &s, &n)) resp_bulk(x->out, s, n);
 }
 
-static void reply_members(cmd_call *x, const item *it)
+static void reply_members(cmd_call *x, const item *it, int as_set)
 {
     set_view v;
     set_view_of(&v, it);
-    reply_set(x, &v);
+    reply_view(x, &v, as_set);
 }
 
 /* ---- one key ---- */
@@ -79,8 +81,8 @@ static void cmd_smembers(cmd_call *x)
     kref r;
     item *it = coll_lock_read(x, 1, &r, KIND_SET, &bad);
     if (!bad) {
-        if (it) reply_members(x, it);
-        else resp_array(x->out, 0);
+        if (it) reply_members(x, it, 1);
+        else reply_set(x, 0);
     }
     ks_unlock(&r);
 }
@@ -169,10 +171,11 @@ static int sample_distinct(const item *it, size_t count, buf *out)
     return rc;
 }
 
-static void reply_picked(cmd_call *x, const buf *b, size_t count)
+static void reply_picked(cmd_call *x, const buf *b, size_t count, int as_set)
 {
     size_t n, sz;
-    resp_array(x->out, (long long)count);
+    if (as_set) reply_set(x, (long long)count);
+    else resp_array(x->out, (long long)count);
     for (const char *p = b->data, *end = b->data + b->len; p < end; p += sz) {
         const char *s = pack_str_get(p, &n, &sz);
         resp_bulk(x->out, s, n);
@@ -226,8 +229,8 @@ static void cmd_spop(cmd_call *x)
     item *it = coll_lock_write(x, 1, &r, KIND_SET, &bad);
     if (bad) goto out;
     if (!it) {
-        if (x->argc == 3) resp_array(x->out, 0);
-        else resp_null(x->out);
+        if (x->argc == 3) reply_set(x, 0);
+        else reply_null(x);
         goto out;
     }
     if (x->argc == 2) {   /* one member, as a bulk string */
@@ -245,14 +248,14 @@ static void cmd_spop(cmd_call *x)
     }
     size_t size = set_len(it);
     if (l == 0) {
-        resp_array(x->out, 0);
+        reply_set(x, 0);
     } else if ((unsigned long long)l >= size) {   /* the whole set */
-        reply_members(x, it);
+        reply_members(x, it, 1);
         ks_delete(&r, x->now);
     } else if (sample_distinct(it, (size_t)l, &b) < 0) {
         reply_nomem(x);
     } else {
-        reply_picked(x, &b, (size_t)l);
+        reply_picked(x, &b, (size_t)l, 1);
         pop_members(x, &r, &b);
     }
 out:
@@ -276,7 +279,7 @@ static void cmd_srandmember(cmd_call *x)
     if (bad) goto out;
     if (!it) {
         if (x->argc == 3) resp_array(x->out, 0);
-        else resp_null(x->out);
+        else reply_null(x);
         goto out;
     }
     if (x->argc == 2 || l < 0 || l == 1) {   /* with repetition */
@@ -300,11 +303,11 @@ static void cmd_srandmember(cmd_call *x)
     if (l == 0) {
         resp_array(x->out, 0);
     } else if ((unsigned long long)l >= size) {
-        reply_members(x, it);
+        reply_members(x, it, 0);
     } else if (sample_distinct(it, (size_t)l, &b) < 0) {
         reply_nomem(x);
     } else {
-        reply_picked(x, &b, (size_t)l);
+        reply_picked(x, &b, (size_t)l, 0);
     }
     buf_free(&b);
 out:
@@ -417,7 +420,7 @@ static void finish(cmd_call *x, set_w *w, kref *dst)
     }
     set_view v;
     set_w_view(&v, w);
-    reply_set(x, &v);
+    reply_view(x, &v, 1);
     set_w_discard(w);
 }
 
@@ -462,7 +465,7 @@ static void sinter_generic(cmd_call *x, kref *refs, int nkeys, kref *dst, long l
     if (present < nkeys) {   /* with an empty set, the intersection is empty */
         if (dst) ks_delete(dst, x->now);
         if (dst || limit >= 0) resp_int(x->out, 0);
-        else resp_array(x->out, 0);
+        else reply_set(x, 0);
         goto out;
     }
     qsort(v, (size_t)nkeys, sizeof *v, by_size);
@@ -478,8 +481,8 @@ static void sinter_generic(cmd_call *x, kref *refs, int nkeys, kref *dst, long l
     } else if (limit >= 0) {
         resp_int(x->out, intersect(x, v, nkeys, NULL, limit, &oom));
     } else {
-        size_t token = resp_array_defer(x->out);
-        resp_array_fill(x->out, token, intersect(x, v, nkeys, NULL, -1, &oom));
+        size_t token = reply_agg_defer(x);
+        reply_set_fill(x, token, intersect(x, v, nkeys, NULL, -1, &oom));
     }
 out:
     free(v);

@@ -340,7 +340,7 @@ static void reply_range(cmd_call *x, const sort_opts *o, sort_vec *sv, size_t fr
         size_t en = sv->v[j].len, vl;
         if (!o->ngets) resp_bulk(x->out, e, en);
         for (int g = 0; g < o->ngets; g++) {
-            if (lookup(x, o->gets[g], e, en, key, &v, &vl) < 0) resp_null(x->out);
+            if (lookup(x, o->gets[g], e, en, key, &v, &vl) < 0) reply_null(x);
             else resp_bulk(x->out, v, vl);
         }
     }

@@ -424,7 +424,7 @@ static int deliver_history(cmd_call *x, kref *r, const karg *key, stream *s, sgr
         } else {
             resp_array(x->out, 2);
             xs_reply_id(x, k->id);
-            resp_null_array(x->out);
+            reply_null_array(x);
         }
         stream_iter_done(&it);
         n++;
@@ -488,9 +488,7 @@ void cmd_xreadgroup(cmd_call *x)
         stream_w_open(&w, &o.refs[k]);
         stream_w_touch_unwatched(&w);
         c = consumer_touch(s, g, &x->argv[o.garg + 1], x->now);
-        if (!served++) token = resp_array_defer(x->out);
-        resp_array(x->out, 2);
-        resp_bulk(x->out, key->p, key->n);
+        xs_read_stream(x, served++, &token, key);
         if (history) {
             stream_id start = o.ids[k];
             sid_incr(&start);
@@ -559,9 +557,9 @@ static void pending_summary(cmd_call *x, const sgroup *g)
     resp_array(x->out, 4);
     resp_int(x->out, (long long)g->npel);
     if (!g->npel) {
-        resp_null(x->out);
-        resp_null(x->out);
-        resp_null_array(x->out);
+        reply_null(x);
+        reply_null(x);
+        reply_null_array(x);
         return;
     }
     xs_reply_id(x, sn_seek(g, ID_MIN)->id);
@@ -650,7 +648,7 @@ static void reply_claimed(cmd_call *x, const stream *s, stream_id id, int justid
     }
     stream_iter_init(&it, s, id, id, 0);
     if (stream_iter_next(&it, &e)) xs_reply_entry(x, &e);
-    else resp_null(x->out);
+    else reply_null(x);
     stream_iter_done(&it);
 }
 
@@ -885,14 +883,14 @@ out:
 static void reply_entries_read(cmd_call *x, const sgroup *g)
 {
     if (g->entries_read != SG_UNKNOWN) resp_int(x->out, g->entries_read);
-    else resp_null(x->out);
+    else reply_null(x);
 }
 
 static void reply_lag(cmd_call *x, const stream *s, const sgroup *g)
 {
     long long lag;
     if (sg_lag(s, g, &lag) == 0) resp_int(x->out, lag);
-    else resp_null(x->out);
+    else reply_null(x);
 }
 
 void cmd_xinfo_groups(cmd_call *x)
@@ -902,7 +900,7 @@ void cmd_xinfo_groups(cmd_call *x)
     if (!(s = xs_info_stream(x, &r))) goto out;
     resp_array(x->out, (long long)sg_count(s));
     for (const sgroup *g = sg_first(s); g; g = sg_next(s, g)) {
-        resp_array(x->out, 12);
+        reply_map(x, 6);
         resp_bulk_cstr(x->out, "name");
         resp_bulk(x->out, g->name, g->nlen);
         resp_bulk_cstr(x->out, "consumers");
@@ -935,7 +933,7 @@ void cmd_xinfo_consumers(cmd_call *x)
     for (const sconsumer *c = sc_first(g); c; c = sc_next(g, c)) {
         int64_t idle = x->now - c->seen;
         if (idle < 0) idle = 0;
-        resp_array(x->out, 6);
+        reply_map(x, 3);
         resp_bulk_cstr(x->out, "name");
         resp_bulk(x->out, c->name, c->nlen);
         resp_bulk_cstr(x->out, "pending");
@@ -953,7 +951,7 @@ void xs_reply_groups_full(cmd_call *x, const stream *s, long long count)
     for (const sgroup *g = sg_first(s); g; g = sg_next(s, g)) {
         long long n = 0;
         size_t token;
-        resp_array(x->out, 14);
+        reply_map(x, 7);
         resp_bulk_cstr(x->out, "name");
         resp_bulk(x->out, g->name, g->nlen);
         resp_bulk_cstr(x->out, "last-delivered-id");
@@ -977,7 +975,7 @@ void xs_reply_groups_full(cmd_call *x, const stream *s, long long count)
         resp_bulk_cstr(x->out, "consumers");
         resp_array(x->out, (long long)g->nconsumers);
         for (const sconsumer *c = sc_first(g); c; c = sc_next(g, c)) {
-            resp_array(x->out, 8);
+            reply_map(x, 4);
             resp_bulk_cstr(x->out, "name");
             resp_bulk(x->out, c->name, c->nlen);
             resp_bulk_cstr(x->out, "seen-time");

@@ -286,7 +286,7 @@ static void cmd_xadd(cmd_call *x)
     it = coll_lock_write(x, 1, &r, KIND_STREAM, &bad);
     if (bad) goto out;
     if (!it && o.no_mkstream) {
-        resp_null(x->out);
+        reply_null(x);
         goto out;
     }
     if (!(s = stream_w_open(&w, &r))) {
@@ -392,7 +392,7 @@ static void range_generic(cmd_call *x, int rev)
     it = coll_lock_read(x, 1, &r, KIND_STREAM, &bad);
     if (bad) goto out;
     if (!it) resp_array(x->out, 0);
-    else if (count == 0) resp_null_array(x->out);
+    else if (count == 0) reply_null_array(x);
     else xs_reply_range(x, stream_of(it), start, end, count < 0 ? 0 : count, rev);
 out:
     ks_unlock(&r);
@@ -620,10 +620,18 @@ int xs_read_opts(cmd_call *x, int group, xs_read_args *o)
     return 0;
 }
 
+void xs_read_stream(cmd_call *x, int served, size_t *token, const karg *key)
+{
+    if (!served) *token = reply_agg_defer(x);
+    if (!call_resp3(x)) resp_array(x->out, 2);
+    resp_bulk(x->out, key->p, key->n);
+}
+
 void xs_read_end(cmd_call *x, xs_read_args *o, int served, size_t token)
 {
     if (served > 0) {
-        resp_array_fill(x->out, token, served);
+        /* RESP2: an array of [name, entries] pairs */
+        resp_agg_fill(x->out, token, call_resp3(x) ? '%' : '*', served);
     } else if (served < 0) {
         /* an error was the reply */
     } else if (o->timeout != -1) {
@@ -649,7 +657,7 @@ void xs_read_end(cmd_call *x, xs_read_args *o, int served, size_t token)
             free(argv);
         }
     } else {
-        resp_null_array(x->out);   /* nothing to read */
+        reply_null_array(x);   /* nothing to read */
     }
     ks_lockset_unlock(&o->ls);
     free(o->ids);
@@ -687,11 +695,9 @@ static void cmd_xread(cmd_call *x)
         if (!it || item_kind(it) != KIND_STREAM || !(s = stream_of(it))->length) continue;
         stream_edge(s, 1, &top);
         if (sid_cmp(top, o.ids[k]) <= 0) continue;
-        if (!served++) token = resp_array_defer(x->out);
+        xs_read_stream(x, served++, &token, &x->argv[o.sarg + k]);
         start = o.ids[k];
         sid_incr(&start);
-        resp_array(x->out, 2);
-        resp_bulk(x->out, x->argv[o.sarg + k].p, x->argv[o.sarg + k].n);
         xs_reply_range(x, s, start, ID_MAX, o.count, 0);
     }
     goto out;
@@ -731,7 +737,7 @@ static void cmd_xinfo_stream(cmd_call *x)
         if (arg_ll(x, 5, &count) < 0) goto out;
         if (count < 0) count = 10;
     }
-    resp_array(x->out, full ? 18 : 20);
+    reply_map(x, full ? 9 : 10);
     resp_bulk_cstr(x->out, "length");
     resp_int(x->out, (long long)s->length);
     resp_bulk_cstr(x->out, "radix-tree-keys");
@@ -755,7 +761,7 @@ static void cmd_xinfo_stream(cmd_call *x)
             resp_bulk_cstr(x->out, last ? "last-entry" : "first-entry");
             stream_iter_init(&it, s, ID_MIN, ID_MAX, last);
             if (stream_iter_next(&it, &e)) xs_reply_entry(x, &e);
-            else resp_null(x->out);
+            else reply_null(x);
             stream_iter_done(&it);
         }
     } else {

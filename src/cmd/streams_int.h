@@ -54,6 +54,9 @@ typedef struct xs_read_args {
 } xs_read_args;
 int xs_read_opts(cmd_call *x, int group, xs_read_args *o);
 void xs_read_end(cmd_call *x, xs_read_args *o, int served, size_t token);
+/* One stream served, ahead of its entries: the first opens the reply (a
+ * map of the streams in RESP3, an array of [name, entries] in RESP2). */
+void xs_read_stream(cmd_call *x, int served, size_t *token, const karg *key);
 
 /* The consumer group commands (stream_groups.c). */
 void cmd_xgroup_create(cmd_call *x);

@@ -80,7 +80,7 @@ static int expire_arg(cmd_call *x, int i, unsigned flags, int64_t *out)
 static void reply_item(cmd_call *x, item *it)
 {
     if (it) reply_value(x, it);
-    else resp_null(x->out);
+    else reply_null(x);
 }
 
 /* SET and its variants. ok/abort: the replies for success and for an NX/XX
@@ -105,7 +105,7 @@ static void set_generic(cmd_call *x, unsigned flags, int exp_i, int val_i, int s
         ks_unlock(&r);
         if (flags & SET_GET) return;
         if (setnx_replies) resp_int(x->out, 0);
-        else resp_null(x->out);
+        else reply_null(x);
         return;
     }
     if ((flags & SET_KEEPTTL) && old) when = item_expire(old);
@@ -182,7 +182,7 @@ static void cmd_getex(cmd_call *x)
     it = coll_read(x, &r, KIND_STRING, &bad);
     if (!it) {
         ks_unlock(&r);
-        if (!bad) resp_null(x->out);
+        if (!bad) reply_null(x);
         return;
     }
     if (exp_i && expire_arg(x, exp_i, flags, &when) < 0) {
@@ -544,7 +544,7 @@ static void cmd_lcs(cmd_call *x)
         size_t i = alen, j = blen;
         if (compute) result = xmalloc(idx ? idx : 1);
         if (getidx) {
-            resp_array(x->out, 4);
+            reply_map(x, 2);
             resp_bulk_cstr(x->out, "matches");
             token = resp_array_defer(x->out);
         }

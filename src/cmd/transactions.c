@@ -40,7 +40,7 @@ static void cmd_exec(cmd_call *x)
     } else {
         gates_exclusive_begin(x->env->g, x->env->self);
         if (ks_watch_check(x->ks, &s->watch, util_now_ms())) {
-            resp_null_array(x->out);
+            reply_null_array(x);
         } else {
             int64_t now = util_now_ms();
             s->flags &= ~SESS_MULTI;   /* queued commands must run, not queue */

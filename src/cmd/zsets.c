@@ -114,7 +114,7 @@ static void zadd_generic(cmd_call *x, int flags)
 reply:
     if (incr) {
         if (processed) reply_double(x, score);
-        else resp_null(x->out);
+        else reply_null(x);
     } else {
         resp_int(x->out, (flags & ZA_CH) ? added + updated : added);
     }
@@ -160,7 +160,7 @@ static void reply_score_of(cmd_call *x, const item *it, const karg *m)
 {
     double s;
     if (it && zset_score(it, m->p, m->n, &s)) reply_double(x, s);
-    else resp_null(x->out);
+    else reply_null(x);
 }
 
 static void cmd_zscore(cmd_call *x)
@@ -193,7 +193,7 @@ static void zrank_generic(cmd_call *x, int rev)
     if (!bad) {
         if (it && zset_rank(it, x->argv[2].p, x->argv[2].n, &rank))
             resp_int(x->out, (long long)(rev ? zset_len(it) - 1 - rank : rank));
-        else resp_null(x->out);
+        else reply_null(x);
     }
     ks_unlock(&r);
 }
@@ -523,10 +523,12 @@ static void zrange_reply(cmd_call *x, const item *it, const zrange_req *q)
     size_t ml;
     double s;
     zrange_span(it, q, &first, &n, &dir);
-    resp_array(x->out, (long long)(q->withscores ? n * 2 : n));
+    if (q->withscores) reply_pairs(x, (long long)n);
+    else resp_array(x->out, (long long)n);
     if (!n) return;
     zset_iter_init(&i, it, first, dir, 0);
     while (n-- && zset_next(&i, &m, &ml, &s)) {
+        if (q->withscores) reply_pair(x);
         resp_bulk(x->out, m, ml);
         if (q->withscores) reply_double(x, s);
     }

@@ -89,7 +89,8 @@ static void zpop_generic(cmd_call *x, int max)
     item *it = coll_lock_write(x, 1, &r, KIND_ZSET, &bad);
     if (!bad) {
         if (!it || count == 0) resp_array(x->out, 0);
-        else pop_from(x, &r, it, count < 0 ? 1 : count, max, POP_FLAT);
+        else pop_from(x, &r, it, count < 0 ? 1 : count, max,
+                      count >= 0 && call_resp3(x) ? POP_PAIRS : POP_FLAT);
     }
     ks_unlock(&r);
 }
@@ -147,7 +148,7 @@ static void mpop(cmd_call *x, int first, long long n, long long count, int max, 
     }
     if (j == n && !bad) {
         if (block) cmd_block(x, &x->argv[first], (int)n, *block, 0);   /* under the locks */
-        else resp_null_array(x->out);
+        else reply_null_array(x);
     }
     ks_lockset_unlock(&ls);
     free(refs);
@@ -217,6 +218,7 @@ void zsets__bzpopmax(cmd_call *x) { bzpop_generic(x, 1); }
 
 static void reply_member(cmd_call *x, const char *m, size_t ml, double s, int scores)
 {
+    if (scores) reply_pair(x);
     resp_bulk(x->out, m, ml);
     if (scores) reply_double(x, s);
 }
@@ -324,7 +326,7 @@ static void scan_member(const char *m, size_t ml, double s, void *opaque)
     if (!coll_scan_take(o, m, ml)) return;
     /* a packed set's integral scores as its listpack would give them */
     if (o->whole) resp_bulk(o->x->out, tmp, (size_t)zset_packed_score_str(tmp, sizeof tmp, s));
-    else reply_double(o->x, s);
+    else resp_bulk(o->x->out, tmp, (size_t)coll_d2str(tmp, sizeof tmp, s));   /* a bulk in RESP3 too */
 }
 
 static void scan_all(const item *it, coll_scan_out *o)
@@ -612,10 +614,12 @@ static void algebra_generic(cmd_call *x, int dst, int numidx, int op, int card_o
         goto done;
     }
     if (!dst) {
-        resp_array(x->out, (long long)(withscores ? n * 2 : n));
+        if (withscores) reply_pairs(x, (long long)n);
+        else resp_array(x->out, (long long)n);
         for (size_t k = 0; k < n; k++) {
             size_t ml;
             const char *m = fentry_key(v[k], &ml);
+            if (withscores) reply_pair(x);
             resp_bulk(x->out, m, ml);
             if (withscores) {
                 size_t vl;

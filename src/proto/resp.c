@@ -420,12 +420,32 @@ size_t resp_array_defer(buf *b)
     return token;
 }
 
-void resp_array_fill(buf *b, size_t token, long long n)
+void resp_array_fill(buf *b, size_t token, long long n) { resp_agg_fill(b, token, '*', n); }
+
+void resp_agg_fill(buf *b, size_t token, char type, long long n)
 {
     char hdr[DEFER_WIDTH + 4];
-    int hl = snprintf(hdr, sizeof hdr, "*%lld\r\n", n);
+    int hl = snprintf(hdr, sizeof hdr, "%c%lld\r\n", type, n);
     size_t body = token + DEFER_WIDTH;
     memmove(b->data + token + (size_t)hl, b->data + body, b->len - body);
     memcpy(b->data + token, hdr, (size_t)hl);
     b->len -= DEFER_WIDTH - (size_t)hl;
+}
+
+/* ---- RESP3 ---- */
+
+void resp_agg(buf *b, char type, long long n) { prefixed_num(b, type, n); }
+void resp3_null(buf *b) { buf_append(b, "_\r\n", 3); }
+void resp3_bool(buf *b, int v) { buf_append(b, v ? "#t\r\n" : "#f\r\n", 4); }
+void resp3_double(buf *b, const char *s, size_t n) { line(b, ',', s, n); }
+
+void resp3_verbatim(buf *b, const char *fmt, const void *p, size_t n)
+{
+    prefixed_num(b, '=', (long long)n + 4);
+    buf_reserve(b, n + 6);
+    memcpy(b->data + b->len, fmt, 3);
+    b->data[b->len + 3] = ':';
+    memcpy(b->data + b->len + 4, p, n);
+    memcpy(b->data + b->len + 4 + n, "\r\n", 2);
+    b->len += n + 6;
 }

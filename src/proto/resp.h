@@ -1,4 +1,4 @@
-/* resp.h - the RESP2 codec.
+/* resp.h - the RESP codec: RESP2 requests, RESP2 and RESP3 replies.
  *
  * The parser is a pure, resumable function over a byte buffer, in the style
  * of picohttpparser: it never allocates and never touches a socket. Argument
@@ -10,7 +10,9 @@
  * Requests are either multibulk ("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n") or inline
  * ("GET k\r\n", with Redis's quoting rules). Error texts are Redis's.
  *
- * The composer appends replies to a buf. */
+ * The composer appends replies to a buf. It knows nothing of a client's
+ * protocol version: the RESP3 types have composers of their own, and the
+ * command layer picks between them and their RESP2 forms. */
 #ifndef KASI_RESP_H
 #define KASI_RESP_H
 
@@ -88,5 +90,16 @@ void resp_array(buf *b, long long n);                      /* *n */
  * token for resp_array_fill. */
 size_t resp_array_defer(buf *b);
 void resp_array_fill(buf *b, size_t token, long long n);
+/* The same for any aggregate type ('*', '%', '~', '>'); a map's n is its
+ * number of pairs. */
+void resp_agg_fill(buf *b, size_t token, char type, long long n);
+
+/* RESP3 types. */
+void resp_agg(buf *b, char type, long long n);             /* %n ~n >n |n: map, set, push */
+void resp3_null(buf *b);                                    /* _ */
+void resp3_bool(buf *b, int v);                             /* #t #f */
+void resp3_double(buf *b, const char *s, size_t n);         /* ,s (s already formatted) */
+/* A verbatim string: =len, then the 3-letter format ("txt"), ':', p. */
+void resp3_verbatim(buf *b, const char *fmt, const void *p, size_t n);
 
 #endif

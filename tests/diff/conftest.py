@@ -20,6 +20,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "harness"))  # the shared
 import kasi_harness as H  # noqa: E402
 
 SELFTEST = os.environ.get("KASI_DIFF_SELFTEST", "") not in ("", "0", "no", "false")
+# The protocols the scripts run in (KASI_DIFF_PROTOS=2 for RESP2 alone).
+PROTOS = [int(p) for p in os.environ.get("KASI_DIFF_PROTOS", "2,3").split(",")]
+
+
+def pytest_generate_tests(metafunc):
+    """A test that takes `proto` runs once per protocol: RESP2 and RESP3."""
+    if "proto" in metafunc.fixturenames:
+        metafunc.parametrize("proto", PROTOS, ids=["resp%d" % p for p in PROTOS])
 
 
 def pytest_report_header(config):

@@ -15,15 +15,26 @@ import re
 import kasi_harness as H
 
 
+def _blank_feed(line):
+    """A MONITOR line with the time and the client's port (which differ
+    between runs) blanked; any other reply as it is."""
+    return re.sub(rb"^\+\d+\.\d{6} \[(-?\d+) ([^\]]*?):\d+\]", rb"+T [\1 \2:P]", line)
+
+
 class Run:
-    def __init__(self, srv):
+    def __init__(self, srv, proto=2):
         self.srv = srv
+        self.proto = proto
         self.conns = {}
         self.log = []
 
     def c(self, name):
+        """Client `name`, connected (speaking RESP3 after HELLO 3 when the
+        run is in RESP3) on first use."""
         if name not in self.conns:
-            self.conns[name] = H.RawConn(self.srv.port, timeout=5)
+            c = self.conns[name] = H.RawConn(self.srv.port, timeout=5)
+            if self.proto == 3:
+                assert c.cmd_raw("HELLO", "3").startswith(b"%7\r\n")
         return self.conns[name]
 
     def do(self, who, *args, n=1, unordered=False):
@@ -38,7 +49,7 @@ class Run:
         c = self.c(who)
         if n == 0:   # a command with no reply: the next one's must come first
             return
-        got = [c.read_raw() for _ in range(n)]
+        got = [_blank_feed(c.read_raw()) for _ in range(n)]
         if unordered == "sorted":
             got.sort()
         elif unordered:
@@ -49,13 +60,12 @@ class Run:
         self.log.append((who, what, got))
 
     def read_feed(self, who, until):
-        """MONITOR lines up to the one holding `until`, with the time and
-        the client's port (which differ between runs) blanked."""
+        """MONITOR lines up to the one holding `until`, blanked."""
         c = self.c(who)
         got = []
         while True:
-            line = c.read_raw()
-            got.append(re.sub(rb"^\+\d+\.\d{6} \[(-?\d+) ([^\]]*?):\d+\]", rb"+T [\1 \2:P]", line))
+            line = _blank_feed(c.read_raw())
+            got.append(line)
             if until in line:
                 break
         self.log.append((who, "feed", got))
@@ -75,13 +85,13 @@ class Run:
 
 
 
-def compare(pair, name, fn):
+def compare(pair, name, fn, proto=2):
     ref, sut = pair
     logs = []
     for srv in (ref, sut):
         with srv.raw() as c:
             c.cmd("FLUSHALL")
-        r = Run(srv)
+        r = Run(srv, proto)
         try:
             fn(r)
             r.finish()

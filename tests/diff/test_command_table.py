@@ -3,8 +3,10 @@ same arity, flags, key positions, ACL categories, tips and key specs as Redis's
 (a container's subcommand list is compared for the subcommands Kasi has); COMMAND
 LIST with and without FILTERBY lists what Redis lists, restricted to Kasi's
 commands (the bitmap and HyperLogLog families by ACL category and by pattern
-too); COMMAND DOCS gives Redis's since, group and complexity."""
+too); COMMAND DOCS gives Redis's since, group and complexity. COMMAND INFO and
+DOCS are compared in RESP3 too, where Redis's replies use sets and maps."""
 import kasi_harness as H
+from test_diff import connect
 
 
 def _list(srv, *args):
@@ -14,32 +16,43 @@ def _list(srv, *args):
     return set(r)
 
 
-def _info(srv, *names):
-    with srv.raw() as c:
+def _info(srv, *names, proto=2):
+    with connect(srv, proto) as c:
         return c.cmd("COMMAND", "INFO", *names)
 
 
 def _no_notes(info):
     """Redis's key specs may carry a prose "notes" field, which Kasi leaves out."""
     out = list(info)
-    out[8] = [[v for i, v in enumerate(ks) if not (ks[i - (i % 2)] == b"notes")] for ks in info[8]]
-    out[9] = [_no_notes(s) for s in info[9]]
+    out[8] = type(info[8])(type(ks)(v for i, v in enumerate(ks) if not (ks[i - (i % 2)] == b"notes"))
+                           for ks in info[8])
+    out[9] = type(info[9])(_no_notes(s) for s in info[9])
     return out
 
 
-def test_command_info_matches_redis(pair):
+def _typed(v):
+    """A parsed reply with the RESP3 type of each aggregate kept (a set and
+    an array of the same elements differ)."""
+    if isinstance(v, list):
+        return type(v).__name__, [_typed(e) for e in v]
+    return v
+
+
+def test_command_info_matches_redis(pair, proto):
     ref, sut = pair
     names = sorted(_list(sut))
     assert len(names) > 70
-    mine = _info(sut, *names)
-    theirs = [_no_notes(b) if b else b for b in _info(ref, *names)]
+    mine = _info(sut, *names, proto=proto)
+    theirs = [_no_notes(b) if b else b for b in _info(ref, *names, proto=proto)]
     for name, a, b in zip(names, mine, theirs):
         assert b is not None, "Redis has no command %r" % name
-        assert a[:9] == b[:9], "COMMAND INFO %s:\n  kasi:  %r\n  redis: %r" % (name, a[:9], b[:9])
+        assert _typed(a[:9]) == _typed(b[:9]), "COMMAND INFO %s:\n  kasi:  %r\n  redis: %r" % (
+            name, _typed(a[:9]), _typed(b[:9]))
+        assert type(a[9]) is type(b[9]) or not b[9], name
         subs = {s[0]: s for s in b[9]}
         for s in a[9]:
-            assert s == subs.get(s[0]), "COMMAND INFO %s subcommand %s:\n  kasi:  %r\n  redis: %r" % (
-                name, s[0], s, subs.get(s[0]))
+            assert _typed(s) == _typed(subs.get(s[0])), (
+                "COMMAND INFO %s subcommand %s:\n  kasi:  %r\n  redis: %r" % (name, s[0], s, subs.get(s[0])))
 
 
 def test_command_list_filterby_matches_redis(pair):
@@ -63,15 +76,17 @@ def test_command_list_filterby_matches_redis(pair):
             assert a.cmd_raw("COMMAND", "LIST", *bad) == b.cmd_raw("COMMAND", "LIST", *bad), bad
 
 
-def test_command_docs_facts_match_redis(pair):
+def test_command_docs_facts_match_redis(pair, proto):
     ref, sut = pair
     names = ["get", "set", "mset", "del", "client|info", "config", "ping", "bitfield", "bitpos", "pfadd",
              "pfcount", "pfmerge", "pfselftest", "pfdebug", "geoadd", "georadius", "georadius_ro",
              "georadiusbymember", "geosearch", "geosearchstore", "sort", "sort_ro", "dump", "restore", "xadd",
              "xread", "xinfo", "nosuch"]
-    with ref.raw() as a, sut.raw() as b:
+    with connect(ref, proto) as a, connect(sut, proto) as b:
         theirs = a.cmd("COMMAND", "DOCS", *names)
         mine = b.cmd("COMMAND", "DOCS", *names)
+    assert type(mine) is type(theirs)
+    assert {type(v) for v in mine[1::2]} == {type(v) for v in theirs[1::2]}
     t = {theirs[i]: dict(zip(theirs[i + 1][::2], theirs[i + 1][1::2])) for i in range(0, len(theirs), 2)}
     m = {mine[i]: dict(zip(mine[i + 1][::2], mine[i + 1][1::2])) for i in range(0, len(mine), 2)}
     assert set(m) == set(t) == {n.encode() for n in names if n != "nosuch"}

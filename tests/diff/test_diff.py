@@ -145,7 +145,7 @@ def _resp_tokens(raw):
         eol = raw.index(b"\r\n", pos)
         line = raw[pos + 1:eol]
         pos = eol + 2
-        if t == b"$" and int(line) >= 0:
+        if t in H.RESP_BLOB_TYPES and int(line) >= 0:
             line = raw[pos:pos + int(line)]
             pos += len(line) + 2
         out.append((t, line))
@@ -171,22 +171,33 @@ def _near(ra, rb, tol):
 def _sorted_reply(raw):
     v = H.parse_reply(raw)
     if isinstance(v, list):
-        return sorted(v)
+        return type(v).__name__, sorted(v)
     return raw
 
 
 def _pairs_reply(raw):
     v = H.parse_reply(raw)
+    if isinstance(v, list) and v and all(isinstance(e, list) and len(e) == 2 for e in v):
+        return "pairs", sorted(tuple(e) for e in v)   # RESP3's nested pairs
     if isinstance(v, list) and len(v) % 2 == 0:
-        return sorted(zip(v[::2], v[1::2]))
+        return type(v).__name__, sorted(zip(v[::2], v[1::2]))
     return raw
 
 
-def run_script(name, text, ref_srv, sut_srv, flush=True, timeout=10):
+def connect(srv, proto=2, timeout=10):
+    """A raw connection to srv speaking RESP `proto` (HELLO 3 for RESP3)."""
+    c = srv.raw(timeout=timeout)
+    if proto == 3:
+        rep = c.cmd_raw("HELLO", "3")
+        assert rep.startswith(b"%7\r\n$6\r\nserver\r\n"), rep
+    return c
+
+
+def run_script(name, text, ref_srv, sut_srv, flush=True, timeout=10, proto=2):
     now = int(time.time())
     steps = parse_script(text, now)
-    a = ref_srv.raw(timeout=timeout)
-    b = sut_srv.raw(timeout=timeout)
+    a = connect(ref_srv, proto, timeout)
+    b = connect(sut_srv, proto, timeout)
     i, src = 0, "(start)"
     try:
         for conn in (a, b) if flush else ():
@@ -242,8 +253,8 @@ def run_script(name, text, ref_srv, sut_srv, flush=True, timeout=10):
                 # following steps (if any) use fresh connections
                 a.close()
                 b.close()
-                a = ref_srv.raw(timeout=10)
-                b = sut_srv.raw(timeout=10)
+                a = connect(ref_srv, proto)
+                b = connect(sut_srv, proto)
     except H.ConnectionClosed as e:
         raise Mismatch("script %r: a server closed the connection unexpectedly at step %d (%s): %s" % (
             name, i, src, e))
@@ -253,11 +264,11 @@ def run_script(name, text, ref_srv, sut_srv, flush=True, timeout=10):
     return len(steps)
 
 
-def run_stream(ref_srv, sut_srv, seed, steps, command, setup=(), keys=()):
+def run_stream(ref_srv, sut_srv, seed, steps, command, setup=(), keys=(), proto=2):
     """A seeded random stream: `setup` commands (each must answer the same),
     then `steps` commands from command(), every reply compared byte for byte,
     then GET of each of `keys`. Raises Mismatch at the first difference."""
-    with ref_srv.raw(timeout=10) as a, sut_srv.raw(timeout=10) as b:
+    with connect(ref_srv, proto) as a, connect(sut_srv, proto) as b:
         for argv in [["FLUSHALL"]] + list(setup):
             ra, rb = a.cmd_raw(*argv), b.cmd_raw(*argv)
             assert ra == rb, "setup %r: %r / %r" % (argv, ra, rb)
@@ -273,9 +284,9 @@ def run_stream(ref_srv, sut_srv, seed, steps, command, setup=(), keys=()):
 
 
 @pytest.mark.parametrize("name", list(SCRIPTS))
-def test_diff(pair, name):
+def test_diff(pair, name, proto):
     ref, sut = pair
-    n = run_script(name, SCRIPTS[name], ref, sut)
+    n = run_script(name, SCRIPTS[name], ref, sut, proto=proto)
     assert n > 0
     # the server under test must still be alive and responsive
     assert sut.alive(), "server under test died during script %r" % name

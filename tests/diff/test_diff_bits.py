@@ -21,11 +21,11 @@ FUZZ_SEEDS = [int(s) for s in os.environ.get("KASI_BITS_FUZZ_SEEDS", "21,22,23")
 
 
 @pytest.mark.parametrize("name", list(SCRIPTS))
-def test_diff_bits(pair, name):
+def test_diff_bits(pair, name, proto):
     ref, sut = pair
     # a 512 MB value takes seconds to write under a sanitizer on a busy machine
     timeout = 60 * H.TIME_FACTOR if "512mb" in name else 10
-    assert run_script(name, SCRIPTS[name], ref, sut, timeout=timeout) > 0
+    assert run_script(name, SCRIPTS[name], ref, sut, timeout=timeout, proto=proto) > 0
     assert sut.alive(), "server under test died during script %r" % name
     with sut.raw(timeout=5) as c:
         assert c.cmd_raw("PING") == b"+PONG\r\n"

@@ -212,5 +212,5 @@ def streams(r):
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_diff_blocking(pair, name):
-    compare(pair, name, SCENARIOS[name])
+def test_diff_blocking(pair, name, proto):
+    compare(pair, name, SCENARIOS[name], proto)

@@ -30,9 +30,9 @@ LAT_MAX = 85.05112878
 
 
 @pytest.mark.parametrize("name", list(SCRIPTS))
-def test_diff_geo(pair, name):
+def test_diff_geo(pair, name, proto):
     ref, sut = pair
-    assert run_script(name, SCRIPTS[name], ref, sut) > 0
+    assert run_script(name, SCRIPTS[name], ref, sut, proto=proto) > 0
     assert sut.alive(), "server under test died during script %r" % name
     with sut.raw(timeout=5) as c:
         assert c.cmd_raw("PING") == b"+PONG\r\n"

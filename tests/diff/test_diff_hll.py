@@ -26,9 +26,9 @@ BIG = int(os.environ.get("KASI_HLL_BIG", "1000000"))
 
 
 @pytest.mark.parametrize("name", list(SCRIPTS))
-def test_diff_hll(pair, name):
+def test_diff_hll(pair, name, proto):
     ref, sut = pair
-    assert run_script(name, SCRIPTS[name], ref, sut, timeout=10 * H.TIME_FACTOR) > 0
+    assert run_script(name, SCRIPTS[name], ref, sut, timeout=10 * H.TIME_FACTOR, proto=proto) > 0
     assert sut.alive(), "server under test died during script %r" % name
     with sut.raw(timeout=5) as c:
         assert c.cmd_raw("PING") == b"+PONG\r\n"

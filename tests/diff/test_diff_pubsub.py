@@ -242,5 +242,5 @@ def monitor(r):
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_diff_pubsub(pair, name):
-    compare(pair, name, SCENARIOS[name])
+def test_diff_pubsub(pair, name, proto):
+    compare(pair, name, SCENARIOS[name], proto)

@@ -28,9 +28,9 @@ FUZZ_SEEDS = [int(s) for s in os.environ.get("KASI_SORT_FUZZ_SEEDS", "31,32,33")
 
 
 @pytest.mark.parametrize("name", list(SCRIPTS))
-def test_diff_sort(pair, name):
+def test_diff_sort(pair, name, proto):
     ref, sut = pair
-    assert run_script(name, SCRIPTS[name], ref, sut) > 0
+    assert run_script(name, SCRIPTS[name], ref, sut, proto=proto) > 0
     assert sut.alive(), "server under test died during script %r" % name
 
 

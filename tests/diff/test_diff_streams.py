@@ -36,17 +36,17 @@ FUTURE = 4102444800000   # 2100-01-01 in ms: "*" after it never reads the clock
 
 
 @pytest.mark.parametrize("name", list(GROUP_SCRIPTS))
-def test_diff_groups(pair, name):
+def test_diff_groups(pair, name, proto):
     ref, sut = pair
-    assert run_script(name, GROUP_SCRIPTS[name], ref, sut, timeout=20) > 0
+    assert run_script(name, GROUP_SCRIPTS[name], ref, sut, timeout=20, proto=proto) > 0
     assert sut.alive(), "server under test died during script %r" % name
 
 
 @pytest.mark.parametrize("name", list(SCRIPTS))
-def test_diff_streams(pair, name):
+def test_diff_streams(pair, name, proto):
     ref, sut = pair
     try:
-        assert run_script(name, SCRIPTS[name], ref, sut, timeout=20) > 0
+        assert run_script(name, SCRIPTS[name], ref, sut, timeout=20, proto=proto) > 0
     finally:
         for srv in (ref, sut):   # scripts may change the node sizes
             with srv.raw(timeout=5) as c:

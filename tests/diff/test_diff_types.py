@@ -83,7 +83,7 @@ def split_script(text):
     return parts
 
 
-def run_types_script(name, text, ref_srv, sut_srv):
+def run_types_script(name, text, ref_srv, sut_srv, proto=2):
     """Runs a script of diff_scripts_types.py; returns the number of steps."""
     for srv in (ref_srv, sut_srv):
         with srv.raw(timeout=10) as c:
@@ -91,7 +91,7 @@ def run_types_script(name, text, ref_srv, sut_srv):
     steps = 0
     for part in split_script(text):
         if part[0] == "text":
-            steps += run_script(name, part[1], ref_srv, sut_srv, flush=False)
+            steps += run_script(name, part[1], ref_srv, sut_srv, flush=False, proto=proto)
             continue
         _, cmd, key, extra, src = part
         with ref_srv.raw(timeout=10) as a, sut_srv.raw(timeout=10) as b:
@@ -135,12 +135,12 @@ def script_commands(text):
 
 
 @pytest.mark.parametrize("name", list(SCRIPTS))
-def test_diff_types(pair, name):
+def test_diff_types(pair, name, proto):
     ref, sut = pair
     missing = missing_commands(sut, script_commands(SCRIPTS[name]))
     if missing:
         pytest.skip("Kasi does not have %s yet" % " ".join(missing))
-    n = run_types_script(name, SCRIPTS[name], ref, sut)
+    n = run_types_script(name, SCRIPTS[name], ref, sut, proto)
     assert n > 0
     assert sut.alive(), "server under test died during script %r" % name
     with sut.raw(timeout=5) as c:

@@ -165,12 +165,20 @@ def encode_command(*args):
     return b"".join(out)
 
 
+# RESP type bytes: one line; a length and that many bytes; an aggregate of
+# that many replies (a map or attribute: that many pairs).
+RESP_LINE_TYPES = (b"+", b"-", b":", b"_", b",", b"#", b"(")
+RESP_BLOB_TYPES = (b"$", b"!", b"=")
+RESP_AGG_TYPES = (b"*", b"%", b"~", b">", b"|")
+
+
 class ConnectionClosed(Exception):
     pass
 
 
 class RawConn:
-    """Minimal RESP2 client that keeps exact reply bytes."""
+    """Minimal RESP client that keeps exact reply bytes (RESP2, and RESP3
+    after HELLO 3)."""
 
     def __init__(self, port=None, host="127.0.0.1", unix_path=None, timeout=10.0):
         if unix_path:
@@ -223,14 +231,15 @@ class RawConn:
             self._fill()
 
     def _reply_end(self, pos):
-        """Return end offset of the complete reply starting at pos."""
+        """Return end offset of the complete reply starting at pos (RESP2 or
+        RESP3; an attribute is read with the reply it precedes)."""
         while len(self.buf) <= pos:
             self._fill()
         t = self.buf[pos:pos + 1]
         eol = self._readline(pos)
-        if t in (b"+", b"-", b":"):
+        if t in RESP_LINE_TYPES:
             return eol + 2
-        if t == b"$":
+        if t in RESP_BLOB_TYPES:
             n = int(self.buf[pos + 1:eol])
             if n < 0:
                 return eol + 2
@@ -238,12 +247,12 @@ class RawConn:
             while len(self.buf) < end:
                 self._fill()
             return end
-        if t == b"*":
-            n = int(self.buf[pos + 1:eol])
+        if t in RESP_AGG_TYPES:
+            n = int(self.buf[pos + 1:eol]) * (2 if t in b"%|" else 1)
             p = eol + 2
             for _ in range(max(n, 0)):
                 p = self._reply_end(p)
-            return p
+            return self._reply_end(p) if t == b"|" else p
         raise ValueError("bad RESP type byte %r in %r" % (t, self.buf[pos:pos + 80]))
 
     def read_raw(self):
@@ -296,6 +305,18 @@ def parse_reply(raw):
     return val
 
 
+class RespMap(list):
+    """A RESP3 map, as its flat list of keys and values."""
+
+
+class RespSet(list):
+    """A RESP3 set."""
+
+
+class RespPush(list):
+    """A RESP3 push message."""
+
+
 def _parse(raw, pos):
     t = raw[pos:pos + 1]
     eol = raw.index(b"\r\n", pos)
@@ -304,22 +325,35 @@ def _parse(raw, pos):
         return line, eol + 2
     if t == b"-":
         return RespError(line.decode("utf-8", "replace")), eol + 2
-    if t == b":":
+    if t in (b":", b"("):
         return int(line), eol + 2
-    if t == b"$":
+    if t == b"_":
+        return None, eol + 2
+    if t == b",":
+        return float(line), eol + 2
+    if t == b"#":
+        return line == b"t", eol + 2
+    if t in (b"$", b"!", b"="):
         n = int(line)
         if n < 0:
             return None, eol + 2
-        return raw[eol + 2:eol + 2 + n], eol + 2 + n + 2
-    if t == b"*":
+        body = raw[eol + 2:eol + 2 + n]
+        if t == b"!":
+            body = RespError(body.decode("utf-8", "replace"))
+        elif t == b"=":
+            body = body[4:]   # "txt:"
+        return body, eol + 2 + n + 2
+    if t in (b"*", b"%", b"~", b">", b"|"):
         n = int(line)
         if n < 0:
             return None, eol + 2
-        out = []
+        out = {b"*": list, b"%": RespMap, b"~": RespSet, b">": RespPush, b"|": RespMap}[t]()
         p = eol + 2
-        for _ in range(n):
+        for _ in range(n * (2 if t in (b"%", b"|") else 1)):
             v, p = _parse(raw, p)
             out.append(v)
+        if t == b"|":   # an attribute: the reply it annotates follows
+            return _parse(raw, p)
         return out, p
     raise ValueError("bad type %r" % t)
 

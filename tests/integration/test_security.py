@@ -436,16 +436,17 @@ def test_unixsocketperm_is_octal(server_factory, tmp_path):
 # smaller ones
 # --------------------------------------------------------------------------
 
-@pytest.mark.kasi_only   # Redis speaks RESP3 and switches
-def test_hello3_auth_changes_nothing_when_refused(server_factory):
+def test_hello3_auth_switches_only_when_accepted(server_factory):
+    """A refused HELLO 3 AUTH changes nothing (no RESP3, no login); an
+    accepted one does both."""
     srv = server_factory({"requirepass": "pw"})
     with srv.raw() as c:
-        assert c.cmd_raw("HELLO", "3", "AUTH", "default", "pw") == \
-            E("NOPROTO sorry, this protocol version is not supported.")
-        assert c.cmd_raw("GET", "k") == E("NOAUTH Authentication required.")
         assert c.cmd_raw("HELLO", "3", "AUTH", "default", "bad") == \
             E("WRONGPASS invalid username-password pair or user is disabled.")
-        assert c.cmd_raw("HELLO", "2", "AUTH", "default", "pw").startswith(b"*14\r\n")
+        assert c.cmd_raw("GET", "k") == E("NOAUTH Authentication required.")
+        assert c.cmd_raw("HELLO", "3", "AUTH", "default", "pw").startswith(b"%7\r\n")
+        assert c.cmd_raw("GET", "k") == b"_\r\n"
+        assert c.cmd_raw("HELLO", "2").startswith(b"*14\r\n")
         assert c.cmd_raw("GET", "k") == b"$-1\r\n"
 
 

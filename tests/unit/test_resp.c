@@ -162,6 +162,29 @@ static void test_compose(void)
     buf_free(&b);
 }
 
+/* The RESP3 types, and deferred maps and sets (a map counts its pairs). */
+static void test_compose_resp3(void)
+{
+    buf b = {0};
+    size_t tok;
+    resp_agg(&b, '%', 1);
+    resp_bulk(&b, "k", 1);
+    resp3_null(&b);
+    resp3_bool(&b, 1);
+    resp3_bool(&b, 0);
+    resp3_double(&b, "1.5", 3);
+    resp3_verbatim(&b, "txt", "a\r\nb", 4);
+    tok = resp_array_defer(&b);
+    for (int i = 0; i < 12; i++) resp_int(&b, i);
+    resp_agg_fill(&b, tok, '~', 12);
+    resp_agg(&b, '>', 0);
+    const char *want = "%1\r\n$1\r\nk\r\n_\r\n#t\r\n#f\r\n,1.5\r\n=8\r\ntxt:a\r\nb\r\n"
+                       "~12\r\n:0\r\n:1\r\n:2\r\n:3\r\n:4\r\n:5\r\n:6\r\n:7\r\n:8\r\n:9\r\n:10\r\n:11\r\n"
+                       ">0\r\n";
+    CHECK(b.len == strlen(want) && memcmp(b.data, want, b.len) == 0);
+    buf_free(&b);
+}
+
 /* Bulk strings with every byte value survive compose then parse. */
 static void test_roundtrip(void)
 {
@@ -338,6 +361,7 @@ int main(void)
     test_limits();
     test_argv_growth();
     test_compose();
+    test_compose_resp3();
     test_roundtrip();
     test_ends_at_header();
     test_whole_matches_split();
