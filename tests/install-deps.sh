@@ -8,6 +8,7 @@ command -v cc >/dev/null 2>&1 || need="$need gcc"
 command -v make >/dev/null 2>&1 || need="$need make"
 command -v redis-server >/dev/null 2>&1 || need="$need redis-server"
 command -v redis-cli >/dev/null 2>&1 || need="$need redis-tools"
+command -v redis-sentinel >/dev/null 2>&1 || need="$need redis-sentinel"   # tests/integration/test_sentinel.py
 command -v strace >/dev/null 2>&1 || need="$need strace"   # the AOF always test traces write/fsync/reply order
 [ -x $PY ] || need="$need python3"
 if [ -x $PY ]; then

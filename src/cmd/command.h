@@ -165,6 +165,8 @@ static inline void stat_add(atomic_ullong *c, unsigned long long n)
 typedef struct cmd_host {
     void *ctx;
     int64_t start_ms;        /* when it started */
+    char run_id[41];         /* random at each start: INFO's run_id, Sentinel's reboot check */
+    char replid[41];         /* INFO replication's master_replid */
     int nworkers;
     const atomic_int *auth_required;   /* a password is set */
     long (*clients)(void *ctx);                      /* connected clients */

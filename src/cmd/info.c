@@ -25,7 +25,7 @@ static void sec_server(cmd_env *env, buf *out)
         KASI_REDIS_VERSION, KASI_VERSION);
     buf_printf(out, "os:%s %s %s\r\narch_bits:%d\r\nmultiplexing_api:epoll\r\n", u.sysname, u.release,
         u.machine, (int)sizeof(void *) * 8);
-    buf_printf(out, "process_id:%d\r\n", (int)getpid());
+    buf_printf(out, "process_id:%d\r\nrun_id:%s\r\n", (int)getpid(), env->host->run_id);
     buf_printf(out, "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\n", (long long)up,
         (long long)up / 86400);
     buf_printf(out, "executable_threads:%d\r\n", env->host->nworkers);
@@ -99,10 +99,17 @@ static void sec_stats(cmd_env *env, buf *out)
                    ps_nchannels(env->bus, 0), ps_numpat(env->bus), ps_nchannels(env->bus, 1));
 }
 
+/* A master without replicas, as Redis 7.0 shows one that never had any
+ * (Sentinel reads role and run_id, and each replica's slaveN line). */
 static void sec_replication(cmd_env *env, buf *out)
 {
-    (void)env;
-    buf_printf(out, "role:master\r\nconnected_slaves:0\r\n");
+    buf_printf(out,
+               "role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n"
+               "master_replid:%s\r\nmaster_replid2:0000000000000000000000000000000000000000\r\n"
+               "master_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n"
+               "repl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:0\r\n"
+               "repl_backlog_histlen:0\r\n",
+               env->host->replid);
 }
 
 static void sec_cpu(cmd_env *env, buf *out)

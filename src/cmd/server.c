@@ -1,6 +1,6 @@
 /* server.c - the server's commands: FLUSHDB, FLUSHALL, TIME, the
  * persistence commands (SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE), SHUTDOWN,
- * INFO, CONFIG GET/SET and MEMORY USAGE. Redis 7.0's replies and texts. */
+ * INFO, ROLE, CONFIG GET/SET and MEMORY USAGE. Redis 7.0's replies and texts. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +106,15 @@ static void cmd_shutdown(cmd_call *x)
     x->s->flags |= SESS_CLOSE;
 }
 
+/* A master without replicas: its role, replication offset and no replica. */
+static void cmd_role(cmd_call *x)
+{
+    resp_array(x->out, 3);
+    resp_bulk_cstr(x->out, "master");
+    resp_int(x->out, 0);
+    resp_array(x->out, 0);
+}
+
 static void cmd_info(cmd_call *x)
 {
     buf text = {0};
@@ -206,6 +215,8 @@ static const cmd_def rows[] = {
      "1.0.0", "O(N)", "request_policy:all_shards response_policy:all_succeeded", NULL},
     {"info", cmd_info, -1, LS, CAT_DANGEROUS, NOKEYS, "server", "1.0.0", "O(1)",
      "nondeterministic_output request_policy:all_shards response_policy:special", NULL},
+    {"role", cmd_role, 1, NS | F, CAT_ADMIN | CAT_DANGEROUS, NOKEYS, "server", "2.8.12", "O(1)",
+     NULL, NULL},
     {"time", cmd_time, 1, LS | F, 0, NOKEYS, "server", "2.6.0", "O(1)", "nondeterministic_output",
      NULL},
     {"shutdown", cmd_shutdown, -1,

@@ -280,6 +280,18 @@ int util_random_bytes(void *buf, size_t n)
     return 0;
 }
 
+void util_random_hex(char *out, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    unsigned char r[64];
+    for (size_t i = 0; i < n; i++) {
+        if (i % sizeof r == 0 && util_random_bytes(r, sizeof r) < 0)
+            for (size_t j = 0; j < sizeof r; j++) r[j] = (unsigned char)util_rand64();
+        out[i] = digits[r[i % sizeof r] & 15];
+    }
+    out[n] = '\0';
+}
+
 uint64_t util_rand64(void)
 {
     static _Thread_local uint64_t state;

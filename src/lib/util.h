@@ -49,6 +49,10 @@ size_t util_rss_bytes(void);
 /* Fill buf with n random bytes from the kernel; returns 0 or -1. */
 int util_random_bytes(void *buf, size_t n);
 
+/* Fill out with n random lowercase hex digits and a terminating NUL (as
+ * Redis makes its run_id); falls back to util_rand64 if the kernel fails. */
+void util_random_hex(char *out, size_t n);
+
 /* A fast per-thread PRNG (xorshift*), seeded from util_random_bytes. */
 uint64_t util_rand64(void);
 

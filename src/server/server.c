@@ -397,8 +397,10 @@ int server_init(server *srv)
             return -1;
         }
     }
-    srv->host = (cmd_host){srv, srv->start_ms, n, &srv->auth_required, host_clients, host_stats,
-                           host_shutdown};
+    srv->host = (cmd_host){srv, srv->start_ms, "", "", n, &srv->auth_required, host_clients,
+                           host_stats, host_shutdown};
+    util_random_hex(srv->host.run_id, sizeof srv->host.run_id - 1);
+    util_random_hex(srv->host.replid, sizeof srv->host.replid - 1);
     if (listen_all(srv) < 0) return -1;
     srv->workers = xcalloc((size_t)n, sizeof(worker));
     {

@@ -768,6 +768,21 @@ SELECT 15
 
 # ====================================================================== server / connection
 
+# ROLE: a master without replicas (what Sentinel and client libraries read);
+# inside MULTI, and refused while subscribed in RESP2.
+script("role", r"""
+ROLE
+role
+ROLE x
+MULTI
+ROLE
+EXEC
+SUBSCRIBE ch
+ROLE
+RESET
+ROLE
+""")
+
 script("ping_echo", r"""
 PING
 PING hello

@@ -113,6 +113,35 @@ def inherited_stdio(logf, cwd=None):
             os.close(copy)
 
 
+def tcp_sockets(pid):
+    """pid's TCP sockets: their rows of /proc/net/tcp and tcp6, split into
+    fields (1 local address:port, 2 remote address:port, 3 state: 0A
+    listening, 01 established; ports in hex)."""
+    inodes = set()
+    fd_dir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fd_dir):
+        try:
+            link = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    rows = []
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                next(f)
+                rows += [parts for parts in (line.split() for line in f) if parts[9] in inodes]
+        except OSError:
+            pass
+    return rows
+
+
+def socket_port(field):
+    """The port of a /proc/net/tcp address field."""
+    return int(field.rsplit(":", 1)[1], 16)
+
+
 def wait_for(pred, timeout, interval=0.01):
     """Poll pred() until truthy or timeout (scaled by TIME_FACTOR); returns the last value."""
     deadline = time.monotonic() + timeout * TIME_FACTOR

@@ -358,27 +358,7 @@ def test_loglevel_warning_runs(server_factory):
 
 
 def _listening_tcp_ports(pid):
-    inodes = set()
-    fd_dir = "/proc/%d/fd" % pid
-    for fd in os.listdir(fd_dir):
-        try:
-            link = os.readlink(os.path.join(fd_dir, fd))
-        except OSError:
-            continue
-        if link.startswith("socket:["):
-            inodes.add(link[8:-1])
-    ports = set()
-    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(name) as f:
-                next(f)
-                for line in f:
-                    parts = line.split()
-                    if parts[3] == "0A" and parts[9] in inodes:
-                        ports.add(int(parts[1].rsplit(":", 1)[1], 16))
-        except OSError:
-            pass
-    return ports
+    return {H.socket_port(parts[1]) for parts in H.tcp_sockets(pid) if parts[3] == "0A"}
 
 
 def test_port_zero_disables_tcp(server_factory, shortdir):

@@ -1,4 +1,4 @@
-"""Connection / server commands: PING ECHO QUIT SELECT FLUSH* INFO TIME CLIENT COMMAND CONFIG HELLO SHUTDOWN."""
+"""Connection / server commands: PING ECHO QUIT SELECT FLUSH* INFO ROLE TIME CLIENT COMMAND CONFIG HELLO SHUTDOWN."""
 import re
 import time
 
@@ -292,6 +292,32 @@ def test_info_expired_keys(raw):
     time.sleep(0.01)
     assert raw.cmd_raw("GET", "k") == NIL
     assert expired() == e0 + 1
+
+
+def test_info_replication_and_role_of_a_master(server_factory):
+    """What Sentinel and client libraries read of a master without replicas:
+    INFO replication's fields and values as Redis 7.0 gives them (the
+    replication ID random), ROLE, and a run_id that changes when the server
+    restarts (Sentinel's +reboot)."""
+    s = server_factory()
+
+    def run_id():
+        with s.raw() as c:
+            m = re.search(r"\r\nrun_id:([0-9a-f]{40})\r\n", c.cmd("INFO", "server").decode())
+            return m.group(1)
+    with s.raw() as c:
+        text = c.cmd("INFO", "replication").decode()
+        assert c.cmd_raw("ROLE") == b"*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n"
+    assert re.fullmatch(
+        "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n"
+        "master_replid:[0-9a-f]{40}\r\nmaster_replid2:0{40}\r\nmaster_repl_offset:0\r\n"
+        "second_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\n"
+        "repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n", text), text
+    first = run_id()
+    assert first not in text
+    s.stop()
+    s.start()
+    assert run_id() != first
 
 
 def test_info_connected_clients(srv, raw):
