@@ -1104,8 +1104,10 @@ script("unknown_command_sanitize", r"""
 @py ["FOO\r\nBAR", "a\nb", "c\rd"]
 @py ["", "x"]
 @py [" ", "x"]
-@py ["GET\x00", "k"]
 """)
+# Not "GET\x00": Redis hashes a command's name over all its bytes but
+# compares names with strcasecmp, which stops at the NUL, so whether it runs
+# GET or answers "unknown command" depends on its random hash seed.
 
 script("big_values", "\n".join([
     '@py ["SET", "big", b"a" * 100000]',
