@@ -12,6 +12,7 @@
 #include <sys/time.h>
 
 #include "cmd/session.h"
+#include "pubsub/tracking.h"
 #include "store/segment.h"
 
 static const cmd_family *const families[] = {
@@ -194,6 +195,9 @@ static void reject(session *s, buf *out, const cmd_def *def, const char *fmt, ..
         return;
     }
     if (s->flags & SESS_MULTI) s->flags |= SESS_EXECABORT;
+    /* a refused command uses up CLIENT CACHING's word too (see tracking_after) */
+    if ((s->trk & TRK_CACHING) && !(s->flags & SESS_MULTI) && !(def && !strcmp(def->name, "client")))
+        s->trk &= ~TRK_CACHING;
     resp_error(out, msg);
 }
 
@@ -321,6 +325,7 @@ void command_call(cmd_env *env, session *s, cmd_sink *sink, const cmd_def *def, 
         .s = s, .env = env, .ks = env->ks, .def = def, .argc = argc, .argv = argv,
         .out = sink->out, .sink = sink, .now = now,
     };
+    tracking_set_origin(s->id);   /* whose changes these are (NOLOOP) */
     def->fn(&x);
     /* From here on x's fields, which the handler may have seen, are read
      * back from memory: nothing needs keeping in registers across it. */
@@ -333,6 +338,7 @@ void command_call(cmd_env *env, session *s, cmd_sink *sink, const cmd_def *def, 
         feed_monitors(x.env, x.s, x.argc, x.argv);
     if ((x.def->flags & CMD_WRITE) && ps_any_waiter(x.env->bus))
         signal_keys(x.env, x.s->db, x.def, x.argc, x.argv);
+    if (x.s->trk) tracking_after(&x);
 }
 
 /* ---- blocking ---- */
@@ -355,22 +361,29 @@ static void signal_key(cmd_env *env, const domain *d, const char *key, size_t n)
 
 /* A write may have given a waiter what it waits for: signal the keys its
  * key specs name (a key a waiter finds empty again costs it one retry). */
+int cmd_keyspec_range(const cmd_keyspec *k, int argc, const karg *argv, int *first, int *last, int *step)
+{
+    *first = k->begin;
+    *step = k->step ? k->step : 1;
+    if (k->unknown || k->keyword || *first <= 0 || *first >= argc) return -1;
+    if (k->keynum) {
+        long long nk;
+        if (util_str2ll(argv[*first].p, argv[*first].n, &nk) < 0 || nk < 0 || nk > argc - *first - 1)
+            return -1;
+        *last = *first + (int)nk;
+        (*first)++;
+    } else {
+        *last = k->lastkey >= 0 ? *first + k->lastkey : argc + k->lastkey;
+    }
+    return 0;
+}
+
 static COLD void signal_keys(cmd_env *env, const domain *d, const cmd_def *def, int argc,
                              const karg *argv)
 {
     for (int i = 0; i < CMD_KEYSPECS && def->keys[i].flags; i++) {
-        const cmd_keyspec *k = &def->keys[i];
-        int first = k->begin, last, step = k->step ? k->step : 1;
-        if (k->unknown || k->keyword || first <= 0 || first >= argc) continue;
-        if (k->keynum) {
-            long long nk;
-            if (util_str2ll(argv[first].p, argv[first].n, &nk) < 0 || nk < 0 || nk > argc - first - 1)
-                continue;
-            last = first + (int)nk;
-            first++;
-        } else {
-            last = k->lastkey >= 0 ? first + k->lastkey : argc + k->lastkey;
-        }
+        int first, last, step;
+        if (cmd_keyspec_range(&def->keys[i], argc, argv, &first, &last, &step) < 0) continue;
         for (int j = first; j <= last && j < argc; j += step) signal_key(env, d, argv[j].p, argv[j].n);
     }
 }
@@ -423,6 +436,7 @@ void cmd_block_argv(cmd_call *x, const karg *keys, int nkeys, int64_t deadline, 
     session_copy_cmd(&s->parked, x->def, argc, argv);
     s->block_deadline = deadline;
     s->flags |= SESS_BLOCKED;
+    if (s->me) ps_client_set_state(x->env->bus, s->me, PS_ST_BLOCKED, 1);   /* CLIENT UNBLOCK's to see */
 }
 
 void command_unblock(cmd_env *env, session *s)
@@ -441,6 +455,7 @@ void command_unblock(cmd_env *env, session *s)
     free(s->parked.argv);
     s->parked.argv = NULL;
     s->flags &= ~SESS_BLOCKED;
+    if (s->me) ps_client_set_state(env->bus, s->me, PS_ST_BLOCKED, 0);
 }
 
 int command_retry(cmd_env *env, session *s, cmd_sink *sink, int64_t now)
@@ -458,11 +473,12 @@ int command_retry(cmd_env *env, session *s, cmd_sink *sink, int64_t now)
     return 1;
 }
 
-void command_block_timeout(cmd_env *env, session *s, cmd_sink *sink)
+void command_block_timeout(cmd_env *env, session *s, cmd_sink *sink, const char *err)
 {
     if (!(s->flags & SESS_BLOCKED)) return;
     /* whatever the command, as Redis times them out */
-    if (s->resp == 3) resp3_null(sink->out);
+    if (err) resp_error(sink->out, err);
+    else if (s->resp == 3) resp3_null(sink->out);
     else resp_null_array(sink->out);
     command_unblock(env, s);
 }

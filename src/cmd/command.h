@@ -191,6 +191,7 @@ typedef struct cmd_env {
     config *cfg;
     persist *ps;
     pubsub *bus;              /* channels and subscribers */
+    struct tracking *trk;     /* client-side caching's table */
     gates *g;
     int self;                 /* this worker's gate */
     cmd_stats *st;            /* this worker's counters */
@@ -249,8 +250,9 @@ void cmd_block_argv(cmd_call *x, const karg *keys, int nkeys, int64_t deadline, 
 /* Run the parked command again; 1 when it was served (or the session is
  * not blocked), 0 when it waits on. */
 int command_retry(cmd_env *env, session *s, cmd_sink *sink, int64_t now);
-/* Its timeout passed: the null reply, and it stops waiting. */
-void command_block_timeout(cmd_env *env, session *s, cmd_sink *sink);
+/* Its timeout passed (or CLIENT UNBLOCK): the null reply, or err as the
+ * error, and it stops waiting. */
+void command_block_timeout(cmd_env *env, session *s, cmd_sink *sink, const char *err);
 /* It stops waiting with no reply (the connection goes). */
 void command_unblock(cmd_env *env, session *s);
 /* A blocking command's timeout argument, in seconds as a double (Redis's
@@ -380,6 +382,22 @@ static inline void arg_ref(cmd_call *x, int i, kref *r)
  * and return their krefs, in argument order (the caller frees the array
  * after ks_lockset_unlock). */
 kref *arg_lock_keys(cmd_call *x, int first, int step, ks_lockset *ls);
+
+/* The arguments a key spec names: first..last by step; -1 when it names
+ * none here (or cannot say without running the command). */
+int cmd_keyspec_range(const cmd_keyspec *k, int argc, const karg *argv, int *first, int *last, int *step);
+
+/* Client-side caching (tracking.c): CLIENT's subcommands; what a tracking
+ * client read, remembered after the command; a message for a session; the
+ * session going; the store's changes told to the table. */
+void client__tracking(cmd_call *x);
+void client__caching(cmd_call *x);
+void client__getredir(cmd_call *x);
+void client__trackinginfo(cmd_call *x);
+void tracking_after(cmd_call *x);
+void tracking_deliver(cmd_env *env, session *s, buf *out, const struct ps_msg *m);
+void tracking_session_end(cmd_env *env, session *s);
+void tracking_attach(keyspace *ks, struct tracking *t);
 
 /* The families (each file's rows). */
 extern const cmd_family cmd_family_strings, cmd_family_keys, cmd_family_server,

@@ -176,6 +176,7 @@ static void cmd_reset(cmd_call *x)
     free(c->name);
     c->name = NULL;
     c->resp = 2;
+    tracking_session_end(x->env, c);
     if (atomic_load(x->env->host->auth_required)) c->flags &= ~SESS_AUTHED;
     resp_simple(x->out, "RESET");
 }
@@ -218,6 +219,38 @@ static void cmd_client_getname(cmd_call *x)
 
 static void cmd_client_id(cmd_call *x) { resp_int(x->out, (long long)x->s->id); }
 
+/* CLIENT UNBLOCK id [TIMEOUT|ERROR]: a client blocked on any worker is
+ * sent the word; its worker answers for it, as the timeout would (or with
+ * Redis's error). 1 when it was blocked. */
+static void cmd_client_unblock(cmd_call *x)
+{
+    static const char unblocked[] = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+    long long id;
+    int error = 0;
+    long st;
+    if (x->argc > 4) {
+        reply_subcmd_syntax(x);
+        return;
+    }
+    if (x->argc == 4) {
+        if (arg_is(x, 3, "error")) {
+            error = 1;
+        } else if (!arg_is(x, 3, "timeout")) {
+            reply_err(x, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    }
+    if (arg_ll(x, 2, &id) < 0) return;
+    st = x->env->bus ? ps_state_of(x->env->bus, (uint64_t)id) : -1;
+    if (st < 0 || !(st & PS_ST_BLOCKED)) {
+        resp_int(x->out, 0);
+        return;
+    }
+    ps_post(x->env->bus, (uint64_t)id,
+            ps_msg_new(PS_MSG_UNBLOCK, x->s->id, error ? unblocked : "", error ? sizeof unblocked - 1 : 0));
+    resp_int(x->out, 1);
+}
+
 static void cmd_client_info(cmd_call *x)
 {
     session *s = x->s;
@@ -230,6 +263,9 @@ static void cmd_client_info(cmd_call *x)
     if (ps_client_count(s->sub, PS_MONITOR)) *f++ = 'O';
     if (session_subscribed(s)) *f++ = 'P';
     if (s->flags & SESS_MULTI) *f++ = 'x';
+    if (s->trk & TRK_ON) *f++ = 't';
+    if (s->trk & TRK_BROKEN) *f++ = 'R';
+    if (s->trk & TRK_BCAST) *f++ = 'B';
     if (f == flags) *f++ = 'N';
     *f = '\0';
     /* Redis 7.0's fields, in its order; db is the domain's number, or -1
@@ -238,13 +274,14 @@ static void cmd_client_info(cmd_call *x)
                "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%lld sub=%zu "
                "psub=%zu ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu "
                "rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s cmd=client|info "
-               "user=default redir=-1 resp=%d\n",
+               "user=default redir=%lld resp=%d\n",
                (unsigned long long)s->id, s->peer, ci.laddr, ci.fd, s->name ? s->name : "",
                (long long)(x->now - s->created_ms) / 1000, (long long)(x->now - s->last_ms) / 1000,
                flags, ks_domain_db_index(s->db), ps_client_count(s->sub, PS_CHANNEL),
                ps_client_count(s->sub, PS_PATTERN), ps_client_count(s->sub, PS_SHARD),
                (s->flags & SESS_MULTI) ? s->mq_len : -1, ci.qbuf, ci.qbuf_free, argv_mem, multi_mem,
-               ci.rbs, ci.rbs, ci.obl, ci.oll, ci.omem, ci.tot_mem + multi_mem, ci.events, s->resp);
+               ci.rbs, ci.rbs, ci.obl, ci.oll, ci.omem, ci.tot_mem + multi_mem, ci.events,
+               s->trk & TRK_ON ? (long long)s->trk_redir : -1LL, s->resp);
     reply_verbatim(x, line.data, line.len);
     buf_free(&line);
 }
@@ -262,6 +299,13 @@ static const cmd_def client_subs[] = {
     {"id", cmd_client_id, 2, NS, CN, NOKEYS, "connection", "5.0.0", "O(1)", NULL, NULL},
     {"info", cmd_client_info, 2, NS, CN, NOKEYS, "connection", "6.2.0", "O(1)",
      "nondeterministic_output", NULL},
+    {"tracking", client__tracking, -3, NS, CN, NOKEYS, "connection", "6.0.0",
+     "O(1). Some options may introduce additional complexity.", NULL, NULL},
+    {"caching", client__caching, 3, NS, CN, NOKEYS, "connection", "6.0.0", "O(1)", NULL, NULL},
+    {"getredir", client__getredir, 2, NS, CN, NOKEYS, "connection", "6.0.0", "O(1)", NULL, NULL},
+    {"trackinginfo", client__trackinginfo, 2, NS, CN, NOKEYS, "connection", "6.2.0", "O(1)", NULL, NULL},
+    {"unblock", cmd_client_unblock, -3, NS | CMD_ADMIN, CN | CAT_DANGEROUS, NOKEYS, "connection", "5.0.0",
+     "O(log N) where N is the number of client connections", NULL, NULL},
     {NULL, NULL, 0, 0, 0, NOKEYS, NULL, NULL, NULL, NULL, NULL},
 };
 

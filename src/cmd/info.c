@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd/command.h"
+#include "pubsub/tracking.h"
 #include "lib/bgfree.h"
 #include "lib/version.h"
 
@@ -38,6 +39,7 @@ static void sec_clients(cmd_env *env, buf *out)
     buf_printf(out, "connected_clients:%ld\r\n", env->host->clients(env->host->ctx));
     config_info(env->cfg, "clients", out);
     buf_printf(out, "blocked_clients:%lld\r\n", env->bus ? ps_nblocked(env->bus) : 0);
+    buf_printf(out, "tracking_clients:%ld\r\n", env->bus ? ps_count_state(env->bus, PS_ST_TRACKING) : 0);
 }
 
 static void human(char *out, size_t len, double v)
@@ -97,6 +99,9 @@ static void sec_stats(cmd_env *env, buf *out)
     if (env->bus)
         buf_printf(out, "pubsub_channels:%lld\r\npubsub_patterns:%lld\r\npubsubshard_channels:%lld\r\n",
                    ps_nchannels(env->bus, 0), ps_numpat(env->bus), ps_nchannels(env->bus, 1));
+    if (env->trk)
+        buf_printf(out, "tracking_total_keys:%lld\r\ntracking_total_items:%lld\r\ntracking_total_prefixes:%lld\r\n",
+                   tracking_keys(env->trk), tracking_items(env->trk), tracking_prefixes(env->trk));
 }
 
 /* A master without replicas, as Redis 7.0 shows one that never had any

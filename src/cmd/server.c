@@ -10,6 +10,7 @@
 #include "store/kind.h"
 #include "cmd/session.h"
 #include "lib/log.h"
+#include "pubsub/tracking.h"
 
 static int flush_flags_ok(cmd_call *x)
 {
@@ -23,6 +24,7 @@ static void cmd_flushdb(cmd_call *x)
 {
     if (!flush_flags_ok(x)) return;
     ks_flush(x->ks, x->s->db);
+    if (x->env->trk) tracking_flush(x->env->trk);   /* tracked names are global: all invalid */
     reply_ok(x);
 }
 
@@ -32,6 +34,7 @@ static void cmd_flushall(cmd_call *x)
 {
     if (!flush_flags_ok(x)) return;
     ks_foreach_domain(x->ks, flush_one, x);
+    if (x->env->trk) tracking_flush(x->env->trk);
     reply_ok(x);
 }
 

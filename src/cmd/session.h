@@ -30,6 +30,15 @@ typedef slice karg;
 #define SESS_RETRY 0x80u       /* running the parked command again */
 #define SESS_REBLOCK 0x100u    /* ... which found nothing again */
 
+/* Client-side caching (CLIENT TRACKING): the session's mode. */
+#define TRK_ON 0x01u
+#define TRK_BCAST 0x02u
+#define TRK_OPTIN 0x04u
+#define TRK_OPTOUT 0x08u
+#define TRK_CACHING 0x10u      /* CLIENT CACHING yes/no given, for the next command */
+#define TRK_NOLOOP 0x20u
+#define TRK_BROKEN 0x40u       /* the redirection's client has gone */
+
 typedef struct queued_cmd {
     const struct cmd_def *def;
     int argc;
@@ -61,6 +70,10 @@ struct session {
     int mq_len, mq_cap;
     ks_watcher watch;
     struct ps_client *sub;   /* its subscriptions (pubsub.h), once it subscribed */
+    struct ps_client *me;    /* a connection's: messages by its id reach it */
+    unsigned trk;            /* TRK_* */
+    uint64_t trk_redir;      /* REDIRECT's client id, or 0 */
+    buf trk_prefixes;        /* BCAST's prefixes: each a size_t length, then the bytes */
     queued_cmd parked;       /* while SESS_BLOCKED: the command waiting */
     int64_t block_deadline;  /* when it times out (ms), 0: never */
     const session_ops *ops;  /* the connection's side, or NULL */

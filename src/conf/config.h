@@ -76,6 +76,9 @@ enum cfg_fsync {
       "<class> <hard> <soft> <soft seconds> for normal, replica (slave) and pubsub clients: "  \
       "unsent copied replies beyond hard, or beyond soft for longer than the seconds, close "  \
       "the client (0: no limit); a setting changes the classes it names")                    \
+    X(tracking_table_max_keys, "tracking-table-max-keys", INT, "1000000", 0, 4294967295LL,   \
+      CFG_MUTABLE, NULL, NULL, NULL,                                                         \
+      "keys client-side caching tracks at most; past it the oldest are invalidated (0: no limit)") \
     X(hz, "hz", INT, "10", 0, 2147483647, CFG_MUTABLE, NULL, "server", "hz",                 \
       "background task frequency (expiry, timeouts); used within 1-500")                     \
     X(tcp_backlog, "tcp-backlog", INT, "511", 1, 65535, 0, NULL, NULL, NULL,                 \

@@ -66,8 +66,16 @@ typedef struct stage {
     mailvec *to;             /* per worker */
 } stage;
 
+/* Registered clients, by id. */
+typedef struct idstripe {
+    pthread_rwlock_t lock;
+    table t;                 /* id -> ps_client */
+} idstripe;
+
 struct pubsub {
     ps_hot hot;              /* first: see pubsub.h */
+    idstripe ids[PS_STRIPES];
+    atomic_long nstate[3];   /* clients per state bit (1, 2) */
     uint64_t key[2];
     int nworkers;
     ps_ops ops;
@@ -88,6 +96,9 @@ struct pubsub {
 struct ps_client {
     int w;
     void *owner;
+    uint64_t id;             /* its client id, once registered */
+    int registered;
+    atomic_uint state;       /* PS_ST_* */
     atomic_int woken;        /* a retry was asked and has not run yet */
     int gone;                /* being freed: no more retries */
     table subs[PS_KINDS];    /* name -> ps_link; the owner's worker only */
@@ -116,6 +127,30 @@ static int link_match(const void *obj, const void *key, size_t klen)
 static const table_ops chan_ops = {chan_hash, chan_match};
 static const table_ops link_ops = {link_hash, link_match};
 
+/* A client id's hash: splitmix64's finaliser, so that the stripe bits and
+ * the table's bits all vary with consecutive ids. */
+static uint64_t id_mix(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+static uint64_t client_hash(const void *obj, const void *ctx)
+{
+    (void)ctx;
+    return id_mix(((const ps_client *)obj)->id);
+}
+
+static int client_match(const void *obj, const void *key, size_t klen)
+{
+    return klen == sizeof(uint64_t) && memcmp(&((const ps_client *)obj)->id, key, klen) == 0;
+}
+
+static const table_ops client_ops = {client_hash, client_match};
+
 static void space_init(space *sp)
 {
     for (int i = 0; i < PS_STRIPES; i++) {
@@ -143,6 +178,10 @@ pubsub *pubsub_create(int nworkers, const ps_ops *ops)
     }
     ps->nworkers = nworkers;
     ps->ops = *ops;
+    for (int i = 0; i < PS_STRIPES; i++) {
+        pthread_rwlock_init(&ps->ids[i].lock, NULL);
+        table_init(&ps->ids[i].t, &client_ops, NULL);
+    }
     space_init(&ps->chans);
     space_init(&ps->shards);
     space_init(&ps->keys);
@@ -181,6 +220,10 @@ void pubsub_destroy(pubsub *ps)
     free(ps->st);
     free(ps->mb);
     pthread_mutex_destroy(&ps->st_mu);
+    for (int i = 0; i < PS_STRIPES; i++) {
+        table_destroy(&ps->ids[i].t);
+        pthread_rwlock_destroy(&ps->ids[i].lock);
+    }
     space_destroy(&ps->chans);
     space_destroy(&ps->shards);
     space_destroy(&ps->keys);
@@ -358,6 +401,16 @@ size_t ps_client_names(const ps_client *c, int kind, buf *out)
 void ps_client_free(pubsub *ps, ps_client *c)
 {
     if (!c) return;
+    if (c->registered) {   /* no message can be addressed to it from now on */
+        idstripe *is = &ps->ids[(id_mix(c->id) >> 40) % PS_STRIPES];
+        table_pos pos;
+        pthread_rwlock_wrlock(&is->lock);
+        if (table_find(&is->t, id_mix(c->id), &c->id, sizeof c->id, &pos)) table_delete(&is->t, &pos);
+        table_maybe_shrink(&is->t);
+        pthread_rwlock_unlock(&is->lock);
+        for (unsigned b = 1; b <= 2; b <<= 1)
+            if (atomic_load(&c->state) & b) atomic_fetch_sub(&ps->nstate[b], 1);
+    }
     for (int k = 0; k < PS_KINDS; k++) {
         ps_unsubscribe_all(ps, c, k);
         table_destroy(&c->subs[k]);
@@ -369,6 +422,91 @@ void ps_client_free(pubsub *ps, ps_client *c)
      * it), and nothing there refers to it any more. */
     if (c->w >= 0 && c->w < ps->nworkers) ps_drain(ps, c->w);
     free(c);
+}
+
+/* ---- clients by id ---- */
+
+static idstripe *id_stripe(pubsub *ps, uint64_t id) { return &ps->ids[(id_mix(id) >> 40) % PS_STRIPES]; }
+
+void ps_client_register(pubsub *ps, ps_client *c, uint64_t id)
+{
+    idstripe *is = id_stripe(ps, id);
+    c->id = id;
+    c->registered = 1;
+    pthread_rwlock_wrlock(&is->lock);
+    table_insert(&is->t, id_mix(id), c, 0);
+    pthread_rwlock_unlock(&is->lock);
+}
+
+void ps_client_set_state(pubsub *ps, ps_client *c, unsigned bit, int on)
+{
+    unsigned old = on ? atomic_fetch_or(&c->state, bit) : atomic_fetch_and(&c->state, ~bit);
+    if (!c->registered || !!(old & bit) == !!on) return;
+    atomic_fetch_add(&ps->nstate[bit], on ? 1 : -1);
+}
+
+long ps_count_state(pubsub *ps, unsigned bit) { return atomic_load(&ps->nstate[bit]); }
+
+long ps_state_of(pubsub *ps, uint64_t id)
+{
+    idstripe *is = id_stripe(ps, id);
+    ps_client *c;
+    long st;
+    pthread_rwlock_rdlock(&is->lock);
+    c = table_find(&is->t, id_mix(id), &id, sizeof id, NULL);
+    st = c ? (long)atomic_load(&c->state) : -1;
+    pthread_rwlock_unlock(&is->lock);
+    return st;
+}
+
+ps_msg *ps_msg_new(int kind, uint64_t origin, const void *body, size_t n)
+{
+    ps_msg *m = xmalloc(sizeof *m + n);
+    atomic_init(&m->refs, 1);
+    m->nelem = kind;
+    m->origin = origin;
+    m->len = n;
+    if (n && body) memcpy(m->body, body, n);   /* else the caller fills it */
+    return m;
+}
+
+static void mailbox_put(pubsub *ps, int w, const mail *v, size_t n);
+static void msg_put(ps_msg *m);
+
+void ps_msg_release(ps_msg *m) { msg_put(m); }
+
+int ps_post(pubsub *ps, uint64_t id, ps_msg *m)
+{
+    idstripe *is = id_stripe(ps, id);
+    ps_client *c;
+    /* under the lock: the client cannot go before the mail is in its box,
+     * and once it is, its free drains the box first */
+    pthread_rwlock_rdlock(&is->lock);
+    c = table_find(&is->t, id_mix(id), &id, sizeof id, NULL);
+    if (c) {
+        mail ml = {c, m};
+        mailbox_put(ps, c->w, &ml, 1);
+    }
+    pthread_rwlock_unlock(&is->lock);
+    if (!c) msg_put(m);
+    return c != NULL;
+}
+
+void ps_post_all(pubsub *ps, unsigned bit, ps_msg *m)
+{
+    for (int i = 0; i < PS_STRIPES; i++) {
+        idstripe *is = &ps->ids[i];
+        pthread_rwlock_rdlock(&is->lock);
+        for (size_t k = 0, span = table_span(&is->t); k < span; k++) {
+            unsigned ub;
+            ps_client *c = table_at(&is->t, k, NULL, &ub);
+            if (!c || !(atomic_load(&c->state) & bit)) continue;
+            atomic_fetch_add(&m->refs, 1);
+            mailbox_put(ps, c->w, &(mail){c, m}, 1);
+        }
+        pthread_rwlock_unlock(&is->lock);
+    }
+    msg_put(m);
 }
 
 /* ---- publishing ---- */
@@ -402,6 +540,7 @@ static ps_msg *msg_new(const char *word, const ps_chan *pat, const char *ch, siz
     char *p = m->body;
     atomic_init(&m->refs, 1);
     m->nelem = pat ? 4 : 3;
+    m->origin = 0;
     m->len = len;
     p = put_bulk(p, word, wn);
     if (pat) p = put_bulk(p, pat->name, pat->nlen);
@@ -525,12 +664,7 @@ void ps_feed_monitors(pubsub *ps, int self, const char *line, size_t n)
     pthread_rwlock_rdlock(&ps->mlock);
     ch = table_find(&ps->mons, h, "", 0, NULL);
     if (ch) {
-        ps_msg *m = xmalloc(sizeof *m + n);
-        atomic_init(&m->refs, 1);
-        m->nelem = 0;
-        m->len = n;
-        memcpy(m->body, line, n);
-        send_all(ps, self, st, ch, m);
+        send_all(ps, self, st, ch, ps_msg_new(0, 0, line, n));
     }
     post(ps, st);
     pthread_rwlock_unlock(&ps->mlock);

@@ -50,13 +50,28 @@ typedef struct ps_hot {
 
 /* A message as delivered: the elements of the push (its array header,
  * which depends on the receiver's protocol, is the receiver's to write),
- * or a whole reply, sent as it is (nelem 0: MONITOR's lines). */
+ * or a whole reply, sent as it is (nelem 0: MONITOR's lines), or (nelem
+ * one of PS_MSG_*) a message to one client by its id, which its owner
+ * reads: origin is the client whose command caused it (0: none). */
 typedef struct ps_msg {
     atomic_int refs;
-    int nelem;               /* 3 or 4, or 0 */
+    int nelem;               /* 3 or 4, 0, or PS_MSG_* */
+    uint64_t origin;
     size_t len;
     char body[];
 } ps_msg;
+
+enum {
+    PS_MSG_INVALIDATE = -1,    /* tracked keys changed: body is their array, or empty for all */
+    PS_MSG_REDIRECTED = -2,    /* the same, redirected to this client */
+    PS_MSG_REDIR_BROKEN = -3,  /* the redirection's client has gone */
+    PS_MSG_UNBLOCK = -4,       /* CLIENT UNBLOCK: as a timeout (body "") or with an error (body) */
+    PS_MSG_BROADCAST = -5,     /* keys with a BCAST prefix changed: body is their array */
+};
+/* A new message of one of those kinds (one reference); with body NULL,
+ * its n bytes are the caller's to fill. */
+ps_msg *ps_msg_new(int kind, uint64_t origin, const void *body, size_t n);
+void ps_msg_release(ps_msg *m);
 
 typedef struct ps_ops {
     /* Append m to the subscriber's connection; owner is what
@@ -76,6 +91,22 @@ void pubsub_destroy(pubsub *ps);
 
 /* A subscriber on worker w, delivered to through owner. */
 ps_client *ps_client_new(pubsub *ps, int w, void *owner);
+
+/* Clients by id. A registered client can be sent messages by its client
+ * id from any thread (ps_post): they go through its worker's mailbox, so
+ * they reach it after the command running now has replied. Its state is a
+ * word of bits its owner sets (PS_ST_*), which others may read. */
+enum { PS_ST_BLOCKED = 1, PS_ST_TRACKING = 2 };
+void ps_client_register(pubsub *ps, ps_client *c, uint64_t id);
+void ps_client_set_state(pubsub *ps, ps_client *c, unsigned bit, int on);
+/* The state of client id, or -1 when there is no such client. */
+long ps_state_of(pubsub *ps, uint64_t id);
+/* Send m to client id: 1, or 0 when there is none. Takes the reference. */
+int ps_post(pubsub *ps, uint64_t id, ps_msg *m);
+/* Send m to every client with the state bit. Takes the reference. */
+void ps_post_all(pubsub *ps, unsigned bit, ps_msg *m);
+/* Clients with the bit set. */
+long ps_count_state(pubsub *ps, unsigned bit);
 /* The session is going: drop every subscription and the owner. */
 void ps_client_free(pubsub *ps, ps_client *c);
 /* How many subscriptions of one kind it holds. */

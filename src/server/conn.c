@@ -119,6 +119,8 @@ void conn_accept(worker *w, int fd)
                      (net_peer_is_local(fd) ? SESS_LOCAL : 0),
                  util_now_ms());
     c->s.ops = &conn_session_ops;
+    c->s.me = ps_client_new(srv->bus, w->id, &c->s);   /* reachable by its id */
+    ps_client_register(srv->bus, c->s.me, c->s.id);
     c->sink = (cmd_sink){&c->out, add_slice, c};
     c->tr = &plain;
     c->proto = &resp2;
@@ -126,6 +128,7 @@ void conn_accept(worker *w, int fd)
     net_peer_name(fd, c->s.peer, sizeof c->s.peer);
     if (ev_add(w->loop, &c->h, fd, EV_READ, on_event) < 0) {
         close(fd);
+        ps_client_free(srv->bus, c->s.me);
         session_free(&c->s, srv->ks);
         free(c);
         atomic_fetch_sub(&srv->nclients, 1);
@@ -148,6 +151,9 @@ void conn_close(conn *c)
     /* No more messages for it from now: PUBLISH stops counting it. */
     ps_client_free(w->srv->bus, c->s.sub);
     c->s.sub = NULL;
+    tracking_session_end(&w->env, &c->s);
+    ps_client_free(w->srv->bus, c->s.me);   /* nothing addressed to it waits after this */
+    c->s.me = NULL;
     ev_del(w->loop, &c->h);
     close(c->h.fd);
     if (c->prev) c->prev->next = c->next;
@@ -164,15 +170,23 @@ void conn_deliver(void *owner, const ps_msg *m)
     conn *c = (conn *)((char *)owner - offsetof(conn, s));
     char h[4] = {c->s.resp == 3 ? '>' : '*', (char)('0' + m->nelem), '\r', '\n'};
     if (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_OVERLIMIT)) return;
-    if (m->nelem) buf_append(&c->out, h, sizeof h);
-    buf_append(&c->out, m->body, m->len);
+    if (m->nelem == PS_MSG_UNBLOCK) {   /* answered at the flush, as a timeout is */
+        if (!(c->s.flags & SESS_BLOCKED)) return;
+        c->flags |= m->len ? CONN_UNBLOCK_ERR : CONN_UNBLOCK;
+        mark_pending(c);
+        return;
+    }
+    if (m->nelem < 0) tracking_deliver(&c->w->env, &c->s, &c->out, m);
+    if (m->nelem > 0) buf_append(&c->out, h, sizeof h);
+    if (m->nelem >= 0) buf_append(&c->out, m->body, m->len);
     /* A subscriber that does not read is closed (by the flush) and gets
      * nothing more meanwhile. */
     if (over_limit(c)) c->flags |= CONN_OVERLIMIT;
     mark_pending(c);
 }
 
-/* Run a blocked client's command again (or time it out), as its worker
+/* Run a blocked client's command again (timeout 0), time it out (1), or
+ * end it with CLIENT UNBLOCK's error (2), as its worker
  * runs commands: inside its gate, its AOF records tracked for the barrier
  * before the reply. Served, it goes on with the input it has. */
 static void run_blocked(conn *c, int timeout)
@@ -183,7 +197,9 @@ static void run_blocked(conn *c, int timeout)
     if (c->flags & (CONN_DEAD | CONN_CLOSING) || !(c->s.flags & SESS_BLOCKED)) return;
     gates_enter(srv->g, c->w->id);
     before = persist_thread_lsn();
-    if (timeout) command_block_timeout(&c->w->env, &c->s, &c->sink);
+    if (timeout)
+        command_block_timeout(&c->w->env, &c->s, &c->sink,
+                              timeout == 2 ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : NULL);
     else done = command_retry(&c->w->env, &c->s, &c->sink, util_now_ms());
     after = persist_thread_lsn();
     if (after != before) c->log_lsn = after;
@@ -611,6 +627,11 @@ void conn_flush_pending(worker *w)
         if (c->flags & CONN_RETRY) {
             c->flags &= ~CONN_RETRY;
             run_blocked(c, 0);
+        }
+        if (c->flags & (CONN_UNBLOCK | CONN_UNBLOCK_ERR)) {
+            int how = c->flags & CONN_UNBLOCK_ERR ? 2 : 1;
+            c->flags &= ~(CONN_UNBLOCK | CONN_UNBLOCK_ERR);
+            run_blocked(c, how);
         }
         if (!(c->flags & (CONN_DEAD | CONN_PAUSED | CONN_CLOSING)) && buf_pending(&c->in))
             c->proto->process(c);

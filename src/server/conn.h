@@ -39,6 +39,8 @@
 #define CONN_PENDING 0x08u     /* on the worker's pending list */
 #define CONN_OVERLIMIT 0x10u   /* past client-output-buffer-limit: closed at the flush */
 #define CONN_RETRY 0x20u       /* blocked, and a key it waits on was written: retry at the flush */
+#define CONN_UNBLOCK 0x40u     /* CLIENT UNBLOCK (TIMEOUT): time it out at the flush */
+#define CONN_UNBLOCK_ERR 0x80u /* CLIENT UNBLOCK ERROR */
 
 #define CONN_BATCH 512
 #define CONN_SLICE_US 200

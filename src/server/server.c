@@ -15,6 +15,7 @@
 #include "lib/net.h"
 #include "lib/util.h"
 #include "persist/load.h"
+#include "pubsub/tracking.h"
 #include "types/stream.h"
 #include "types/types.h"
 
@@ -227,7 +228,7 @@ static int worker_init(server *srv, worker *w, int id)
 {
     w->id = id;
     w->srv = srv;
-    w->env = (cmd_env){.ks = srv->ks, .cfg = &srv->cfg, .ps = srv->ps, .bus = srv->bus,
+    w->env = (cmd_env){.ks = srv->ks, .cfg = &srv->cfg, .ps = srv->ps, .bus = srv->bus, .trk = srv->trk,
                        .g = srv->g, .self = id, .st = &w->st, .host = &srv->host};
     w->loop = ev_create();
     if (!w->loop) return -1;
@@ -243,6 +244,16 @@ static int apply_port(void *owner, void *caller, char *err, size_t errlen)
 {
     (void)caller;
     return server_rebind(owner, err, errlen);
+}
+
+static int apply_tracking(void *owner, void *caller, char *err, size_t errlen)
+{
+    server *srv = owner;
+    (void)caller;
+    (void)err;
+    (void)errlen;
+    if (srv->trk) tracking_set_max_keys(srv->trk, cfg_ll(&srv->cfg.tracking_table_max_keys));
+    return 0;
 }
 
 static int apply_requirepass(void *owner, void *caller, char *err, size_t errlen)
@@ -368,6 +379,7 @@ int server_init(server *srv)
     config_on_change(&srv->cfg, CFG_client_output_buffer_limit, apply_obuf, srv);
     config_on_change(&srv->cfg, CFG_port, apply_port, srv);
     config_on_change(&srv->cfg, CFG_requirepass, apply_requirepass, srv);
+    config_on_change(&srv->cfg, CFG_tracking_table_max_keys, apply_tracking, srv);
     config_on_change(&srv->cfg, CFG_loglevel, apply_loglevel, srv);
     config_on_change(&srv->cfg, CFG_appendonly, apply_appendonly, srv);
     apply_limits(srv, NULL, NULL, 0);
@@ -407,6 +419,9 @@ int server_init(server *srv)
         const ps_ops bus_ops = {conn_deliver, conn_retry, wake_worker, srv};
         srv->bus = pubsub_create(n, &bus_ops);
     }
+    srv->trk = tracking_create(srv->bus);
+    tracking_attach(srv->ks, srv->trk);
+    apply_tracking(srv, NULL, NULL, 0);
     for (int i = 0; i < n; i++) {
         if (worker_init(srv, &srv->workers[i], i) < 0) {
             log_warn("Could not create worker %d: %s", i, strerror(errno));
@@ -464,7 +479,11 @@ static void *worker_main(void *opaque)
         if (atomic_load_explicit(&srv->lset, memory_order_acquire) != w->lset &&
             worker_relisten(w) < 0)
             log_warn("Worker %d could not listen on the new sockets: %s", w->id, strerror(errno));
+        tracking_set_origin(0);   /* the sweep's and eviction's changes are nobody's */
         worker_cron(w, now);
+        /* what the last turn's commands changed, to BCAST clients, before
+         * this turn writes anything out (Redis's beforeSleep) */
+        if (tracking_changed) tracking_bcast_flush(srv->trk);
         if (ps_any_waiter(srv->bus) && now >= w->next_block_check_us) {
             /* blocked clients time out within 10 ms of their deadline */
             w->next_block_check_us = now + 10000;
@@ -478,6 +497,7 @@ static void *worker_main(void *opaque)
         ev_wait(w->loop, (int)wait_ms);
     }
     conn_flush_pending(w);
+    tracking_thread_done();
     return NULL;
 }
 
@@ -521,6 +541,8 @@ void server_cleanup(server *srv)
         unlink(srv->cfg.unixsocket);
     }
     free(srv->workers);
+    tracking_destroy(srv->trk);
+    srv->trk = NULL;
     pubsub_destroy(srv->bus);
     srv->bus = NULL;
     gates_destroy(&srv->g);

@@ -77,6 +77,7 @@ struct server {
     keyspace *ks;
     persist *ps;              /* snapshots and the AOF */
     pubsub *bus;              /* channels, subscribers, the workers' mailboxes */
+    struct tracking *trk;     /* client-side caching's table */
     gates *g;                 /* one per worker */
     cmd_host host;            /* what the server offers commands */
     worker *workers;

@@ -345,7 +345,7 @@ void ks__drop(kref *r, item *it, int reason, int flags)
     shard *s = r->s;
     const ks_effects *fx = ks__rfx(r);
     ks__pre_change(s, r->d, it);
-    ks__watch_touch(s, r->h, r->key, r->klen, 1);
+    ks__touched(r, 1);
     /* an expiry is reported too (Redis propagates a DEL): a write after it
      * starts a new key, and the AOF's replay must know that */
     if (fx) fx->del(fx->ctx, r->d, r->key, r->klen, reason);
@@ -474,7 +474,7 @@ static void put_item_moved(kref *r, item *it, int moved)
     s->changes++;
     r->it = it;
     r->gen = (uint64_t)-1;   /* an insertion may have moved entries */
-    ks__watch_touch(r->s, r->h, r->key, r->klen, 0);
+    ks__touched(r, 0);
 }
 
 static void put_item(kref *r, item *it) { put_item_moved(r, it, 0); }
@@ -507,7 +507,7 @@ static void resize_in_place(kref *r, item *it, size_t vlen)
     if (UB_FREQ(ub) < 3) table_set_ubits(&r->pos, UB_WITH_FREQ(ub, UB_FREQ(ub) + 1));
     r->s->sets++;
     r->s->changes++;
-    ks__watch_touch(r->s, r->h, r->key, r->klen, 0);
+    ks__touched(r, 0);
 }
 
 item *ks_set(kref *r, const char *val, size_t vlen, int64_t expire)
@@ -560,7 +560,7 @@ void ks_set_expire(kref *r, int64_t when)
         ks__pre_change(r->s, r->d, it);
         memcpy(it->data, &when, 8);   /* same layout: update in place */
         r->s->changes++;
-        ks__watch_touch(r->s, r->h, r->key, r->klen, 0);
+        ks__touched(r, 0);
     } else {
         put_item_moved(r, new_like(r, it, when), 1);   /* the same value, another layout */
         r->s->sets--;   /* not a value write */
@@ -607,7 +607,7 @@ void ks_modify(kref *r)
     ks__pre_change(r->s, r->d, r->it);
     r->s->sets++;
     r->s->changes++;
-    ks__watch_touch(r->s, r->h, r->key, r->klen, 0);
+    ks__touched(r, 0);
 }
 
 void ks_modify_unwatched(kref *r)
@@ -875,6 +875,27 @@ size_t ks_used_memory(keyspace *ks)
     long long m = atomic_load_explicit(&ks->mem, memory_order_relaxed) +
                   atomic_load_explicit(&ks->overhead, memory_order_relaxed);
     return m > 0 ? (size_t)m : 0;
+}
+
+void ks_set_touch_hook(keyspace *ks, ks_touch_fn fn, void *ctx)
+{
+    ks->touch_fn = fn;
+    ks->touch_ctx = ctx;
+}
+
+atomic_int ks__touch_any;
+
+void ks__touch_slow(const kref *r)
+{
+    keyspace *ks = r->d->ks;
+    if (atomic_load_explicit(&ks->touch_on, memory_order_relaxed)) ks->touch_fn(ks->touch_ctx, r->key, r->klen);
+}
+
+void ks_touch_enable(keyspace *ks)
+{
+    if (!ks->touch_fn) return;
+    atomic_store(&ks->touch_on, 1);
+    atomic_store(&ks__touch_any, 1);
 }
 
 void ks_set_overhead(keyspace *ks, size_t in_use)

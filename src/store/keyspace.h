@@ -147,6 +147,12 @@ void ks_hint(keyspace *ks, domain *d, uint64_t h, int deep);
 /* Declare that one thread alone changes the keyspace (one worker): ks_hint
  * may then read tables without their locks. */
 void ks_set_single_writer(keyspace *ks, int on);
+/* A function told of every change to a key (its name; in any domain),
+ * under the key's shard lock: client-side caching's invalidations. Set
+ * before commands run; it is called once enabled, and from then on. */
+typedef void (*ks_touch_fn)(void *ctx, const char *key, size_t klen);
+void ks_set_touch_hook(keyspace *ks, ks_touch_fn fn, void *ctx);
+void ks_touch_enable(keyspace *ks);
 void ks_lock(kref *r);
 void ks_unlock(kref *r);
 

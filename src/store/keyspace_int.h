@@ -55,6 +55,9 @@ struct keyspace {
     atomic_uint snap_mark;          /* the ITEM_SNAP mark new items get */
     _Atomic(const ks_effects *) fx; /* who hears of each write, or NULL */
     int single_writer;              /* see ks_set_single_writer */
+    ks_touch_fn touch_fn;           /* see ks_set_touch_hook */
+    void *touch_ctx;
+    atomic_int touch_on;
 };
 
 static inline ks_pit *ks__pit(keyspace *ks)
@@ -137,6 +140,16 @@ void ks__watch_touch_slow(shard *s, uint64_t h, const char *key, size_t klen, in
 static inline void ks__watch_touch(shard *s, uint64_t h, const char *key, size_t klen, int gone)
 {
     if (s->watch.n) ks__watch_touch_slow(s, h, key, klen, gone);
+}
+/* A key of r changed (gone: by going): WATCH and the touch hook hear.
+ * Whether any keyspace has its hook on is one global flag, so that a write
+ * pays one load for it. */
+extern atomic_int ks__touch_any;
+void ks__touch_slow(const kref *r);
+static inline void ks__touched(const kref *r, int gone)
+{
+    ks__watch_touch(r->s, r->h, r->key, r->klen, gone);
+    if (__builtin_expect(atomic_load_explicit(&ks__touch_any, memory_order_relaxed), 0)) ks__touch_slow(r);
 }
 /* A kref for the item it at pos of s, for ks__drop: its key is the item's,
  * and its hash is computed only if someone watches in the shard. */

@@ -27,6 +27,7 @@ class Run:
         self.proto = proto
         self.conns = {}
         self.log = []
+        self.ids = set()
 
     def c(self, name):
         """Client `name`, connected (speaking RESP3 after HELLO 3 when the
@@ -37,19 +38,24 @@ class Run:
                 assert c.cmd_raw("HELLO", "3").startswith(b"%7\r\n")
         return self.conns[name]
 
-    def do(self, who, *args, n=1, unordered=False):
-        """Send a command as client `who` and read n replies."""
+    def do(self, who, *args, n=1, unordered=False, blank=()):
+        """Send a command as client `who` and read n replies (with each of
+        `blank`, a value that differs between the servers, such as a client
+        id, made "ID")."""
         c = self.c(who)
         c.send_command(*args)
-        self.read(who, n, unordered, args)
+        # the ids handed out by id() are logged as "ID"
+        self.read(who, n, unordered, tuple("ID" if a in self.ids else a for a in args), blank)
         if str(args[0]).upper() == "QUIT":
             self.conns.pop(who).close()
 
-    def read(self, who, n, unordered=False, what=None):
+    def read(self, who, n, unordered=False, what=None, blank=()):
         c = self.c(who)
         if n == 0:   # a command with no reply: the next one's must come first
             return
         got = [_blank_feed(c.read_raw()) for _ in range(n)]
+        for b in blank:
+            got = [g.replace(b, b"ID") for g in got]
         if unordered == "sorted":
             got.sort()
         elif unordered:
@@ -58,6 +64,17 @@ class Run:
             heads = sorted(g[:g.rindex(b":")] for g in got)
             got = heads + [g[g.rindex(b":"):] for g in got]
         self.log.append((who, what, got))
+
+    def id(self, who):
+        """Client `who`'s id on this server (not logged: it differs)."""
+        i = self.c(who).cmd("CLIENT", "ID")
+        self.ids.add(i)
+        return i
+
+    def hello3(self, who):
+        """Switch client `who` to RESP3 (its HELLO reply holds its id: not
+        logged)."""
+        assert self.c(who).cmd_raw("HELLO", "3").startswith(b"%7\r\n")
 
     def read_feed(self, who, until):
         """MONITOR lines up to the one holding `until`, blanked."""
