@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/collection.h"
+#include "cmd/notify.h"
 #include "lib/lcs.h"
 #include "store/segment.h"
 
@@ -111,6 +112,8 @@ static void set_generic(cmd_call *x, unsigned flags, int exp_i, int val_i, int s
     if ((flags & SET_KEEPTTL) && old) when = item_expire(old);
     ks_set(&r, v->p, v->n, when);
     ks_unlock(&r);
+    notify_key(x, CFG_NOTIFY_STRING, "set", 1);
+    if (exp_i) notify_key(x, CFG_NOTIFY_GENERIC, "expire", 1);
     if (flags & SET_GET) return;
     if (setnx_replies) resp_int(x->out, 1);
     else reply_ok(x);
@@ -151,6 +154,7 @@ static void cmd_getset(cmd_call *x)
         ks_set(&r, x->argv[2].p, x->argv[2].n, -1);
     }
     ks_unlock(&r);
+    if (!bad) notify_key(x, CFG_NOTIFY_STRING, "set", 1);
 }
 
 static void cmd_getdel(cmd_call *x)
@@ -166,6 +170,7 @@ static void cmd_getdel(cmd_call *x)
         if (it) ks_delete(&r, x->now);
     }
     ks_unlock(&r);
+    if (!bad && it) notify_key(x, CFG_NOTIFY_GENERIC, "del", 1);
 }
 
 static void cmd_getex(cmd_call *x)
@@ -192,10 +197,13 @@ static void cmd_getex(cmd_call *x)
     reply_item(x, it);
     if ((flags & (SET_EXAT | SET_PXAT)) && when <= x->now) {
         ks_delete(&r, x->now);
+        notify_key(x, CFG_NOTIFY_GENERIC, "del", 1);
     } else if (exp_i) {
         ks_set_expire(&r, when);
+        notify_key(x, CFG_NOTIFY_GENERIC, "expire", 1);
     } else if ((flags & SET_PERSIST) && item_has_ttl(it)) {
         ks_set_expire(&r, -1);
+        notify_key(x, CFG_NOTIFY_GENERIC, "persist", 1);
     }
     ks_unlock(&r);
 }
@@ -238,6 +246,7 @@ static void cmd_append(cmd_call *x)
         total = old + v->n;
     }
     ks_unlock(&r);
+    notify_key(x, CFG_NOTIFY_STRING, "append", 1);
     resp_int(x->out, (long long)total);
 }
 
@@ -324,6 +333,7 @@ static void cmd_setrange(cmd_call *x)
     }
     len = item_vlen(it);
     ks_unlock(&r);
+    notify_key(x, CFG_NOTIFY_STRING, "setrange", 1);
     resp_int(x->out, (long long)len);
 }
 
@@ -364,6 +374,7 @@ static void incr_by(cmd_call *x, long long incr)
     v += incr;
     store_number(&r, it, tmp, (size_t)util_ll2str(tmp, v));
     ks_unlock(&r);
+    notify_key(x, CFG_NOTIFY_STRING, "incrby", 1);
     resp_int(x->out, v);
 }
 
@@ -417,6 +428,7 @@ static void cmd_incrbyfloat(cmd_call *x)
     n = util_ld2str(tmp, sizeof tmp, v);
     store_number(&r, it, tmp, (size_t)n);
     ks_unlock(&r);
+    notify_key(x, CFG_NOTIFY_STRING, "incrbyfloat", 1);
     resp_bulk(x->out, tmp, (size_t)n);
 }
 
@@ -456,6 +468,7 @@ static void mset_generic(cmd_call *x, int nx)
     }
     ks_lockset_unlock(&ls);
     free(refs);
+    for (int k = 0; k < n && !blocked; k++) notify_key(x, CFG_NOTIFY_STRING, "set", 1 + 2 * k);
     if (nx) resp_int(x->out, !blocked);
     else reply_ok(x);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "server/conn.h"
+#include "cmd/notify.h"
 #include "lib/log.h"
 #include "lib/net.h"
 #include "lib/util.h"
@@ -405,6 +406,7 @@ int server_init(server *srv)
         const ps_ops bus_ops = {conn_deliver, conn_retry, wake_worker, srv};
         srv->bus = pubsub_create(n, &bus_ops);
     }
+    notify_init(&srv->cfg, srv->ks, srv->bus);
     for (int i = 0; i < n; i++) {
         if (worker_init(srv, &srv->workers[i], i) < 0) {
             log_warn("Could not create worker %d: %s", i, strerror(errno));
@@ -457,6 +459,7 @@ static void *worker_main(void *opaque)
 {
     worker *w = opaque;
     server *srv = w->srv;
+    notify_thread(w->id);
     while (!atomic_load(&srv->shutdown)) {
         int64_t now = util_mono_us(), wait_ms;
         if (atomic_load_explicit(&srv->lset, memory_order_acquire) != w->lset &&

@@ -349,6 +349,8 @@ void ks__drop(kref *r, item *it, int reason, int flags)
     /* an expiry is reported too (Redis propagates a DEL): a write after it
      * starts a new key, and the AOF's replay must know that */
     if (fx) fx->del(fx->ctx, r->d, r->key, r->klen, reason);
+    if (reason != KS_DEL_USER && r->d->ks->gone)
+        r->d->ks->gone(r->d->ks->gone_ctx, r->d, r->key, r->klen, reason);
     table_delete(&s->t, &r->pos);
     if (!(flags & KS_DROP_MOVED)) ks__release(s, r->d->ks, it);
     if (item_has_ttl(it)) s->expires--;
@@ -868,6 +870,12 @@ void ks_set_effects(keyspace *ks, const ks_effects *fx)
 }
 
 const ks_effects *ks_effects_of(keyspace *ks) { return ks__fx(ks); }
+
+void ks_set_gone(keyspace *ks, ks_gone_fn *fn, void *ctx)
+{
+    ks->gone = fn;
+    ks->gone_ctx = ctx;
+}
 
 
 size_t ks_used_memory(keyspace *ks)

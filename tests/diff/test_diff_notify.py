@@ -1,0 +1,183 @@
+"""Differential test for keyspace notifications (notify-keyspace-events, Redis
+7.0): a subscriber does PSUBSCRIBE '*' while a writer runs scripts covering
+every event class; after each command the writer publishes a marker, and the
+subscriber's messages up to the marker are that command's events. The two
+transcripts (replies and messages, in order) must be equal byte for byte
+between redis-server and Kasi. CONFIG SET/GET of the directive is compared
+too, errors included.
+"""
+import pytest
+
+from multiclient import compare
+
+
+def events(r, script, classes="KEA"):
+    """Run the script as client w, with s subscribed to everything; record
+    each command's reply and the messages it caused."""
+    r.do("w", "CONFIG", "SET", "notify-keyspace-events", classes)
+    r.do("s", "PSUBSCRIBE", "*")
+    for i, cmd in enumerate(script):
+        if cmd[0] == "DUMP+RESTORE":   # each server restores its own payload
+            payload = r.c("w").cmd("DUMP", cmd[1])
+            cmd = ("RESTORE", cmd[2], "0", payload) + cmd[3:]
+            r.do("w", *cmd)
+            cmd = cmd[:3] + cmd[4:]
+        else:
+            r.do("w", *cmd)
+        marker = b"mark-%d" % i
+        r.do("w", "PUBLISH", "mark", marker)
+        s = r.c("s")
+        got = []
+        for _ in range(200):
+            m = s.read_raw()
+            if m.endswith(marker + b"\r\n") and b"\r\nmark\r\n" in m:
+                break
+            got.append(m)
+        else:
+            raise AssertionError("no marker after %r" % (cmd,))
+        r.log.append(("s", cmd, got))
+    r.do("s", "PUNSUBSCRIBE")
+    r.do("w", "CONFIG", "SET", "notify-keyspace-events", "")
+
+
+STRINGS = [
+    ("SET", "s1", "v"), ("SET", "s1", "v2", "EX", "100"), ("SET", "s1", "v3", "KEEPTTL"),
+    ("SET", "s1", "x", "NX"), ("SET", "s2", "x", "XX"), ("SET", "s1", "y", "XX", "GET"),
+    ("SETNX", "s3", "a"), ("SETNX", "s3", "b"), ("SETEX", "s4", "100", "v"),
+    ("PSETEX", "s5", "100000", "v"), ("GETSET", "s1", "z"), ("GETDEL", "s3"), ("GETDEL", "s3"),
+    ("GETEX", "s1", "EX", "50"), ("GETEX", "s1", "PERSIST"), ("GETEX", "s1"), ("GETEX", "nokey", "EX", "5"),
+    ("APPEND", "s6", "abc"), ("APPEND", "s6", "def"), ("SETRANGE", "s6", "1", "XY"),
+    ("SETRANGE", "s7", "0", ""), ("SETRANGE", "s7", "2", "q"),
+    ("INCR", "n"), ("DECR", "n"), ("INCRBY", "n", "5"), ("DECRBY", "n", "2"),
+    ("INCRBYFLOAT", "f", "1.5"), ("INCR", "s1"),
+    ("MSET", "m1", "1", "m2", "2"), ("MSETNX", "m3", "3", "m4", "4"), ("MSETNX", "m3", "3", "m5", "4"),
+    ("GETEX", "s1", "PXAT", "1"), ("SET", "s8", "v", "PX", "100000", "GET"),
+    ("GET", "s8"), ("STRLEN", "s8"),
+]
+
+KEYS = [
+    ("SET", "k1", "v"), ("SET", "k2", "v"), ("DEL", "k1", "k2", "k3"), ("SET", "k1", "v"),
+    ("UNLINK", "k1", "nokey"), ("SET", "k1", "v"), ("EXPIRE", "k1", "100"), ("PEXPIRE", "k1", "100000"),
+    ("EXPIREAT", "k1", "4000000000"), ("PEXPIREAT", "k1", "4000000000000"), ("EXPIRE", "k1", "10", "NX"),
+    ("EXPIRE", "k1", "10", "GT"), ("PERSIST", "k1"), ("PERSIST", "k1"), ("EXPIRE", "nokey", "10"),
+    ("EXPIRE", "k1", "-1"), ("SET", "k1", "v"), ("PEXPIREAT", "k1", "1"),
+    ("SET", "a", "1"), ("RENAME", "a", "b"), ("SET", "c", "1"), ("RENAME", "b", "c"),
+    ("RENAMENX", "c", "d"), ("SET", "e", "1"), ("RENAMENX", "d", "e"), ("RENAME", "e", "e"),
+    ("COPY", "d", "f"), ("COPY", "d", "f"), ("COPY", "d", "f", "REPLACE"),
+    ("COPY", "d", "g", "DB", "3"), ("MOVE", "d", "4"), ("MOVE", "nokey", "4"),
+    ("SELECT", "4"), ("DEL", "d"), ("SET", "x", "1"), ("SELECT", "0"),
+    ("TOUCH", "f"), ("FLUSHDB",),
+]
+
+LISTS = [
+    ("LPUSH", "l", "a", "b"), ("RPUSH", "l", "c"), ("LPUSHX", "l", "z"), ("RPUSHX", "l", "y"),
+    ("LPUSHX", "nol", "z"), ("RPUSHX", "nol", "z"), ("LINSERT", "l", "BEFORE", "a", "q"),
+    ("LINSERT", "l", "AFTER", "nope", "q"), ("LSET", "l", "0", "w"), ("LREM", "l", "0", "q"),
+    ("LREM", "l", "0", "nope"), ("LTRIM", "l", "0", "10"), ("LTRIM", "l", "1", "-2"),
+    ("LPOP", "l"), ("RPOP", "l"), ("LPOP", "l", "2"), ("RPUSH", "l", "1", "2", "3"),
+    ("LMOVE", "l", "l2", "LEFT", "RIGHT"), ("LMOVE", "l", "l2", "RIGHT", "LEFT"),
+    ("RPOPLPUSH", "l", "l2"), ("RPOPLPUSH", "l", "l2"), ("LMOVE", "l2", "l2", "LEFT", "LEFT"),
+    ("LMPOP", "2", "nol", "l2", "LEFT", "COUNT", "2"), ("LMPOP", "1", "l2", "RIGHT", "COUNT", "5"),
+    ("RPUSH", "l3", "x"), ("LTRIM", "l3", "1", "0"), ("RPUSH", "l3", "x", "x"), ("LREM", "l3", "0", "x"),
+    ("RPUSH", "l3", "x"), ("BLPOP", "l3", "0"), ("RPUSH", "l3", "x"), ("BRPOP", "l3", "0"),
+    ("RPUSH", "l3", "x"), ("BLMOVE", "l3", "l4", "LEFT", "LEFT", "0"), ("BRPOPLPUSH", "l4", "l5", "0"),
+    ("BLMPOP", "0", "1", "l5", "LEFT"),
+]
+
+HASHES = [
+    ("HSET", "h", "a", "1", "b", "2"), ("HSET", "h", "a", "1"), ("HMSET", "h", "c", "3"),
+    ("HSETNX", "h", "a", "9"), ("HSETNX", "h", "d", "4"), ("HINCRBY", "h", "n", "3"),
+    ("HINCRBYFLOAT", "h", "f", "1.5"), ("HDEL", "h", "a", "zz"), ("HDEL", "h", "zz"),
+    ("HDEL", "h", "b", "c", "d", "n", "f"), ("HGET", "h", "a"),
+]
+
+SETS = [
+    ("SADD", "s", "a", "b", "c"), ("SADD", "s", "a"), ("SREM", "s", "a", "zz"), ("SREM", "s", "zz"),
+    ("SMOVE", "s", "t", "b"), ("SMOVE", "s", "t", "zz"), ("SMOVE", "s", "t", "c"),
+    ("SADD", "s", "1", "2", "3", "4"), ("SPOP", "s"), ("SPOP", "s", "0"), ("SPOP", "s", "1"),
+    ("SPOP", "s", "10"), ("SPOP", "s"), ("SADD", "s", "x", "y"), ("SADD", "u", "y", "z"),
+    ("SINTERSTORE", "d", "s", "u"), ("SUNIONSTORE", "d", "s", "u"), ("SDIFFSTORE", "d", "s", "u"),
+    ("SINTERSTORE", "d", "s", "nos"), ("SINTERSTORE", "d", "s", "nos"), ("SUNIONSTORE", "d2", "nos"),
+    ("SADD", "v", "1"), ("SMOVE", "v", "v", "1"), ("SREM", "v", "1"),
+]
+
+ZSETS = [
+    ("ZADD", "z", "1", "a", "2", "b", "3", "c"), ("ZADD", "z", "1", "a"), ("ZADD", "z", "XX", "5", "zz"),
+    ("ZADD", "z", "INCR", "2", "a"), ("ZADD", "z", "NX", "INCR", "2", "a"), ("ZINCRBY", "z", "1", "b"),
+    ("ZREM", "z", "a", "zz"), ("ZREM", "z", "zz"), ("ZADD", "z", "4", "d", "5", "e", "6", "f"),
+    ("ZREMRANGEBYSCORE", "z", "0", "3"), ("ZREMRANGEBYSCORE", "z", "100", "200"),
+    ("ZREMRANGEBYRANK", "z", "0", "0"), ("ZADD", "z", "0", "p", "0", "q"),
+    ("ZREMRANGEBYLEX", "z", "[p", "[p"), ("ZPOPMIN", "z"), ("ZPOPMAX", "z", "2"), ("ZPOPMIN", "z", "0"),
+    ("ZADD", "z", "1", "a", "2", "b"), ("ZADD", "y", "1", "b", "2", "c"),
+    ("ZUNIONSTORE", "d", "2", "z", "y"), ("ZINTERSTORE", "d", "2", "z", "y"),
+    ("ZDIFFSTORE", "d", "2", "z", "y"), ("ZINTERSTORE", "d", "2", "z", "noz"),
+    ("ZINTERSTORE", "d", "2", "z", "noz"), ("ZRANGESTORE", "d", "z", "0", "-1"),
+    ("ZRANGESTORE", "d", "z", "5", "10"), ("ZMPOP", "1", "z", "MIN", "COUNT", "5"),
+    ("ZPOPMAX", "y", "5"), ("ZADD", "y", "1", "b"), ("BZPOPMIN", "y", "0"), ("ZADD", "y", "1", "b"),
+    ("BZMPOP", "0", "1", "y", "MAX"), ("ZREMRANGEBYRANK", "nokey", "0", "1"),
+    ("ZADD", "y", "1", "b"), ("ZREMRANGEBYRANK", "y", "0", "-1"),
+]
+
+STREAMS = [
+    ("XADD", "x", "1-1", "f", "v"), ("XADD", "x", "2-1", "f", "v"), ("XADD", "x", "MAXLEN", "1", "3-1", "f", "v"),
+    ("XADD", "nox", "NOMKSTREAM", "*", "f", "v"), ("XTRIM", "x", "MAXLEN", "0"), ("XTRIM", "x", "MAXLEN", "0"),
+    ("XADD", "x", "4-1", "f", "v"), ("XDEL", "x", "4-1", "9-9"), ("XDEL", "x", "9-9"),
+    ("XGROUP", "CREATE", "x", "g", "$"), ("XGROUP", "CREATE", "x2", "g", "$", "MKSTREAM"),
+    ("XGROUP", "SETID", "x", "g", "0"), ("XGROUP", "CREATECONSUMER", "x", "g", "c1"),
+    ("XGROUP", "CREATECONSUMER", "x", "g", "c1"), ("XADD", "x", "5-1", "f", "v"),
+    ("XREADGROUP", "GROUP", "g", "c2", "STREAMS", "x", ">"), ("XACK", "x", "g", "5-1"),
+    ("XCLAIM", "x", "g", "c3", "0", "5-1"), ("XAUTOCLAIM", "x", "g", "c4", "0", "0"),
+    ("XGROUP", "DELCONSUMER", "x", "g", "c1"), ("XGROUP", "DELCONSUMER", "x", "g", "c1"),
+    ("XGROUP", "DESTROY", "x", "g"), ("XGROUP", "DESTROY", "x", "g"), ("XSETID", "x", "10-1"),
+    ("XADD", "x", "MINID", "11", "11-1", "f", "v"), ("DEL", "x", "x2"),
+]
+
+OTHER = [
+    ("SETBIT", "b", "7", "1"), ("SETBIT", "b", "7", "1"), ("BITFIELD", "b", "SET", "u8", "0", "255"),
+    ("BITFIELD", "b", "GET", "u8", "0"), ("BITOP", "AND", "bd", "b", "b"), ("BITOP", "AND", "bd", "nob"),
+    ("PFADD", "hl", "a"), ("PFADD", "hl", "a"), ("PFADD", "hl2", "b"), ("PFMERGE", "hl3", "hl", "hl2"),
+    ("PFCOUNT", "hl"), ("RPUSH", "sl", "3", "1", "2"), ("SORT", "sl", "STORE", "so"),
+    ("SORT", "nosl", "STORE", "so"), ("SORT", "nosl", "STORE", "so"),
+    ("GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"),
+    ("GEOSEARCHSTORE", "gd", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km"),
+    ("GEORADIUS", "g", "15", "37", "200", "km", "STORE", "gd2"),
+    ("GEORADIUS", "g", "15", "37", "200", "km", "STOREDIST", "gd3"),
+    ("GEOSEARCHSTORE", "gd", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"),
+    ("SET", "dumped", "v"), ("DUMP+RESTORE", "dumped", "r1"), ("DUMP+RESTORE", "dumped", "r1"),
+    ("DUMP+RESTORE", "dumped", "r1", "REPLACE"), ("RPUSH", "dl", "a"), ("DUMP+RESTORE", "dl", "r2"),
+    ("MULTI",), ("SET", "t1", "1"), ("INCR", "t1"), ("EXEC",),
+    ("FLUSHALL",),
+]
+
+SCRIPTS = {"strings": STRINGS, "keys": KEYS, "lists": LISTS, "hashes": HASHES, "sets": SETS,
+           "zsets": ZSETS, "streams": STREAMS, "other": OTHER}
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_events(pair, name):
+    compare(pair, name, lambda r: events(r, SCRIPTS[name]))
+
+
+# Each class alone, K or E alone, and n (not part of A).
+@pytest.mark.parametrize("classes", ["K$", "Eg", "Kl", "Es", "Kh", "Ez", "Kt", "KE", "g", "KEg$",
+                                     "AK", "AE", "KEAn", "Egn", "KEm"])
+def test_classes(pair, classes):
+    script = [c for n in sorted(SCRIPTS) for c in SCRIPTS[n] ]
+    compare(pair, "classes " + classes, lambda r: events(r, script, classes))
+
+
+def config_steps(r):
+    for v in ["", "KEA", "AKE", "A", "K", "E", "g$lshzxetd", "g$lshzxetdn", "g$lshzxet", "Kn", "KEn",
+              "ExKgA$nm", "m", "d", "dt", "nm", "KKK", "A$", "xe", "KA", "Az", "q", "KEq", "a", "k",
+              "e", "Ag$lshzxeKEtmdn", " ", "K E"]:
+        r.do("w", "CONFIG", "SET", "notify-keyspace-events", v)
+        r.do("w", "CONFIG", "GET", "notify-keyspace-events")
+    r.do("w", "CONFIG", "SET", "notify-keyspace-events", "KEA", "maxmemory", "bad")
+    r.do("w", "CONFIG", "GET", "notify-keyspace-events")
+    r.do("w", "CONFIG", "SET", "notify-keyspace-events")
+    r.do("w", "CONFIG", "GET", "notify-*")
+    r.do("w", "CONFIG", "SET", "notify-keyspace-events", "")
+
+
+def test_config(pair):
+    compare(pair, "config", config_steps)
