@@ -45,6 +45,21 @@ static inline void notify_key(cmd_call *x, int cls, const char *event, int i)
     notify_in(x, call_domain(x), cls, event, x->argv[i].p, x->argv[i].n);
 }
 
+/* An event of class cls on the key of r. */
+static inline void notify_ref(cmd_call *x, const kref *r, int cls, const char *event)
+{
+    notify_in(x, r->d, cls, event, r->key, r->klen);
+}
+
+/* An event on the key of r, then "del" when the write emptied it. */
+static inline void notify_ref_del(cmd_call *x, const kref *r, int cls, const char *event, int emptied)
+{
+    if (__builtin_expect(notify_wants(cls | CFG_NOTIFY_GENERIC) != 0, 0)) {
+        notify_ref(x, r, cls, event);
+        if (emptied) notify_ref(x, r, CFG_NOTIFY_GENERIC, "del");
+    }
+}
+
 /* Read notify-keyspace-events now and after every CONFIG SET of it, and
  * publish the keys ks expires or evicts through bus. Before the workers
  * start. */
