@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd/collection.h"
+#include "cmd/notify.h"
 #include "types/set.h"
 
 /* Effects name at most this many members a record (SPOP of many). */
@@ -47,6 +48,7 @@ static void cmd_sadd(cmd_call *x)
         added += rc;
     }
     if (set_w_close(&w, x->now)) ks_effect(&r, i, x->argv);   /* the members that were added */
+    if (added) notify_key(x, CFG_NOTIFY_SET, "sadd", 1);
     if (rc < 0) reply_nomem(x);
     else resp_int(x->out, added);
 out:
@@ -65,6 +67,7 @@ static void cmd_srem(cmd_call *x)
             set_w_open(&w, &r);
             for (int i = 2; i < x->argc && set_w_len(&w); i++)
                 n += set_w_del(&w, x->argv[i].p, x->argv[i].n);
+            if (n) notify_ref_del(x, &r, CFG_NOTIFY_SET, "srem", set_w_len(&w) == 0);
             /* a set left empty was deleted, and that was logged */
             if (set_w_close(&w, x->now) && r.it) coll_effect(x, &r);
         }
@@ -205,6 +208,7 @@ static void pop_members(cmd_call *x, kref *r, const buf *b)
         const char *s = pack_str_get(p, &n, &sz);
         set_w_del(&w, s, n);
     }
+    notify_ref_del(x, r, CFG_NOTIFY_SET, "spop", set_w_len(&w) == 0);
     set_w_close(&w, x->now);
     if (r->it) log_srem(r, &x->argv[1], b);   /* emptied: its deletion was logged */
 }
@@ -249,6 +253,7 @@ static void cmd_spop(cmd_call *x)
     } else if ((unsigned long long)l >= size) {   /* the whole set */
         reply_members(x, it);
         ks_delete(&r, x->now);
+        notify_ref_del(x, &r, CFG_NOTIFY_SET, "spop", 1);
     } else if (sample_distinct(it, (size_t)l, &b) < 0) {
         reply_nomem(x);
     } else {
@@ -369,6 +374,8 @@ static void cmd_smove(cmd_call *x)
         slice eff[3] = {{"SREM", 4}, x->argv[1], *m};
         ks_effect(src, 3, eff);
     }
+    notify_ref_del(x, src, CFG_NOTIFY_SET, "srem", src->it == NULL);
+    if (rc > 0) notify_ref(x, dst, CFG_NOTIFY_SET, "sadd");
     resp_int(x->out, 1);
 out:
     ks_lockset_unlock(&ls);
@@ -554,8 +561,15 @@ static void algebra(cmd_call *x, int op, int store)
     kref *refs = arg_lock_keys(x, 1, 1, &ls);
     kref *dst = store ? &refs[0] : NULL, *from = refs + store;
     int n = x->argc - 1 - store;
+    size_t at = x->out->len;
+    int had = store && ks_find(dst, x->now);
+    static const char *const stored[] = {"sinterstore", "sunionstore", "sdiffstore"};
     if (op == OP_INTER) sinter_generic(x, from, n, dst, -1);
     else sunion_diff_generic(x, from, n, dst, op);
+    if (store && x->out->data[at] != '-') {
+        if (ks_find(dst, x->now)) notify_ref(x, dst, CFG_NOTIFY_SET, stored[op]);
+        else if (had) notify_ref(x, dst, CFG_NOTIFY_GENERIC, "del");
+    }
     ks_lockset_unlock(&ls);
     free(refs);
 }
