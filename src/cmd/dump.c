@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cmd/collection.h"
+#include "cmd/notify.h"
 #include "lib/crc64.h"
 
 #define DUMP_VERSION 0x4B01   /* 'K', 1: above any RDB version Redis reads */
@@ -139,11 +140,12 @@ static void cmd_restore(cmd_call *x)
     }
     if (ttl && when <= x->now) {   /* already expired: only the deletion is left */
         ks_discard(&r, it);
-        if (replace) ks_delete(&r, x->now);
+        if (replace && ks_delete(&r, x->now)) notify_key(x, CFG_NOTIFY_GENERIC, "del", 1);
         reply_ok(x);
         goto out;
     }
     ks_store(&r, it);
+    notify_key(x, CFG_NOTIFY_GENERIC, "restore", 1);
     reply_ok(x);
 out:
     ks_unlock(&r);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "cmd/collection.h"
+#include "cmd/notify.h"
 #include "types/hash.h"
 #include "types/list.h"
 #include "types/set.h"
@@ -325,7 +326,10 @@ static long long store(cmd_call *x, const sort_opts *o, sort_vec *sv, size_t fro
         if (count != (size_t)-1) {
             list_w_close(&w, x->now);
             log_rpush(dst, out.data, lens, count);
+            notify_ref(x, dst, CFG_NOTIFY_LIST, "sortstore");
         }
+    } else if (existed) {
+        notify_ref(x, dst, CFG_NOTIFY_GENERIC, "del");
     }
     free(lens);
     buf_free(&out);
