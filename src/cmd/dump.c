@@ -132,7 +132,7 @@ static void cmd_restore(cmd_call *x)
     /* Redis adds the TTL to the clock unchecked: a huge one wraps around
      * to the past, so the key is expired at once, as there */
     int64_t when = !ttl ? -1 : absttl ? ttl : (int64_t)((uint64_t)ttl + (uint64_t)x->now);
-    ks_find(&r, x->now);
+    int had = ks_find(&r, x->now) != NULL;
     item *it = payload_item(&r, pl->p, pl->n - FOOTER, ttl && when > x->now ? when : -1);
     if (!it) {
         reply_err(x, "ERR Bad data format");
@@ -145,6 +145,7 @@ static void cmd_restore(cmd_call *x)
         goto out;
     }
     ks_store(&r, it);
+    if (had) notify_key(x, CFG_NOTIFY_NEW, "new", 1);   /* Redis deletes, then adds */
     notify_key(x, CFG_NOTIFY_GENERIC, "restore", 1);
     reply_ok(x);
 out:

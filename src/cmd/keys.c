@@ -273,6 +273,8 @@ static void rename_generic(cmd_call *x, int nx)
         return;
     }
     quiet_if_big(&src, &dst, it);
+    /* Redis deletes the target and adds the key again: "new" either way */
+    if (ks_find(&dst, x->now)) notify_key(x, CFG_NOTIFY_NEW, "new", 2);
     ks_move(&dst, &src);
     if (src.quiet) ks_effect(&src, x->argc, x->argv);
     ks_lockset_unlock(&ls);
@@ -301,7 +303,8 @@ static int transfer(cmd_call *x, domain *dst, const karg *dkey, int replace, int
     ks_lockset_add(&ls, &to);
     ks_lockset_lock(&ls);
     it = ks_find(&src, x->now);
-    if (it && (!ks_find(&to, x->now) || replace)) {
+    int had = it && ks_find(&to, x->now);
+    if (it && (!had || replace)) {
         quiet_if_big(&src, &to, it);
         if (move) {
             ks_move(&to, &src);
@@ -318,6 +321,7 @@ static int transfer(cmd_call *x, domain *dst, const karg *dkey, int replace, int
         }
     }
     ks_lockset_unlock(&ls);
+    if (rc == 1 && had) notify_in(x, dst, CFG_NOTIFY_NEW, "new", dkey->p, dkey->n);   /* replaced */
     if (rc == 1 && move) notify_key(x, CFG_NOTIFY_GENERIC, "move_from", 1);
     if (rc == 1) notify_in(x, dst, CFG_NOTIFY_GENERIC, move ? "move_to" : "copy_to", dkey->p, dkey->n);
     return rc;

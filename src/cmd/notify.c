@@ -10,11 +10,14 @@
 atomic_int notify__classes;
 
 /* The worker this thread is, for the events the keyspace reports from
- * inside its sweep or a lookup, where no cmd_env is at hand. */
-static _Thread_local int thread_self = -1;
-static pubsub *gone_bus;
+ * inside its sweep or a lookup, where no cmd_env is at hand; and whether
+ * its new keys are kept quiet (notify_quiet_new). */
+static _Thread_local int thread_self = -1, thread_quiet;
+static pubsub *event_bus;
+static keyspace *event_ks;
 
 void notify_thread(int self) { thread_self = self; }
+void notify_quiet_new(int on) { thread_quiet = on; }
 
 static void publish(pubsub *bus, int self, const domain *d, int classes, const char *event,
                     const char *key, size_t klen)
@@ -49,14 +52,18 @@ void notify__publish(cmd_env *env, const domain *d, int cls, const char *event, 
     publish(env->bus, env->self, d, classes, event, key, klen);
 }
 
-static void on_gone(void *ctx, const domain *d, const char *key, size_t klen, int reason)
+/* The keyspace's report: a key expired, was evicted, or is new. */
+static void on_key_event(void *ctx, const domain *d, const char *key, size_t klen, int what)
 {
-    int cls = reason == KS_DEL_EXPIRED ? CFG_NOTIFY_EXPIRED : CFG_NOTIFY_EVICTED;
+    static const struct { int cls; const char *name; } ev[] = {
+        [KS_DEL_EXPIRED] = {CFG_NOTIFY_EXPIRED, "expired"},
+        [KS_DEL_EVICTED] = {CFG_NOTIFY_EVICTED, "evicted"},
+        [KS_KEY_NEW] = {CFG_NOTIFY_NEW, "new"},
+    };
     int classes = atomic_load_explicit(&notify__classes, memory_order_relaxed);
     (void)ctx;
-    if (!(classes & cls) || !gone_bus) return;
-    publish(gone_bus, thread_self, d, classes, reason == KS_DEL_EXPIRED ? "expired" : "evicted",
-            key, klen);
+    if (!(classes & ev[what].cls) || !event_bus || (what == KS_KEY_NEW && thread_quiet)) return;
+    publish(event_bus, thread_self, d, classes, ev[what].name, key, klen);
 }
 
 static int apply_classes(void *owner, void *caller, char *err, size_t errlen)
@@ -65,15 +72,20 @@ static int apply_classes(void *owner, void *caller, char *err, size_t errlen)
     char *v = config_str(cfg, &cfg->notify_keyspace_events);
     int classes = config_notify_flags(v);
     (void)caller, (void)err, (void)errlen;
-    atomic_store(&notify__classes, classes < 0 ? 0 : classes);
+    if (classes < 0) classes = 0;
+    atomic_store(&notify__classes, classes);
+    /* the keyspace reports new keys only while someone would hear of them */
+    ks_want_new(event_ks, (classes & CFG_NOTIFY_NEW) &&
+                              (classes & (CFG_NOTIFY_KEYSPACE | CFG_NOTIFY_KEYEVENT)));
     free(v);
     return 0;
 }
 
 void notify_init(config *cfg, keyspace *ks, pubsub *bus)
 {
-    gone_bus = bus;
+    event_bus = bus;
+    event_ks = ks;
+    ks_set_key_events(ks, on_key_event, NULL);
     apply_classes(cfg, NULL, NULL, 0);
     config_on_change(cfg, CFG_notify_keyspace_events, apply_classes, cfg);
-    ks_set_gone(ks, on_gone, NULL);
 }

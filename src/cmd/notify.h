@@ -64,6 +64,9 @@ static inline void notify_ref_del(cmd_call *x, const kref *r, int cls, const cha
  * publish the keys ks expires or evicts through bus. Before the workers
  * start. */
 void notify_init(config *cfg, keyspace *ks, pubsub *bus);
+/* While on, new keys this thread makes are not "new" events: a write that
+ * deletes a key and makes it again where Redis overwrites it (the STOREs). */
+void notify_quiet_new(int on);
 /* This thread is worker self (its own subscribers get events at once). */
 void notify_thread(int self);
 

@@ -355,9 +355,11 @@ static void cmd_smove(cmd_call *x)
     }
     /* added first, so that running out of memory loses nothing */
     ks_find(dst, x->now);
+    notify_quiet_new(1);   /* Redis makes dst after the srem: "new" comes then */
     set_w_open(&w, dst);
     int rc = set_w_add(&w, m->p, m->n);
     set_w_close(&w, x->now);
+    notify_quiet_new(0);
     if (rc < 0) {
         reply_nomem(x);
         goto out;
@@ -375,6 +377,7 @@ static void cmd_smove(cmd_call *x)
         ks_effect(src, 3, eff);
     }
     notify_ref_del(x, src, CFG_NOTIFY_SET, "srem", src->it == NULL);
+    if (!to) notify_ref(x, dst, CFG_NOTIFY_NEW, "new");
     if (rc > 0) notify_ref(x, dst, CFG_NOTIFY_SET, "sadd");
     resp_int(x->out, 1);
 out:

@@ -313,6 +313,7 @@ static long long store(cmd_call *x, const sort_opts *o, sort_vec *sv, size_t fro
     if (existed) ks_delete(dst, x->now);
     if (count) {
         list_w w;
+        notify_quiet_new(existed);   /* Redis overwrites the key */
         list_w_open(&w, dst);
         const char *p = out.data;
         for (size_t k = 0; k < count; p += lens[k++]) {
@@ -328,6 +329,7 @@ static long long store(cmd_call *x, const sort_opts *o, sort_vec *sv, size_t fro
             log_rpush(dst, out.data, lens, count);
             notify_ref(x, dst, CFG_NOTIFY_LIST, "sortstore");
         }
+        notify_quiet_new(0);
     } else if (existed) {
         notify_ref(x, dst, CFG_NOTIFY_GENERIC, "del");
     }

@@ -199,6 +199,7 @@ void cmd_xgroup_create(cmd_call *x)
     stream *s;
     kref r;
     item *it;
+    int made = 0;
     for (int i = 5; i < x->argc;) {
         if (xs_opt_is(x, i, "mkstream")) {
             mkstream = 1;
@@ -233,10 +234,11 @@ void cmd_xgroup_create(cmd_call *x)
         if (w.mem0) stream_w_touch_unwatched(&w);
         else stream_w_touch(&w);   /* MKSTREAM: a new key */
         sg_create(s, x->argv[3].p, x->argv[3].n, id, entries_read);
-        notify_key(x, CFG_NOTIFY_STREAM, "xgroup-create", 2);
         reply_ok(x);
+        made = 1;
     }
     if (stream_w_close(&w)) ks_effect_put(&r);
+    if (made) notify_key(x, CFG_NOTIFY_STREAM, "xgroup-create", 2);   /* after MKSTREAM's "new" */
 out:
     ks_unlock(&r);
 }

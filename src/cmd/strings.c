@@ -464,11 +464,11 @@ static void mset_generic(cmd_call *x, int nx)
             const karg *v = &x->argv[2 + 2 * k];
             refs[k].gen = (uint64_t)-1;   /* earlier stores may have moved entries */
             ks_set(&refs[k], v->p, v->n, -1);
+            notify_key(x, CFG_NOTIFY_STRING, "set", 1 + 2 * k);
         }
     }
     ks_lockset_unlock(&ls);
     free(refs);
-    for (int k = 0; k < n && !blocked; k++) notify_key(x, CFG_NOTIFY_STRING, "set", 1 + 2 * k);
     if (nx) resp_int(x->out, !blocked);
     else reply_ok(x);
 }

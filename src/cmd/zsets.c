@@ -571,14 +571,17 @@ int zsets__store(cmd_call *x, kref *dst, const zsets_pair *v, size_t n, const bu
     if (n == 0) return existed;
     for (size_t k = 0; k < n; k++)
         if (v[k].ml > maxlen) maxlen = v[k].ml;
+    notify_quiet_new(existed);   /* Redis overwrites the key */
     zset_w_open_new(&w, dst, n, maxlen);
     for (size_t k = 0; k < n; k++)
         if (zset_w_append(&w, b->data + v[k].off, v[k].ml, v[k].score) < 0) {
             zset_w_del_range(&w, 0, zset_w_len(&w));   /* what is left is the deletion */
             zset_w_close(&w, x->now);
+            notify_quiet_new(0);
             return -1;
         }
     zset_w_close(&w, x->now);
+    notify_quiet_new(0);
     /* logged as the value stored (after the deletion of what dst held,
      * which the delete reported): the command would replay against a
      * source that dst may have been (ZRANGESTORE z z, ZUNIONSTORE z 2 z y,

@@ -349,8 +349,8 @@ void ks__drop(kref *r, item *it, int reason, int flags)
     /* an expiry is reported too (Redis propagates a DEL): a write after it
      * starts a new key, and the AOF's replay must know that */
     if (fx) fx->del(fx->ctx, r->d, r->key, r->klen, reason);
-    if (reason != KS_DEL_USER && r->d->ks->gone)
-        r->d->ks->gone(r->d->ks->gone_ctx, r->d, r->key, r->klen, reason);
+    if (reason != KS_DEL_USER && r->d->ks->key_event)
+        r->d->ks->key_event(r->d->ks->key_event_ctx, r->d, r->key, r->klen, reason);
     table_delete(&s->t, &r->pos);
     if (!(flags & KS_DROP_MOVED)) ks__release(s, r->d->ks, it);
     if (item_has_ttl(it)) s->expires--;
@@ -470,6 +470,8 @@ static void put_item_moved(kref *r, item *it, int moved)
         table_insert(&s->t, r->h, it, item_has_ttl(it) ? UB_TTL : 0);
         ks__mem_add(s, r->d->ks, ks__table_bytes(s) - before);
         s->gen++;
+        if (atomic_load_explicit(&r->d->ks->want_new, memory_order_relaxed))
+            r->d->ks->key_event(r->d->ks->key_event_ctx, r->d, r->key, r->klen, KS_KEY_NEW);
     }
     if (item_has_ttl(it)) s->expires++;
     s->sets++;
@@ -871,11 +873,13 @@ void ks_set_effects(keyspace *ks, const ks_effects *fx)
 
 const ks_effects *ks_effects_of(keyspace *ks) { return ks__fx(ks); }
 
-void ks_set_gone(keyspace *ks, ks_gone_fn *fn, void *ctx)
+void ks_set_key_events(keyspace *ks, ks_key_event_fn *fn, void *ctx)
 {
-    ks->gone = fn;
-    ks->gone_ctx = ctx;
+    ks->key_event = fn;
+    ks->key_event_ctx = ctx;
 }
+
+void ks_want_new(keyspace *ks, int on) { atomic_store(&ks->want_new, on); }
 
 
 size_t ks_used_memory(keyspace *ks)

@@ -270,10 +270,11 @@ uint64_t ks_changes(keyspace *ks);
  * that the reports start at a clean instant. */
 void ks_set_effects(keyspace *ks, const ks_effects *fx);
 const ks_effects *ks_effects_of(keyspace *ks);
-/* Tell fn of every key that expires or is evicted (see hooks.h). Call
- * before any worker runs. */
-void ks_set_gone(keyspace *ks, void (*fn)(void *, const domain *, const char *, size_t, int),
-                 void *ctx);
+/* Tell fn of every key that expires or is evicted, and of new keys while
+ * want_new is on (see hooks.h). Call before any worker runs. */
+void ks_set_key_events(keyspace *ks, void (*fn)(void *, const domain *, const char *, size_t, int),
+                       void *ctx);
+void ks_want_new(keyspace *ks, int on);
 
 /* ---- background work ---- */
 

@@ -55,8 +55,9 @@ struct keyspace {
     atomic_uint snap_mark;          /* the ITEM_SNAP mark new items get */
     _Atomic(const ks_effects *) fx; /* who hears of each write, or NULL */
     int single_writer;              /* see ks_set_single_writer */
-    ks_gone_fn *gone;               /* set before the workers start */
-    void *gone_ctx;
+    ks_key_event_fn *key_event;     /* set before the workers start */
+    void *key_event_ctx;
+    atomic_int want_new;            /* key_event hears of new keys */
 };
 
 static inline ks_pit *ks__pit(keyspace *ks)
