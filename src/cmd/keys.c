@@ -302,7 +302,7 @@ static int transfer(cmd_call *x, domain *dst, const karg *dkey, int replace, int
     ks_lockset_add(&ls, &src);
     ks_lockset_add(&ls, &to);
     ks_lockset_lock(&ls);
-    it = ks_find(&src, x->now);
+    it = move ? ks_find(&src, x->now) : ks_read(&src, x->now);   /* COPY reads, as in Redis */
     int had = it && ks_find(&to, x->now);
     if (it && (!had || replace)) {
         quiet_if_big(&src, &to, it);

@@ -59,6 +59,7 @@ static void on_key_event(void *ctx, const domain *d, const char *key, size_t kle
         [KS_DEL_EXPIRED] = {CFG_NOTIFY_EXPIRED, "expired"},
         [KS_DEL_EVICTED] = {CFG_NOTIFY_EVICTED, "evicted"},
         [KS_KEY_NEW] = {CFG_NOTIFY_NEW, "new"},
+        [KS_KEY_MISS] = {CFG_NOTIFY_KEY_MISS, "keymiss"},
     };
     int classes = atomic_load_explicit(&notify__classes, memory_order_relaxed);
     (void)ctx;
@@ -74,9 +75,10 @@ static int apply_classes(void *owner, void *caller, char *err, size_t errlen)
     (void)caller, (void)err, (void)errlen;
     if (classes < 0) classes = 0;
     atomic_store(&notify__classes, classes);
-    /* the keyspace reports new keys only while someone would hear of them */
-    ks_want_new(event_ks, (classes & CFG_NOTIFY_NEW) &&
-                              (classes & (CFG_NOTIFY_KEYSPACE | CFG_NOTIFY_KEYEVENT)));
+    /* the keyspace reports new keys and misses only while someone would
+     * hear of them */
+    int where = classes & (CFG_NOTIFY_KEYSPACE | CFG_NOTIFY_KEYEVENT);
+    ks_want_events(event_ks, where && (classes & CFG_NOTIFY_NEW), where && (classes & CFG_NOTIFY_KEY_MISS));
     free(v);
     return 0;
 }

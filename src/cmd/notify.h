@@ -3,8 +3,8 @@
  *
  * A write command that changed a key calls notify_key() with the event's
  * class (CFG_NOTIFY_*) and name, in Redis's order; keys that expire or are
- * evicted are reported by the keyspace's gone hook, which notify_init()
- * installs. An event whose class is on is published, through the pub/sub
+ * evicted, new keys (n) and reads that missed (m) are reported by the
+ * keyspace's key-event hook, which notify_init() installs. An event whose class is on is published, through the pub/sub
  * registry as PUBLISH would, to __keyspace@<db>__:<key> (the message is the
  * event's name) when K is on and to __keyevent@<db>__:<event> (the message
  * is the key) when E is on; <db> is 0 for the domain "default" and the

@@ -389,13 +389,15 @@ out:
 
 enum { OP_INTER, OP_UNION, OP_DIFF };
 
-/* The n keys at refs (locked), looked up in order, to read or (for a
- * STORE) to write: their items (NULL for a missing key) and views. Replies
- * WRONGTYPE and returns -1 when one holds another kind. */
+/* The n keys at refs (locked), looked up in order, as reads (a STORE's
+ * too, as Redis counts them and reports their misses): their items (NULL
+ * for a missing key) and views. Replies WRONGTYPE and returns -1 when one
+ * holds another kind. */
 static int lookup_sets(cmd_call *x, kref *refs, int n, int store, item **sets, set_view *views)
 {
+    (void)store;
     for (int k = 0; k < n; k++) {
-        item *it = store ? ks_find(&refs[k], x->now) : ks_read(&refs[k], x->now);
+        item *it = ks_read(&refs[k], x->now);
         if (it && item_kind(it) != KIND_SET) {
             reply_wrongtype(x);
             return -1;

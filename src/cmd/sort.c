@@ -377,7 +377,7 @@ static void sort_generic(cmd_call *x, int readonly)
     if (lookups && o.store) arg_ref(x, o.store, &dst);
     ks_lockset_lock(&ls);
 
-    item *it = o.store ? ks_find(&src, x->now) : ks_read(&src, x->now);
+    item *it = ks_read(&src, x->now);   /* a read, STORE or not, as Redis looks it up */
     unsigned kind = it ? item_kind(it) : KIND_LIST;
     if (kind != KIND_LIST && kind != KIND_SET && kind != KIND_ZSET) {
         ks_lockset_unlock(&ls);

@@ -687,7 +687,7 @@ static void cmd_xread(cmd_call *x)
         if (xs_arg_id(x, ia, &o.ids[k], 0, 1) < 0) goto fail;
     }
     for (int k = 0; k < o.nstreams; k++) {
-        item *it = ks_find(&o.refs[k], x->now);
+        item *it = ks_read(&o.refs[k], x->now);   /* Redis looks each key up twice */
         stream_id top, start;
         const stream *s;
         if (!it || item_kind(it) != KIND_STREAM || !(s = stream_of(it))->length) continue;

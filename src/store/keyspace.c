@@ -434,6 +434,8 @@ item *ks_read(kref *r, int64_t now)
         r->s->hits++;
     } else {
         r->s->misses++;
+        if (atomic_load_explicit(&r->d->ks->want_miss, memory_order_relaxed))
+            r->d->ks->key_event(r->d->ks->key_event_ctx, r->d, r->key, r->klen, KS_KEY_MISS);
     }
     return it;
 }
@@ -879,7 +881,11 @@ void ks_set_key_events(keyspace *ks, ks_key_event_fn *fn, void *ctx)
     ks->key_event_ctx = ctx;
 }
 
-void ks_want_new(keyspace *ks, int on) { atomic_store(&ks->want_new, on); }
+void ks_want_events(keyspace *ks, int want_new, int want_miss)
+{
+    atomic_store(&ks->want_new, want_new);
+    atomic_store(&ks->want_miss, want_miss);
+}
 
 
 size_t ks_used_memory(keyspace *ks)

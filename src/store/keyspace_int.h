@@ -58,6 +58,7 @@ struct keyspace {
     ks_key_event_fn *key_event;     /* set before the workers start */
     void *key_event_ctx;
     atomic_int want_new;            /* key_event hears of new keys */
+    atomic_int want_miss;           /* ... and of reads that missed */
 };
 
 static inline ks_pit *ks__pit(keyspace *ks)
