@@ -6,6 +6,8 @@ transcripts (replies and messages, in order) must be equal byte for byte
 between redis-server and Kasi. CONFIG SET/GET of the directive is compared
 too, errors included.
 """
+import time
+
 import pytest
 
 from multiclient import compare
@@ -235,3 +237,41 @@ def config_steps(r):
 
 def test_config(pair):
     compare(pair, "config", config_steps)
+
+
+def served_waiters(r):
+    """Blocked clients served by a push (on other workers): the push's events,
+    then the pop the waiter's command made, then del when it emptied the key."""
+    r.do("w", "CONFIG", "SET", "notify-keyspace-events", "KEA")
+    r.do("s", "PSUBSCRIBE", "*")
+    steps = [
+        (("BLPOP", "bl", "0"), ("RPUSH", "bl", "a")),
+        (("BLMOVE", "bl", "bd", "LEFT", "RIGHT", "0"), ("LPUSH", "bl", "x", "y")),
+        (("BZPOPMIN", "bz", "0"), ("ZADD", "bz", "1", "m")),
+        (("BLMPOP", "0", "2", "bq", "bq2", "RIGHT", "COUNT", "5"), ("RPUSH", "bq2", "1", "2")),
+        (("XREAD", "BLOCK", "0", "STREAMS", "bx", "$"), ("XADD", "bx", "1-1", "f", "v")),
+    ]
+    for i, (block, push) in enumerate(steps):
+        r.c("b").send_command(*block)
+        for _ in range(500):   # parked before the push (not logged: a wait)
+            if b"blocked_clients:1\r\n" in r.c("w").cmd("INFO", "clients"):
+                break
+            time.sleep(0.002)
+        else:
+            raise AssertionError("%r did not block" % (block,))
+        r.do("w", *push)
+        r.read("b", 1, what=block)
+        r.do("w", "PUBLISH", "mark", "m%d" % i)
+        s, got = r.c("s"), []
+        while True:
+            m = s.read_raw()
+            if m.endswith(b"m%d\r\n" % i) and b"\r\nmark\r\n" in m:
+                break
+            got.append(m)
+        r.log.append(("s", block, got))
+    r.do("s", "PUNSUBSCRIBE")
+    r.do("w", "CONFIG", "SET", "notify-keyspace-events", "")
+
+
+def test_served_waiters(pair):
+    compare(pair, "served waiters", served_waiters)
