@@ -84,6 +84,13 @@ static void reply_item(cmd_call *x, item *it)
     else resp_null(x->out);
 }
 
+/* SET's events, off the hot path. */
+static __attribute__((noinline, cold)) void notify_set(cmd_call *x, int expire)
+{
+    notify_key(x, CFG_NOTIFY_STRING, "set", 1);
+    if (expire) notify_key(x, CFG_NOTIFY_GENERIC, "expire", 1);
+}
+
 /* SET and its variants. ok/abort: the replies for success and for an NX/XX
  * condition that failed (NULL: nil). */
 static void set_generic(cmd_call *x, unsigned flags, int exp_i, int val_i, int setnx_replies)
@@ -112,8 +119,7 @@ static void set_generic(cmd_call *x, unsigned flags, int exp_i, int val_i, int s
     if ((flags & SET_KEEPTTL) && old) when = item_expire(old);
     ks_set(&r, v->p, v->n, when);
     ks_unlock(&r);
-    notify_key(x, CFG_NOTIFY_STRING, "set", 1);
-    if (exp_i) notify_key(x, CFG_NOTIFY_GENERIC, "expire", 1);
+    if (__builtin_expect(notify_wants(CFG_NOTIFY_STRING | CFG_NOTIFY_GENERIC) != 0, 0)) notify_set(x, exp_i);
     if (flags & SET_GET) return;
     if (setnx_replies) resp_int(x->out, 1);
     else reply_ok(x);
