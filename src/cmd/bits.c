@@ -428,7 +428,7 @@ static void bitfield_generic(cmd_call *x, int ro)
 {
     bf_op *ops = xmalloc(sizeof(bf_op) * (size_t)(x->argc / 2 + 1));
     long long top;
-    int n = bf_parse(x, ops, &top), bad, changes = 0;
+    int n = bf_parse(x, ops, &top), bad, changes = 0, grew = 0;
     kref r;
     item *it;
     if (n < 0) {
@@ -455,8 +455,10 @@ static void bitfield_generic(cmd_call *x, int ro)
             it = ks_new(&r, NULL, need, -1);
             memset(item_val(it), 0, need);
             ks_store(&r, it);
+            grew = 1;
         } else if (!bad && item_vlen(it) < need) {
             ks_splice(&r, need, 0, NULL, 0);
+            grew = 1;
         }
     }
     if (bad) goto out;
@@ -477,9 +479,10 @@ static void bitfield_generic(cmd_call *x, int ro)
             continue;
         }
         resp_int(x->out, v);
-        changes++;
         size_t nb = (size_t)((off + o->bits + 7) >> 3);   /* the bytes the field covers */
+        changes += grew;   /* for Redis, a write that made or grew the string changed it */
         if (memcmp(was, b, nb) != 0) {
+            changes++;
             item *cur = ks_find(&r, x->now);   /* a store or splice before left r's position stale */
             ks_splice(&r, item_vlen(cur), (size_t)byte, (const char *)b, nb);
         }

@@ -165,7 +165,7 @@ static void cmd_hincrby(cmd_call *x)
     long long incr, cur = 0;
     const char *v;
     size_t vl;
-    int bad, rc = 0;
+    int bad, rc = 0, done = 0;
     hash_w w;
     kref r;
     if (arg_ll(x, 3, &incr) < 0) return;
@@ -183,9 +183,10 @@ static void cmd_hincrby(cmd_call *x)
         rc = hash_w_set(&w, x->argv[2].p, x->argv[2].n, tmp, (size_t)util_ll2str(tmp, cur), 0);
         if (rc < 0) reply_nomem(x);
         else resp_int(x->out, cur);
-        if (rc >= 0) notify_key(x, CFG_NOTIFY_HASH, "hincrby", 1);
+        done = rc >= 0;
     }
     if (hash_w_close(&w, x->now)) coll_effect(x, &r);
+    if (done) notify_key(x, CFG_NOTIFY_HASH, "hincrby", 1);   /* after a new key's "new" */
 out:
     ks_unlock(&r);
 }

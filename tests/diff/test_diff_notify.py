@@ -205,7 +205,39 @@ READS = [
     ("DBSIZE",), ("FLUSHALL",),
 ]
 
-SCRIPTS = {"reads": READS, "strings": STRINGS, "keys": KEYS, "lists": LISTS, "hashes": HASHES, "sets": SETS,
+EDGES = [
+    ("SET", "e1", "v", "PXAT", "1"), ("GET", "e1"), ("SET", "e1", "v"), ("SET", "e1", "w", "EXAT", "1", "GET"),
+    ("EXISTS", "e1"),
+    ("SET", "e2", "v", "EX", "0"), ("SETEX", "e2", "-1", "v"), ("GETEX", "nokey", "PXAT", "1"),
+    ("SET", "e3", "v"), ("GETEX", "e3", "EXAT", "1"), ("APPEND", "e4", ""), ("SETRANGE", "e4", "5", "x"),
+    ("INCRBYFLOAT", "e5", "0"), ("INCRBY", "e5", "0"), ("SET", "e6", "v", "KEEPTTL", "NX"),
+    ("EXPIRE", "e6", "100"), ("EXPIRE", "e6", "200", "LT"), ("EXPIRE", "e6", "50", "GT"),
+    ("EXPIRE", "e6", "50", "XX"), ("PEXPIREAT", "nokey", "1"), ("SET", "e7", "v"), ("PERSIST", "e7"),
+    ("ZADD", "ez", "GT", "1", "a"), ("ZADD", "ez", "GT", "0", "a"), ("ZADD", "ez", "LT", "CH", "0", "a"),
+    ("ZADD", "ez", "XX", "CH", "0", "a"), ("ZINCRBY", "ez", "0", "a"), ("ZADD", "ez", "NX", "5", "a"),
+    ("LINSERT", "nol", "BEFORE", "a", "b"), ("HINCRBY", "eh", "f", "0"), ("HINCRBYFLOAT", "eh", "g", "0"),
+    ("HSET", "eh", "f", "0"), ("HSETNX", "eh", "f", "1"), ("SADD", "es", "a"), ("SADD", "es", "a"),
+    ("SINTERSTORE", "es", "es"), ("SUNIONSTORE", "es", "es", "nos"), ("SDIFFSTORE", "es", "es", "es"),
+    ("ZUNIONSTORE", "ez", "1", "ez"), ("ZDIFFSTORE", "ez", "2", "ez", "ez"),
+    ("XADD", "ex", "1-1", "f", "v"), ("XADD", "ex", "MINID", "5", "5-1", "f", "v"),
+    ("XADD", "ex", "MAXLEN", "~", "1", "6-1", "f", "v"), ("XTRIM", "ex", "MINID", "100"),
+    ("XGROUP", "CREATE", "ex", "g", "0"), ("XGROUP", "CREATE", "ex", "g", "0"),
+    ("XGROUP", "SETID", "ex", "nog", "0"), ("XGROUP", "CREATECONSUMER", "ex", "nog", "c"),
+    ("XSETID", "ex", "1-1"), ("XSETID", "nox", "1-1"), ("LPUSH", "el", "a"), ("LSET", "el", "5", "x"),
+    ("LTRIM", "el", "0", "-1"), ("LMOVE", "el", "el", "RIGHT", "LEFT"), ("RENAME", "el", "el2"),
+    ("RENAMENX", "el2", "el2"), ("RPUSH", "el", "b"), ("RENAME", "el", "el2"), ("COPY", "el2", "el2"),
+    ("MOVE", "el2", "0"), ("SET", "7", "x"), ("MOVE", "7", "7"), ("SELECT", "7"), ("LPUSH", "l7", "v"),
+    ("RENAME", "l7", "l8"), ("COPY", "l8", "l9", "DB", "0"), ("FLUSHDB",), ("SELECT", "0"),
+    ("SETBIT", "eb", "0", "0"), ("SETBIT", "eb", "0", "0"), ("BITFIELD", "eb", "SET", "u8", "0", "0"),
+    ("BITFIELD", "eb", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "5"), ("BITFIELD", "eb", "INCRBY", "u8", "0", "0"),
+    ("BITFIELD", "eb2", "SET", "u8", "0", "0"), ("SETBIT", "eb3", "0", "0"), ("BITFIELD", "eb4", "GET", "u8", "0"),
+    ("BITFIELD", "eb5", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "5"), ("SET", "eb6", "a"),
+    ("BITFIELD", "eb6", "OVERFLOW", "FAIL", "INCRBY", "u2", "100", "5"), ("BITFIELD", "eb6", "SET", "u8", "200", "0"),
+    ("SET", "eb7", "a"), ("SETBIT", "eb7", "100", "0"),
+    ("PFADD", "ep"), ("PFADD", "ep"), ("PFMERGE", "ep"), ("PFMERGE", "ep2"), ("FLUSHALL",),
+]
+
+SCRIPTS = {"reads": READS, "edges": EDGES, "strings": STRINGS, "keys": KEYS, "lists": LISTS, "hashes": HASHES, "sets": SETS,
            "zsets": ZSETS, "streams": STREAMS, "other": OTHER}
 
 
