@@ -323,7 +323,8 @@ static int transfer(cmd_call *x, domain *dst, const karg *dkey, int replace, int
     ks_lockset_unlock(&ls);
     if (rc == 1 && had) notify_in(x, dst, CFG_NOTIFY_NEW, "new", dkey->p, dkey->n);   /* replaced */
     if (rc == 1 && move) notify_key(x, CFG_NOTIFY_GENERIC, "move_from", 1);
-    if (rc == 1) notify_in(x, dst, CFG_NOTIFY_GENERIC, move ? "move_to" : "copy_to", dkey->p, dkey->n);
+    if (rc == 1)
+        notify_in(x, dst, CFG_NOTIFY_GENERIC, move ? "move_to" : "copy_to", dkey->p, dkey->n);
     return rc;
 }
 

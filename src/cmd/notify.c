@@ -78,7 +78,8 @@ static int apply_classes(void *owner, void *caller, char *err, size_t errlen)
     /* the keyspace reports new keys and misses only while someone would
      * hear of them */
     int where = classes & (CFG_NOTIFY_KEYSPACE | CFG_NOTIFY_KEYEVENT);
-    ks_want_events(event_ks, where && (classes & CFG_NOTIFY_NEW), where && (classes & CFG_NOTIFY_KEY_MISS));
+    ks_want_events(event_ks, where && (classes & CFG_NOTIFY_NEW),
+                   where && (classes & CFG_NOTIFY_KEY_MISS));
     free(v);
     return 0;
 }

@@ -4,8 +4,8 @@
  * A write command that changed a key calls notify_key() with the event's
  * class (CFG_NOTIFY_*) and name, in Redis's order; keys that expire or are
  * evicted, new keys (n) and reads that missed (m) are reported by the
- * keyspace's key-event hook, which notify_init() installs. An event whose class is on is published, through the pub/sub
- * registry as PUBLISH would, to __keyspace@<db>__:<key> (the message is the
+ * keyspace's key-event hook, which notify_init() installs. An event whose
+ * class is on is published, through the pub/sub registry as PUBLISH would, to __keyspace@<db>__:<key> (the message is the
  * event's name) when K is on and to __keyevent@<db>__:<event> (the message
  * is the key) when E is on; <db> is 0 for the domain "default" and the
  * domain's name otherwise (SELECT 3 is the domain "3", Redis's db 3).
@@ -36,7 +36,8 @@ static inline int notify_wants(int cls)
 static inline void notify_in(cmd_call *x, const domain *d, int cls, const char *event,
                              const char *key, size_t klen)
 {
-    if (__builtin_expect(notify_wants(cls) != 0, 0)) notify__publish(x->env, d, cls, event, key, klen);
+    if (__builtin_expect(notify_wants(cls) != 0, 0))
+        notify__publish(x->env, d, cls, event, key, klen);
 }
 
 /* An event of class cls on argument i, in the selected domain. */
@@ -52,7 +53,8 @@ static inline void notify_ref(cmd_call *x, const kref *r, int cls, const char *e
 }
 
 /* An event on the key of r, then "del" when the write emptied it. */
-static inline void notify_ref_del(cmd_call *x, const kref *r, int cls, const char *event, int emptied)
+static inline void notify_ref_del(cmd_call *x, const kref *r, int cls, const char *event,
+                                  int emptied)
 {
     if (__builtin_expect(notify_wants(cls | CFG_NOTIFY_GENERIC) != 0, 0)) {
         notify_ref(x, r, cls, event);

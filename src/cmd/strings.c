@@ -119,7 +119,8 @@ static void set_generic(cmd_call *x, unsigned flags, int exp_i, int val_i, int s
     if ((flags & SET_KEEPTTL) && old) when = item_expire(old);
     ks_set(&r, v->p, v->n, when);
     ks_unlock(&r);
-    if (__builtin_expect(notify_wants(CFG_NOTIFY_STRING | CFG_NOTIFY_GENERIC) != 0, 0)) notify_set(x, exp_i);
+    if (__builtin_expect(notify_wants(CFG_NOTIFY_STRING | CFG_NOTIFY_GENERIC) != 0, 0))
+        notify_set(x, exp_i);
     if (flags & SET_GET) return;
     if (setnx_replies) resp_int(x->out, 1);
     else reply_ok(x);

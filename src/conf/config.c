@@ -557,7 +557,8 @@ void config_free(config *cfg)
 static const char *format_value(config *cfg, const cfg_row *r, char *out, size_t outlen)
 {
     long long v;
-    if (r->check == check_notify) return notify_format(*str_field(cfg, r) ? *str_field(cfg, r) : "", out);
+    if (r->check == check_notify)
+        return notify_format(*str_field(cfg, r) ? *str_field(cfg, r) : "", out);
     if (r->type == CFG_STR) return *str_field(cfg, r) ? *str_field(cfg, r) : "";
     v = cfg_ll(ll_field(cfg, r));
     if (r->type == CFG_BOOL) return v ? "yes" : "no";
