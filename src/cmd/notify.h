@@ -5,10 +5,11 @@
  * class (CFG_NOTIFY_*) and name, in Redis's order; keys that expire or are
  * evicted, new keys (n) and reads that missed (m) are reported by the
  * keyspace's key-event hook, which notify_init() installs. An event whose
- * class is on is published, through the pub/sub registry as PUBLISH would, to __keyspace@<db>__:<key> (the message is the
- * event's name) when K is on and to __keyevent@<db>__:<event> (the message
- * is the key) when E is on; <db> is 0 for the domain "default" and the
- * domain's name otherwise (SELECT 3 is the domain "3", Redis's db 3).
+ * class is on is published, through the pub/sub registry as PUBLISH would,
+ * to __keyspace@<db>__:<key> (the message is the event's name) when K is on
+ * and to __keyevent@<db>__:<event> (the message is the key) when E is on;
+ * <db> is 0 for the domain "default" and the domain's name otherwise
+ * (SELECT 3 is the domain "3", Redis's db 3).
  *
  * With notifications off (the default) an event costs one relaxed load of
  * the classes word and a branch, inline. */
