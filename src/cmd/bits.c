@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd/collection.h"
+#include "cmd/notify.h"
 #include "lib/bits.h"
 
 #define ERR_OFFSET "ERR bit offset is not an integer or out of range"
@@ -75,8 +76,10 @@ static void cmd_setbit(cmd_call *x)
         memset(item_val(it), 0, byte);
         item_val(it)[byte] = (char)now;
         ks_store(&r, it);
+        notify_key(x, CFG_NOTIFY_STRING, "setbit", 1);
     } else if (byte >= len || now != old) {   /* Redis writes only a change */
         ks_splice(&r, byte >= len ? byte + 1 : len, byte, (const char *)&now, 1);
+        notify_key(x, CFG_NOTIFY_STRING, "setbit", 1);
     }
     resp_int(x->out, (old & mask) != 0);
 out:
@@ -282,7 +285,7 @@ static void cmd_bitop(cmd_call *x)
     dst->gen = (uint64_t)-1;   /* the reads may have moved table entries */
     ks_find(dst, x->now);
     if (!maxlen) {
-        ks_delete(dst, x->now);
+        if (ks_delete(dst, x->now)) notify_key(x, CFG_NOTIFY_GENERIC, "del", 2);
         resp_int(x->out, 0);
         goto out;
     }
@@ -302,6 +305,7 @@ static void cmd_bitop(cmd_call *x)
             res[j] = v;
         }
         ks_store(dst, it);
+        notify_key(x, CFG_NOTIFY_STRING, "set", 2);
     }
     resp_int(x->out, (long long)maxlen);
 out:
@@ -424,7 +428,7 @@ static void bitfield_generic(cmd_call *x, int ro)
 {
     bf_op *ops = xmalloc(sizeof(bf_op) * (size_t)(x->argc / 2 + 1));
     long long top;
-    int n = bf_parse(x, ops, &top), bad;
+    int n = bf_parse(x, ops, &top), bad, changes = 0, grew = 0;
     kref r;
     item *it;
     if (n < 0) {
@@ -451,8 +455,10 @@ static void bitfield_generic(cmd_call *x, int ro)
             it = ks_new(&r, NULL, need, -1);
             memset(item_val(it), 0, need);
             ks_store(&r, it);
+            grew = 1;
         } else if (!bad && item_vlen(it) < need) {
             ks_splice(&r, need, 0, NULL, 0);
+            grew = 1;
         }
     }
     if (bad) goto out;
@@ -474,11 +480,14 @@ static void bitfield_generic(cmd_call *x, int ro)
         }
         resp_int(x->out, v);
         size_t nb = (size_t)((off + o->bits + 7) >> 3);   /* the bytes the field covers */
+        changes += grew;   /* for Redis, a write that made or grew the string changed it */
         if (memcmp(was, b, nb) != 0) {
+            changes++;
             item *cur = ks_find(&r, x->now);   /* a store or splice before left r's position stale */
             ks_splice(&r, item_vlen(cur), (size_t)byte, (const char *)b, nb);
         }
     }
+    if (changes) notify_key(x, CFG_NOTIFY_STRING, "setbit", 1);
 out:
     ks_unlock(&r);
     free(ops);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cmd/collection.h"
+#include "cmd/notify.h"
 #include "lib/crc64.h"
 
 #define DUMP_VERSION 0x4B01   /* 'K', 1: above any RDB version Redis reads */
@@ -131,7 +132,7 @@ static void cmd_restore(cmd_call *x)
     /* Redis adds the TTL to the clock unchecked: a huge one wraps around
      * to the past, so the key is expired at once, as there */
     int64_t when = !ttl ? -1 : absttl ? ttl : (int64_t)((uint64_t)ttl + (uint64_t)x->now);
-    ks_find(&r, x->now);
+    int had = ks_find(&r, x->now) != NULL;
     item *it = payload_item(&r, pl->p, pl->n - FOOTER, ttl && when > x->now ? when : -1);
     if (!it) {
         reply_err(x, "ERR Bad data format");
@@ -139,11 +140,13 @@ static void cmd_restore(cmd_call *x)
     }
     if (ttl && when <= x->now) {   /* already expired: only the deletion is left */
         ks_discard(&r, it);
-        if (replace) ks_delete(&r, x->now);
+        if (replace && ks_delete(&r, x->now)) notify_key(x, CFG_NOTIFY_GENERIC, "del", 1);
         reply_ok(x);
         goto out;
     }
     ks_store(&r, it);
+    if (had) notify_key(x, CFG_NOTIFY_NEW, "new", 1);   /* Redis deletes, then adds */
+    notify_key(x, CFG_NOTIFY_GENERIC, "restore", 1);
     reply_ok(x);
 out:
     ks_unlock(&r);

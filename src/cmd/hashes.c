@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd/collection.h"
+#include "cmd/notify.h"
 #include "types/hash.h"
 
 /* HSET and HMSET: field/value pairs from argv[2]. */
@@ -29,6 +30,7 @@ static void hset_generic(cmd_call *x, int ok_reply)
         added += rc;
     }
     if (hash_w_close(&w, x->now)) ks_effect(&r, i, x->argv);   /* the pairs that were set */
+    if (rc >= 0) notify_key(x, CFG_NOTIFY_HASH, "hset", 1);
     if (rc < 0) reply_nomem(x);
     else if (ok_reply) reply_ok(x);
     else resp_int(x->out, added);
@@ -49,6 +51,7 @@ static void cmd_hsetnx(cmd_call *x)
         hash_w_open(&w, &r);
         rc = hash_w_set(&w, x->argv[2].p, x->argv[2].n, x->argv[3].p, x->argv[3].n, 1);
         if (hash_w_close(&w, x->now)) coll_effect(x, &r);
+        if (rc > 0) notify_key(x, CFG_NOTIFY_HASH, "hset", 1);
         if (rc < 0) reply_nomem(x);
         else resp_int(x->out, rc);
     }
@@ -97,6 +100,7 @@ static void cmd_hdel(cmd_call *x)
             hash_w_open(&w, &r);
             for (int i = 2; i < x->argc && hash_w_len(&w); i++)
                 n += hash_w_del(&w, x->argv[i].p, x->argv[i].n);
+            if (n) notify_ref_del(x, &r, CFG_NOTIFY_HASH, "hdel", hash_w_len(&w) == 0);
             if (hash_w_close(&w, x->now)) coll_effect(x, &r);
         }
         resp_int(x->out, n);
@@ -161,7 +165,7 @@ static void cmd_hincrby(cmd_call *x)
     long long incr, cur = 0;
     const char *v;
     size_t vl;
-    int bad, rc = 0;
+    int bad, rc = 0, done = 0;
     hash_w w;
     kref r;
     if (arg_ll(x, 3, &incr) < 0) return;
@@ -179,8 +183,10 @@ static void cmd_hincrby(cmd_call *x)
         rc = hash_w_set(&w, x->argv[2].p, x->argv[2].n, tmp, (size_t)util_ll2str(tmp, cur), 0);
         if (rc < 0) reply_nomem(x);
         else resp_int(x->out, cur);
+        done = rc >= 0;
     }
     if (hash_w_close(&w, x->now)) coll_effect(x, &r);
+    if (done) notify_key(x, CFG_NOTIFY_HASH, "hincrby", 1);   /* after a new key's "new" */
 out:
     ks_unlock(&r);
 }
@@ -219,6 +225,7 @@ static void cmd_hincrbyfloat(cmd_call *x)
             slice eff[4] = {{"HSET", 4}, x->argv[1], x->argv[2], {tmp, n}};
             resp_bulk(x->out, tmp, n);
             if (hash_w_close(&w, x->now)) ks_effect(&r, 4, eff);
+            notify_key(x, CFG_NOTIFY_HASH, "hincrbyfloat", 1);
             goto out;
         }
     }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd/collection.h"
+#include "cmd/notify.h"
 #include "lib/hll.h"
 
 #define ERR_NOT_HLL "WRONGTYPE Key is not a valid HyperLogLog string value."
@@ -130,6 +131,7 @@ static void cmd_pfadd(cmd_call *x)
     }
     if (err) reply_err(x, ERR_INVALID);
     else resp_int(x->out, updated > 0);
+    if (updated && !err) notify_key(x, CFG_NOTIFY_STRING, "pfadd", 1);
 out:
     ks_unlock(&r);
     if (e != stack) free(e);
@@ -238,6 +240,7 @@ static void cmd_pfmerge(cmd_call *x)
     }
     hll_invalidate(h.p);
     hll_store(dst, &h);
+    notify_key(x, CFG_NOTIFY_STRING, "pfadd", 1);
     reply_ok(x);
 out:
     ks_lockset_unlock(&ls);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd/command.h"
+#include "cmd/notify.h"
 #include "store/kind.h"
 
 static void cmd_del(cmd_call *x)
@@ -16,7 +17,10 @@ static void cmd_del(cmd_call *x)
     long long n = 0;
     for (int k = 0; k < x->argc - 1; k++) {
         refs[k].gen = (uint64_t)-1;
-        n += ks_delete(&refs[k], x->now);
+        if (ks_delete(&refs[k], x->now)) {
+            n++;
+            notify_key(x, CFG_NOTIFY_GENERIC, "del", 1 + k);
+        }
     }
     ks_lockset_unlock(&ls);
     free(refs);
@@ -104,6 +108,7 @@ static void expire_generic(cmd_call *x, int64_t base, int secs)
     if (when <= x->now) ks_delete(&r, x->now);
     else ks_set_expire(&r, when);
     ks_unlock(&r);
+    notify_key(x, CFG_NOTIFY_GENERIC, when <= x->now ? "del" : "expire", 1);
     resp_int(x->out, 1);
     return;
 zero:
@@ -152,6 +157,7 @@ static void cmd_persist(cmd_call *x)
         done = 1;
     }
     ks_unlock(&r);
+    if (done) notify_key(x, CFG_NOTIFY_GENERIC, "persist", 1);
     resp_int(x->out, done);
 }
 
@@ -267,9 +273,13 @@ static void rename_generic(cmd_call *x, int nx)
         return;
     }
     quiet_if_big(&src, &dst, it);
+    /* Redis deletes the target and adds the key again: "new" either way */
+    if (ks_find(&dst, x->now)) notify_key(x, CFG_NOTIFY_NEW, "new", 2);
     ks_move(&dst, &src);
     if (src.quiet) ks_effect(&src, x->argc, x->argv);
     ks_lockset_unlock(&ls);
+    notify_key(x, CFG_NOTIFY_GENERIC, "rename_from", 1);
+    notify_key(x, CFG_NOTIFY_GENERIC, "rename_to", 2);
     if (nx) resp_int(x->out, 1);
     else reply_ok(x);
 }
@@ -292,8 +302,9 @@ static int transfer(cmd_call *x, domain *dst, const karg *dkey, int replace, int
     ks_lockset_add(&ls, &src);
     ks_lockset_add(&ls, &to);
     ks_lockset_lock(&ls);
-    it = ks_find(&src, x->now);
-    if (it && (!ks_find(&to, x->now) || replace)) {
+    it = move ? ks_find(&src, x->now) : ks_read(&src, x->now);   /* COPY reads, as in Redis */
+    int had = it && ks_find(&to, x->now);
+    if (it && (!had || replace)) {
         quiet_if_big(&src, &to, it);
         if (move) {
             ks_move(&to, &src);
@@ -310,6 +321,10 @@ static int transfer(cmd_call *x, domain *dst, const karg *dkey, int replace, int
         }
     }
     ks_lockset_unlock(&ls);
+    if (rc == 1 && had) notify_in(x, dst, CFG_NOTIFY_NEW, "new", dkey->p, dkey->n);   /* replaced */
+    if (rc == 1 && move) notify_key(x, CFG_NOTIFY_GENERIC, "move_from", 1);
+    if (rc == 1)
+        notify_in(x, dst, CFG_NOTIFY_GENERIC, move ? "move_to" : "copy_to", dkey->p, dkey->n);
     return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd/collection.h"
+#include "cmd/notify.h"
 #include "types/list.h"
 
 #define ERR_POSITIVE "ERR value is out of range, must be positive"
@@ -62,6 +63,7 @@ static void push_args(cmd_call *x, kref *r, int tail, int first)
         if ((rc = list_w_push(&w, tail, x->argv[i].p, x->argv[i].n)) < 0) break;
     len = list_w_len(&w);
     if (list_w_close(&w, x->now)) ks_effect(r, i, x->argv);   /* the elements that were pushed */
+    if (i > first) notify_ref(x, r, CFG_NOTIFY_LIST, tail ? "rpush" : "lpush");
     if (rc < 0) reply_nomem(x);
     else resp_int(x->out, (long long)len);
 }
@@ -100,10 +102,12 @@ static void reply_end(cmd_call *x, const item *it, int tail, size_t k)
 static int pop_reply(cmd_call *x, kref *r, const item *it, int tail, size_t k, int bare)
 {
     list_w w;
+    int emptied = k == list_len(it);
     if (!bare) resp_array(x->out, (long long)k);
     reply_end(x, it, tail, k);
     list_w_open(&w, r);
     list_w_pop(&w, tail, k);
+    notify_ref_del(x, r, CFG_NOTIFY_LIST, tail ? "rpop" : "lpop", emptied);
     return list_w_close(&w, x->now);
 }
 
@@ -289,6 +293,7 @@ static void cmd_lset(cmd_call *x)
             list_w_open(&w, &r);
             rc = list_w_set(&w, (size_t)i, x->argv[3].p, x->argv[3].n);
             if (list_w_close(&w, x->now) && rc == 0) coll_effect(x, &r);
+            if (rc == 0) notify_ref(x, &r, CFG_NOTIFY_LIST, "lset");
             if (rc < 0) reply_nomem(x);
             else reply_ok(x);
         }
@@ -334,6 +339,7 @@ static void cmd_linsert(cmd_call *x)
         rc = list_w_insert(&w, i + (size_t)after, x->argv[4].p, x->argv[4].n);
         i = list_w_len(&w);
         if (list_w_close(&w, x->now) && rc == 0) coll_effect(x, &r);
+        if (rc == 0) notify_ref(x, &r, CFG_NOTIFY_LIST, "linsert");
         if (rc < 0) reply_nomem(x);
         else resp_int(x->out, (long long)i);
     }
@@ -357,6 +363,7 @@ static void cmd_lrem(cmd_call *x)
         size_t limit = count == LLONG_MIN ? 0 : (size_t)(count < 0 ? -count : count);
         list_w_open(&w, &r);
         gone = list_w_remove(&w, x->argv[3].p, x->argv[3].n, count < 0, limit);
+        if (gone) notify_ref_del(x, &r, CFG_NOTIFY_LIST, "lrem", list_w_len(&w) == 0);
         if (list_w_close(&w, x->now)) coll_effect(x, &r);
     }
     resp_int(x->out, (long long)gone);
@@ -387,6 +394,7 @@ static void cmd_ltrim(cmd_call *x)
         if (ltrim + rtrim == 0) list_w_touch(&w);   /* Redis signals the key all the same */
         list_w_pop(&w, 0, (size_t)ltrim);
         list_w_pop(&w, 1, (size_t)rtrim);
+        notify_ref_del(x, &r, CFG_NOTIFY_LIST, "ltrim", list_w_len(&w) == 0);
         if (list_w_close(&w, x->now)) coll_effect(x, &r);
     }
     reply_ok(x);
@@ -455,6 +463,8 @@ static void move_generic(cmd_call *x, int from_tail, int to_tail, const slice *e
         } else {
             list_w_pop(&ws, from_tail, 1);
             resp_bulk(x->out, copy, n);
+            notify_ref(x, &src, CFG_NOTIFY_LIST, to_tail ? "rpush" : "lpush");
+            notify_ref(x, &src, CFG_NOTIFY_LIST, from_tail ? "rpop" : "lpop");
         }
         if (list_w_close(&ws, x->now) && rc == 0) ks_effect(&src, neff, eff);
         free(copy);
@@ -469,11 +479,13 @@ static void move_generic(cmd_call *x, int from_tail, int to_tail, const slice *e
     }
     resp_bulk(x->out, s, n);
     list_w_close(&wd, x->now);
+    notify_ref(x, &dst, CFG_NOTIFY_LIST, to_tail ? "rpush" : "lpush");
     /* logged before the source closes: emptied, it logs its deletion,
      * which must come after the move that empties it */
     ks_effect(&src, neff, eff);
     list_w_open(&ws, &src);
     list_w_pop(&ws, from_tail, 1);
+    notify_ref_del(x, &src, CFG_NOTIFY_LIST, from_tail ? "rpop" : "lpop", list_w_len(&ws) == 0);
     list_w_close(&ws, x->now);
 out:
     ks_lockset_unlock(&ls);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd/collection.h"
+#include "cmd/notify.h"
 #include "types/set.h"
 
 /* Effects name at most this many members a record (SPOP of many). */
@@ -49,6 +50,7 @@ static void cmd_sadd(cmd_call *x)
         added += rc;
     }
     if (set_w_close(&w, x->now)) ks_effect(&r, i, x->argv);   /* the members that were added */
+    if (added) notify_key(x, CFG_NOTIFY_SET, "sadd", 1);
     if (rc < 0) reply_nomem(x);
     else resp_int(x->out, added);
 out:
@@ -67,6 +69,7 @@ static void cmd_srem(cmd_call *x)
             set_w_open(&w, &r);
             for (int i = 2; i < x->argc && set_w_len(&w); i++)
                 n += set_w_del(&w, x->argv[i].p, x->argv[i].n);
+            if (n) notify_ref_del(x, &r, CFG_NOTIFY_SET, "srem", set_w_len(&w) == 0);
             /* a set left empty was deleted, and that was logged */
             if (set_w_close(&w, x->now) && r.it) coll_effect(x, &r);
         }
@@ -208,6 +211,7 @@ static void pop_members(cmd_call *x, kref *r, const buf *b)
         const char *s = pack_str_get(p, &n, &sz);
         set_w_del(&w, s, n);
     }
+    notify_ref_del(x, r, CFG_NOTIFY_SET, "spop", set_w_len(&w) == 0);
     set_w_close(&w, x->now);
     if (r->it) log_srem(r, &x->argv[1], b);   /* emptied: its deletion was logged */
 }
@@ -252,6 +256,7 @@ static void cmd_spop(cmd_call *x)
     } else if ((unsigned long long)l >= size) {   /* the whole set */
         reply_members(x, it, 1);
         ks_delete(&r, x->now);
+        notify_ref_del(x, &r, CFG_NOTIFY_SET, "spop", 1);
     } else if (sample_distinct(it, (size_t)l, &b) < 0) {
         reply_nomem(x);
     } else {
@@ -353,9 +358,11 @@ static void cmd_smove(cmd_call *x)
     }
     /* added first, so that running out of memory loses nothing */
     ks_find(dst, x->now);
+    notify_quiet_new(1);   /* Redis makes dst after the srem: "new" comes then */
     set_w_open(&w, dst);
     int rc = set_w_add(&w, m->p, m->n);
     set_w_close(&w, x->now);
+    notify_quiet_new(0);
     if (rc < 0) {
         reply_nomem(x);
         goto out;
@@ -372,6 +379,9 @@ static void cmd_smove(cmd_call *x)
         slice eff[3] = {{"SREM", 4}, x->argv[1], *m};
         ks_effect(src, 3, eff);
     }
+    notify_ref_del(x, src, CFG_NOTIFY_SET, "srem", src->it == NULL);
+    if (!to) notify_ref(x, dst, CFG_NOTIFY_NEW, "new");
+    if (rc > 0) notify_ref(x, dst, CFG_NOTIFY_SET, "sadd");
     resp_int(x->out, 1);
 out:
     ks_lockset_unlock(&ls);
@@ -382,13 +392,15 @@ out:
 
 enum { OP_INTER, OP_UNION, OP_DIFF };
 
-/* The n keys at refs (locked), looked up in order, to read or (for a
- * STORE) to write: their items (NULL for a missing key) and views. Replies
- * WRONGTYPE and returns -1 when one holds another kind. */
+/* The n keys at refs (locked), looked up in order, as reads (a STORE's
+ * too, as Redis counts them and reports their misses): their items (NULL
+ * for a missing key) and views. Replies WRONGTYPE and returns -1 when one
+ * holds another kind. */
 static int lookup_sets(cmd_call *x, kref *refs, int n, int store, item **sets, set_view *views)
 {
+    (void)store;
     for (int k = 0; k < n; k++) {
-        item *it = store ? ks_find(&refs[k], x->now) : ks_read(&refs[k], x->now);
+        item *it = ks_read(&refs[k], x->now);
         if (it && item_kind(it) != KIND_SET) {
             reply_wrongtype(x);
             return -1;
@@ -557,8 +569,15 @@ static void algebra(cmd_call *x, int op, int store)
     kref *refs = arg_lock_keys(x, 1, 1, &ls);
     kref *dst = store ? &refs[0] : NULL, *from = refs + store;
     int n = x->argc - 1 - store;
+    size_t at = x->out->len;
+    int had = store && ks_find(dst, x->now);
+    static const char *const stored[] = {"sinterstore", "sunionstore", "sdiffstore"};
     if (op == OP_INTER) sinter_generic(x, from, n, dst, -1);
     else sunion_diff_generic(x, from, n, dst, op);
+    if (store && x->out->data[at] != '-') {
+        if (ks_find(dst, x->now)) notify_ref(x, dst, CFG_NOTIFY_SET, stored[op]);
+        else if (had) notify_ref(x, dst, CFG_NOTIFY_GENERIC, "del");
+    }
     ks_lockset_unlock(&ls);
     free(refs);
 }

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "cmd/collection.h"
+#include "cmd/notify.h"
 #include "types/hash.h"
 #include "types/list.h"
 #include "types/set.h"
@@ -312,6 +313,7 @@ static long long store(cmd_call *x, const sort_opts *o, sort_vec *sv, size_t fro
     if (existed) ks_delete(dst, x->now);
     if (count) {
         list_w w;
+        notify_quiet_new(existed);   /* Redis overwrites the key */
         list_w_open(&w, dst);
         const char *p = out.data;
         for (size_t k = 0; k < count; p += lens[k++]) {
@@ -325,7 +327,11 @@ static long long store(cmd_call *x, const sort_opts *o, sort_vec *sv, size_t fro
         if (count != (size_t)-1) {
             list_w_close(&w, x->now);
             log_rpush(dst, out.data, lens, count);
+            notify_ref(x, dst, CFG_NOTIFY_LIST, "sortstore");
         }
+        notify_quiet_new(0);
+    } else if (existed) {
+        notify_ref(x, dst, CFG_NOTIFY_GENERIC, "del");
     }
     free(lens);
     buf_free(&out);
@@ -371,7 +377,7 @@ static void sort_generic(cmd_call *x, int readonly)
     if (lookups && o.store) arg_ref(x, o.store, &dst);
     ks_lockset_lock(&ls);
 
-    item *it = o.store ? ks_find(&src, x->now) : ks_read(&src, x->now);
+    item *it = ks_read(&src, x->now);   /* a read, STORE or not, as Redis looks it up */
     unsigned kind = it ? item_kind(it) : KIND_LIST;
     if (kind != KIND_LIST && kind != KIND_SET && kind != KIND_ZSET) {
         ks_lockset_unlock(&ls);

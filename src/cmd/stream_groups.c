@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cmd/notify.h"
 #include "cmd/streams_int.h"
 #include "types/stream_group.h"
 
@@ -40,11 +41,16 @@ static void reply_nogroup(cmd_call *x, int key, int group, const char *tail)
 
 static sgroup *group_of(const stream *s, const karg *a) { return sg_find(s, a->p, a->n); }
 
-/* The consumer named a, made when missing; its seen-time is now. */
-static sconsumer *consumer_touch(stream *s, sgroup *g, const karg *a, int64_t now)
+/* The consumer named a, made when missing (an event on r's key for x);
+ * its seen-time is now. */
+static sconsumer *consumer_touch(cmd_call *x, const kref *r, stream *s, sgroup *g, const karg *a,
+                                 int64_t now)
 {
     sconsumer *c = sc_find(g, a->p, a->n);
-    if (!c) return sc_create(s, g, a->p, a->n, now);
+    if (!c) {
+        notify_ref(x, r, CFG_NOTIFY_STREAM, "xgroup-createconsumer");
+        return sc_create(s, g, a->p, a->n, now);
+    }
     c->seen = now;
     return c;
 }
@@ -193,6 +199,7 @@ void cmd_xgroup_create(cmd_call *x)
     stream *s;
     kref r;
     item *it;
+    int made = 0;
     for (int i = 5; i < x->argc;) {
         if (xs_opt_is(x, i, "mkstream")) {
             mkstream = 1;
@@ -228,8 +235,10 @@ void cmd_xgroup_create(cmd_call *x)
         else stream_w_touch(&w);   /* MKSTREAM: a new key */
         sg_create(s, x->argv[3].p, x->argv[3].n, id, entries_read);
         reply_ok(x);
+        made = 1;
     }
     if (stream_w_close(&w)) ks_effect_put(&r);
+    if (made) notify_key(x, CFG_NOTIFY_STREAM, "xgroup-create", 2);   /* after MKSTREAM's "new" */
 out:
     ks_unlock(&r);
 }
@@ -262,6 +271,7 @@ void cmd_xgroup_setid(cmd_call *x)
     g->entries_read = entries_read;
     stream_w_close(&w);
     ks_effect_put(&r);
+    notify_key(x, CFG_NOTIFY_STREAM, "xgroup-setid", 2);
     reply_ok(x);
 out:
     ks_unlock(&r);
@@ -284,6 +294,7 @@ void cmd_xgroup_destroy(cmd_call *x)
     sg_destroy(s, g);
     stream_w_close(&w);
     ks_effect_put(&r);
+    notify_key(x, CFG_NOTIFY_STREAM, "xgroup-destroy", 2);
     resp_int(x->out, 1);
 out:
     ks_unlock(&r);
@@ -305,6 +316,7 @@ void cmd_xgroup_createconsumer(cmd_call *x)
     stream_w_touch_unwatched(&w);
     c = sc_create(s, g, x->argv[4].p, x->argv[4].n, x->now);
     stream_w_close(&w);
+    notify_key(x, CFG_NOTIFY_STREAM, "xgroup-createconsumer", 2);
     claim_effect(&r, &x->argv[2], g, c, NULL, 0, 0, 0, 0);
     resp_int(x->out, 1);
 out:
@@ -326,6 +338,7 @@ void cmd_xgroup_delconsumer(cmd_call *x)
         pending = sc_delete(s, g, c);
         stream_w_close(&w);
         ks_effect_put(&r);
+        notify_key(x, CFG_NOTIFY_STREAM, "xgroup-delconsumer", 2);
     }
     resp_int(x->out, (long long)pending);
 out:
@@ -487,7 +500,7 @@ void cmd_xreadgroup(cmd_call *x)
         if (!history && !fresh) continue;   /* here a BLOCK would wait (the consumer is not named yet) */
         stream_w_open(&w, &o.refs[k]);
         stream_w_touch_unwatched(&w);
-        c = consumer_touch(s, g, &x->argv[o.garg + 1], x->now);
+        c = consumer_touch(x, &o.refs[k], s, g, &x->argv[o.garg + 1], x->now);
         xs_read_stream(x, served++, &token, key);
         if (history) {
             stream_id start = o.ids[k];
@@ -755,7 +768,7 @@ void cmd_xclaim(cmd_call *x)
         if (!k && !force) continue;
         if (k && minidle && x->now - k->delivered < minidle) continue;
         stream_w_touch_unwatched(&w);
-        if (!c) c = consumer_touch(s, g, cname, x->now);
+        if (!c) c = consumer_touch(x, &r, s, g, cname, x->now);
         if (!k) k = sn_add(s, g, c, id, t, 1);   /* as Redis makes one: delivered once */
         claim(k, c, t, retry, justid);
         reply_claimed(x, s, id, justid);
@@ -764,7 +777,7 @@ void cmd_xclaim(cmd_call *x)
     }
     if (seen >= 0) {   /* a replayed consumer's seen-time */
         stream_w_touch_unwatched(&w);
-        if (!c) c = consumer_touch(s, g, cname, seen);
+        if (!c) c = consumer_touch(x, &r, s, g, cname, seen);
         c->seen = seen;
     }
     if (last_moved) {   /* XCLAIM key group consumer 0 LASTID id */
@@ -856,7 +869,7 @@ void cmd_xautoclaim(cmd_call *x)
                 continue;
             }
             stream_w_touch_unwatched(&w);
-            if (!c) c = consumer_touch(s, g, &x->argv[3], x->now);
+            if (!c) c = consumer_touch(x, &r, s, g, &x->argv[3], x->now);
             claim(k, c, x->now, -1, justid);
             reply_claimed(x, s, id, justid);
             claim_effect(&r, &x->argv[1], g, c, &id, 1, k->delivered, k->count, 0);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cmd/notify.h"
 #include "cmd/streams_int.h"
 #include "types/stream_group.h"
 
@@ -326,7 +327,7 @@ static void cmd_xadd(cmd_call *x)
         size_t idn = sid_fmt(idb, id);
         int k = 0;
         resp_bulk(x->out, idb, idn);
-        stream_trim(s, &o.t, 0);
+        int64_t trimmed = stream_trim(s, &o.t, 0);
         v[k++] = x->argv[0];
         v[k++] = x->argv[1];
         if (o.t.strategy != STREAM_TRIM_NONE) {
@@ -338,6 +339,8 @@ static void cmd_xadd(cmd_call *x)
         stream_w_close(&w);
         ks_effect(&r, k, v);
         if (v != small) free(v);
+        notify_key(x, CFG_NOTIFY_STREAM, "xadd", 1);
+        if (trimmed) notify_key(x, CFG_NOTIFY_STREAM, "xtrim", 1);
     }
     goto out;
 edom:
@@ -443,6 +446,7 @@ static void cmd_xdel(cmd_call *x)
         else if (first) stream_edge(s, 0, &s->first_id);
     }
     if (stream_w_close(&w) && deleted) coll_effect(x, &r);
+    if (deleted) notify_key(x, CFG_NOTIFY_STREAM, "xdel", 1);
     resp_int(x->out, deleted);
 out:
     ks_unlock(&r);
@@ -476,6 +480,7 @@ static void cmd_xtrim(cmd_call *x)
         trim_effect(w.s, &o, v + 2, num);
         stream_w_close(&w);
         ks_effect(&r, 5, v);
+        notify_key(x, CFG_NOTIFY_STREAM, "xtrim", 1);
     } else {
         stream_w_close(&w);
     }
@@ -543,6 +548,7 @@ static void cmd_xsetid(cmd_call *x)
     if (maxdel.ms || maxdel.seq) s->max_deleted = maxdel;
     stream_w_close(&w);
     coll_effect(x, &r);
+    notify_key(x, CFG_NOTIFY_STREAM, "xsetid", 1);
     reply_ok(x);
 out:
     ks_unlock(&r);
@@ -689,7 +695,7 @@ static void cmd_xread(cmd_call *x)
         if (xs_arg_id(x, ia, &o.ids[k], 0, 1) < 0) goto fail;
     }
     for (int k = 0; k < o.nstreams; k++) {
-        item *it = ks_find(&o.refs[k], x->now);
+        item *it = ks_read(&o.refs[k], x->now);   /* Redis looks each key up twice */
         stream_id top, start;
         const stream *s;
         if (!it || item_kind(it) != KIND_STREAM || !(s = stream_of(it))->length) continue;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/collection.h"
+#include "cmd/notify.h"
 #include "lib/lcs.h"
 #include "store/segment.h"
 
@@ -83,6 +84,13 @@ static void reply_item(cmd_call *x, item *it)
     else reply_null(x);
 }
 
+/* SET's events, off the hot path. */
+static __attribute__((noinline, cold)) void notify_set(cmd_call *x, int expire)
+{
+    notify_key(x, CFG_NOTIFY_STRING, "set", 1);
+    if (expire) notify_key(x, CFG_NOTIFY_GENERIC, "expire", 1);
+}
+
 /* SET and its variants. ok/abort: the replies for success and for an NX/XX
  * condition that failed (NULL: nil). */
 static void set_generic(cmd_call *x, unsigned flags, int exp_i, int val_i, int setnx_replies)
@@ -111,6 +119,8 @@ static void set_generic(cmd_call *x, unsigned flags, int exp_i, int val_i, int s
     if ((flags & SET_KEEPTTL) && old) when = item_expire(old);
     ks_set(&r, v->p, v->n, when);
     ks_unlock(&r);
+    if (__builtin_expect(notify_wants(CFG_NOTIFY_STRING | CFG_NOTIFY_GENERIC) != 0, 0))
+        notify_set(x, exp_i);
     if (flags & SET_GET) return;
     if (setnx_replies) resp_int(x->out, 1);
     else reply_ok(x);
@@ -151,6 +161,7 @@ static void cmd_getset(cmd_call *x)
         ks_set(&r, x->argv[2].p, x->argv[2].n, -1);
     }
     ks_unlock(&r);
+    if (!bad) notify_key(x, CFG_NOTIFY_STRING, "set", 1);
 }
 
 static void cmd_getdel(cmd_call *x)
@@ -166,6 +177,7 @@ static void cmd_getdel(cmd_call *x)
         if (it) ks_delete(&r, x->now);
     }
     ks_unlock(&r);
+    if (!bad && it) notify_key(x, CFG_NOTIFY_GENERIC, "del", 1);
 }
 
 static void cmd_getex(cmd_call *x)
@@ -192,10 +204,13 @@ static void cmd_getex(cmd_call *x)
     reply_item(x, it);
     if ((flags & (SET_EXAT | SET_PXAT)) && when <= x->now) {
         ks_delete(&r, x->now);
+        notify_key(x, CFG_NOTIFY_GENERIC, "del", 1);
     } else if (exp_i) {
         ks_set_expire(&r, when);
+        notify_key(x, CFG_NOTIFY_GENERIC, "expire", 1);
     } else if ((flags & SET_PERSIST) && item_has_ttl(it)) {
         ks_set_expire(&r, -1);
+        notify_key(x, CFG_NOTIFY_GENERIC, "persist", 1);
     }
     ks_unlock(&r);
 }
@@ -238,6 +253,7 @@ static void cmd_append(cmd_call *x)
         total = old + v->n;
     }
     ks_unlock(&r);
+    notify_key(x, CFG_NOTIFY_STRING, "append", 1);
     resp_int(x->out, (long long)total);
 }
 
@@ -324,6 +340,7 @@ static void cmd_setrange(cmd_call *x)
     }
     len = item_vlen(it);
     ks_unlock(&r);
+    notify_key(x, CFG_NOTIFY_STRING, "setrange", 1);
     resp_int(x->out, (long long)len);
 }
 
@@ -364,6 +381,7 @@ static void incr_by(cmd_call *x, long long incr)
     v += incr;
     store_number(&r, it, tmp, (size_t)util_ll2str(tmp, v));
     ks_unlock(&r);
+    notify_key(x, CFG_NOTIFY_STRING, "incrby", 1);
     resp_int(x->out, v);
 }
 
@@ -417,6 +435,7 @@ static void cmd_incrbyfloat(cmd_call *x)
     n = util_ld2str(tmp, sizeof tmp, v);
     store_number(&r, it, tmp, (size_t)n);
     ks_unlock(&r);
+    notify_key(x, CFG_NOTIFY_STRING, "incrbyfloat", 1);
     resp_bulk(x->out, tmp, (size_t)n);
 }
 
@@ -452,6 +471,7 @@ static void mset_generic(cmd_call *x, int nx)
             const karg *v = &x->argv[2 + 2 * k];
             refs[k].gen = (uint64_t)-1;   /* earlier stores may have moved entries */
             ks_set(&refs[k], v->p, v->n, -1);
+            notify_key(x, CFG_NOTIFY_STRING, "set", 1 + 2 * k);
         }
     }
     ks_lockset_unlock(&ls);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/notify.h"
 #include "cmd/zsets_int.h"
 
 #define ERR_NAN "ERR resulting score is not a number (NaN)"
@@ -107,6 +108,7 @@ static void zadd_generic(cmd_call *x, int flags)
             ks_effect(&r, first + 2 * j, x->argv);   /* the pairs that were done */
         }
     }
+    if (added || updated) notify_ref(x, &r, CFG_NOTIFY_ZSET, incr ? "zincr" : "zadd");
     if (rc < 0) {
         reply_nomem(x);
         goto out;
@@ -138,6 +140,7 @@ static void cmd_zrem(cmd_call *x)
             zset_w_open(&w, &r);
             for (int i = 2; i < x->argc && zset_w_len(&w); i++)
                 n += zset_w_del(&w, x->argv[i].p, x->argv[i].n);
+            if (n) notify_ref_del(x, &r, CFG_NOTIFY_ZSET, "zrem", zset_w_len(&w) == 0);
             if (zset_w_close(&w, x->now)) coll_effect(x, &r);
         }
         resp_int(x->out, n);
@@ -563,18 +566,24 @@ int zsets__store(cmd_call *x, kref *dst, const zsets_pair *v, size_t n, const bu
     size_t maxlen = 0;
     int existed = dst->it != NULL;
     zset_w w;
+    /* GEORADIUS[BYMEMBER] ... STORE: georadiusstore, else the command's name */
+    const char *event = strncmp(x->def->name, "georadius", 9) ? x->def->name : "georadiusstore";
     if (existed) ks_delete(dst, x->now);
+    if (n == 0 && existed) notify_ref(x, dst, CFG_NOTIFY_GENERIC, "del");
     if (n == 0) return existed;
     for (size_t k = 0; k < n; k++)
         if (v[k].ml > maxlen) maxlen = v[k].ml;
+    notify_quiet_new(existed);   /* Redis overwrites the key */
     zset_w_open_new(&w, dst, n, maxlen);
     for (size_t k = 0; k < n; k++)
         if (zset_w_append(&w, b->data + v[k].off, v[k].ml, v[k].score) < 0) {
             zset_w_del_range(&w, 0, zset_w_len(&w));   /* what is left is the deletion */
             zset_w_close(&w, x->now);
+            notify_quiet_new(0);
             return -1;
         }
     zset_w_close(&w, x->now);
+    notify_quiet_new(0);
     /* logged as the value stored (after the deletion of what dst held,
      * which the delete reported): the command would replay against a
      * source that dst may have been (ZRANGESTORE z z, ZUNIONSTORE z 2 z y,
@@ -582,6 +591,7 @@ int zsets__store(cmd_call *x, kref *dst, const zsets_pair *v, size_t n, const bu
      * keeps into the 0 of a small one */
     ks_find(dst, x->now);
     ks_effect_put(dst);
+    notify_ref(x, dst, CFG_NOTIFY_ZSET, event);
     return 1;
 }
 
@@ -680,6 +690,9 @@ static void zremrange_generic(cmd_call *x, int by)
             if (n) {
                 zset_w_open(&w, &r);
                 zset_w_del_range(&w, first, n);
+                notify_ref_del(x, &r, CFG_NOTIFY_ZSET, by == BY_RANK ? "zremrangebyrank" :
+                               by == BY_SCORE ? "zremrangebyscore" : "zremrangebylex",
+                               zset_w_len(&w) == 0);
                 if (zset_w_close(&w, x->now)) coll_effect(x, &r);
             }
         }

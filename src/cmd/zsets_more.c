@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/notify.h"
 #include "cmd/zsets_int.h"
 
 /* ---- pops ---- */
@@ -52,6 +53,7 @@ static void pop_from(cmd_call *x, kref *r, item *it, long long count, int max, i
     zset_iter_done(&i);
     zset_w_open(&w, r);
     zset_w_del_range(&w, max ? len - n : 0, n);
+    if (n) notify_ref_del(x, r, CFG_NOTIFY_ZSET, max ? "zpopmax" : "zpopmin", n == len);
     if (zset_w_close(&w, x->now)) {
         eff[0] = (slice){"ZREM", 4};
         eff[1] = (slice){r->key, r->klen};

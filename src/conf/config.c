@@ -33,7 +33,7 @@ typedef struct cfg_row {
     const char *help;
 } cfg_row;
 
-static cfg_check_fn check_save, check_dir, check_filename, check_dirname, check_obuf;
+static cfg_check_fn check_save, check_dir, check_filename, check_dirname, check_obuf, check_notify;
 
 #define CFG_RANGE_INT(a, b) .min = (a), .max = (b), .enums = NULL
 #define CFG_RANGE_OCT(a, b) .min = (a), .max = (b), .enums = NULL
@@ -96,6 +96,47 @@ static int check_save(const char *name, const char *v, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+/* ---- notify-keyspace-events ---- */
+
+int config_notify_flags(const char *v)
+{
+    int flags = 0;
+    for (; *v; v++) {
+        int bit = *v == 'A' ? CFG_NOTIFY_ALL : 0;
+#define X(id, ch, b) if (*v == (ch)) bit = (b);
+        CFG_NOTIFY_CLASSES(X)
+#undef X
+        if (!bit) return -1;
+        flags |= bit;
+    }
+    return flags;
+}
+
+static int check_notify(const char *name, const char *v, char *err, size_t errlen)
+{
+    (void)name;
+    if (config_notify_flags(v) >= 0) return 0;
+    snprintf(err, errlen, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+    return -1;
+}
+
+/* As Redis prints the classes: A or the event letters (n among them, so A
+ * hides it), then K, E and m. */
+static const char *notify_format(const char *v, char *out)
+{
+    static const char order[] = "g$lshzxetdn";
+    int flags = config_notify_flags(v), n = 0;
+    if ((flags & CFG_NOTIFY_ALL) == CFG_NOTIFY_ALL) out[n++] = 'A';
+    else
+        for (const char *c = order; *c; c++)
+            if (flags & config_notify_flags((char[]){*c, 0})) out[n++] = *c;
+    if (flags & CFG_NOTIFY_KEYSPACE) out[n++] = 'K';
+    if (flags & CFG_NOTIFY_KEYEVENT) out[n++] = 'E';
+    if (flags & CFG_NOTIFY_KEY_MISS) out[n++] = 'm';
+    out[n] = 0;
+    return out;
 }
 
 /* ---- client-output-buffer-limit: groups of <class> <hard> <soft> <seconds> ---- */
@@ -516,6 +557,8 @@ void config_free(config *cfg)
 static const char *format_value(config *cfg, const cfg_row *r, char *out, size_t outlen)
 {
     long long v;
+    if (r->check == check_notify)
+        return notify_format(*str_field(cfg, r) ? *str_field(cfg, r) : "", out);
     if (r->type == CFG_STR) return *str_field(cfg, r) ? *str_field(cfg, r) : "";
     v = cfg_ll(ll_field(cfg, r));
     if (r->type == CFG_BOOL) return v ? "yes" : "no";

@@ -130,7 +130,31 @@ enum cfg_fsync {
       CFG_MUTABLE, NULL, NULL, NULL,                                                         \
       "a stream node takes no entry that would bring it to this many bytes (0: 1 GB)")        \
     X(stream_node_max_entries, "stream-node-max-entries", INT, "100", 0, LLONG_MAX,         \
-      CFG_MUTABLE, NULL, NULL, NULL, "... nor more than this many entries (0: no bound)")
+      CFG_MUTABLE, NULL, NULL, NULL, "... nor more than this many entries (0: no bound)") \
+    X(notify_keyspace_events, "notify-keyspace-events", STR, "", 0, 0, CFG_MUTABLE,        \
+      check_notify, NULL, NULL,                                                              \
+      "keyspace events to publish, as Redis's class letters (K E g $ l s h z x e t m d n A)")
+
+/* notify-keyspace-events' classes, Redis's bits and letters: K and E say
+ * where events go (__keyspace@ and __keyevent@ channels), the others which
+ * events; A is g$lshzxetd (not m, not n). */
+#define CFG_NOTIFY_CLASSES(X)                                                                \
+    X(KEYSPACE, 'K', 1 << 0) X(KEYEVENT, 'E', 1 << 1) X(GENERIC, 'g', 1 << 2)              \
+    X(STRING, '$', 1 << 3) X(LIST, 'l', 1 << 4) X(SET, 's', 1 << 5) X(HASH, 'h', 1 << 6)   \
+    X(ZSET, 'z', 1 << 7) X(EXPIRED, 'x', 1 << 8) X(EVICTED, 'e', 1 << 9)                    \
+    X(STREAM, 't', 1 << 10) X(KEY_MISS, 'm', 1 << 11) X(MODULE, 'd', 1 << 12)              \
+    X(NEW, 'n', 1 << 13)
+enum {
+#define X(id, ch, bit) CFG_NOTIFY_##id = (bit),
+    CFG_NOTIFY_CLASSES(X)
+#undef X
+    CFG_NOTIFY_ALL = CFG_NOTIFY_GENERIC | CFG_NOTIFY_STRING | CFG_NOTIFY_LIST | CFG_NOTIFY_SET |
+                     CFG_NOTIFY_HASH | CFG_NOTIFY_ZSET | CFG_NOTIFY_EXPIRED |
+                     CFG_NOTIFY_EVICTED | CFG_NOTIFY_STREAM | CFG_NOTIFY_MODULE
+};
+/* The classes of a notify-keyspace-events value, or -1 for a letter that
+ * is none. */
+int config_notify_flags(const char *v);
 
 /* Older names Redis still accepts for some directives: alias, directive. */
 #define CONFIG_ALIASES(A)                                                                    \

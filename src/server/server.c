@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "server/conn.h"
+#include "cmd/notify.h"
 #include "lib/log.h"
 #include "lib/net.h"
 #include "lib/util.h"
@@ -422,6 +423,7 @@ int server_init(server *srv)
     srv->trk = tracking_create(srv->bus);
     tracking_attach(srv->ks, srv->trk);
     apply_tracking(srv, NULL, NULL, 0);
+    notify_init(&srv->cfg, srv->ks, srv->bus);
     for (int i = 0; i < n; i++) {
         if (worker_init(srv, &srv->workers[i], i) < 0) {
             log_warn("Could not create worker %d: %s", i, strerror(errno));
@@ -474,6 +476,7 @@ static void *worker_main(void *opaque)
 {
     worker *w = opaque;
     server *srv = w->srv;
+    notify_thread(w->id);
     while (!atomic_load(&srv->shutdown)) {
         int64_t now = util_mono_us(), wait_ms;
         if (atomic_load_explicit(&srv->lset, memory_order_acquire) != w->lset &&

@@ -46,6 +46,14 @@ typedef struct ks_effects {
     void (*command)(void *ctx, const domain *d, int argc, const slice *argv);
 } ks_effects;
 
+/* Key events, for keyspace notifications: a key went by itself (what is
+ * KS_DEL_EXPIRED or KS_DEL_EVICTED) or, while asked for (ks_want_events),
+ * a key that was not there was added (KS_KEY_NEW) or a read (ks_read)
+ * missed (KS_KEY_MISS); in domain d, on this thread, with its shard locked.
+ * The hook must not touch the keyspace. */
+enum { KS_KEY_NEW = 16, KS_KEY_MISS = 17 };
+typedef void ks_key_event_fn(void *ctx, const domain *d, const char *key, size_t klen, int what);
+
 /* The copy-on-write hook: it is about to change or be dropped, in domain
  * d; *slot is state the reader keeps per shard (guarded by the shard lock,
  * NULL at first). */

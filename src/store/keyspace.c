@@ -349,6 +349,8 @@ void ks__drop(kref *r, item *it, int reason, int flags)
     /* an expiry is reported too (Redis propagates a DEL): a write after it
      * starts a new key, and the AOF's replay must know that */
     if (fx) fx->del(fx->ctx, r->d, r->key, r->klen, reason);
+    if (reason != KS_DEL_USER && r->d->ks->key_event)
+        r->d->ks->key_event(r->d->ks->key_event_ctx, r->d, r->key, r->klen, reason);
     table_delete(&s->t, &r->pos);
     if (!(flags & KS_DROP_MOVED)) ks__release(s, r->d->ks, it);
     if (item_has_ttl(it)) s->expires--;
@@ -432,6 +434,8 @@ item *ks_read(kref *r, int64_t now)
         r->s->hits++;
     } else {
         r->s->misses++;
+        if (atomic_load_explicit(&r->d->ks->want_miss, memory_order_relaxed))
+            r->d->ks->key_event(r->d->ks->key_event_ctx, r->d, r->key, r->klen, KS_KEY_MISS);
     }
     return it;
 }
@@ -468,6 +472,8 @@ static void put_item_moved(kref *r, item *it, int moved)
         table_insert(&s->t, r->h, it, item_has_ttl(it) ? UB_TTL : 0);
         ks__mem_add(s, r->d->ks, ks__table_bytes(s) - before);
         s->gen++;
+        if (atomic_load_explicit(&r->d->ks->want_new, memory_order_relaxed))
+            r->d->ks->key_event(r->d->ks->key_event_ctx, r->d, r->key, r->klen, KS_KEY_NEW);
     }
     if (item_has_ttl(it)) s->expires++;
     s->sets++;
@@ -868,6 +874,18 @@ void ks_set_effects(keyspace *ks, const ks_effects *fx)
 }
 
 const ks_effects *ks_effects_of(keyspace *ks) { return ks__fx(ks); }
+
+void ks_set_key_events(keyspace *ks, ks_key_event_fn *fn, void *ctx)
+{
+    ks->key_event = fn;
+    ks->key_event_ctx = ctx;
+}
+
+void ks_want_events(keyspace *ks, int want_new, int want_miss)
+{
+    atomic_store(&ks->want_new, want_new);
+    atomic_store(&ks->want_miss, want_miss);
+}
 
 
 size_t ks_used_memory(keyspace *ks)

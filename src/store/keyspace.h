@@ -276,6 +276,12 @@ uint64_t ks_changes(keyspace *ks);
  * that the reports start at a clean instant. */
 void ks_set_effects(keyspace *ks, const ks_effects *fx);
 const ks_effects *ks_effects_of(keyspace *ks);
+/* Tell fn of every key that expires or is evicted, of new keys while
+ * want_new is on and of missed reads while want_miss is (see hooks.h).
+ * Call before any worker runs. */
+void ks_set_key_events(keyspace *ks, void (*fn)(void *, const domain *, const char *, size_t, int),
+                       void *ctx);
+void ks_want_events(keyspace *ks, int want_new, int want_miss);
 
 /* ---- background work ---- */
 

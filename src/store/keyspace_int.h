@@ -58,6 +58,10 @@ struct keyspace {
     ks_touch_fn touch_fn;           /* see ks_set_touch_hook */
     void *touch_ctx;
     atomic_int touch_on;
+    ks_key_event_fn *key_event;     /* set before the workers start */
+    void *key_event_ctx;
+    atomic_int want_new;            /* key_event hears of new keys */
+    atomic_int want_miss;           /* ... and of reads that missed */
 };
 
 static inline ks_pit *ks__pit(keyspace *ks)
