@@ -428,6 +428,9 @@ void cmd_block_argv(cmd_call *x, const karg *keys, int nkeys, int64_t deadline, 
         return;
     }
     if (!s->sub) s->sub = ps_client_new(x->env->bus, x->env->self, s);
+    /* A new wait: a signal that came while the last one was ending (its
+     * retry already running) must not stand for this one's. */
+    ps_woken_clear(s->sub);
     for (int i = 0; i < nkeys; i++) {
         waiter_name(&b, s->db, keys[i].p, keys[i].n);
         ps_subscribe(x->env->bus, s->sub, PS_KEY, b.data, b.len);

@@ -112,6 +112,8 @@ def compare(pair, name, fn, proto=2):
         try:
             fn(r)
             r.finish()
+        except Exception as e:   # say which server it was
+            raise AssertionError("%s on %s (%s)" % (name, srv.kind, e)) from e
         finally:
             for c in r.conns.values():
                 c.close()
