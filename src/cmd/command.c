@@ -139,6 +139,14 @@ const char *command_fullname(const cmd_def *parent, const cmd_def *d, char *buf,
     return buf;
 }
 
+const cmd_def *command_parent(const cmd_def *d)
+{
+    for (size_t i = 0; i < ncommands; i++)
+        for (const cmd_def *sub = all[i]->subs; sub && sub->name; sub++)
+            if (sub == d) return all[i];
+    return NULL;
+}
+
 unsigned command_categories(const cmd_def *d)
 {
     unsigned c = d->acl;
@@ -533,18 +541,21 @@ void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg
     if (argc == 0) return;
     def = command_lookup(argv[0].p, argv[0].n);
     if (!def) {
+        s->last_cmd = NULL;
         reply_unknown(s, out, argc, argv);
         return;
     }
     if (def->subs && !(argc == 1 && def->fn)) {
         const cmd_def *sub;
         if (argc < 2) {
+            s->last_cmd = def;
             reject(s, out, def, "ERR wrong number of arguments for '%s' command", def->name);
             return;
         }
         sub = find_sub(def->subs, &argv[1]);
         if (!sub) {
             char up[32];
+            s->last_cmd = NULL;   /* as Redis's lookup finds nothing */
             size_t i;
             for (i = 0; def->name[i] && i < sizeof up - 1; i++)
                 up[i] = (char)toupper((unsigned char)def->name[i]);
@@ -556,6 +567,7 @@ void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg
         parent = def;
         def = sub;
     }
+    s->last_cmd = def;   /* as Redis sets lastcmd once the lookup found it */
     if (!arity_ok(def->arity, argc)) {
         reject(s, out, def, "ERR wrong number of arguments for '%s' command",
                command_fullname(parent, def, fullname, sizeof fullname));

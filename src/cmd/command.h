@@ -264,6 +264,8 @@ const cmd_def *command_at(size_t i);
 size_t command_count(void);
 /* "container|sub" for a subcommand (buf of 64 bytes), else the name. */
 const char *command_fullname(const cmd_def *parent, const cmd_def *d, char *buf, size_t len);
+/* The container a subcommand's row belongs to, or NULL (not fast). */
+const cmd_def *command_parent(const cmd_def *d);
 /* The ACL categories of a row, with those its flags imply. */
 unsigned command_categories(const cmd_def *d);
 /* The name of category bit i, or NULL. */
@@ -394,6 +396,11 @@ void client__tracking(cmd_call *x);
 void client__caching(cmd_call *x);
 void client__getredir(cmd_call *x);
 void client__trackinginfo(cmd_call *x);
+/* CLIENT INFO, LIST, KILL and HELP (clients.c). */
+void client__info(cmd_call *x);
+void client__list(cmd_call *x);
+void client__kill(cmd_call *x);
+void client__help(cmd_call *x);
 void tracking_after(cmd_call *x);
 void tracking_deliver(cmd_env *env, session *s, buf *out, const struct ps_msg *m);
 void tracking_session_end(cmd_env *env, session *s);

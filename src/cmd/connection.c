@@ -1,5 +1,6 @@
 /* connection.c - the commands of a client's own state: PING, ECHO, SELECT,
- * AUTH, HELLO, QUIT, RESET and CLIENT. Redis 7.0's replies and error texts. */
+ * AUTH, HELLO, QUIT, RESET and CLIENT (whose INFO, LIST, KILL and HELP are
+ * in clients.c). Redis 7.0's replies and error texts. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,41 +252,6 @@ static void cmd_client_unblock(cmd_call *x)
     resp_int(x->out, 1);
 }
 
-static void cmd_client_info(cmd_call *x)
-{
-    session *s = x->s;
-    sess_conn_info ci = {.fd = -1, .laddr = "", .events = "r"};
-    size_t argv_mem = 0, multi_mem = session_multi_mem(s);
-    char flags[8], *f = flags;
-    buf line = {0};
-    for (int i = 0; i < x->argc; i++) argv_mem += x->argv[i].n;
-    if (s->ops) s->ops->describe(s, &ci);
-    if (ps_client_count(s->sub, PS_MONITOR)) *f++ = 'O';
-    if (session_subscribed(s)) *f++ = 'P';
-    if (s->flags & SESS_MULTI) *f++ = 'x';
-    if (s->trk & TRK_ON) *f++ = 't';
-    if (s->trk & TRK_BROKEN) *f++ = 'R';
-    if (s->trk & TRK_BCAST) *f++ = 'B';
-    if (f == flags) *f++ = 'N';
-    *f = '\0';
-    /* Redis 7.0's fields, in its order; db is the domain's number, or -1
-     * for a domain named by something other than a number. */
-    buf_printf(&line,
-               "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%lld sub=%zu "
-               "psub=%zu ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu "
-               "rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s cmd=client|info "
-               "user=default redir=%lld resp=%d\n",
-               (unsigned long long)s->id, s->peer, ci.laddr, ci.fd, s->name ? s->name : "",
-               (long long)(x->now - s->created_ms) / 1000, (long long)(x->now - s->last_ms) / 1000,
-               flags, ks_domain_db_index(s->db), ps_client_count(s->sub, PS_CHANNEL),
-               ps_client_count(s->sub, PS_PATTERN), ps_client_count(s->sub, PS_SHARD),
-               (s->flags & SESS_MULTI) ? s->mq_len : -1, ci.qbuf, ci.qbuf_free, argv_mem, multi_mem,
-               ci.rbs, ci.rbs, ci.obl, ci.oll, ci.omem, ci.tot_mem + multi_mem, ci.events,
-               s->trk & TRK_ON ? (long long)s->trk_redir : -1LL, s->resp);
-    reply_verbatim(x, line.data, line.len);
-    buf_free(&line);
-}
-
 #define F CMD_FAST
 #define CN CAT_CONNECTION
 /* loading and stale, which Redis shows for commands it serves while it
@@ -297,7 +263,7 @@ static const cmd_def client_subs[] = {
     {"setname", cmd_client_setname, 3, NS, CN, NOKEYS, "connection", "2.6.9", "O(1)", NULL, NULL},
     {"getname", cmd_client_getname, 2, NS, CN, NOKEYS, "connection", "2.6.9", "O(1)", NULL, NULL},
     {"id", cmd_client_id, 2, NS, CN, NOKEYS, "connection", "5.0.0", "O(1)", NULL, NULL},
-    {"info", cmd_client_info, 2, NS, CN, NOKEYS, "connection", "6.2.0", "O(1)",
+    {"info", client__info, 2, NS, CN, NOKEYS, "connection", "6.2.0", "O(1)",
      "nondeterministic_output", NULL},
     {"tracking", client__tracking, -3, NS, CN, NOKEYS, "connection", "6.0.0",
      "O(1). Some options may introduce additional complexity.", NULL, NULL},
@@ -306,6 +272,11 @@ static const cmd_def client_subs[] = {
     {"trackinginfo", client__trackinginfo, 2, NS, CN, NOKEYS, "connection", "6.2.0", "O(1)", NULL, NULL},
     {"unblock", cmd_client_unblock, -3, NS | CMD_ADMIN, CN | CAT_DANGEROUS, NOKEYS, "connection", "5.0.0",
      "O(log N) where N is the number of client connections", NULL, NULL},
+    {"list", client__list, -2, NS | CMD_ADMIN | CMD_EXCLUSIVE, CN | CAT_DANGEROUS, NOKEYS, "connection",
+     "2.4.0", "O(N) where N is the number of client connections", "nondeterministic_output", NULL},
+    {"kill", client__kill, -3, NS | CMD_ADMIN | CMD_EXCLUSIVE, CN | CAT_DANGEROUS, NOKEYS, "connection",
+     "2.4.0", "O(N) where N is the number of client connections", NULL, NULL},
+    {"help", client__help, 2, LS, CN, NOKEYS, "connection", "5.0.0", "O(1)", NULL, NULL},
     {NULL, NULL, 0, 0, 0, NOKEYS, NULL, NULL, NULL, NULL, NULL},
 };
 

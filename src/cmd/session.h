@@ -77,6 +77,7 @@ struct session {
     queued_cmd parked;       /* while SESS_BLOCKED: the command waiting */
     int64_t block_deadline;  /* when it times out (ms), 0: never */
     const session_ops *ops;  /* the connection's side, or NULL */
+    const struct cmd_def *last_cmd;   /* CLIENT LIST's cmd=: the last one looked up, or NULL */
 };
 
 /* A new session in domain d (its reference is taken over). */

@@ -459,6 +459,45 @@ long ps_state_of(pubsub *ps, uint64_t id)
     return st;
 }
 
+static int ref_by_id(const void *a, const void *b)
+{
+    uint64_t x = ((const ps_client_ref *)a)->id, y = ((const ps_client_ref *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+size_t ps_clients_begin(pubsub *ps, ps_client_ref **out)
+{
+    size_t n = 0, cap = 0;
+    ps_client_ref *refs = NULL;
+    /* every stripe at once, in index order: a writer takes only one */
+    for (int i = 0; i < PS_STRIPES; i++) pthread_rwlock_rdlock(&ps->ids[i].lock);
+    for (int i = 0; i < PS_STRIPES; i++) {
+        table *t = &ps->ids[i].t;
+        for (size_t k = 0, span = table_span(t); k < span; k++) {
+            unsigned ub;
+            ps_client *c = table_at(t, k, NULL, &ub);
+            if (!c) continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                refs = xrealloc(refs, cap * sizeof *refs);
+            }
+            refs[n++] = (ps_client_ref){c->id, c->owner, c, atomic_load(&c->state)};
+        }
+    }
+    if (n) qsort(refs, n, sizeof *refs, ref_by_id);
+    *out = refs;
+    return n;
+}
+
+void ps_clients_end(pubsub *ps, ps_client_ref **refs)
+{
+    for (int i = PS_STRIPES - 1; i >= 0; i--) pthread_rwlock_unlock(&ps->ids[i].lock);
+    free(*refs);
+    *refs = NULL;
+}
+
+int ps_client_mark_killed(ps_client *c) { return !(atomic_fetch_or(&c->state, PS_ST_KILLED) & PS_ST_KILLED); }
+
 ps_msg *ps_msg_new(int kind, uint64_t origin, const void *body, size_t n)
 {
     ps_msg *m = xmalloc(sizeof *m + n);

@@ -67,6 +67,7 @@ enum {
     PS_MSG_REDIR_BROKEN = -3,  /* the redirection's client has gone */
     PS_MSG_UNBLOCK = -4,       /* CLIENT UNBLOCK: as a timeout (body "") or with an error (body) */
     PS_MSG_BROADCAST = -5,     /* keys with a BCAST prefix changed: body is their array */
+    PS_MSG_KILL = -6,          /* CLIENT KILL: close the connection */
 };
 /* A new message of one of those kinds (one reference); with body NULL,
  * its n bytes are the caller's to fill. */
@@ -96,7 +97,7 @@ ps_client *ps_client_new(pubsub *ps, int w, void *owner);
  * id from any thread (ps_post): they go through its worker's mailbox, so
  * they reach it after the command running now has replied. Its state is a
  * word of bits its owner sets (PS_ST_*), which others may read. */
-enum { PS_ST_BLOCKED = 1, PS_ST_TRACKING = 2 };
+enum { PS_ST_BLOCKED = 1, PS_ST_TRACKING = 2, PS_ST_KILLED = 4 };
 void ps_client_register(pubsub *ps, ps_client *c, uint64_t id);
 void ps_client_set_state(pubsub *ps, ps_client *c, unsigned bit, int on);
 /* The state of client id, or -1 when there is no such client. */
@@ -107,6 +108,21 @@ int ps_post(pubsub *ps, uint64_t id, ps_msg *m);
 void ps_post_all(pubsub *ps, unsigned bit, ps_msg *m);
 /* Clients with the bit set. */
 long ps_count_state(pubsub *ps, unsigned bit);
+/* Every registered client, by ascending id (CLIENT LIST/KILL): the registry
+ * is locked until ps_clients_end, so none of them can go meanwhile (a
+ * client is unregistered before its owner is freed). *out is a new array,
+ * which ps_clients_end frees; returns how many. */
+typedef struct ps_client_ref {
+    uint64_t id;
+    void *owner;
+    ps_client *c;
+    unsigned state;          /* PS_ST_* when listed */
+} ps_client_ref;
+size_t ps_clients_begin(pubsub *ps, ps_client_ref **out);
+void ps_clients_end(pubsub *ps, ps_client_ref **refs);
+/* Mark a client killed (PS_ST_KILLED: CLIENT KILL has asked it to go); the
+ * caller then posts it PS_MSG_KILL. 0 when it already was. */
+int ps_client_mark_killed(ps_client *c);
 /* The session is going: drop every subscription and the owner. */
 void ps_client_free(pubsub *ps, ps_client *c);
 /* How many subscriptions of one kind it holds. */

@@ -119,13 +119,14 @@ void conn_accept(worker *w, int fd)
                      (net_peer_is_local(fd) ? SESS_LOCAL : 0),
                  util_now_ms());
     c->s.ops = &conn_session_ops;
-    c->s.me = ps_client_new(srv->bus, w->id, &c->s);   /* reachable by its id */
-    ps_client_register(srv->bus, c->s.me, c->s.id);
     c->sink = (cmd_sink){&c->out, add_slice, c};
     c->tr = &plain;
     c->proto = &resp2;
     resp_parser_reset(&c->p);
+    c->h.fd = fd;   /* as ev_add sets it: CLIENT LIST may describe it once registered */
     net_peer_name(fd, c->s.peer, sizeof c->s.peer);
+    c->s.me = ps_client_new(srv->bus, w->id, &c->s);   /* reachable by its id */
+    ps_client_register(srv->bus, c->s.me, c->s.id);
     if (ev_add(w->loop, &c->h, fd, EV_READ, on_event) < 0) {
         close(fd);
         ps_client_free(srv->bus, c->s.me);
@@ -141,10 +142,13 @@ void conn_accept(worker *w, int fd)
     stat_add(&w->st.connections, 1);
 }
 
+/* Inside the worker's gate: an exclusive section (CLIENT LIST, KILL) reads
+ * other workers' sessions, which must not be torn down meanwhile. */
 void conn_close(conn *c)
 {
     worker *w = c->w;
     if (c->flags & CONN_DEAD) return;
+    gates_enter(w->srv->g, w->id);
     unmark_pending(c);
     c->flags |= CONN_DEAD;
     command_unblock(&w->env, &c->s);   /* the next waiter of its keys may be served */
@@ -163,6 +167,7 @@ void conn_close(conn *c)
     w->dead = c;
     atomic_fetch_sub(&w->srv->nclients, 1);
     atomic_fetch_sub_explicit(&w->load, 1, memory_order_relaxed);
+    gates_leave(w->srv->g, w->id);
 }
 
 void conn_deliver(void *owner, const ps_msg *m)
@@ -170,6 +175,11 @@ void conn_deliver(void *owner, const ps_msg *m)
     conn *c = (conn *)((char *)owner - offsetof(conn, s));
     char h[4] = {c->s.resp == 3 ? '>' : '*', (char)('0' + m->nelem), '\r', '\n'};
     if (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_OVERLIMIT)) return;
+    if (m->nelem == PS_MSG_KILL) {   /* closed by the flush, as Redis frees it */
+        c->flags |= CONN_CLOSING;
+        mark_pending(c);
+        return;
+    }
     if (m->nelem == PS_MSG_UNBLOCK) {   /* answered at the flush, as a timeout is */
         if (!(c->s.flags & SESS_BLOCKED)) return;
         c->flags |= m->len ? CONN_UNBLOCK_ERR : CONN_UNBLOCK;
@@ -279,12 +289,12 @@ void conn_reap(worker *w)
     }
 }
 
-/* CLIENT INFO's view of the connection under a session. */
-static void describe(const session *s, sess_conn_info *out)
+/* CLIENT INFO's and LIST's view of the connection under a session. Its
+ * worker changes the buffers outside its gate (reading and writing the
+ * socket), so CLIENT LIST on another worker reads these sizes while they
+ * may change: statistics, read as whole words, never followed as pointers. */
+__attribute__((no_sanitize("thread"))) static void describe_buffers(const conn *c, sess_conn_info *out)
 {
-    const conn *c = (const conn *)((const char *)s - offsetof(conn, s));
-    out->fd = c->h.fd;
-    net_sock_name(c->h.fd, out->laddr, sizeof out->laddr);
     out->qbuf = buf_pending(&c->in);
     out->qbuf_free = c->in.cap - c->in.len;
     out->rbs = c->in.cap;
@@ -293,6 +303,14 @@ static void describe(const session *s, sess_conn_info *out)
     out->omem = c->out.cap + c->zc_bytes;
     out->tot_mem = sizeof *c + c->in.cap + c->out.cap + sizeof(karg) * (size_t)c->argv_cap;
     out->events = (c->h.mask & EV_WRITE) ? "rw" : "r";
+}
+
+static void describe(const session *s, sess_conn_info *out)
+{
+    const conn *c = (const conn *)((const char *)s - offsetof(conn, s));
+    out->fd = c->h.fd;
+    net_sock_name(c->h.fd, out->laddr, sizeof out->laddr);
+    describe_buffers(c, out);
 }
 
 static void grow_argv(conn *c, int want)
@@ -355,12 +373,13 @@ static void process_input(conn *c)
     int64_t slice_start = util_mono_us();
     /* One clock read serves a run of commands, as Redis's cached time does;
      * it is read again with the slice clock, every 16 commands. */
-    int64_t now_ms = c->s.last_ms = util_now_ms();   /* last_ms: the idle clock */
+    int64_t now_ms = util_now_ms();
 
     lim.max_bulk = cfg_ll(&srv->cfg.proto_max_bulk_len);
     lim.unauthenticated = !(c->s.flags & SESS_AUTHED);
     if (!c->pargv) grow_argv(c, 8);
     gates_enter(srv->g, c->w->id);
+    c->s.last_ms = now_ms;   /* the idle clock; in the gate, as CLIENT LIST reads it */
     /* What was published to a subscriber before its commands arrived goes
      * out before their replies. */
     if (c->s.sub && ps_waiting(srv->bus, c->w->id)) ps_drain(srv->bus, c->w->id);
