@@ -1,10 +1,10 @@
 /* clients.c - CLIENT INFO, LIST, KILL and HELP: every connection seen
  * from one, with Redis 7.0's fields, filters, replies and error texts.
  *
- * Connections live on several workers. LIST and KILL run exclusive (no
+ * Connections live on several workers. LIST and KILL run exclusive: no
  * other worker runs a command, and a worker closes a connection only
- * inside its gate), with the registry of clients by id locked, so every
- * session they read stays as it is. A killed client on another worker is
+ * inside its gate, so every session the registry of clients by id lists
+ * stays as it is meanwhile. A killed client on another worker is
  * sent PS_MSG_KILL and closed by its own worker; one killing itself gets
  * its reply, then the connection closes, as in Redis. */
 #include <stdio.h>
@@ -90,8 +90,8 @@ void client__info(cmd_call *x)
 }
 
 /* Every client, by ascending id (the order Redis lists them in), those
- * already killed left out; until clients_end nobody goes. With no
- * registry (no connections) there is only the caller. */
+ * already killed left out. With no registry (no connections) there is
+ * only the caller. */
 typedef struct clients {
     ps_client_ref *refs, self;
     size_t n;
@@ -112,9 +112,9 @@ static void clients_begin(cmd_call *x, clients *cs)
     cs->n = k;
 }
 
-static void clients_end(cmd_call *x, clients *cs)
+static void clients_end(clients *cs)
 {
-    if (cs->refs != &cs->self) ps_clients_end(x->env->bus, &cs->refs);
+    if (cs->refs != &cs->self) ps_clients_end(&cs->refs);
 }
 
 static const session *clients_find(const clients *cs, uint64_t id)
@@ -163,7 +163,7 @@ void client__list(cmd_call *x)
         for (size_t i = 0; i < cs.n; i++)
             if (type < 0 || type_of(cs.refs[i].owner) == type) client_line(x, cs.refs[i].owner, &out);
     }
-    clients_end(x, &cs);
+    clients_end(&cs);
     reply_verbatim(x, out.data ? out.data : "", out.len);
     buf_free(&out);
 }
@@ -255,7 +255,7 @@ void client__kill(cmd_call *x)
             gone[ngone++] = s->id;
         }
     }
-    clients_end(x, &cs);
+    clients_end(&cs);
     /* each closed by its own worker, once this section ends */
     for (size_t i = 0; i < ngone; i++)
         ps_post(x->env->bus, gone[i], ps_msg_new(PS_MSG_KILL, x->s->id, NULL, 0));

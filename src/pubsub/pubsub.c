@@ -469,10 +469,9 @@ size_t ps_clients_begin(pubsub *ps, ps_client_ref **out)
 {
     size_t n = 0, cap = 0;
     ps_client_ref *refs = NULL;
-    /* every stripe at once, in index order: a writer takes only one */
-    for (int i = 0; i < PS_STRIPES; i++) pthread_rwlock_rdlock(&ps->ids[i].lock);
     for (int i = 0; i < PS_STRIPES; i++) {
         table *t = &ps->ids[i].t;
+        pthread_rwlock_rdlock(&ps->ids[i].lock);
         for (size_t k = 0, span = table_span(t); k < span; k++) {
             unsigned ub;
             ps_client *c = table_at(t, k, NULL, &ub);
@@ -483,15 +482,15 @@ size_t ps_clients_begin(pubsub *ps, ps_client_ref **out)
             }
             refs[n++] = (ps_client_ref){c->id, c->owner, c, atomic_load(&c->state)};
         }
+        pthread_rwlock_unlock(&ps->ids[i].lock);
     }
     if (n) qsort(refs, n, sizeof *refs, ref_by_id);
     *out = refs;
     return n;
 }
 
-void ps_clients_end(pubsub *ps, ps_client_ref **refs)
+void ps_clients_end(ps_client_ref **refs)
 {
-    for (int i = PS_STRIPES - 1; i >= 0; i--) pthread_rwlock_unlock(&ps->ids[i].lock);
     free(*refs);
     *refs = NULL;
 }

@@ -108,10 +108,10 @@ int ps_post(pubsub *ps, uint64_t id, ps_msg *m);
 void ps_post_all(pubsub *ps, unsigned bit, ps_msg *m);
 /* Clients with the bit set. */
 long ps_count_state(pubsub *ps, unsigned bit);
-/* Every registered client, by ascending id (CLIENT LIST/KILL): the registry
- * is locked until ps_clients_end, so none of them can go meanwhile (a
- * client is unregistered before its owner is freed). *out is a new array,
- * which ps_clients_end frees; returns how many. */
+/* Every registered client, by ascending id (CLIENT LIST/KILL), into *out,
+ * a new array ps_clients_end frees; returns how many. They stay valid only
+ * while none can go: the caller must run where their owners cannot free
+ * them (for connections: an exclusive section, see server/conn.c). */
 typedef struct ps_client_ref {
     uint64_t id;
     void *owner;
@@ -119,7 +119,7 @@ typedef struct ps_client_ref {
     unsigned state;          /* PS_ST_* when listed */
 } ps_client_ref;
 size_t ps_clients_begin(pubsub *ps, ps_client_ref **out);
-void ps_clients_end(pubsub *ps, ps_client_ref **refs);
+void ps_clients_end(ps_client_ref **refs);
 /* Mark a client killed (PS_ST_KILLED: CLIENT KILL has asked it to go); the
  * caller then posts it PS_MSG_KILL. 0 when it already was. */
 int ps_client_mark_killed(ps_client *c);

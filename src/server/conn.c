@@ -129,8 +129,10 @@ void conn_accept(worker *w, int fd)
     ps_client_register(srv->bus, c->s.me, c->s.id);
     if (ev_add(w->loop, &c->h, fd, EV_READ, on_event) < 0) {
         close(fd);
+        gates_enter(srv->g, w->id);   /* as conn_close: CLIENT LIST may have it */
         ps_client_free(srv->bus, c->s.me);
         session_free(&c->s, srv->ks);
+        gates_leave(srv->g, w->id);
         free(c);
         atomic_fetch_sub(&srv->nclients, 1);
         atomic_fetch_sub_explicit(&w->load, 1, memory_order_relaxed);
@@ -295,10 +297,11 @@ void conn_reap(worker *w)
  * may change: statistics, read as whole words, never followed as pointers. */
 __attribute__((no_sanitize("thread"))) static void describe_buffers(const conn *c, sess_conn_info *out)
 {
-    out->qbuf = buf_pending(&c->in);
+    out->fd = c->h.fd;   /* ev_add sets it again, to the same */
+    out->qbuf = c->in.len - c->in.off;   /* buf_pending's, here where no_sanitize covers it */
     out->qbuf_free = c->in.cap - c->in.len;
     out->rbs = c->in.cap;
-    out->obl = buf_pending(&c->out);
+    out->obl = c->out.len - c->out.off;
     out->oll = (size_t)c->zc_len;
     out->omem = c->out.cap + c->zc_bytes;
     out->tot_mem = sizeof *c + c->in.cap + c->out.cap + sizeof(karg) * (size_t)c->argv_cap;
@@ -308,9 +311,8 @@ __attribute__((no_sanitize("thread"))) static void describe_buffers(const conn *
 static void describe(const session *s, sess_conn_info *out)
 {
     const conn *c = (const conn *)((const char *)s - offsetof(conn, s));
-    out->fd = c->h.fd;
-    net_sock_name(c->h.fd, out->laddr, sizeof out->laddr);
     describe_buffers(c, out);
+    net_sock_name(out->fd, out->laddr, sizeof out->laddr);
 }
 
 static void grow_argv(conn *c, int want)

@@ -70,17 +70,24 @@ def pair(diff_pair):
         pytest.fail("sanitizer reported errors in the server under test:\n" + rep, pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def auth_pair():
-    """Like diff_pair, both servers started with requirepass "pw"."""
-    d = tempfile.mkdtemp(prefix="kasi-diff-auth-")
+def server_pair(prefix, directives=None, kasi_directives=()):
+    """A fresh pair, both with directives, Kasi also with kasi_directives
+    (for a fixture to yield from); stopped at the end."""
+    d = tempfile.mkdtemp(prefix=prefix)
     ref = sut = None
     try:
-        ref = H.make_server("redis", os.path.join(d, "ref"), [("requirepass", "pw")])
-        sut = H.make_server("redis" if SELFTEST else "kasi", os.path.join(d, "sut"), [("requirepass", "pw")])
+        ref = H.make_server("redis", os.path.join(d, "ref"), directives)
+        sut = H.make_server("redis", os.path.join(d, "sut"), directives) if SELFTEST else \
+            H.make_server("kasi", os.path.join(d, "sut"), list(directives or ()) + list(kasi_directives))
         yield ref, sut
     finally:
         for s in (ref, sut):
             if s is not None:
                 s.stop()
         shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def auth_pair():
+    """Like diff_pair, both servers started with requirepass "pw"."""
+    yield from server_pair("kasi-diff-auth-", [("requirepass", "pw")])
