@@ -54,12 +54,13 @@ static void client_line(cmd_call *x, const session *s, buf *line)
     size_t argv_mem = 0, multi_mem = session_multi_mem(s);
     char flags[12], *f = flags, name[64];
     const cmd_def *last = s->last_cmd;
+    int multi = !!(s->flags & (SESS_MULTI | SESS_EXEC));   /* EXEC's commands see it as Redis's do */
     if (s == x->s)   /* the others' arguments are gone once their command ran */
         for (int i = 0; i < x->argc; i++) argv_mem += x->argv[i].n;
     if (s->ops) s->ops->describe(s, &ci);
     if (ps_client_count(s->sub, PS_MONITOR)) *f++ = 'O';
     if (session_subscribed(s)) *f++ = 'P';
-    if (s->flags & SESS_MULTI) *f++ = 'x';
+    if (multi) *f++ = 'x';
     if (s->flags & SESS_BLOCKED) *f++ = 'b';
     if (s->trk & TRK_ON) *f++ = 't';
     if (s->trk & TRK_BROKEN) *f++ = 'R';
@@ -75,7 +76,7 @@ static void client_line(cmd_call *x, const session *s, buf *line)
                (long long)(x->now - s->created_ms) / 1000, (long long)(x->now - s->last_ms) / 1000,
                flags, ks_domain_db_index(s->db), ps_client_count(s->sub, PS_CHANNEL),
                ps_client_count(s->sub, PS_PATTERN), ps_client_count(s->sub, PS_SHARD),
-               (s->flags & SESS_MULTI) ? s->mq_len : -1, ci.qbuf, ci.qbuf_free, argv_mem, multi_mem,
+               multi ? s->mq_len : -1, ci.qbuf, ci.qbuf_free, argv_mem, multi_mem,
                ci.rbs, ci.rbs, ci.obl, ci.oll, ci.omem, ci.tot_mem + multi_mem, ci.events,
                last ? command_fullname(command_parent(last), last, name, sizeof name) : "NULL",
                s->trk & TRK_ON ? (long long)s->trk_redir : -1LL, s->resp);

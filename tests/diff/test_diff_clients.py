@@ -172,6 +172,24 @@ def list_errors(r):
 
 
 @scenario
+def cmd_in_multi_and_info(r):
+    clients(r, "a", "b")
+    ib = r.id("b")
+    r.do("b", "MULTI")
+    r.do("b", "GET", "k")
+    listing(r, "a", "ID", ib, ib)                # queued: its cmd; the same id twice
+    r.do("b", "CLIENT", "LIST", "ID", "x")
+    r.do("b", "EXEC")                            # the queued error, as Redis queues it
+    r.do("b", "MULTI")
+    r.c("b").send_command("CLIENT", "INFO")
+    r.read("b", 1)
+    r.c("b").send_command("EXEC")
+    raw = r.c("b").read_raw()
+    r.log.append(("b", "EXEC", parse(raw[raw.index(b"\r\n") + 2:])))
+    listing(r, "a", "ID", ib)
+
+
+@scenario
 def help_text(r):
     r.do("a", "CLIENT", "HELP")
     r.do("a", "CLIENT", "HELP", "x")
