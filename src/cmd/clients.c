@@ -45,6 +45,14 @@ static int type_arg(cmd_call *x, int i)
     return t;
 }
 
+/* An address as Redis shows it: a unix socket's as its path and ":0". */
+static const char *shown_addr(cmd_call *x, const char *a, char *out, size_t n)
+{
+    if (a[0] != '/') return a;
+    snprintf(out, n, "%s:0", x->env->cfg->unixsocket);
+    return out;
+}
+
 /* One client's line, Redis 7.0's fields in its order (catClientInfoString),
  * for session s as seen by the caller x. db is the domain's number, or -1
  * for a domain named by something other than a number. */
@@ -52,7 +60,7 @@ static void client_line(cmd_call *x, const session *s, buf *line)
 {
     sess_conn_info ci = {.fd = -1, .laddr = "", .events = "r"};
     size_t argv_mem = 0, multi_mem = session_multi_mem(s);
-    char flags[12], *f = flags, name[64];
+    char flags[12], *f = flags, name[64], addr[300], laddr[300];
     const cmd_def *last = s->last_cmd;
     int multi = !!(s->flags & (SESS_MULTI | SESS_EXEC));   /* EXEC's commands see it as Redis's do */
     if (s == x->s)   /* the others' arguments are gone once their command ran */
@@ -65,6 +73,7 @@ static void client_line(cmd_call *x, const session *s, buf *line)
     if (s->trk & TRK_ON) *f++ = 't';
     if (s->trk & TRK_BROKEN) *f++ = 'R';
     if (s->trk & TRK_BCAST) *f++ = 'B';
+    if (s->peer[0] == '/') *f++ = 'U';
     if (f == flags) *f++ = 'N';
     *f = '\0';
     buf_printf(line,
@@ -72,7 +81,8 @@ static void client_line(cmd_call *x, const session *s, buf *line)
                "psub=%zu ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu "
                "rbp=%zu obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s "
                "user=default redir=%lld resp=%d\n",
-               (unsigned long long)s->id, s->peer, ci.laddr, ci.fd, s->name ? s->name : "",
+               (unsigned long long)s->id, shown_addr(x, s->peer, addr, sizeof addr),
+               shown_addr(x, ci.laddr, laddr, sizeof laddr), ci.fd, s->name ? s->name : "",
                (long long)(x->now - s->created_ms) / 1000, (long long)(x->now - s->last_ms) / 1000,
                flags, ks_domain_db_index(s->db), ps_client_count(s->sub, PS_CHANNEL),
                ps_client_count(s->sub, PS_PATTERN), ps_client_count(s->sub, PS_SHARD),
@@ -219,11 +229,12 @@ static int kill_options(cmd_call *x, kill_filter *k)
 
 static int kill_matches(cmd_call *x, const kill_filter *k, const session *s)
 {
-    if (k->addr && !arg_eq(k->addr, s->peer)) return 0;
+    char a[300];
+    if (k->addr && !arg_eq(k->addr, shown_addr(x, s->peer, a, sizeof a))) return 0;
     if (k->laddr) {
         sess_conn_info ci = {.fd = -1, .laddr = ""};
         if (s->ops) s->ops->describe(s, &ci);
-        if (!arg_eq(k->laddr, ci.laddr)) return 0;
+        if (!arg_eq(k->laddr, shown_addr(x, ci.laddr, a, sizeof a))) return 0;
     }
     if (k->type >= 0 && type_of(s) != k->type) return 0;
     if (k->id && s->id != (uint64_t)k->id) return 0;

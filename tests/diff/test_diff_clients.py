@@ -7,6 +7,7 @@ clients listed are those of the scenario, by name: a connection another test
 left may still be going). Kasi runs two workers here, so the clients of a
 scenario are spread over them: LIST reads, and KILL closes, clients of other
 workers. A killed client's socket must really close."""
+import os
 import time
 
 import pytest
@@ -333,3 +334,36 @@ def test_kill_closes_clients_on_every_worker(pair):
     finally:
         for c in conns:
             c.close()
+
+
+@pytest.fixture(scope="module")
+def unix_pair():
+    """Both servers on a unix socket too (the same relative path, in each
+    one's own directory)."""
+    yield from server_pair("kasi-diff-unix-", [("unixsocket", "s.sock"), ("unixsocketperm", "700")])
+
+
+def test_unix_socket_clients(unix_pair):
+    """A unix socket client: addr and laddr are the socket's path and ":0",
+    flags U, and KILL finds it by that address."""
+    got = []
+    for srv in unix_pair:
+        path = os.path.join(srv.workdir, "s.sock")
+        a, b = H.RawConn(unix_path=path), H.RawConn(unix_path=path)
+        try:
+            assert a.cmd("CLIENT", "SETNAME", "a") == b"OK" and b.cmd("PING") == b"PONG"
+            _, lines = parse(a.cmd_raw("CLIENT", "INFO"))
+            info = dict(f.split("=", 1) for f in text(a.cmd_raw("CLIENT", "INFO")).decode().split())
+            run = [lines, info["addr"], info["laddr"],
+                   a.cmd_raw("CLIENT", "KILL", "LADDR", "s.sock:0"),
+                   a.cmd_raw("CLIENT", "KILL", "ADDR", "s.sock:0", "SKIPME", "yes"),
+                   a.cmd_raw("CLIENT", "KILL", "s.sock:0")]
+            got.append(run + [b.read_until_closed(timeout=5 * H.TIME_FACTOR)])
+            data, gone = a.read_until_closed(timeout=5 * H.TIME_FACTOR)
+            assert gone, srv.kind
+        finally:
+            a.close()
+            b.close()
+    assert got[0] == got[1]
+    assert ("flags", "U") in got[0][0]["a"]
+    assert got[0][1] == "s.sock:0" and got[0][6] == (b"", True)
