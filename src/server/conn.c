@@ -176,12 +176,13 @@ void conn_deliver(void *owner, const ps_msg *m)
 {
     conn *c = (conn *)((char *)owner - offsetof(conn, s));
     char h[4] = {c->s.resp == 3 ? '>' : '*', (char)('0' + m->nelem), '\r', '\n'};
-    if (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_OVERLIMIT)) return;
-    if (m->nelem == PS_MSG_KILL) {   /* closed by the flush, as Redis frees it */
-        c->flags |= CONN_CLOSING;
+    if (m->nelem == PS_MSG_KILL && !(c->flags & CONN_DEAD)) {
+        /* closed by the flush, as Redis frees it: even one that reads nothing */
+        c->flags |= CONN_CLOSING | CONN_KILLED;
         mark_pending(c);
         return;
     }
+    if (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_OVERLIMIT)) return;
     if (m->nelem == PS_MSG_UNBLOCK) {   /* answered at the flush, as a timeout is */
         if (!(c->s.flags & SESS_BLOCKED)) return;
         c->flags |= m->len ? CONN_UNBLOCK_ERR : CONN_UNBLOCK;
@@ -576,9 +577,10 @@ static __attribute__((noinline)) int over_limit_slow(conn *c)
 static int write_output(conn *c)
 {
     struct iovec iov[IOV_BATCH];
-    if ((c->flags & CONN_OVERLIMIT) || over_limit(c)) {
-        log_warn("Closing client that reached the output buffer limit: id=%llu addr=%s",
-                 (unsigned long long)c->s.id, c->s.peer);
+    if ((c->flags & (CONN_OVERLIMIT | CONN_KILLED)) || over_limit(c)) {
+        if (!(c->flags & CONN_KILLED))
+            log_warn("Closing client that reached the output buffer limit: id=%llu addr=%s",
+                     (unsigned long long)c->s.id, c->s.peer);
         conn_close(c);
         return -1;
     }

@@ -41,6 +41,7 @@
 #define CONN_RETRY 0x20u       /* blocked, and a key it waits on was written: retry at the flush */
 #define CONN_UNBLOCK 0x40u     /* CLIENT UNBLOCK (TIMEOUT): time it out at the flush */
 #define CONN_UNBLOCK_ERR 0x80u /* CLIENT UNBLOCK ERROR */
+#define CONN_KILLED 0x100u     /* CLIENT KILL: closed at the flush, what it has not read dropped */
 
 #define CONN_BATCH 512
 #define CONN_SLICE_US 200

@@ -18,8 +18,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "harness"))  # the shared harness
 
 import kasi_harness as H  # noqa: E402
+from diff_pairs import SELFTEST, server_pair  # noqa: E402
 
-SELFTEST = os.environ.get("KASI_DIFF_SELFTEST", "") not in ("", "0", "no", "false")
 # The protocols the scripts run in (KASI_DIFF_PROTOS=2 for RESP2 alone).
 PROTOS = [int(p) for p in os.environ.get("KASI_DIFF_PROTOS", "2,3").split(",")]
 
@@ -68,23 +68,6 @@ def pair(diff_pair):
     rep = sut.sanitizer_report()
     if rep:
         pytest.fail("sanitizer reported errors in the server under test:\n" + rep, pytrace=False)
-
-
-def server_pair(prefix, directives=None, kasi_directives=()):
-    """A fresh pair, both with directives, Kasi also with kasi_directives
-    (for a fixture to yield from); stopped at the end."""
-    d = tempfile.mkdtemp(prefix=prefix)
-    ref = sut = None
-    try:
-        ref = H.make_server("redis", os.path.join(d, "ref"), directives)
-        sut = H.make_server("redis", os.path.join(d, "sut"), directives) if SELFTEST else \
-            H.make_server("kasi", os.path.join(d, "sut"), list(directives or ()) + list(kasi_directives))
-        yield ref, sut
-    finally:
-        for s in (ref, sut):
-            if s is not None:
-                s.stop()
-        shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

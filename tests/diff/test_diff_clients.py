@@ -13,7 +13,7 @@ import time
 import pytest
 
 import kasi_harness as H
-from conftest import server_pair
+from diff_pairs import server_pair
 from multiclient import compare
 
 SCENARIOS = {}
@@ -367,3 +367,35 @@ def test_unix_socket_clients(unix_pair):
     assert got[0] == got[1]
     assert ("flags", "U") in got[0][0]["a"]
     assert got[0][1] == "s.sock:0" and got[0][6] == (b"", True)
+
+
+def test_kill_closes_a_client_that_reads_nothing(pair):
+    """A subscriber that reads nothing, with megabytes of messages waiting
+    for it: CLIENT KILL closes it at once, as Redis frees it (what it has
+    not read is dropped), on both servers."""
+    for srv in pair:
+        sub, pub = H.RawConn(srv.port, timeout=5), H.RawConn(srv.port, timeout=5)
+        try:
+            sub.cmd("CLIENT", "SETNAME", "stuck")
+            sub.send_command("SUBSCRIBE", "ch")
+            body = "x" * 100000
+            for _ in range(60):
+                assert pub.cmd("PUBLISH", "ch", body) == 1
+            victim = [line for line in text(pub.cmd_raw("CLIENT", "LIST")).decode().split("\n")
+                      if " name=stuck " in line]
+            assert len(victim) == 1 and " flags=P " in victim[0], (srv.kind, victim)
+            vid = victim[0].split(" ", 1)[0][3:]
+            assert pub.cmd("CLIENT", "KILL", "ID", vid) == 1, srv.kind
+            deadline = time.monotonic() + 5 * H.TIME_FACTOR
+            while b"name=stuck" in text(pub.cmd_raw("CLIENT", "LIST")):
+                assert time.monotonic() < deadline, "%s: the killed client is still listed" % srv.kind
+                time.sleep(0.02)
+            deadline = time.monotonic() + 5 * H.TIME_FACTOR
+            while int(pub.cmd("INFO", "clients").split(b"connected_clients:")[1].split(b"\r\n")[0]) != 1:
+                assert time.monotonic() < deadline, "%s: the killed client is still connected" % srv.kind
+                time.sleep(0.02)
+            data, gone = sub.read_until_closed(timeout=5 * H.TIME_FACTOR)
+            assert gone and len(data) < 60 * len(body), srv.kind
+        finally:
+            sub.close()
+            pub.close()
