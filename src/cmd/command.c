@@ -555,8 +555,8 @@ void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg
         sub = find_sub(def->subs, &argv[1]);
         if (!sub) {
             char up[32];
-            s->last_cmd = NULL;   /* as Redis's lookup finds nothing */
             size_t i;
+            s->last_cmd = NULL;   /* as Redis's lookup finds nothing */
             for (i = 0; def->name[i] && i < sizeof up - 1; i++)
                 up[i] = (char)toupper((unsigned char)def->name[i]);
             up[i] = '\0';

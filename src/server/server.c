@@ -204,7 +204,12 @@ static void on_wake(ev_loop *loop, ev_handle *h, unsigned events)
     (void)loop;
     (void)events;
     if (read(h->fd, &v, sizeof v) < 0) { /* spurious */ }
-    ps_drain(w->srv->bus, w->id);   /* messages from other workers */
+    /* messages from other workers, delivered inside the gate as everywhere
+     * else: they change sessions (tracking's broken redirection), which
+     * CLIENT LIST reads from other workers */
+    gates_enter(w->srv->g, w->id);
+    ps_drain(w->srv->bus, w->id);
+    gates_leave(w->srv->g, w->id);
     for (;;) {
         int fds[64], n;
         pthread_mutex_lock(&w->inbox_mu);
