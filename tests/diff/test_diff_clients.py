@@ -97,6 +97,19 @@ def settle(r, who, n):
     raise AssertionError("%d clients listed, not %d" % (got, n))
 
 
+def block(r, who, observer, *cmd):
+    """Send a blocking command as `who`, and wait until `observer` sees it
+    blocked (flags b) in CLIENT LIST; the wait is not logged."""
+    r.c(who).send_command(*cmd)
+    deadline = time.monotonic() + 5 * H.TIME_FACTOR
+    while True:
+        _, lines = parse(r.c(observer).cmd_raw("CLIENT", "LIST"))
+        if who in lines and "b" in dict(lines[who])["flags"]:
+            return
+        assert time.monotonic() < deadline, "%s never blocked" % who
+        time.sleep(0.01)
+
+
 def closed(r, who):
     """Client `who`'s connection was closed by the server: what it read
     before the end is logged."""
@@ -137,8 +150,7 @@ def list_flags(r):
     r.do("multi", "SET", "x", "1")
     r.do("trk", "CLIENT", "TRACKING", "ON")
     r.do("trk", "SELECT", "3")
-    r.c("blocked").send_command("BLPOP", "q", 0)
-    time.sleep(0.05 * H.TIME_FACTOR)
+    block(r, "blocked", "a", "BLPOP", "q", 0)
     listing(r, "a")
     listing(r, "a", "TYPE", "pubsub")
     listing(r, "a", "TYPE", "normal")
@@ -297,8 +309,7 @@ def kill_in_multi(r):
 def kill_blocked_and_busy(r):
     clients(r, "a", "blocked", "writer")
     ib = r.id("blocked")
-    r.c("blocked").send_command("BLPOP", "q", 0)
-    time.sleep(0.05 * H.TIME_FACTOR)
+    block(r, "blocked", "a", "BLPOP", "q", 0)
     r.do("a", "CLIENT", "KILL", "ID", ib)
     closed(r, "blocked")
     r.do("writer", "RPUSH", "q", "v")
@@ -378,6 +389,7 @@ def test_kill_closes_a_client_that_reads_nothing(pair):
         try:
             sub.cmd("CLIENT", "SETNAME", "stuck")
             sub.send_command("SUBSCRIBE", "ch")
+            sub.read_raw()   # then it reads nothing more
             body = "x" * 100000
             for _ in range(60):
                 assert pub.cmd("PUBLISH", "ch", body) == 1
