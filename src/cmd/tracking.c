@@ -17,14 +17,11 @@ void tracking_attach(keyspace *ks, tracking *t) { ks_set_touch_hook(ks, on_touch
 
 /* ---- the session's prefixes (BCAST) ---- */
 
+/* The session's prefixes, one after another (as ps_name_next reads them):
+ * NULL past the last. */
 static const char *prefix_next(const buf *b, size_t *off, size_t *n)
 {
-    const char *p;
-    if (*off >= b->len) return NULL;
-    memcpy(n, b->data + *off, sizeof *n);
-    p = b->data + *off + sizeof *n;
-    *off += sizeof *n + *n;
-    return p;
+    return *off < b->len ? ps_name_next(b, off, n) : NULL;
 }
 
 static int has_prefix(const buf *b, const char *p, size_t n)
@@ -43,22 +40,20 @@ static int overlaps(const char *a, size_t an, const char *b, size_t bn)
     return memcmp(a, b, an < bn ? an : bn) == 0;
 }
 
-static void tracking_off(cmd_call *x, session *s)
+static void tracking_off(cmd_env *env, session *s)
 {
     size_t off = 0, n;
     const char *p;
-    tracking *t = x->env->trk;
-    while ((p = prefix_next(&s->trk_prefixes, &off, &n))) tracking_bcast_remove(t, s->id, p, n);
+    while ((p = prefix_next(&s->trk_prefixes, &off, &n))) tracking_bcast_remove(env->trk, s->id, p, n);
     buf_free(&s->trk_prefixes);
-    if (s->trk & TRK_ON) ps_client_set_state(x->env->bus, s->me, PS_ST_TRACKING, 0);
+    if (s->trk & TRK_ON) ps_client_set_state(env->bus, s->me, PS_ST_TRACKING, 0);
     s->trk = 0;
     s->trk_redir = 0;
 }
 
 void tracking_session_end(cmd_env *env, session *s)
 {
-    cmd_call x = {.s = s, .env = env};
-    if (s->trk || s->trk_prefixes.len) tracking_off(&x, s);
+    if (s->trk || s->trk_prefixes.len) tracking_off(env, s);
 }
 
 /* ---- CLIENT TRACKING ---- */
@@ -104,7 +99,7 @@ void client__tracking(cmd_call *x)
         goto out;
     }
     if (!on) {
-        tracking_off(x, s);
+        tracking_off(x->env, s);
         reply_ok(x);
         goto out;
     }
@@ -183,16 +178,12 @@ void client__caching(cmd_call *x)
     if (!(s->trk & TRK_ON)) {
         reply_err(x, "ERR CLIENT CACHING can be called only when the client is in tracking mode with "
                      "OPTIN or OPTOUT mode enabled");
-    } else if (arg_is(x, 2, "yes")) {
-        if (!(s->trk & TRK_OPTIN)) {
-            reply_err(x, "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.");
-            return;
-        }
-        s->trk |= TRK_CACHING;
-        reply_ok(x);
-    } else if (arg_is(x, 2, "no")) {
-        if (!(s->trk & TRK_OPTOUT)) {
-            reply_err(x, "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.");
+    } else if (arg_is(x, 2, "yes") || arg_is(x, 2, "no")) {
+        /* YES picks the keys OPTIN would leave out, NO those OPTOUT would keep */
+        int yes = arg_is(x, 2, "yes");
+        if (!(s->trk & (yes ? TRK_OPTIN : TRK_OPTOUT))) {
+            reply_err(x, yes ? "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
+                             : "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.");
             return;
         }
         s->trk |= TRK_CACHING;
@@ -209,8 +200,7 @@ void client__getredir(cmd_call *x) { resp_int(x->out, redirect_of(x->s)); }
 static int by_bytes(const void *a, const void *b)
 {
     const karg *x = a, *y = b;
-    int c = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
-    return c ? c : (x->n > y->n) - (x->n < y->n);
+    return slice_cmp(x->p, x->n, y->p, y->n);
 }
 
 void client__trackinginfo(cmd_call *x)

@@ -8,6 +8,7 @@
 
 #include "lib/buf.h"
 #include "lib/hash.h"
+#include "lib/slice.h"
 #include "lib/table.h"
 #include "lib/util.h"
 #include "proto/resp.h"
@@ -157,6 +158,17 @@ static int ids_add(uint64_t **ids, size_t *n, size_t *cap, uint64_t id)
 
 static tstripe *stripe_for(tracking *t, uint64_t h) { return &t->s[(h >> 40) % PS_STRIPES]; }
 
+/* Send m to each of n client ids, one message for all; takes the
+ * reference. */
+static void post_shared(tracking *t, const uint64_t *ids, size_t n, ps_msg *m)
+{
+    for (size_t i = 0; i < n; i++) {
+        atomic_fetch_add(&m->refs, 1);
+        ps_post(t->bus, ids[i], m);
+    }
+    ps_msg_release(m);
+}
+
 /* Tell each client of k (unlinked) that it changed, and free it. */
 static void send_invalidation(tracking *t, tkey *k, uint64_t origin)
 {
@@ -166,11 +178,7 @@ static void send_invalidation(tracking *t, tkey *k, uint64_t origin)
     memcpy(m->body, hdr, (size_t)hl);
     memcpy(m->body + hl, k->key, k->klen);
     memcpy(m->body + hl + k->klen, "\r\n", 2);
-    for (size_t i = 0; i < k->n; i++) {
-        atomic_fetch_add(&m->refs, 1);
-        ps_post(t->bus, k->ids[i], m);
-    }
-    ps_msg_release(m);
+    post_shared(t, k->ids, k->n, m);
     free(k->ids);
     free(k);
 }
@@ -281,11 +289,6 @@ long long tracking_items(tracking *t) { return atomic_load(&t->items); }
 
 /* ---- broadcasting ---- */
 
-static int bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
-{
-    int c = memcmp(a, b, an < bn ? an : bn);
-    return c ? c : (an > bn) - (an < bn);
-}
 
 static tprefix *prefix_find(tracking *t, const char *p, size_t n, size_t *at)
 {
@@ -323,7 +326,7 @@ void tracking_bcast_add(tracking *t, uint64_t id, const char *prefix, size_t n, 
         }
         /* kept in byte order: a change is told of prefix by prefix in
          * that order, as Redis walks its radix tree */
-        while (at < t->pn && bytes_cmp(t->pv[at]->p, t->pv[at]->plen, prefix, n) < 0) at++;
+        while (at < t->pn && slice_cmp(t->pv[at]->p, t->pv[at]->plen, prefix, n) < 0) at++;
         memmove(t->pv + at + 1, t->pv + at, sizeof *t->pv * (t->pn - at));
         t->pv[at] = p;
         t->pn++;
@@ -367,7 +370,7 @@ typedef struct kv {
 static int kv_cmp(const void *a, const void *b)
 {
     const kv *x = a, *y = b;
-    int c = bytes_cmp(x->p, x->n, y->p, y->n);
+    int c = slice_cmp(x->p, x->n, y->p, y->n);
     return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
@@ -391,10 +394,7 @@ static size_t prefix_body(const tprefix *p, const kv *k, size_t nk, uint64_t ski
     return count;
 }
 
-static void post_body(tracking *t, uint64_t id, const buf *b)
-{
-    ps_post(t->bus, id, ps_msg_new(PS_MSG_BROADCAST, 0, b->data, b->len));
-}
+static ps_msg *bcast_msg(const buf *b) { return ps_msg_new(PS_MSG_BROADCAST, 0, b->data, b->len); }
 
 void tracking_bcast_flush(tracking *t)
 {
@@ -422,18 +422,23 @@ void tracking_bcast_flush(tracking *t)
     for (size_t i = 0; i < t->pn; i++) {
         const tprefix *p = t->pv[i];
         buf common = {0};
+        uint64_t *plain;
+        size_t np = 0;
         if (!prefix_body(p, keys, nk, 0, &common)) continue;
+        plain = xmalloc(sizeof *plain * p->n);
         for (size_t j = 0; j < p->n; j++) {
             uint64_t id = p->ids[j];
             size_t at = ids_find(p->nl, p->nln, id);
             if (at < p->nln && p->nl[at] == id) {   /* NOLOOP: not its own changes */
                 buf own = {0};
-                if (prefix_body(p, keys, nk, id, &own)) post_body(t, id, &own);
+                if (prefix_body(p, keys, nk, id, &own)) ps_post(t->bus, id, bcast_msg(&own));
                 buf_free(&own);
             } else {
-                post_body(t, id, &common);
+                plain[np++] = id;
             }
         }
+        post_shared(t, plain, np, bcast_msg(&common));   /* one message for all the others */
+        free(plain);
         buf_free(&common);
     }
     pthread_rwlock_unlock(&t->plock);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lib/bgfree.h"
+#include "lib/slice.h"
 #include "lib/util.h"
 #include "types/stream_bytes.h"
 
@@ -22,10 +23,7 @@ typedef struct name_key {
 /* Redis's radix tree order: bytes, then the shorter first. */
 static int name_cmp(const char *a, size_t an, const name_key *k)
 {
-    size_t m = an < k->n ? an : k->n;
-    int c = m ? memcmp(a, k->p, m) : 0;
-    if (c) return c;
-    return an < k->n ? -1 : an > k->n;
+    return slice_cmp(a, an, k->p, k->n);
 }
 
 static int group_cmp(const avl_node *n, const void *key)
