@@ -337,9 +337,7 @@ static void score_ranks(const item *it, const score_range *sr, size_t *lo, size_
 static int bound_cmp(const lex_bound *a, const lex_bound *b)
 {
     if (a->inf || b->inf) return a->inf == b->inf ? 0 : a->inf < b->inf ? -1 : 1;
-    size_t n = a->n < b->n ? a->n : b->n;
-    int c = n ? memcmp(a->p, b->p, n) : 0;
-    return c ? c : a->n < b->n ? -1 : a->n > b->n;
+    return slice_cmp(a->p, a->n, b->p, b->n);
 }
 
 /* Redis's early test, whatever the encoding: the range can hold nothing,
