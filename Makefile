@@ -18,6 +18,18 @@ WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 LDLIBS  := -lpthread -lm
 INC     := -Isrc
+# Scripting (EVAL, FUNCTION) embeds Lua 5.1 with cjson and bitop, linked
+# statically so the server needs only libc: Debian's liblua5.1-0-dev,
+# lua-cjson-dev and lua-bitop-dev. Without them (or with NOLUA=1) the
+# server is built without scripting, and EVAL and friends say so.
+ARCH    := $(shell $(CC) -print-multiarch 2>/dev/null)
+LUA_INC := /usr/include/lua5.1
+LUA_LIB := /usr/lib/$(ARCH)
+LUA_A   := $(LUA_LIB)/liblua5.1-cjson.a $(LUA_LIB)/liblua5.1-bitop.a $(LUA_LIB)/liblua5.1.a
+ifeq ($(NOLUA)$(wildcard $(LUA_INC)/lua.h $(LUA_A)),$(LUA_INC)/lua.h $(LUA_A))
+INC     += -DKASI_LUA -I$(LUA_INC)
+LDLIBS  := $(LUA_A) $(LDLIBS)
+endif
 # make V=1 shows the whole commands
 Q       := $(if $(V),,@)
 

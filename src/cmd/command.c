@@ -21,7 +21,7 @@ static const cmd_family *const families[] = {
     &cmd_family_zsets,      &cmd_family_sets,         &cmd_family_lists,        &cmd_family_bits,
     &cmd_family_sort,        &cmd_family_dump,        &cmd_family_hll,
     &cmd_family_streams,
-    &cmd_family_geo,        &cmd_family_pubsub,
+    &cmd_family_geo,        &cmd_family_pubsub,     &cmd_family_scripting,
 };
 
 #define MAX_COMMANDS 400
@@ -151,7 +151,7 @@ unsigned command_categories(const cmd_def *d)
 {
     unsigned c = d->acl;
     if (d->flags & CMD_WRITE) c |= CAT_WRITE;
-    if (d->flags & CMD_READONLY) c |= CAT_READ;
+    if ((d->flags & CMD_READONLY) && !(c & CAT_SCRIPTING)) c |= CAT_READ;   /* as Redis: not EVAL_RO */
     if (d->flags & CMD_ADMIN) c |= CAT_ADMIN | CAT_DANGEROUS;
     if (d->flags & CMD_FAST) c |= CAT_FAST;
     if (d->flags & CMD_PUBSUB) c |= CAT_PUBSUB;
@@ -174,6 +174,13 @@ static const cmd_def *find_sub(const cmd_def *subs, const karg *a)
     for (const cmd_def *s = subs; s->name; s++)
         if (util_eqi(a->p, a->n, s->name)) return s;
     return NULL;
+}
+
+const cmd_def *command_find(int argc, const karg *argv)
+{
+    const cmd_def *def = argc > 0 ? command_lookup(argv[0].p, argv[0].n) : NULL;
+    if (def && def->subs && argc >= 2) return find_sub(def->subs, &argv[1]);
+    return def;
 }
 
 /* The printable prefix of an argument, as C's %.*s would print it. */
@@ -334,6 +341,8 @@ void command_call(cmd_env *env, session *s, cmd_sink *sink, const cmd_def *def, 
         .out = sink->out, .sink = sink, .now = now,
     };
     tracking_set_origin(s->id);   /* whose changes these are (NOLOOP) */
+    /* a script is shown before the commands it runs */
+    if ((def->flags & CMD_SKIP_MONITOR) && env->bus && ps_monitored(env->bus)) feed_monitors(env, s, argc, argv);
     def->fn(&x);
     /* From here on x's fields, which the handler may have seen, are read
      * back from memory: nothing needs keeping in registers across it. */
@@ -342,7 +351,7 @@ void command_call(cmd_env *env, session *s, cmd_sink *sink, const cmd_def *def, 
     stat_add(&x.env->st->commands, 1);
     if (!x.env->bus) return;
     /* after it ran, as Redis feeds them; administrative commands are not shown */
-    if (!(x.def->flags & CMD_ADMIN) && ps_monitored(x.env->bus))
+    if (!(x.def->flags & (CMD_ADMIN | CMD_SKIP_MONITOR)) && ps_monitored(x.env->bus))
         feed_monitors(x.env, x.s, x.argc, x.argv);
     if ((x.def->flags & CMD_WRITE) && ps_any_waiter(x.env->bus))
         signal_keys(x.env, x.s->db, x.def, x.argc, x.argv);
@@ -430,7 +439,7 @@ void cmd_block_argv(cmd_call *x, const karg *keys, int nkeys, int64_t deadline, 
         s->flags |= SESS_REBLOCK;
         return;
     }
-    if ((s->flags & SESS_EXEC) || !x->env->bus || x->env->self < 0) {
+    if ((s->flags & (SESS_EXEC | SESS_SCRIPT)) || !x->env->bus || x->env->self < 0) {
         if (null_bulk) reply_null(x);
         else reply_null_array(x);
         return;
@@ -515,7 +524,7 @@ int command_replay(cmd_env *env, domain *d, int argc, const karg *argv, int64_t 
 
 /* Like Redis, evict before running a command when memory is over the
  * limit; returns 1 if it is still over (nothing left to evict). */
-static int over_maxmemory(cmd_env *env)
+int command_over_maxmemory(cmd_env *env)
 {
     static atomic_llong freed_since_trim;
     long long limit = cfg_ll(&env->cfg->maxmemory), freed;
@@ -589,7 +598,7 @@ void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg
     }
     /* Inside MULTI, queueing takes memory too: like Redis, only EXEC,
      * DISCARD, RESET and QUIT pass when memory is full. */
-    if (over_maxmemory(env) &&
+    if (command_over_maxmemory(env) &&
         ((def->flags & CMD_DENYOOM) || ((s->flags & SESS_MULTI) && !(def->flags & CMD_OOM_OK)))) {
         reject(s, out, def, "OOM command not allowed when used memory > 'maxmemory'.");
         return;

@@ -41,8 +41,10 @@ typedef void cmd_fn(cmd_call *x);
     X(CMD_WRITE, "write") X(CMD_READONLY, "readonly") X(CMD_DENYOOM, "denyoom")              \
     X(CMD_ADMIN, "admin") X(CMD_PUBSUB, "pubsub") X(CMD_NOSCRIPT, "noscript") X(CMD_BLOCKING, "blocking")            \
     X(CMD_LOADING, "loading")             \
-    X(CMD_STALE, "stale") X(CMD_SKIP_SLOWLOG, "skip_slowlog") X(CMD_FAST, "fast")          \
-    X(CMD_NOAUTH, "no_auth") X(CMD_NO_ASYNC_LOADING, "no_async_loading")                   \
+    X(CMD_STALE, "stale") X(CMD_SKIP_MONITOR, "skip_monitor")                                \
+    X(CMD_SKIP_SLOWLOG, "skip_slowlog") X(CMD_FAST, "fast")                                 \
+    X(CMD_NOAUTH, "no_auth") X(CMD_NO_MANDATORY_KEYS, "no_mandatory_keys")                  \
+    X(CMD_NO_ASYNC_LOADING, "no_async_loading")                                             \
     X(CMD_NOMULTI, "no_multi") X(CMD_ALLOW_BUSY, "allow_busy")
 enum {
 #define X(f, name) f##_BIT,
@@ -236,6 +238,10 @@ void command_call(cmd_env *env, session *s, cmd_sink *sink, const cmd_def *def, 
  * it fails (the file is then not trusted). */
 int command_replay(cmd_env *env, domain *d, int argc, const karg *argv, int64_t now);
 
+/* Memory is over maxmemory even after evicting what can be (Redis's
+ * check before a command that may grow it). */
+int command_over_maxmemory(cmd_env *env);
+
 /* Blocking commands. A blocking command that finds nothing calls
  * cmd_block, which parks it on its keys (inside EXEC, or with no bus, it
  * answers at once: a null bulk with null_bulk, else a null array; a
@@ -259,6 +265,9 @@ void command_unblock(cmd_env *env, session *s);
  * checks and texts): the deadline in ms, 0 for none. -1 after replying. */
 int arg_timeout(cmd_call *x, int i, int64_t *deadline);
 const cmd_def *command_lookup(const char *name, size_t len);
+/* The row a request names: its subcommand's for a container (NULL for an
+ * unknown one), the container's when it has no subcommand argument. */
+const cmd_def *command_find(int argc, const karg *argv);
 /* Iterate the commands: NULL past the end. */
 const cmd_def *command_at(size_t i);
 size_t command_count(void);
@@ -419,7 +428,10 @@ extern const cmd_family cmd_family_hll;
 extern const cmd_family cmd_family_streams;
 extern const cmd_family cmd_family_geo;
 extern const cmd_family cmd_family_pubsub;
+extern const cmd_family cmd_family_scripting;
 
+/* INFO memory's lines on scripting (scripting.c). */
+void scripting_info(buf *out);
 /* INFO text for the given sections ("" or "default" = the usual ones). */
 void info_build(cmd_env *env, const karg *sections, int nsections, buf *out);
 

@@ -42,23 +42,17 @@ static void sec_clients(cmd_env *env, buf *out)
     buf_printf(out, "tracking_clients:%ld\r\n", env->bus ? ps_count_state(env->bus, PS_ST_TRACKING) : 0);
 }
 
-static void human(char *out, size_t len, double v)
-{
-    const char *u = "BKMGT";
-    while (v >= 1024 && u[1]) { v /= 1024; u++; }
-    if (*u == 'B') snprintf(out, len, "%.0fB", v);
-    else snprintf(out, len, "%.2f%c", v, *u);
-}
 
 static void sec_memory(cmd_env *env, buf *out)
 {
     size_t used = ks_used_memory(env->ks), rss = util_rss_bytes();
     char h1[32], h2[32];
-    human(h1, sizeof h1, (double)used);
-    human(h2, sizeof h2, (double)rss);
+    util_human_bytes(h1, sizeof h1, (double)used);
+    util_human_bytes(h2, sizeof h2, (double)rss);
     buf_printf(out, "used_memory:%zu\r\nused_memory_human:%s\r\n", used, h1);
     buf_printf(out, "used_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n", rss, h2);
-    human(h1, sizeof h1, (double)cfg_ll(&env->cfg->maxmemory));
+    scripting_info(out);
+    util_human_bytes(h1, sizeof h1, (double)cfg_ll(&env->cfg->maxmemory));
     config_info(env->cfg, "memory", out);
     buf_printf(out, "maxmemory_human:%s\r\n", h1);
     buf_printf(out, "mem_fragmentation_ratio:%.2f\r\nmem_allocator:libc\r\n",

@@ -29,6 +29,7 @@ typedef slice karg;
 #define SESS_BLOCKED 0x40u     /* waiting in a blocking command (parked) */
 #define SESS_RETRY 0x80u       /* running the parked command again */
 #define SESS_REBLOCK 0x100u    /* ... which found nothing again */
+#define SESS_SCRIPT 0x200u     /* a script's commands: nothing may block */
 
 /* Client-side caching (CLIENT TRACKING): the session's mode. */
 #define TRK_ON 0x01u

@@ -563,6 +563,10 @@ int xs_read_opts(cmd_call *x, int group, xs_read_args *o)
     for (int i = 1; i < x->argc; i++) {
         int more = x->argc - i - 1;
         if (xs_opt_is(x, i, "block") && more) {
+            if (x->s->flags & SESS_SCRIPT) {
+                resp_errorf(x->out, "ERR %s command is not allowed with BLOCK option from scripts", x->def->name);
+                return -1;
+            }
             i++;
             if (util_str2ll(x->argv[i].p, x->argv[i].n, &o->timeout) < 0) {
                 reply_err(x, "ERR timeout is not an integer or out of range");

@@ -79,6 +79,9 @@ enum cfg_fsync {
     X(tracking_table_max_keys, "tracking-table-max-keys", INT, "1000000", 0, 4294967295LL,   \
       CFG_MUTABLE, NULL, NULL, NULL,                                                         \
       "keys client-side caching tracks at most; past it the oldest are invalidated (0: no limit)") \
+    X(busy_reply_threshold, "busy-reply-threshold", INT, "5000", 0, LLONG_MAX, CFG_MUTABLE,  \
+      NULL, NULL, NULL,                                                                      \
+      "ms a script may run before other clients are answered BUSY (SCRIPT KILL may stop it)") \
     X(hz, "hz", INT, "10", 0, 2147483647, CFG_MUTABLE, NULL, "server", "hz",                 \
       "background task frequency (expiry, timeouts); used within 1-500")                     \
     X(tcp_backlog, "tcp-backlog", INT, "511", 1, 65535, 0, NULL, NULL, NULL,                 \
@@ -162,7 +165,8 @@ int config_notify_flags(const char *v);
     A("hash-max-ziplist-value", hash_max_listpack_value)                                     \
     A("list-max-ziplist-size", list_max_listpack_size)                                       \
     A("zset-max-ziplist-entries", zset_max_listpack_entries)                                 \
-    A("zset-max-ziplist-value", zset_max_listpack_value)
+    A("zset-max-ziplist-value", zset_max_listpack_value)                                     \
+    A("lua-time-limit", busy_reply_threshold)
 
 #define CFG_CTYPE_INT long long
 #define CFG_CTYPE_OCT long long

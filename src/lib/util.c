@@ -317,3 +317,14 @@ int util_ratelimit_take(util_ratelimit *rl, unsigned long long *missed)
     *missed = atomic_exchange(&rl->missed, 0);
     return 1;
 }
+
+void util_human_bytes(char *out, size_t len, double v)
+{
+    const char *u = "BKMGT";
+    while (v >= 1024 && u[1]) {
+        v /= 1024;
+        u++;
+    }
+    if (*u == 'B') snprintf(out, len, "%.0fB", v);
+    else snprintf(out, len, "%.2f%c", v, *u);
+}

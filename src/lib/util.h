@@ -69,4 +69,7 @@ typedef struct util_ratelimit {
  * since the last one allowed. */
 int util_ratelimit_take(util_ratelimit *rl, unsigned long long *missed);
 
+/* Bytes as INFO's *_human fields show them: 512B, 1.50K, 2.00M ... */
+void util_human_bytes(char *out, size_t len, double v);
+
 #endif

@@ -355,13 +355,15 @@ void resp_simple(buf *b, const char *s) { line(b, '+', s, strlen(s)); }
 
 void resp_error(buf *b, const char *s) { resp_error_len(b, s, strlen(s)); }
 
-void resp_error_len(buf *b, const char *s, size_t n)
+void resp_line_safe(buf *b, char type, const char *s, size_t n)
 {
     size_t start = b->len + 1;
-    line(b, '-', s, n);
+    line(b, type, s, n);
     for (size_t i = 0; i < n; i++)
         if (b->data[start + i] == '\r' || b->data[start + i] == '\n') b->data[start + i] = ' ';
 }
+
+void resp_error_len(buf *b, const char *s, size_t n) { resp_line_safe(b, '-', s, n); }
 
 void resp_errorf(buf *b, const char *fmt, ...)
 {

@@ -77,6 +77,7 @@ size_t resp_peek(const char *buf, size_t len, const char **key, size_t *klen);
 void resp_simple(buf *b, const char *s);                   /* +s */
 void resp_error(buf *b, const char *s);                    /* -s, CR/LF made spaces */
 void resp_error_len(buf *b, const char *s, size_t n);
+void resp_line_safe(buf *b, char type, const char *s, size_t n);  /* type s, CR/LF made spaces */
 void resp_errorf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void resp_int(buf *b, long long v);                        /* :v */
 void resp_bulk(buf *b, const void *p, size_t n);           /* $n p */

@@ -1,0 +1,304 @@
+/* scripting.c - EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT, with Redis
+ * 7.0's semantics and error texts.
+ *
+ * A script runs in the exclusive section (the rows say CMD_EXCLUSIVE):
+ * no other command runs on any worker until it ends, so it is atomic, and
+ * the one Lua state (script/script.h) is only ever used by one thread.
+ * The commands it calls run through command_call with a session of the
+ * script's own (the caller's domain, SELECT stays inside the script, the
+ * protocol redis.setresp chose) and a reply buffer: no socket. Their
+ * effects reach the AOF as they are made, as Redis 7 logs effects rather
+ * than scripts; the script cache is not persisted, as in Redis. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/command.h"
+#include "cmd/session.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "script/script.h"
+
+/* Made on first use, in the exclusive section; INFO reads it anywhere. */
+static script_vm *_Atomic vm;
+
+/* The script running, for its commands and for SCRIPT KILL. */
+typedef struct script_run {
+    cmd_call *x;          /* the EVAL */
+    session ss;           /* its commands' session */
+    unsigned flags;       /* SCRIPT_* */
+    int read_only;        /* EVAL_RO, or no-writes */
+    int oom;              /* memory was full when it started: no first write */
+    int wrote;            /* a write command ran */
+    int64_t start_ms;
+} script_run;
+
+static script_vm *the_vm(cmd_call *x)
+{
+    if (!vm) vm = script_vm_new();
+    if (!vm) reply_err(x, "ERR scripting is not available: this Kasi was built without Lua "
+                          "(install liblua5.1-0-dev, lua-cjson-dev and lua-bitop-dev, then rebuild)");
+    return vm;
+}
+
+static void run_reject(buf *out, const char *msg) { resp_error(out, msg); }
+
+/* redis.call: a command for the script, with Redis's checks first. */
+static void run_call(void *ctx, int argc, const slice *argv, int resp, buf *out)
+{
+    script_run *r = ctx;
+    cmd_env *env = r->x->env;
+    const cmd_def *def = command_find(argc, argv);
+    cmd_sink sink = {out, NULL, NULL};
+    const char *why;
+    if (!def) {
+        run_reject(out, "ERR Unknown Redis command called from script");
+        return;
+    }
+    if (def->arity > 0 ? argc != def->arity : argc < -def->arity) {
+        run_reject(out, "ERR Wrong number of args calling Redis command from script");
+        return;
+    }
+    if (def->flags & CMD_NOSCRIPT) {
+        run_reject(out, "ERR This Redis command is not allowed from script");
+        return;
+    }
+    if (def->flags & CMD_WRITE) {
+        if (r->read_only) {
+            run_reject(out, "ERR Write commands are not allowed from read-only scripts.");
+            return;
+        }
+        if ((why = persist_write_denied(env->ps))) {
+            run_reject(out, why);
+            return;
+        }
+    }
+    if ((def->flags & CMD_DENYOOM) && r->oom && !r->wrote) {
+        run_reject(out, "OOM command not allowed when used memory > 'maxmemory'.");
+        return;
+    }
+    if ((def->flags & CMD_DENYOOM) && ks_domain_claim(env->ks, r->ss.db) < 0) {
+        resp_errorf(out, "ERR too many domains in use (max-domains is %lld)", cfg_ll(&env->cfg->max_domains));
+        return;
+    }
+    r->ss.resp = resp;
+    command_call(env, &r->ss, &sink, def, argc, argv, r->x->now);
+    if (def->flags & CMD_WRITE) r->wrote = 1;
+}
+
+static void run_log(void *ctx, int level, const char *msg, size_t n)
+{
+    static const int levels[] = {LOG_DEBUG, LOG_VERBOSE, LOG_NOTICE, LOG_WARNING};
+    (void)ctx;
+    log_msg(levels[level], "%.*s", (int)n, msg);
+}
+
+static const char *run_tick(void *ctx)
+{
+    (void)ctx;
+    return NULL;
+}
+
+/* Run a loaded script for x: argv[2] is numkeys (checked), keys follow. */
+static void run(cmd_call *x, const char *sha, unsigned flags, int is_ro, int nkeys)
+{
+    script_host host = {.call = run_call, .log = run_log, .tick = run_tick};
+    script_run r = {.x = x, .flags = flags, .start_ms = util_now_ms()};
+    if (flags & SCRIPT_SHEBANG) {
+        /* declared flags are checked before it runs */
+        if (!(flags & SCRIPT_NO_WRITES)) {
+            const char *why = persist_write_denied(x->env->ps);
+            if (why) {
+                reply_err(x, why);
+                return;
+            }
+            if (is_ro) {
+                reply_err(x, "ERR Can not execute a script with write flag using *_ro command.");
+                return;
+            }
+            if (!(flags & SCRIPT_ALLOW_OOM) && command_over_maxmemory(x->env)) {
+                reply_err(x, "OOM allow-oom flag is not set on the script, can not run it when used "
+                             "memory > 'maxmemory'");
+                return;
+            }
+        }
+    } else {
+        r.oom = command_over_maxmemory(x->env);
+    }
+    if (flags & SCRIPT_ALLOW_OOM) r.oom = 0;
+    r.read_only = is_ro || (flags & SCRIPT_NO_WRITES);
+    host.ctx = &r;
+    ks_domain_hold(x->s->db);
+    session_init(&r.ss, x->s->id, x->s->db, SESS_AUTHED | SESS_SCRIPT, x->now);
+    snprintf(r.ss.peer, sizeof r.ss.peer, "lua");
+    script_vm_run(vm, sha, x->argv + 3, nkeys, x->argv + 3 + nkeys, x->argc - 3 - nkeys, x->s->resp, &host,
+                  x->out);
+    session_free(&r.ss, x->ks);
+}
+
+static int numkeys(cmd_call *x, int *n)
+{
+    long long v;
+    if (arg_ll(x, 2, &v) < 0) return -1;
+    if (v > x->argc - 3) {
+        reply_err(x, "ERR Number of keys can't be greater than number of args");
+        return -1;
+    }
+    if (v < 0) {
+        reply_err(x, "ERR Number of keys can't be negative");
+        return -1;
+    }
+    *n = (int)v;
+    return 0;
+}
+
+static void eval_generic(cmd_call *x, int by_sha, int is_ro)
+{
+    char sha[41];
+    unsigned flags = 0;
+    int nkeys;
+    if (numkeys(x, &nkeys) < 0 || !the_vm(x)) return;
+    if (by_sha) {
+        if (!script_vm_has(vm, x->argv[1].p, x->argv[1].n, &flags)) {
+            reply_err(x, "NOSCRIPT No matching script. Please use EVAL.");
+            return;
+        }
+        memcpy(sha, x->argv[1].p, 40);
+        sha[40] = '\0';
+    } else {
+        buf err = {0};
+        if (script_vm_load(vm, x->argv[1].p, x->argv[1].n, sha, &flags, &err) < 0) {
+            resp_error_len(x->out, err.data, err.len);
+            buf_free(&err);
+            return;
+        }
+    }
+    run(x, sha, flags, is_ro, nkeys);
+}
+
+void scripting_info(buf *out)
+{
+    char h[32];
+    script_vm *v = vm;
+    size_t bodies = 0, n = v ? script_vm_count(v, &bodies) : 0, heap = v ? script_vm_memory(v) : 0;
+    util_human_bytes(h, sizeof h, (double)heap);
+    buf_printf(out, "used_memory_lua:%zu\r\nused_memory_vm_eval:%zu\r\nused_memory_lua_human:%s\r\n", heap,
+               heap, h);
+    buf_printf(out, "used_memory_scripts_eval:%zu\r\nnumber_of_cached_scripts:%zu\r\n", bodies, n);
+    buf_printf(out, "number_of_functions:0\r\nnumber_of_libraries:0\r\n");
+    util_human_bytes(h, sizeof h, (double)heap);
+    buf_printf(out, "used_memory_vm_total:%zu\r\nused_memory_vm_total_human:%s\r\n", heap, h);
+    util_human_bytes(h, sizeof h, (double)bodies);
+    buf_printf(out, "used_memory_scripts:%zu\r\nused_memory_scripts_human:%s\r\n", bodies, h);
+}
+
+static void cmd_eval(cmd_call *x) { eval_generic(x, 0, 0); }
+static void cmd_evalsha(cmd_call *x) { eval_generic(x, 1, 0); }
+static void cmd_eval_ro(cmd_call *x) { eval_generic(x, 0, 1); }
+static void cmd_evalsha_ro(cmd_call *x) { eval_generic(x, 1, 1); }
+
+/* ---- SCRIPT ---- */
+
+static void script_load(cmd_call *x)
+{
+    char sha[41];
+    unsigned flags;
+    buf err = {0};
+    if (!the_vm(x)) return;
+    if (script_vm_load(vm, x->argv[2].p, x->argv[2].n, sha, &flags, &err) < 0) resp_error_len(x->out, err.data, err.len);
+    else resp_bulk(x->out, sha, 40);
+    buf_free(&err);
+}
+
+static void script_exists(cmd_call *x)
+{
+    resp_array(x->out, x->argc - 2);
+    for (int i = 2; i < x->argc; i++)
+        resp_int(x->out, vm && script_vm_has(vm, x->argv[i].p, x->argv[i].n, NULL));
+}
+
+static void script_flush(cmd_call *x)
+{
+    if (x->argc > 3 || (x->argc == 3 && !arg_is(x, 2, "sync") && !arg_is(x, 2, "async"))) {
+        reply_err(x, "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+        return;
+    }
+    if (vm) script_vm_flush(vm);   /* ASYNC too: a Lua state closes quickly */
+    reply_ok(x);
+}
+
+static void script_kill(cmd_call *x) { reply_err(x, "NOTBUSY No scripts in execution right now."); }
+
+static void script_debug(cmd_call *x)
+{
+    if (arg_is(x, 2, "no")) reply_ok(x);
+    else if (arg_is(x, 2, "yes") || arg_is(x, 2, "sync"))
+        reply_err(x, "ERR SCRIPT DEBUG is not supported: Kasi has no Lua debugger");
+    else reply_err(x, "ERR Use SCRIPT DEBUG YES/SYNC/NO");
+}
+
+static void script_help(cmd_call *x)
+{
+    static const char *const lines[] = {
+        "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DEBUG (YES|SYNC|NO)",
+        "    Set the debug mode for subsequent scripts executed.",
+        "EXISTS <sha1> [<sha1> ...]",
+        "    Return information about the existence of the scripts in the script cache.",
+        "FLUSH [ASYNC|SYNC]",
+        "    Flush the Lua scripts cache. Very dangerous on replicas.",
+        "    When called without the optional mode argument, the behavior is determined by the",
+        "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+        "    * ASYNC: Asynchronously flush the scripts cache.",
+        "    * SYNC: Synchronously flush the scripts cache.",
+        "KILL",
+        "    Kill the currently executing Lua script.",
+        "LOAD <script>",
+        "    Load a script into the scripts cache without executing it.",
+        "HELP",
+        "    Prints this help.",
+    };
+    reply_lines(x, lines, sizeof lines / sizeof lines[0]);
+}
+
+#define NS CMD_NOSCRIPT
+#define EX CMD_EXCLUSIVE
+#define SC CAT_SCRIPTING
+#define EVAL_FLAGS (NS | CMD_STALE | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | EX)
+#define DEPENDS "Depends on the script that is executed."
+
+static const cmd_def script_subs[] = {
+    {"debug", script_debug, 3, NS, SC, NOKEYS, "scripting", "3.2.0", "O(1)", NULL, NULL},
+    {"exists", script_exists, -3, NS | EX, SC, NOKEYS, "scripting", "2.6.0",
+     "O(N) with N being the number of scripts to check (so checking a single script is an O(1) "
+     "operation).",
+     "request_policy:all_shards response_policy:agg_logical_and", NULL},
+    {"flush", script_flush, -2, NS | EX, SC, NOKEYS, "scripting", "2.6.0",
+     "O(N) with N being the number of scripts in cache",
+     "request_policy:all_nodes response_policy:all_succeeded", NULL},
+    {"help", script_help, 2, CMD_LOADING | CMD_STALE, SC, NOKEYS, "scripting", "5.0.0", "O(1)", NULL,
+     NULL},
+    {"kill", script_kill, 2, NS | CMD_ALLOW_BUSY, SC, NOKEYS, "scripting", "2.6.0", "O(1)",
+     "request_policy:all_shards response_policy:one_succeeded", NULL},
+    {"load", script_load, 3, NS | CMD_STALE | EX, SC, NOKEYS, "scripting", "2.6.0",
+     "O(N) with N being the length in bytes of the script body.",
+     "request_policy:all_nodes response_policy:all_succeeded", NULL},
+    {NULL, NULL, 0, 0, 0, NOKEYS, NULL, NULL, NULL, NULL, NULL},
+};
+
+/* name, handler, arity, flags, ACL categories, key specs, group, since,
+ * complexity, tips, subcommands */
+static const cmd_def rows[] = {
+    {"eval", cmd_eval, -3, EVAL_FLAGS, SC, KEYNUM(2, "RW access update"), "scripting", "2.6.0", DEPENDS,
+     NULL, NULL},
+    {"evalsha", cmd_evalsha, -3, EVAL_FLAGS, SC, KEYNUM(2, "RW access update"), "scripting", "2.6.0",
+     DEPENDS, NULL, NULL},
+    {"eval_ro", cmd_eval_ro, -3, CMD_READONLY | EVAL_FLAGS, SC, KEYNUM(2, "RO access"), "scripting",
+     "7.0.0", DEPENDS, NULL, NULL},
+    {"evalsha_ro", cmd_evalsha_ro, -3, CMD_READONLY | EVAL_FLAGS, SC, KEYNUM(2, "RO access"),
+     "scripting", "7.0.0", DEPENDS, NULL, NULL},
+    {"script", NULL, -2, 0, 0, NOKEYS, "scripting", "2.6.0", "Depends on subcommand.", NULL,
+     script_subs},
+};
+
+const cmd_family cmd_family_scripting = CMD_FAMILY(rows);

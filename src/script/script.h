@@ -1,0 +1,71 @@
+/* script.h - the Lua engine: Redis 7.0's scripting environment.
+ *
+ * One Lua 5.1 state holds the compiled scripts (by SHA-1), the sandbox and
+ * the `redis` library. Its globals are read-only, as Redis 7.0's are: a
+ * script cannot create a global, change a library or reach the file
+ * system, the network or the process. Scripts see KEYS and ARGV, and run
+ * commands through redis.call and redis.pcall; their replies become Lua
+ * values, and the script's result becomes a reply, by Redis's conversion
+ * rules in RESP2 and RESP3.
+ *
+ * The engine knows Lua and RESP, not commands: a command a script runs is
+ * handed to the host's call(), which answers with the reply's bytes. The
+ * caller makes sure only one thread uses the engine at a time (scripts run
+ * while no other command runs anywhere).
+ *
+ * Built without Lua (no KASI_LUA), every function here reports that
+ * scripting is not available. */
+#ifndef KASI_SCRIPT_SCRIPT_H
+#define KASI_SCRIPT_SCRIPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+#include "lib/slice.h"
+
+/* A script's shebang flags (#!lua flags=...), and whether it had one. */
+#define SCRIPT_SHEBANG 0x01u        /* "#!lua" was given: the flags are declared */
+#define SCRIPT_NO_WRITES 0x02u
+#define SCRIPT_ALLOW_OOM 0x04u
+#define SCRIPT_ALLOW_STALE 0x08u
+#define SCRIPT_NO_CLUSTER 0x10u
+#define SCRIPT_CROSS_SLOT 0x20u
+
+typedef struct script_vm script_vm;
+
+/* What a running script asks of the server. */
+typedef struct script_host {
+    void *ctx;
+    /* Run a command (argv[0] is its name) for the script; its reply, in
+     * protocol resp (2 or 3), is appended to out. */
+    void (*call)(void *ctx, int argc, const slice *argv, int resp, buf *out);
+    /* redis.log: level 0 (debug) .. 3 (warning). */
+    void (*log)(void *ctx, int level, const char *msg, size_t n);
+    /* Called every so many Lua instructions: non-zero stops the script
+     * with that error text (SCRIPT KILL). */
+    const char *(*tick)(void *ctx);
+} script_host;
+
+/* 1 when the server was built with Lua. */
+int script_available(void);
+script_vm *script_vm_new(void);
+void script_vm_free(script_vm *vm);
+
+/* Compile a script and keep it under its SHA-1 (sha, 40 hex digits and a
+ * NUL, is set either way); its flags in *flags. 0, or -1 with the error
+ * reply's text (no leading '-') in err. */
+int script_vm_load(script_vm *vm, const char *body, size_t n, char sha[41], unsigned *flags, buf *err);
+/* Whether a script of that SHA-1 (any case) is kept; its flags. */
+int script_vm_has(script_vm *vm, const char *sha, size_t n, unsigned *flags);
+/* Run a kept script; its result, as a reply for a client of protocol
+ * resp, goes to out (an error reply when it failed). */
+void script_vm_run(script_vm *vm, const char *sha, const slice *keys, int nkeys, const slice *args,
+                   int nargs, int resp, const script_host *host, buf *out);
+/* Forget every script (SCRIPT FLUSH): a new Lua state. */
+void script_vm_flush(script_vm *vm);
+/* Bytes the Lua heap holds; scripts kept and the bytes of their bodies. */
+size_t script_vm_memory(const script_vm *vm);
+size_t script_vm_count(const script_vm *vm, size_t *body_bytes);
+
+#endif
