@@ -540,8 +540,12 @@ int command_over_maxmemory(cmd_env *env)
     return 0;
 }
 
-void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg *argv,
-                  int64_t now_ms)
+atomic_int command_busy, command_busy_worker;
+
+/* busy: the worker holds no gate (a script runs long): only what Redis
+ * allows then (CMD_ALLOW_BUSY) runs, and nothing that evicts or claims. */
+static inline __attribute__((always_inline)) void exec_checked(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg *argv,
+                         int64_t now_ms, int busy)
 {
     buf *out = sink->out;
     const cmd_def *def, *parent = NULL;
@@ -591,14 +595,14 @@ void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg
         reject(s, out, def, "ERR Command not allowed inside a transaction");
         return;
     }
-    if ((def->flags & CMD_DENYOOM) && ks_domain_claim(env->ks, s->db) < 0) {
+    if (!busy && (def->flags & CMD_DENYOOM) && ks_domain_claim(env->ks, s->db) < 0) {
         reject(s, out, def, "ERR too many domains in use (max-domains is %lld)",
                cfg_ll(&env->cfg->max_domains));
         return;
     }
     /* Inside MULTI, queueing takes memory too: like Redis, only EXEC,
      * DISCARD, RESET and QUIT pass when memory is full. */
-    if (command_over_maxmemory(env) &&
+    if (!busy && command_over_maxmemory(env) &&
         ((def->flags & CMD_DENYOOM) || ((s->flags & SESS_MULTI) && !(def->flags & CMD_OOM_OK)))) {
         reject(s, out, def, "OOM command not allowed when used memory > 'maxmemory'.");
         return;
@@ -619,16 +623,38 @@ void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg
                command_fullname(parent, def, fullname, sizeof fullname));
         return;
     }
+    if (busy && !(def->flags & CMD_ALLOW_BUSY)) {
+        reject(s, out, def, "%s",
+               busy == COMMAND_BUSY_FUNCTION
+                   ? "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+                   : "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+        return;
+    }
     if ((s->flags & SESS_MULTI) && !(def->flags & CMD_NOQUEUE)) {
         session_queue(s, def, argc, argv);
         resp_simple(out, "QUEUED");
         return;
     }
-    if (def->flags & CMD_EXCLUSIVE) {
+    if (busy) {   /* no section: the script holds every gate (SHUTDOWN knows) */
+        s->flags |= SESS_BUSY;
+        command_call(env, s, sink, def, argc, argv, now_ms);
+        s->flags &= ~SESS_BUSY;
+    } else if (def->flags & CMD_EXCLUSIVE) {
         gates_exclusive_begin(env->g, env->self);
         command_call(env, s, sink, def, argc, argv, util_now_ms());   /* the pause may have taken a while */
         gates_exclusive_end(env->g, env->self);
     } else {
         command_call(env, s, sink, def, argc, argv, now_ms);
     }
+}
+
+void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg *argv, int64_t now_ms)
+{
+    exec_checked(env, s, sink, argc, argv, now_ms, 0);
+}
+
+void command_exec_busy(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg *argv, int64_t now_ms)
+{
+    int busy = atomic_load(&command_busy);
+    exec_checked(env, s, sink, argc, argv, now_ms, busy ? busy : COMMAND_BUSY_SCRIPT);
 }

@@ -174,6 +174,9 @@ typedef struct cmd_host {
     long (*clients)(void *ctx);                      /* connected clients */
     void (*stats)(void *ctx, cmd_stats *sum);        /* counters over every worker */
     void (*shutdown)(void *ctx);                     /* SHUTDOWN was accepted: stop */
+    /* From inside a long script on worker w: answer its other clients
+     * (with command_exec_busy) and send what they are owed. */
+    void (*serve_busy)(void *ctx, int w);
 } cmd_host;
 
 /* What the pipeline lookahead learnt of a request further down the input
@@ -230,6 +233,16 @@ void command_init(void);
 /* Run (or queue, inside MULTI) one parsed request for session s. */
 void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg *argv,
                   int64_t now_ms);
+/* A script has run past busy-reply-threshold (COMMAND_BUSY_SCRIPT, or
+ * _FUNCTION for FCALL), 0 otherwise: workers then stop waiting for their
+ * gate and run input with command_exec_busy, which answers -BUSY to all
+ * but what Redis allows then (SCRIPT KILL, SHUTDOWN NOSAVE, MULTI ...). */
+#define COMMAND_BUSY_SCRIPT 1
+#define COMMAND_BUSY_FUNCTION 2
+extern atomic_int command_busy;
+extern atomic_int command_busy_worker;   /* the worker running it */
+void command_exec_busy(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg *argv,
+                       int64_t now_ms);
 /* Run a command that has already passed the checks (used by EXEC). */
 void command_call(cmd_env *env, session *s, cmd_sink *sink, const cmd_def *def, int argc,
                   const karg *argv, int64_t now);
@@ -432,6 +445,9 @@ extern const cmd_family cmd_family_scripting;
 
 /* INFO memory's lines on scripting (scripting.c). */
 void scripting_info(buf *out);
+/* SHUTDOWN NOSAVE while a script is busy: the script stops at once, and
+ * its worker shuts the server down without saving. */
+void scripting_stop_for_shutdown(void);
 /* INFO text for the given sections ("" or "default" = the usual ones). */
 void info_build(cmd_env *env, const karg *sections, int nsections, buf *out);
 

@@ -22,6 +22,14 @@
 /* Made on first use, in the exclusive section; INFO reads it anywhere. */
 static script_vm *_Atomic vm;
 
+/* What other threads see of the script running: SCRIPT KILL and SHUTDOWN
+ * NOSAVE come from workers that hold no gate (command_busy is set). */
+enum { KILL_NONE, KILL_ASKED, KILL_SHUTDOWN };
+static atomic_int kill_req;     /* KILL_* */
+static atomic_int run_wrote;    /* the script running has written: SCRIPT KILL may not stop it */
+
+#define SERVE_EVERY_MS 5       /* while busy, the script's own worker answers its clients this often */
+
 /* The script running, for its commands and for SCRIPT KILL. */
 typedef struct script_run {
     cmd_call *x;          /* the EVAL */
@@ -31,6 +39,9 @@ typedef struct script_run {
     int oom;              /* memory was full when it started: no first write */
     int wrote;            /* a write command ran */
     int64_t start_ms;
+    int64_t served_ms;    /* when the busy script's worker last answered its clients */
+    const char *sha;
+    int killed;
 } script_run;
 
 static script_vm *the_vm(cmd_call *x)
@@ -83,7 +94,10 @@ static void run_call(void *ctx, int argc, const slice *argv, int resp, buf *out)
     }
     r->ss.resp = resp;
     command_call(env, &r->ss, &sink, def, argc, argv, r->x->now);
-    if (def->flags & CMD_WRITE) r->wrote = 1;
+    if ((def->flags & CMD_WRITE) && !r->wrote) {
+        r->wrote = 1;
+        atomic_store(&run_wrote, 1);
+    }
 }
 
 static void run_log(void *ctx, int level, const char *msg, size_t n)
@@ -93,17 +107,42 @@ static void run_log(void *ctx, int level, const char *msg, size_t n)
     log_msg(levels[level], "%.*s", (int)n, msg);
 }
 
+/* Every so many instructions: past busy-reply-threshold other clients are
+ * answered -BUSY (and the script's own worker answers its clients from
+ * here); SCRIPT KILL or SHUTDOWN NOSAVE stop it. */
 static const char *run_tick(void *ctx)
 {
-    (void)ctx;
+    script_run *r = ctx;
+    cmd_env *env = r->x->env;
+    int64_t now = util_now_ms();
+    long long limit = cfg_ll(&env->cfg->busy_reply_threshold);
+    if (!atomic_load(&command_busy)) {
+        if (limit <= 0 || now - r->start_ms < limit) return NULL;
+        log_warn("Slow script detected: still in execution after %lld milliseconds. You can try killing "
+                 "the script using the SCRIPT KILL command. Script name is: %s.",
+                 (long long)(now - r->start_ms), r->sha);
+        atomic_store(&command_busy_worker, env->self);
+        atomic_store(&command_busy, COMMAND_BUSY_SCRIPT);
+    }
+    if (now - r->served_ms >= SERVE_EVERY_MS && env->host->serve_busy && env->self >= 0) {
+        r->served_ms = now;
+        env->host->serve_busy(env->host->ctx, env->self);
+    }
+    if (atomic_load(&kill_req) != KILL_NONE) {
+        if (!r->killed) log_warn("Lua script killed by user with SCRIPT KILL.");
+        r->killed = 1;
+        return "Script killed by user with SCRIPT KILL...";
+    }
     return NULL;
 }
+
+void scripting_stop_for_shutdown(void) { atomic_store(&kill_req, KILL_SHUTDOWN); }
 
 /* Run a loaded script for x: argv[2] is numkeys (checked), keys follow. */
 static void run(cmd_call *x, const char *sha, unsigned flags, int is_ro, int nkeys)
 {
     script_host host = {.call = run_call, .log = run_log, .tick = run_tick};
-    script_run r = {.x = x, .flags = flags, .start_ms = util_now_ms()};
+    script_run r = {.x = x, .flags = flags, .start_ms = util_now_ms(), .sha = sha};
     if (flags & SCRIPT_SHEBANG) {
         /* declared flags are checked before it runs */
         if (!(flags & SCRIPT_NO_WRITES)) {
@@ -131,9 +170,17 @@ static void run(cmd_call *x, const char *sha, unsigned flags, int is_ro, int nke
     ks_domain_hold(x->s->db);
     session_init(&r.ss, x->s->id, x->s->db, SESS_AUTHED | SESS_SCRIPT, x->now);
     snprintf(r.ss.peer, sizeof r.ss.peer, "lua");
+    atomic_store(&kill_req, KILL_NONE);
+    atomic_store(&run_wrote, 0);
     script_vm_run(vm, sha, x->argv + 3, nkeys, x->argv + 3 + nkeys, x->argc - 3 - nkeys, x->s->resp, &host,
                   x->out);
     session_free(&r.ss, x->ks);
+    atomic_store(&command_busy, 0);
+    if (atomic_exchange(&kill_req, KILL_NONE) == KILL_SHUTDOWN) {
+        /* in the section still: nothing runs between the script and the end */
+        persist_shutdown(x->env->ps, x->env->self, -1);
+        x->env->host->shutdown(x->env->host->ctx);
+    }
 }
 
 static int numkeys(cmd_call *x, int *n)
@@ -227,7 +274,23 @@ static void script_flush(cmd_call *x)
     reply_ok(x);
 }
 
-static void script_kill(cmd_call *x) { reply_err(x, "NOTBUSY No scripts in execution right now."); }
+static void script_kill(cmd_call *x)
+{
+    int busy = atomic_load(&command_busy);
+    if (busy == 0 || !(x->s->flags & SESS_BUSY)) {
+        reply_err(x, "NOTBUSY No scripts in execution right now.");
+    } else if (busy == COMMAND_BUSY_FUNCTION) {
+        reply_err(x, "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.");
+    } else if (atomic_load(&run_wrote)) {
+        reply_err(x, "UNKILLABLE Sorry the script already executed write commands against the dataset. You "
+                     "can either wait the script termination or kill the server in a hard way using the "
+                     "SHUTDOWN NOSAVE command.");
+    } else {
+        int none = KILL_NONE;
+        atomic_compare_exchange_strong(&kill_req, &none, KILL_ASKED);
+        reply_ok(x);
+    }
+}
 
 static void script_debug(cmd_call *x)
 {

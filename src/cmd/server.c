@@ -97,6 +97,20 @@ static void cmd_shutdown(cmd_call *x)
         reply_err(x, "ERR No shutdown in progress.");
         return;
     }
+    if (x->s->flags & SESS_BUSY) {   /* a script runs long: only NOSAVE stops it, and the server */
+        if (!nosave) {
+            reply_err(x, atomic_load(&command_busy) == COMMAND_BUSY_FUNCTION
+                             ? "BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
+                               "SHUTDOWN NOSAVE."
+                             : "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
+                               "SHUTDOWN NOSAVE.");
+            return;
+        }
+        log_warn("User requested shutdown while a script runs: stopping it");
+        scripting_stop_for_shutdown();
+        x->s->flags |= SESS_CLOSE;
+        return;
+    }
     log_warn("User requested shutdown...");
     /* Every other worker is paused (CMD_EXCLUSIVE): the final save sees
      * every acknowledged write, and none runs after it. */

@@ -30,6 +30,7 @@ typedef slice karg;
 #define SESS_RETRY 0x80u       /* running the parked command again */
 #define SESS_REBLOCK 0x100u    /* ... which found nothing again */
 #define SESS_SCRIPT 0x200u     /* a script's commands: nothing may block */
+#define SESS_BUSY 0x400u       /* running while a script is busy, with no gate held */
 
 /* Client-side caching (CLIENT TRACKING): the session's mode. */
 #define TRK_ON 0x01u

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "lib/util.h"
 
@@ -30,6 +31,23 @@ void gates_destroy(gates **gp)
 }
 
 int gates_in_exclusive(void) { return depth > 0; }
+
+int gates_enter_slow(gates *g, int i, const atomic_int *busy)
+{
+    for (;;) {
+        struct timespec ts;
+        if (atomic_load_explicit(busy, memory_order_acquire)) return 0;
+        if (atomic_load_explicit(&g->wanted, memory_order_relaxed)) {
+            sched_yield();
+            continue;
+        }
+        /* wake now and then to look at busy: the holder may run long */
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 2 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        if (pthread_mutex_timedlock(&g->gate[i], &ts) == 0) return 1;
+    }
+}
 
 void gates_exclusive_begin(gates *g, int self)
 {

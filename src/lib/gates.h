@@ -34,6 +34,16 @@ static inline void gates_enter(gates *g, int i)
     pthread_mutex_lock(&g->gate[i]);
 }
 static inline void gates_leave(gates *g, int i) { pthread_mutex_unlock(&g->gate[i]); }
+/* gates_enter, unless *busy is (or becomes) non-zero while it waits: a
+ * section that runs long (a slow script) lets workers answer what needs
+ * no gate. 1 when the gate was taken, 0 when busy. */
+int gates_enter_slow(gates *g, int i, const atomic_int *busy);
+static inline int gates_enter_unless(gates *g, int i, const atomic_int *busy)
+{
+    if (!atomic_load_explicit(&g->wanted, memory_order_relaxed) && pthread_mutex_trylock(&g->gate[i]) == 0)
+        return 1;
+    return gates_enter_slow(g, i, busy);
+}
 /* Begin a section in which no other worker runs a command. self is the
  * calling worker, which holds its gate (it is held again on return), or
  * -1 for a thread that runs no commands while no worker runs either

@@ -1071,7 +1071,8 @@ static void hook(lua_State *L, lua_Debug *ar)
         /* every instruction from now on fails too, so that a pcall in the
          * script cannot swallow it */
         lua_sethook(L, hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
-        raise_error(L, stop);
+        lua_pushstring(L, stop);
+        lua_error(L);
     }
 }
 

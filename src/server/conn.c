@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,7 +151,16 @@ void conn_close(conn *c)
 {
     worker *w = c->w;
     if (c->flags & CONN_DEAD) return;
-    gates_enter(w->srv->g, w->id);
+    /* A script runs long and holds every gate: closed once it ends. */
+    if (gates_in_exclusive() || !gates_enter_unless(w->srv->g, w->id, &command_busy)) {
+        if (!gates_in_exclusive()) {
+            struct timespec pause = {0, 1000 * 1000};   /* it retries at the flush: not in a spin */
+            nanosleep(&pause, NULL);
+        }
+        c->flags |= CONN_CLOSING;
+        mark_pending(c);
+        return;
+    }
     unmark_pending(c);
     c->flags |= CONN_DEAD;
     command_unblock(&w->env, &c->s);   /* the next waiter of its keys may be served */
@@ -378,14 +388,20 @@ static void process_input(conn *c)
      * it is read again with the slice clock, every 16 commands. */
     int64_t now_ms = util_now_ms();
 
+    int busy = 0;
+
     lim.max_bulk = cfg_ll(&srv->cfg.proto_max_bulk_len);
     lim.unauthenticated = !(c->s.flags & SESS_AUTHED);
     if (!c->pargv) grow_argv(c, 8);
-    gates_enter(srv->g, c->w->id);
+    /* While a script runs long, run what needs no gate: its own worker
+     * comes here from inside it (conn_serve_busy), the others instead of
+     * waiting. */
+    if (gates_in_exclusive() || !gates_enter_unless(srv->g, c->w->id, &command_busy)) busy = 1;
+    c->flags |= CONN_RUNNING;
     c->s.last_ms = now_ms;   /* the idle clock; in the gate, as CLIENT LIST reads it */
     /* What was published to a subscriber before its commands arrived goes
      * out before their replies. */
-    if (c->s.sub && ps_waiting(srv->bus, c->w->id)) ps_drain(srv->bus, c->w->id);
+    if (!busy && c->s.sub && ps_waiting(srv->bus, c->w->id)) ps_drain(srv->bus, c->w->id);
     /* Once shutting down, nothing more runs: a write now could be
      * acknowledged after the final save. */
     while (!(c->flags & (CONN_CLOSING | CONN_DEAD)) && !(c->s.flags & SESS_BLOCKED) &&
@@ -425,9 +441,11 @@ static void process_input(conn *c)
             c->argv[i].p = base + c->pargv[i].off;
             c->argv[i].n = c->pargv[i].len;
         }
-        look_ahead(c, base + c->p.pos, base + buf_pending(&c->in));
-        {
+        if (busy) {
+            command_exec_busy(&c->w->env, &c->s, &c->sink, c->p.nargs, c->argv, now_ms);
+        } else {
             uint64_t before = persist_thread_lsn(), after;
+            look_ahead(c, base + c->p.pos, base + buf_pending(&c->in));
             command_exec(&c->w->env, &c->s, &c->sink, c->p.nargs, c->argv, now_ms);
             after = persist_thread_lsn();
             if (after != before) c->log_lsn = after;   /* it logged */
@@ -438,7 +456,8 @@ static void process_input(conn *c)
         lim.unauthenticated = !(c->s.flags & SESS_AUTHED);
         done++;
     }
-    gates_leave(srv->g, c->w->id);
+    c->flags &= ~CONN_RUNNING;
+    if (!busy) gates_leave(srv->g, c->w->id);
     forget_hints(c->w);
     if (buf_pending(&c->in) == 0) buf_trim(&c->in, KEEP_BUF);   /* after a big request */
     else if (c->in.off > c->in.cap / 2) buf_compact(&c->in);
@@ -676,6 +695,20 @@ void conn_flush_pending(worker *w)
     /* After a failure the clients concerned are gone; the records stay
      * queued for the AOF's writer to retry. */
     if (lsn > w->committed_lsn) w->committed_lsn = lsn;
+}
+
+void conn_serve_busy(worker *w)
+{
+    for (conn *c = w->conns, *next; c; c = next) {
+        next = c->next;   /* c may be closed (its memory stays until the reap) */
+        /* not the one running the script, nor one whose replies wait for
+         * this turn's AOF barrier, nor a blocked one */
+        if (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_PAUSED | CONN_PENDING | CONN_RUNNING) ||
+            (c->s.flags & SESS_BLOCKED))
+            continue;
+        read_input(c);
+        if (!(c->flags & CONN_DEAD) && conn_out_pending(c)) write_output(c);
+    }
 }
 
 void conn_check_timeouts(worker *w, long long timeout_s, int64_t now_ms)

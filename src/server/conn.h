@@ -42,6 +42,7 @@
 #define CONN_UNBLOCK 0x40u     /* CLIENT UNBLOCK (TIMEOUT): time it out at the flush */
 #define CONN_UNBLOCK_ERR 0x80u /* CLIENT UNBLOCK ERROR */
 #define CONN_KILLED 0x100u     /* CLIENT KILL: closed at the flush, what it has not read dropped */
+#define CONN_RUNNING 0x200u    /* its input is being run (a script may be in it) */
 
 #define CONN_BATCH 512
 #define CONN_SLICE_US 200
@@ -112,5 +113,8 @@ void conn_retry(void *owner);
 void conn_block_timeouts(worker *w, int64_t now_ms);
 /* Close connections idle for more than timeout_s. */
 void conn_check_timeouts(worker *w, long long timeout_s, int64_t now_ms);
+/* From inside a script past busy-reply-threshold on worker w: read and
+ * answer its other clients (-BUSY, SCRIPT KILL ...) and send the replies. */
+void conn_serve_busy(worker *w);
 
 #endif

@@ -2,6 +2,7 @@
 #include "server/server.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <sched.h>
 #include <stddef.h>
@@ -155,9 +156,14 @@ static worker *least_loaded(server *srv, worker *self)
 {
     worker *best = self;
     int low = atomic_load_explicit(&self->load, memory_order_relaxed);
+    /* not to one running a long script: its clients wait for it to end */
+    int busy = atomic_load_explicit(&command_busy, memory_order_relaxed)
+                   ? atomic_load_explicit(&command_busy_worker, memory_order_relaxed)
+                   : -1;
+    if (self->id == busy) low = INT_MAX;
     for (int i = 0; i < srv->nworkers; i++) {
         int l = atomic_load_explicit(&srv->workers[i].load, memory_order_relaxed);
-        if (l < low) {
+        if (l < low && i != busy) {
             low = l;
             best = &srv->workers[i];
         }
@@ -197,6 +203,21 @@ static void on_accept(ev_loop *loop, ev_handle *h, unsigned events)
     }
 }
 
+/* The connections other workers accepted for this one. */
+static void take_inbox(worker *w)
+{
+    for (;;) {
+        int fds[64], n;
+        pthread_mutex_lock(&w->inbox_mu);
+        n = w->inbox_n < 64 ? w->inbox_n : 64;
+        w->inbox_n -= n;
+        if (n) memcpy(fds, w->inbox + w->inbox_n, sizeof *fds * (size_t)n);   /* inbox may be NULL */
+        pthread_mutex_unlock(&w->inbox_mu);
+        if (n == 0) break;
+        for (int i = 0; i < n; i++) conn_accept(w, fds[i]);
+    }
+}
+
 static void on_wake(ev_loop *loop, ev_handle *h, unsigned events)
 {
     worker *w = (worker *)((char *)h - offsetof(worker, wake));
@@ -210,16 +231,7 @@ static void on_wake(ev_loop *loop, ev_handle *h, unsigned events)
     gates_enter(w->srv->g, w->id);
     ps_drain(w->srv->bus, w->id);
     gates_leave(w->srv->g, w->id);
-    for (;;) {
-        int fds[64], n;
-        pthread_mutex_lock(&w->inbox_mu);
-        n = w->inbox_n < 64 ? w->inbox_n : 64;
-        w->inbox_n -= n;
-        if (n) memcpy(fds, w->inbox + w->inbox_n, sizeof *fds * (size_t)n);   /* inbox may be NULL */
-        pthread_mutex_unlock(&w->inbox_mu);
-        if (n == 0) break;
-        for (int i = 0; i < n; i++) conn_accept(w, fds[i]);
-    }
+    take_inbox(w);
 }
 
 /* A worker's mailbox has messages: wake its loop to deliver them. */
@@ -358,6 +370,15 @@ static void host_shutdown(void *ctx)
     server_stop(srv);
 }
 
+/* A script past busy-reply-threshold on worker id: its clients are
+ * answered from inside the script. */
+static void host_serve_busy(void *ctx, int id)
+{
+    server *srv = ctx;
+    take_inbox(&srv->workers[id]);
+    conn_serve_busy(&srv->workers[id]);
+}
+
 /* How the loader replays a collection write logged in the AOF: run as a
  * command, with no client. */
 static int replay_write(void *ctx, domain *d, int argc, const slice *argv, int64_t now)
@@ -416,7 +437,7 @@ int server_init(server *srv)
         }
     }
     srv->host = (cmd_host){srv, srv->start_ms, "", "", n, &srv->auth_required, host_clients,
-                           host_stats, host_shutdown};
+                           host_stats, host_shutdown, host_serve_busy};
     util_random_hex(srv->host.run_id, sizeof srv->host.run_id - 1);
     util_random_hex(srv->host.replid, sizeof srv->host.replid - 1);
     if (listen_all(srv) < 0) return -1;
