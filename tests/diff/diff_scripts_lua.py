@@ -37,9 +37,10 @@ import shlex
 SCRIPTS = {}
 
 
-def script(name, *steps):
-    assert name not in SCRIPTS, name
-    SCRIPTS[name] = "\n".join(steps) + "\n"
+def script(name, *steps, table=SCRIPTS):
+    """Add a script to table: its steps one a line."""
+    assert name not in table, name
+    table[name] = "\n".join(steps) + "\n"
 
 
 def _argv(cmd, code, keys, args):

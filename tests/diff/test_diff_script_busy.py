@@ -21,7 +21,7 @@ import pytest
 
 import kasi_harness as H
 from multiclient import compare
-from test_diff_scripting import lua_pair  # noqa: F401 (the fixture: skips without EVAL)
+from test_diff_scripting import lua_pair, skip_unless_known  # noqa: F401 (lua_pair: a fixture)
 
 BUSY_WAIT_S = min(0.3 * H.TIME_FACTOR, 0.6)
 SCENARIOS = {}
@@ -151,7 +151,5 @@ NEEDS_FUNCTION.add("function_kill_of_an_eval")
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_diff_script_busy(lua_pair, name, proto):
     if name in NEEDS_FUNCTION:
-        with lua_pair[1].raw(timeout=10) as c:
-            if c.cmd_raw("FUNCTION", "STATS").startswith(b"-ERR unknown command"):
-                pytest.skip("the server under test has no FUNCTION yet")
+        skip_unless_known(lua_pair[1], "FUNCTION", "STATS")
     compare(lua_pair, name, SCENARIOS[name], proto)

@@ -6,35 +6,42 @@ test_diff.run_script on a fresh connection after FLUSHALL, every reply
 compared byte for byte with redis-server's.
 
 The whole module is skipped while the server under test answers EVAL with
-"ERR unknown command" (probed once)."""
+"ERR unknown command" (probed once). test_diff_functions.py and
+test_diff_script_busy.py skip the same way, with skip_unless_known."""
 import pytest
 
 from diff_scripts_lua import SCRIPTS
 from test_diff import run_script
 
-_HAS_EVAL = {}
+_KNOWN = {}
 
 
-def has_eval(srv):
-    """Whether srv knows EVAL (probed once per server)."""
-    if srv not in _HAS_EVAL:
+def skip_unless_known(srv, *probe):
+    """Skip the test when srv answers the command probe with "ERR unknown
+    command" (asked once per server and probe)."""
+    key = (srv, probe)
+    if key not in _KNOWN:
         with srv.raw(timeout=10) as c:
-            rep = c.cmd_raw("EVAL", "return 1", "0")
-        _HAS_EVAL[srv] = not rep.startswith(b"-ERR unknown command")
-    return _HAS_EVAL[srv]
+            _KNOWN[key] = not c.cmd_raw(*probe).startswith(b"-ERR unknown command")
+    if not _KNOWN[key]:
+        pytest.skip("the server under test has no %s yet" % probe[0])
 
 
 @pytest.fixture
 def lua_pair(pair):
-    if not has_eval(pair[1]):
-        pytest.skip("the server under test has no EVAL yet")
+    skip_unless_known(pair[1], "EVAL", "return 1", "0")
     return pair
+
+
+def check_script(pair, name, text, proto):
+    """Run one script on the pair; the server under test must live on."""
+    ref, sut = pair
+    assert run_script(name, text, ref, sut, proto=proto) > 0
+    assert sut.alive(), "server under test died during script %r" % name
+    with sut.raw(timeout=5) as c:
+        assert c.cmd_raw("PING") == b"+PONG\r\n"
 
 
 @pytest.mark.parametrize("name", list(SCRIPTS))
 def test_diff_scripting(lua_pair, name, proto):
-    ref, sut = lua_pair
-    assert run_script(name, SCRIPTS[name], ref, sut, proto=proto) > 0
-    assert sut.alive(), "server under test died during script %r" % name
-    with sut.raw(timeout=5) as c:
-        assert c.cmd_raw("PING") == b"+PONG\r\n"
+    check_script(lua_pair, name, SCRIPTS[name], proto)
