@@ -7,14 +7,17 @@ script ends on its own), each transcript compared byte for byte with
 redis-server's (see multiclient.py).
 
 Every script here stops on its own: it loops on redis.call('time') until
-ARGV[1] microseconds have passed, so a server that cannot kill it is not
-left spinning. Each scenario sets busy-reply-threshold to 100 ms and puts
+ARGV[1] microseconds have passed (or for 10 million turns at most), so a
+server that cannot kill it is not left spinning. Each scenario sets busy-reply-threshold to 100 ms and puts
 back the default (5000) at the end: the pair is shared by the whole
 session. The probes wait BUSY_WAIT_S after the script starts, well past the
 threshold and well before the script's end.
 
+The same for a long FCALL (FUNCTION KILL, and the BUSY text that names it).
+
 Skipped while the server under test answers EVAL with "ERR unknown
-command"; the FUNCTION KILL scenario also while it has no FUNCTION."""
+command"; the FUNCTION scenarios also while it has no FUNCTION."""
+import re
 import time
 
 import pytest
@@ -28,9 +31,11 @@ SCENARIOS = {}
 NEEDS_FUNCTION = set()
 
 # Loops until ARGV[1] microseconds have passed since it began, then returns
-# 'done'; the second form writes a key first, so it cannot be killed.
+# 'done'; the second form writes a key first, so it cannot be killed. The
+# loop also stops after 10 million turns (redis-server makes about 1.3
+# million a second), should a server's TIME stand still inside a script.
 SPIN = ("local t = redis.call('time'); local s = t[1] * 1000000 + t[2]; "
-        "while true do local n = redis.call('time'); "
+        "for i = 1, 10000000 do local n = redis.call('time'); "
         "if (n[1] * 1000000 + n[2]) - s > tonumber(ARGV[1]) then break end end return 'done'")
 SPIN_AFTER_WRITE = "redis.call('set', KEYS[1], 'written'); " + SPIN
 BUSY_ERR = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
@@ -146,6 +151,60 @@ def function_kill_of_an_eval(r):
 
 
 NEEDS_FUNCTION.add("function_kill_of_an_eval")
+
+# The same loops as a library: spin(args[1] microseconds) and wspin, which
+# writes keys[1] first.
+SPIN_LIBRARY = ("#!lua name=spinlib\n"
+                "redis.register_function('spin', function(keys, args) %s end)\n"
+                "redis.register_function('wspin', function(keys, args) redis.call('set', keys[1], 'w'); %s end)"
+                % (SPIN.replace("ARGV", "args"), SPIN.replace("ARGV", "args")))
+FUNCTION_BUSY_ERR = b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
+
+
+def start_fcall(r, who, name, micros, keys=()):
+    r.do("admin", "FUNCTION", "LOAD", "REPLACE", SPIN_LIBRARY)
+    r.do("admin", "CONFIG", "SET", "busy-reply-threshold", "100")
+    r.c(who).send_command("FCALL", name, len(keys), *keys, micros)
+    time.sleep(BUSY_WAIT_S)
+
+
+def function_stats(r, who):
+    """FUNCTION STATS, its running script's duration_ms (a clock reading)
+    made "D"."""
+    c = r.c(who)
+    c.send_command("FUNCTION", "STATS")
+    raw = re.sub(rb"\$11\r\nduration_ms\r\n:\d+\r\n", b"$11\r\nduration_ms\r\n:D\r\n", c.read_raw())
+    r.log.append((who, "FUNCTION STATS", [raw]))
+
+
+@scenario
+def busy_function_then_function_kill(r):
+    start_fcall(r, "s", "spin", 1000000)
+    expect(r, "o", FUNCTION_BUSY_ERR, "PING")   # the function form of the BUSY text
+    r.do("o", "GET", "k")
+    r.do("o", "SCRIPT", "KILL")         # a function is running: BUSY
+    function_stats(r, "o")              # names the running function and its command
+    expect(r, "o", b"+OK\r\n", "FUNCTION", "KILL")
+    r.read("s", 1)
+    r.do("o", "FUNCTION", "KILL")       # NOTBUSY
+    function_stats(r, "o")
+    r.do("o", "FUNCTION", "DELETE", "spinlib")
+    end_spin(r)
+
+
+@scenario
+def busy_function_after_write(r):
+    start_fcall(r, "s", "wspin", 1500000, keys=("k",))
+    r.do("o", "FUNCTION", "KILL")       # UNKILLABLE
+    r.do("o", "SCRIPT", "KILL")         # UNKILLABLE comes first here too
+    r.read("s", 1)
+    assert r.log[-1][2][0] == b"$4\r\ndone\r\n"
+    r.do("o", "GET", "k")
+    r.do("o", "FUNCTION", "DELETE", "spinlib")
+    end_spin(r)
+
+
+NEEDS_FUNCTION.update(("busy_function_then_function_kill", "busy_function_after_write"))
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

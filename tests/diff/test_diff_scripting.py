@@ -10,6 +10,7 @@ The whole module is skipped while the server under test answers EVAL with
 test_diff_script_busy.py skip the same way, with skip_unless_known."""
 import pytest
 
+from diff_pairs import server_pair
 from diff_scripts_lua import SCRIPTS
 from test_diff import run_script
 
@@ -45,3 +46,28 @@ def check_script(pair, name, text, proto):
 @pytest.mark.parametrize("name", list(SCRIPTS))
 def test_diff_scripting(lua_pair, name, proto):
     check_script(lua_pair, name, SCRIPTS[name], proto)
+
+
+@pytest.fixture
+def fresh_pair():
+    """A pair started for one test: no script has run on either yet."""
+    yield from server_pair("kasi-diff-lua-")
+
+
+RANDOM_SCRIPT = """
+@py ["EVAL", "return {math.random(100), math.random(100), math.random(100)}", "0"]
+@py ["EVAL", "return {math.random(100), math.random(1000000), math.random(5, 9)}", "0"]
+@py ["EVAL", "return math.floor(math.random() * 1000000)", "0"]
+@py ["EVAL", "math.randomseed(9); return math.random(1000)", "0"]
+@py ["EVAL", "return math.random(1000)", "0"]
+"""
+
+
+def test_diff_random_from_a_fresh_server(fresh_pair):
+    """Redis 7.0 seeds math.random once, when the server starts, and not
+    again per script: on two fresh servers the same scripts draw the same
+    numbers, and a script sees where the one before left off (including
+    after math.randomseed). The shared pair cannot show this, since which
+    scripts ran before depends on the tests selected."""
+    skip_unless_known(fresh_pair[1], "EVAL", "return 1", "0")
+    check_script(fresh_pair, "random_from_a_fresh_server", RANDOM_SCRIPT, 2)
