@@ -731,6 +731,28 @@ script("script_writes_types_read_outside",
        ev("redis.call('hset', KEYS[1], 'f', 'v'); redis.call('sadd', KEYS[2], 'm'); redis.call('zadd', KEYS[3], 2.5, 'z'); "
           "return {redis.call('type', KEYS[1]), redis.call('type', KEYS[2]), redis.call('type', KEYS[3])}", ["h", "s", "z"]),
        "TYPE h", "TYPE s", "TYPE z", "ZSCORE z z", "HGET h f")
+script("lua_recursion_and_stack_overflow",
+       ev("local function f(n) if n == 0 then return 0 end return 1 + f(n - 1) end return f(1000)"),
+       ev("local function f() return f() + 1 end return f()"), ev("return 'still alive'"))
+script("nul_byte_in_script_body",
+       ev("return 'a\0b'"), ev("return 1 \0 garbage"), ev("return #'x\0y\0z'"))
+script("number_arguments_formatted_as_17g",
+       ev("redis.call('set', 'k', 2^63); return redis.call('get', 'k')"),
+       ev("redis.call('set', 'k', 1/0); return redis.call('get', 'k')"),
+       ev("redis.call('set', 'k', -1/0); return redis.call('get', 'k')"),
+       ev("redis.call('set', 'k', 123456789012345678); return redis.call('get', 'k')"),
+       ev("redis.call('set', 'k', 1e-5); return redis.call('get', 'k')"),
+       ev("redis.call('set', 'k', 100); return redis.call('get', 'k')"),
+       ev("redis.call('set', 'k', -0.0); return redis.call('get', 'k')"), "GET k")
+script("lua_number_to_string",
+       "# Lua 5.1 keeps one constant for 0 and -0 in a function, so the 1/0 below",
+       "# divides by the -0.0 written first and gives -inf",
+       ev("return {tostring(-0.0), tostring(1/0), tostring(2^63), tostring(123456789012), tostring(1e100), "
+          "tostring(3.14159265358979), string.format('%d', 3.7), string.format('%s %s', 1, 2.5), 7 % 3, -7 % 3}"),
+       ev("return tostring(nil) .. tostring(true) .. tostring(false)"), ev("return 2^0.5"), ev("return math.sqrt(16)"))
+script("long_error_message",
+       ev("error(string.rep('e', 300))"), ev("return {err=string.rep('f', 5000)}"),
+       ev("return redis.error_reply(string.rep('g', 2000))"))
 script("eval_error_reply_in_resp3_client_shape",
        ev("return {err='E1'}"), ev("return {1, {err='E2'}}"), ev(R3 + "return {1, {err='E3'}, {ok='S'}}"),
        ev(R3 + "return redis.error_reply('E4')"))
