@@ -348,7 +348,7 @@ static int l_log(lua_State *L)
     lua_Number level;
     luaL_Buffer b;
     if (argc < 2) return raise_error(L, "redis.log() requires two arguments or more.");
-    if (!lua_isnumber(L, 1)) return raise_error(L, "First argument must be a number.");
+    if (!lua_isnumber(L, 1)) return raise_error(L, "First argument must be a number (log level).");
     level = lua_tonumber(L, 1);
     if (level < 0 || level > 3) return raise_error(L, "Invalid debug level.");
     luaL_buffinit(L, &b);
@@ -828,7 +828,11 @@ static int shebang(const char *body, size_t n, unsigned *flags, size_t *skip, bu
     *flags = 0, *skip = 0;
     if (n < 2 || body[0] != '#' || body[1] != '!') return 0;
     nl = memchr(body, '\n', n);
-    end = nl ? nl : body + n;
+    if (!nl) {
+        buf_printf(err, "ERR Invalid script shebang");
+        return -1;
+    }
+    end = nl;
     *skip = (size_t)(end - body);
     *flags = SCRIPT_SHEBANG;
     p = body + 2;
@@ -1001,6 +1005,25 @@ static void lua_to_reply(lua_State *L, int resp, int sresp, buf *out)
             else resp_bulk(out, s, n);
             lua_pop(L, 1);
             return;
+        }
+        lua_pop(L, 1);
+        lua_getfield(L, -1, "verbatim_string");
+        if (lua_type(L, -1) == LUA_TTABLE) {
+            size_t fn;
+            const char *fmt, *str;
+            lua_getfield(L, -1, "format");
+            lua_getfield(L, -2, "string");
+            fmt = lua_tolstring(L, -2, &fn);
+            str = lua_tolstring(L, -1, &n);
+            if (fmt && str && lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
+                char f[4] = "txt";
+                memcpy(f, fmt, fn < 3 ? fn : 3);
+                if (resp == 3) resp3_verbatim(out, f, str, n);
+                else resp_bulk(out, str, n);
+                lua_pop(L, 3);
+                return;
+            }
+            lua_pop(L, 2);
         }
         lua_pop(L, 1);
         lua_getfield(L, -1, "map");

@@ -704,10 +704,13 @@ void conn_serve_busy(worker *w)
         /* not the one running the script, nor one whose replies wait for
          * this turn's AOF barrier, nor a blocked one */
         if (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_PAUSED | CONN_PENDING | CONN_RUNNING) ||
-            (c->s.flags & SESS_BLOCKED))
+            (c->s.flags & SESS_BLOCKED) || c->log_lsn > w->committed_lsn)
             continue;
         read_input(c);
-        if (!(c->flags & CONN_DEAD) && conn_out_pending(c)) write_output(c);
+        if (c->flags & CONN_DEAD) continue;
+        if (conn_out_pending(c) && write_output(c) < 0) continue;
+        /* all sent: not pending, or the next pass would leave it out */
+        if (!(c->flags & CONN_CLOSING) && !conn_out_pending(c)) unmark_pending(c);
     }
 }
 

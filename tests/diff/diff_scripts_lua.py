@@ -295,7 +295,8 @@ script("call_not_allowed_from_scripts",
        ev("return redis.call('script', 'load', 'return 1')"), ev("return redis.call('watch', 'k')"),
        ev("return redis.call('auth', 'x')"), ev("return redis.call('hello')"), ev("return redis.call('quit')"),
        ev("return redis.call('reset')"), ev("return redis.call('monitor')"), ev("return redis.call('blpop', 'l', '0')"),
-       ev("return redis.call('wait', '0', '0')"), ev("return redis.call('function', 'list')"),
+       # (WAIT is left out: Kasi has no replication yet, so it is unknown there)
+       ev("return redis.call('function', 'list')"),
        ev("return redis.call('fcall', 'f', '0')"), ev("return redis.call('config', 'get', 'maxmemory')"))
 script("call_blocking_with_block_option",
        ev("return redis.call('xread', 'BLOCK', '0', 'STREAMS', 's', '$')"),
@@ -618,8 +619,8 @@ script("select_inside_script",
        ev("return redis.call('get', 'k')"),
        ev("redis.call('select', '0'); return redis.call('get', 'k')"),
        "GET k", "SELECT 0", "GET k",
-       ev("return redis.call('select', '1')"), "GET k",
-       ev("return redis.call('select', '99')"), ev("return redis.pcall('select', 'x')"))
+       ev("return redis.call('select', '1')"), "GET k")
+# (SELECT 99 or SELECT x are left out: in Kasi they name domains, see test_diff.py)
 script("select_then_keys_argv",
        ev("redis.call('select', 2); redis.call('set', KEYS[1], ARGV[1]); return redis.call('dbsize')", ["k"], "v"),
        "DBSIZE", "SELECT 2", "GET k", "DBSIZE")
