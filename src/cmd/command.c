@@ -22,6 +22,7 @@ static const cmd_family *const families[] = {
     &cmd_family_sort,        &cmd_family_dump,        &cmd_family_hll,
     &cmd_family_streams,
     &cmd_family_geo,        &cmd_family_pubsub,     &cmd_family_scripting,
+    &cmd_family_functions,
 };
 
 #define MAX_COMMANDS 400
@@ -505,7 +506,7 @@ void command_block_timeout(cmd_env *env, session *s, cmd_sink *sink, const char 
 
 int command_replay(cmd_env *env, domain *d, int argc, const karg *argv, int64_t now)
 {
-    const cmd_def *def = argc > 0 ? command_lookup(argv[0].p, argv[0].n) : NULL;
+    const cmd_def *def = command_find(argc, argv);   /* FUNCTION LOAD's too */
     buf out = {0};
     cmd_sink sink = {&out, NULL, NULL};
     session s;

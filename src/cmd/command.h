@@ -442,6 +442,7 @@ extern const cmd_family cmd_family_streams;
 extern const cmd_family cmd_family_geo;
 extern const cmd_family cmd_family_pubsub;
 extern const cmd_family cmd_family_scripting;
+extern const cmd_family cmd_family_functions;
 
 /* INFO memory's lines on scripting (scripting.c). */
 void scripting_info(buf *out);

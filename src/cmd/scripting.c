@@ -9,18 +9,22 @@
  * protocol redis.setresp chose) and a reply buffer: no socket. Their
  * effects reach the AOF as they are made, as Redis 7 logs effects rather
  * than scripts; the script cache is not persisted, as in Redis. */
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd/command.h"
+#include "cmd/scripting.h"
 #include "cmd/session.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "script/script.h"
 
-/* Made on first use, in the exclusive section; INFO reads it anywhere. */
-static script_vm *_Atomic vm;
+/* EVAL's state and FUNCTION's: made on first use, in the exclusive
+ * section; INFO reads them anywhere. */
+static script_vm *_Atomic vm, *_Atomic fvm;
 
 /* What other threads see of the script running: SCRIPT KILL and SHUTDOWN
  * NOSAVE come from workers that hold no gate (command_busy is set). */
@@ -40,17 +44,31 @@ typedef struct script_run {
     int wrote;            /* a write command ran */
     int64_t start_ms;
     int64_t served_ms;    /* when the busy script's worker last answered its clients */
-    const char *sha;
+    const char *sha;      /* the script's name: its SHA-1, or the function's name */
+    const script_fn *fn;  /* FCALL's, or NULL */
     int killed;
 } script_run;
 
-static script_vm *the_vm(cmd_call *x)
+/* FUNCTION STATS's running_script: the function's name, its command and
+ * when it began, under a lock (read by workers serving while busy). */
+static pthread_mutex_t running_mu = PTHREAD_MUTEX_INITIALIZER;
+static queued_cmd running_cmd;
+static char *running_name;
+static int64_t running_start;
+
+script_vm *scripting_vm(cmd_call *x, int functions)
 {
-    if (!vm) vm = script_vm_new();
-    if (!vm) reply_err(x, "ERR scripting is not available: this Kasi was built without Lua "
-                          "(install liblua5.1-0-dev, lua-cjson-dev and lua-bitop-dev, then rebuild)");
-    return vm;
+    script_vm *_Atomic *slot = functions ? &fvm : &vm;
+    if (!*slot) *slot = script_vm_new(functions);
+    if (!*slot)
+        reply_err(x, "ERR scripting is not available: this Kasi was built without Lua "
+                     "(install liblua5.1-0-dev, lua-cjson-dev and lua-bitop-dev, then rebuild)");
+    return *slot;
 }
+
+script_vm *scripting_vm_if_made(int functions) { return functions ? fvm : vm; }
+
+static script_vm *the_vm(cmd_call *x) { return scripting_vm(x, 0); }
 
 static void run_reject(buf *out, const char *msg) { resp_error(out, msg); }
 
@@ -122,7 +140,7 @@ static const char *run_tick(void *ctx)
                  "the script using the SCRIPT KILL command. Script name is: %s.",
                  (long long)(now - r->start_ms), r->sha);
         atomic_store(&command_busy_worker, env->self);
-        atomic_store(&command_busy, COMMAND_BUSY_SCRIPT);
+        atomic_store(&command_busy, r->fn ? COMMAND_BUSY_FUNCTION : COMMAND_BUSY_SCRIPT);
     }
     if (now - r->served_ms >= SERVE_EVERY_MS && env->host->serve_busy && env->self >= 0) {
         r->served_ms = now;
@@ -138,11 +156,10 @@ static const char *run_tick(void *ctx)
 
 void scripting_stop_for_shutdown(void) { atomic_store(&kill_req, KILL_SHUTDOWN); }
 
-/* Run a loaded script for x: argv[2] is numkeys (checked), keys follow. */
-static void run(cmd_call *x, const char *sha, unsigned flags, int is_ro, int nkeys)
+void scripting_run(cmd_call *x, const char *sha, unsigned flags, int is_ro, int nkeys, const script_fn *fn)
 {
     script_host host = {.call = run_call, .log = run_log, .tick = run_tick};
-    script_run r = {.x = x, .flags = flags, .start_ms = util_now_ms(), .sha = sha};
+    script_run r = {.x = x, .flags = flags, .start_ms = util_now_ms(), .sha = sha, .fn = fn};
     if (flags & SCRIPT_SHEBANG) {
         /* declared flags are checked before it runs */
         if (!(flags & SCRIPT_NO_WRITES)) {
@@ -172,8 +189,24 @@ static void run(cmd_call *x, const char *sha, unsigned flags, int is_ro, int nke
     snprintf(r.ss.peer, sizeof r.ss.peer, "lua");
     atomic_store(&kill_req, KILL_NONE);
     atomic_store(&run_wrote, 0);
-    script_vm_run(vm, sha, x->argv + 3, nkeys, x->argv + 3 + nkeys, x->argc - 3 - nkeys, x->s->resp, &host,
-                  x->out);
+    if (fn) {
+        pthread_mutex_lock(&running_mu);
+        session_copy_cmd(&running_cmd, x->def, x->argc, x->argv);
+        running_name = xstrdup(fn->name);
+        running_start = r.start_ms;
+        pthread_mutex_unlock(&running_mu);
+        script_fn_call(fvm, fn, x->argv + 3, nkeys, x->argv + 3 + nkeys, x->argc - 3 - nkeys, x->s->resp,
+                       &host, x->out);
+        pthread_mutex_lock(&running_mu);
+        free(running_cmd.argv);
+        running_cmd.argv = NULL;
+        free(running_name);
+        running_name = NULL;
+        pthread_mutex_unlock(&running_mu);
+    } else {
+        script_vm_run(vm, sha, x->argv + 3, nkeys, x->argv + 3 + nkeys, x->argc - 3 - nkeys, x->s->resp,
+                      &host, x->out);
+    }
     session_free(&r.ss, x->ks);
     atomic_store(&command_busy, 0);
     if (atomic_exchange(&kill_req, KILL_NONE) == KILL_SHUTDOWN) {
@@ -183,10 +216,13 @@ static void run(cmd_call *x, const char *sha, unsigned flags, int is_ro, int nke
     }
 }
 
-static int numkeys(cmd_call *x, int *n)
+int scripting_numkeys(cmd_call *x, int *n, const char *not_int)
 {
     long long v;
-    if (arg_ll(x, 2, &v) < 0) return -1;
+    if (util_str2ll(x->argv[2].p, x->argv[2].n, &v) < 0) {
+        reply_err(x, not_int);
+        return -1;
+    }
     if (v > x->argc - 3) {
         reply_err(x, "ERR Number of keys can't be greater than number of args");
         return -1;
@@ -204,7 +240,7 @@ static void eval_generic(cmd_call *x, int by_sha, int is_ro)
     char sha[41];
     unsigned flags = 0;
     int nkeys;
-    if (numkeys(x, &nkeys) < 0 || !the_vm(x)) return;
+    if (scripting_numkeys(x, &nkeys, "ERR value is not an integer or out of range") < 0 || !the_vm(x)) return;
     if (by_sha) {
         if (!script_vm_has(vm, x->argv[1].p, x->argv[1].n, &flags)) {
             reply_err(x, "NOSCRIPT No matching script. Please use EVAL.");
@@ -220,7 +256,7 @@ static void eval_generic(cmd_call *x, int by_sha, int is_ro)
             return;
         }
     }
-    run(x, sha, flags, is_ro, nkeys);
+    scripting_run(x, sha, flags, is_ro, nkeys, NULL);
 }
 
 void scripting_info(buf *out)
@@ -232,7 +268,14 @@ void scripting_info(buf *out)
     buf_printf(out, "used_memory_lua:%zu\r\nused_memory_vm_eval:%zu\r\nused_memory_lua_human:%s\r\n", heap,
                heap, h);
     buf_printf(out, "used_memory_scripts_eval:%zu\r\nnumber_of_cached_scripts:%zu\r\n", bodies, n);
-    buf_printf(out, "number_of_functions:0\r\nnumber_of_libraries:0\r\n");
+    {
+        script_vm *f = fvm;
+        size_t libs = 0, fns = 0, fheap = f ? script_vm_memory(f) : 0;
+        if (f) script_lib_counts(f, &libs, &fns);
+        buf_printf(out, "number_of_functions:%zu\r\nnumber_of_libraries:%zu\r\n", fns, libs);
+        buf_printf(out, "used_memory_vm_functions:%zu\r\n", fheap);
+        heap += fheap;
+    }
     util_human_bytes(h, sizeof h, (double)heap);
     buf_printf(out, "used_memory_vm_total:%zu\r\nused_memory_vm_total_human:%s\r\n", heap, h);
     util_human_bytes(h, sizeof h, (double)bodies);
@@ -274,23 +317,45 @@ static void script_flush(cmd_call *x)
     reply_ok(x);
 }
 
-static void script_kill(cmd_call *x)
+void scripting_kill(cmd_call *x, int functions)
 {
     int busy = atomic_load(&command_busy);
     if (busy == 0 || !(x->s->flags & SESS_BUSY)) {
         reply_err(x, "NOTBUSY No scripts in execution right now.");
-    } else if (busy == COMMAND_BUSY_FUNCTION) {
-        reply_err(x, "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.");
     } else if (atomic_load(&run_wrote)) {
         reply_err(x, "UNKILLABLE Sorry the script already executed write commands against the dataset. You "
                      "can either wait the script termination or kill the server in a hard way using the "
                      "SHUTDOWN NOSAVE command.");
+    } else if ((busy == COMMAND_BUSY_FUNCTION) != functions) {
+        reply_err(x, busy == COMMAND_BUSY_FUNCTION
+                         ? "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+                         : "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
     } else {
         int none = KILL_NONE;
         atomic_compare_exchange_strong(&kill_req, &none, KILL_ASKED);
         reply_ok(x);
     }
 }
+
+void scripting_running(cmd_call *x)
+{
+    pthread_mutex_lock(&running_mu);
+    if (!running_name || !atomic_load(&command_busy)) {
+        reply_null(x);
+    } else {
+        reply_map(x, 3);
+        resp_bulk_cstr(x->out, "name");
+        resp_bulk_cstr(x->out, running_name);
+        resp_bulk_cstr(x->out, "command");
+        resp_array(x->out, running_cmd.argc);
+        for (int i = 0; i < running_cmd.argc; i++) resp_bulk(x->out, running_cmd.argv[i].p, running_cmd.argv[i].n);
+        resp_bulk_cstr(x->out, "duration_ms");
+        resp_int(x->out, util_now_ms() - running_start);
+    }
+    pthread_mutex_unlock(&running_mu);
+}
+
+static void script_kill(cmd_call *x) { scripting_kill(x, 0); }
 
 static void script_debug(cmd_call *x)
 {

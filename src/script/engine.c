@@ -12,6 +12,8 @@
 
 #ifdef KASI_LUA
 
+#include "script/engine_int.h"
+
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
 #include "lib/sha1.h"
 #include "lib/util.h"
 #include "proto/resp.h"
@@ -36,30 +39,20 @@ int luaopen_struct(lua_State *L) __attribute__((weak));
 #define GC_EVERY 50                  /* scripts between incremental GC steps */
 #define RAND_SEED 0x1234ABCD330EULL  /* rand48's default state: Redis's first numbers */
 
-struct script_vm {
-    lua_State *L;
-    atomic_size_t mem;       /* the Lua heap */
-    atomic_size_t nscripts, body_bytes;   /* INFO reads them from any thread */
-    uint64_t rand;           /* math.random's 48 bits: not reset by SCRIPT FLUSH */
-    int runs;                /* since the last GC step */
-    /* while a script runs */
-    const script_host *host;
-    int resp;                /* redis.setresp */
-    buf reply;               /* a command's reply */
-    buf nums;                /* numeric arguments as text */
-    slice *argv;
-    int argv_cap;
-};
 
 /* Registry keys (their addresses). */
-static char K_GLOBALS, K_SCRIPTS, K_FLAGS, K_PROXIES, K_ERRH;
+static char K_SCRIPTS, K_FLAGS, K_PROXIES;
+char sv_key_globals, sv_key_errh, sv_key_gmeta;
+#define K_GLOBALS sv_key_globals
+#define K_ERRH sv_key_errh
 
-static script_vm *vm_of(lua_State *L)
+script_vm *sv_of(lua_State *L)
 {
     void *ud;
     lua_getallocf(L, &ud);
     return ud;
 }
+#define vm_of sv_of
 
 static void *vm_alloc(void *ud, void *p, size_t osize, size_t nsize)
 {
@@ -75,7 +68,7 @@ static void *vm_alloc(void *ud, void *p, size_t osize, size_t nsize)
     return q;
 }
 
-static void reg_get(lua_State *L, char *key)
+void sv_reg_get(lua_State *L, char *key)
 {
     lua_pushlightuserdata(L, key);
     lua_rawget(L, LUA_REGISTRYINDEX);
@@ -85,7 +78,7 @@ static void reg_get(lua_State *L, char *key)
 
 /* An error table {err="CODE msg"} from "-CODE msg" or "msg" (code ERR),
  * with CR/LF trimmed from the ends, as Redis builds it. */
-static void push_error(lua_State *L, const char *s, size_t n)
+void sv_push_error(lua_State *L, const char *s, size_t n)
 {
     luaL_Buffer b;
     const char *code = "ERR", *msg = s;
@@ -110,9 +103,9 @@ static void push_error(lua_State *L, const char *s, size_t n)
     lua_setfield(L, -2, "err");
 }
 
-static int raise_error(lua_State *L, const char *msg)
+int sv_raise(lua_State *L, const char *msg)
 {
-    push_error(L, msg, strlen(msg));
+    sv_push_error(L, msg, strlen(msg));
     return lua_error(L);
 }
 
@@ -126,7 +119,9 @@ static int err_handler(lua_State *L)
     if (where && strcmp(ar.what, "C") == 0) where = lua_getstack(L, 2, &ar) && lua_getinfo(L, "nSl", &ar);
     if (!lua_istable(L, 1)) {
         const char *s;
-        lua_getglobal(L, "tostring");
+        sv_reg_get(L, &K_GLOBALS);   /* not the globals code sees: a library's load has none */
+        lua_getfield(L, -1, "tostring");
+        lua_remove(L, -2);
         lua_pushvalue(L, 1);
         lua_call(L, 1, 1);
         s = lua_tostring(L, -1);
@@ -163,7 +158,7 @@ static const char *reply_to_lua(lua_State *L, const char *p, int depth)
     case '+':
     case '-':
         if (type == '-') {
-            push_error(L, p, (size_t)(e - p));
+            sv_push_error(L, p, (size_t)(e - p));
         } else {
             lua_newtable(L);
             lua_pushlstring(L, p + 1, (size_t)(e - p - 1));
@@ -255,7 +250,7 @@ static int redis_command(lua_State *L, int raise)
     int argc = lua_gettop(L);
     size_t *num_off;
     if (argc == 0) {
-        push_error(L, "Please specify at least one argument for this redis lib call", 60);
+        sv_push_error(L, "Please specify at least one argument for this redis lib call", 60);
         return raise ? lua_error(L) : 1;
     }
     if (argc > vm->argv_cap) {
@@ -279,7 +274,7 @@ static int redis_command(lua_State *L, int raise)
         } else if (t == LUA_TSTRING) {
             vm->argv[i].p = lua_tolstring(L, i + 1, &vm->argv[i].n);
         } else {
-            push_error(L, "Lua redis lib command arguments must be strings or integers", 59);
+            sv_push_error(L, "Lua redis lib command arguments must be strings or integers", 59);
             return raise ? lua_error(L) : 1;
         }
     }
@@ -289,7 +284,7 @@ static int redis_command(lua_State *L, int raise)
     vm->host->call(vm->host->ctx, argc, vm->argv, vm->resp, &vm->reply);
     buf_append(&vm->reply, "", 1);   /* a NUL after the last line ends the scans */
     if (vm->reply.data[0] == '-') {
-        push_error(L, vm->reply.data, vm->reply.len - 3);   /* less \r\n and the NUL */
+        sv_push_error(L, vm->reply.data, vm->reply.len - 3);   /* less \r\n and the NUL */
         return raise ? lua_error(L) : 1;
     }
     reply_to_lua(L, vm->reply.data, 0);
@@ -304,7 +299,7 @@ static int l_sha1hex(lua_State *L)
     char hex[41];
     size_t n = 0;
     const char *s;
-    if (lua_gettop(L) != 1) return raise_error(L, "wrong number of arguments");
+    if (lua_gettop(L) != 1) return sv_raise(L, "wrong number of arguments");
     s = lua_tolstring(L, 1, &n);
     sha1_hex(s ? s : "", s ? n : 0, hex);
     lua_pushstring(L, hex);
@@ -317,7 +312,7 @@ static int one_field_reply(lua_State *L, const char *field)
     size_t n;
     const char *s;
     if (lua_gettop(L) != 1 || lua_type(L, 1) != LUA_TSTRING) {
-        push_error(L, "wrong number or type of arguments", 33);
+        sv_push_error(L, "wrong number or type of arguments", 33);
         return 1;
     }
     s = lua_tolstring(L, 1, &n);
@@ -329,7 +324,7 @@ static int one_field_reply(lua_State *L, const char *field)
         luaL_addlstring(&b, s, n);
         luaL_pushresult(&b);
         s = lua_tolstring(L, -1, &n);
-        push_error(L, s, n);
+        sv_push_error(L, s, n);
         return 1;
     }
     lua_newtable(L);
@@ -347,10 +342,10 @@ static int l_log(lua_State *L)
     int argc = lua_gettop(L);
     lua_Number level;
     luaL_Buffer b;
-    if (argc < 2) return raise_error(L, "redis.log() requires two arguments or more.");
-    if (!lua_isnumber(L, 1)) return raise_error(L, "First argument must be a number (log level).");
+    if (argc < 2) return sv_raise(L, "redis.log() requires two arguments or more.");
+    if (!lua_isnumber(L, 1)) return sv_raise(L, "First argument must be a number (log level).");
     level = lua_tonumber(L, 1);
-    if (level < 0 || level > 3) return raise_error(L, "Invalid debug level.");
+    if (level < 0 || level > 3) return sv_raise(L, "Invalid debug level.");
     luaL_buffinit(L, &b);
     for (int i = 2; i <= argc; i++) {
         size_t n;
@@ -360,10 +355,11 @@ static int l_log(lua_State *L)
         luaL_addlstring(&b, s, n);
     }
     luaL_pushresult(&b);
-    if (vm->host && vm->host->log) {
+    {
         size_t n;
         const char *s = lua_tolstring(L, -1, &n);
-        vm->host->log(vm->host->ctx, (int)level, s, n);
+        if (vm->host && vm->host->log) vm->host->log(vm->host->ctx, (int)level, s, n);
+        else log_msg((int)level, "%.*s", (int)n, s);   /* a library being loaded */
     }
     return 0;
 }
@@ -371,9 +367,9 @@ static int l_log(lua_State *L)
 static int l_setresp(lua_State *L)
 {
     lua_Number v;
-    if (lua_gettop(L) != 1) return raise_error(L, "redis.setresp() requires one argument.");
+    if (lua_gettop(L) != 1) return sv_raise(L, "redis.setresp() requires one argument.");
     v = lua_tonumber(L, 1);
-    if (v != 2 && v != 3) return raise_error(L, "RESP version must be 2 or 3.");
+    if (v != 2 && v != 3) return sv_raise(L, "RESP version must be 2 or 3.");
     vm_of(L)->resp = (int)v;
     return 0;
 }
@@ -381,10 +377,10 @@ static int l_setresp(lua_State *L)
 static int l_set_repl(lua_State *L)
 {
     lua_Number v;
-    if (lua_gettop(L) != 1) return raise_error(L, "redis.set_repl() requires two arguments.");
+    if (lua_gettop(L) != 1) return sv_raise(L, "redis.set_repl() requires two arguments.");
     v = lua_tonumber(L, 1);
     if (v != floor(v) || v < 0 || v > 3)
-        return raise_error(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
+        return sv_raise(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
     return 0;   /* effects go to the AOF as they are made, whatever is asked */
 }
 
@@ -408,9 +404,9 @@ static int l_acl_check_cmd(lua_State *L)
     int argc = lua_gettop(L);
     size_t n;
     const char *name;
-    if (argc == 0) return raise_error(L, "Please specify at least one argument for this redis lib call");
+    if (argc == 0) return sv_raise(L, "Please specify at least one argument for this redis lib call");
     name = lua_tolstring(L, 1, &n);
-    if (!name || !vm->host->call) return raise_error(L, "Invalid command passed to redis.acl_check_cmd()");
+    if (!name || !vm->host->call) return sv_raise(L, "Invalid command passed to redis.acl_check_cmd()");
     /* With no ACL users every command is allowed: only its existence is
      * checked, by the host (COMMAND INFO answers an empty entry for none). */
     {
@@ -418,7 +414,7 @@ static int l_acl_check_cmd(lua_State *L)
         vm->reply.len = vm->reply.off = 0;
         vm->host->call(vm->host->ctx, 3, argv, 2, &vm->reply);
         if (vm->reply.len >= 6 && memcmp(vm->reply.data, "*1\r\n*-1", 7) == 0)
-            return raise_error(L, "Invalid command passed to redis.acl_check_cmd()");
+            return sv_raise(L, "Invalid command passed to redis.acl_check_cmd()");
     }
     lua_pushboolean(L, 1);
     return 1;
@@ -468,7 +464,7 @@ static int l_randomseed(lua_State *L)
 
 static int ro_refuse(lua_State *L) { return luaL_error(L, "Attempt to modify a readonly table"); }
 
-static int no_global(lua_State *L)
+int sv_no_global(lua_State *L)
 {
     return luaL_error(L, "Script attempted to access nonexistent global variable '%s'",
                       lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
@@ -477,7 +473,7 @@ static int no_global(lua_State *L)
 /* The real table behind a proxy at index i, pushed; or i's value. */
 static void see_through(lua_State *L, int i)
 {
-    reg_get(L, &K_PROXIES);
+    sv_reg_get(L, &K_PROXIES);
     lua_pushvalue(L, i);
     lua_rawget(L, -2);
     lua_remove(L, -2);
@@ -490,7 +486,7 @@ static void see_through(lua_State *L, int i)
 static int is_proxy(lua_State *L, int i)
 {
     int yes;
-    reg_get(L, &K_PROXIES);
+    sv_reg_get(L, &K_PROXIES);
     lua_pushvalue(L, i);
     lua_rawget(L, -2);
     yes = !lua_isnil(L, -1);
@@ -612,7 +608,7 @@ static int l_loadstring(lua_State *L)
 }
 
 /* Replace the table at index i by a read-only proxy of it (pushed). */
-static void push_proxy(lua_State *L, int i)
+void sv_push_proxy(lua_State *L, int i)
 {
     i = i < 0 ? lua_gettop(L) + i + 1 : i;
     lua_newtable(L);                 /* proxy */
@@ -624,20 +620,20 @@ static void push_proxy(lua_State *L, int i)
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
-    reg_get(L, &K_PROXIES);
+    sv_reg_get(L, &K_PROXIES);
     lua_pushvalue(L, -2);
     lua_pushvalue(L, i);
     lua_rawset(L, -3);
     lua_pop(L, 1);
 }
 
-static void set_fn(lua_State *L, const char *name, lua_CFunction f)
+void sv_set_fn(lua_State *L, const char *name, lua_CFunction f)
 {
     lua_pushcfunction(L, f);
     lua_setfield(L, -2, name);
 }
 
-static void set_num(lua_State *L, const char *name, lua_Number v)
+void sv_set_num(lua_State *L, const char *name, lua_Number v)
 {
     lua_pushnumber(L, v);
     lua_setfield(L, -2, name);
@@ -653,37 +649,33 @@ static void open_lib(lua_State *L, const char *name, lua_CFunction f, int set_gl
     lua_settop(L, top);
 }
 
-static void build_redis(lua_State *L)
+static void build_redis(lua_State *L, int functions)
 {
     lua_newtable(L);
-    set_fn(L, "call", l_call);
-    set_fn(L, "pcall", l_pcall);
-    set_fn(L, "log", l_log);
-    set_fn(L, "setresp", l_setresp);
-    set_fn(L, "sha1hex", l_sha1hex);
-    set_fn(L, "error_reply", l_error_reply);
-    set_fn(L, "status_reply", l_status_reply);
-    set_fn(L, "set_repl", l_set_repl);
-    set_fn(L, "replicate_commands", l_true);
-    set_fn(L, "breakpoint", l_false);
-    set_fn(L, "debug", l_nothing);
-    set_fn(L, "acl_check_cmd", l_acl_check_cmd);
-    set_num(L, "LOG_DEBUG", 0);
-    set_num(L, "LOG_VERBOSE", 1);
-    set_num(L, "LOG_NOTICE", 2);
-    set_num(L, "LOG_WARNING", 3);
-    set_num(L, "REPL_NONE", 0);
-    set_num(L, "REPL_AOF", 1);
-    set_num(L, "REPL_SLAVE", 2);
-    set_num(L, "REPL_REPLICA", 2);
-    set_num(L, "REPL_ALL", 3);
-    set_num(L, "REDIS_VERSION_NUM", 0x07000F);
-    lua_pushstring(L, "7.0.15");
-    lua_setfield(L, -2, "REDIS_VERSION");
+    sv_set_fn(L, "call", l_call);
+    sv_set_fn(L, "pcall", l_pcall);
+    sv_set_fn(L, "log", l_log);
+    sv_set_fn(L, "setresp", l_setresp);
+    sv_set_fn(L, "sha1hex", l_sha1hex);
+    sv_set_fn(L, "error_reply", l_error_reply);
+    sv_set_fn(L, "status_reply", l_status_reply);
+    sv_set_fn(L, "set_repl", l_set_repl);
+    if (!functions) {   /* EVAL's alone */
+        sv_set_fn(L, "replicate_commands", l_true);
+        sv_set_fn(L, "breakpoint", l_false);
+        sv_set_fn(L, "debug", l_nothing);
+    }
+    sv_set_fn(L, "acl_check_cmd", l_acl_check_cmd);
+    sv_set_constants(L);
+    sv_set_num(L, "REPL_NONE", 0);
+    sv_set_num(L, "REPL_AOF", 1);
+    sv_set_num(L, "REPL_SLAVE", 2);
+    sv_set_num(L, "REPL_REPLICA", 2);
+    sv_set_num(L, "REPL_ALL", 3);
     lua_setglobal(L, "redis");
 }
 
-static void vm_open(script_vm *vm)
+void sv_open(script_vm *vm)
 {
     static const char *const gone[] = {"print", "setfenv", "getfenv", "newproxy", "dofile", "loadfile",
                                        "module", "require"};
@@ -707,10 +699,10 @@ static void vm_open(script_vm *vm)
         lua_pushnil(L);
         lua_setglobal(L, gone[i]);
     }
-    build_redis(L);
+    build_redis(L, vm->functions);
     lua_getglobal(L, "math");
-    set_fn(L, "random", l_random);
-    set_fn(L, "randomseed", l_randomseed);
+    sv_set_fn(L, "random", l_random);
+    sv_set_fn(L, "randomseed", l_randomseed);
     lua_pop(L, 1);
     lua_pushcfunction(L, l_loadstring);
     lua_setglobal(L, "loadstring");
@@ -728,8 +720,10 @@ static void vm_open(script_vm *vm)
     lua_pushcclosure(L, l_pairs, 1);
     lua_setglobal(L, "pairs");
     lua_pushcfunction(L, err_handler);
-    lua_pushvalue(L, -1);
-    lua_setglobal(L, "__redis__err__handler");
+    if (!vm->functions) {
+        lua_pushvalue(L, -1);
+        lua_setglobal(L, "__redis__err__handler");
+    }
     lua_pushlightuserdata(L, &K_ERRH);
     lua_insert(L, -2);
     lua_rawset(L, LUA_REGISTRYINDEX);
@@ -747,7 +741,7 @@ static void vm_open(script_vm *vm)
             lua_pop(L, 1);
             continue;
         }
-        push_proxy(L, -1);
+        sv_push_proxy(L, -1);
         lua_setglobal(L, libs[i]);
         lua_pop(L, 1);
     }
@@ -757,39 +751,45 @@ static void vm_open(script_vm *vm)
     lua_getmetatable(L, -1);
     lua_getglobal(L, "string");
     lua_setfield(L, -2, "__index");
-    push_proxy(L, -1);
+    sv_push_proxy(L, -1);
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 2);
 
     lua_pushvalue(L, LUA_GLOBALSINDEX);              /* the real globals */
     lua_newtable(L);                                 /* reading a missing one fails */
-    lua_pushcfunction(L, no_global);
+    lua_pushcfunction(L, sv_no_global);
     lua_setfield(L, -2, "__index");
     lua_setmetatable(L, -2);
     lua_pushlightuserdata(L, &K_GLOBALS);
     lua_pushvalue(L, -2);
     lua_rawset(L, LUA_REGISTRYINDEX);
-    push_proxy(L, -1);
+    sv_push_proxy(L, -1);
     lua_pushvalue(L, -1);
     lua_setfield(L, -3, "_G");                       /* real._G is the proxy */
+    lua_pushlightuserdata(L, &sv_key_gmeta);         /* its metatable, for FUNCTION LOAD */
+    lua_getmetatable(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
     lua_replace(L, LUA_GLOBALSINDEX);                /* every function sees the proxy */
     lua_pop(L, 1);
+    if (vm->functions) sv_functions_open(L);
 }
 
 int script_available(void) { return 1; }
 
-script_vm *script_vm_new(void)
+script_vm *script_vm_new(int functions)
 {
     script_vm *vm = calloc(1, sizeof *vm);
     if (!vm) return NULL;
+    vm->functions = functions;
     vm->rand = RAND_SEED;
-    vm_open(vm);
+    sv_open(vm);
     return vm;
 }
 
 void script_vm_free(script_vm *vm)
 {
     if (!vm) return;
+    if (vm->functions) sv_functions_close(vm);
     lua_close(vm->L);
     buf_free(&vm->reply);
     buf_free(&vm->nums);
@@ -799,10 +799,11 @@ void script_vm_free(script_vm *vm)
 
 void script_vm_flush(script_vm *vm)
 {
+    if (vm->functions) sv_functions_close(vm);
     lua_close(vm->L);
     atomic_store(&vm->nscripts, 0);
     atomic_store(&vm->body_bytes, 0);
-    vm_open(vm);
+    sv_open(vm);
 }
 
 size_t script_vm_memory(const script_vm *vm) { return atomic_load_explicit(&vm->mem, memory_order_relaxed); }
@@ -814,6 +815,27 @@ size_t script_vm_count(const script_vm *vm, size_t *body_bytes)
 }
 
 /* ---- shebangs ---- */
+
+const char *sv_word(const char **p, const char *end, size_t *n)
+{
+    const char *w;
+    while (*p < end && **p == ' ') (*p)++;
+    if (*p == end) return NULL;
+    for (w = *p; *p < end && **p != ' '; (*p)++) {}
+    *n = (size_t)(*p - w);
+    return w;
+}
+
+void sv_set_constants(lua_State *L)
+{
+    sv_set_num(L, "LOG_DEBUG", 0);
+    sv_set_num(L, "LOG_VERBOSE", 1);
+    sv_set_num(L, "LOG_NOTICE", 2);
+    sv_set_num(L, "LOG_WARNING", 3);
+    sv_set_num(L, "REDIS_VERSION_NUM", 0x07000F);
+    lua_pushstring(L, "7.0.15");
+    lua_setfield(L, -2, "REDIS_VERSION");
+}
 
 /* "#!lua [flags=a,b] ..." on the first line: its flags, and where the body
  * starts (at the line's end, so line numbers stay). -1 with err set. */
@@ -836,40 +858,33 @@ static int shebang(const char *body, size_t n, unsigned *flags, size_t *skip, bu
     *skip = (size_t)(end - body);
     *flags = SCRIPT_SHEBANG;
     p = body + 2;
-    {
-        const char *w = p;
-        while (w < end && *w != ' ') w++;
-        if ((size_t)(w - p) != 3 || memcmp(p, "lua", 3) != 0) {
-            buf_printf(err, "ERR Unexpected engine in script shebang: %.*s", (int)(w - body), body);
-            return -1;
-        }
-        p = w;
+    while (p < end && *p != ' ') p++;   /* the engine: up to the first space */
+    if (p - body != 5 || memcmp(body + 2, "lua", 3) != 0) {
+        buf_printf(err, "ERR Unexpected engine in script shebang: %.*s", (int)(p - body), body);
+        return -1;
     }
-    while (p < end) {
-        const char *w;
-        while (p < end && *p == ' ') p++;
-        if (p == end) break;
-        w = p;
-        while (w < end && *w != ' ') w++;
-        if ((size_t)(w - p) >= 6 && memcmp(p, "flags=", 6) == 0) {
-            const char *f = p + 6;
-            while (f < w) {
-                const char *c = memchr(f, ',', (size_t)(w - f));
-                size_t len = c ? (size_t)(c - f) : (size_t)(w - f), i;
+    for (;;) {
+        size_t len;
+        const char *w = sv_word(&p, end, &len);
+        if (!w) break;
+        if (len >= 6 && memcmp(w, "flags=", 6) == 0) {
+            const char *f = w + 6, *wend = w + len;
+            while (f < wend) {
+                const char *c = memchr(f, ',', (size_t)(wend - f));
+                size_t flen = c ? (size_t)(c - f) : (size_t)(wend - f), i;
                 for (i = 0; i < sizeof names / sizeof names[0]; i++)
-                    if (strlen(names[i].name) == len && memcmp(names[i].name, f, len) == 0) break;
+                    if (strlen(names[i].name) == flen && memcmp(names[i].name, f, flen) == 0) break;
                 if (i == sizeof names / sizeof names[0]) {
-                    buf_printf(err, "ERR Unexpected flag in script shebang: %.*s", (int)len, f);
+                    buf_printf(err, "ERR Unexpected flag in script shebang: %.*s", (int)flen, f);
                     return -1;
                 }
                 *flags |= names[i].flag;
-                f += len + (c != NULL);
+                f += flen + (c != NULL);
             }
         } else {
-            buf_printf(err, "ERR Unknown lua shebang option: %.*s", (int)(w - p), p);
+            buf_printf(err, "ERR Unknown lua shebang option: %.*s", (int)len, w);
             return -1;
         }
-        p = w;
     }
     return 0;
 }
@@ -889,7 +904,7 @@ int script_vm_has(script_vm *vm, const char *sha, size_t n, unsigned *flags)
     int found;
     if (n != 40) return 0;
     lower_sha(sha, n, key);
-    reg_get(L, &K_FLAGS);
+    sv_reg_get(L, &K_FLAGS);
     lua_getfield(L, -1, key);
     found = !lua_isnil(L, -1);
     if (found && flags) *flags = (unsigned)lua_tonumber(L, -1);
@@ -909,11 +924,11 @@ int script_vm_load(script_vm *vm, const char *body, size_t n, char sha[41], unsi
         lua_pop(L, 1);
         return -1;
     }
-    reg_get(L, &K_SCRIPTS);
+    sv_reg_get(L, &K_SCRIPTS);
     lua_insert(L, -2);
     lua_setfield(L, -2, sha);
     lua_pop(L, 1);
-    reg_get(L, &K_FLAGS);
+    sv_reg_get(L, &K_FLAGS);
     lua_pushnumber(L, *flags);
     lua_setfield(L, -2, sha);
     lua_pop(L, 1);
@@ -924,7 +939,7 @@ int script_vm_load(script_vm *vm, const char *body, size_t n, char sha[41], unsi
 
 static void set_array(lua_State *L, const char *name, const slice *v, int n)
 {
-    reg_get(L, &K_GLOBALS);
+    sv_reg_get(L, &K_GLOBALS);
     lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
         lua_pushlstring(L, v[i].p, v[i].n);
@@ -1126,28 +1141,13 @@ static void error_reply(lua_State *L, const char *sha, buf *out)
     }
 }
 
-void script_vm_run(script_vm *vm, const char *sha_in, const slice *keys, int nkeys, const slice *args,
-                   int nargs, int resp, const script_host *host, buf *out)
+void sv_run(script_vm *vm, int base, const char *name, int nargs, int resp, const script_host *host, buf *out)
 {
     lua_State *L = vm->L;
-    char sha[41];
-    int base = lua_gettop(L);
-    lower_sha(sha_in, 40, sha);
-    reg_get(L, &K_ERRH);
-    reg_get(L, &K_SCRIPTS);
-    lua_getfield(L, -1, sha);
-    lua_remove(L, -2);
-    if (!lua_isfunction(L, -1)) {
-        lua_settop(L, base);
-        resp_error(out, "NOSCRIPT No matching script. Please use EVAL.");
-        return;
-    }
-    set_array(L, "KEYS", keys, nkeys);
-    set_array(L, "ARGV", args, nargs);
     vm->host = host;
     vm->resp = 2;
     lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
-    if (lua_pcall(L, 0, 1, base + 1)) error_reply(L, sha, out);
+    if (lua_pcall(L, nargs, 1, base + 1)) error_reply(L, name, out);
     else lua_to_reply(L, resp, vm->resp, out);
     lua_sethook(L, NULL, 0, 0);
     vm->host = NULL;
@@ -1158,10 +1158,35 @@ void script_vm_run(script_vm *vm, const char *sha_in, const slice *keys, int nke
     }
 }
 
+void script_vm_run(script_vm *vm, const char *sha_in, const slice *keys, int nkeys, const slice *args,
+                   int nargs, int resp, const script_host *host, buf *out)
+{
+    lua_State *L = vm->L;
+    char sha[41];
+    int base = lua_gettop(L);
+    lower_sha(sha_in, 40, sha);
+    sv_reg_get(L, &K_ERRH);
+    sv_reg_get(L, &K_SCRIPTS);
+    lua_getfield(L, -1, sha);
+    lua_remove(L, -2);
+    if (!lua_isfunction(L, -1)) {
+        lua_settop(L, base);
+        resp_error(out, "NOSCRIPT No matching script. Please use EVAL.");
+        return;
+    }
+    set_array(L, "KEYS", keys, nkeys);
+    set_array(L, "ARGV", args, nargs);
+    sv_run(vm, base, sha, 0, resp, host, out);
+}
+
 #else /* no Lua */
 
 int script_available(void) { return 0; }
-script_vm *script_vm_new(void) { return NULL; }
+script_vm *script_vm_new(int functions)
+{
+    (void)functions;
+    return NULL;
+}
 void script_vm_free(script_vm *vm) { (void)vm; }
 int script_vm_load(script_vm *vm, const char *body, size_t n, char sha[41], unsigned *flags, buf *err)
 {

@@ -34,6 +34,25 @@
 
 typedef struct script_vm script_vm;
 
+/* FUNCTION's libraries: a library is Lua code that registers functions
+ * (redis.register_function) when it is loaded. */
+typedef struct script_lib script_lib;
+typedef struct script_fn {
+    char *name;
+    char *desc;              /* NULL: none given */
+    unsigned flags;          /* SCRIPT_* (SCRIPT_SHEBANG always: flags are declared) */
+    int ref;                 /* the callback, in the Lua registry */
+    script_lib *lib;
+} script_fn;
+struct script_lib {
+    char *name;
+    char *code;
+    size_t len;
+    script_fn *fns;
+    int nfns;
+    script_lib *next;
+};
+
 /* What a running script asks of the server. */
 typedef struct script_host {
     void *ctx;
@@ -49,7 +68,8 @@ typedef struct script_host {
 
 /* 1 when the server was built with Lua. */
 int script_available(void);
-script_vm *script_vm_new(void);
+/* EVAL's state (functions 0), or FUNCTION's (1). */
+script_vm *script_vm_new(int functions);
 void script_vm_free(script_vm *vm);
 
 /* Compile a script and keep it under its SHA-1 (sha, 40 hex digits and a
@@ -64,6 +84,22 @@ void script_vm_run(script_vm *vm, const char *sha, const slice *keys, int nkeys,
                    int nargs, int resp, const script_host *host, buf *out);
 /* Forget every script (SCRIPT FLUSH): a new Lua state. */
 void script_vm_flush(script_vm *vm);
+/* ---- FUNCTION's state ---- */
+
+/* Load a library (its first line "#!lua name=<name>"): its code runs once
+ * and must register at least one function. With replace, a library of the
+ * same name is replaced, else that is an error (in RESTORE's words with
+ * restore). 0, or -1 with the error reply's text in err (no leading '-'). */
+int script_lib_load(script_vm *vm, const char *code, size_t n, int replace, int restore, buf *err);
+int script_lib_delete(script_vm *vm, const char *name, size_t n);   /* -1: no such library */
+script_lib *script_lib_find(script_vm *vm, const char *name, size_t n);
+script_lib *script_lib_first(script_vm *vm);   /* then ->next */
+void script_lib_counts(const script_vm *vm, size_t *libs, size_t *fns);   /* any thread */
+const script_fn *script_fn_find(script_vm *vm, const char *name, size_t n);
+/* Run a function as FCALL does (see script_vm_run). */
+void script_fn_call(script_vm *vm, const script_fn *fn, const slice *keys, int nkeys, const slice *args,
+                    int nargs, int resp, const script_host *host, buf *out);
+
 /* Bytes the Lua heap holds; scripts kept and the bytes of their bodies. */
 size_t script_vm_memory(const script_vm *vm);
 size_t script_vm_count(const script_vm *vm, size_t *body_bytes);

@@ -642,6 +642,12 @@ void ks_effect(kref *r, int argc, const slice *argv)
     if (fx && fx->command) fx->command(fx->ctx, r->d, argc, argv);
 }
 
+void ks_effect_keyless(keyspace *ks, domain *d, int argc, const slice *argv)
+{
+    const ks_effects *fx = ks__fx(ks);
+    if (fx && fx->command) fx->command(fx->ctx, d, argc, argv);
+}
+
 void ks_effect_put(kref *r)
 {
     const ks_effects *fx = ks__rfx(r);

@@ -192,6 +192,8 @@ void ks_charge(kref *r, long long delta);
 size_t ks_outside(const item *it);
 /* Report a write of r's key as the command that replays it (see hooks.h). */
 void ks_effect(kref *r, int argc, const slice *argv);
+/* The same for a write to no key (FUNCTION LOAD), in domain d. */
+void ks_effect_keyless(keyspace *ks, domain *d, int argc, const slice *argv);
 /* Report r's value (ks_find done) as a whole value, as a store reports a
  * new item: for a writer that built it in place and whose command would
  * not replay to the same value. */
