@@ -1,5 +1,6 @@
 /* command.c - the command registry and the checks before a command runs. */
 #include "cmd/command.h"
+#include "persist/snapshot.h"
 
 #include <ctype.h>
 #include <malloc.h>
@@ -111,6 +112,7 @@ static void add_lookup(const cmd_def *d)
 void command_init(void)
 {
     if (ncommands) return;
+    snapshot_set_extras(functions_snapshot);
     for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)
         for (size_t i = 0; i < families[f]->n; i++) {
             if (ncommands == MAX_COMMANDS || ncommands >= LOOKUP_SLOTS / 2) abort();

@@ -444,6 +444,8 @@ extern const cmd_family cmd_family_pubsub;
 extern const cmd_family cmd_family_scripting;
 extern const cmd_family cmd_family_functions;
 
+/* FUNCTION's libraries as records for a snapshot (functions.c). */
+void functions_snapshot(buf *records);
 /* INFO memory's lines on scripting (scripting.c). */
 void scripting_info(buf *out);
 /* SHUTDOWN NOSAVE while a script is busy: the script stops at once, and

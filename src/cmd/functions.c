@@ -16,6 +16,7 @@
 #include "cmd/scripting.h"
 #include "lib/crc64.h"
 #include "lib/util.h"
+#include "persist/record.h"
 
 #define RDB_OPCODE_FUNCTION2 245
 #define RDB_OPCODE_FUNCTION_PRE_GA 246
@@ -218,7 +219,7 @@ static void rdb_string(buf *b, const char *p, size_t n)
     buf_append(b, p, n);
 }
 
-void functions_payload(script_vm *vm, buf *out)
+static void functions_payload(script_vm *vm, buf *out)
 {
     unsigned char foot[10];
     uint64_t crc;
@@ -231,6 +232,18 @@ void functions_payload(script_vm *vm, buf *out)
     crc = crc64(0, out->data, out->len);
     for (int i = 0; i < 8; i++) foot[i] = (unsigned char)(crc >> (8 * i));
     buf_append(out, foot, 8);
+}
+
+void functions_snapshot(buf *records)
+{
+    script_vm *vm = scripting_vm_if_made(1);
+    buf payload = {0};
+    slice argv[4] = {{"FUNCTION", 8}, {"RESTORE", 7}, {NULL, 0}, {"REPLACE", 7}};
+    if (!vm || !script_lib_first(vm)) return;
+    functions_payload(vm, &payload);
+    argv[2].p = payload.data, argv[2].n = payload.len;
+    rec_cmd(records, "", 0, 4, argv);   /* replayed in the default domain, which it ignores */
+    buf_free(&payload);
 }
 
 static void fn_dump(cmd_call *x)

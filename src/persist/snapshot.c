@@ -60,6 +60,8 @@ typedef struct fout {
 
 #define SPARES 16
 
+static void (*extras_fn)(buf *records);
+
 struct snapshot {
     keyspace *ks;
     ks_pit *pit;
@@ -73,6 +75,7 @@ struct snapshot {
     size_t nspare;
     unsigned chunks;            /* walk steps since the last sweep of the shards */
     uint64_t pend_written;      /* records writers saved, written so far */
+    buf extras;                 /* the records snapshot_set_extras's function gave at the instant */
 };
 
 /* Save it into q (its shard is locked; the store has marked it read). */
@@ -271,9 +274,12 @@ snapshot *snapshot_begin(keyspace *ks, const char *path,
     sn->t0 = util_mono_us();
     sn->pit = ks_pit_begin(ks, cow_save, sn);
     sn->start_ms = ks_pit_instant(sn->pit);
+    if (extras_fn) extras_fn(&sn->extras);
     if (at_start) at_start(ks, arg);
     return sn;
 }
+
+void snapshot_set_extras(void (*extras)(buf *records)) { extras_fn = extras; }
 
 int snapshot_finish(snapshot *sn, snapshot_result *res, char *err, size_t errlen)
 {
@@ -283,6 +289,8 @@ int snapshot_finish(snapshot *sn, snapshot_result *res, char *err, size_t errlen
 
     memset(res, 0, sizeof *res);
     rec_header(&f->b, REC_KIND_SNAPSHOT, sn->start_ms);
+    out_append(f, sn->extras.data, sn->extras.len);
+    buf_free(&sn->extras);
     /* Even when writing failed, the walk goes on to the end: every item
      * must carry the new mark before the next snapshot flips it again.
      * What writers saved is collected from every shard every SWEEP_EVERY

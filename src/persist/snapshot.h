@@ -35,6 +35,10 @@ typedef struct snapshot_result {
 snapshot *snapshot_begin(keyspace *ks, const char *path,
                          void (*at_start)(keyspace *ks, void *arg), void *arg, char *err,
                          size_t errlen);
+/* What snapshots hold besides the keys (FUNCTION's libraries): records the
+ * layer above writes at each snapshot's instant, replayed when loaded
+ * (REC_CMD). Set once at start-up. */
+void snapshot_set_extras(void (*extras)(buf *records));
 /* Write it out (in any thread, for a while) and free it. Returns 0, or -1
  * with a message in err (the target file is then left untouched). */
 int snapshot_finish(snapshot *sn, snapshot_result *res, char *err, size_t errlen);

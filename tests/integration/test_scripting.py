@@ -194,3 +194,57 @@ def test_script_flush_frees_the_lua_heap(srv):
         after = c.info("memory")
         assert int(after["used_memory_lua"]) < base + 10000
         assert int(after["number_of_cached_scripts"]) == 0
+
+
+LIB = ("#!lua name=counters\n"
+       "redis.register_function('bump', function(keys, args) return redis.call('incrby', keys[1], args[1]) end)\n"
+       "redis.register_function{function_name='peek', callback=function(keys) return redis.call('get', keys[1]) end,"
+       " flags={'no-writes'}}")
+LIB2 = "#!lua name=other\nredis.register_function('twice', function(keys, args) return args[1] .. args[1] end)"
+
+
+def libraries(c):
+    return sorted(lib[b"library_name"] if isinstance(lib, dict) else dict(zip(lib[::2], lib[1::2]))[b"library_name"]
+                  for lib in c.execute_command("FUNCTION", "LIST"))
+
+
+def test_functions_survive_restart_through_the_aof(server_factory):
+    s = server_factory({"appendonly": "yes", "appendfsync": "always", "save": ""})
+    with s.client() as c:
+        assert c.execute_command("FUNCTION", "LOAD", LIB) == b"counters"
+        assert c.execute_command("FUNCTION", "LOAD", LIB2) == b"other"
+        assert c.execute_command("FCALL", "bump", 1, "n", 5) == 5
+        assert c.execute_command("FUNCTION", "DELETE", "other") == b"OK"
+        assert c.execute_command("FUNCTION", "LOAD", "REPLACE", LIB.replace("incrby", "decrby")) == b"counters"
+    s.stop(signal.SIGKILL)
+    s.start()
+    with s.client() as c:
+        assert libraries(c) == [b"counters"]
+        assert c.execute_command("FCALL", "bump", 1, "n", 2) == 3   # the replaced code
+        assert c.execute_command("FCALL_RO", "peek", 1, "n") == b"3"
+        c.execute_command("BGREWRITEAOF")
+        for _ in range(100):
+            if c.info("persistence")["aof_rewrite_in_progress"] == 0:
+                break
+            time.sleep(0.05)
+    s.stop(signal.SIGKILL)
+    s.start()
+    with s.client() as c:   # the rewritten file holds the library too
+        assert libraries(c) == [b"counters"]
+        assert c.execute_command("FCALL", "bump", 1, "n", 1) == 2
+
+
+def test_functions_survive_restart_through_a_snapshot(server_factory):
+    s = server_factory({"appendonly": "no"})
+    with s.client() as c:
+        c.execute_command("FUNCTION", "LOAD", LIB)
+        c.execute_command("FUNCTION", "LOAD", LIB2)
+        c.set("n", 10)
+        assert c.save()
+        c.execute_command("FUNCTION", "DELETE", "other")   # after the snapshot: not in it
+    s.stop(signal.SIGKILL)
+    s.start()
+    with s.client() as c:
+        assert libraries(c) == [b"counters", b"other"]
+        assert c.execute_command("FCALL", "twice", 0, "ab") == b"abab"
+        assert c.execute_command("FCALL", "bump", 1, "n", 1) == 11
