@@ -10,6 +10,7 @@ the folders below it, never of a folder above it. The folders, lowest first:
   conf     the server's directives
   persist  records, the AOF, snapshots, loading
   pubsub   channels, patterns, subscribers and delivery across workers
+  script   Lua scripting: the libraries scripts get (cmsgpack, struct)
   cmd      the command registry, sessions, reply sinks and the commands
   server   main, workers, listeners, connections
 
@@ -19,7 +20,7 @@ import os
 import re
 import sys
 
-LAYERS = ["lib", "proto", "store", "types", "conf", "persist", "pubsub", "cmd", "server"]
+LAYERS = ["lib", "proto", "store", "types", "conf", "persist", "pubsub", "script", "cmd", "server"]
 RANK = {name: i for i, name in enumerate(LAYERS)}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
