@@ -26,10 +26,14 @@
 
 /* The packer's output: a growable byte array owned by a userdata that is an
  * upvalue of pack, so an error thrown mid-pack leaks nothing (the next call
- * reuses it, __gc frees it). Allocated with the state's own allocator. */
+ * reuses it, __gc frees it). Allocated with the state's own allocator.
+ * pinned is set while its bytes are being copied into a Lua string: that
+ * copy may run the collector, and a finalizer calling pack then must not
+ * touch this buffer. */
 typedef struct {
     unsigned char *b;
     size_t len, cap;
+    int pinned;
 } mp_buf;
 
 #define MP_BUF_KEEP 65536  /* capacity kept between calls */
@@ -47,6 +51,8 @@ static void mp_buf_resize(lua_State *L, mp_buf *buf, size_t cap)
 
 static void mp_buf_add(lua_State *L, mp_buf *buf, const void *p, size_t n)
 {
+    if (n == 0)
+        return;
     if (buf->cap - buf->len < n) {
         size_t cap = buf->cap ? buf->cap : 64;
         while (cap - buf->len < n) {
@@ -243,19 +249,29 @@ static void mp_encode_value(lua_State *L, mp_buf *buf, int level)
 static int mp_pack(lua_State *L)
 {
     int nargs = lua_gettop(L);
-    mp_buf *buf = lua_touserdata(L, lua_upvalueindex(1));
+    mp_buf *shared = lua_touserdata(L, lua_upvalueindex(1));
+    mp_buf *buf = shared;
     if (nargs == 0)
         return luaL_argerror(L, 0, "MessagePack pack needs input.");
     if (!lua_checkstack(L, nargs))
         return luaL_argerror(L, 0, "Too many arguments for MessagePack pack.");
+    if (shared->pinned) {  /* from a finalizer: a buffer of its own */
+        luaL_checkstack(L, 1, "in function mp_pack");
+        buf = lua_newuserdata(L, sizeof *buf);
+        memset(buf, 0, sizeof *buf);
+        lua_getmetatable(L, lua_upvalueindex(1));
+        lua_setmetatable(L, -2);
+    }
     for (int i = 1; i <= nargs; i++) {
         buf->len = 0;
         lua_pushvalue(L, i);
         mp_encode_value(L, buf, 0);
+        buf->pinned = 1;
         lua_pushlstring(L, (const char *)buf->b, buf->len);
+        buf->pinned = 0;
     }
     buf->len = 0;
-    if (buf->cap > MP_BUF_KEEP)
+    if (buf != shared || buf->cap > MP_BUF_KEEP)
         mp_buf_resize(L, buf, 0);
     lua_concat(L, nargs);
     return 1;
