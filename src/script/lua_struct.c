@@ -1,5 +1,5 @@
 /* struct: the binary pack/unpack library Redis 7.0 gives its Lua scripts
- * (Roberto Ierusalimschy's struct 0.2 as Redis patched it), reproduced from
+ * (Roberto Ierusalimschy's struct library as Redis ships it), reproduced from
  * its documented format and its observed behaviour, quirks included.
  *
  * A format is read up to its first NUL, one option at a time:
@@ -251,7 +251,7 @@ static int st_unpack(lua_State *L)
         switch (opt) {
         case 'b': case 'B': case 'h': case 'H': case 'l': case 'L':
         case 'T': case 'i': case 'I':
-            lua_pushnumber(L, st_getint(data + pos, h.big, islower(opt), size));
+            lua_pushnumber(L, st_getint(data + pos, h.big, islower((unsigned char)opt), size));
             n++;
             break;
         case 'x':
@@ -303,7 +303,7 @@ static int st_size(lua_State *L)
             luaL_argerror(L, 1, "option 's' has no fixed size");
         else if (opt == 'c' && size == 0)
             luaL_argerror(L, 1, "option 'c0' has no fixed size");
-        if (!isalnum(opt))
+        if (!isalnum((unsigned char)opt))
             st_control(L, opt, &fmt, &h);
         pos += size;
     }
