@@ -13,6 +13,7 @@
 #ifdef KASI_LUA
 
 #include "script/engine_int.h"
+#include "script/lua_libs.h"
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -31,9 +32,6 @@
 
 int luaopen_cjson(lua_State *L);
 int luaopen_bit(lua_State *L);
-/* Kasi's own (lua_cmsgpack.c, lua_struct.c), when built in */
-int luaopen_cmsgpack(lua_State *L) __attribute__((weak));
-int luaopen_struct(lua_State *L) __attribute__((weak));
 
 #define HOOK_EVERY 100000            /* instructions between host ticks, as Redis's */
 #define GC_EVERY 50                  /* scripts between incremental GC steps */
@@ -693,8 +691,8 @@ void sv_open(script_vm *vm)
     open_lib(L, LUA_MATHLIBNAME, luaopen_math, 0);
     open_lib(L, "cjson", luaopen_cjson, 1);
     open_lib(L, "bit", luaopen_bit, 1);
-    if (luaopen_cmsgpack) open_lib(L, "cmsgpack", luaopen_cmsgpack, 1);
-    if (luaopen_struct) open_lib(L, "struct", luaopen_struct, 1);
+    open_lib(L, "cmsgpack", luaopen_cmsgpack, 1);
+    open_lib(L, "struct", luaopen_struct, 1);
     for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++) {
         lua_pushnil(L);
         lua_setglobal(L, gone[i]);

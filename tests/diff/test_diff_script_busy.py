@@ -24,11 +24,10 @@ import pytest
 
 import kasi_harness as H
 from multiclient import compare
-from test_diff_scripting import lua_pair, skip_unless_known  # noqa: F401 (lua_pair: a fixture)
+from test_diff_scripting import lua_pair  # noqa: F401 (a fixture)
 
 BUSY_WAIT_S = min(0.3 * H.TIME_FACTOR, 0.6)
 SCENARIOS = {}
-NEEDS_FUNCTION = set()
 
 # Loops until ARGV[1] microseconds have passed since it began, then returns
 # 'done'; the second form writes a key first, so it cannot be killed. The
@@ -150,7 +149,6 @@ def function_kill_of_an_eval(r):
     end_spin(r)
 
 
-NEEDS_FUNCTION.add("function_kill_of_an_eval")
 
 # The same loops as a library: spin(args[1] microseconds) and wspin, which
 # writes keys[1] first.
@@ -204,11 +202,8 @@ def busy_function_after_write(r):
     end_spin(r)
 
 
-NEEDS_FUNCTION.update(("busy_function_then_function_kill", "busy_function_after_write"))
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_diff_script_busy(lua_pair, name, proto):
-    if name in NEEDS_FUNCTION:
-        skip_unless_known(lua_pair[1], "FUNCTION", "STATS")
     compare(lua_pair, name, SCENARIOS[name], proto)

@@ -3,34 +3,15 @@ diff_scripts_lua.py (EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT; the Lua to
 RESP conversions and back, in RESP2 and RESP3; call and pcall errors and
 their texts; the sandbox and the libraries), each run with
 test_diff.run_script on a fresh connection after FLUSHALL, every reply
-compared byte for byte with redis-server's.
-
-The whole module is skipped while the server under test answers EVAL with
-"ERR unknown command" (probed once). test_diff_functions.py and
-test_diff_script_busy.py skip the same way, with skip_unless_known."""
+compared byte for byte with redis-server's."""
 import pytest
 
 from diff_pairs import server_pair
 from diff_scripts_lua import SCRIPTS
 from test_diff import run_script
 
-_KNOWN = {}
-
-
-def skip_unless_known(srv, *probe):
-    """Skip the test when srv answers the command probe with "ERR unknown
-    command" (asked once per server and probe)."""
-    key = (srv, probe)
-    if key not in _KNOWN:
-        with srv.raw(timeout=10) as c:
-            _KNOWN[key] = not c.cmd_raw(*probe).startswith(b"-ERR unknown command")
-    if not _KNOWN[key]:
-        pytest.skip("the server under test has no %s yet" % probe[0])
-
-
 @pytest.fixture
 def lua_pair(pair):
-    skip_unless_known(pair[1], "EVAL", "return 1", "0")
     return pair
 
 
@@ -69,5 +50,4 @@ def test_diff_random_from_a_fresh_server(fresh_pair):
     numbers, and a script sees where the one before left off (including
     after math.randomseed). The shared pair cannot show this, since which
     scripts ran before depends on the tests selected."""
-    skip_unless_known(fresh_pair[1], "EVAL", "return 1", "0")
     check_script(fresh_pair, "random_from_a_fresh_server", RANDOM_SCRIPT, 2)
