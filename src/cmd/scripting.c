@@ -63,6 +63,7 @@ script_vm *scripting_vm(cmd_call *x, int functions)
     if (!*slot)
         reply_err(x, "ERR scripting is not available: this Kasi was built without Lua "
                      "(install liblua5.1-0-dev, lua-cjson-dev and lua-bitop-dev, then rebuild)");
+    else script_vm_set_limit(*slot, (size_t)cfg_ll(&x->env->cfg->script_memory_max));
     return *slot;
 }
 
@@ -250,6 +251,14 @@ static void eval_generic(cmd_call *x, int by_sha, int is_ro)
         sha[40] = '\0';
     } else {
         buf err = {0};
+        size_t limit = (size_t)cfg_ll(&x->env->cfg->script_memory_max);
+        if (script_vm_memory(vm) > limit / 2 && !script_vm_has_body(vm, x->argv[1].p, x->argv[1].n)) {
+            /* every EVAL of a new body is kept: a client sending ever new
+             * ones must not grow the heap without end */
+            log_warn("The Lua heap passed half of script-memory-max (%zu bytes): emptying the script cache",
+                     script_vm_memory(vm));
+            script_vm_flush(vm);
+        }
         if (script_vm_load(vm, x->argv[1].p, x->argv[1].n, sha, &flags, &err) < 0) {
             resp_error_len(x->out, err.data, err.len);
             buf_free(&err);

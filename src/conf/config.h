@@ -82,6 +82,10 @@ enum cfg_fsync {
     X(busy_reply_threshold, "busy-reply-threshold", INT, "5000", 0, LLONG_MAX, CFG_MUTABLE,  \
       NULL, NULL, NULL,                                                                      \
       "ms a script may run before other clients are answered BUSY (SCRIPT KILL may stop it)") \
+    X(script_memory_max, "script-memory-max", MEM, "256mb", 1024 * 1024, 1LL << 40, CFG_MUTABLE, NULL,  \
+      NULL, NULL,                                                                            \
+      "bound on each Lua heap (scripts, functions): past it a script fails with 'not enough memory', "   \
+      "and EVAL's script cache is emptied when it passes half")                             \
     X(hz, "hz", INT, "10", 0, 2147483647, CFG_MUTABLE, NULL, "server", "hz",                 \
       "background task frequency (expiry, timeouts); used within 1-500")                     \
     X(tcp_backlog, "tcp-backlog", INT, "511", 1, 65535, 0, NULL, NULL, NULL,                 \

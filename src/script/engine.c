@@ -60,10 +60,23 @@ static void *vm_alloc(void *ud, void *p, size_t osize, size_t nsize)
         atomic_fetch_sub_explicit(&vm->mem, osize, memory_order_relaxed);
         return NULL;
     }
+    /* past the bound, growth fails: Lua raises "not enough memory" in the
+     * script, and the server goes on. Only while Lua can catch it (a
+     * script runs, code compiles): elsewhere Lua would panic. */
+    if (nsize > osize && vm->bounded && vm->limit &&
+        atomic_load_explicit(&vm->mem, memory_order_relaxed) + (nsize - osize) > vm->limit)
+        return NULL;
     void *q = realloc(p, nsize);
     if (!q) return NULL;
     atomic_fetch_add_explicit(&vm->mem, nsize - osize, memory_order_relaxed);   /* wraps for a shrink */
     return q;
+}
+
+/* An error outside any pcall: a bug, said before stopping. */
+static int l_panic(lua_State *L)
+{
+    log_warn("Lua panic: %s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
+    abort();
 }
 
 void sv_reg_get(lua_State *L, char *key)
@@ -680,7 +693,9 @@ void sv_open(script_vm *vm)
     static const char *const libs[] = {"string", "table", "math", "coroutine", "redis",
                                        "cjson", "bit", "cmsgpack", "struct"};
     lua_State *L = lua_newstate(vm_alloc, vm);
+    if (!L) abort();   /* no memory for a new state at all */
     vm->L = L;
+    lua_atpanic(L, l_panic);
     lua_newtable(L);   /* proxy -> real, weak in neither: the proxies live as long as the state */
     lua_pushlightuserdata(L, &K_PROXIES);
     lua_insert(L, -2);
@@ -804,6 +819,8 @@ void script_vm_flush(script_vm *vm)
     sv_open(vm);
 }
 
+void script_vm_set_limit(script_vm *vm, size_t bytes) { vm->limit = bytes; }
+
 size_t script_vm_memory(const script_vm *vm) { return atomic_load_explicit(&vm->mem, memory_order_relaxed); }
 
 size_t script_vm_count(const script_vm *vm, size_t *body_bytes)
@@ -910,14 +927,25 @@ int script_vm_has(script_vm *vm, const char *sha, size_t n, unsigned *flags)
     return found;
 }
 
+int script_vm_has_body(script_vm *vm, const char *body, size_t n)
+{
+    char sha[41];
+    sha1_hex(body, n, sha);
+    return script_vm_has(vm, sha, 40, NULL);
+}
+
 int script_vm_load(script_vm *vm, const char *body, size_t n, char sha[41], unsigned *flags, buf *err)
 {
     lua_State *L = vm->L;
     size_t skip;
+    int rc;
     sha1_hex(body, n, sha);
     if (script_vm_has(vm, sha, 40, flags)) return 0;
     if (shebang(body, n, flags, &skip, err) < 0) return -1;
-    if (luaL_loadbuffer(L, body + skip, n - skip, "@user_script")) {
+    vm->bounded = 1;
+    rc = luaL_loadbuffer(L, body + skip, n - skip, "@user_script");
+    vm->bounded = 0;
+    if (rc) {
         buf_printf(err, "ERR Error compiling script (new function): %s", lua_tostring(L, -1));
         lua_pop(L, 1);
         return -1;
@@ -1122,11 +1150,12 @@ static void error_reply(lua_State *L, const char *sha, buf *out)
         msg = lua_tolstring(L, -1, &n);
         lua_pop(L, 1);
     } else {
-        msg = lua_tolstring(L, -1, &n);
+        msg = lua_tolstring(L, -1, &n);   /* a memory error: no handler ran */
     }
     {
         buf e = {0};
-        buf_append(&e, msg ? msg : "ERR unknown error", msg ? n : 17);
+        if (!lua_istable(L, -1)) buf_append(&e, "ERR ", 4);
+        buf_append(&e, msg ? msg : "unknown error", msg ? n : 13);
         if (lua_istable(L, -1)) {
             lua_getfield(L, -1, "source");
             lua_getfield(L, -2, "line");
@@ -1145,12 +1174,17 @@ void sv_run(script_vm *vm, int base, const char *name, int nargs, int resp, cons
     vm->host = host;
     vm->resp = 2;
     lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
+    vm->bounded = 1;
     if (lua_pcall(L, nargs, 1, base + 1)) error_reply(L, name, out);
     else lua_to_reply(L, resp, vm->resp, out);
+    vm->bounded = 0;
     lua_sethook(L, NULL, 0, 0);
     vm->host = NULL;
     lua_settop(L, base);
-    if (++vm->runs >= GC_EVERY) {
+    if (vm->limit && script_vm_memory(vm) > vm->limit / 4 * 3) {
+        lua_gc(L, LUA_GCCOLLECT, 0);   /* what a failed script left is garbage now */
+        vm->runs = 0;
+    } else if (++vm->runs >= GC_EVERY) {
         lua_gc(L, LUA_GCSTEP, GC_EVERY);
         vm->runs = 0;
     }
@@ -1202,6 +1236,14 @@ void script_vm_run(script_vm *vm, const char *sha, const slice *keys, int nkeys,
     (void)vm, (void)sha, (void)keys, (void)nkeys, (void)args, (void)nargs, (void)resp, (void)host, (void)out;
 }
 void script_vm_flush(script_vm *vm) { (void)vm; }
+int script_vm_has_body(script_vm *vm, const char *body, size_t n)
+{
+    (void)vm, (void)body, (void)n;
+    return 0;
+}
+void script_vm_set_limit(script_vm *vm, size_t bytes) { (void)vm, (void)bytes; }
+void script_vm_set_limit(script_vm *vm, size_t bytes) { vm->limit = bytes; }
+
 size_t script_vm_memory(const script_vm *vm) { (void)vm; return 0; }
 size_t script_vm_count(const script_vm *vm, size_t *body_bytes)
 {

@@ -16,6 +16,8 @@ struct script_vm {
     lua_State *L;
     int functions;           /* FUNCTION's state: libraries, no KEYS/ARGV, no EVAL-only helpers */
     atomic_size_t mem;       /* the Lua heap */
+    size_t limit;            /* its bound (0: none) */
+    int bounded;             /* the bound applies now (Lua can catch the error) */
     atomic_size_t nscripts, body_bytes;   /* INFO reads them from any thread */
     uint64_t rand;           /* math.random's 48 bits: not reset by SCRIPT FLUSH */
     int runs;                /* since the last GC step */

@@ -302,7 +302,10 @@ int script_lib_load(script_vm *vm, const char *code, size_t n, int replace, int 
         return -1;
     }
     sv_reg_get(L, &sv_key_errh);
-    if (luaL_loadbuffer(L, code + skip, n - skip, "@user_function")) {
+    vm->bounded = 1;
+    rc = luaL_loadbuffer(L, code + skip, n - skip, "@user_function");
+    vm->bounded = 0;
+    if (rc) {
         buf_printf(err, "ERR Error compiling function: %s", lua_tostring(L, -1));
         lua_settop(L, base);
         return -1;
@@ -315,7 +318,9 @@ int script_lib_load(script_vm *vm, const char *code, size_t n, int replace, int 
     vm->load_deadline = util_now_ms() + LOAD_TIMEOUT_MS;
     globals_read(L, &K_LOADAPI);
     lua_sethook(L, load_hook, LUA_MASKCOUNT, 10000);
+    vm->bounded = 1;
     rc = lua_pcall(L, 0, 0, base + 1);
+    vm->bounded = 0;
     lua_sethook(L, NULL, 0, 0);
     globals_read(L, &sv_key_globals);
     vm->loading = NULL;

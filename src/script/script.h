@@ -78,6 +78,8 @@ void script_vm_free(script_vm *vm);
 int script_vm_load(script_vm *vm, const char *body, size_t n, char sha[41], unsigned *flags, buf *err);
 /* Whether a script of that SHA-1 (any case) is kept; its flags. */
 int script_vm_has(script_vm *vm, const char *sha, size_t n, unsigned *flags);
+/* Whether the script with that body is kept. */
+int script_vm_has_body(script_vm *vm, const char *body, size_t n);
 /* Run a kept script; its result, as a reply for a client of protocol
  * resp, goes to out (an error reply when it failed). */
 void script_vm_run(script_vm *vm, const char *sha, const slice *keys, int nkeys, const slice *args,
@@ -100,6 +102,9 @@ const script_fn *script_fn_find(script_vm *vm, const char *name, size_t n);
 void script_fn_call(script_vm *vm, const script_fn *fn, const slice *keys, int nkeys, const slice *args,
                     int nargs, int resp, const script_host *host, buf *out);
 
+/* Bound the Lua heap: past it, what a script allocates fails with Lua's
+ * "not enough memory" (0: no bound). */
+void script_vm_set_limit(script_vm *vm, size_t bytes);
 /* Bytes the Lua heap holds; scripts kept and the bytes of their bodies. */
 size_t script_vm_memory(const script_vm *vm);
 size_t script_vm_count(const script_vm *vm, size_t *body_bytes);

@@ -248,3 +248,20 @@ def test_functions_survive_restart_through_a_snapshot(server_factory):
         assert libraries(c) == [b"counters", b"other"]
         assert c.execute_command("FCALL", "twice", 0, "ab") == b"abab"
         assert c.execute_command("FCALL", "bump", 1, "n", 1) == 11
+
+
+def test_the_lua_heap_is_bounded(server_factory):
+    """A script that allocates without end fails with Lua's memory error
+    and the server goes on; ever new EVAL bodies do not grow the heap past
+    its bound either."""
+    s = server_factory({"script-memory-max": "8mb"})
+    with s.client() as c:
+        with pytest.raises(redis.exceptions.ResponseError, match="not enough memory"):
+            c.eval("local t = {} for i = 1, 1e8 do t[i] = string.rep('x', 100) .. i end return #t", 0)
+        assert c.eval("return 1 + 1", 0) == 2
+        for i in range(4000):   # each body's own 1.5 KB constant: 6 MB of code kept
+            assert c.eval("return '%d' .. '%s'" % (i, ("%06d" % i) * 250), 0).startswith(b"%d" % i)
+        mem = c.info("memory")
+        assert int(mem["used_memory_lua"]) < 8 * 1024 * 1024
+        assert int(mem["number_of_cached_scripts"]) < 4000
+        assert c.ping()
