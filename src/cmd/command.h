@@ -422,5 +422,7 @@ extern const cmd_family cmd_family_pubsub;
 
 /* INFO text for the given sections ("" or "default" = the usual ones). */
 void info_build(cmd_env *env, const karg *sections, int nsections, buf *out);
+/* CONFIG RESETSTAT: INFO's counters start again from zero. */
+void info_resetstat(cmd_env *env);
 
 #endif
