@@ -96,7 +96,8 @@ void cmdstats_init(void)
     }
     cmdstats__base = lo;
     nslots = hi - lo + 1;
-    cmdstats__none.cmds = biased(xcalloc(nslots, sizeof(cs_cmd)));
+    cmdstats__none.sets[0] = xcalloc(nslots, sizeof(cs_cmd));
+    cmdstats__none.cmds = biased(cmdstats__none.sets[0]);
     cmdstats__none.tsc = cmdstats__tsc;
 }
 
@@ -114,8 +115,9 @@ void cmdstats_attach(int id)
     w = xcalloc(1, sizeof *w);
     w->tsc = cmdstats__tsc;
     w->mark = cmdstats_clock();
-    atomic_init(&w->cmds, biased(xcalloc(nslots, sizeof(cs_cmd))));
-    w->spare = xcalloc(nslots, sizeof(cs_cmd));
+    w->sets[0] = xcalloc(nslots, sizeof(cs_cmd));
+    w->sets[1] = w->spare = xcalloc(nslots, sizeof(cs_cmd));
+    atomic_init(&w->cmds, biased(w->sets[0]));
     atomic_init(&w->epoch, atomic_load(&cmdstats__epoch));
     atomic_store_explicit(&workers[id], w, memory_order_release);
     cmdstats__self = w;
@@ -201,11 +203,20 @@ void cmdstats__failed(cs_cmd *c, const buf *out, size_t mark)
 
 void cmdstats_waiting(const cmd_call *x, uint64_t t0, size_t mark)
 {
-    if ((x->s->flags & SESS_RETRY) && !(x->s->flags & SESS_REBLOCK)) {   /* served */
-        cmdstats_after(x, t0, mark);
+    cs_worker *w = cmdstats__self;
+    uint64_t now = cmdstats__clock(w->tsc), t = now - t0;
+    cs_cmd *c = cmdstats__counter(w, x->def);
+    w->mark = now;
+    if (!(x->s->flags & SESS_RETRY)) {   /* it waits: a call now, as Redis counts it */
+        stat_add(&c->ticks, t);
+        cmdstats__call(c, t);
         return;
     }
-    cmdstats__self->mark = cmdstats_clock();
+    if (x->s->flags & SESS_REBLOCK) return;
+    /* served: its time, and the slow log, as Redis logs it when it is served */
+    stat_add(&c->ticks, t);
+    if (x->out->len > mark && x->out->data[mark] == '-') cmdstats__failed(c, x->out, mark);
+    if (t >= atomic_load_explicit(&cmdstats__slow_at, memory_order_relaxed)) cmdstats__slow(x, t);
 }
 
 void cmdstats_rejected(const session *s, const char *msg)
@@ -217,15 +228,8 @@ void cmdstats_rejected(const session *s, const char *msg)
 
 void cmdstats_timed_out(const cmd_def *def, const char *err)
 {
-    cs_worker *w = cmdstats__self;
-    cs_cmd *c;
-    if (!def) return;
-    c = cmdstats__counter(w, def);
-    cmdstats__call(c, 0);   /* its time is not kept: Redis's is the first run's */
-    if (err) {
-        stat_add(&c->failed, 1);
-        count_error(w, err, strlen(err));
-    }
+    (void)def;   /* counted when it began to wait; not logged */
+    if (err) count_error(cmdstats__self, err, strlen(err));
 }
 
 void cmdstats_reset(void)

@@ -14,8 +14,9 @@
  * (arity, NOAUTH, OOM ...: command.c's reject) adds to rejected_calls of
  * the command looked up (none for an unknown command or subcommand); one
  * that ran adds a call and its time, and failed_calls if its reply is an
- * error; a blocking command that waits is counted when it is served or
- * times out. Every error reply is counted under its first word. */
+ * error; a blocking command that waits is a call when it begins to wait,
+ * and a slow log entry when it is served. Every error reply is counted
+ * under its first word. */
 #ifndef KASI_CMD_CMDSTATS_H
 #define KASI_CMD_CMDSTATS_H
 
@@ -92,6 +93,7 @@ typedef struct cs_worker {
     int tsc;                      /* cmdstats__tsc, at hand */
     atomic_uintptr_t cmds;        /* the counters' address, less cmdstats__base slots */
     cs_cmd *spare;                /* the other set; RESETSTAT's, under its lock */
+    cs_cmd *sets[2];              /* both sets, as allocated (cmds is biased) */
     atomic_uint epoch;            /* the RESETSTAT its error counts are of */
     atomic_ullong errors;         /* error replies (total_error_replies) */
     atomic_int nerr;              /* kinds in err[], each published once named */
@@ -174,7 +176,8 @@ static inline void cmdstats_after(const cmd_call *x, uint64_t t0, size_t mark)
 }
 
 /* The same for a session that waits (SESS_BLOCKED) or was retried
- * (SESS_RETRY): a wait begun or going on is counted when it ends. */
+ * (SESS_RETRY), as Redis 7.0 counts a blocking command: a call when it
+ * begins to wait, its slow log entry when it is served. */
 void cmdstats_waiting(const cmd_call *x, uint64_t t0, size_t mark);
 
 /* ---- the rest, off the request path ---- */
@@ -182,7 +185,8 @@ void cmdstats_waiting(const cmd_call *x, uint64_t t0, size_t mark);
 /* A command refused before it ran, for a session whose last_cmd is the
  * command looked up (NULL: none), with the error text (no '-'). */
 void cmdstats_rejected(const session *s, const char *msg);
-/* A blocked command of def timed out (err: the error it got, or NULL). */
+/* A blocked command of def stopped waiting with no data (err: the error
+ * it got, or NULL). */
 void cmdstats_timed_out(const cmd_def *def, const char *err);
 /* CONFIG RESETSTAT: every command's and error's counters start again. */
 void cmdstats_reset(void);
