@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "cmd/cmdstats.h"
 #include "cmd/session.h"
 #include "pubsub/tracking.h"
 #include "store/segment.h"
@@ -23,7 +24,7 @@ static const cmd_family *const families[] = {
     &cmd_family_sort,        &cmd_family_dump,        &cmd_family_hll,
     &cmd_family_streams,
     &cmd_family_geo,        &cmd_family_pubsub,     &cmd_family_scripting,
-    &cmd_family_functions,
+    &cmd_family_functions,  &cmd_family_slowlog,
 };
 
 #define MAX_COMMANDS 400
@@ -208,14 +209,18 @@ static void reject(session *s, buf *out, const cmd_def *def, const char *fmt, ..
     va_end(ap);
     if (def && (def->flags & CMD_ENDS_MULTI)) {
         const char *why = strncmp(msg, "ERR ", 4) == 0 ? msg + 4 : msg;
+        char abort[1100];
         session_discard_multi(s);
-        resp_errorf(out, "EXECABORT Transaction discarded because of: %s", why);
+        snprintf(abort, sizeof abort, "EXECABORT Transaction discarded because of: %s", why);
+        cmdstats_rejected(s, abort);
+        resp_error(out, abort);
         return;
     }
     if (s->flags & SESS_MULTI) s->flags |= SESS_EXECABORT;
     /* a refused command uses up CLIENT CACHING's word too (see tracking_after) */
     if ((s->trk & TRK_CACHING) && !(s->flags & SESS_MULTI) && !(def && !strcmp(def->name, "client")))
         s->trk &= ~TRK_CACHING;
+    cmdstats_rejected(s, msg);
     resp_error(out, msg);
 }
 
@@ -343,6 +348,8 @@ void command_call(cmd_env *env, session *s, cmd_sink *sink, const cmd_def *def, 
         .s = s, .env = env, .ks = env->ks, .def = def, .argc = argc, .argv = argv,
         .out = sink->out, .sink = sink, .now = now,
     };
+    size_t mark = sink->out->len;           /* where its reply starts (cmdstats) */
+    uint64_t t0 = cmdstats_begin();
     tracking_set_origin(s->id);   /* whose changes these are (NOLOOP) */
     /* a script is shown before the commands it runs */
     if ((def->flags & CMD_SKIP_MONITOR) && env->bus && ps_monitored(env->bus)) feed_monitors(env, s, argc, argv);
@@ -350,7 +357,12 @@ void command_call(cmd_env *env, session *s, cmd_sink *sink, const cmd_def *def, 
     /* From here on x's fields, which the handler may have seen, are read
      * back from memory: nothing needs keeping in registers across it. */
     ks_after_command(x.ks);
-    if (x.s->flags & SESS_RETRY) return;   /* counted, shown and signalled when first run */
+    if (__builtin_expect(x.s->flags & (SESS_RETRY | SESS_BLOCKED), 0)) {
+        cmdstats_waiting(&x, t0, mark);
+        if (x.s->flags & SESS_RETRY) return;   /* counted, shown and signalled when first run */
+    } else {
+        cmdstats_after(&x, t0, mark);
+    }
     stat_add(&x.env->st->commands, 1);
     if (!x.env->bus) return;
     /* after it ran, as Redis feeds them; administrative commands are not shown */
@@ -486,6 +498,7 @@ int command_retry(cmd_env *env, session *s, cmd_sink *sink, int64_t now)
     if (!(s->flags & SESS_BLOCKED)) return 1;
     ps_woken_clear(s->sub);
     s->flags = (s->flags | SESS_RETRY) & ~SESS_REBLOCK;
+    cmdstats_mark();   /* its time starts now */
     command_call(env, s, sink, s->parked.def, s->parked.argc, s->parked.argv, now);
     s->flags &= ~SESS_RETRY;
     if (s->flags & SESS_REBLOCK) {
@@ -499,6 +512,7 @@ int command_retry(cmd_env *env, session *s, cmd_sink *sink, int64_t now)
 void command_block_timeout(cmd_env *env, session *s, cmd_sink *sink, const char *err)
 {
     if (!(s->flags & SESS_BLOCKED)) return;
+    cmdstats_timed_out(s->parked.def, err);
     /* whatever the command, as Redis times them out */
     if (err) resp_error(sink->out, err);
     else if (s->resp == 3) resp3_null(sink->out);

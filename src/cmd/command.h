@@ -453,5 +453,7 @@ void scripting_info(buf *out);
 void scripting_stop_for_shutdown(void);
 /* INFO text for the given sections ("" or "default" = the usual ones). */
 void info_build(cmd_env *env, const karg *sections, int nsections, buf *out);
+/* CONFIG RESETSTAT: INFO's counters start again from zero. */
+void info_resetstat(cmd_env *env);
 
 #endif

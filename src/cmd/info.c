@@ -1,5 +1,6 @@
 /* info.c - the INFO command's text: Redis's "# Section" and "field:value"
  * lines, plus a Kasi section with per-domain counters. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,12 +9,29 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "cmd/cmdstats.h"
 #include "cmd/command.h"
 #include "pubsub/tracking.h"
 #include "lib/bgfree.h"
 #include "lib/version.h"
 
 typedef void section_fn(cmd_env *env, buf *out);
+
+/* What the counters INFO shows read at the last CONFIG RESETSTAT: it
+ * shows them less these (the counters themselves are their workers' and
+ * the domains' to write). */
+static struct {
+    pthread_mutex_t mu;
+#define X(f, name) unsigned long long f;
+    CMD_STATS(X)
+#undef X
+    unsigned long long expired, evicted, hits, misses, lazyfreed;
+} base = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static unsigned long long since(unsigned long long now, unsigned long long then)
+{
+    return now > then ? now - then : 0;   /* a domain dropped since takes its counts along */
+}
 
 
 
@@ -57,8 +75,10 @@ static void sec_memory(cmd_env *env, buf *out)
     buf_printf(out, "maxmemory_human:%s\r\n", h1);
     buf_printf(out, "mem_fragmentation_ratio:%.2f\r\nmem_allocator:libc\r\n",
         used ? (double)rss / (double)used : 0.0);
-    buf_printf(out, "lazyfree_pending_objects:%zu\r\nlazyfreed_objects:%zu\r\n", bgfree_pending(),
-               bgfree_done());
+    pthread_mutex_lock(&base.mu);
+    buf_printf(out, "lazyfree_pending_objects:%zu\r\nlazyfreed_objects:%llu\r\n", bgfree_pending(),
+               since(bgfree_done(), base.lazyfreed));
+    pthread_mutex_unlock(&base.mu);
 }
 
 static void sec_persistence(cmd_env *env, buf *out) { persist_info(env->ps, out); }
@@ -82,14 +102,17 @@ static void sec_stats(cmd_env *env, buf *out)
     ks_stats t = {0};
     cmd_stats sum;
     env->host->stats(env->host->ctx, &sum);
-#define X(f, name) buf_printf(out, "%s:%llu\r\n", name, (unsigned long long)atomic_load(&sum.f));
+    ks_foreach_domain(env->ks, add_stats, &t);
+    pthread_mutex_lock(&base.mu);
+#define X(f, name) buf_printf(out, "%s:%llu\r\n", name, since(atomic_load(&sum.f), base.f));
     CMD_STATS(X)
 #undef X
-    ks_foreach_domain(env->ks, add_stats, &t);
-    buf_printf(out, "expired_keys:%llu\r\nevicted_keys:%llu\r\n", (unsigned long long)t.expired,
-               (unsigned long long)t.evicted);
-    buf_printf(out, "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n", (unsigned long long)t.hits,
-               (unsigned long long)t.misses);
+    buf_printf(out, "expired_keys:%llu\r\nevicted_keys:%llu\r\n", since(t.expired, base.expired),
+               since(t.evicted, base.evicted));
+    buf_printf(out, "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n", since(t.hits, base.hits),
+               since(t.misses, base.misses));
+    pthread_mutex_unlock(&base.mu);
+    buf_printf(out, "total_error_replies:%llu\r\n", cmdstats_total_errors());
     if (env->bus)
         buf_printf(out, "pubsub_channels:%lld\r\npubsub_patterns:%lld\r\npubsubshard_channels:%lld\r\n",
                    ps_nchannels(env->bus, 0), ps_numpat(env->bus), ps_nchannels(env->bus, 1));
@@ -118,6 +141,29 @@ static void sec_cpu(cmd_env *env, buf *out)
     getrusage(RUSAGE_SELF, &ru);
     buf_printf(out, "used_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n", (long)ru.ru_stime.tv_sec,
         (long)ru.ru_stime.tv_usec, (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec);
+}
+
+static void sec_commandstats(cmd_env *env, buf *out) { cmdstats_info_commands(out); }
+static void sec_errorstats(cmd_env *env, buf *out) { cmdstats_info_errors(out); }
+static void sec_latencystats(cmd_env *env, buf *out) { cmdstats_info_latency(env, out); }
+
+void info_resetstat(cmd_env *env)
+{
+    ks_stats t = {0};
+    cmd_stats sum;
+    env->host->stats(env->host->ctx, &sum);
+    ks_foreach_domain(env->ks, add_stats, &t);
+    pthread_mutex_lock(&base.mu);
+#define X(f, name) base.f = atomic_load(&sum.f);
+    CMD_STATS(X)
+#undef X
+    base.expired = t.expired;
+    base.evicted = t.evicted;
+    base.hits = t.hits;
+    base.misses = t.misses;
+    base.lazyfreed = bgfree_done();
+    pthread_mutex_unlock(&base.mu);
+    cmdstats_reset();
 }
 
 static void sec_cluster(cmd_env *env, buf *out)
@@ -225,6 +271,9 @@ static const struct {
     {"stats", "Stats", sec_stats, 1},
     {"replication", "Replication", sec_replication, 1},
     {"cpu", "CPU", sec_cpu, 1},
+    {"commandstats", "Commandstats", sec_commandstats, 0},
+    {"errorstats", "Errorstats", sec_errorstats, 1},
+    {"latencystats", "Latencystats", sec_latencystats, 0},
     {"cluster", "Cluster", sec_cluster, 1},
     {"keyspace", "Keyspace", sec_keyspace, 1},
     {"kasi", "Kasi", sec_kasi, 1},
@@ -233,16 +282,16 @@ static const struct {
 
 void info_build(cmd_env *env, const karg *want, int nwant, buf *out)
 {
-    int pick[NSECTIONS] = {0}, all = nwant == 0, first = 1;
+    int pick[NSECTIONS] = {0}, all = nwant == 0, every = 0, first = 1;
     for (int i = 0; i < nwant; i++) {
-        if (util_eqi(want[i].p, want[i].n, "all") || util_eqi(want[i].p, want[i].n, "everything") ||
-            util_eqi(want[i].p, want[i].n, "default"))
-            all = 1;
+        if (util_eqi(want[i].p, want[i].n, "all") || util_eqi(want[i].p, want[i].n, "everything"))
+            every = 1;
+        if (util_eqi(want[i].p, want[i].n, "default")) all = 1;
         for (size_t s = 0; s < NSECTIONS; s++)
             if (util_eqi(want[i].p, want[i].n, sections[s].name)) pick[s] = 1;
     }
     for (size_t s = 0; s < NSECTIONS; s++) {
-        if (!pick[s] && !(all && sections[s].in_default)) continue;
+        if (!pick[s] && !every && !(all && sections[s].in_default)) continue;
         if (!first) buf_append(out, "\r\n", 2);
         first = 0;
         buf_printf(out, "# %s\r\n", sections[s].title);

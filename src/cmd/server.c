@@ -177,6 +177,12 @@ static void cmd_config_set(cmd_call *x)
     free(pairs);
 }
 
+static void cmd_config_resetstat(cmd_call *x)
+{
+    info_resetstat(x->env);
+    reply_ok(x);
+}
+
 static void cmd_memory_usage(cmd_call *x)
 {
     kref r;
@@ -214,6 +220,7 @@ static const cmd_def config_subs[] = {
     {"set", cmd_config_set, -4, A | NS, 0, NOKEYS, "server", "2.0.0",
      "O(N) when N is the number of configuration parameters provided",
      "request_policy:all_nodes response_policy:all_succeeded", NULL},
+    {"resetstat", cmd_config_resetstat, 2, A | NS, 0, NOKEYS, "server", "2.0.0", "O(1)", NULL, NULL},
     {NULL, NULL, 0, 0, 0, NOKEYS, NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -33,7 +33,8 @@ typedef struct cfg_row {
     const char *help;
 } cfg_row;
 
-static cfg_check_fn check_save, check_dir, check_filename, check_dirname, check_obuf, check_notify;
+static cfg_check_fn check_save, check_dir, check_filename, check_dirname, check_obuf, check_notify,
+    check_percentiles;
 
 #define CFG_RANGE_INT(a, b) .min = (a), .max = (b), .enums = NULL
 #define CFG_RANGE_OCT(a, b) .min = (a), .max = (b), .enums = NULL
@@ -96,6 +97,26 @@ static int check_save(const char *name, const char *v, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+/* latency-tracking-info-percentiles: numbers from 0 to 100, or none. */
+static int check_percentiles(const char *name, const char *v, char *err, size_t errlen)
+{
+    char *copy = xstrdup(v), *save = NULL;
+    int rc = 0;
+    (void)name;
+    for (char *w = strtok_r(copy, " ", &save); w && rc == 0; w = strtok_r(NULL, " ", &save)) {
+        long double p;
+        if (util_str2ld(w, strlen(w), &p) < 0) {
+            snprintf(err, errlen, "Invalid latency-tracking-info-percentiles parameters");
+            rc = -1;
+        } else if (p < 0 || p > 100) {
+            snprintf(err, errlen, "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]");
+            rc = -1;
+        }
+    }
+    free(copy);
+    return rc;
 }
 
 /* ---- notify-keyspace-events ---- */

@@ -140,7 +140,17 @@ enum cfg_fsync {
       CFG_MUTABLE, NULL, NULL, NULL, "... nor more than this many entries (0: no bound)") \
     X(notify_keyspace_events, "notify-keyspace-events", STR, "", 0, 0, CFG_MUTABLE,        \
       check_notify, NULL, NULL,                                                              \
-      "keyspace events to publish, as Redis's class letters (K E g $ l s h z x e t m d n A)")
+      "keyspace events to publish, as Redis's class letters (K E g $ l s h z x e t m d n A)") \
+    X(slowlog_log_slower_than, "slowlog-log-slower-than", INT, "10000", -1, LLONG_MAX,      \
+      CFG_MUTABLE, NULL, NULL, NULL,                                                         \
+      "SLOWLOG logs the commands that run this many microseconds or more (0: all, -1: none)") \
+    X(slowlog_max_len, "slowlog-max-len", INT, "128", 0, LLONG_MAX, CFG_MUTABLE, NULL, NULL, \
+      NULL, "... and keeps this many of them, the newest")                                  \
+    X(latency_tracking, "latency-tracking", BOOL, "yes", 0, 1, CFG_MUTABLE, NULL, NULL, NULL, \
+      "keep a latency histogram per command (INFO latencystats)")                           \
+    X(latency_tracking_info_percentiles, "latency-tracking-info-percentiles", STR,          \
+      "50 99 99.9", 0, 0, CFG_MUTABLE, check_percentiles, NULL, NULL,                        \
+      "the percentiles INFO latencystats reports, space separated")
 
 /* notify-keyspace-events' classes, Redis's bits and letters: K and E say
  * where events go (__keyspace@ and __keyevent@ channels), the others which

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/cmdstats.h"
 #include "cmd/command.h"
 #include "lib/log.h"
 #include "lib/net.h"
@@ -383,7 +384,8 @@ static void process_input(conn *c)
     server *srv = c->w->srv;
     resp_limits lim;
     int done = 0;
-    int64_t slice_start = util_mono_us();
+    /* in cmdstats' ticks: the first command's time starts here too */
+    uint64_t slice_start = cmdstats_mark();
     /* One clock read serves a run of commands, as Redis's cached time does;
      * it is read again with the slice clock, every 16 commands. */
     int64_t now_ms = util_now_ms();
@@ -413,7 +415,8 @@ static void process_input(conn *c)
             break;
         }
         if (done && (done & 15) == 0) {
-            if (done == CONN_BATCH || util_mono_us() - slice_start > CONN_SLICE_US) {
+            if (done == CONN_BATCH ||
+                cmdstats_clock() - slice_start > CONN_SLICE_US * cmdstats_ticks_per_us) {
                 mark_pending(c);   /* finish on the next loop turn */
                 break;
             }

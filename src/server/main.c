@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "persist/aof.h"
+#include "cmd/cmdstats.h"
 #include "cmd/command.h"
 #include "conf/config.h"
 #include "lib/log.h"
@@ -120,6 +121,7 @@ int main(int argc, char **argv)
     log_notice("Kasi %s (Redis %s protocol) starting, pid=%d", KASI_VERSION, KASI_REDIS_VERSION,
                (int)getpid());
     command_init();
+    cmdstats_init();
     types_init();
     if (server_init(&srv) < 0) {
         log_warn("Start-up failed; exiting");

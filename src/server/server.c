@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "server/conn.h"
+#include "cmd/cmdstats.h"
 #include "cmd/notify.h"
 #include "lib/log.h"
 #include "lib/net.h"
@@ -327,6 +328,17 @@ static int apply_appendonly(void *owner, void *caller, char *err, size_t errlen)
     return -1;
 }
 
+/* What the command counters read on the request path. */
+static int apply_cmdstats(void *owner, void *caller, char *err, size_t errlen)
+{
+    config *cfg = &((server *)owner)->cfg;
+    (void)caller;
+    (void)err;
+    (void)errlen;
+    cmdstats_configure(cfg_ll(&cfg->slowlog_log_slower_than));
+    return 0;
+}
+
 /* The encoding thresholds the value kinds read. */
 static int apply_limits(void *owner, void *caller, char *err, size_t errlen)
 {
@@ -410,6 +422,8 @@ int server_init(server *srv)
     config_on_change(&srv->cfg, CFG_loglevel, apply_loglevel, srv);
     config_on_change(&srv->cfg, CFG_appendonly, apply_appendonly, srv);
     apply_limits(srv, NULL, NULL, 0);
+    apply_cmdstats(srv, NULL, NULL, 0);
+    config_on_change(&srv->cfg, CFG_slowlog_log_slower_than, apply_cmdstats, srv);
     {
         static const int limits[] = {CFG_hash_max_listpack_entries, CFG_hash_max_listpack_value,
                                      CFG_list_max_listpack_size, CFG_set_max_intset_entries,
@@ -503,6 +517,7 @@ static void *worker_main(void *opaque)
     worker *w = opaque;
     server *srv = w->srv;
     notify_thread(w->id);
+    cmdstats_attach(w->id);
     while (!atomic_load(&srv->shutdown)) {
         int64_t now = util_mono_us(), wait_ms;
         if (atomic_load_explicit(&srv->lset, memory_order_acquire) != w->lset &&
