@@ -2,6 +2,7 @@
 redis-py's Lock, django-redis's incr, and what survives a restart (a
 script's effects do, the script cache does not). The replies and error
 texts are compared with redis-server in tests/diff/test_diff_scripting.py."""
+import os
 import signal
 import subprocess
 import sys
@@ -265,3 +266,40 @@ def test_the_lua_heap_is_bounded(server_factory):
         assert int(mem["used_memory_lua"]) < 8 * 1024 * 1024
         assert int(mem["number_of_cached_scripts"]) < 4000
         assert c.ping()
+
+
+SPIN = ("local t = redis.call('time') local s = t[1] * 1000000 + t[2] "
+        "while true do local n = redis.call('time') if n[1] * 1000000 + n[2] - s > %d then break end end "
+        "return 'done'")
+
+
+def test_shutdown_nosave_stops_a_busy_script_and_the_server(server_factory):
+    """A script that wrote cannot be killed; SHUTDOWN NOSAVE still stops it,
+    and the server, at once and without saving; plain SHUTDOWN is refused
+    meanwhile."""
+    s = server_factory({"busy-reply-threshold": "100", "appendonly": "no"})
+    errors = []
+
+    def run():
+        c = s.client(socket_timeout=30)
+        try:
+            c.eval("redis.call('set', 'w', '1') " + SPIN % 20000000, 0)
+        except Exception as e:  # the connection goes with the server
+            errors.append(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    time.sleep(0.5)
+    with s.client(socket_timeout=5) as c:
+        with pytest.raises(redis.exceptions.ResponseError, match="UNKILLABLE"):
+            c.script_kill()
+        with pytest.raises(redis.exceptions.ResponseError, match="^BUSY Redis is busy running a script"):
+            c.execute_command("SHUTDOWN")
+        began = time.time()
+        with pytest.raises(redis.exceptions.ConnectionError):
+            c.execute_command("SHUTDOWN", "NOSAVE")
+    assert s.proc.wait(10) == 0
+    assert time.time() - began < 5   # not the script's 20 s
+    t.join(10)
+    assert errors
+    assert not os.path.exists(os.path.join(s.workdir, "dump.kasi"))
