@@ -1,11 +1,13 @@
 # Kasi - build, run, test, install.
 #   make            optimised build: bin/kasi-server
+#   make LUA=luajit scripting on LuaJIT 2.1 rather than Lua 5.1; NOLUA=1: none
 #   make run        build and start on 127.0.0.1:5000 in the foreground
 #   make test       every test, optimised and under ASan+UBSan and TSan
 #   make install PREFIX=$HOME/.local
 #   make bench      Kasi vs Redis 7 side by side
 #
-# Objects are built once per flavour (build/opt, build/asan, build/tsan)
+# Objects are built once per flavour (build/opt, build/asan, build/tsan;
+# under build/luajit/ or build/nolua/ for the other Lua choices, below)
 # with automatic header dependencies, so touching one file rebuilds one
 # object; the unit tests link the same objects as the server. make runs
 # jobs in parallel by default (one per core).
@@ -22,14 +24,34 @@ INC     := -Isrc
 # statically so the server needs only libc: Debian's liblua5.1-0-dev,
 # lua-cjson-dev and lua-bitop-dev. Without them (or with NOLUA=1) the
 # server is built without scripting, and EVAL and friends say so.
+# make LUA=luajit embeds LuaJIT 2.1 instead (libluajit-5.1-dev, with
+# lua-cjson-dev; its own bit library replaces bitop), its interpreter only:
+# compiled code would not run the count hook that stops a long script.
+# Each Lua gets its own objects (build/, build/luajit/, build/nolua/), and
+# switching relinks the binaries.
 ARCH    := $(shell $(CC) -print-multiarch 2>/dev/null)
-LUA_INC := /usr/include/lua5.1
 LUA_LIB := /usr/lib/$(ARCH)
+ifeq ($(LUA),luajit)
+LUA_INC := /usr/include/luajit-2.1
+LUA_A   := $(LUA_LIB)/liblua5.1-cjson.a $(LUA_LIB)/libluajit-5.1.a
+LUA_DEF := -DKASI_LUAJIT
+LUA_LD  := -static-libgcc
+else
+LUA_INC := /usr/include/lua5.1
 LUA_A   := $(LUA_LIB)/liblua5.1-cjson.a $(LUA_LIB)/liblua5.1-bitop.a $(LUA_LIB)/liblua5.1.a
-ifeq ($(NOLUA)$(wildcard $(LUA_INC)/lua.h $(LUA_A)),$(LUA_INC)/lua.h $(LUA_A))
-INC     += -DKASI_LUA -I$(LUA_INC)
-LDLIBS  := $(LUA_A) $(LDLIBS)
 endif
+ifeq ($(NOLUA)$(wildcard $(LUA_INC)/lua.h $(LUA_A)),$(LUA_INC)/lua.h $(LUA_A))
+INC     += -DKASI_LUA $(LUA_DEF) -I$(LUA_INC)
+LDLIBS  := $(LUA_A) $(LUA_LD) $(LDLIBS)
+LUA_KIND := $(if $(LUA_DEF),luajit,lua5.1)
+B       := build$(if $(LUA_DEF),/luajit)
+else
+LUA_KIND := nolua
+B       := build/nolua
+endif
+# build/lua changes when the Lua does, so that the binaries are relinked
+LUA_STAMP := build/lua
+$(shell mkdir -p build && [ "`cat $(LUA_STAMP) 2>/dev/null`" = $(LUA_KIND) ] || echo $(LUA_KIND) >$(LUA_STAMP))
 # make V=1 shows the whole commands
 Q       := $(if $(V),,@)
 
@@ -42,7 +64,8 @@ MAIN := src/server/main.c
 LIB_SRCS := $(filter-out $(MAIN) src/main.c,$(SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
-objs = $(patsubst src/%.c,build/$(1)/%.o,$(2))
+objs = $(patsubst src/%.c,$(B)/$(1)/%.o,$(2))
+link_in = $(filter-out $(LUA_STAMP),$^)
 
 JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(NPROC))
 all:
@@ -50,38 +73,38 @@ all:
 
 # Each object depends on its source (the header dependencies come from -MMD).
 define flavour
-build/$(1)/%.o: src/%.c
+$(B)/$(1)/%.o: src/%.c
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  CC    $$@")
 	$$(Q)$$(CC) $$(CSTD) $$(WARN) $$(FLAGS_$(1)) $$(INC) -MMD -MP -c -o $$@ $$<
-build/$(1)/test_%.o: tests/unit/test_%.c
+$(B)/$(1)/test_%.o: tests/unit/test_%.c
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  CC    $$@")
 	$$(Q)$$(CC) $$(CSTD) $$(WARN) $$(FLAGS_$(1)) $$(INC) -Itests/unit -MMD -MP -c -o $$@ $$<
-build/$(1)/libkasi.a: $(call objs,$(1),$(LIB_SRCS))
+$(B)/$(1)/libkasi.a: $(call objs,$(1),$(LIB_SRCS))
 	$$(Q)rm -f $$@ && ar rcs $$@ $$^
 endef
 $(foreach f,opt asan tsan,$(eval $(call flavour,$(f))))
 
-bin/kasi-server: $(call objs,opt,$(SRCS)) | bin
+bin/kasi-server: $(call objs,opt,$(SRCS)) $(LUA_STAMP) | bin
 	@$(if $(Q),echo "  LINK  $@")
-	$(Q)$(CC) $(FLAGS_opt) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(FLAGS_opt) -o $@ $(link_in) $(LDLIBS)
 
-bin/kasi-server-asan: $(call objs,asan,$(SRCS)) | bin
+bin/kasi-server-asan: $(call objs,asan,$(SRCS)) $(LUA_STAMP) | bin
 	@$(if $(Q),echo "  LINK  $@")
-	$(Q)$(CC) $(FLAGS_asan) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(FLAGS_asan) -o $@ $(link_in) $(LDLIBS)
 
-bin/kasi-server-tsan: $(call objs,tsan,$(SRCS)) | bin
+bin/kasi-server-tsan: $(call objs,tsan,$(SRCS)) $(LUA_STAMP) | bin
 	@$(if $(Q),echo "  LINK  $@")
-	$(Q)$(CC) $(FLAGS_tsan) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(FLAGS_tsan) -o $@ $(link_in) $(LDLIBS)
 
-bin/test_%: build/opt/test_%.o build/opt/libkasi.a | bin
+bin/test_%: $(B)/opt/test_%.o $(B)/opt/libkasi.a $(LUA_STAMP) | bin
 	@$(if $(Q),echo "  LINK  $@")
-	$(Q)$(CC) $(FLAGS_opt) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(FLAGS_opt) -o $@ $(link_in) $(LDLIBS)
 
-bin/asan_test_%: build/asan/test_%.o build/asan/libkasi.a | bin
+bin/asan_test_%: $(B)/asan/test_%.o $(B)/asan/libkasi.a $(LUA_STAMP) | bin
 	@$(if $(Q),echo "  LINK  $@")
-	$(Q)$(CC) $(FLAGS_asan) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(FLAGS_asan) -o $@ $(link_in) $(LDLIBS)
 
 bin:
 	mkdir -p bin

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Kasi vs Redis 7: user-space instructions per GET and per SET (callgrind).
+"""Kasi vs Redis 7: user-space instructions per GET, per SET and per EVALSHA
+(callgrind).
 
 Each server runs under `valgrind --tool=callgrind`.  For each workload
-(GET/SET, unpipelined and pipelined 16 deep, 50 connections, -r keyspace) the
+(GET/SET, unpipelined and pipelined 16 deep, 50 connections, -r keyspace;
+EVALSHA of bench/scripting.py's lock release and 5-command scripts, with K / 5
+calls, each run from the state that script sets up, outside the count) the
 counters are zeroed with `callgrind_control -z`, redis-benchmark sends K
 requests, and `callgrind_control -d` dumps the count I(K); then the same with
 2K requests.  Per-request instructions = (I(2K) - I(K)) / K, which cancels the
@@ -15,6 +18,7 @@ over its threads.
 
     /usr/bin/python3 bench/callgrind.py            # K=50000, about a minute
     /usr/bin/python3 bench/callgrind.py --quick    # K=4000
+    /usr/bin/python3 bench/callgrind.py --only evalsha
 """
 import argparse
 import glob
@@ -35,6 +39,13 @@ WORKLOADS = [
     dict(id="get-p16", label="GET 32 B, pipeline 16", test="get", P=16),
     dict(id="set-p16", label="SET 32 B, pipeline 16", test="set", P=16),
 ]
+# EVALSHA of bench/scripting.py's two scripts (redis-py's lock release, and
+# five commands), in the state it sets up before each run, with K / 5 calls:
+# they run last, since that setup flushes the GET/SET keys.
+for _name, _what in (("release", "lock release"), ("five", "5-command script")):
+    for _P in (1, 16):
+        WORKLOADS.append(dict(id="evalsha-%s-p%d" % (_name, _P), script=_name, P=_P,
+                              label="EVALSHA %s, %s" % (_what, "unpipelined" if _P == 1 else "pipeline 16")))
 KEYS = 10000
 VALUE = 32
 CLIENTS = 50
@@ -89,13 +100,30 @@ def read_total(path):
     return int(m.group(1)) if m else None
 
 
-def bench_run(bench, port, test, n, P, timeout):
-    argv = [bench, "-h", "127.0.0.1", "-p", str(port), "-t", test, "-n", str(n),
-            "-c", str(CLIENTS), "-P", str(P), "-d", str(VALUE), "-r", str(KEYS), "--csv"]
+def setup(port, w, n, timeout):
+    """Before a script workload's run of n calls (not counted): the state
+    bench/scripting.py runs it in (imported here: it imports this module)."""
+    if "script" in w:
+        import scripting as sc
+        with bl.Client(port, timeout=timeout) as c:
+            sc.load_scripts(c, False)
+            sc.fill(c, w["script"], n)
+
+
+def bench_run(bench, port, w, n, timeout):
+    """One redis-benchmark run of workload w (n requests): its req/s."""
+    if "script" in w:
+        import scripting as sc
+        argv = sc.bench_argv(bench, port, "evalsha", w["script"], n, w["P"])
+        title = "EVALSHA"
+    else:
+        argv = [bench, "-h", "127.0.0.1", "-p", str(port), "-t", w["test"], "-n", str(n),
+                "-c", str(CLIENTS), "-P", str(w["P"]), "-d", str(VALUE), "-r", str(KEYS), "--csv"]
+        title = w["test"].upper()
     r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-    if r.returncode != 0 or '"%s"' % test.upper() not in r.stdout:
+    if r.returncode != 0 or '"%s' % title not in r.stdout:
         raise RuntimeError("redis-benchmark failed rc=%s: %s" % (r.returncode, (r.stderr or r.stdout)[-300:]))
-    m = re.search(r'^"%s","([\d.]+)"' % test.upper(), r.stdout, re.M)
+    m = re.search(r'^"%s[^"]*","([\d.]+)"' % title, r.stdout, re.M)
     return float(m.group(1)) if m else None
 
 
@@ -113,19 +141,21 @@ def measure_server(label, kind, binary, extra, tools, args, tmp):
         out["_threads"] = info.get("executable_threads")
         out["_version"] = info.get("kasi_version") or info.get("redis_version")
         cg = Callgrind(tools["callgrind_control"], srv.pid, srv.workdir, args.ctl_timeout)
-        K = args.k
-        for w in WORKLOADS:
+        for w in args.workloads:
+            K = args.k // 5 if "script" in w else args.k
             t0 = time.monotonic()
             try:
-                cg.zero()
-                rps1 = bench_run(tools["redis-benchmark"], srv.port, w["test"], K, w["P"], args.run_timeout)
-                i1 = cg.dump()
-                cg.zero()
-                rps2 = bench_run(tools["redis-benchmark"], srv.port, w["test"], 2 * K, w["P"], args.run_timeout)
+                rps = []
+                for n in (K, 2 * K):
+                    setup(srv.port, w, n, args.run_timeout)
+                    cg.zero()
+                    rps.append(bench_run(tools["redis-benchmark"], srv.port, w, n, args.run_timeout))
+                    if n == K:
+                        i1 = cg.dump()
                 i2 = cg.dump()
                 per = (i2 - i1) / float(K)
                 out[w["id"]] = dict(I_K=i1, I_2K=i2, K=K, per_request=per, naive_per_request=i1 / float(K),
-                                    rps_under_valgrind=[rps1, rps2])
+                                    rps_under_valgrind=rps)
                 print("  %-6s %-24s I(K)=%12d I(2K)=%12d -> %7.0f instr/request  (%.0f s)"
                       % (label, w["label"], i1, i2, per, time.monotonic() - t0), file=sys.stderr)
             except Exception as e:  # noqa: BLE001
@@ -146,6 +176,7 @@ def main():
     ap.add_argument("-k", type=int, default=None, help="K, requests in the short run (default 50000)")
     ap.add_argument("--threads", type=int, default=None,
                     help="Kasi --threads (default: Kasi's default, one per core)")
+    ap.add_argument("--only", default=None, help="substrings of workload ids, e.g. get,evalsha-release")
     ap.add_argument("--kasi", default=None)
     ap.add_argument("--redis-server", default=None)
     ap.add_argument("--run-timeout", type=float, default=300.0, help="seconds per redis-benchmark run")
@@ -154,8 +185,9 @@ def main():
     args = ap.parse_args()
     if args.k is None:
         args.k = 4000 if args.quick else 50000
-    if args.k < 100:
-        bl.die("-k must be at least 100")
+    if args.k < 500:
+        bl.die("-k must be at least 500")
+    args.workloads = bl.select_rows(WORKLOADS, args.only) if args.only else WORKLOADS
 
     bl.install_signal_handlers()
     kasi = bl.find_kasi(args.kasi)
@@ -180,16 +212,16 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
 
     trows = []
-    for w in WORKLOADS:
+    for w in args.workloads:
         k = (res.get("Kasi") or {}).get(w["id"]) or {}
         r = (res.get("Redis") or {}).get(w["id"]) or {}
         kp, rp = k.get("per_request"), r.get("per_request")
         trows.append([w["label"], bl.fmt_num(kp), bl.fmt_num(rp), bl.fmt_ratio(bl.ratio(kp, rp))])
     kt = (res.get("Kasi") or {}).get("_threads")
     md = ["User-space instructions per request under callgrind, (I(2K) - I(K)) / K with K = %s, "
-          "%d connections, %d keys of %d B; Kasi with %s worker thread(s); ratio is Kasi/Redis "
-          "(lower is better). Kernel (syscall) work is not counted."
-          % ("{:,}".format(args.k), CLIENTS, KEYS, VALUE, kt or "?"), "",
+          "%d connections, %d keys of %d B (EVALSHA: K / 5 calls, set up as bench/scripting.py does); "
+          "Kasi with %s worker thread(s); ratio is Kasi/Redis (lower is better). Kernel (syscall) work "
+          "is not counted." % ("{:,}".format(args.k), CLIENTS, KEYS, VALUE, kt or "?"), "",
           bl.markdown_table(["Workload", "Kasi instr/req", "Redis instr/req", "ratio"], trows)]
     errors = []
     for lab, d in res.items():
