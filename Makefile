@@ -169,7 +169,12 @@ python-tests: bin/kasi-server bin/kasi-server-asan
 check-layers:
 	@$(PYTHON) tests/tools/check_layers.py
 
-test: test-deps check-layers
+# The files that differ without Lua compile without it (NOLUA=1 builds).
+check-nolua:
+	$(Q)for f in src/script/*.c src/cmd/scripting.c src/cmd/functions.c; do \
+	  $(CC) $(CSTD) $(WARN) -Isrc -fsyntax-only $$f || exit 1; done
+
+test: test-deps check-layers check-nolua
 	$(MAKE) $(JOBS) unit-bins bin/kasi-server bin/kasi-server-asan bin/kasi-server-tsan
 	$(MAKE) -j1 unit integration python-tests
 
@@ -180,4 +185,4 @@ clean:
 	rm -rf bin build *.egg-info python/*.egg-info python/kasi/bin
 
 .SECONDARY:
-.PHONY: all run install test test-deps check-layers unit unit-bins integration python-tests bench clean
+.PHONY: all run install test test-deps check-layers check-nolua unit unit-bins integration python-tests bench clean

@@ -1242,7 +1242,6 @@ int script_vm_has_body(script_vm *vm, const char *body, size_t n)
     return 0;
 }
 void script_vm_set_limit(script_vm *vm, size_t bytes) { (void)vm, (void)bytes; }
-void script_vm_set_limit(script_vm *vm, size_t bytes) { vm->limit = bytes; }
 
 size_t script_vm_memory(const script_vm *vm) { (void)vm; return 0; }
 size_t script_vm_count(const script_vm *vm, size_t *body_bytes)
