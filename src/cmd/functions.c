@@ -42,7 +42,7 @@ static void fcall(cmd_call *x, int is_ro)
         return;
     }
     if (scripting_numkeys(x, &nkeys, "ERR Bad number of keys provided") < 0) return;
-    scripting_run(x, fn->name, fn->flags, is_ro, nkeys, fn);
+    scripting_run(x, NULL, is_ro, nkeys, fn);
 }
 
 static void cmd_fcall(cmd_call *x) { fcall(x, 0); }

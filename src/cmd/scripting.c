@@ -46,6 +46,7 @@ typedef struct script_run {
     int64_t served_ms;    /* when the busy script's worker last answered its clients */
     const char *sha;      /* the script's name: its SHA-1, or the function's name */
     const script_fn *fn;  /* FCALL's, or NULL */
+    int admitted;         /* it passed its checks and has its session */
     int killed;
 } script_run;
 
@@ -157,47 +158,60 @@ static const char *run_tick(void *ctx)
 
 void scripting_stop_for_shutdown(void) { atomic_store(&kill_req, KILL_SHUTDOWN); }
 
-void scripting_run(cmd_call *x, const char *sha, unsigned flags, int is_ro, int nkeys, const script_fn *fn)
+/* The script is found, its flags known: Redis's checks of its declared
+ * flags, then the session its commands run in. -1 after replying. */
+static int run_admit(void *ctx, unsigned flags, const char *name)
 {
-    script_host host = {.call = run_call, .log = run_log, .tick = run_tick};
-    script_run r = {.x = x, .flags = flags, .start_ms = util_now_ms(), .sha = sha, .fn = fn};
+    script_run *r = ctx;
+    cmd_call *x = r->x;
     if (flags & SCRIPT_SHEBANG) {
-        /* declared flags are checked before it runs */
         if (!(flags & SCRIPT_NO_WRITES)) {
             const char *why = persist_write_denied(x->env->ps);
             if (why) {
                 reply_err(x, why);
-                return;
+                return -1;
             }
-            if (is_ro) {
+            if (r->read_only) {
                 reply_err(x, "ERR Can not execute a script with write flag using *_ro command.");
-                return;
+                return -1;
             }
             if (!(flags & SCRIPT_ALLOW_OOM) && command_over_maxmemory(x->env)) {
                 reply_err(x, "OOM allow-oom flag is not set on the script, can not run it when used "
                              "memory > 'maxmemory'");
-                return;
+                return -1;
             }
         }
     } else {
-        r.oom = command_over_maxmemory(x->env);
+        r->oom = command_over_maxmemory(x->env);
     }
-    if (flags & SCRIPT_ALLOW_OOM) r.oom = 0;
-    r.read_only = is_ro || (flags & SCRIPT_NO_WRITES);
-    host.ctx = &r;
+    if (flags & SCRIPT_ALLOW_OOM) r->oom = 0;
+    if (flags & SCRIPT_NO_WRITES) r->read_only = 1;
+    r->flags = flags;
+    r->sha = name;
     ks_domain_hold(x->s->db);
-    session_init(&r.ss, x->s->id, x->s->db, SESS_AUTHED | SESS_SCRIPT, x->now);
-    snprintf(r.ss.peer, sizeof r.ss.peer, "lua");
+    session_init(&r->ss, x->s->id, x->s->db, SESS_AUTHED | SESS_SCRIPT, x->now);
+    snprintf(r->ss.peer, sizeof r->ss.peer, "lua");
+    r->admitted = 1;
     atomic_store(&kill_req, KILL_NONE);
     atomic_store(&run_wrote, 0);
+    return 0;
+}
+
+void scripting_run(cmd_call *x, const char *sha, int is_ro, int nkeys, const script_fn *fn)
+{
+    script_host host = {.call = run_call, .log = run_log, .tick = run_tick, .admit = run_admit};
+    script_run r = {.x = x, .start_ms = util_now_ms(), .fn = fn, .read_only = is_ro};
+    const slice *keys = x->argv + 3, *args = x->argv + 3 + nkeys;
+    int nargs = x->argc - 3 - nkeys;
+    host.ctx = &r;
     if (fn) {
+        if (run_admit(&r, fn->flags, fn->name) < 0) return;
         pthread_mutex_lock(&running_mu);
         session_copy_cmd(&running_cmd, x->def, x->argc, x->argv);
         running_name = xstrdup(fn->name);
         running_start = r.start_ms;
         pthread_mutex_unlock(&running_mu);
-        script_fn_call(fvm, fn, x->argv + 3, nkeys, x->argv + 3 + nkeys, x->argc - 3 - nkeys, x->s->resp,
-                       &host, x->out);
+        script_fn_call(fvm, fn, keys, nkeys, args, nargs, x->s->resp, &host, x->out);
         pthread_mutex_lock(&running_mu);
         free(running_cmd.argv);
         running_cmd.argv = NULL;
@@ -205,9 +219,9 @@ void scripting_run(cmd_call *x, const char *sha, unsigned flags, int is_ro, int 
         running_name = NULL;
         pthread_mutex_unlock(&running_mu);
     } else {
-        script_vm_run(vm, sha, x->argv + 3, nkeys, x->argv + 3 + nkeys, x->argc - 3 - nkeys, x->s->resp,
-                      &host, x->out);
+        script_vm_run(vm, sha, keys, nkeys, args, nargs, x->s->resp, &host, x->out);   /* admits it */
     }
+    if (!r.admitted) return;
     session_free(&r.ss, x->ks);
     atomic_store(&command_busy, 0);
     if (atomic_exchange(&kill_req, KILL_NONE) == KILL_SHUTDOWN) {
@@ -243,7 +257,7 @@ static void eval_generic(cmd_call *x, int by_sha, int is_ro)
     int nkeys;
     if (scripting_numkeys(x, &nkeys, "ERR value is not an integer or out of range") < 0 || !the_vm(x)) return;
     if (by_sha) {
-        if (!script_vm_has(vm, x->argv[1].p, x->argv[1].n, &flags)) {
+        if (x->argv[1].n != 40) {   /* found (or not), and its flags checked, as it runs */
             reply_err(x, "NOSCRIPT No matching script. Please use EVAL.");
             return;
         }
@@ -265,7 +279,7 @@ static void eval_generic(cmd_call *x, int by_sha, int is_ro)
             return;
         }
     }
-    scripting_run(x, sha, flags, is_ro, nkeys, NULL);
+    scripting_run(x, sha, is_ro, nkeys, NULL);
 }
 
 void scripting_info(buf *out)

@@ -15,9 +15,10 @@ script_vm *scripting_vm_if_made(int functions);
 /* argv[2] as the number of keys, with Redis's texts (not_int when it is
  * no integer); -1 after replying. */
 int scripting_numkeys(cmd_call *x, int *n, const char *not_int);
-/* Run the script named `name` (EVAL's SHA-1) or the function fn for x,
- * whose keys start at argv[3], with its flags' checks first. */
-void scripting_run(cmd_call *x, const char *name, unsigned flags, int is_ro, int nkeys, const script_fn *fn);
+/* Run the script of SHA-1 sha (any case; NOSCRIPT when it is not kept) or
+ * the function fn for x, whose keys start at argv[3], with its flags'
+ * checks first. */
+void scripting_run(cmd_call *x, const char *sha, int is_ro, int nkeys, const script_fn *fn);
 /* SCRIPT KILL (functions 0) or FUNCTION KILL. */
 void scripting_kill(cmd_call *x, int functions);
 /* FUNCTION STATS's running_script: the function running, or null. */

@@ -39,7 +39,7 @@ int luaopen_bit(lua_State *L);
 
 
 /* Registry keys (their addresses). */
-static char K_SCRIPTS, K_FLAGS, K_PROXIES;
+static char K_SCRIPTS, K_PROXIES;
 char sv_key_globals, sv_key_errh, sv_key_gmeta;
 #define K_GLOBALS sv_key_globals
 #define K_ERRH sv_key_errh
@@ -743,9 +743,6 @@ void sv_open(script_vm *vm)
     lua_pushlightuserdata(L, &K_SCRIPTS);
     lua_newtable(L);
     lua_rawset(L, LUA_REGISTRYINDEX);
-    lua_pushlightuserdata(L, &K_FLAGS);
-    lua_newtable(L);
-    lua_rawset(L, LUA_REGISTRYINDEX);
 
     /* The libraries behind proxies, then the globals themselves. */
     for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++) {
@@ -919,14 +916,18 @@ int script_vm_has(script_vm *vm, const char *sha, size_t n, unsigned *flags)
     int found;
     if (n != 40) return 0;
     lower_sha(sha, n, key);
-    sv_reg_get(L, &K_FLAGS);
-    lua_getfield(L, -1, key);
-    found = !lua_isnil(L, -1);
-    if (found && flags) *flags = (unsigned)lua_tonumber(L, -1);
+    sv_reg_get(L, &K_SCRIPTS);
+    lua_pushlstring(L, key, 40);
+    lua_rawget(L, -2);
+    found = lua_istable(L, -1);
+    if (found && flags) {
+        lua_rawgeti(L, -1, 2);
+        *flags = (unsigned)lua_tonumber(L, -1);
+        lua_pop(L, 1);
+    }
     lua_pop(L, 2);
     return found;
 }
-
 int script_vm_has_body(script_vm *vm, const char *body, size_t n)
 {
     char sha[41];
@@ -950,12 +951,14 @@ int script_vm_load(script_vm *vm, const char *body, size_t n, char sha[41], unsi
         lua_pop(L, 1);
         return -1;
     }
+    /* scripts[sha] = {function, flags}: one lookup finds both */
+    lua_createtable(L, 2, 0);
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, 1);
+    lua_pushnumber(L, *flags);
+    lua_rawseti(L, -2, 2);
     sv_reg_get(L, &K_SCRIPTS);
     lua_insert(L, -2);
-    lua_setfield(L, -2, sha);
-    lua_pop(L, 1);
-    sv_reg_get(L, &K_FLAGS);
-    lua_pushnumber(L, *flags);
     lua_setfield(L, -2, sha);
     lua_pop(L, 1);
     atomic_fetch_add(&vm->nscripts, 1);
@@ -1196,21 +1199,31 @@ void script_vm_run(script_vm *vm, const char *sha_in, const slice *keys, int nke
     lua_State *L = vm->L;
     char sha[41];
     int base = lua_gettop(L);
+    unsigned flags;
     lower_sha(sha_in, 40, sha);
     sv_reg_get(L, &K_ERRH);
     sv_reg_get(L, &K_SCRIPTS);
-    lua_getfield(L, -1, sha);
+    lua_pushlstring(L, sha, 40);
+    lua_rawget(L, -2);
     lua_remove(L, -2);
-    if (!lua_isfunction(L, -1)) {
+    if (!lua_istable(L, -1)) {
         lua_settop(L, base);
         resp_error(out, "NOSCRIPT No matching script. Please use EVAL.");
+        return;
+    }
+    lua_rawgeti(L, -1, 2);
+    flags = (unsigned)lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    lua_rawgeti(L, -1, 1);
+    lua_remove(L, -2);   /* the function, above the handler */
+    if (host->admit && host->admit(host->ctx, flags, sha) < 0) {
+        lua_settop(L, base);
         return;
     }
     set_array(L, "KEYS", keys, nkeys);
     set_array(L, "ARGV", args, nargs);
     sv_run(vm, base, sha, 0, resp, host, out);
 }
-
 #else /* no Lua */
 
 int script_available(void) { return 0; }

@@ -64,6 +64,9 @@ typedef struct script_host {
     /* Called every so many Lua instructions: non-zero stops the script
      * with that error text (SCRIPT KILL). */
     const char *(*tick)(void *ctx);
+    /* script_vm_run found the script, of these flags, named name: 0 runs
+     * it, -1 does not (the host replied). */
+    int (*admit)(void *ctx, unsigned flags, const char *name);
 } script_host;
 
 /* 1 when the server was built with Lua. */
