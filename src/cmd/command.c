@@ -657,12 +657,25 @@ static inline __attribute__((always_inline)) void exec_checked(cmd_env *env, ses
         command_call(env, s, sink, def, argc, argv, now_ms);
         s->flags &= ~SESS_BUSY;
     } else if (def->flags & CMD_EXCLUSIVE) {
-        gates_exclusive_begin(env->g, env->self);
+        /* In a run of input (command_batch_end ends it), the section stays
+         * taken for the commands after: pipelined scripts pause the other
+         * workers once, not once each. */
+        if (!env->excl_held) {
+            gates_exclusive_begin(env->g, env->self);
+            env->excl_held = 1;
+        }
         command_call(env, s, sink, def, argc, argv, util_now_ms());   /* the pause may have taken a while */
-        gates_exclusive_end(env->g, env->self);
+        if (!env->excl_batch || (def->flags & CMD_NOMULTI)) command_batch_end(env);   /* SHUTDOWN, SAVE */
     } else {
         command_call(env, s, sink, def, argc, argv, now_ms);
     }
+}
+
+void command_batch_end(cmd_env *env)
+{
+    if (!env->excl_held) return;
+    env->excl_held = 0;
+    gates_exclusive_end(env->g, env->self);
 }
 
 void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg *argv, int64_t now_ms)

@@ -204,6 +204,8 @@ typedef struct cmd_env {
     key_hint hints[KEY_HINTS];   /* a ring, for the input being run */
     unsigned hint_next;          /* where the next hint goes */
     unsigned hint_live;          /* hints written for this input (the newest ones count) */
+    int excl_batch;              /* running a batch of input: an exclusive section may stay taken */
+    int excl_held;               /* ... and is (command_batch_end lets it go) */
 } cmd_env;
 
 /* Where replies go: bytes are appended to out; a big value may instead be
@@ -243,6 +245,9 @@ extern atomic_int command_busy;
 extern atomic_int command_busy_worker;   /* the worker running it */
 void command_exec_busy(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg *argv,
                        int64_t now_ms);
+/* The end of a batch of input (excl_batch): an exclusive section its
+ * commands left taken is let go. */
+void command_batch_end(cmd_env *env);
 /* Run a command that has already passed the checks (used by EXEC). */
 void command_call(cmd_env *env, session *s, cmd_sink *sink, const cmd_def *def, int argc,
                   const karg *argv, int64_t now);

@@ -399,6 +399,7 @@ static void process_input(conn *c)
      * comes here from inside it (conn_serve_busy), the others instead of
      * waiting. */
     if (gates_in_exclusive() || !gates_enter_unless(srv->g, c->w->id, &command_busy)) busy = 1;
+    else c->w->env.excl_batch = 1;
     c->flags |= CONN_RUNNING;
     c->s.last_ms = now_ms;   /* the idle clock; in the gate, as CLIENT LIST reads it */
     /* What was published to a subscriber before its commands arrived goes
@@ -460,7 +461,11 @@ static void process_input(conn *c)
         done++;
     }
     c->flags &= ~CONN_RUNNING;
-    if (!busy) gates_leave(srv->g, c->w->id);
+    if (!busy) {
+        command_batch_end(&c->w->env);
+        c->w->env.excl_batch = 0;
+        gates_leave(srv->g, c->w->id);
+    }
     forget_hints(c->w);
     if (buf_pending(&c->in) == 0) buf_trim(&c->in, KEEP_BUF);   /* after a big request */
     else if (c->in.off > c->in.cap / 2) buf_compact(&c->in);
