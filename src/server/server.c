@@ -387,8 +387,11 @@ static void host_shutdown(void *ctx)
 static void host_serve_busy(void *ctx, int id)
 {
     server *srv = ctx;
-    take_inbox(&srv->workers[id]);
-    conn_serve_busy(&srv->workers[id]);
+    worker *w = &srv->workers[id];
+    /* a lone worker is the only one to accept: new clients get BUSY too */
+    for (int i = 0; w->lset && i < w->lset->n; i++) on_accept(w->loop, &w->listeners[i].h, EV_READ);
+    take_inbox(w);
+    conn_serve_busy(w);
 }
 
 /* How the loader replays a collection write logged in the AOF: run as a
