@@ -559,6 +559,13 @@ int command_over_maxmemory(cmd_env *env)
 
 atomic_int command_busy, command_busy_worker;
 
+const char *command_busy_text(int kind)
+{
+    return kind == COMMAND_BUSY_FUNCTION
+               ? "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+               : "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+}
+
 /* busy: the worker holds no gate (a script runs long): only what Redis
  * allows then (CMD_ALLOW_BUSY) runs, and nothing that evicts or claims. */
 static inline __attribute__((always_inline)) void exec_checked(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg *argv,
@@ -641,10 +648,7 @@ static inline __attribute__((always_inline)) void exec_checked(cmd_env *env, ses
         return;
     }
     if (busy && !(def->flags & CMD_ALLOW_BUSY)) {
-        reject(s, out, def, "%s",
-               busy == COMMAND_BUSY_FUNCTION
-                   ? "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
-                   : "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+        reject(s, out, def, "%s", command_busy_text(busy));
         return;
     }
     if ((s->flags & SESS_MULTI) && !(def->flags & CMD_NOQUEUE)) {

@@ -243,6 +243,8 @@ void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg
 #define COMMAND_BUSY_FUNCTION 2
 extern atomic_int command_busy;
 extern atomic_int command_busy_worker;   /* the worker running it */
+/* The -BUSY text for a command refused meanwhile (kind: command_busy). */
+const char *command_busy_text(int kind);
 void command_exec_busy(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg *argv,
                        int64_t now_ms);
 /* The end of a batch of input (excl_batch): an exclusive section its

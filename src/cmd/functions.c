@@ -471,7 +471,6 @@ static void fn_help(cmd_call *x)
 #define W CMD_WRITE
 #define M CMD_DENYOOM
 #define ALL_SHARDS "request_policy:all_shards response_policy:all_succeeded"
-#define FCALL_FLAGS (NS | CMD_STALE | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | EX)
 #define DEPENDS "Depends on the function that is executed."
 
 static const cmd_def function_subs[] = {
@@ -497,9 +496,9 @@ static const cmd_def function_subs[] = {
 /* name, handler, arity, flags, ACL categories, key specs, group, since,
  * complexity, tips, subcommands */
 static const cmd_def rows[] = {
-    {"fcall", cmd_fcall, -3, FCALL_FLAGS, SC, KEYNUM(2, "RW access update"), "scripting", "7.0.0", DEPENDS,
+    {"fcall", cmd_fcall, -3, SCRIPTING_RUN_FLAGS, SC, KEYNUM(2, "RW access update"), "scripting", "7.0.0", DEPENDS,
      NULL, NULL},
-    {"fcall_ro", cmd_fcall_ro, -3, CMD_READONLY | FCALL_FLAGS, SC, KEYNUM(2, "RO access"), "scripting",
+    {"fcall_ro", cmd_fcall_ro, -3, CMD_READONLY | SCRIPTING_RUN_FLAGS, SC, KEYNUM(2, "RO access"), "scripting",
      "7.0.0", DEPENDS, NULL, NULL},
     {"function", NULL, -2, 0, 0, NOKEYS, "scripting", "7.0.0", "Depends on subcommand.", NULL, function_subs},
 };

@@ -72,8 +72,6 @@ script_vm *scripting_vm_if_made(int functions) { return functions ? fvm : vm; }
 
 static script_vm *the_vm(cmd_call *x) { return scripting_vm(x, 0); }
 
-static void run_reject(buf *out, const char *msg) { resp_error(out, msg); }
-
 /* redis.call: a command for the script, with Redis's checks first. */
 static void run_call(void *ctx, int argc, const slice *argv, int resp, buf *out)
 {
@@ -83,29 +81,29 @@ static void run_call(void *ctx, int argc, const slice *argv, int resp, buf *out)
     cmd_sink sink = {out, NULL, NULL};
     const char *why;
     if (!def) {
-        run_reject(out, "ERR Unknown Redis command called from script");
+        resp_error(out, "ERR Unknown Redis command called from script");
         return;
     }
     if (def->arity > 0 ? argc != def->arity : argc < -def->arity) {
-        run_reject(out, "ERR Wrong number of args calling Redis command from script");
+        resp_error(out, "ERR Wrong number of args calling Redis command from script");
         return;
     }
     if (def->flags & CMD_NOSCRIPT) {
-        run_reject(out, "ERR This Redis command is not allowed from script");
+        resp_error(out, "ERR This Redis command is not allowed from script");
         return;
     }
     if (def->flags & CMD_WRITE) {
         if (r->read_only) {
-            run_reject(out, "ERR Write commands are not allowed from read-only scripts.");
+            resp_error(out, "ERR Write commands are not allowed from read-only scripts.");
             return;
         }
         if ((why = persist_write_denied(env->ps))) {
-            run_reject(out, why);
+            resp_error(out, why);
             return;
         }
     }
     if ((def->flags & CMD_DENYOOM) && r->oom && !r->wrote) {
-        run_reject(out, "OOM command not allowed when used memory > 'maxmemory'.");
+        resp_error(out, "OOM command not allowed when used memory > 'maxmemory'.");
         return;
     }
     if ((def->flags & CMD_DENYOOM) && ks_domain_claim(env->ks, r->ss.db) < 0) {
@@ -350,9 +348,7 @@ void scripting_kill(cmd_call *x, int functions)
                      "can either wait the script termination or kill the server in a hard way using the "
                      "SHUTDOWN NOSAVE command.");
     } else if ((busy == COMMAND_BUSY_FUNCTION) != functions) {
-        reply_err(x, busy == COMMAND_BUSY_FUNCTION
-                         ? "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
-                         : "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+        reply_err(x, command_busy_text(busy));
     } else {
         int none = KILL_NONE;
         atomic_compare_exchange_strong(&kill_req, &none, KILL_ASKED);
@@ -415,7 +411,6 @@ static void script_help(cmd_call *x)
 #define NS CMD_NOSCRIPT
 #define EX CMD_EXCLUSIVE
 #define SC CAT_SCRIPTING
-#define EVAL_FLAGS (NS | CMD_STALE | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | EX)
 #define DEPENDS "Depends on the script that is executed."
 
 static const cmd_def script_subs[] = {
@@ -440,13 +435,13 @@ static const cmd_def script_subs[] = {
 /* name, handler, arity, flags, ACL categories, key specs, group, since,
  * complexity, tips, subcommands */
 static const cmd_def rows[] = {
-    {"eval", cmd_eval, -3, EVAL_FLAGS, SC, KEYNUM(2, "RW access update"), "scripting", "2.6.0", DEPENDS,
+    {"eval", cmd_eval, -3, SCRIPTING_RUN_FLAGS, SC, KEYNUM(2, "RW access update"), "scripting", "2.6.0", DEPENDS,
      NULL, NULL},
-    {"evalsha", cmd_evalsha, -3, EVAL_FLAGS, SC, KEYNUM(2, "RW access update"), "scripting", "2.6.0",
+    {"evalsha", cmd_evalsha, -3, SCRIPTING_RUN_FLAGS, SC, KEYNUM(2, "RW access update"), "scripting", "2.6.0",
      DEPENDS, NULL, NULL},
-    {"eval_ro", cmd_eval_ro, -3, CMD_READONLY | EVAL_FLAGS, SC, KEYNUM(2, "RO access"), "scripting",
+    {"eval_ro", cmd_eval_ro, -3, CMD_READONLY | SCRIPTING_RUN_FLAGS, SC, KEYNUM(2, "RO access"), "scripting",
      "7.0.0", DEPENDS, NULL, NULL},
-    {"evalsha_ro", cmd_evalsha_ro, -3, CMD_READONLY | EVAL_FLAGS, SC, KEYNUM(2, "RO access"),
+    {"evalsha_ro", cmd_evalsha_ro, -3, CMD_READONLY | SCRIPTING_RUN_FLAGS, SC, KEYNUM(2, "RO access"),
      "scripting", "7.0.0", DEPENDS, NULL, NULL},
     {"script", NULL, -2, 0, 0, NOKEYS, "scripting", "2.6.0", "Depends on subcommand.", NULL,
      script_subs},

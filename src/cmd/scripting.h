@@ -7,6 +7,11 @@
 #include "cmd/command.h"
 #include "script/script.h"
 
+/* The row flags of what runs a script (EVAL, EVALSHA, FCALL and their _RO
+ * forms, which add CMD_READONLY): Redis's, and the exclusive section. */
+#define SCRIPTING_RUN_FLAGS \
+    (CMD_NOSCRIPT | CMD_STALE | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_EXCLUSIVE)
+
 /* EVAL's state (functions 0) or FUNCTION's, made on first use; NULL (and
  * the error replied) when Kasi was built without Lua. */
 script_vm *scripting_vm(cmd_call *x, int functions);

@@ -99,11 +99,7 @@ static void cmd_shutdown(cmd_call *x)
     }
     if (x->s->flags & SESS_BUSY) {   /* a script runs long: only NOSAVE stops it, and the server */
         if (!nosave) {
-            reply_err(x, atomic_load(&command_busy) == COMMAND_BUSY_FUNCTION
-                             ? "BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
-                               "SHUTDOWN NOSAVE."
-                             : "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
-                               "SHUTDOWN NOSAVE.");
+            reply_err(x, command_busy_text(atomic_load(&command_busy)));
             return;
         }
         log_warn("User requested shutdown while a script runs: stopping it");
