@@ -300,7 +300,7 @@ static int rewrite_due(persist *p)
            (st.current_size - base) * 100 / base >= (uint64_t)pct;
 }
 
-void persist_cron(persist *p, int self)
+void persist_cron(persist *p, int self, const atomic_int *busy)
 {
     int64_t now = util_now_ms();
     int kind = JOB_NONE;
@@ -315,7 +315,8 @@ void persist_cron(persist *p, int self)
     }
     pthread_mutex_unlock(&p->mu);
     if (kind != JOB_NONE) {
-        gates_enter(p->g, self);   /* as if running a command */
+        /* as if running a command (after a long script, should one run) */
+        if (!gates_enter_unless(p->g, self, busy)) return;
         start_job(p, kind, self, msg, sizeof msg);
         gates_leave(p->g, self);
     }

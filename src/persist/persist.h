@@ -27,8 +27,9 @@ typedef struct gates gates;
 persist *persist_init(keyspace *ks, config *cfg, gates *g, const atomic_int *stopping,
                       char *err, size_t errlen);
 /* Periodic work (one worker, `self`, hz times a second; its gate not held):
- * save points, automatic AOF rewrites, finished jobs. */
-void persist_cron(persist *p, int self);
+ * save points, automatic AOF rewrites, finished jobs. A job waits while
+ * *busy (a script runs long, holding every gate). */
+void persist_cron(persist *p, int self, const atomic_int *busy);
 /* At exit, with no other command running: wait for the job, save unless
  * nosave (mode -1) or saving is off (mode 0 with save ""; mode 1 saves
  * anyway), then stop the AOF. Returns 0, or -1 when the final snapshot

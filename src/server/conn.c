@@ -146,18 +146,23 @@ void conn_accept(worker *w, int fd)
     stat_add(&w->st.connections, 1);
 }
 
+/* The worker's gate, unless a script runs long and holds every gate: then
+ * 0, and what needed it waits for a later flush (the loop naps meanwhile:
+ * not a spin). */
+static int enter_unless_busy(worker *w)
+{
+    return !gates_in_exclusive() && gates_enter_unless(w->srv->g, w->id, &command_busy);
+}
+
 /* Inside the worker's gate: an exclusive section (CLIENT LIST, KILL) reads
  * other workers' sessions, which must not be torn down meanwhile. */
+
 void conn_close(conn *c)
 {
     worker *w = c->w;
     if (c->flags & CONN_DEAD) return;
-    /* A script runs long and holds every gate: closed once it ends. */
-    if (gates_in_exclusive() || !gates_enter_unless(w->srv->g, w->id, &command_busy)) {
-        if (!gates_in_exclusive()) {
-            struct timespec pause = {0, 1000 * 1000};   /* it retries at the flush: not in a spin */
-            nanosleep(&pause, NULL);
-        }
+    /* closed once the long script ends */
+    if (!enter_unless_busy(w)) {
         c->flags |= CONN_CLOSING;
         mark_pending(c);
         return;
@@ -213,13 +218,13 @@ void conn_deliver(void *owner, const ps_msg *m)
  * end it with CLIENT UNBLOCK's error (2), as its worker
  * runs commands: inside its gate, its AOF records tracked for the barrier
  * before the reply. Served, it goes on with the input it has. */
-static void run_blocked(conn *c, int timeout)
+static int run_blocked(conn *c, int timeout)
 {
     server *srv = c->w->srv;
     uint64_t before, after;
     int done = 1;
-    if (c->flags & (CONN_DEAD | CONN_CLOSING) || !(c->s.flags & SESS_BLOCKED)) return;
-    gates_enter(srv->g, c->w->id);
+    if (c->flags & (CONN_DEAD | CONN_CLOSING) || !(c->s.flags & SESS_BLOCKED)) return 1;
+    if (!enter_unless_busy(c->w)) return 0;
     before = persist_thread_lsn();
     if (timeout)
         command_block_timeout(&c->w->env, &c->s, &c->sink,
@@ -229,6 +234,7 @@ static void run_blocked(conn *c, int timeout)
     if (after != before) c->log_lsn = after;
     gates_leave(srv->g, c->w->id);
     if (done) mark_pending(c);
+    return 1;
 }
 
 /* Mailboxes are drained inside commands too (an UNSUBSCRIBE, a closing
@@ -398,7 +404,7 @@ static void process_input(conn *c)
     /* While a script runs long, run what needs no gate: its own worker
      * comes here from inside it (conn_serve_busy), the others instead of
      * waiting. */
-    if (gates_in_exclusive() || !gates_enter_unless(srv->g, c->w->id, &command_busy)) busy = 1;
+    if (!enter_unless_busy(c->w)) busy = 1;
     else c->w->env.excl_batch = 1;
     c->flags |= CONN_RUNNING;
     c->s.last_ms = now_ms;   /* the idle clock; in the gate, as CLIENT LIST reads it */
@@ -674,15 +680,12 @@ void conn_flush_pending(worker *w)
     w->pending = NULL;
     for (size_t i = 0; i < n; i++) {
         conn *c = w->flushv[i];
-        if (c->flags & CONN_RETRY) {
-            c->flags &= ~CONN_RETRY;
-            run_blocked(c, 0);
-        }
-        if (c->flags & (CONN_UNBLOCK | CONN_UNBLOCK_ERR)) {
-            int how = c->flags & CONN_UNBLOCK_ERR ? 2 : 1;
+        /* a flag stays while a script runs long, for the next flush */
+        if ((c->flags & CONN_RETRY) && run_blocked(c, 0)) c->flags &= ~CONN_RETRY;
+        if ((c->flags & (CONN_UNBLOCK | CONN_UNBLOCK_ERR)) &&
+            run_blocked(c, c->flags & CONN_UNBLOCK_ERR ? 2 : 1))
             c->flags &= ~(CONN_UNBLOCK | CONN_UNBLOCK_ERR);
-            run_blocked(c, how);
-        }
+        if (c->flags & (CONN_RETRY | CONN_UNBLOCK | CONN_UNBLOCK_ERR)) mark_pending(c);
         if (!(c->flags & (CONN_DEAD | CONN_PAUSED | CONN_CLOSING)) && buf_pending(&c->in))
             c->proto->process(c);
     }

@@ -219,6 +219,18 @@ static void take_inbox(worker *w)
     }
 }
 
+/* Messages from other workers, delivered inside the gate as everywhere
+ * else: they change sessions (tracking's broken redirection), which CLIENT
+ * LIST reads from other workers. While a script runs long they wait for
+ * its end (the loop looks again): the worker answers BUSY meanwhile. */
+static void drain_mailbox(worker *w)
+{
+    w->drain_later = !gates_enter_unless(w->srv->g, w->id, &command_busy);
+    if (w->drain_later) return;
+    ps_drain(w->srv->bus, w->id);
+    gates_leave(w->srv->g, w->id);
+}
+
 static void on_wake(ev_loop *loop, ev_handle *h, unsigned events)
 {
     worker *w = (worker *)((char *)h - offsetof(worker, wake));
@@ -226,13 +238,8 @@ static void on_wake(ev_loop *loop, ev_handle *h, unsigned events)
     (void)loop;
     (void)events;
     if (read(h->fd, &v, sizeof v) < 0) { /* spurious */ }
-    /* messages from other workers, delivered inside the gate as everywhere
-     * else: they change sessions (tracking's broken redirection), which
-     * CLIENT LIST reads from other workers */
-    gates_enter(w->srv->g, w->id);
-    ps_drain(w->srv->bus, w->id);
-    gates_leave(w->srv->g, w->id);
     take_inbox(w);
+    drain_mailbox(w);
 }
 
 /* A worker's mailbox has messages: wake its loop to deliver them. */
@@ -488,7 +495,12 @@ static void worker_cron(worker *w, int64_t now_us)
     w->next_cron_us = now_us + period;
     /* a quarter of this worker's time at most, like Redis's slow cycle
      * (what expires is counted by the keyspace, which INFO reads) */
-    ks_cron(srv->ks, w->id, srv->nworkers, period / 4);
+    /* in the gate, as a command: an EXEC or a script sees no key expire
+     * under it (and while one runs long, the sweep waits) */
+    if (gates_enter_unless(srv->g, w->id, &command_busy)) {
+        ks_cron(srv->ks, w->id, srv->nworkers, period / 4);
+        gates_leave(srv->g, w->id);
+    }
     if (w->id == 0 && now_us >= w->next_trim_us) {
         /* Hand freed pages back to the kernel, so RSS follows used memory,
          * and learn what the allocator holds beyond what we track. */
@@ -508,7 +520,7 @@ static void worker_cron(worker *w, int64_t now_us)
 #endif
         ks_set_overhead(srv->ks, in_use);
     }
-    if (w->id == 0) persist_cron(srv->ps, w->id);
+    if (w->id == 0) persist_cron(srv->ps, w->id, &command_busy);
     if (timeout > 0 && now_us >= w->next_timeout_check_us) {
         w->next_timeout_check_us = now_us + 1000000;
         conn_check_timeouts(w, timeout, util_now_ms());
@@ -536,9 +548,13 @@ static void *worker_main(void *opaque)
             w->next_block_check_us = now + 10000;
             conn_block_timeouts(w, util_now_ms());
         }
+        if (w->drain_later) drain_mailbox(w);
         conn_flush_pending(w);
         conn_reap(w);
         wait_ms = w->pending ? 0 : (w->next_cron_us - now) / 1000 + 1;
+        /* what waits for a long script's end is looked at again soon, not in a spin */
+        if ((w->pending || w->drain_later) && atomic_load_explicit(&command_busy, memory_order_relaxed))
+            wait_ms = 1;
         if (ps_any_waiter(srv->bus) && wait_ms > 10) wait_ms = 10;
         if (wait_ms < 0) wait_ms = 0;
         ev_wait(w->loop, (int)wait_ms);

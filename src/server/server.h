@@ -56,6 +56,7 @@ typedef struct worker {
     pthread_mutex_t inbox_mu; /* guards the inbox: sockets another worker accepted for it */
     int *inbox;
     int inbox_n, inbox_cap;
+    int drain_later;          /* its mailbox waits for a long script to end */
     listen_set *lset;         /* the sockets listeners[] are for */
     listener *listeners;      /* one per socket of lset */
     conn *conns;              /* all connections of this worker */
