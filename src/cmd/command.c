@@ -675,6 +675,11 @@ static inline __attribute__((always_inline)) void exec_checked(cmd_env *env, ses
     }
 }
 
+int64_t cmd_clock(const cmd_call *x)
+{
+    return x->s->flags & SESS_SCRIPT ? util_now_ms() : x->now;
+}
+
 void command_batch_end(cmd_env *env)
 {
     if (!env->excl_held) return;

@@ -230,6 +230,11 @@ struct cmd_call {
     int64_t now;              /* ms; one snapshot per command */
 };
 
+/* Redis 7.0's mstime(), which TTLs are reckoned from: x->now, but in a
+ * script the real clock, the script's snapshot deciding only what has
+ * expired (so a PTTL there counts down while EXISTS still sees the key). */
+int64_t cmd_clock(const cmd_call *x);
+
 /* Build the lookup table; call once at start-up. */
 void command_init(void);
 /* Run (or queue, inside MULTI) one parsed request for session s. */

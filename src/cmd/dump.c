@@ -131,14 +131,15 @@ static void cmd_restore(cmd_call *x)
     }
     /* Redis adds the TTL to the clock unchecked: a huge one wraps around
      * to the past, so the key is expired at once, as there */
-    int64_t when = !ttl ? -1 : absttl ? ttl : (int64_t)((uint64_t)ttl + (uint64_t)x->now);
+    int64_t clock = cmd_clock(x);
+    int64_t when = !ttl ? -1 : absttl ? ttl : (int64_t)((uint64_t)ttl + (uint64_t)clock);
     int had = ks_find(&r, x->now) != NULL;
-    item *it = payload_item(&r, pl->p, pl->n - FOOTER, ttl && when > x->now ? when : -1);
+    item *it = payload_item(&r, pl->p, pl->n - FOOTER, ttl && when > clock ? when : -1);
     if (!it) {
         reply_err(x, "ERR Bad data format");
         goto out;
     }
-    if (ttl && when <= x->now) {   /* already expired: only the deletion is left */
+    if (ttl && when <= clock) {   /* already expired: only the deletion is left */
         ks_discard(&r, it);
         if (replace && ks_delete(&r, x->now)) notify_key(x, CFG_NOTIFY_GENERIC, "del", 1);
         reply_ok(x);

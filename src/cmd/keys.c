@@ -105,10 +105,11 @@ static void expire_generic(cmd_call *x, int64_t base, int secs)
     if ((flags & EXP_XX) && cur == -1) goto zero;
     if ((flags & EXP_GT) && (when <= cur || cur == -1)) goto zero;
     if ((flags & EXP_LT) && cur != -1 && when >= cur) goto zero;
-    if (when <= x->now) ks_delete(&r, x->now);
+    int gone = when <= cmd_clock(x);
+    if (gone) ks_delete(&r, x->now);
     else ks_set_expire(&r, when);
     ks_unlock(&r);
-    notify_key(x, CFG_NOTIFY_GENERIC, when <= x->now ? "del" : "expire", 1);
+    notify_key(x, CFG_NOTIFY_GENERIC, gone ? "del" : "expire", 1);
     resp_int(x->out, 1);
     return;
 zero:
@@ -116,8 +117,8 @@ zero:
     resp_int(x->out, 0);
 }
 
-static void cmd_expire(cmd_call *x) { expire_generic(x, x->now, 1); }
-static void cmd_pexpire(cmd_call *x) { expire_generic(x, x->now, 0); }
+static void cmd_expire(cmd_call *x) { expire_generic(x, cmd_clock(x), 1); }
+static void cmd_pexpire(cmd_call *x) { expire_generic(x, cmd_clock(x), 0); }
 static void cmd_expireat(cmd_call *x) { expire_generic(x, 0, 1); }
 static void cmd_pexpireat(cmd_call *x) { expire_generic(x, 0, 0); }
 
@@ -130,7 +131,7 @@ static void ttl_generic(cmd_call *x, int ms, int absolute)
     ks_lock(&r);
     it = ks_read(&r, x->now);
     if (it && item_has_ttl(it)) {
-        ttl = absolute ? item_expire(it) : item_expire(it) - x->now;
+        ttl = absolute ? item_expire(it) : item_expire(it) - cmd_clock(x);
         if (ttl < 0) ttl = 0;
     }
     ks_unlock(&r);

@@ -69,7 +69,7 @@ static int expire_arg(cmd_call *x, int i, unsigned flags, int64_t *out)
         return -1;
     }
     if (secs) v *= 1000;
-    if ((flags & (SET_EX | SET_PX)) && __builtin_add_overflow(v, x->now, &v)) v = -1;
+    if ((flags & (SET_EX | SET_PX)) && __builtin_add_overflow(v, cmd_clock(x), &v)) v = -1;
     if (v <= 0) {
         reply_bad_expire(x);
         return -1;
@@ -202,7 +202,7 @@ static void cmd_getex(cmd_call *x)
         return;
     }
     reply_item(x, it);
-    if ((flags & (SET_EXAT | SET_PXAT)) && when <= x->now) {
+    if ((flags & (SET_EXAT | SET_PXAT)) && when <= cmd_clock(x)) {
         ks_delete(&r, x->now);
         notify_key(x, CFG_NOTIFY_GENERIC, "del", 1);
     } else if (exp_i) {
