@@ -74,6 +74,7 @@ static void client_line(cmd_call *x, const session *s, buf *line)
     if (s->trk & TRK_BROKEN) *f++ = 'R';
     if (s->trk & TRK_BCAST) *f++ = 'B';
     if (s->peer[0] == '/') *f++ = 'U';
+    if (s->flags & SESS_NO_EVICT) *f++ = 'e';
     if (f == flags) *f++ = 'N';
     *f = '\0';
     buf_printf(line,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -474,10 +475,137 @@ void cmd_block_argv(cmd_call *x, const karg *keys, int nkeys, int64_t deadline, 
     if (s->me) ps_client_set_state(x->env->bus, s->me, PS_ST_BLOCKED, 1);   /* CLIENT UNBLOCK's to see */
 }
 
+/* ---- CLIENT PAUSE ---- */
+
+/* The pause in force: its kind (0 once none) and its end. Set under a lock,
+ * read without one: a command reads the kind (one load when there is no
+ * pause), then the end. */
+static pthread_mutex_t pause_mu = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int pause_kind;
+static _Atomic int64_t pause_end;
+atomic_int command_postponed;
+
+int command_paused(int64_t now_ms)
+{
+    return atomic_load(&pause_kind) && now_ms < atomic_load(&pause_end);
+}
+
+int64_t command_pause(int kind, int64_t end_ms, int64_t now_ms)
+{
+    pthread_mutex_lock(&pause_mu);
+    if (!command_paused(now_ms)) {   /* one that is over is gone (Redis's cron ends it) */
+        atomic_store(&pause_kind, kind);
+        atomic_store(&pause_end, end_ms);
+    } else {
+        if (end_ms > atomic_load(&pause_end)) atomic_store(&pause_end, end_ms);
+        if (kind > atomic_load(&pause_kind)) atomic_store(&pause_kind, kind);
+    }
+    end_ms = atomic_load(&pause_end);
+    pthread_mutex_unlock(&pause_mu);
+    return end_ms;
+}
+
+void command_unpause(void)
+{
+    pthread_mutex_lock(&pause_mu);
+    atomic_store(&pause_kind, 0);
+    atomic_store(&pause_end, 0);
+    pthread_mutex_unlock(&pause_mu);
+}
+
+/* Whether the pause holds s's def: PAUSE_WRITE holds what writes or may
+ * replicate, and an EXEC whose queue has either. */
+static int pause_holds(const session *s, const cmd_def *def, int64_t now_ms)
+{
+    const unsigned held = CMD_WRITE | CMD_MAY_REPLICATE;
+    int kind = atomic_load(&pause_kind);
+    if (!kind) return 0;
+    if (!command_paused(now_ms)) {   /* over: the next commands take the fast path */
+        pthread_mutex_lock(&pause_mu);
+        if (!command_paused(now_ms)) atomic_store(&pause_kind, 0);
+        pthread_mutex_unlock(&pause_mu);
+        return 0;
+    }
+    if (kind == PAUSE_ALL || (def->flags & held)) return 1;
+    if ((def->flags & CMD_ENDS_MULTI) && (s->flags & SESS_MULTI))
+        for (int i = 0; i < s->mq_len; i++)
+            if (s->mq[i].def->flags & held) return 1;
+    return 0;
+}
+
+/* Parked as a blocked command is, with no keys and no deadline: the
+ * worker looks at it again every few ms (conn_block_timeouts). */
+static void postpone(session *s, const cmd_def *def, int argc, const karg *argv)
+{
+    session_copy_cmd(&s->parked, def, argc, argv);
+    s->block_deadline = 0;
+    s->flags |= SESS_BLOCKED | SESS_POSTPONED;
+    atomic_fetch_add(&command_postponed, 1);
+}
+
+static void unpostpone(session *s)
+{
+    free(s->parked.argv);
+    s->parked.argv = NULL;
+    s->flags &= ~(SESS_BLOCKED | SESS_POSTPONED);
+    atomic_fetch_sub(&command_postponed, 1);
+}
+
+/* ---- CLIENT REPLY ---- */
+
+/* While OFF or SKIP, what a command writes goes to a scratch sink and is
+ * dropped, unless the command turned replies back on (CLIENT REPLY ON:
+ * its OK is the client's), but for pushes (cmd_push_out). SKIP is for one command, the one after CLIENT
+ * REPLY SKIP (SKIP_NEXT until it starts), through to its end should it
+ * block. */
+typedef struct mute {
+    cmd_sink sink, *to;
+    buf out;
+} mute;
+
+static void drop_slice(void *ctx, const char *p, size_t n, void (*release)(void *), void *owner)
+{
+    (void)ctx;
+    (void)p;
+    (void)n;
+    if (release) release(owner);
+}
+
+buf *cmd_push_out(cmd_call *x)
+{
+    return x->sink->slice == drop_slice ? ((mute *)x->sink->ctx)->to->out : x->out;
+}
+
+static cmd_sink *mute_begin(session *s, cmd_sink *sink, mute *m)
+{
+    if (s->flags & SESS_REPLY_SKIP_NEXT) s->flags = (s->flags | SESS_REPLY_SKIP) & ~SESS_REPLY_SKIP_NEXT;
+    m->to = sink;
+    if (!(s->flags & SESS_MUTED)) return sink;
+    memset(&m->out, 0, sizeof m->out);
+    m->sink = (cmd_sink){.out = &m->out, .slice = drop_slice, .ctx = m};
+    return &m->sink;
+}
+
+static void mute_end(session *s, const cmd_sink *used, mute *m)
+{
+    if (used != m->to) {
+        if (!(s->flags & SESS_MUTED)) buf_append(m->to->out, m->out.data, m->out.len);
+        buf_free(&m->out);
+    }
+    if (!(s->flags & SESS_BLOCKED)) s->flags &= ~SESS_REPLY_SKIP;
+}
+
+static void exec_client(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg *argv,
+                        int64_t now_ms);
+
 void command_unblock(cmd_env *env, session *s)
 {
     buf names = {0};
     if (!(s->flags & SESS_BLOCKED)) return;
+    if (s->flags & SESS_POSTPONED) {   /* no keys, no state for CLIENT UNBLOCK */
+        unpostpone(s);
+        return;
+    }
     /* Leave the keys, then signal them: a write this client was asked to
      * try may be for the next waiter now. */
     ps_client_names(s->sub, PS_KEY, &names);
@@ -493,9 +621,23 @@ void command_unblock(cmd_env *env, session *s)
     if (s->me) ps_client_set_state(env->bus, s->me, PS_ST_BLOCKED, 0);
 }
 
-int command_retry(cmd_env *env, session *s, cmd_sink *sink, int64_t now)
+/* A command held by a pause runs from the start once the pause lets it,
+ * as Redis processes it again: it may be refused, queued, or block. */
+static int run_postponed(cmd_env *env, session *s, cmd_sink *sink, int64_t now)
 {
-    if (!(s->flags & SESS_BLOCKED)) return 1;
+    queued_cmd q = s->parked;
+    if (pause_holds(s, q.def, now)) return 0;
+    s->parked.argv = NULL;
+    unpostpone(s);
+    exec_client(env, s, sink, q.argc, q.argv, now);
+    command_batch_end(env);
+    free(q.argv);
+    return 1;
+}
+
+static int retry(cmd_env *env, session *s, cmd_sink *sink, int64_t now)
+{
+    if (s->flags & SESS_POSTPONED) return run_postponed(env, s, sink, now);
     ps_woken_clear(s->sub);
     s->flags = (s->flags | SESS_RETRY) & ~SESS_REBLOCK;
     cmdstats_mark();   /* its time starts now */
@@ -509,15 +651,29 @@ int command_retry(cmd_env *env, session *s, cmd_sink *sink, int64_t now)
     return 1;
 }
 
+int command_retry(cmd_env *env, session *s, cmd_sink *sink, int64_t now)
+{
+    mute m;
+    int done;
+    if (!(s->flags & SESS_BLOCKED)) return 1;
+    sink = mute_begin(s, sink, &m);
+    done = retry(env, s, sink, now);
+    mute_end(s, sink, &m);
+    return done;
+}
+
 void command_block_timeout(cmd_env *env, session *s, cmd_sink *sink, const char *err)
 {
-    if (!(s->flags & SESS_BLOCKED)) return;
+    mute m;
+    if (!(s->flags & SESS_BLOCKED) || (s->flags & SESS_POSTPONED)) return;
+    sink = mute_begin(s, sink, &m);
     cmdstats_timed_out(s->parked.def, err);
     /* whatever the command, as Redis times them out */
     if (err) resp_error(sink->out, err);
     else if (s->resp == 3) resp3_null(sink->out);
     else resp_null_array(sink->out);
     command_unblock(env, s);
+    mute_end(s, sink, &m);
 }
 
 int command_replay(cmd_env *env, domain *d, int argc, const karg *argv, int64_t now)
@@ -651,6 +807,12 @@ static inline __attribute__((always_inline)) void exec_checked(cmd_env *env, ses
         reject(s, out, def, "%s", command_busy_text(busy));
         return;
     }
+    /* held by CLIENT PAUSE: before MULTI's queue, as in Redis */
+    if (__builtin_expect(atomic_load_explicit(&pause_kind, memory_order_relaxed), 0) && !busy &&
+        pause_holds(s, def, now_ms)) {
+        postpone(s, def, argc, argv);
+        return;
+    }
     if ((s->flags & SESS_MULTI) && !(def->flags & CMD_NOQUEUE)) {
         session_queue(s, def, argc, argv);
         resp_simple(out, "QUEUED");
@@ -687,9 +849,22 @@ void command_batch_end(cmd_env *env)
     gates_exclusive_end(env->g, env->self);
 }
 
-void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg *argv, int64_t now_ms)
+static void exec_client(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg *argv,
+                        int64_t now_ms)
 {
     exec_checked(env, s, sink, argc, argv, now_ms, 0);
+}
+
+void command_exec(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg *argv, int64_t now_ms)
+{
+    mute m;
+    if (__builtin_expect(!(s->flags & (SESS_MUTED | SESS_REPLY_SKIP_NEXT)), 1)) {
+        exec_checked(env, s, sink, argc, argv, now_ms, 0);
+        return;
+    }
+    sink = mute_begin(s, sink, &m);
+    exec_checked(env, s, sink, argc, argv, now_ms, 0);
+    mute_end(s, sink, &m);
 }
 
 void command_exec_busy(cmd_env *env, session *s, cmd_sink *sink, int argc, const karg *argv, int64_t now_ms)

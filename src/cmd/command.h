@@ -64,6 +64,7 @@ enum {
 #define CMD_ENDS_MULTI (1u << 23)  /* EXEC: refusing it ends the transaction */
 #define CMD_MISCONF (1u << 24)     /* refused while the disk fails, as writes are (PING) */
 #define CMD_SUBCTX (1u << 25)      /* allowed to a RESP2 client in subscribed mode */
+#define CMD_MAY_REPLICATE (1u << 26)   /* not a write, but paused with them (EVAL, PUBLISH, PFCOUNT) */
 
 /* ACL categories, in Redis's order. A row names the ones its flags do not
  * imply: write, readonly, admin and fast imply @write, @read, @admin and
@@ -234,6 +235,24 @@ struct cmd_call {
  * script the real clock, the script's snapshot deciding only what has
  * expired (so a PTTL there counts down while EXISTS still sees the key). */
 int64_t cmd_clock(const cmd_call *x);
+
+/* Where a push goes (pub/sub's confirmations): the client's output, even
+ * while CLIENT REPLY drops the command's replies. */
+buf *cmd_push_out(cmd_call *x);
+
+/* CLIENT PAUSE: until end_ms (wall clock), clients' commands of the kind
+ * paused wait, parked as blocked ones are, and then run from the start,
+ * checks and all. PAUSE_WRITE holds writes, what may replicate, and an
+ * EXEC that queued either; PAUSE_ALL holds every command. A new pause only
+ * widens the one in force (the later end, the wider kind); CLIENT UNPAUSE
+ * ends it. Meanwhile the sweep expires nothing. */
+#define PAUSE_WRITE 1
+#define PAUSE_ALL 2
+/* (returns the end of the pause in force) */
+int64_t command_pause(int kind, int64_t end_ms, int64_t now_ms);
+void command_unpause(void);
+int command_paused(int64_t now_ms);
+extern atomic_int command_postponed;   /* sessions parked by a pause, on every worker */
 
 /* Build the lookup table; call once at start-up. */
 void command_init(void);

@@ -177,6 +177,7 @@ static void cmd_reset(cmd_call *x)
     free(c->name);
     c->name = NULL;
     c->resp = 2;
+    c->flags &= ~(SESS_REPLY_OFF | SESS_REPLY_SKIP_NEXT);   /* as Redis: a running SKIP stays */
     tracking_session_end(x->env, c);
     if (atomic_load(x->env->host->auth_required)) c->flags &= ~SESS_AUTHED;
     resp_simple(x->out, "RESET");
@@ -252,6 +253,77 @@ static void cmd_client_unblock(cmd_call *x)
     resp_int(x->out, 1);
 }
 
+/* CLIENT PAUSE timeout [WRITE|ALL]: the mode is read first, as Redis does. */
+static void cmd_client_pause(cmd_call *x)
+{
+    long long ms;
+    int kind = PAUSE_ALL;
+    if (x->argc > 4) {
+        reply_subcmd_syntax(x);
+        return;
+    }
+    if (x->argc == 4) {
+        if (arg_is(x, 3, "write")) {
+            kind = PAUSE_WRITE;
+        } else if (!arg_is(x, 3, "all")) {
+            reply_err(x, "ERR CLIENT PAUSE mode must be WRITE or ALL");
+            return;
+        }
+    }
+    if (util_str2ll(x->argv[2].p, x->argv[2].n, &ms) < 0) {
+        reply_err(x, "ERR timeout is not an integer or out of range");
+        return;
+    }
+    if (ms < 0) {
+        reply_err(x, "ERR timeout is negative");
+        return;
+    }
+    /* Redis adds the clock unchecked: a huge timeout wraps around to the
+     * past, and pauses nothing */
+    int64_t now = cmd_clock(x);
+    /* exclusive: no write is under way when reads start to leave expired
+     * keys in place (ks_keep_expired) */
+    ks_keep_expired(x->ks, command_pause(kind, ms ? (int64_t)((uint64_t)ms + (uint64_t)now) : 0, now));
+    reply_ok(x);
+}
+
+static void cmd_client_unpause(cmd_call *x)
+{
+    command_unpause();
+    ks_keep_expired(x->ks, 0);
+    reply_ok(x);
+}
+
+/* CLIENT REPLY ON|OFF|SKIP: OFF and SKIP reply nothing (the command layer
+ * drops what a muted command writes); SKIP under OFF changes nothing. */
+static void cmd_client_reply(cmd_call *x)
+{
+    session *s = x->s;
+    if (arg_is(x, 2, "on")) {
+        s->flags &= ~(SESS_REPLY_OFF | SESS_REPLY_SKIP);
+        reply_ok(x);
+    } else if (arg_is(x, 2, "off")) {
+        s->flags |= SESS_REPLY_OFF;
+    } else if (arg_is(x, 2, "skip")) {
+        if (!(s->flags & SESS_REPLY_OFF)) s->flags |= SESS_REPLY_SKIP_NEXT;
+    } else {
+        reply_syntax(x);
+    }
+}
+
+/* CLIENT NO-EVICT ON|OFF: Kasi evicts keys, never clients
+ * (maxmemory-clients), so it is the flag CLIENT LIST shows. */
+static void cmd_client_no_evict(cmd_call *x)
+{
+    if (arg_is(x, 2, "on")) x->s->flags |= SESS_NO_EVICT;
+    else if (arg_is(x, 2, "off")) x->s->flags &= ~SESS_NO_EVICT;
+    else {
+        reply_syntax(x);
+        return;
+    }
+    reply_ok(x);
+}
+
 #define F CMD_FAST
 #define CN CAT_CONNECTION
 /* loading and stale, which Redis shows for commands it serves while it
@@ -277,6 +349,13 @@ static const cmd_def client_subs[] = {
     {"kill", client__kill, -3, NS | CMD_ADMIN | CMD_EXCLUSIVE, CN | CAT_DANGEROUS, NOKEYS, "connection",
      "2.4.0", "O(N) where N is the number of client connections", NULL, NULL},
     {"help", client__help, 2, LS, CN, NOKEYS, "connection", "5.0.0", "O(1)", NULL, NULL},
+    {"pause", cmd_client_pause, -3, NS | CMD_ADMIN | CMD_EXCLUSIVE, CN | CAT_DANGEROUS, NOKEYS, "connection", "2.9.50",
+     "O(1)", NULL, NULL},
+    {"unpause", cmd_client_unpause, 2, NS | CMD_ADMIN | CMD_EXCLUSIVE, CN | CAT_DANGEROUS, NOKEYS, "connection", "6.2.0",
+     "O(N) Where N is the number of paused clients", NULL, NULL},
+    {"reply", cmd_client_reply, 3, NS, CN, NOKEYS, "connection", "3.2.0", "O(1)", NULL, NULL},
+    {"no-evict", cmd_client_no_evict, 3, NS | CMD_ADMIN, CN | CAT_DANGEROUS, NOKEYS, "connection",
+     "7.0.0", "O(1)", NULL, NULL},
     {NULL, NULL, 0, 0, 0, NOKEYS, NULL, NULL, NULL, NULL, NULL},
 };
 

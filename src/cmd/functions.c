@@ -496,7 +496,7 @@ static const cmd_def function_subs[] = {
 /* name, handler, arity, flags, ACL categories, key specs, group, since,
  * complexity, tips, subcommands */
 static const cmd_def rows[] = {
-    {"fcall", cmd_fcall, -3, SCRIPTING_RUN_FLAGS, SC, KEYNUM(2, "RW access update"), "scripting", "7.0.0", DEPENDS,
+    {"fcall", cmd_fcall, -3, SCRIPTING_RUN_FLAGS | CMD_MAY_REPLICATE, SC, KEYNUM(2, "RW access update"), "scripting", "7.0.0", DEPENDS,
      NULL, NULL},
     {"fcall_ro", cmd_fcall_ro, -3, CMD_READONLY | SCRIPTING_RUN_FLAGS, SC, KEYNUM(2, "RO access"), "scripting",
      "7.0.0", DEPENDS, NULL, NULL},

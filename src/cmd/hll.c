@@ -371,7 +371,7 @@ out:
 static const cmd_def rows[] = {
     {"pfadd", cmd_pfadd, -2, W | M | F, HL, KEY1("RW insert"), "hyperloglog", "2.8.9",
      "O(1) to add every element.", NULL, NULL},
-    {"pfcount", cmd_pfcount, -2, R, HL, KEYN("RW access"), "hyperloglog", "2.8.9",
+    {"pfcount", cmd_pfcount, -2, R | CMD_MAY_REPLICATE, HL, KEYN("RW access"), "hyperloglog", "2.8.9",
      "O(1) with a very small average constant time when called with a single key. O(N) with N "
      "being the number of keys, and much bigger constant times, when called with multiple keys.",
      NULL, NULL},

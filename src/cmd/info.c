@@ -56,7 +56,8 @@ static void sec_clients(cmd_env *env, buf *out)
 {
     buf_printf(out, "connected_clients:%ld\r\n", env->host->clients(env->host->ctx));
     config_info(env->cfg, "clients", out);
-    buf_printf(out, "blocked_clients:%lld\r\n", env->bus ? ps_nblocked(env->bus) : 0);
+    buf_printf(out, "blocked_clients:%lld\r\n",
+               (env->bus ? ps_nblocked(env->bus) : 0) + atomic_load(&command_postponed));
     buf_printf(out, "tracking_clients:%ld\r\n", env->bus ? ps_count_state(env->bus, PS_ST_TRACKING) : 0);
 }
 

@@ -27,13 +27,18 @@ static long long sub_count(const session *s, int kind)
 static const char *const sub_word[PS_KINDS] = {"subscribe", "psubscribe", "ssubscribe"};
 static const char *const unsub_word[PS_KINDS] = {"unsubscribe", "punsubscribe", "sunsubscribe"};
 
+/* A confirmation is a push: sent even under CLIENT REPLY OFF, as Redis's
+ * pushes are. */
 static void confirm(cmd_call *x, const char *word, const char *name, size_t n, long long count)
 {
+    buf *reply = x->out;
+    x->out = cmd_push_out(x);
     push_header(x, 3);
     resp_bulk_cstr(x->out, word);
     if (name) resp_bulk(x->out, name, n);
     else reply_null(x);
     resp_int(x->out, count);
+    x->out = reply;
 }
 
 static void subscribe_generic(cmd_call *x, int kind)
@@ -197,10 +202,10 @@ static const cmd_def rows[] = {
     {"punsubscribe", cmd_punsubscribe, -1, SUB, 0, NOKEYS, "pubsub", "2.0.0",
      "O(N+M) where N is the number of patterns the client is already subscribed and M is the "
      "number of total patterns subscribed in the system (by any client).", NULL, NULL},
-    {"publish", cmd_publish, 3, P | F, 0, NOKEYS, "pubsub", "2.0.0",
+    {"publish", cmd_publish, 3, P | F | CMD_MAY_REPLICATE, 0, NOKEYS, "pubsub", "2.0.0",
      "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the "
      "total number of subscribed patterns (by any client).", NULL, NULL},
-    {"spublish", cmd_spublish, 3, P | F, 0, {KSPEC(1, 0, 1, "not_key")}, "pubsub", "7.0.0",
+    {"spublish", cmd_spublish, 3, P | F | CMD_MAY_REPLICATE, 0, {KSPEC(1, 0, 1, "not_key")}, "pubsub", "7.0.0",
      "O(N) where N is the number of clients subscribed to the receiving shard channel.", NULL,
      NULL},
     {"ssubscribe", cmd_ssubscribe, -2, SUB, 0, {KSPEC(1, -1, 1, "not_key")}, "pubsub", "7.0.0",

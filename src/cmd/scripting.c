@@ -435,9 +435,9 @@ static const cmd_def script_subs[] = {
 /* name, handler, arity, flags, ACL categories, key specs, group, since,
  * complexity, tips, subcommands */
 static const cmd_def rows[] = {
-    {"eval", cmd_eval, -3, SCRIPTING_RUN_FLAGS, SC, KEYNUM(2, "RW access update"), "scripting", "2.6.0", DEPENDS,
+    {"eval", cmd_eval, -3, SCRIPTING_RUN_FLAGS | CMD_MAY_REPLICATE, SC, KEYNUM(2, "RW access update"), "scripting", "2.6.0", DEPENDS,
      NULL, NULL},
-    {"evalsha", cmd_evalsha, -3, SCRIPTING_RUN_FLAGS, SC, KEYNUM(2, "RW access update"), "scripting", "2.6.0",
+    {"evalsha", cmd_evalsha, -3, SCRIPTING_RUN_FLAGS | CMD_MAY_REPLICATE, SC, KEYNUM(2, "RW access update"), "scripting", "2.6.0",
      DEPENDS, NULL, NULL},
     {"eval_ro", cmd_eval_ro, -3, CMD_READONLY | SCRIPTING_RUN_FLAGS, SC, KEYNUM(2, "RO access"), "scripting",
      "7.0.0", DEPENDS, NULL, NULL},

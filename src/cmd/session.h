@@ -31,6 +31,12 @@ typedef slice karg;
 #define SESS_REBLOCK 0x100u    /* ... which found nothing again */
 #define SESS_SCRIPT 0x200u     /* a script's commands: nothing may block */
 #define SESS_BUSY 0x400u       /* running while a script is busy, with no gate held */
+#define SESS_POSTPONED 0x800u  /* parked (with SESS_BLOCKED) by CLIENT PAUSE: run from the start once it ends */
+#define SESS_REPLY_OFF 0x1000u /* CLIENT REPLY OFF: nothing is sent */
+#define SESS_REPLY_SKIP 0x2000u /* the running command's reply is dropped (CLIENT REPLY SKIP before it) */
+#define SESS_REPLY_SKIP_NEXT 0x4000u   /* ... and the next one's */
+#define SESS_NO_EVICT 0x8000u  /* CLIENT NO-EVICT ON (CLIENT LIST's flag e) */
+#define SESS_MUTED (SESS_REPLY_OFF | SESS_REPLY_SKIP)
 
 /* Client-side caching (CLIENT TRACKING): the session's mode. */
 #define TRK_ON 0x01u

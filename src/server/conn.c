@@ -200,11 +200,12 @@ void conn_deliver(void *owner, const ps_msg *m)
     }
     if (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_OVERLIMIT)) return;
     if (m->nelem == PS_MSG_UNBLOCK) {   /* answered at the flush, as a timeout is */
-        if (!(c->s.flags & SESS_BLOCKED)) return;
+        if ((c->s.flags & (SESS_BLOCKED | SESS_POSTPONED)) != SESS_BLOCKED) return;
         c->flags |= m->len ? CONN_UNBLOCK_ERR : CONN_UNBLOCK;
         mark_pending(c);
         return;
     }
+    if (m->nelem == 0 && (c->s.flags & SESS_REPLY_OFF)) return;   /* MONITOR's lines are replies; pushes go out */
     if (m->nelem < 0) tracking_deliver(&c->w->env, &c->s, &c->out, m);
     if (m->nelem > 0) buf_append(&c->out, h, sizeof h);
     if (m->nelem >= 0) buf_append(&c->out, m->body, m->len);
@@ -249,9 +250,11 @@ void conn_retry(void *owner)
 
 void conn_block_timeouts(worker *w, int64_t now_ms)
 {
-    for (conn *c = w->conns; c; c = c->next)
-        if ((c->s.flags & SESS_BLOCKED) && c->s.block_deadline && now_ms >= c->s.block_deadline)
+    for (conn *c = w->conns; c; c = c->next) {
+        if (c->s.flags & SESS_POSTPONED) run_blocked(c, 0);   /* runs once the pause lets it */
+        else if ((c->s.flags & SESS_BLOCKED) && c->s.block_deadline && now_ms >= c->s.block_deadline)
             run_blocked(c, 1);
+    }
 }
 
 /* The reply sink's zero-copy path. */

@@ -493,11 +493,12 @@ static void worker_cron(worker *w, int64_t now_us)
     period = 1000000 / hz;
     if (now_us < w->next_cron_us) return;
     w->next_cron_us = now_us + period;
-    /* a quarter of this worker's time at most, like Redis's slow cycle
-     * (what expires is counted by the keyspace, which INFO reads) */
-    /* in the gate, as a command: an EXEC or a script sees no key expire
-     * under it (and while one runs long, the sweep waits) */
-    if (gates_enter_unless(srv->g, w->id, &command_busy)) {
+    /* A quarter of this worker's time at most, like Redis's slow cycle
+     * (what expires is counted by the keyspace, which INFO reads). In the
+     * gate, as a command: an EXEC or a script sees no key expire under it
+     * (while one runs long, the sweep waits). Nothing expires during a
+     * CLIENT PAUSE, as in Redis. */
+    if (!command_paused(util_now_ms()) && gates_enter_unless(srv->g, w->id, &command_busy)) {
         ks_cron(srv->ks, w->id, srv->nworkers, period / 4);
         gates_leave(srv->g, w->id);
     }
@@ -543,8 +544,10 @@ static void *worker_main(void *opaque)
         /* what the last turn's commands changed, to BCAST clients, before
          * this turn writes anything out (Redis's beforeSleep) */
         if (tracking_changed) tracking_bcast_flush(srv->trk);
-        if (ps_any_waiter(srv->bus) && now >= w->next_block_check_us) {
-            /* blocked clients time out within 10 ms of their deadline */
+        int waiting = ps_any_waiter(srv->bus) || atomic_load_explicit(&command_postponed, memory_order_relaxed);
+        if (waiting && now >= w->next_block_check_us) {
+            /* blocked clients time out within 10 ms of their deadline, and
+             * those a pause held run within 10 ms of its end */
             w->next_block_check_us = now + 10000;
             conn_block_timeouts(w, util_now_ms());
         }
@@ -555,7 +558,7 @@ static void *worker_main(void *opaque)
         /* what waits for a long script's end is looked at again soon, not in a spin */
         if ((w->pending || w->drain_later) && atomic_load_explicit(&command_busy, memory_order_relaxed))
             wait_ms = 1;
-        if (ps_any_waiter(srv->bus) && wait_ms > 10) wait_ms = 10;
+        if (waiting && wait_ms > 10) wait_ms = 10;
         if (wait_ms < 0) wait_ms = 0;
         ev_wait(w->loop, (int)wait_ms);
     }

@@ -411,23 +411,34 @@ item *ks_new_copy(kref *r, const item *src, int64_t expire)
 }
 
 
-item *ks_find(kref *r, int64_t now)
+/* An expired item is dropped, unless a read finds it while
+ * ks_keep_expired says to leave it. */
+static inline __attribute__((always_inline)) item *find(kref *r, int64_t now, int reading)
 {
     shard *s = r->s;
     item *it = table_find(&s->t, r->h, r->key, r->klen, &r->pos);
     r->gen = s->gen;
     if (it && item_has_ttl(it) && item_expire(it) <= now) {
-        ks__drop(r, it, KS_DEL_EXPIRED, 0);
+        if (!reading || now >= atomic_load(&r->d->ks->keep_expired_until)) {
+            ks__drop(r, it, KS_DEL_EXPIRED, 0);
+            r->gen = s->gen;
+        }
         it = NULL;
-        r->gen = s->gen;
     }
     r->it = it;
     return it;
 }
 
+item *ks_find(kref *r, int64_t now) { return find(r, now, 0); }
+
+void ks_keep_expired(keyspace *ks, int64_t until_ms)
+{
+    atomic_store(&ks->keep_expired_until, until_ms);
+}
+
 item *ks_read(kref *r, int64_t now)
 {
-    item *it = ks_find(r, now);
+    item *it = find(r, now, 1);
     if (it) {
         unsigned ub = table_ubits(&r->pos);
         if (UB_FREQ(ub) < 3) table_set_ubits(&r->pos, UB_WITH_FREQ(ub, UB_FREQ(ub) + 1));

@@ -284,6 +284,11 @@ const ks_effects *ks_effects_of(keyspace *ks);
 void ks_set_key_events(keyspace *ks, void (*fn)(void *, const domain *, const char *, size_t, int),
                        void *ctx);
 void ks_want_events(keyspace *ks, int want_new, int want_miss);
+/* Until until_ms (0: no more), a read (ks_read) that finds its key expired
+ * misses but leaves it in place, as Redis does during CLIENT PAUSE, which
+ * holds every write meanwhile: set it while no command runs (the exclusive
+ * section), so that no write is under way to find the key stale. */
+void ks_keep_expired(keyspace *ks, int64_t until_ms);
 
 /* ---- background work ---- */
 

@@ -62,6 +62,7 @@ struct keyspace {
     void *key_event_ctx;
     atomic_int want_new;            /* key_event hears of new keys */
     atomic_int want_miss;           /* ... and of reads that missed */
+    _Atomic int64_t keep_expired_until;   /* see ks_keep_expired */
 };
 
 static inline ks_pit *ks__pit(keyspace *ks)

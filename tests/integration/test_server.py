@@ -366,3 +366,47 @@ def test_shutdown_bad_arg(server_factory):
         assert c.cmd_raw("SHUTDOWN", "BOGUS") == E("ERR syntax error")
         assert c.cmd_raw("PING") == b"+PONG\r\n"
     assert s.alive()
+
+
+def test_client_pause_holds_writers_on_every_worker(srv):
+    """Writers spread over the workers wait out a CLIENT PAUSE WRITE
+    (flag b in CLIENT LIST, counted in blocked_clients), a held client that
+    disconnects never runs its command, and CLIENT UNPAUSE lets the others
+    run, each once."""
+    writers = [srv.raw() for _ in range(8)]
+    with srv.raw() as admin, srv.raw() as gone:
+        try:
+            assert admin.cmd_raw("CLIENT", "PAUSE", "10000", "WRITE") == OK
+            for w in writers:
+                w.send_command("INCR", "n")
+            gone.send_command("SET", "gone", "1")
+            time.sleep(0.2 * H.TIME_FACTOR)
+            def connected():
+                return int(re.search(r"connected_clients:(\d+)", admin.cmd("INFO", "clients").decode())[1])
+            before = connected()
+            gone.close()
+            deadline = time.time() + 5
+            while connected() != before - 1:
+                assert time.time() < deadline, "the closed client is still counted"
+                time.sleep(0.01)
+            assert admin.cmd_raw("GET", "n") == NIL
+            listing = admin.cmd("CLIENT", "LIST").decode()
+            held = [ln for ln in listing.splitlines() if "cmd=incr" in ln]
+            assert len(held) == 8 and all("flags=b" in ln for ln in held), listing
+            info = admin.cmd("INFO", "clients").decode()
+            assert "blocked_clients:8\r\n" in info, info   # not the one gone
+            assert admin.cmd_raw("CLIENT", "UNPAUSE") == OK
+            assert sorted(w.read_raw() for w in writers) == [b":%d\r\n" % i for i in range(1, 9)]
+            assert admin.cmd_raw("MGET", "n", "gone") == b"*2\r\n$1\r\n8\r\n$-1\r\n"
+            assert "blocked_clients:0\r\n" in admin.cmd("INFO", "clients").decode()
+        finally:
+            admin.cmd_raw("CLIENT", "UNPAUSE")
+            for w in writers:
+                w.close()
+
+
+def test_client_no_evict_flag(raw):
+    assert raw.cmd_raw("CLIENT", "NO-EVICT", "on") == OK
+    assert " flags=e " in raw.cmd("CLIENT", "INFO").decode()
+    assert raw.cmd_raw("CLIENT", "NO-EVICT", "off") == OK
+    assert " flags=N " in raw.cmd("CLIENT", "INFO").decode()
