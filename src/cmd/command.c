@@ -25,7 +25,7 @@ static const cmd_family *const families[] = {
     &cmd_family_sort,        &cmd_family_dump,        &cmd_family_hll,
     &cmd_family_streams,
     &cmd_family_geo,        &cmd_family_pubsub,     &cmd_family_scripting,
-    &cmd_family_functions,  &cmd_family_slowlog,
+    &cmd_family_functions,  &cmd_family_slowlog,      &cmd_family_debug,
 };
 
 #define MAX_COMMANDS 400
@@ -765,6 +765,17 @@ static inline __attribute__((always_inline)) void exec_checked(cmd_env *env, ses
         reject(s, out, def, "ERR wrong number of arguments for '%s' command",
                command_fullname(parent, def, fullname, sizeof fullname));
         return;
+    }
+    /* before authentication, as Redis checks its protected commands */
+    if (__builtin_expect(def->flags & CMD_PROTECTED, 0)) {
+        long long allow = cfg_ll(&env->cfg->enable_debug_command);   /* no yes local */
+        if (!(allow == 1 || (allow == 2 && (s->flags & SESS_LOCAL)))) {
+            reject(s, out, def,
+                   "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
+                   "you can run it from a local connection, otherwise you need to set this option in the "
+                   "configuration file, and then restart the server.");
+            return;
+        }
     }
     if (!(s->flags & SESS_AUTHED) && !(def->flags & CMD_NOAUTH) &&
         atomic_load(env->host->auth_required)) {

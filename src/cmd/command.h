@@ -65,6 +65,7 @@ enum {
 #define CMD_MISCONF (1u << 24)     /* refused while the disk fails, as writes are (PING) */
 #define CMD_SUBCTX (1u << 25)      /* allowed to a RESP2 client in subscribed mode */
 #define CMD_MAY_REPLICATE (1u << 26)   /* not a write, but paused with them (EVAL, PUBLISH, PFCOUNT) */
+#define CMD_PROTECTED (1u << 27)   /* DEBUG: only as enable-debug-command allows */
 
 /* ACL categories, in Redis's order. A row names the ones its flags do not
  * imply: write, readonly, admin and fast imply @write, @read, @admin and
@@ -253,6 +254,9 @@ int64_t command_pause(int kind, int64_t end_ms, int64_t now_ms);
 void command_unpause(void);
 int command_paused(int64_t now_ms);
 extern atomic_int command_postponed;   /* sessions parked by a pause, on every worker */
+
+/* DEBUG SET-ACTIVE-EXPIRE: 0 stops the sweep (keys then expire when read). */
+extern atomic_int command_active_expire;
 
 /* Build the lookup table; call once at start-up. */
 void command_init(void);
@@ -468,6 +472,7 @@ extern const cmd_family cmd_family_lists;
 extern const cmd_family cmd_family_bits;
 extern const cmd_family cmd_family_sort;
 extern const cmd_family cmd_family_dump;
+extern const cmd_family cmd_family_debug;
 extern const cmd_family cmd_family_hll;
 extern const cmd_family cmd_family_streams;
 extern const cmd_family cmd_family_geo;

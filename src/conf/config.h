@@ -44,6 +44,8 @@ enum cfg_fsync {
     X(enable_protected_configs, "enable-protected-configs", ENUM, "no", "no yes local", 0,   \
       0, NULL, NULL, NULL,                                                                    \
       "whether CONFIG SET may change dir and dbfilename (local: from loopback clients only)") \
+    X(enable_debug_command, "enable-debug-command", ENUM, "no", "no yes local", 0, 0, NULL,   \
+      NULL, NULL, "whether clients may run DEBUG (local: from loopback clients only)")       \
     X(unixsocket, "unixsocket", STR, "", 0, 0, 0, NULL, NULL, NULL,                          \
       "path of a unix socket to listen on as well")                                          \
     X(unixsocketperm, "unixsocketperm", OCT, "0", 0, 0777, 0, NULL, NULL, NULL,              \

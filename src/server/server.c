@@ -498,7 +498,8 @@ static void worker_cron(worker *w, int64_t now_us)
      * gate, as a command: an EXEC or a script sees no key expire under it
      * (while one runs long, the sweep waits). Nothing expires during a
      * CLIENT PAUSE, as in Redis. */
-    if (!command_paused(util_now_ms()) && gates_enter_unless(srv->g, w->id, &command_busy)) {
+    if (atomic_load_explicit(&command_active_expire, memory_order_relaxed) && !command_paused(util_now_ms()) &&
+        gates_enter_unless(srv->g, w->id, &command_busy)) {
         ks_cron(srv->ks, w->id, srv->nworkers, period / 4);
         gates_leave(srv->g, w->id);
     }
