@@ -22,7 +22,7 @@ typedef void section_fn(cmd_env *env, buf *out);
  * the domains' to write). */
 static struct {
     pthread_mutex_t mu;
-#define X(f, name) unsigned long long f;
+#define X(f, name, metric, help) unsigned long long f;
     CMD_STATS(X)
 #undef X
     unsigned long long expired, evicted, hits, misses, lazyfreed;
@@ -63,11 +63,13 @@ static void sec_clients(cmd_env *env, buf *out)
 
 static void sec_memory(cmd_env *env, buf *out)
 {
-    size_t used = ks_used_memory(env->ks), rss = util_rss_bytes();
+    size_t used = ks_used_memory(env->ks), rss = util_rss_bytes(), peak = ks_peak_memory(env->ks);
     char h1[32], h2[32];
     util_human_bytes(h1, sizeof h1, (double)used);
     util_human_bytes(h2, sizeof h2, (double)rss);
     buf_printf(out, "used_memory:%zu\r\nused_memory_human:%s\r\n", used, h1);
+    util_human_bytes(h1, sizeof h1, (double)peak);
+    buf_printf(out, "used_memory_peak:%zu\r\nused_memory_peak_human:%s\r\n", peak, h1);
     buf_printf(out, "used_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n", rss, h2);
     scripting_info(out);
     util_human_bytes(h1, sizeof h1, (double)cfg_ll(&env->cfg->maxmemory));
@@ -104,7 +106,7 @@ static void sec_stats(cmd_env *env, buf *out)
     env->host->stats(env->host->ctx, &sum);
     ks_foreach_domain(env->ks, add_stats, &t);
     pthread_mutex_lock(&base.mu);
-#define X(f, name) buf_printf(out, "%s:%llu\r\n", name, since(atomic_load(&sum.f), base.f));
+#define X(f, name, metric, help) buf_printf(out, "%s:%llu\r\n", name, since(atomic_load(&sum.f), base.f));
     CMD_STATS(X)
 #undef X
     buf_printf(out, "expired_keys:%llu\r\nevicted_keys:%llu\r\n", since(t.expired, base.expired),
@@ -154,7 +156,7 @@ void info_resetstat(cmd_env *env)
     env->host->stats(env->host->ctx, &sum);
     ks_foreach_domain(env->ks, add_stats, &t);
     pthread_mutex_lock(&base.mu);
-#define X(f, name) base.f = atomic_load(&sum.f);
+#define X(f, name, metric, help) base.f = atomic_load(&sum.f);
     CMD_STATS(X)
 #undef X
     base.expired = t.expired;
