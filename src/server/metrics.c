@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/net.h"
 #include "lib/util.h"
+#include "proto/http.h"
 
 #define DRAIN_MS 1000
 #define DRAIN_MAX (64 * 1024)   /* bytes dropped at most before closing anyway */
@@ -54,67 +55,6 @@ struct metrics {
     listen_set *next;            /* the set to move to (NULL: stop listening) */
     long long port;              /* the newest set's port (0: none) */
 };
-
-/* ---- the request head: a pure parse over the buffer ---- */
-
-typedef struct http_req {
-    const char *method, *path;
-    size_t mlen, plen;
-} http_req;
-
-/* One line from p (to its LF, a CR before it dropped): its length, or -1
- * if there is no LF before end. *next: where the next line starts. */
-static long line_of(const char *p, const char *end, const char **next)
-{
-    const char *lf = memchr(p, '\n', (size_t)(end - p));
-    if (!lf) return -1;
-    *next = lf + 1;
-    return (long)(lf - p) - (lf > p && lf[-1] == '\r');
-}
-
-static int is_tchar(unsigned char ch)
-{
-    return ch > ' ' && ch < 127 && !strchr("\"(),/:;<=>?@[\\]{}", ch);
-}
-
-/* Parse the request head in p[0..n): its length, -2 while it is
- * incomplete, -1 when malformed. Only the method and the path are kept
- * (what follows the path, ?query, is not); headers are checked for form. */
-static long parse_head(const char *p, size_t n, http_req *r)
-{
-    const char *end = p + n, *at = p, *next, *sp1, *sp2;
-    long len;
-    /* empty lines before the request line are skipped (RFC 9112 2.2) */
-    while ((len = line_of(at, end, &next)) == 0) at = next;
-    if (len < 0) return -2;
-    sp1 = memchr(at, ' ', (size_t)len);
-    sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(at + len - sp1 - 1)) : NULL;
-    if (!sp1 || !sp2 || sp1 == at || sp2 == sp1 + 1 || sp1[1] != '/') return -1;
-    if (at + len - sp2 - 1 != 8 || (memcmp(sp2 + 1, "HTTP/1.0", 8) && memcmp(sp2 + 1, "HTTP/1.1", 8)))
-        return -1;
-    for (const char *c = at; c < sp1; c++)
-        if (!is_tchar((unsigned char)*c)) return -1;
-    r->method = at;
-    r->mlen = (size_t)(sp1 - at);
-    r->path = sp1 + 1;
-    for (const char *c = sp1 + 1; c < sp2; c++)
-        if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 127) return -1;
-    {
-        const char *q = memchr(r->path, '?', (size_t)(sp2 - r->path));
-        r->plen = (size_t)((q ? q : sp2) - r->path);
-    }
-    for (at = next;; at = next) {
-        const char *colon;
-        if ((len = line_of(at, end, &next)) < 0) return -2;
-        if (len == 0) return (long)(next - p);
-        colon = memchr(at, ':', (size_t)len);
-        if (!colon || colon == at) return -1;   /* also a folded line: it starts with a space */
-        for (const char *c = at; c < colon; c++)
-            if (!is_tchar((unsigned char)*c)) return -1;
-        for (const char *c = colon + 1; c < at + len; c++)
-            if ((unsigned char)*c < ' ' && *c != '\t') return -1;
-    }
-}
 
 /* ---- the clients ---- */
 
@@ -153,19 +93,14 @@ static void respond_error(mconn *c, int status, const char *reason, const char *
     buf_free(&body);
 }
 
-static int path_is(const http_req *r, const char *path)
-{
-    return r->plen == strlen(path) && memcmp(r->path, path, r->plen) == 0;
-}
-
 static void serve(mconn *c, const http_req *r)
 {
     metrics *m = c->m;
     worker *w = m->w;
-    int head = r->mlen == 4 && memcmp(r->method, "HEAD", 4) == 0;
-    int page = path_is(r, "/") ? 1 : path_is(r, "/metrics") ? 2 : 0;
+    int head = http_is(r->method, r->mlen, "HEAD");
+    int page = http_is(r->path, r->plen, "/") ? 1 : http_is(r->path, r->plen, "/metrics") ? 2 : 0;
     buf body = {0};
-    if (!head && !(r->mlen == 3 && memcmp(r->method, "GET", 3) == 0)) {
+    if (!head && !http_is(r->method, r->mlen, "GET")) {
         respond_error(c, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n");
         return;
     }
@@ -192,7 +127,7 @@ static void client_write(mconn *c);
 
 static void client_read(mconn *c)
 {
-    http_req r = {0};
+    http_req r;
     long n;
     ssize_t got = read(c->h.fd, c->req + c->len, sizeof c->req - c->len);
     if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -201,8 +136,8 @@ static void client_read(mconn *c)
     }
     if (got < 0) return;
     c->len += (size_t)got;
-    n = parse_head(c->req, c->len, &r);
-    if (n == -2 && c->len < sizeof c->req) return;
+    n = http_parse_head(c->req, c->len, &r);
+    if (n == HTTP_PARTIAL && c->len < sizeof c->req) return;
     if (n < 0) respond_error(c, 400, "Bad Request", "");   /* malformed, or too long */
     else serve(c, &r);
     client_write(c);
