@@ -58,8 +58,6 @@ struct metrics {
 
 /* ---- the clients ---- */
 
-static void on_client(ev_loop *loop, ev_handle *h, unsigned events);
-
 static void client_close(mconn *c)
 {
     metrics *m = c->m;
@@ -84,12 +82,12 @@ static void respond(mconn *c, int status, const char *reason, const char *type, 
     c->state = M_WRITE;
 }
 
-/* An error's answer: a line of text. */
-static void respond_error(mconn *c, int status, const char *reason, const char *extra)
+/* An error's answer: a line of text (its length only, to a HEAD). */
+static void respond_error(mconn *c, int status, const char *reason, const char *extra, int head_only)
 {
     buf body = {0};
     buf_printf(&body, "%d %s\n", status, reason);
-    respond(c, status, reason, "text/plain; charset=utf-8", &body, extra, 0);
+    respond(c, status, reason, "text/plain; charset=utf-8", &body, extra, head_only);
     buf_free(&body);
 }
 
@@ -101,17 +99,17 @@ static void serve(mconn *c, const http_req *r)
     int page = http_is(r->path, r->plen, "/") ? 1 : http_is(r->path, r->plen, "/metrics") ? 2 : 0;
     buf body = {0};
     if (!head && !http_is(r->method, r->mlen, "GET")) {
-        respond_error(c, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n");
+        respond_error(c, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n", 0);
         return;
     }
     if (!page) {
-        respond_error(c, 404, "Not Found", "");
+        respond_error(c, 404, "Not Found", "", head);
         return;
     }
     /* read as INFO reads, inside the worker's gate: not while a script
      * runs long holding every gate (then the scrape is to be retried) */
     if (!gates_enter_unless(m->srv->g, w->id, &command_busy)) {
-        respond_error(c, 503, "Service Unavailable", "Retry-After: 1\r\n");
+        respond_error(c, 503, "Service Unavailable", "Retry-After: 1\r\n", head);
         return;
     }
     if (page == 2) exposition_metrics(&w->env, &body);
@@ -122,9 +120,9 @@ static void serve(mconn *c, const http_req *r)
     buf_free(&body);
 }
 
-/* Read what came; answer once the head is whole (or cannot be). */
 static void client_write(mconn *c);
 
+/* Read what came; answer once the head is whole (or cannot be). */
 static void client_read(mconn *c)
 {
     http_req r;
@@ -138,7 +136,7 @@ static void client_read(mconn *c)
     c->len += (size_t)got;
     n = http_parse_head(c->req, c->len, &r);
     if (n == HTTP_PARTIAL && c->len < sizeof c->req) return;
-    if (n < 0) respond_error(c, 400, "Bad Request", "");   /* malformed, or too long */
+    if (n < 0) respond_error(c, 400, "Bad Request", "", 0);   /* malformed, or too long */
     else serve(c, &r);
     client_write(c);
 }

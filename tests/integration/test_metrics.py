@@ -322,6 +322,8 @@ def test_not_found_method_and_malformed(msrv):
     assert get(port, "/metrics?name[]=x")[0] == 200
     status, headers, body, _ = http(port, b"HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
     assert status == 200 and body == b"" and int(headers["content-length"]) > 0
+    status, headers, body, _ = http(port, b"HEAD /nope HTTP/1.1\r\n\r\n")
+    assert status == 404 and body == b"" and int(headers["content-length"]) > 0
     assert http(port, b"GET / HTTP/1.0\n\n")[0] == 200
     with msrv.raw() as c:
         assert c.cmd_raw("PING") == b"+PONG\r\n"
