@@ -23,7 +23,7 @@
     X(maxclients, "kasi_max_clients", "gauge", "maxclients")                                 \
     X(mem_used, "kasi_memory_used_bytes", "gauge",                                           \
       "Memory used as maxmemory counts it (INFO used_memory)")                               \
-    X(mem_peak, "kasi_memory_peak_bytes", "gauge", "The most memory used was, as sampled")   \
+    X(mem_peak, "kasi_memory_peak_bytes", "gauge", "Most memory used so far (as sampled)")    \
     X(mem_rss, "kasi_memory_rss_bytes", "gauge", "Resident set size of the process")         \
     X(mem_max, "kasi_memory_max_bytes", "gauge", "maxmemory (0: no limit)")                  \
     X(cpu_user, "kasi_cpu_user_seconds_total", "counter", "CPU time spent in user mode")     \
