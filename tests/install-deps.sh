@@ -10,6 +10,7 @@ command -v redis-server >/dev/null 2>&1 || need="$need redis-server"
 command -v redis-cli >/dev/null 2>&1 || need="$need redis-tools"
 command -v redis-sentinel >/dev/null 2>&1 || need="$need redis-sentinel"   # tests/integration/test_sentinel.py
 command -v strace >/dev/null 2>&1 || need="$need strace"   # the AOF always test traces write/fsync/reply order
+command -v prometheus-redis-exporter >/dev/null 2>&1 || need="$need prometheus-redis-exporter"   # tests/integration/test_metrics_exporter.py
 # scripting: Lua 5.1 with cjson and bitop, linked statically (see the Makefile)
 [ -f /usr/include/lua5.1/lua.h ] || need="$need liblua5.1-0-dev"
 [ -f /usr/include/lua5.1/lua-cjson.h ] || need="$need lua-cjson-dev"

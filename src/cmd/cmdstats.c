@@ -282,27 +282,63 @@ static const char *full_name(unsigned id, char *b, size_t n)
     return command_fullname(parent_of[id], by_id[id], b, n);
 }
 
+/* The first slot of the durations that were negative (2^63 ticks on). */
+#define NEGATIVE ((63 - 6) * CS_HIST_SUB + CS_HIST_SUB)
+
+/* Command id's counters summed over the workers into t, its histogram into
+ * h (CS_HIST_SLOTS counts; a negative duration counts as 0). */
+static void sum_cmd(unsigned id, cs_total *t, unsigned long long *h)
+{
+    const cs_worker *w;
+    unsigned long long ticks = 0;
+    memset(t, 0, sizeof *t);
+    memset(h, 0, sizeof *h * CS_HIST_SLOTS);
+    for (int i = 0; (w = next_block(&i, 0));) {
+        const cs_cmd *c = &unbiased(atomic_load_explicit(&w->cmds, memory_order_acquire))[cmdstats__id(by_id[id])];
+        const atomic_ullong *wh = atomic_load_explicit(&c->hist, memory_order_acquire);
+        ticks += rd(&c->ticks);
+        t->rejected += rd(&c->rejected);
+        t->failed += rd(&c->failed);
+        for (int s = 0; wh && s < CS_HIST_SLOTS; s++) {
+            unsigned long long v = rd(&wh[s]);
+            h[s < NEGATIVE ? s : 0] += v;
+            t->calls += v;
+        }
+    }
+    t->ns = cmdstats_ns(ticks);
+    t->hist = h;
+}
+
+void cmdstats_foreach(void (*fn)(const cs_total *t, void *ctx), void *ctx)
+{
+    unsigned long long *h = xmalloc(sizeof *h * CS_HIST_SLOTS);
+    for (unsigned id = 0; id < nids; id++) {
+        cs_total t;
+        char name[64];
+        sum_cmd(id, &t, h);
+        if (!t.calls && !t.rejected && !t.failed) continue;
+        t.name = full_name(id, name, sizeof name);
+        fn(&t, ctx);
+    }
+    free(h);
+}
+
 void cmdstats_info_commands(buf *out)
 {
+    unsigned long long *h = xmalloc(sizeof *h * CS_HIST_SLOTS);
     for (unsigned id = 0; id < nids; id++) {
-        unsigned long long calls = 0, usec = 0, rej = 0, failed = 0;
-        const cs_worker *w;
+        cs_total t;
+        unsigned long long usec;
         char name[64];
-        for (int i = 0; (w = next_block(&i, 0));) {
-            const cs_cmd *c = &unbiased(atomic_load_explicit(&w->cmds, memory_order_acquire))[cmdstats__id(by_id[id])];
-            const atomic_ullong *h = atomic_load_explicit(&c->hist, memory_order_acquire);
-            usec += rd(&c->ticks);
-            rej += rd(&c->rejected);
-            failed += rd(&c->failed);
-            for (int s = 0; h && s < CS_HIST_SLOTS; s++) calls += rd(&h[s]);
-        }
-        if (!calls && !rej && !failed) continue;
-        usec = cmdstats_ns(usec) / 1000;
+        sum_cmd(id, &t, h);
+        if (!t.calls && !t.rejected && !t.failed) continue;
+        usec = t.ns / 1000;
         buf_printf(out, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
                         "failed_calls=%llu\r\n",
-                   full_name(id, name, sizeof name), calls, usec, calls ? (double)usec / (double)calls : 0.0,
-                   rej, failed);
+                   full_name(id, name, sizeof name), t.calls, usec,
+                   t.calls ? (double)usec / (double)t.calls : 0.0, t.rejected, t.failed);
     }
+    free(h);
 }
 
 typedef struct err_sum {
@@ -338,6 +374,21 @@ void cmdstats_info_errors(buf *out)
         if (sums[j].count) buf_printf(out, "errorstat_%s:count=%llu\r\n", sums[j].name, sums[j].count);
 }
 
+/* The lowest duration (ticks) slot idx holds, and the log2 of its width. */
+static uint64_t slot_low(int idx, unsigned *width_log2)
+{
+    unsigned b = idx < 2 * CS_HIST_SUB ? 0 : (unsigned)(idx / CS_HIST_SUB) - 1;
+    *width_log2 = b;
+    return (uint64_t)(idx - (int)b * CS_HIST_SUB) << b;
+}
+
+uint64_t cmdstats_slot_max_ns(int idx)
+{
+    unsigned b;
+    uint64_t low = slot_low(idx, &b);
+    return cmdstats_ns(low + (1ull << b) - 1);
+}
+
 /* The value HDR reports for a percentile of the counts: the highest value
  * of the slot where the running count reaches it (the lowest for 0). */
 static double percentile_us(const unsigned long long *h, unsigned long long total, double pct)
@@ -345,19 +396,14 @@ static double percentile_us(const unsigned long long *h, unsigned long long tota
     long long want = (long long)((pct < 100.0 ? pct : 100.0) / 100 * (double)total + 0.5);
     unsigned long long run = 0;
     int idx;
+    unsigned b;
     if (want < 1) want = 1;
     for (idx = 0; idx < CS_HIST_SLOTS; idx++)
         if ((run += h[idx]) >= (unsigned long long)want) break;
     if (idx == CS_HIST_SLOTS) return 0;
-    {
-        unsigned b = idx < 2 * CS_HIST_SUB ? 0 : (unsigned)(idx / CS_HIST_SUB) - 1;
-        uint64_t low = (uint64_t)(idx - (int)b * CS_HIST_SUB) << b;
-        return (double)cmdstats_ns(pct == 0.0 ? low : low + (1ull << b) - 1) / 1000.0;
-    }
+    if (pct == 0.0) return (double)cmdstats_ns(slot_low(idx, &b)) / 1000.0;
+    return (double)cmdstats_slot_max_ns(idx) / 1000.0;
 }
-
-/* The first slot of the durations that were negative (2^63 ticks on). */
-#define NEGATIVE ((63 - 6) * CS_HIST_SUB + CS_HIST_SUB)
 
 void cmdstats_info_latency(cmd_env *env, buf *out)
 {
@@ -371,24 +417,13 @@ void cmdstats_info_latency(cmd_env *env, buf *out)
     for (char *tok = strtok_r(spec, " ", &save); tok && np < 64; tok = strtok_r(NULL, " ", &save))
         pcts[np++] = strtod(tok, NULL);
     for (unsigned id = 0; id < nids; id++) {
-        unsigned long long total = 0;
-        const cs_worker *w;
+        cs_total t;
         char name[64];
-        memset(h, 0, sizeof *h * CS_HIST_SLOTS);
-        for (int i = 0; (w = next_block(&i, 0));) {
-            const cs_cmd *c = &unbiased(atomic_load_explicit(&w->cmds, memory_order_acquire))[cmdstats__id(by_id[id])];
-            const atomic_ullong *wh = atomic_load_explicit(&c->hist, memory_order_acquire);
-            if (!wh) continue;
-            for (int s = 0; s < CS_HIST_SLOTS; s++) {
-                unsigned long long v = rd(&wh[s]);
-                h[s < NEGATIVE ? s : 0] += v;
-                total += v;
-            }
-        }
-        if (!total) continue;
+        sum_cmd(id, &t, h);
+        if (!t.calls) continue;
         buf_printf(out, "latency_percentiles_usec_%s:", full_name(id, name, sizeof name));
         for (int p = 0; p < np; p++)
-            buf_printf(out, "%sp%g=%.3f", p ? "," : "", pcts[p], percentile_us(h, total, pcts[p]));
+            buf_printf(out, "%sp%g=%.3f", p ? "," : "", pcts[p], percentile_us(h, t.calls, pcts[p]));
         buf_append(out, "\r\n", 2);
     }
     free(h);

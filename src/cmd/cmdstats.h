@@ -197,6 +197,20 @@ void cmdstats_info_commands(buf *out);
 void cmdstats_info_errors(buf *out);
 void cmdstats_info_latency(cmd_env *env, buf *out);
 
+/* One command's counters summed over the workers (what INFO commandstats
+ * shows, and the histogram latencystats reads), for the metrics endpoint. */
+typedef struct cs_total {
+    const char *name;                   /* its full name, "config|get" */
+    unsigned long long calls, rejected, failed;
+    uint64_t ns;                        /* time spent in all its calls */
+    const unsigned long long *hist;     /* CS_HIST_SLOTS counts, summing to calls */
+} cs_total;
+/* Call fn for each command that was called, refused or failed (t and its
+ * histogram are valid during the call only). */
+void cmdstats_foreach(void (*fn)(const cs_total *t, void *ctx), void *ctx);
+/* The longest duration, in ns, histogram slot idx holds. */
+uint64_t cmdstats_slot_max_ns(int idx);
+
 extern const cmd_family cmd_family_slowlog;
 
 #endif

@@ -147,13 +147,21 @@ typedef struct cmd_family {
 #define KEY1NUM(f1, f2) {KSPEC(1, 0, 1, f1), KSPEC_NUM(2, f2)}   /* ZUNIONSTORE's */
 #define NOKEYS {KSPEC(0, 0, 0, NULL)}
 
-/* The worker counters INFO reads, one row each: field, INFO name. */
+/* The worker counters INFO and the metrics endpoint read, one row each:
+ * field, INFO name, metric name (a counter), its help. */
 #define CMD_STATS(X)                                                                         \
-    X(connections, "total_connections_received") X(commands, "total_commands_processed")    \
-    X(net_in, "total_net_input_bytes") X(net_out, "total_net_output_bytes")                 \
-    X(rejected, "rejected_connections")
+    X(connections, "total_connections_received", "kasi_connections_received_total",          \
+      "Client connections accepted")                                                         \
+    X(commands, "total_commands_processed", "kasi_commands_processed_total",                 \
+      "Commands processed")                                                                  \
+    X(net_in, "total_net_input_bytes", "kasi_net_input_bytes_total",                         \
+      "Bytes read from clients")                                                             \
+    X(net_out, "total_net_output_bytes", "kasi_net_output_bytes_total",                      \
+      "Bytes written to clients")                                                            \
+    X(rejected, "rejected_connections", "kasi_rejected_connections_total",                   \
+      "Connections refused (maxclients, protected mode)")
 typedef struct cmd_stats {
-#define X(f, name) atomic_ullong f;
+#define X(f, name, metric, help) atomic_ullong f;
     CMD_STATS(X)
 #undef X
 } cmd_stats;
@@ -175,6 +183,8 @@ typedef struct cmd_host {
     const atomic_int *auth_required;   /* a password is set */
     long (*clients)(void *ctx);                      /* connected clients */
     void (*stats)(void *ctx, cmd_stats *sum);        /* counters over every worker */
+    /* Worker w's counters, and the connections it has (*clients). */
+    void (*worker_stats)(void *ctx, int w, cmd_stats *st, long *clients);
     void (*shutdown)(void *ctx);                     /* SHUTDOWN was accepted: stop */
     /* From inside a long script on worker w: answer its other clients
      * (with command_exec_busy) and send what they are owed. */

@@ -22,7 +22,7 @@ typedef void section_fn(cmd_env *env, buf *out);
  * the domains' to write). */
 static struct {
     pthread_mutex_t mu;
-#define X(f, name) unsigned long long f;
+#define X(f, name, metric, help) unsigned long long f;
     CMD_STATS(X)
 #undef X
     unsigned long long expired, evicted, hits, misses, lazyfreed;
@@ -64,18 +64,23 @@ static void sec_clients(cmd_env *env, buf *out)
 
 static void sec_memory(cmd_env *env, buf *out)
 {
-    size_t used = ks_used_memory(env->ks), rss = util_rss_bytes();
+    size_t used = ks_used_memory(env->ks), rss = util_rss_bytes(), peak = ks_peak_memory(env->ks);
     char h1[32], h2[32];
     util_human_bytes(h1, sizeof h1, (double)used);
     util_human_bytes(h2, sizeof h2, (double)rss);
     buf_printf(out, "used_memory:%zu\r\nused_memory_human:%s\r\n", used, h1);
+    util_human_bytes(h1, sizeof h1, (double)peak);
+    buf_printf(out, "used_memory_peak:%zu\r\nused_memory_peak_human:%s\r\n", peak, h1);
     buf_printf(out, "used_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n", rss, h2);
     scripting_info(out);
     util_human_bytes(h1, sizeof h1, (double)cfg_ll(&env->cfg->maxmemory));
     config_info(env->cfg, "memory", out);
     buf_printf(out, "maxmemory_human:%s\r\n", h1);
-    buf_printf(out, "mem_fragmentation_ratio:%.2f\r\nmem_allocator:libc\r\n",
-        used ? (double)rss / (double)used : 0.0);
+    buf_printf(out, "mem_fragmentation_ratio:%.2f\r\nmem_fragmentation_bytes:%lld\r\nmem_allocator:libc\r\n",
+        used ? (double)rss / (double)used : 0.0, (long long)rss - (long long)used);
+    /* no replica has an output buffer, and nothing defragments: Redis's
+     * fields, exact (tools such as the Prometheus exporter read them) */
+    buf_printf(out, "mem_clients_slaves:0\r\nactive_defrag_running:0\r\n");
     pthread_mutex_lock(&base.mu);
     buf_printf(out, "lazyfree_pending_objects:%zu\r\nlazyfreed_objects:%llu\r\n", bgfree_pending(),
                since(bgfree_done(), base.lazyfreed));
@@ -105,7 +110,7 @@ static void sec_stats(cmd_env *env, buf *out)
     env->host->stats(env->host->ctx, &sum);
     ks_foreach_domain(env->ks, add_stats, &t);
     pthread_mutex_lock(&base.mu);
-#define X(f, name) buf_printf(out, "%s:%llu\r\n", name, since(atomic_load(&sum.f), base.f));
+#define X(f, name, metric, help) buf_printf(out, "%s:%llu\r\n", name, since(atomic_load(&sum.f), base.f));
     CMD_STATS(X)
 #undef X
     buf_printf(out, "expired_keys:%llu\r\nevicted_keys:%llu\r\n", since(t.expired, base.expired),
@@ -114,6 +119,11 @@ static void sec_stats(cmd_env *env, buf *out)
                since(t.misses, base.misses));
     pthread_mutex_unlock(&base.mu);
     buf_printf(out, "total_error_replies:%llu\r\n", cmdstats_total_errors());
+    /* no replicas, forks, defragmentation, cluster or MIGRATE: these are 0 */
+    buf_printf(out, "sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nlatest_fork_usec:0\r\n"
+                    "active_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\n"
+                    "active_defrag_key_misses:0\r\nslave_expires_tracked_keys:0\r\n"
+                    "migrate_cached_sockets:0\r\ncluster_connections:0\r\n");
     if (env->bus)
         buf_printf(out, "pubsub_channels:%lld\r\npubsub_patterns:%lld\r\npubsubshard_channels:%lld\r\n",
                    ps_nchannels(env->bus, 0), ps_numpat(env->bus), ps_nchannels(env->bus, 1));
@@ -142,6 +152,10 @@ static void sec_cpu(cmd_env *env, buf *out)
     getrusage(RUSAGE_SELF, &ru);
     buf_printf(out, "used_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n", (long)ru.ru_stime.tv_sec,
         (long)ru.ru_stime.tv_usec, (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec);
+    getrusage(RUSAGE_CHILDREN, &ru);   /* none: snapshots are threads, not forks */
+    buf_printf(out, "used_cpu_sys_children:%ld.%06ld\r\nused_cpu_user_children:%ld.%06ld\r\n",
+        (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec, (long)ru.ru_utime.tv_sec,
+        (long)ru.ru_utime.tv_usec);
 }
 
 static void sec_commandstats(cmd_env *env, buf *out) { cmdstats_info_commands(out); }
@@ -155,7 +169,7 @@ void info_resetstat(cmd_env *env)
     env->host->stats(env->host->ctx, &sum);
     ks_foreach_domain(env->ks, add_stats, &t);
     pthread_mutex_lock(&base.mu);
-#define X(f, name) base.f = atomic_load(&sum.f);
+#define X(f, name, metric, help) base.f = atomic_load(&sum.f);
     CMD_STATS(X)
 #undef X
     base.expired = t.expired;

@@ -37,6 +37,10 @@ enum cfg_fsync {
 #define CONFIG_DIRECTIVES(X)                                                                 \
     X(port, "port", INT, "5000", 0, 65535, CFG_MUTABLE, NULL, "server", "tcp_port",          \
       "TCP port to listen on (0 disables TCP); CONFIG SET re-binds")                         \
+    X(metrics_port, "metrics-port", INT, "0", 0, 65535, CFG_MUTABLE, NULL, "kasi",            \
+      "metrics_port",                                                                        \
+      "HTTP port of GET /metrics (Prometheus) and the status page, on the bind addresses "   \
+      "(0: off); CONFIG SET re-binds, as for port")                                          \
     X(bind, "bind", STR, "127.0.0.1 -::1", 0, 0, 0, NULL, NULL, NULL,                        \
       "addresses to listen on, space separated; a leading '-' means optional")               \
     X(protected_mode, "protected-mode", BOOL, "yes", 0, 1, CFG_MUTABLE, NULL, NULL, NULL,    \

@@ -577,16 +577,44 @@ void persist_free(persist **pp)
 
 /* ---- INFO ---- */
 
+/* The status, with mu held (a finished job reaped first). */
+static void status_locked(persist *p, persist_status *st, aof_status *as)
+{
+    memset(as, 0, sizeof *as);
+    reap_job(p, 0);
+    if (p->aof) aof_get_status(p->aof, as);
+    *st = (persist_status){
+        .changes_since_save = (unsigned long long)(ks_changes(p->ks) - p->changes_saved),
+        .saves = (unsigned long long)p->saves,
+        .rewrites = (unsigned long long)p->rewrites,
+        .aof_size = (unsigned long long)as->current_size,
+        .last_save_time = (long long)(p->lastsave_ms / 1000),
+        .bgsave_in_progress = p->job == JOB_BGSAVE,
+        .last_bgsave_ok = atomic_load(&p->last_bgsave_ok),
+        .aof_enabled = p->aof != NULL,
+        .rewrite_in_progress = p->job == JOB_REWRITE || p->job == JOB_ENABLE_AOF,
+        .last_rewrite_ok = p->last_rewrite_ok,
+        .aof_last_write_ok = !as->write_err,
+    };
+}
+
+void persist_get_status(persist *p, persist_status *st)
+{
+    aof_status as;
+    pthread_mutex_lock(&p->mu);
+    status_locked(p, st, &as);
+    pthread_mutex_unlock(&p->mu);
+}
+
 void persist_info(persist *p, buf *out)
 {
     char line[1024];
     int n;
-    aof_status st = {0};
+    aof_status as;
+    persist_status st;
     int64_t now = util_now_ms();
-    uint64_t changes = ks_changes(p->ks);
     pthread_mutex_lock(&p->mu);
-    reap_job(p, 0);
-    if (p->aof) aof_get_status(p->aof, &st);
+    status_locked(p, &st, &as);
     n = snprintf(line, sizeof line,
                  "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
                  "current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\n"
@@ -600,25 +628,21 @@ void persist_info(persist *p, buf *out)
                  "aof_last_rewrite_time_sec:%lld\r\naof_current_rewrite_time_sec:%lld\r\n"
                  "aof_last_bgrewrite_status:%s\r\naof_rewrites:%llu\r\naof_last_write_status:%s\r\n"
                  "aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
-                 (unsigned long long)(changes - p->changes_saved), p->job == JOB_BGSAVE,
-                 (long long)(p->lastsave_ms / 1000), p->last_bgsave_ok ? "ok" : "err",
-                 p->last_bgsave_secs,
-                 p->job == JOB_BGSAVE ? (long long)((now - p->job_start_ms) / 1000) : -1LL,
-                 (unsigned long long)p->saves, (unsigned long long)p->loaded_expired,
-                 (unsigned long long)p->loaded_keys, p->aof != NULL,
-                 p->job == JOB_REWRITE || p->job == JOB_ENABLE_AOF, p->rewrite_scheduled,
-                 p->last_rewrite_secs,
+                 st.changes_since_save, st.bgsave_in_progress, st.last_save_time,
+                 st.last_bgsave_ok ? "ok" : "err", p->last_bgsave_secs,
+                 p->job == JOB_BGSAVE ? (long long)((now - p->job_start_ms) / 1000) : -1LL, st.saves,
+                 (unsigned long long)p->loaded_expired, (unsigned long long)p->loaded_keys,
+                 st.aof_enabled, st.rewrite_in_progress, p->rewrite_scheduled, p->last_rewrite_secs,
                  p->job == JOB_REWRITE ? (long long)((now - p->job_start_ms) / 1000) : -1LL,
-                 p->last_rewrite_ok ? "ok" : "err", (unsigned long long)p->rewrites,
-                 st.write_err ? "err" : "ok");
+                 st.last_rewrite_ok ? "ok" : "err", st.rewrites, st.aof_last_write_ok ? "ok" : "err");
     buf_append(out, line, (size_t)n);
     if (p->aof) {
         n = snprintf(line, sizeof line,
                      "aof_current_size:%llu\r\naof_base_size:%llu\r\naof_pending_rewrite:%d\r\n"
                      "aof_buffer_length:0\r\naof_pending_bio_fsync:0\r\naof_delayed_fsync:0\r\n"
                      "aof_fsync_lag_ms:%llu\r\n",
-                     (unsigned long long)st.current_size, (unsigned long long)st.base_size,
-                     p->rewrite_scheduled, (unsigned long long)st.fsync_lag_ms);
+                     st.aof_size, (unsigned long long)as.base_size, p->rewrite_scheduled,
+                     (unsigned long long)as.fsync_lag_ms);
         buf_append(out, line, (size_t)n);
     }
     pthread_mutex_unlock(&p->mu);

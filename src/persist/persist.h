@@ -56,4 +56,14 @@ uint64_t persist_thread_lsn(void);
 
 void persist_info(persist *p, buf *out);
 
+/* The state INFO persistence shows, for a reader that wants numbers (the
+ * metrics endpoint). */
+typedef struct persist_status {
+    unsigned long long changes_since_save, saves, rewrites, aof_size;
+    long long last_save_time;         /* Unix seconds of the last good snapshot */
+    int bgsave_in_progress, last_bgsave_ok;
+    int aof_enabled, rewrite_in_progress, last_rewrite_ok, aof_last_write_ok;
+} persist_status;
+void persist_get_status(persist *p, persist_status *st);
+
 #endif

@@ -61,8 +61,8 @@ static void unmark_pending(conn *c)
     c->prev_pending = c->next_pending = NULL;
 }
 
-/* Protected mode (as Redis 7): with no password set, only local clients
- * may connect; the others get Redis's explanation and are closed. */
+/* Refused by protected mode (server_protected_refuses): the client gets
+ * Redis's explanation and is closed. */
 static void deny_protected(worker *w, int fd)
 {
     static const char msg[] =
@@ -106,8 +106,7 @@ void conn_accept(worker *w, int fd)
         stat_add(&w->st.rejected, 1);
         return;
     }
-    if (cfg_ll(&srv->cfg.protected_mode) && !atomic_load(&srv->auth_required) &&
-        !net_peer_is_local(fd)) {
+    if (server_protected_refuses(srv, fd)) {
         deny_protected(w, fd);
         atomic_fetch_sub(&srv->nclients, 1);
         atomic_fetch_sub_explicit(&w->load, 1, memory_order_relaxed);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "server/conn.h"
+#include "server/metrics.h"
 #include "cmd/cmdstats.h"
 #include "cmd/notify.h"
 #include "lib/log.h"
@@ -22,7 +23,7 @@
 #include "types/stream.h"
 #include "types/types.h"
 
-static void set_release(server *srv, listen_set *ls)
+void server_release_set(server *srv, listen_set *ls)
 {
     int last;
     if (!ls) return;
@@ -35,9 +36,7 @@ static void set_release(server *srv, listen_set *ls)
     free(ls);
 }
 
-/* Listen on the bind addresses at port (none if 0), plus a dup of the unix
- * socket unix_fd if there is one. Returns the set, or NULL (logged). */
-static listen_set *open_listeners(server *srv, long long port, int unix_fd)
+listen_set *server_listen(server *srv, long long port, int unix_fd)
 {
     char err[256], *list = config_str(&srv->cfg, &srv->cfg.bind), *save = NULL;
     int backlog = (int)srv->cfg.tcp_backlog, ok = 1;
@@ -71,11 +70,11 @@ static listen_set *open_listeners(server *srv, long long port, int unix_fd)
         }
     }
     if (ok && ls->n == 0) {
-        log_warn("Configured to listen on nothing: set port or unixsocket");
+        log_warn("Configured to listen on nothing: set port (or metrics-port) and bind, or unixsocket");
         ok = 0;
     }
     if (!ok) {
-        set_release(srv, ls);
+        server_release_set(srv, ls);
         return NULL;
     }
     return ls;
@@ -95,8 +94,14 @@ static int listen_all(server *srv)
         srv->unix_fd = fd;
         log_notice("Listening on unix socket %s", srv->cfg.unixsocket);
     }
-    srv->lset = open_listeners(srv, srv->cfg.port, srv->unix_fd);
+    srv->lset = server_listen(srv, srv->cfg.port, srv->unix_fd);
     return srv->lset ? 0 : -1;
+}
+
+int server_protected_refuses(server *srv, int fd)
+{
+    return cfg_ll(&srv->cfg.protected_mode) && !atomic_load(&srv->auth_required) &&
+           !net_peer_is_local(fd);
 }
 
 static void on_accept(ev_loop *loop, ev_handle *h, unsigned events);
@@ -121,7 +126,7 @@ static int worker_relisten(worker *w)
                    EV_READ | (srv->nworkers > 1 ? EV_EXCLUSIVE : 0), on_accept) < 0)
             return -1;
     }
-    set_release(srv, old);
+    server_release_set(srv, old);
     return 0;
 }
 
@@ -134,7 +139,7 @@ int server_rebind(server *srv, char *err, size_t errlen)
     same = atomic_load(&srv->lset)->port == cfg_ll(&srv->cfg.port);   /* e.g. restored */
     pthread_mutex_unlock(&srv->lset_mu);
     if (same) return 0;
-    ls = open_listeners(srv, cfg_ll(&srv->cfg.port), srv->unix_fd);
+    ls = server_listen(srv, cfg_ll(&srv->cfg.port), srv->unix_fd);
     if (!ls) {
         snprintf(err, errlen, "Unable to listen on this port. Check server logs.");
         return -1;
@@ -142,7 +147,7 @@ int server_rebind(server *srv, char *err, size_t errlen)
     pthread_mutex_lock(&srv->lset_mu);
     old = atomic_exchange(&srv->lset, ls);
     pthread_mutex_unlock(&srv->lset_mu);
-    set_release(srv, old);
+    server_release_set(srv, old);
     for (int i = 0; i < srv->nworkers; i++)
         if (write(srv->workers[i].wakefd, &one, sizeof one) < 0) { /* already awake */ }
     return 0;
@@ -272,6 +277,12 @@ static int apply_port(void *owner, void *caller, char *err, size_t errlen)
     return server_rebind(owner, err, errlen);
 }
 
+static int apply_metrics_port(void *owner, void *caller, char *err, size_t errlen)
+{
+    (void)caller;
+    return metrics_rebind(((server *)owner)->metrics, err, errlen);
+}
+
 static int apply_tracking(void *owner, void *caller, char *err, size_t errlen)
 {
     server *srv = owner;
@@ -367,15 +378,26 @@ static int apply_limits(void *owner, void *caller, char *err, size_t errlen)
 
 static long host_clients(void *ctx) { return atomic_load(&((server *)ctx)->nclients); }
 
+static void host_worker_stats(void *ctx, int id, cmd_stats *st, long *clients)
+{
+    worker *w = &((server *)ctx)->workers[id];
+#define X(f, name, metric, help) atomic_init(&st->f, atomic_load_explicit(&w->st.f, memory_order_relaxed));
+    CMD_STATS(X)
+#undef X
+    *clients = atomic_load_explicit(&w->load, memory_order_relaxed);
+}
+
 static void host_stats(void *ctx, cmd_stats *sum)
 {
     server *srv = ctx;
-#define X(f, name) atomic_init(&sum->f, 0);
+    long clients;
+#define X(f, name, metric, help) atomic_init(&sum->f, 0);
     CMD_STATS(X)
 #undef X
     for (int i = 0; i < srv->nworkers; i++) {
-        cmd_stats *st = &srv->workers[i].st;
-#define X(f, name) atomic_fetch_add(&sum->f, atomic_load_explicit(&st->f, memory_order_relaxed));
+        cmd_stats st;
+        host_worker_stats(srv, i, &st, &clients);
+#define X(f, name, metric, help) atomic_fetch_add(&sum->f, atomic_load(&st.f));
         CMD_STATS(X)
 #undef X
     }
@@ -461,7 +483,7 @@ int server_init(server *srv)
         }
     }
     srv->host = (cmd_host){srv, srv->start_ms, "", "", n, &srv->auth_required, host_clients,
-                           host_stats, host_shutdown, host_serve_busy};
+                           host_stats, host_worker_stats, host_shutdown, host_serve_busy};
     util_random_hex(srv->host.run_id, sizeof srv->host.run_id - 1);
     util_random_hex(srv->host.replid, sizeof srv->host.replid - 1);
     if (listen_all(srv) < 0) return -1;
@@ -480,6 +502,9 @@ int server_init(server *srv)
             return -1;
         }
     }
+    srv->metrics = metrics_create(srv, &srv->workers[0]);
+    if (!srv->metrics) return -1;
+    config_on_change(&srv->cfg, CFG_metrics_port, apply_metrics_port, srv);
     return 0;
 }
 
@@ -540,6 +565,7 @@ static void *worker_main(void *opaque)
         if (atomic_load_explicit(&srv->lset, memory_order_acquire) != w->lset &&
             worker_relisten(w) < 0)
             log_warn("Worker %d could not listen on the new sockets: %s", w->id, strerror(errno));
+        if (w->id == 0) metrics_tick(srv->metrics, now / 1000);
         tracking_set_origin(0);   /* the sweep's and eviction's changes are nobody's */
         worker_cron(w, now);
         /* what the last turn's commands changed, to BCAST clients, before
@@ -589,6 +615,7 @@ void server_stop(server *srv)
 
 void server_cleanup(server *srv)
 {
+    metrics_free(&srv->metrics);
     for (int i = 0; i < srv->nworkers; i++) {
         worker *w = &srv->workers[i];
         while (w->conns) conn_close(w->conns);
@@ -599,10 +626,10 @@ void server_cleanup(server *srv)
         free(w->inbox);
         pthread_mutex_destroy(&w->inbox_mu);
         free(w->listeners);
-        set_release(srv, w->lset);
+        server_release_set(srv, w->lset);
         free(w->flushv);
     }
-    set_release(srv, atomic_load(&srv->lset));
+    server_release_set(srv, atomic_load(&srv->lset));
     if (srv->unix_fd >= 0) {
         close(srv->unix_fd);
         unlink(srv->cfg.unixsocket);

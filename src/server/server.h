@@ -96,6 +96,7 @@ struct server {
     int64_t start_ms;
     size_t rss_base;          /* resident bytes once started, before any key */
     int sigpipe[2];           /* self-pipe the signal handler writes to */
+    struct metrics *metrics;  /* metrics-port's endpoint, on worker 0 */
 };
 
 /* Open the listeners and create the keyspace and workers. Returns 0 or -1
@@ -107,6 +108,16 @@ void server_run(server *srv);
 void server_cleanup(server *srv);
 /* Ask every loop to stop (safe from any thread and from a signal handler). */
 void server_stop(server *srv);
+
+/* Listen on the bind addresses at port (none if 0), plus a dup of the unix
+ * socket unix_fd unless -1. Returns the set (one reference: the caller's),
+ * or NULL (logged). */
+listen_set *server_listen(server *srv, long long port, int unix_fd);
+/* Drop a reference to ls (NULL: none); the last closes its sockets. */
+void server_release_set(server *srv, listen_set *ls);
+/* Protected mode (as Redis 7): with no password set, only local clients
+ * are served. Whether the client on fd is refused so. */
+int server_protected_refuses(server *srv, int fd);
 
 /* CONFIG SET port: listen on the bind addresses with the new port (the
  * old sockets close once every worker moved on). Returns 0, or -1. */

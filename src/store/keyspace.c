@@ -909,7 +909,18 @@ size_t ks_used_memory(keyspace *ks)
 {
     long long m = atomic_load_explicit(&ks->mem, memory_order_relaxed) +
                   atomic_load_explicit(&ks->overhead, memory_order_relaxed);
-    return m > 0 ? (size_t)m : 0;
+    size_t used = m > 0 ? (size_t)m : 0, peak = atomic_load_explicit(&ks->peak, memory_order_relaxed);
+    /* a store only when it is a new high: the write path reads this too */
+    while (used > peak &&
+           !atomic_compare_exchange_weak_explicit(&ks->peak, &peak, used, memory_order_relaxed,
+                                                  memory_order_relaxed)) {}
+    return used;
+}
+
+size_t ks_peak_memory(keyspace *ks)
+{
+    ks_used_memory(ks);
+    return atomic_load_explicit(&ks->peak, memory_order_relaxed);
 }
 
 void ks_set_touch_hook(keyspace *ks, ks_touch_fn fn, void *ctx)
@@ -937,4 +948,5 @@ void ks_set_overhead(keyspace *ks, size_t in_use)
 {
     long long extra = (long long)in_use - atomic_load(&ks->mem);
     atomic_store(&ks->overhead, extra > 0 ? extra : 0);
+    ks_used_memory(ks);   /* the peak, measured at least this often */
 }

@@ -302,6 +302,10 @@ size_t ks_drop_expired(keyspace *ks, int64_t now);
 /* Memory maxmemory bounds: segments and tables, plus what the allocator
  * held beyond them (buffers, bookkeeping) when last measured. */
 size_t ks_used_memory(keyspace *ks);
+/* The most it was when measured (each ks_used_memory, and each
+ * ks_set_overhead: the server's once a second at least), as Redis samples
+ * its peak. */
+size_t ks_peak_memory(keyspace *ks);
 /* Report the allocator's in-use bytes, measured now. */
 void ks_set_overhead(keyspace *ks, size_t allocator_in_use);
 

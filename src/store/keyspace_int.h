@@ -47,6 +47,7 @@ struct keyspace {
     domain *dflt;                   /* "default": never moves or goes away */
     atomic_llong mem;               /* bytes of segments and tables, all shards */
     atomic_llong overhead;          /* allocator in-use bytes beyond mem */
+    atomic_size_t peak;             /* the most ks_used_memory has returned */
     atomic_ullong evict_cursor;     /* round robin over (domain, shard) */
     /* The hooks. These change only while no command runs anywhere (the
      * server's exclusive section), and commands are all that writes; the
