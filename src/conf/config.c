@@ -641,17 +641,43 @@ void config_info(config *cfg, const char *section, buf *out)
 void config_usage(const char *prog)
 {
     printf("Usage: %s [/path/to/kasi.conf] [--directive value ...]\n"
-           "       %s --help | --version\n"
-           "       kasi-server --check-aof [--fix] <file> | --check-snapshot <file>\n\n"
+           "       %s --test-config [/path/to/kasi.conf] [--directive value ...]\n"
+           "       %s --help | --version | --sample-config\n"
+           "       %s --check-aof [--fix] <file> | --check-snapshot <file>\n\n"
            "Kasi %s, a RESP (Redis protocol) cache server.\n\n"
            "Directives (config file lines 'name value', or flags '--name value'):\n",
-           prog, prog, KASI_VERSION);
+           prog, prog, prog, prog, KASI_VERSION);
     for (size_t i = 0; i < NROWS; i++)
         printf("  %-28s %s (default: %s)\n", rows[i].name, rows[i].help,
                *rows[i].def ? rows[i].def : "\"\"");
+    printf("\nOlder names, as Redis accepts them:\n");
+    for (size_t i = 0; i < NALIASES; i++)
+        printf("  %-28s %s\n", aliases[i].name, rows[aliases[i].idx].name);
     printf("\nExamples:\n  %s --port 6380 --bind \"127.0.0.1 ::1\"\n"
-           "  %s /etc/kasi.conf --loglevel verbose\n",
-           prog, prog);
+           "  %s /etc/kasi.conf --loglevel verbose\n"
+           "  %s --sample-config > kasi.conf    # every directive at its default\n",
+           prog, prog, prog);
+}
+
+void config_sample(void)
+{
+    buf b = {0};
+    buf_printf(&b, "# kasi.conf - every directive of Kasi %s, at its default, with what it is for.\n"
+                   "# Written by `kasi-server --sample-config` from the table the server reads\n"
+                   "# its configuration with (a test checks that the two match). Lines are\n"
+                   "# 'name value', as in redis.conf; flags '--name value' after the file win.\n"
+                   "# CONFIG REWRITE keeps these comments and rewrites the values in place.\n",
+               KASI_VERSION);
+    for (size_t i = 0; i < NROWS; i++) {
+        const char *d = rows[i].def;
+        buf_printf(&b, "\n# %s\n%s ", rows[i].help, rows[i].name);
+        /* multi-word values need no quotes: the words are joined again */
+        if (!*d || strpbrk(d, "\"'\\#\t")) buf_append_repr(&b, d, strlen(d));
+        else buf_append(&b, d, strlen(d));
+        buf_append(&b, "\n", 1);
+    }
+    fwrite(b.data, 1, b.len, stdout);
+    buf_free(&b);
 }
 
 /* Apply "name arg1 arg2 ..." (args joined by spaces). *saves counts the
@@ -748,12 +774,6 @@ int config_from_args(config *cfg, int argc, char **argv, char *err, size_t errle
     umask((mode_t)cfg->umask);
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         config_usage(argv[0]);
-        *exit_now = 1;
-        return 0;
-    }
-    if (argc > 1 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-v"))) {
-        printf("kasi-server v=%s redis_compat=%s bits=%d\n", KASI_VERSION, KASI_REDIS_VERSION,
-               (int)(sizeof(void *) * 8));
         *exit_now = 1;
         return 0;
     }

@@ -223,7 +223,7 @@ void config_init(config *cfg);
 /* Free the strings. */
 void config_free(config *cfg);
 /* Apply the command line (a config file first, then --flags). Returns 0, or
- * -1 with a message in err. Sets *exit_now for --help/--version. */
+ * -1 with a message in err. Sets *exit_now for --help. */
 int config_from_args(config *cfg, int argc, char **argv, char *err, size_t errlen,
                      int *exit_now);
 /* Install the hook called after CONFIG SET changes directive idx (CFG_x). */
@@ -247,6 +247,9 @@ int config_get(config *cfg, const char *const *pats, const size_t *lens, int npa
 void config_info(config *cfg, const char *section, buf *out);
 /* Print --help. */
 void config_usage(const char *prog);
+/* Print a config file with every directive at its default, each under a
+ * comment saying what it is for (--sample-config; etc/kasi.conf). */
+void config_sample(void);
 /* Rewrite config_file with the values in cfg as Redis's CONFIG REWRITE
  * does (see rewrite.c). Returns 0, or -errno. */
 int config_rewrite(config *cfg);

@@ -1,8 +1,13 @@
 """The config file as an operator meets it: CONFIG REWRITE keeping the file's
 comments and order, then a restart from the rewritten file with the changed
 values (Kasi's own directives and a domain's keys too). Redis's rewrite is
-compared byte for byte in tests/diff/test_diff_config_rewrite.py."""
+compared byte for byte in tests/diff/test_diff_config_rewrite.py. And the
+command line an operator checks a file with: --version, --test-config,
+--help and --sample-config, which etc/kasi.conf must match."""
 import os
+import re
+import socket
+import subprocess
 
 import pytest
 
@@ -141,3 +146,104 @@ def test_rewrite_failure_leaves_the_file(tmp_path):
             assert [n for n in os.listdir(tmp_path) if ".conf." in n and not n.endswith(".moved")] == []
     finally:
         srv.stop()
+
+
+# ---------------------------------------------------------------- the command line
+
+SAMPLE = os.path.join(H.REPO, "etc", "kasi.conf")
+
+
+def run(*args):
+    return subprocess.run([H.KASI_SERVER] + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=30 * H.TIME_FACTOR)
+
+
+def test_version_reports_the_build():
+    for flag in ("--version", "-v"):
+        p = run(flag)
+        assert p.returncode == 0 and not p.stderr, p
+        out = p.stdout.decode()
+        m = re.fullmatch(r'Kasi server v=\d+\.\d+\.\d+ sha=([0-9a-f]{8}):[01] redis=7\.0\.15 malloc=libc bits=64 '
+                         r'build=(opt|asan|tsan) cflags="([^"]*)" cc="[^"]+" scripting=(lua-5\.1|luajit-2\.1|none) '
+                         r'tls=no\n', out)
+        assert m, out
+        name = os.path.basename(H.KASI_SERVER)
+        assert m.group(2) == next((b for b in ("asan", "tsan") if b in name), "opt"), (name, out)
+        assert ("-fsanitize" in m.group(3)) == (m.group(2) != "opt"), out
+
+
+def test_test_config_accepts_a_good_file(tmp_path):
+    port = H.free_port()
+    conf = tmp_path / "good.conf"
+    conf.write_text("# fine\nport %d\nmaxmemory 10mb\nsave 60 1\nsave 30 2\nlua-time-limit 100\n" % port)
+    for args in ([str(conf)], [str(conf), "--maxclients", "9"], [SAMPLE], [SAMPLE, "--port", "0"], []):
+        p = run("--test-config", *args)
+        assert (p.returncode, p.stdout, p.stderr) == (0, b"OK\n", b""), (args, p)
+    # it only checked: nothing listens on the file's port
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+@pytest.mark.parametrize("text,flags,needle", [
+    ("port 1\nno-such-directive 1\n", [], "bad.conf:2: unknown directive 'no-such-directive'"),
+    ("maxmemory lots\n", [], "bad.conf:1: invalid value 'lots' for 'maxmemory'"),
+    ('requirepass "open\n', [], "bad.conf:1: can't parse line"),
+    ("save 60\n", [], "Invalid save parameters"),
+    ("port 1\n", ["--loglevel", "loud"], "command line: invalid value 'loud' for 'loglevel'"),
+])
+def test_test_config_rejects_a_bad_file(tmp_path, text, flags, needle):
+    conf = tmp_path / "bad.conf"
+    conf.write_text(text)
+    p = run("--test-config", str(conf), *flags)
+    assert p.returncode == 1 and p.stdout == b"", p
+    assert needle in p.stderr.decode(), p.stderr
+
+
+def test_test_config_of_a_missing_file(tmp_path):
+    p = run("--test-config", str(tmp_path / "none.conf"))
+    assert p.returncode == 1 and b"can't open config file" in p.stderr, p
+
+
+def names_and_defaults(tmp_path, config_text=None):
+    """CONFIG GET * of a server started (from config_text), its port masked."""
+    srv = H.ServerProcess("kasi", str(tmp_path), config_text=config_text)
+    try:
+        with srv.raw() as c:
+            got = c.cmd("CONFIG", "GET", "*")
+    finally:
+        srv.stop()
+    pairs = dict(zip(got[::2], got[1::2]))
+    pairs[b"port"] = b"<port>"
+    return pairs
+
+
+def test_help_lists_every_directive(tmp_path):
+    p = run("--help")
+    assert p.returncode == 0, p
+    out = p.stdout.decode()
+    names = names_and_defaults(tmp_path)
+    listed = re.findall(r"^  ([a-z][a-z0-9-]+) ", out, re.M)
+    assert sorted(listed) == sorted(n.decode() for n in names), out
+    for line in out.splitlines():
+        if line.startswith("  ") and "(default: " in line:
+            assert line.endswith(")") and len(line.split(None, 1)[1]) > 20, line
+
+
+def test_sample_config_is_what_the_binary_prints(tmp_path):
+    """etc/kasi.conf is `kasi-server --sample-config` (regenerate it with
+    make sample-config), names every directive, and starting from it gives
+    the defaults."""
+    p = run("--sample-config")
+    assert p.returncode == 0, p
+    with open(SAMPLE, "rb") as f:
+        assert f.read() == p.stdout, "etc/kasi.conf is stale: run make sample-config"
+    defaults = names_and_defaults(tmp_path / "a")
+    from_sample = names_and_defaults(tmp_path / "b", p.stdout.decode())
+    assert from_sample == defaults
+    text = p.stdout.decode()
+    directives = re.findall(r"^([a-z-]+) ", text, re.M)
+    assert len(directives) == len(set(directives)) and set(directives) <= set(n.decode() for n in defaults)
+    help_rows = re.findall(r"^  ([a-z][a-z0-9-]+) .*\(default: ", run("--help").stdout.decode(), re.M)
+    assert directives == help_rows
+    for d in directives:   # each under its one-line comment
+        assert re.search(r"^# .+\n%s " % re.escape(d), text, re.M), d
