@@ -63,35 +63,43 @@ static int kept_word(const char *w)
     return 0;
 }
 
+/* The NUL-terminated text of b, taken from it. */
+static char *take(buf *b)
+{
+    buf_append(b, "", 1);
+    return b->data;
+}
+
+static int blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
 /* One line of the old file, p[0..n) without its newline, trimmed of
  * "\r\n\t " at both ends as Redis does. */
 static void read_line(rw_state *st, const char *p, size_t n)
 {
-    char *words[64], *split;
+    char *line, *words[64];
     const cfg_row *r = NULL;
-    int nw, kept;
-    while (n && strchr("\r\n\t ", p[0])) p++, n--;
-    while (n && strchr("\r\n\t ", p[n - 1])) n--;
-    if (n == 0 || p[0] == '#') {
-        char *line = xmalloc(n + 1);
-        memcpy(line, p, n);
-        line[n] = '\0';
-        if (strcmp(line, SIGNATURE) == 0) st->needs_signature = 0;
-        add_line(st, line, LINE_FREE);
-        return;
+    int kept = 1;
+    while (n && blank(p[0])) p++, n--;
+    while (n && blank(p[n - 1])) n--;
+    line = xmalloc(n + 2);
+    memcpy(line, p, n);
+    line[n] = '\n';   /* the splitter wants it */
+    if (n && p[0] != '#') {
+        int nw = config__split(line, n + 1, words, 64);
+        if (nw > 0) r = config__find(words[0], strlen(words[0]));
+        kept = r || (nw > 0 && kept_word(words[0]));
+        memcpy(line, p, n);   /* it unescaped the words in place */
     }
-    split = xmalloc(n + 8);
-    memcpy(split, "# ??? ", 6);   /* the line as a comment, if it must be one */
-    memcpy(split + 6, p, n);
-    split[6 + n] = '\n';
-    split[7 + n] = '\0';
-    nw = config__split(split + 6, n + 1, words, 64);
-    if (nw > 0) r = config__find(words[0], strlen(words[0]));
-    kept = r || (nw > 0 && kept_word(words[0]));
-    memcpy(split + 6, p, n);   /* splitting unescaped the words in place */
-    split[6 + n] = '\0';
-    if (kept) memmove(split, split + 6, n + 1);
-    add_line(st, split, r ? (int)(r - config__rows) : LINE_FREE);
+    line[n] = '\0';
+    if (!kept) {
+        buf b = {0};
+        buf_printf(&b, "# ??? %s", line);
+        free(line);
+        line = take(&b);
+    } else if (strcmp(line, SIGNATURE) == 0) {
+        st->needs_signature = 0;
+    }
+    add_line(st, line, r ? (int)(r - config__rows) : LINE_FREE);
 }
 
 /* The old file into st: 0, or -errno (a missing file is an empty one). */
@@ -137,13 +145,6 @@ static void put(rw_state *st, int idx, char *line, int force)
         st->needs_signature = 0;
     }
     add_line(st, line, LINE_FREE);
-}
-
-/* The NUL-terminated text of b, taken from it. */
-static char *take(buf *b)
-{
-    buf_append(b, "", 1);
-    return b->data;
 }
 
 /* Bytes as Redis writes them: with the largest of gb, mb, kb that divides. */

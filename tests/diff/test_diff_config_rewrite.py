@@ -92,6 +92,7 @@ REWRITE = ("CONFIG", "REWRITE")
 
 COMMENTED = """# top comment
 port {port}
+dir .
   # indented comment
 
 \t
