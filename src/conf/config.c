@@ -665,8 +665,9 @@ void config_sample(void)
     buf_printf(&b, "# kasi.conf - every directive of Kasi %s, at its default, with what it is for.\n"
                    "# Written by `kasi-server --sample-config` from the table the server reads\n"
                    "# its configuration with (a test checks that the two match). Lines are\n"
-                   "# 'name value', as in redis.conf; flags '--name value' after the file win.\n"
-                   "# CONFIG REWRITE keeps these comments and rewrites the values in place.\n",
+                   "# 'name value', as in redis.conf; flags '--name value' after the file win\n"
+                   "# (but save: its lines add up, as in Redis). CONFIG REWRITE keeps these\n"
+                   "# comments and rewrites the values in place.\n",
                KASI_VERSION);
     for (size_t i = 0; i < NROWS; i++) {
         const char *d = rows[i].def;
