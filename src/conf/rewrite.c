@@ -209,22 +209,19 @@ static void bind_word(buf *b, const char *w, size_t n)
 
 static void rw_bind(rw_state *st, int idx, const char *v, const char *def)
 {
-    buf b = {0}, words = {0};
+    buf line = {0}, words = {0};
+    buf_printf(&line, "bind");
     for (const char *p = v + strspn(v, " "); *p; p += strspn(p, " ")) {
         size_t n = strcspn(p, " ");
-        buf_append(&b, " ", 1);
-        bind_word(&b, p, n);
-        buf_append(&words, words.len ? " " : "", words.len ? 1 : 0);
+        buf_append(&line, " ", 1);
+        bind_word(&line, p, n);
+        if (words.len) buf_append(&words, " ", 1);
         buf_append(&words, p, n);
         p += n;
     }
     buf_append(&words, "", 1);
-    if (strcmp(words.data, def) != 0) {   /* at the default, its line goes */
-        buf line = {0};
-        buf_printf(&line, "bind%.*s", (int)b.len, b.data);
-        put(st, idx, take(&line), 1);
-    }
-    buf_free(&b);
+    if (strcmp(words.data, def) != 0) put(st, idx, take(&line), 1);
+    else buf_free(&line);   /* at the default, its line goes */
     buf_free(&words);
 }
 

@@ -111,9 +111,10 @@ def test_rewrite_then_restart(tmp_path):
 
 
 def test_rewrite_back_to_defaults(tmp_path):
-    """A line at its default stays (Redis keeps what the operator wrote) and
-    an emptied password loses its line; the restart has the defaults."""
-    srv = file_server(tmp_path, "port {port}\nrequirepass pw\nmaxclients 50\nhz 20\n")
+    """A line at its default stays (Redis keeps what the operator wrote), but
+    an emptied password and bind at its default lose their lines (as in
+    Redis, whose own default bind differs); the restart has the defaults."""
+    srv = file_server(tmp_path, "port {port}\nrequirepass pw\nbind 127.0.0.1 -::1\nmaxclients 50\nhz 20\n")
     srv.password = "pw"
     try:
         with srv.raw() as c:
