@@ -4,6 +4,7 @@
 #   make run        build and start on 127.0.0.1:5000 in the foreground
 #   make test       every test, optimised and under ASan+UBSan and TSan
 #   make install PREFIX=$HOME/.local
+#   make sample-config  etc/kasi.conf again, from the directive table
 #   make bench      Kasi vs Redis 7 side by side
 #
 # Objects are built once per flavour (build/opt, build/asan, build/tsan;
@@ -52,6 +53,14 @@ endif
 # build/lua changes when the Lua does, so that the binaries are relinked
 LUA_STAMP := build/lua
 $(shell mkdir -p build && [ "`cat $(LUA_STAMP) 2>/dev/null`" = $(LUA_KIND) ] || echo $(LUA_KIND) >$(LUA_STAMP))
+# --version's build details: the commit, "00000000" where there is no git
+# (a release tarball), with ":1" if the tree differs from it, as Redis
+# writes it. build/git-sha changes only when they do, and main.o alone
+# depends on it.
+GIT_SHA := $(shell git rev-parse --short=8 HEAD 2>/dev/null || echo 00000000)
+GIT_DIRTY := $(if $(shell git status --porcelain --untracked-files=no 2>/dev/null),1,0)
+SHA_STAMP := build/git-sha
+$(shell [ "`cat $(SHA_STAMP) 2>/dev/null`" = $(GIT_SHA):$(GIT_DIRTY) ] || echo $(GIT_SHA):$(GIT_DIRTY) >$(SHA_STAMP))
 # make V=1 shows the whole commands
 Q       := $(if $(V),,@)
 
@@ -76,7 +85,10 @@ define flavour
 $(B)/$(1)/%.o: src/%.c
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  CC    $$@")
-	$$(Q)$$(CC) $$(CSTD) $$(WARN) $$(FLAGS_$(1)) $$(INC) -MMD -MP -c -o $$@ $$<
+	$$(Q)$$(CC) $$(CSTD) $$(WARN) $$(FLAGS_$(1)) $$(INC) $$(BUILD_DEFS) -MMD -MP -c -o $$@ $$<
+$(B)/$(1)/server/main.o: $(SHA_STAMP)
+$(B)/$(1)/server/main.o: BUILD_DEFS = -DKASI_GIT_SHA='"$(GIT_SHA)"' -DKASI_GIT_DIRTY=$(GIT_DIRTY) \
+  -DKASI_BUILD='"$(1)"' -DKASI_CFLAGS='"$(FLAGS_$(1))"'
 $(B)/$(1)/test_%.o: tests/unit/test_%.c
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  CC    $$@")
@@ -113,6 +125,10 @@ bin:
 
 run: all
 	./bin/kasi-server --port 5000 --bind 127.0.0.1
+
+# etc/kasi.conf is what the server prints (a test checks that they match).
+sample-config: bin/kasi-server
+	./bin/kasi-server --sample-config >etc/kasi.conf
 
 install: bin/kasi-server
 	install -d $(DESTDIR)$(PREFIX)/bin
@@ -187,4 +203,4 @@ clean:
 	rm -rf bin build *.egg-info python/*.egg-info python/kasi/bin
 
 .SECONDARY:
-.PHONY: all run install test test-deps check-layers check-nolua unit unit-bins integration python-tests bench clean
+.PHONY: all run sample-config install test test-deps check-layers check-nolua unit unit-bins integration python-tests bench clean

@@ -1,6 +1,7 @@
 /* server.c - the server's commands: FLUSHDB, FLUSHALL, TIME, the
  * persistence commands (SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE), SHUTDOWN,
- * INFO, ROLE, CONFIG GET/SET and MEMORY USAGE. Redis 7.0's replies and texts. */
+ * INFO, ROLE, CONFIG GET/SET/RESETSTAT/REWRITE/HELP and MEMORY USAGE.
+ * Redis 7.0's replies and texts. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +180,44 @@ static void cmd_config_resetstat(cmd_call *x)
     reply_ok(x);
 }
 
+/* Only to the file the server was started with: no client names a path. */
+static void cmd_config_rewrite(cmd_call *x)
+{
+    int rc;
+    char msg[300];
+    if (!x->env->cfg->config_file) {
+        reply_err(x, "ERR The server is running without a config file");
+        return;
+    }
+    rc = config_rewrite(x->env->cfg);
+    if (rc < 0) {
+        log_warn("CONFIG REWRITE failed: %s", strerror(-rc));
+        snprintf(msg, sizeof msg, "ERR Rewriting config file: %s", strerror(-rc));
+        reply_err(x, msg);
+        return;
+    }
+    log_warn("CONFIG REWRITE executed with success.");
+    reply_ok(x);
+}
+
+static void cmd_config_help(cmd_call *x)
+{
+    static const char *const lines[] = {
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
+        "HELP",
+        "    Prints this help.",
+    };
+    reply_lines(x, lines, sizeof lines / sizeof lines[0]);
+}
+
 static void cmd_memory_usage(cmd_call *x)
 {
     kref r;
@@ -217,6 +256,8 @@ static const cmd_def config_subs[] = {
      "O(N) when N is the number of configuration parameters provided",
      "request_policy:all_nodes response_policy:all_succeeded", NULL},
     {"resetstat", cmd_config_resetstat, 2, A | NS, 0, NOKEYS, "server", "2.0.0", "O(1)", NULL, NULL},
+    {"rewrite", cmd_config_rewrite, 2, A | NS, 0, NOKEYS, "server", "2.8.0", "O(1)", NULL, NULL},
+    {"help", cmd_config_help, 2, LS, 0, NOKEYS, "server", "5.0.0", "O(1)", NULL, NULL},
     {NULL, NULL, 0, 0, 0, NOKEYS, NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -1,5 +1,5 @@
 /* config.c - see config.h. */
-#include "conf/config.h"
+#include "conf/config_int.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -14,24 +14,6 @@
 #include "proto/resp.h"
 #include "lib/util.h"
 #include "lib/version.h"
-
-enum cfg_type { CFG_INT, CFG_OCT, CFG_MEM, CFG_BOOL, CFG_ENUM, CFG_STR };
-
-/* Checks a string value; returns 0, or -1 with Redis's text in err. */
-typedef int cfg_check_fn(const char *name, const char *v, char *err, size_t errlen);
-
-typedef struct cfg_row {
-    const char *name;
-    enum cfg_type type;
-    size_t offset;
-    const char *def;
-    long long min, max;
-    const char *enums;   /* ENUM: space-separated words, index = value */
-    int flags;
-    cfg_check_fn *check;
-    const char *info_section, *info_field;
-    const char *help;
-} cfg_row;
 
 static cfg_check_fn check_save, check_dir, check_filename, check_dirname, check_obuf, check_notify,
     check_percentiles;
@@ -52,6 +34,7 @@ static const cfg_row rows[] = {
 #undef X
 };
 #define NROWS (sizeof rows / sizeof rows[0])
+const cfg_row *const config__rows = rows;
 
 static const struct alias {
     const char *name;
@@ -288,7 +271,7 @@ static long find_name(const char *name, size_t len)
     return -1;
 }
 
-static const cfg_row *find_row(const char *name, size_t len)
+const cfg_row *config__find(const char *name, size_t len)
 {
     long i = find_name(name, len);
     return i < 0 ? NULL : row_at((size_t)i);
@@ -424,7 +407,7 @@ static void store_value(config *cfg, const cfg_row *r, char *v, long long x, cha
 /* Set one directive at start-up (config file or flag). */
 static int set_startup(config *cfg, const char *name, const char *value, char *err, size_t errlen)
 {
-    const cfg_row *r = find_row(name, strlen(name));
+    const cfg_row *r = config__find(name, strlen(name));
     char why[300], *old = NULL;
     long long v = 0;
     if (!r) {
@@ -469,7 +452,7 @@ int config_set_many(config *cfg, const cfg_pair *pairs, int n, int allow_protect
     /* Like Redis: the first unknown name wins over any other complaint;
      * otherwise the first immutable, protected or repeated one. */
     for (int i = 0; i < n; i++) {
-        r[i] = find_row(pairs[i].name, pairs[i].nlen);
+        r[i] = config__find(pairs[i].name, pairs[i].nlen);
         if (!r[i]) {
             if (bad < 0 && unknown < 0) unknown = i;
             continue;
@@ -600,6 +583,15 @@ static const char *format_value(config *cfg, const cfg_row *r, char *out, size_t
     return out;
 }
 
+char *config__value(config *cfg, const cfg_row *r)
+{
+    char tmp[64], *v;
+    pthread_mutex_lock(&str_lock);
+    v = xstrdup(format_value(cfg, r, tmp, sizeof tmp));
+    pthread_mutex_unlock(&str_lock);
+    return v;
+}
+
 int config_get(config *cfg, const char *const *pats, const size_t *lens, int npats, buf *out)
 {
     char tmp[64];
@@ -649,21 +641,52 @@ void config_info(config *cfg, const char *section, buf *out)
 void config_usage(const char *prog)
 {
     printf("Usage: %s [/path/to/kasi.conf] [--directive value ...]\n"
-           "       %s --help | --version\n"
-           "       kasi-server --check-aof [--fix] <file> | --check-snapshot <file>\n\n"
+           "       %s --test-config [/path/to/kasi.conf] [--directive value ...]\n"
+           "       %s --help | --version | --sample-config\n"
+           "       %s --check-aof [--fix] <file> | --check-snapshot <file>\n\n"
            "Kasi %s, a RESP (Redis protocol) cache server.\n\n"
            "Directives (config file lines 'name value', or flags '--name value'):\n",
-           prog, prog, KASI_VERSION);
+           prog, prog, prog, prog, KASI_VERSION);
     for (size_t i = 0; i < NROWS; i++)
         printf("  %-28s %s (default: %s)\n", rows[i].name, rows[i].help,
                *rows[i].def ? rows[i].def : "\"\"");
+    printf("\nOlder names, as Redis accepts them:\n");
+    for (size_t i = 0; i < NALIASES; i++)
+        printf("  %-28s %s\n", aliases[i].name, rows[aliases[i].idx].name);
     printf("\nExamples:\n  %s --port 6380 --bind \"127.0.0.1 ::1\"\n"
-           "  %s /etc/kasi.conf --loglevel verbose\n",
-           prog, prog);
+           "  %s /etc/kasi.conf --loglevel verbose\n"
+           "  %s --sample-config > kasi.conf    # every directive at its default\n",
+           prog, prog, prog);
 }
 
-/* Apply "name arg1 arg2 ..." (args joined by spaces). */
-static int apply(config *cfg, char **words, int n, const char *where, char *err, size_t errlen)
+void config_sample(void)
+{
+    buf b = {0};
+    buf_printf(&b, "# kasi.conf - every directive of Kasi %s, at its default, with what it is for.\n"
+                   "# Written by `kasi-server --sample-config` from the table the server reads\n"
+                   "# its configuration with (a test checks that the two match). Lines are\n"
+                   "# 'name value', as in redis.conf; flags '--name value' after the file win\n"
+                   "# (but save: its lines add up, as in Redis). CONFIG REWRITE keeps these\n"
+                   "# comments and rewrites the values in place.\n",
+               KASI_VERSION);
+    for (size_t i = 0; i < NROWS; i++) {
+        const char *d = rows[i].def;
+        buf_printf(&b, "\n# %s\n%s ", rows[i].help, rows[i].name);
+        /* multi-word values need no quotes: the words are joined again */
+        if (!*d || strpbrk(d, "\"'\\#\t")) buf_append_repr(&b, d, strlen(d));
+        else buf_append(&b, d, strlen(d));
+        buf_append(&b, "\n", 1);
+    }
+    fwrite(b.data, 1, b.len, stdout);
+    buf_free(&b);
+}
+
+/* Apply "name arg1 arg2 ..." (args joined by spaces). *saves counts the
+ * save lines so far: as in Redis, the first replaces the default pairs and
+ * each further one adds its own (CONFIG REWRITE writes one line a pair),
+ * unless it is save "", which removes them all. */
+static int apply(config *cfg, char **words, int n, int *saves, const char *where, char *err,
+                 size_t errlen)
 {
     char why[400];
     buf value = {0};
@@ -672,6 +695,9 @@ static int apply(config *cfg, char **words, int n, const char *where, char *err,
         snprintf(err, errlen, "%s: directive '%s' needs a value", where, words[0]);
         return -1;
     }
+    if (config__find(words[0], strlen(words[0])) == &rows[CFG_save] && (*saves)++ &&
+        (n > 2 || *words[1]) && *cfg->save)
+        buf_printf(&value, "%s ", cfg->save);
     for (int i = 1; i < n; i++) {
         if (i > 1) buf_append(&value, " ", 1);
         buf_append(&value, words[i], strlen(words[i]));
@@ -685,16 +711,30 @@ static int apply(config *cfg, char **words, int n, const char *where, char *err,
     return rc;
 }
 
-static int load_file(config *cfg, const char *path, char *err, size_t errlen)
+int config__split(char *line, size_t n, char **words, int cap)
+{
+    resp_arg args[64];
+    resp_parser p;
+    resp_limits lim = {.max_bulk = LLONG_MAX, .unauthenticated = 0};
+    memset(&p, 0, sizeof p);
+    resp_parser_reset(&p);
+    p.argv = args;
+    p.argv_cap = cap < 64 ? cap : 64;
+    if (resp_parse(&p, line, n, &lim) != RESP_OK) return -1;
+    for (int i = 0; i < p.nargs; i++) {
+        words[i] = line + args[i].off;
+        words[i][args[i].len] = '\0';
+    }
+    return p.nargs;
+}
+
+static int load_file(config *cfg, const char *path, int *saves, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     char *line = NULL, where[300];
     size_t cap = 0;
     ssize_t n;
     int lineno = 0, rc = 0;
-    resp_arg args[64];
-    resp_parser p;
-    resp_limits lim = {.max_bulk = LLONG_MAX, .unauthenticated = 0};
 
     if (!f) {
         snprintf(err, errlen, "can't open config file '%s': %s", path, strerror(errno));
@@ -702,6 +742,7 @@ static int load_file(config *cfg, const char *path, char *err, size_t errlen)
     }
     while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
         char *words[64];
+        int nw;
         lineno++;
         snprintf(where, sizeof where, "%s:%d", path, lineno);
         if (n == 0 || line[n - 1] != '\n') {   /* the inline splitter wants a newline */
@@ -711,21 +752,14 @@ static int load_file(config *cfg, const char *path, char *err, size_t errlen)
         }
         size_t s = strspn(line, " \t");
         if (line[s] == '#' || line[s] == '\n' || line[s] == '\r') continue;
-        memset(&p, 0, sizeof p);
-        resp_parser_reset(&p);
-        p.argv = args;
-        p.argv_cap = 64;
-        if (resp_parse(&p, line + s, (size_t)n - s, &lim) != RESP_OK || p.nargs == 0) {
+        nw = config__split(line + s, (size_t)n - s, words, 64);
+        if (nw <= 0) {
             snprintf(err, errlen, "%s: can't parse line (unbalanced quotes or too many words)",
                      where);
             rc = -1;
             break;
         }
-        for (int i = 0; i < p.nargs; i++) {
-            words[i] = line + s + args[i].off;
-            words[i][args[i].len] = '\0';
-        }
-        rc = apply(cfg, words, p.nargs, where, err, errlen);
+        rc = apply(cfg, words, nw, saves, where, err, errlen);
     }
     free(line);
     fclose(f);
@@ -735,22 +769,18 @@ static int load_file(config *cfg, const char *path, char *err, size_t errlen)
 int config_from_args(config *cfg, int argc, char **argv, char *err, size_t errlen,
                      int *exit_now)
 {
-    int i = 1;
+    int i = 1, saves = 0;
     *exit_now = 0;
+    cfg->umask = (unsigned)umask(0);   /* start-up has one thread: nothing creates files meanwhile */
+    umask((mode_t)cfg->umask);
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         config_usage(argv[0]);
         *exit_now = 1;
         return 0;
     }
-    if (argc > 1 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-v"))) {
-        printf("kasi-server v=%s redis_compat=%s bits=%d\n", KASI_VERSION, KASI_REDIS_VERSION,
-               (int)(sizeof(void *) * 8));
-        *exit_now = 1;
-        return 0;
-    }
     if (argc > 1 && strncmp(argv[1], "--", 2) != 0) {
         char *abs = realpath(argv[1], NULL);
-        if (load_file(cfg, argv[1], err, errlen) < 0) {
+        if (load_file(cfg, argv[1], &saves, err, errlen) < 0) {
             free(abs);
             return -1;
         }
@@ -768,7 +798,7 @@ int config_from_args(config *cfg, int argc, char **argv, char *err, size_t errle
         words[n++] = argv[i++] + 2;
         while (i < argc && strncmp(argv[i], "--", 2) != 0 && n < 64) words[n++] = argv[i++];
         /* "--save ''" style: an empty value is a value */
-        if (apply(cfg, words, n, "command line", err, errlen) < 0) return -1;
+        if (apply(cfg, words, n, &saves, "command line", err, errlen) < 0) return -1;
     }
     return 0;
 }

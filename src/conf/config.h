@@ -33,6 +33,7 @@ enum cfg_fsync {
 #define CFG_FSYNC_WORD(id, name) name " "
 #define CFG_FSYNC_WORDS CFG_FSYNC(CFG_FSYNC_WORD)
 #define CFG_PROTECTED 2   /* ... only as enable-protected-configs allows (Redis 7) */
+#define CFG_EMPTY_UNSET 4 /* "" means unset: CONFIG REWRITE drops its line (Redis's EMPTY_STRING_IS_NULL) */
 
 #define CONFIG_DIRECTIVES(X)                                                                 \
     X(port, "port", INT, "5000", 0, 65535, CFG_MUTABLE, NULL, "server", "tcp_port",          \
@@ -50,18 +51,20 @@ enum cfg_fsync {
       "whether CONFIG SET may change dir and dbfilename (local: from loopback clients only)") \
     X(enable_debug_command, "enable-debug-command", ENUM, "no", "no yes local", 0, 0, NULL,   \
       NULL, NULL, "whether clients may run DEBUG (local: from loopback clients only)")       \
-    X(unixsocket, "unixsocket", STR, "", 0, 0, 0, NULL, NULL, NULL,                          \
+    X(unixsocket, "unixsocket", STR, "", 0, 0, CFG_EMPTY_UNSET, NULL, NULL, NULL,            \
       "path of a unix socket to listen on as well")                                          \
     X(unixsocketperm, "unixsocketperm", OCT, "0", 0, 0777, 0, NULL, NULL, NULL,              \
       "permissions of the unix socket, in octal (e.g. 700)")                                 \
     X(daemonize, "daemonize", BOOL, "no", 0, 1, 0, NULL, NULL, NULL,                         \
       "detach from the terminal and run in the background")                                  \
-    X(pidfile, "pidfile", STR, "", 0, 0, 0, NULL, NULL, NULL, "file to write the pid to")    \
+    X(pidfile, "pidfile", STR, "", 0, 0, CFG_EMPTY_UNSET, NULL, NULL, NULL,                  \
+      "file to write the pid to")                                                            \
     X(logfile, "logfile", STR, "", 0, 0, 0, NULL, NULL, NULL,                                \
       "log file (empty: standard error, or /dev/null when daemonized)")                      \
     X(loglevel, "loglevel", ENUM, "notice", "debug verbose notice warning", 0, CFG_MUTABLE,  \
       NULL, NULL, NULL, "log verbosity")                                                     \
-    X(requirepass, "requirepass", STR, "", 0, 0, CFG_MUTABLE, NULL, NULL, NULL,              \
+    X(requirepass, "requirepass", STR, "", 0, 0, CFG_MUTABLE | CFG_EMPTY_UNSET, NULL, NULL,   \
+      NULL,                                                                                  \
       "password clients must AUTH with (empty: none); a change applies to new AUTHs")        \
     X(maxclients, "maxclients", INT, "10000", 1, 1000000, CFG_MUTABLE, NULL, "clients",      \
       "maxclients", "maximum number of connected clients")                                   \
@@ -214,6 +217,7 @@ typedef struct config {
     CONFIG_DIRECTIVES(X)
 #undef X
     char *config_file;   /* absolute path of the file we loaded, or NULL */
+    unsigned umask;      /* the process's at start-up: CONFIG REWRITE's file mode */
     struct {
         cfg_apply_fn *fn;
         void *owner;
@@ -225,7 +229,7 @@ void config_init(config *cfg);
 /* Free the strings. */
 void config_free(config *cfg);
 /* Apply the command line (a config file first, then --flags). Returns 0, or
- * -1 with a message in err. Sets *exit_now for --help/--version. */
+ * -1 with a message in err. Sets *exit_now for --help. */
 int config_from_args(config *cfg, int argc, char **argv, char *err, size_t errlen,
                      int *exit_now);
 /* Install the hook called after CONFIG SET changes directive idx (CFG_x). */
@@ -249,6 +253,12 @@ int config_get(config *cfg, const char *const *pats, const size_t *lens, int npa
 void config_info(config *cfg, const char *section, buf *out);
 /* Print --help. */
 void config_usage(const char *prog);
+/* Print a config file with every directive at its default, each under a
+ * comment saying what it is for (--sample-config; etc/kasi.conf). */
+void config_sample(void);
+/* Rewrite config_file with the values in cfg as Redis's CONFIG REWRITE
+ * does (see rewrite.c). Returns 0, or -errno. */
+int config_rewrite(config *cfg);
 
 /* client-output-buffer-limit's classes, as Redis numbers them. */
 enum { CFG_OBUF_NORMAL, CFG_OBUF_REPLICA, CFG_OBUF_PUBSUB, CFG_OBUF_CLASSES };

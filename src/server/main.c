@@ -1,5 +1,6 @@
-/* main.c - start-up: configuration, logging, daemon mode, pidfile and
- * signals; then the server runs until SHUTDOWN, SIGTERM or SIGINT. */
+/* main.c - start-up: the command line (--version, --test-config ...),
+ * configuration, logging, daemon mode, pidfile and signals; then the
+ * server runs until SHUTDOWN, SIGTERM or SIGINT. */
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -20,7 +21,34 @@
 #include "types/types.h"
 #include "lib/version.h"
 
+/* What --version reports of the build; the Makefile passes the commit and
+ * the flavour's flags (a build without it still compiles). */
+#ifndef KASI_GIT_SHA
+#define KASI_GIT_SHA "00000000"
+#define KASI_GIT_DIRTY 0
+#endif
+#ifndef KASI_BUILD
+#define KASI_BUILD "unknown"
+#define KASI_CFLAGS ""
+#endif
+#if defined(KASI_LUAJIT)
+#define KASI_SCRIPTING "luajit-2.1"
+#elif defined(KASI_LUA)
+#define KASI_SCRIPTING "lua-5.1"
+#else
+#define KASI_SCRIPTING "none"
+#endif
+
 static server *the_server;   /* for the signal handler only */
+
+/* One line, Redis's key=value form ("Redis server v=... sha=...:0 malloc=..."). */
+static void print_version(void)
+{
+    printf("Kasi server v=%s sha=%s:%d redis=%s malloc=libc bits=%d build=%s cflags=\"%s\" "
+           "cc=\"%s\" scripting=%s tls=no\n",
+           KASI_VERSION, KASI_GIT_SHA, KASI_GIT_DIRTY, KASI_REDIS_VERSION, (int)(sizeof(void *) * 8),
+           KASI_BUILD, KASI_CFLAGS, __VERSION__, KASI_SCRIPTING);
+}
 
 static void on_signal(int sig)
 {
@@ -70,7 +98,7 @@ int main(int argc, char **argv)
 {
     static server srv;
     char err[512];
-    int exit_now = 0, ready_fd = -1, rc = 0;
+    int exit_now = 0, ready_fd = -1, rc = 0, test_only;
     struct sigaction sa;
 
     /* Items live in segments, so malloc serves few, large requests: one
@@ -89,12 +117,30 @@ int main(int argc, char **argv)
         }
         return aof_check_file(argv[2 + fix], fix);
     }
-    config_init(&srv.cfg);
-    if (config_from_args(&srv.cfg, argc, argv, err, sizeof err, &exit_now) < 0) {
-        fprintf(stderr, "kasi-server: %s\nRun '%s --help' for the directives.\n", err, argv[0]);
-        return 1;
+    if (argc > 1 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-v"))) {
+        print_version();
+        return 0;
     }
-    if (exit_now) return 0;
+    if (argc == 2 && !strcmp(argv[1], "--sample-config")) {
+        config_sample();
+        return 0;
+    }
+    /* --test-config: the rest of the command line is read as for a start,
+     * and checked, but nothing starts */
+    test_only = argc > 1 && !strcmp(argv[1], "--test-config");
+    if (test_only) {
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
+    config_init(&srv.cfg);
+    rc = config_from_args(&srv.cfg, argc, argv, err, sizeof err, &exit_now);
+    if (rc < 0) fprintf(stderr, "kasi-server: %s\nRun '%s --help' for the directives.\n", err, argv[0]);
+    else if (test_only) printf("OK\n");
+    if (rc < 0 || test_only || exit_now) {
+        config_free(&srv.cfg);
+        return rc < 0 ? 1 : 0;
+    }
 
     if (srv.cfg.logfile[0]) {
         int e = log_open(srv.cfg.logfile);

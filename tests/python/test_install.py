@@ -28,7 +28,7 @@ def clean_env():
 
 
 def test_pip_install_fresh_venv(tmp_path):
-    if not (REPO / "Makefile").is_file() or not list((REPO / "src").glob("*.c")):
+    if not (REPO / "Makefile").is_file() or not list((REPO / "src").rglob("*.c")):
         pytest.skip("no Makefile or C sources in %s: cannot build kasi-server" % REPO)
     if not shutil.which("make") or not (shutil.which("cc") or shutil.which("gcc")):
         pytest.skip("cc and make are needed to build kasi-server")
@@ -57,6 +57,9 @@ def test_pip_install_fresh_venv(tmp_path):
     found = Path(which.stdout.strip())
     assert found.name == "kasi-server" and venv in found.parents
     assert os.access(found, os.X_OK)
+    # built from a copy without .git, as from a tarball: no commit to report
+    version = subprocess.run([str(found), "--version"], capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and " sha=00000000:0 " in version.stdout, version
     loc = subprocess.run([py, "-c", "import kasi, os; print(os.path.dirname(kasi.__file__))"],
                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert venv in Path(loc.stdout.strip()).parents  # not the source tree
