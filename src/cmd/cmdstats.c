@@ -44,6 +44,8 @@ static cs_cmd *unbiased(uintptr_t v) { return (cs_cmd *)(v + cmdstats__base * si
 /* Use the TSC if it runs at a constant rate whatever the core's state
  * (CPUID's invariant TSC), measured against the monotonic clock over a
  * few ms. */
+static char clock_name[48] = "POSIX clock_gettime";   /* pick_clock's choice */
+
 static void pick_clock(void)
 {
 #if defined(__x86_64__)
@@ -63,8 +65,11 @@ static void pick_clock(void)
     cmdstats__tsc = 1;
     cmdstats_ticks_per_us = (k1 - k0) * 1000 / ns;
     if (cmdstats_ticks_per_us == 0) cmdstats_ticks_per_us = 1;
+    snprintf(clock_name, sizeof clock_name, "X86 TSC @ %llu ticks/us", (unsigned long long)cmdstats_ticks_per_us);
 #endif
 }
+
+const char *cmdstats_clock_name(void) { return clock_name; }
 
 uint64_t cmdstats_ns(uint64_t ticks)
 {

@@ -56,6 +56,8 @@ static inline uint64_t cmdstats__clock(int tsc)
 static inline uint64_t cmdstats_clock(void) { return cmdstats__clock(cmdstats__tsc); }
 /* Ticks in ns. */
 uint64_t cmdstats_ns(uint64_t ticks);
+/* INFO's monotonic_clock: the clock above, as Redis names its own. */
+const char *cmdstats_clock_name(void);
 /* Ticks in a microsecond (read-only once cmdstats_init returned). */
 extern uint64_t cmdstats_ticks_per_us;
 

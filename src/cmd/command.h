@@ -159,7 +159,11 @@ typedef struct cmd_family {
     X(net_out, "total_net_output_bytes", "kasi_net_output_bytes_total",                      \
       "Bytes written to clients")                                                            \
     X(rejected, "rejected_connections", "kasi_rejected_connections_total",                   \
-      "Connections refused (maxclients, protected mode)")
+      "Connections refused (maxclients, protected mode)")                                    \
+    X(reads, "total_reads_processed", "kasi_reads_processed_total",                          \
+      "Reads from client sockets that brought input")                                        \
+    X(writes, "total_writes_processed", "kasi_writes_processed_total",                       \
+      "Writes to client sockets that sent output")
 typedef struct cmd_stats {
 #define X(f, name, metric, help) atomic_ullong f;
     CMD_STATS(X)
@@ -189,6 +193,8 @@ typedef struct cmd_host {
     /* From inside a long script on worker w: answer its other clients
      * (with command_exec_busy) and send what they are owed. */
     void (*serve_busy)(void *ctx, int w);
+    const char *git_sha;     /* of the build (INFO's redis_git_sha1), and whether its tree was dirty */
+    int git_dirty;
 } cmd_host;
 
 /* What the pipeline lookahead learnt of a request further down the input
@@ -499,6 +505,11 @@ void scripting_info(buf *out);
 void scripting_stop_for_shutdown(void);
 /* INFO text for the given sections ("" or "default" = the usual ones). */
 void info_build(cmd_env *env, const karg *sections, int nsections, buf *out);
+/* INFO's instantaneous figures (ops/s, input and output kbps): worker 0
+ * samples the counters every 100 ms, INFO shows the mean of the last 16. */
+void info_sample(cmd_env *env, int64_t now_ms);
+/* Time the expiry sweep has taken, in microseconds (its workers add it). */
+extern atomic_ullong command_expire_us;
 /* CONFIG RESETSTAT: INFO's counters start again from zero. */
 void info_resetstat(cmd_env *env);
 

@@ -33,6 +33,52 @@ static unsigned long long since(unsigned long long now, unsigned long long then)
     return now > then ? now - then : 0;   /* a domain dropped since takes its counts along */
 }
 
+atomic_ullong command_expire_us;
+
+/* Redis's instantaneous metrics: each sample is the rate since the one
+ * before (per second), and INFO shows the mean of the last INST_SAMPLES. */
+#define INST_SAMPLES 16
+enum { INST_OPS, INST_NET_IN, INST_NET_OUT, INST_KINDS };
+static struct {
+    pthread_mutex_t mu;
+    int64_t last_ms;
+    unsigned long long last[INST_KINDS];
+    double rate[INST_KINDS][INST_SAMPLES];
+    int next;
+} inst = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+void info_sample(cmd_env *env, int64_t now_ms)
+{
+    cmd_stats sum;
+    unsigned long long cur[INST_KINDS];
+    env->host->stats(env->host->ctx, &sum);
+    cur[INST_OPS] = atomic_load(&sum.commands);
+    cur[INST_NET_IN] = atomic_load(&sum.net_in);
+    cur[INST_NET_OUT] = atomic_load(&sum.net_out);
+    pthread_mutex_lock(&inst.mu);
+    if (inst.last_ms && now_ms > inst.last_ms) {
+        for (int k = 0; k < INST_KINDS; k++)
+            inst.rate[k][inst.next] = (double)since(cur[k], inst.last[k]) * 1000 / (double)(now_ms - inst.last_ms);
+        inst.next = (inst.next + 1) % INST_SAMPLES;
+    }
+    inst.last_ms = now_ms;
+    memcpy(inst.last, cur, sizeof cur);
+    pthread_mutex_unlock(&inst.mu);
+}
+
+static double inst_mean(int kind)
+{
+    double total = 0;
+    for (int i = 0; i < INST_SAMPLES; i++) total += inst.rate[kind][i];
+    return total / INST_SAMPLES;
+}
+
+static size_t system_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && size > 0 ? (size_t)pages * (size_t)size : 0;
+}
+
 
 
 static void sec_server(cmd_env *env, buf *out)
@@ -48,6 +94,31 @@ static void sec_server(cmd_env *env, buf *out)
     buf_printf(out, "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\n", (long long)up,
         (long long)up / 86400);
     buf_printf(out, "executable_threads:%d\r\n", env->host->nworkers);
+    buf_printf(out, "redis_git_sha1:%s\r\nredis_git_dirty:%d\r\n",
+               env->host->git_sha ? env->host->git_sha : "00000000", env->host->git_dirty);
+    {
+        /* the build's id: its version and tree, hashed (FNV-1a) */
+        char what[128];
+        uint64_t h = 1469598103934665603ULL;
+        int n = snprintf(what, sizeof what, "%s %s %d", KASI_VERSION,
+                         env->host->git_sha ? env->host->git_sha : "", env->host->git_dirty);
+        for (int i = 0; i < n && i < (int)sizeof what; i++) h = (h ^ (unsigned char)what[i]) * 1099511628211ULL;
+        buf_printf(out, "redis_build_id:%016llx\r\n", (unsigned long long)h);
+    }
+    buf_printf(out, "monotonic_clock:%s\r\natomicvar_api:c11-builtin\r\n", cmdstats_clock_name());
+#ifdef __GNUC__
+    buf_printf(out, "gcc_version:%d.%d.%d\r\n", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
+#else
+    buf_printf(out, "gcc_version:0.0.0\r\n");
+#endif
+    buf_printf(out, "process_supervised:no\r\nserver_time_usec:%lld\r\nconfigured_hz:%lld\r\n",
+               (long long)util_now_us(), cfg_ll(&env->cfg->hz));
+    {
+        char exe[4096];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        exe[n > 0 ? n : 0] = '\0';
+        buf_printf(out, "executable:%s\r\n", exe);
+    }
     config_info(env->cfg, "server", out);
     buf_printf(out, "config_file:%s\r\n", env->cfg->config_file ? env->cfg->config_file : "");
 }
@@ -71,6 +142,9 @@ static void sec_memory(cmd_env *env, buf *out)
     buf_printf(out, "used_memory:%zu\r\nused_memory_human:%s\r\n", used, h1);
     util_human_bytes(h1, sizeof h1, (double)peak);
     buf_printf(out, "used_memory_peak:%zu\r\nused_memory_peak_human:%s\r\n", peak, h1);
+    buf_printf(out, "used_memory_peak_perc:%.2f%%\r\n", peak ? (double)used * 100 / (double)peak : 0.0);
+    util_human_bytes(h1, sizeof h1, (double)system_memory());
+    buf_printf(out, "total_system_memory:%zu\r\ntotal_system_memory_human:%s\r\n", system_memory(), h1);
     buf_printf(out, "used_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n", rss, h2);
     scripting_info(out);
     util_human_bytes(h1, sizeof h1, (double)cfg_ll(&env->cfg->maxmemory));
@@ -80,7 +154,8 @@ static void sec_memory(cmd_env *env, buf *out)
         used ? (double)rss / (double)used : 0.0, (long long)rss - (long long)used);
     /* no replica has an output buffer, and nothing defragments: Redis's
      * fields, exact (tools such as the Prometheus exporter read them) */
-    buf_printf(out, "mem_clients_slaves:0\r\nactive_defrag_running:0\r\n");
+    buf_printf(out, "mem_clients_slaves:0\r\nmem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\n"
+                    "mem_cluster_links:0\r\nactive_defrag_running:0\r\n");
     pthread_mutex_lock(&base.mu);
     buf_printf(out, "lazyfree_pending_objects:%zu\r\nlazyfreed_objects:%llu\r\n", bgfree_pending(),
                since(bgfree_done(), base.lazyfreed));
@@ -119,6 +194,19 @@ static void sec_stats(cmd_env *env, buf *out)
                since(t.misses, base.misses));
     pthread_mutex_unlock(&base.mu);
     buf_printf(out, "total_error_replies:%llu\r\n", cmdstats_total_errors());
+    pthread_mutex_lock(&inst.mu);
+    buf_printf(out, "instantaneous_ops_per_sec:%lld\r\ninstantaneous_input_kbps:%.2f\r\n"
+                    "instantaneous_output_kbps:%.2f\r\n",
+               (long long)inst_mean(INST_OPS), inst_mean(INST_NET_IN) / 1024, inst_mean(INST_NET_OUT) / 1024);
+    pthread_mutex_unlock(&inst.mu);
+    buf_printf(out, "expire_cycle_cpu_milliseconds:%llu\r\n", atomic_load(&command_expire_us) / 1000);
+    /* no replication, forks, client eviction, I/O threads apart from the
+     * workers or replies from a master: these are 0 */
+    buf_printf(out, "total_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\n"
+                    "instantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\n"
+                    "evicted_clients:0\r\ntotal_forks:0\r\ntotal_active_defrag_time:0\r\n"
+                    "current_active_defrag_time:0\r\nunexpected_error_replies:0\r\n"
+                    "io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\n");
     /* no replicas, forks, defragmentation, cluster or MIGRATE: these are 0 */
     buf_printf(out, "sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nlatest_fork_usec:0\r\n"
                     "active_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\n"

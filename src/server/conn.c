@@ -507,6 +507,7 @@ static void read_input(conn *c)
     }
     c->in.len += (size_t)n;
     stat_add(&c->w->st.net_in, (unsigned long long)n);
+    stat_add(&c->w->st.reads, 1);
     if (buf_pending(&c->in) > (size_t)cfg_ll(&srv->cfg.client_query_buffer_limit)) {
         log_warn("Closing client that reached max query buffer length: id=%llu addr=%s",
                  (unsigned long long)c->s.id, c->s.peer);
@@ -630,6 +631,7 @@ static int write_output(conn *c)
         }
         advance(c, (size_t)n);
         stat_add(&c->w->st.net_out, (unsigned long long)n);
+        stat_add(&c->w->st.writes, 1);
     }
     if (conn_out_pending(c) == 0) {
         buf_trim(&c->out, KEEP_BUF);

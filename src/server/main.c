@@ -169,6 +169,8 @@ int main(int argc, char **argv)
     command_init();
     cmdstats_init();
     types_init();
+    srv.git_sha = KASI_GIT_SHA;
+    srv.git_dirty = KASI_GIT_DIRTY;
     if (server_init(&srv) < 0) {
         log_warn("Start-up failed; exiting");
         if (ready_fd >= 0) {

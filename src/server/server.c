@@ -483,7 +483,8 @@ int server_init(server *srv)
         }
     }
     srv->host = (cmd_host){srv, srv->start_ms, "", "", n, &srv->auth_required, host_clients,
-                           host_stats, host_worker_stats, host_shutdown, host_serve_busy};
+                           host_stats, host_worker_stats, host_shutdown, host_serve_busy,
+                           srv->git_sha, srv->git_dirty};
     util_random_hex(srv->host.run_id, sizeof srv->host.run_id - 1);
     util_random_hex(srv->host.replid, sizeof srv->host.replid - 1);
     if (listen_all(srv) < 0) return -1;
@@ -525,8 +526,15 @@ static void worker_cron(worker *w, int64_t now_us)
      * CLIENT PAUSE, as in Redis. */
     if (atomic_load_explicit(&command_active_expire, memory_order_relaxed) && !command_paused(util_now_ms()) &&
         gates_enter_unless(srv->g, w->id, &command_busy)) {
+        int64_t t0 = util_mono_us();
         ks_cron(srv->ks, w->id, srv->nworkers, period / 4);
         gates_leave(srv->g, w->id);
+        atomic_fetch_add_explicit(&command_expire_us, (unsigned long long)(util_mono_us() - t0),
+                                  memory_order_relaxed);
+    }
+    if (w->id == 0 && now_us >= w->next_sample_us) {   /* INFO's instantaneous figures */
+        w->next_sample_us = now_us + 100000;
+        info_sample(&w->env, util_now_ms());
     }
     if (w->id == 0 && now_us >= w->next_trim_us) {
         /* Hand freed pages back to the kernel, so RSS follows used memory,

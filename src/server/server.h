@@ -57,6 +57,7 @@ typedef struct worker {
     int *inbox;
     int inbox_n, inbox_cap;
     int drain_later;          /* its mailbox waits for a long script to end */
+    int64_t next_sample_us;   /* worker 0: when INFO's instantaneous figures are sampled next */
     listen_set *lset;         /* the sockets listeners[] are for */
     listener *listeners;      /* one per socket of lset */
     conn *conns;              /* all connections of this worker */
@@ -94,6 +95,8 @@ struct server {
     atomic_long nclients;
     atomic_ullong next_client_id;
     int64_t start_ms;
+    const char *git_sha;      /* the build's, for INFO (set before server_init) */
+    int git_dirty;
     size_t rss_base;          /* resident bytes once started, before any key */
     int sigpipe[2];           /* self-pipe the signal handler writes to */
     struct metrics *metrics;  /* metrics-port's endpoint, on worker 0 */

@@ -662,7 +662,8 @@ script("ttl_commands_in_scripts",
 # A script's time stands still for what has expired, but TTLs are reckoned
 # from the real clock (Redis 7.0's mstime()): after 150 ms of spinning, a key
 # the script gave 50 ms still exists and has a PTTL of 0; an expiry set for
-# 100 ms after the script began is already past, so the key goes at once.
+# 100 ms after the script began (by its own TIME) is already past, so the key
+# goes at once.
 # (All in one script: the servers run each step in turn.)
 SPIN_150MS = ("local t = redis.call('time'); local s = t[1] * 1000000 + t[2]; "
               "for i = 1, 10000000 do local n = redis.call('time'); "
@@ -670,14 +671,14 @@ SPIN_150MS = ("local t = redis.call('time'); local s = t[1] * 1000000 + t[2]; "
 script("ttls_in_a_long_script_use_the_real_clock",
        "SET j v", "SET d v", "SET e v",
        ev("redis.call('set', 'k', 'v', 'PX', 50); " + SPIN_150MS + "local r = {redis.call('exists', 'k'), redis.call('pttl', 'k'), redis.call('ttl', 'k')}; "
-          "r[4] = redis.call('pexpireat', 'j', ARGV[1] + 100); r[5] = redis.call('exists', 'j'); "
+          "r[4] = redis.call('pexpireat', 'j', math.floor(s / 1000) + 100); r[5] = redis.call('exists', 'j'); "
           "r[6] = redis.call('pexpire', 'e', 1000); r[7] = redis.call('pttl', 'e') > 900; "
           "local dump = redis.call('dump', 'd'); r[8] = redis.call('restore', 'd2', 1000, dump); "
           "r[9] = redis.call('pttl', 'd2') > 900; "
           "r[10] = redis.call('restore', 'd3', 0, dump, 'ABSTTL'); "
-          "redis.call('set', 's', 'v', 'PXAT', ARGV[1] + 100); r[11] = redis.call('exists', 's'); "
-          "redis.call('set', 'g', 'v'); redis.call('getex', 'g', 'PXAT', ARGV[1] + 100); r[12] = redis.call('exists', 'g'); "
-          "return r", [], "{NOWMS}"),
+          "redis.call('set', 's', 'v', 'PXAT', math.floor(s / 1000) + 100); r[11] = redis.call('exists', 's'); "
+          "redis.call('set', 'g', 'v'); redis.call('getex', 'g', 'PXAT', math.floor(s / 1000) + 100); r[12] = redis.call('exists', 'g'); "
+          "return r"),
        "EXISTS j d2 s g")
 script("script_sees_expired_keys_as_missing",
        ev("redis.call('set', KEYS[1], 'v', 'PX', 1); return 1", ["k"]),

@@ -39,17 +39,12 @@ NOT_YET = {
     "redis_client_recent_max_input_buffer_bytes": "not tracked",
     "redis_client_recent_max_output_buffer_bytes": "not tracked",
     # counters Kasi does not keep yet
-    "redis_total_reads_processed": "socket reads are not counted",
-    "redis_total_writes_processed": "socket writes are not counted",
     "redis_expired_stale_percentage": "the expiry sweep does not estimate it",
     "redis_expired_time_cap_reached_total": "the expiry sweep does not count it",
     "redis_clients_in_timeout_table": "not counted",
     "redis_dump_payload_sanitizations": "not counted",
-    "redis_unexpected_error_replies": "not counted",
     # Redis's threads are not Kasi's: every worker does its own I/O, and
     # INFO runs on any of them (no "main thread" to measure)
-    "redis_io_threaded_reads_processed": "no separate I/O threads",
-    "redis_io_threaded_writes_processed": "no separate I/O threads",
     "redis_config_io_threads": "no io-threads directive (Kasi has threads)",
     "redis_cpu_sys_main_thread_seconds_total": "no main thread",
     "redis_cpu_user_main_thread_seconds_total": "no main thread",
