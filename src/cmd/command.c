@@ -133,6 +133,22 @@ const cmd_def *command_lookup(const char *name, size_t len)
     return NULL;
 }
 
+const cmd_def *command_lookup_full(const char *name, size_t len, const cmd_def **parent)
+{
+    const char *bar = memchr(name, '|', len);
+    const cmd_def *d;
+    *parent = NULL;
+    if (!bar) return command_lookup(name, len);
+    d = command_lookup(name, (size_t)(bar - name));
+    if (!d || !d->subs) return NULL;
+    for (const cmd_def *s = d->subs; s->name; s++)
+        if (util_eqi(bar + 1, len - (size_t)(bar + 1 - name), s->name)) {
+            *parent = d;
+            return s;
+        }
+    return NULL;
+}
+
 const cmd_def *command_at(size_t i) { return i < ncommands ? all[i] : NULL; }
 size_t command_count(void) { return ncommands; }
 
