@@ -2,7 +2,10 @@
  * the latency histograms, and INFO's commandstats, errorstats and
  * latencystats read from their sum (see cmdstats.h). */
 #include "cmd/cmdstats.h"
+#include "cmd/session.h"
+#include "lib/latency.h"
 
+#include <limits.h>
 #include <pthread.h>
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -17,6 +20,7 @@ cs_worker cmdstats__none;
 _Thread_local cs_worker *cmdstats__self = &cmdstats__none;
 atomic_uint cmdstats__epoch;
 atomic_ullong cmdstats__slow_at = UINT64_MAX;
+static atomic_ullong slowlog_at = UINT64_MAX;   /* slowlog-log-slower-than's part of it */
 uint64_t cmdstats_ticks_per_us = 1000;
 static pthread_mutex_t reset_mu = PTHREAD_MUTEX_INITIALIZER;
 uintptr_t cmdstats__base;
@@ -101,11 +105,33 @@ void cmdstats_init(void)
     cmdstats__none.tsc = cmdstats__tsc;
 }
 
-void cmdstats_configure(long long slower_than_us)
+/* A threshold in us as ticks; off (negative) past every duration. */
+static uint64_t threshold_ticks(long long us)
 {
-    uint64_t t = slower_than_us < 0 || (unsigned long long)slower_than_us > UINT64_MAX / 1000
-                     ? UINT64_MAX : ticks_of((unsigned long long)slower_than_us * 1000);
-    atomic_store(&cmdstats__slow_at, t);
+    return us < 0 || (unsigned long long)us > UINT64_MAX / 1000 ? UINT64_MAX
+                                                                : ticks_of((unsigned long long)us * 1000);
+}
+
+void cmdstats_configure(long long slower_than_us, long long latency_ms)
+{
+    uint64_t slow = threshold_ticks(slower_than_us),
+             lat = threshold_ticks(latency_ms <= 0 || latency_ms > LLONG_MAX / 1000 ? -1 : latency_ms * 1000);
+    atomic_store(&slowlog_at, slow);
+    latency_configure(latency_ms);
+    atomic_store(&cmdstats__slow_at, slow < lat ? slow : lat);
+}
+
+/* A command that reached one of the thresholds: a latency sample, as
+ * Redis 7.0's call() takes it ("command-unblocking" for a blocked one
+ * when it is served), and a slow log entry. */
+void cmdstats__slow(const cmd_call *x, uint64_t ticks)
+{
+    if (cmdstats__self == &cmdstats__none || (int64_t)ticks < 0) return;
+    latency_add_if_needed((x->s->flags & SESS_RETRY) ? "command-unblocking"
+                          : (x->def->flags & CMD_FAST) ? "fast-command" : "command",
+                          (long long)(cmdstats_ns(ticks) / 1000000));
+    if (ticks >= atomic_load_explicit(&slowlog_at, memory_order_relaxed) && !(x->def->flags & CMD_SKIP_SLOWLOG))
+        slowlog__push(x, ticks);
 }
 
 void cmdstats_attach(int id)
@@ -338,6 +364,14 @@ void cmdstats_info_errors(buf *out)
         if (sums[j].count) buf_printf(out, "errorstat_%s:count=%llu\r\n", sums[j].name, sums[j].count);
 }
 
+/* The lowest value of a histogram slot, in ticks, and (in *b) the log2
+ * of its width. */
+static uint64_t slot_low(int slot, unsigned *b)
+{
+    *b = slot < 2 * CS_HIST_SUB ? 0 : (unsigned)(slot / CS_HIST_SUB) - 1;
+    return (uint64_t)(slot - (int)*b * CS_HIST_SUB) << *b;
+}
+
 /* The value HDR reports for a percentile of the counts: the highest value
  * of the slot where the running count reaches it (the lowest for 0). */
 static double percentile_us(const unsigned long long *h, unsigned long long total, double pct)
@@ -350,14 +384,38 @@ static double percentile_us(const unsigned long long *h, unsigned long long tota
         if ((run += h[idx]) >= (unsigned long long)want) break;
     if (idx == CS_HIST_SLOTS) return 0;
     {
-        unsigned b = idx < 2 * CS_HIST_SUB ? 0 : (unsigned)(idx / CS_HIST_SUB) - 1;
-        uint64_t low = (uint64_t)(idx - (int)b * CS_HIST_SUB) << b;
+        unsigned b;
+        uint64_t low = slot_low(idx, &b);
         return (double)cmdstats_ns(pct == 0.0 ? low : low + (1ull << b) - 1) / 1000.0;
     }
 }
 
 /* The first slot of the durations that were negative (2^63 ticks on). */
 #define NEGATIVE ((63 - 6) * CS_HIST_SUB + CS_HIST_SUB)
+
+uint64_t cmdstats_slot_ns(int slot)
+{
+    unsigned b;
+    return cmdstats_ns(slot_low(slot, &b));
+}
+
+unsigned long long cmdstats_histogram(const cmd_def *def, unsigned long long *h)
+{
+    unsigned long long total = 0;
+    const cs_worker *w;
+    memset(h, 0, sizeof *h * CS_HIST_SLOTS);
+    for (int i = 0; (w = next_block(&i, 0));) {
+        const cs_cmd *c = &unbiased(atomic_load_explicit(&w->cmds, memory_order_acquire))[cmdstats__id(def)];
+        const atomic_ullong *wh = atomic_load_explicit(&c->hist, memory_order_acquire);
+        if (!wh) continue;
+        for (int s = 0; s < CS_HIST_SLOTS; s++) {
+            unsigned long long v = rd(&wh[s]);
+            h[s < NEGATIVE ? s : 0] += v;
+            total += v;
+        }
+    }
+    return total;
+}
 
 void cmdstats_info_latency(cmd_env *env, buf *out)
 {
@@ -371,20 +429,8 @@ void cmdstats_info_latency(cmd_env *env, buf *out)
     for (char *tok = strtok_r(spec, " ", &save); tok && np < 64; tok = strtok_r(NULL, " ", &save))
         pcts[np++] = strtod(tok, NULL);
     for (unsigned id = 0; id < nids; id++) {
-        unsigned long long total = 0;
-        const cs_worker *w;
+        unsigned long long total = cmdstats_histogram(by_id[id], h);
         char name[64];
-        memset(h, 0, sizeof *h * CS_HIST_SLOTS);
-        for (int i = 0; (w = next_block(&i, 0));) {
-            const cs_cmd *c = &unbiased(atomic_load_explicit(&w->cmds, memory_order_acquire))[cmdstats__id(by_id[id])];
-            const atomic_ullong *wh = atomic_load_explicit(&c->hist, memory_order_acquire);
-            if (!wh) continue;
-            for (int s = 0; s < CS_HIST_SLOTS; s++) {
-                unsigned long long v = rd(&wh[s]);
-                h[s < NEGATIVE ? s : 0] += v;
-                total += v;
-            }
-        }
         if (!total) continue;
         buf_printf(out, "latency_percentiles_usec_%s:", full_name(id, name, sizeof name));
         for (int p = 0; p < np; p++)

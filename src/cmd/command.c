@@ -24,7 +24,7 @@ static const cmd_family *const families[] = {
     &cmd_family_sort,        &cmd_family_dump,        &cmd_family_hll,
     &cmd_family_streams,
     &cmd_family_geo,        &cmd_family_pubsub,     &cmd_family_scripting,
-    &cmd_family_functions,  &cmd_family_slowlog,
+    &cmd_family_functions,  &cmd_family_slowlog,     &cmd_family_latency,
 };
 
 #define MAX_COMMANDS 400
