@@ -27,9 +27,10 @@ static latency_series *do_find(const char *name)
     return NULL;
 }
 
-void latency__add(const char *event, long long ms)
+void latency__add(const char *event, long long ms) { latency__add_at(event, ms, (int32_t)time(NULL)); }
+
+void latency__add_at(const char *event, long long ms, int32_t now)
 {
-    int32_t now = (int32_t)time(NULL);
     uint32_t v = ms < 0 ? 0 : ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
     latency_series *ts;
     latency_sample *prev;

@@ -41,6 +41,8 @@ void latency_configure(long long threshold_ms);
 /* Record a sample of ms for event (a name of fewer than LATENCY_NAME_MAX
  * bytes), whatever the threshold; latency_add_if_needed is the usual way. */
 void latency__add(const char *event, long long ms);
+/* The same, as of unix second now (the unit tests' clock). */
+void latency__add_at(const char *event, long long ms, int32_t now);
 
 static inline long long latency_threshold(void)
 {
