@@ -6,7 +6,8 @@
  * The events recorded, by the layer that sees them: "command" and
  * "fast-command" (cmdstats.c, for a command that reached the threshold;
  * "command-unblocking" for a blocked one when it is served),
- * "expire-cycle" and "eviction-cycle" (the store), "aof-write" and
+ * "expire-cycle" and "eviction-cycle" (the store), "aof-write" (and one
+ * of "aof-write-alone", "-pending-fsync" and "-active-child" with it) and
  * "aof-fsync-always" (aof.c), and "fork" (persist.c: the pause that takes
  * a background save's or rewrite's instant, which is what Redis's fork
  * costs its clients; Kasi does not fork). */

@@ -15,6 +15,7 @@
 #include "lib/latency.h"
 #include "store/hooks.h"
 #include "store/keyspace.h"
+#include "store/pit.h"
 #include "persist/load.h"
 #include "lib/log.h"
 #include "persist/record.h"
@@ -249,12 +250,23 @@ static int write_manifest(aof *a)
     return rc;
 }
 
+/* Which of Redis's finer aof-write latency events a write is also: one
+ * while an fsync runs, one while a background job reads the keyspace
+ * (where Redis has a child), or one alone. Called with io_mu held. */
+static const char *write_event(aof *a)
+{
+    if (pthread_mutex_trylock(&a->sync_mu) != 0) return "aof-write-pending-fsync";
+    pthread_mutex_unlock(&a->sync_mu);
+    return a->ks && ks_pit_running(a->ks) ? "aof-write-active-child" : "aof-write-alone";
+}
+
 /* Write the first n bytes of io; keeps what could not be written. Its
  * time is the "aof-write" latency event (Redis's, for its one write of
- * the AOF buffer). */
+ * the AOF buffer), and one of write_event's. */
 static int io_write(aof *a, size_t n)
 {
     int64_t t0 = latency_begin();
+    const char *also = t0 ? write_event(a) : NULL;
     int rc = 0;
     while (n) {
         ssize_t w = write(a->fd, buf_head(&a->io), n);
@@ -269,7 +281,11 @@ static int io_write(aof *a, size_t n)
         atomic_fetch_add(&a->incr_size, (uint64_t)w);
         n -= (size_t)w;
     }
-    latency_end("aof-write", t0);
+    if (t0) {
+        long long ms = (util_mono_us() - t0) / 1000;
+        latency_add_if_needed(also, ms);
+        latency_add_if_needed("aof-write", ms);
+    }
     return rc;
 }
 

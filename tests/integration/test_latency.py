@@ -41,6 +41,8 @@ def test_aof_write_and_fsync(server_factory):
         assert c.cmd_raw("SET", "big", big) == H.OK
         got = latest(c)
         assert {b"aof-write", b"aof-fsync-always", b"command"} <= set(got), got
+        assert set(got) & {b"aof-write-alone", b"aof-write-pending-fsync"}, got   # no job runs
+        assert b"aof-write-active-child" not in got, got
         hist = H.parse_reply(c.cmd_raw("LATENCY", "HISTORY", "aof-write"))
         assert len(hist) == 1 and hist[0][1] == got[b"aof-write"][1], hist
         assert c.cmd_raw("LATENCY", "RESET", "aof-write", "AOF-FSYNC-ALWAYS") == H.INT(2)
