@@ -2,7 +2,10 @@
  * the latency histograms, and INFO's commandstats, errorstats and
  * latencystats read from their sum (see cmdstats.h). */
 #include "cmd/cmdstats.h"
+#include "cmd/session.h"
+#include "lib/latency.h"
 
+#include <limits.h>
 #include <pthread.h>
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -17,6 +20,7 @@ cs_worker cmdstats__none;
 _Thread_local cs_worker *cmdstats__self = &cmdstats__none;
 atomic_uint cmdstats__epoch;
 atomic_ullong cmdstats__slow_at = UINT64_MAX;
+static atomic_ullong slowlog_at = UINT64_MAX;   /* slowlog-log-slower-than's part of it */
 uint64_t cmdstats_ticks_per_us = 1000;
 static pthread_mutex_t reset_mu = PTHREAD_MUTEX_INITIALIZER;
 uintptr_t cmdstats__base;
@@ -106,11 +110,33 @@ void cmdstats_init(void)
     cmdstats__none.tsc = cmdstats__tsc;
 }
 
-void cmdstats_configure(long long slower_than_us)
+/* A threshold in us as ticks; off (negative) past every duration. */
+static uint64_t threshold_ticks(long long us)
 {
-    uint64_t t = slower_than_us < 0 || (unsigned long long)slower_than_us > UINT64_MAX / 1000
-                     ? UINT64_MAX : ticks_of((unsigned long long)slower_than_us * 1000);
-    atomic_store(&cmdstats__slow_at, t);
+    return us < 0 || (unsigned long long)us > UINT64_MAX / 1000 ? UINT64_MAX
+                                                                : ticks_of((unsigned long long)us * 1000);
+}
+
+void cmdstats_configure(long long slower_than_us, long long latency_ms)
+{
+    uint64_t slow = threshold_ticks(slower_than_us),
+             lat = threshold_ticks(latency_ms <= 0 || latency_ms > LLONG_MAX / 1000 ? -1 : latency_ms * 1000);
+    atomic_store(&slowlog_at, slow);
+    latency_configure(latency_ms);
+    atomic_store(&cmdstats__slow_at, slow < lat ? slow : lat);
+}
+
+/* A command that reached one of the thresholds: a latency sample, as
+ * Redis 7.0's call() takes it ("command-unblocking" for a blocked one
+ * when it is served), and a slow log entry. */
+void cmdstats__slow(const cmd_call *x, uint64_t ticks)
+{
+    if (cmdstats__self == &cmdstats__none || (int64_t)ticks < 0) return;
+    latency_add_if_needed((x->s->flags & SESS_RETRY) ? "command-unblocking"
+                          : (x->def->flags & CMD_FAST) ? "fast-command" : "command",
+                          (long long)(cmdstats_ns(ticks) / 1000000));
+    if (ticks >= atomic_load_explicit(&slowlog_at, memory_order_relaxed) && !(x->def->flags & CMD_SKIP_SLOWLOG))
+        slowlog__push(x, ticks);
 }
 
 void cmdstats_attach(int id)
@@ -292,14 +318,14 @@ static const char *full_name(unsigned id, char *b, size_t n)
 
 /* Command id's counters summed over the workers into t, its histogram into
  * h (CS_HIST_SLOTS counts; a negative duration counts as 0). */
-static void sum_cmd(unsigned id, cs_total *t, unsigned long long *h)
+static void sum_def(const cmd_def *def, cs_total *t, unsigned long long *h)
 {
     const cs_worker *w;
     unsigned long long ticks = 0;
     memset(t, 0, sizeof *t);
     memset(h, 0, sizeof *h * CS_HIST_SLOTS);
     for (int i = 0; (w = next_block(&i, 0));) {
-        const cs_cmd *c = &unbiased(atomic_load_explicit(&w->cmds, memory_order_acquire))[cmdstats__id(by_id[id])];
+        const cs_cmd *c = &unbiased(atomic_load_explicit(&w->cmds, memory_order_acquire))[cmdstats__id(def)];
         const atomic_ullong *wh = atomic_load_explicit(&c->hist, memory_order_acquire);
         ticks += rd(&c->ticks);
         t->rejected += rd(&c->rejected);
@@ -312,6 +338,15 @@ static void sum_cmd(unsigned id, cs_total *t, unsigned long long *h)
     }
     t->ns = cmdstats_ns(ticks);
     t->hist = h;
+}
+
+static void sum_cmd(unsigned id, cs_total *t, unsigned long long *h) { sum_def(by_id[id], t, h); }
+
+unsigned long long cmdstats_histogram(const cmd_def *def, unsigned long long *h)
+{
+    cs_total t;
+    sum_def(def, &t, h);
+    return t.calls;
 }
 
 void cmdstats_foreach(void (*fn)(const cs_total *t, void *ctx), void *ctx)
@@ -408,6 +443,12 @@ static double percentile_us(const unsigned long long *h, unsigned long long tota
     if (idx == CS_HIST_SLOTS) return 0;
     if (pct == 0.0) return (double)cmdstats_ns(slot_low(idx, &b)) / 1000.0;
     return (double)cmdstats_slot_max_ns(idx) / 1000.0;
+}
+
+uint64_t cmdstats_slot_ns(int slot)
+{
+    unsigned b;
+    return cmdstats_ns(slot_low(slot, &b));
 }
 
 void cmdstats_info_latency(cmd_env *env, buf *out)

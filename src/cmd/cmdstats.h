@@ -1,7 +1,7 @@
 /* cmdstats.h - what INFO commandstats, errorstats and latencystats and the
- * SLOWLOG read: each command's calls, microseconds, refusals and failures,
- * the error replies by their first word, a latency histogram per command,
- * and the log of the slow commands.
+ * SLOWLOG and LATENCY read: each command's calls, microseconds, refusals
+ * and failures, the error replies by their first word, a latency histogram
+ * per command, the log of the slow commands, and their latency events.
  *
  * The counters are per worker: each worker thread attaches once
  * (cmdstats_attach) and then writes only its own block, with relaxed
@@ -34,8 +34,9 @@ void cmdstats_init(void);
 /* The calling thread is worker `id` from now on: its commands are counted
  * (a thread that never attaches, such as the AOF loader's, counts none). */
 void cmdstats_attach(int id);
-/* slowlog-log-slower-than (us) changed. */
-void cmdstats_configure(long long slower_than_us);
+/* slowlog-log-slower-than (us) or latency-monitor-threshold (ms)
+ * changed. */
+void cmdstats_configure(long long slower_than_us, long long latency_ms);
 
 /* The clock commands are timed with, in ticks: the processor's
  * time-stamp counter where it runs at a constant rate (one instruction,
@@ -106,8 +107,9 @@ typedef struct cs_worker {
 extern _Thread_local cs_worker *cmdstats__self;
 extern cs_worker cmdstats__none;
 extern atomic_uint cmdstats__epoch;
-/* slowlog-log-slower-than in ticks (negative: past every duration), as
- * cmdstats_configure last set it. */
+/* The shorter of slowlog-log-slower-than and latency-monitor-threshold,
+ * in ticks (off: past every duration), as cmdstats_configure last set it:
+ * a command under both costs this one comparison. */
 extern atomic_ullong cmdstats__slow_at;
 /* Counter slot of a row, by its address: rows are at least
  * sizeof(cmd_def) apart, so their addresses shifted by CS_SHIFT differ;
@@ -118,6 +120,8 @@ extern uintptr_t cmdstats__base;
 
 void cmdstats__failed(cs_cmd *c, const buf *out, size_t mark);
 void cmdstats__slow(const cmd_call *x, uint64_t ticks);
+/* Log x, which ran for ticks, in the slow log (slowlog.c). */
+void slowlog__push(const cmd_call *x, uint64_t ticks);
 atomic_ullong *cmdstats__hist(cs_cmd *c);
 
 static inline uintptr_t cmdstats__id(const cmd_def *d)
@@ -194,6 +198,12 @@ void cmdstats_timed_out(const cmd_def *def, const char *err);
 void cmdstats_reset(void);
 /* Error replies counted since the last reset (INFO's total_error_replies). */
 unsigned long long cmdstats_total_errors(void);
+/* The latency histogram of def, summed over the workers, into h
+ * (CS_HIST_SLOTS counts, the negative durations counted in slot 0);
+ * returns its calls. */
+unsigned long long cmdstats_histogram(const cmd_def *def, unsigned long long *h);
+/* The duration in ns of a histogram slot's lowest value. */
+uint64_t cmdstats_slot_ns(int slot);
 /* INFO's commandstats, errorstats and latencystats lines. */
 void cmdstats_info_commands(buf *out);
 void cmdstats_info_errors(buf *out);
@@ -214,5 +224,6 @@ void cmdstats_foreach(void (*fn)(const cs_total *t, void *ctx), void *ctx);
 uint64_t cmdstats_slot_max_ns(int idx);
 
 extern const cmd_family cmd_family_slowlog;
+extern const cmd_family cmd_family_latency;
 
 #endif

@@ -26,6 +26,7 @@ static const cmd_family *const families[] = {
     &cmd_family_streams,
     &cmd_family_geo,        &cmd_family_pubsub,     &cmd_family_scripting,
     &cmd_family_functions,  &cmd_family_slowlog,      &cmd_family_debug,
+    &cmd_family_latency,
 };
 
 #define MAX_COMMANDS 400
@@ -131,6 +132,22 @@ const cmd_def *command_lookup(const char *name, size_t len)
         const cmd_key *s = &lookup_slots[h].k;
         if (s->w[0] == k.w[0] && s->w[1] == k.w[1] && s->w[2] == k.w[2]) return lookup_slots[h].d;
     }
+    return NULL;
+}
+
+const cmd_def *command_lookup_full(const char *name, size_t len, const cmd_def **parent)
+{
+    const char *bar = memchr(name, '|', len);
+    const cmd_def *d;
+    *parent = NULL;
+    if (!bar) return command_lookup(name, len);
+    d = command_lookup(name, (size_t)(bar - name));
+    if (!d || !d->subs) return NULL;
+    for (const cmd_def *s = d->subs; s->name; s++)
+        if (util_eqi(bar + 1, len - (size_t)(bar + 1 - name), s->name)) {
+            *parent = d;
+            return s;
+        }
     return NULL;
 }
 

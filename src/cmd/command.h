@@ -329,6 +329,9 @@ void command_unblock(cmd_env *env, session *s);
  * checks and texts): the deadline in ms, 0 for none. -1 after replying. */
 int arg_timeout(cmd_call *x, int i, int64_t *deadline);
 const cmd_def *command_lookup(const char *name, size_t len);
+/* A row by name, "container|sub" for a subcommand (case-insensitive);
+ * *parent gets the container of a subcommand (else NULL). */
+const cmd_def *command_lookup_full(const char *name, size_t len, const cmd_def **parent);
 /* The row a request names: its subcommand's for a container (NULL for an
  * unknown one), the container's when it has no subcommand argument. */
 const cmd_def *command_find(int argc, const karg *argv);

@@ -5,24 +5,6 @@
 
 #include "cmd/command.h"
 
-/* A row by name, "container|sub" for a subcommand (case-insensitive);
- * *parent gets the container of a subcommand. */
-static const cmd_def *lookup_full(const karg *a, const cmd_def **parent)
-{
-    const char *bar = memchr(a->p, '|', a->n);
-    const cmd_def *d;
-    *parent = NULL;
-    if (!bar) return command_lookup(a->p, a->n);
-    d = command_lookup(a->p, (size_t)(bar - a->p));
-    if (!d || !d->subs) return NULL;
-    for (const cmd_def *s = d->subs; s->name; s++)
-        if (util_eqi(bar + 1, a->n - (size_t)(bar + 1 - a->p), s->name)) {
-            *parent = d;
-            return s;
-        }
-    return NULL;
-}
-
 static int nsubs(const cmd_def *d)
 {
     int n = 0;
@@ -211,7 +193,7 @@ static void cmd_command_info(cmd_call *x)
     }
     resp_array(x->out, x->argc - 2);
     for (int i = 2; i < x->argc; i++) {
-        const cmd_def *parent, *d = lookup_full(&x->argv[i], &parent);
+        const cmd_def *parent, *d = command_lookup_full(x->argv[i].p, x->argv[i].n, &parent);
         if (d) info_one(x, parent, d);
         else reply_null_array(x);
     }
@@ -245,7 +227,7 @@ static void cmd_command_docs(cmd_call *x)
         for (size_t i = 0; i < command_count(); i++, n++) docs_one(x, NULL, command_at(i));
     } else {
         for (int i = 2; i < x->argc; i++) {
-            const cmd_def *parent, *d = lookup_full(&x->argv[i], &parent);
+            const cmd_def *parent, *d = command_lookup_full(x->argv[i].p, x->argv[i].n, &parent);
             if (!d) continue;   /* Redis leaves unknown names out */
             docs_one(x, parent, d);
             n++;

@@ -8,7 +8,8 @@
  *
  * There is one log for the server, behind one mutex. The request path
  * takes the mutex only for a command slow enough to be logged: a fast one
- * costs the comparison of its duration with the threshold (cmdstats.h),
+ * costs the comparison of its duration with the threshold (cmdstats.h,
+ * which hands over those that reach it and are not skip_slowlog),
  * and a logged one has already taken longer than the lock will. One log
  * gives Redis's single sequence of ids and its order for free, where logs
  * per worker would have to be merged at every read and trimmed together.
@@ -140,13 +141,11 @@ static size_t trim(size_t max, sl_entry **gone, size_t room, sl_entry ***many)
     return n;
 }
 
-void cmdstats__slow(const cmd_call *x, uint64_t ticks)
+void slowlog__push(const cmd_call *x, uint64_t ticks)
 {
     int64_t us = (int64_t)(cmdstats_ns(ticks) / 1000);
     sl_entry *e, *few[16], **gone;
     size_t k, max = (size_t)cfg_ll(&x->env->cfg->slowlog_max_len);
-    if ((x->def->flags & CMD_SKIP_SLOWLOG) || cmdstats__self == &cmdstats__none || (int64_t)ticks < 0)
-        return;
     e = entry_new(x, us);
     pthread_mutex_lock(&slog.mu);
     e->id = slog.next_id++;

@@ -12,8 +12,10 @@
 
 #include "conf/config.h"
 #include "lib/durable.h"
+#include "lib/latency.h"
 #include "store/hooks.h"
 #include "store/keyspace.h"
+#include "store/pit.h"
 #include "persist/load.h"
 #include "lib/log.h"
 #include "persist/record.h"
@@ -248,22 +250,43 @@ static int write_manifest(aof *a)
     return rc;
 }
 
-/* Write the first n bytes of io; keeps what could not be written. */
+/* Which of Redis's finer aof-write latency events a write is also: one
+ * while an fsync runs, one while a background job reads the keyspace
+ * (where Redis has a child), or one alone. Called with io_mu held. */
+static const char *write_event(aof *a)
+{
+    if (pthread_mutex_trylock(&a->sync_mu) != 0) return "aof-write-pending-fsync";
+    pthread_mutex_unlock(&a->sync_mu);
+    return a->ks && ks_pit_running(a->ks) ? "aof-write-active-child" : "aof-write-alone";
+}
+
+/* Write the first n bytes of io; keeps what could not be written. Its
+ * time is the "aof-write" latency event (Redis's, for its one write of
+ * the AOF buffer), and one of write_event's. */
 static int io_write(aof *a, size_t n)
 {
+    int64_t t0 = latency_begin();
+    const char *also = t0 ? write_event(a) : NULL;
+    int rc = 0;
     while (n) {
         ssize_t w = write(a->fd, buf_head(&a->io), n);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) {
             set_err(a, w < 0 ? errno : EIO, "writing the AOF");
-            return -1;
+            rc = -1;
+            break;
         }
         buf_consume(&a->io, (size_t)w);
         atomic_fetch_add(&a->written, (uint64_t)w);
         atomic_fetch_add(&a->incr_size, (uint64_t)w);
         n -= (size_t)w;
     }
-    return 0;
+    if (t0) {
+        long long ms = (util_mono_us() - t0) / 1000;
+        latency_add_if_needed(also, ms);
+        latency_add_if_needed("aof-write", ms);
+    }
+    return rc;
 }
 
 /* Start the incremental file the pending cut asked for. */
@@ -365,7 +388,12 @@ static int flush_io(aof *a, int sync)
     pthread_mutex_lock(&a->sync_mu);
     pthread_mutex_unlock(&a->io_mu);
     if (atomic_load(&a->synced) < upto) {   /* another fsync may have covered it */
-        if (fdatasync(fd) < 0) {
+        /* with appendfsync always, a worker waits for it: Redis's
+         * "aof-fsync-always" (everysec's runs in the background, as Redis's) */
+        int64_t t0 = cfg_ll(a->policy) == CFG_FSYNC_ALWAYS ? latency_begin() : 0;
+        int rc = fdatasync(fd);
+        latency_end("aof-fsync-always", t0);
+        if (rc < 0) {
             set_err(a, errno, "fsync of the AOF");
             ok = 0;
         } else {

@@ -55,6 +55,9 @@ int persist_commit(persist *p, uint64_t lsn);
 uint64_t persist_thread_lsn(void);
 
 void persist_info(persist *p, buf *out);
+/* The used memory over the pause that took the last background job's
+ * instant, in GB/s: what LATENCY DOCTOR calls the fork rate (0: none yet). */
+double persist_fork_rate(persist *p);
 
 /* The state INFO persistence shows, for a reader that wants numbers (the
  * metrics endpoint). */

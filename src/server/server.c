@@ -346,14 +346,15 @@ static int apply_appendonly(void *owner, void *caller, char *err, size_t errlen)
     return -1;
 }
 
-/* What the command counters read on the request path. */
+/* What the command counters read on the request path (and the latency
+ * monitor's threshold, which the lower layers read too). */
 static int apply_cmdstats(void *owner, void *caller, char *err, size_t errlen)
 {
     config *cfg = &((server *)owner)->cfg;
     (void)caller;
     (void)err;
     (void)errlen;
-    cmdstats_configure(cfg_ll(&cfg->slowlog_log_slower_than));
+    cmdstats_configure(cfg_ll(&cfg->slowlog_log_slower_than), cfg_ll(&cfg->latency_monitor_threshold));
     return 0;
 }
 
@@ -456,6 +457,7 @@ int server_init(server *srv)
     apply_limits(srv, NULL, NULL, 0);
     apply_cmdstats(srv, NULL, NULL, 0);
     config_on_change(&srv->cfg, CFG_slowlog_log_slower_than, apply_cmdstats, srv);
+    config_on_change(&srv->cfg, CFG_latency_monitor_threshold, apply_cmdstats, srv);
     {
         static const int limits[] = {CFG_hash_max_listpack_entries, CFG_hash_max_listpack_value,
                                      CFG_list_max_listpack_size, CFG_set_max_intset_entries,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/hash.h"
+#include "lib/latency.h"
 #include "store/keyspace_int.h"
 #include "lib/util.h"
 
@@ -260,11 +261,11 @@ static void evict_step(shard *s, domain *d, int policy, int64_t now)
     }
 }
 
-long long ks_evict(keyspace *ks, size_t limit, int policy)
+/* ks_evict's work, for a policy that evicts. */
+static long long evict_until(keyspace *ks, size_t limit, int policy)
 {
     long long start = atomic_load(&ks->mem);
     int steps = 0, rounds = 0, progress = 0;
-    if (policy == KS_NOEVICTION) return ks_used_memory(ks) > limit ? -1 : 0;
     while (ks_used_memory(ks) > limit) {
         uint64_t c = atomic_fetch_add(&ks->evict_cursor, 1);
         int total;
@@ -295,3 +296,16 @@ long long ks_evict(keyspace *ks, size_t limit, int policy)
     return start > 0 ? start : 0;
 }
 
+/* Timed as Redis times its performEvictions: the "eviction-cycle" latency
+ * event, when there was something to evict. */
+long long ks_evict(keyspace *ks, size_t limit, int policy)
+{
+    int64_t t0;
+    long long freed;
+    if (policy == KS_NOEVICTION) return ks_used_memory(ks) > limit ? -1 : 0;
+    if (ks_used_memory(ks) <= limit) return 0;
+    t0 = latency_begin();
+    freed = evict_until(ks, limit, policy);
+    latency_end("eviction-cycle", t0);
+    return freed;
+}

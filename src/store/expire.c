@@ -2,6 +2,7 @@
  * walks each shard's table, touching only items flagged with a TTL, within
  * a time budget, and keeps resizes and compaction moving. */
 #include "store/keyspace_int.h"
+#include "lib/latency.h"
 #include "lib/util.h"
 
 #define SWEEP_CHUNK 2048
@@ -60,6 +61,8 @@ size_t ks_cron(keyspace *ks, int part, int nparts, int64_t budget_us)
         if (util_mono_us() - start >= budget_us) break;
     }
     pthread_rwlock_unlock(&ks->reg_lock);
+    /* Redis's "expire-cycle" latency event times its activeExpireCycle */
+    if (latency_threshold()) latency_add_if_needed("expire-cycle", (util_mono_us() - start) / 1000);
     return total;
 }
 

@@ -40,6 +40,8 @@ ks_pit *ks_pit_begin(keyspace *ks, ks_cow_fn *cow, void *ctx)
     return p;
 }
 
+int ks_pit_running(keyspace *ks) { return ks__pit(ks) != NULL; }
+
 int64_t ks_pit_instant(const ks_pit *p) { return p->instant; }
 size_t ks_pit_shards(const ks_pit *p) { return p->nshards; }
 

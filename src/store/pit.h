@@ -24,6 +24,8 @@ typedef struct ks_pit ks_pit;
  * for every item of the instant, once, from here until ks_pit_end. Holds
  * the domains that exist now. One point-in-time read runs at a time. */
 ks_pit *ks_pit_begin(keyspace *ks, ks_cow_fn *cow, void *ctx);
+/* Whether a point-in-time read (a background save or rewrite) runs. */
+int ks_pit_running(keyspace *ks);
 /* The instant, in Unix ms. */
 int64_t ks_pit_instant(const ks_pit *p);
 /* Shards to read, over all the domains of the instant. */

@@ -13,7 +13,7 @@ import time
 import pytest
 
 import kasi_harness as H
-from diff_pairs import server_pair
+from diff_pairs import checked_pair, server_pair
 from multiclient import compare
 
 SCENARIOS = {}
@@ -30,10 +30,7 @@ def scenario(fn):
 @pytest.fixture(scope="module")
 def pair():
     """A pair of its own: CLIENT KILL counts every client of a server."""
-    for ref, sut in server_pair("kasi-diff-clients-", kasi_directives=[("threads", "2")]):
-        yield ref, sut
-        rep = sut.sanitizer_report()
-        assert not rep, "sanitizer reported errors in the server under test:\n" + rep
+    yield from checked_pair("kasi-diff-clients-", kasi_directives=[("threads", "2")])
 
 
 def text(raw):

@@ -17,35 +17,18 @@ import time
 import pytest
 
 import kasi_harness as H
-from diff_pairs import server_pair
+import diff_pairs
+from diff_pairs import checked_pair
 
 
 @pytest.fixture(scope="module")
 def pair():
     """A pair of its own: the scenarios reset the stats and the log."""
-    for ref, sut in server_pair("kasi-diff-slowlog-", kasi_directives=[("threads", "2")]):
-        yield ref, sut
-        rep = sut.sanitizer_report()
-        assert not rep, "sanitizer reported errors in the server under test:\n" + rep
+    yield from checked_pair("kasi-diff-slowlog-", kasi_directives=[("threads", "2")])
 
 
-class Run:
-    """One server's run of a scenario: named clients, and what they read."""
-
-    def __init__(self, srv, proto):
-        self.srv, self.proto, self.conns, self.log = srv, proto, {}, []
-
-    def c(self, who):
-        if who not in self.conns:
-            c = self.conns[who] = H.RawConn(self.srv.port, timeout=10 * H.TIME_FACTOR)
-            if self.proto == 3:
-                assert c.cmd_raw("HELLO", "3").startswith(b"%7\r\n")
-        return self.conns[who]
-
-    def do(self, who, *args):
-        raw = self.c(who).cmd_raw(*args)
-        self.log.append((who, args, raw))
-        return raw
+class Run(diff_pairs.Run):
+    """A run that also reads the slow log and INFO's statistics."""
 
     def hide(self, who, *args):
         """A command whose reply holds what differs (HELLO's id): its type alone."""
@@ -113,27 +96,11 @@ class Run:
 
 
 def compare(pair, proto, scenario):
-    logs = []
-    for srv in pair:
-        r = Run(srv, proto)
-        try:
-            for cmd in (("FLUSHALL",), ("CONFIG", "SET", "slowlog-log-slower-than", "0"),
-                        ("CONFIG", "SET", "slowlog-max-len", "128"), ("SLOWLOG", "RESET"),
-                        ("CONFIG", "RESETSTAT")):
-                assert r.c("setup").cmd_raw(*cmd) == b"+OK\r\n"
-            scenario(r)
-        except Exception as e:
-            raise AssertionError("%s on %s (%s)" % (scenario.__name__, srv.kind, e)) from e
-        finally:
-            if "setup" in r.conns:
-                r.conns["setup"].cmd_raw("CONFIG", "SET", "slowlog-log-slower-than", "10000")
-            for c in r.conns.values():
-                c.close()
-        logs.append(r.log)
-    want, got = logs
-    for i, (a, b) in enumerate(zip(want, got)):
-        assert a == b, "step %d of %s differs:\n  redis: %r\n  kasi:  %r" % (i, scenario.__name__, a, b)
-    assert len(want) == len(got)
+    diff_pairs.compare(pair, proto, scenario, Run,
+                       setup=[("FLUSHALL",), ("CONFIG", "SET", "slowlog-log-slower-than", "0"),
+                              ("CONFIG", "SET", "slowlog-max-len", "128"), ("SLOWLOG", "RESET"),
+                              ("CONFIG", "RESETSTAT")],
+                       teardown=[("CONFIG", "SET", "slowlog-log-slower-than", "10000")])
 
 
 def entries(r):
