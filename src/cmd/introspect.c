@@ -1,6 +1,7 @@
 /* introspect.c - COMMAND: what the registry's rows say of each command
  * (COMMAND INFO, DOCS, LIST, COUNT), in Redis 7.0's shapes. */
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/command.h"
@@ -290,6 +291,175 @@ static void cmd_command_list(cmd_call *x)
     resp_array_fill(x->out, token, n);
 }
 
+/* ---- COMMAND GETKEYS ---- */
+
+#define MAX_FOUND 4096   /* positions kept; a longer command's keys are found in later rounds */
+
+typedef struct found {
+    int pos;
+    const char *flags;   /* its spec's flags */
+} found;
+
+/* Where a spec's keys start, as Redis's getKeysUsingKeySpecs searches:
+ * an index, or the argument after the keyword (searching forwards from a
+ * positive startfrom, backwards from a negative one). 0: no keys here. */
+static int spec_first(const cmd_keyspec *k, int argc, const karg *argv)
+{
+    int from, to;
+    if (!k->keyword) return k->begin;
+    from = k->begin > 0 ? k->begin : argc + k->begin;
+    to = k->begin > 0 ? argc - 1 : 0;
+    for (int i = from; i != to; i = from <= to ? i + 1 : i - 1) {
+        if (i >= argc || i < 1) break;
+        if (util_eqi(argv[i].p, argv[i].n, k->keyword)) return i + 1;
+    }
+    return 0;
+}
+
+/* The keys by the specs (not_key ones left out), Redis's way: -1 when a
+ * spec cannot say (unknown, incomplete, out of the arguments). */
+static int keys_by_specs(const cmd_def *d, int argc, const karg *argv, found *out, int cap)
+{
+    int n = 0;
+    for (int s = 0; s < nspecs(d); s++) {
+        const cmd_keyspec *k = &d->keys[s];
+        int first, last, step = k->step ? k->step : 1;
+        if (spec_says(k, "not_key")) continue;
+        if (k->unknown) return -1;
+        if (!(first = spec_first(k, argc, argv))) continue;   /* keyword absent */
+        if (k->keynum) {
+            long long nk;
+            if (first >= argc || util_str2ll(argv[first].p, argv[first].n, &nk) < 0 || nk < 0) return -1;
+            first++;
+            last = first + (int)nk - 1;
+        } else if (k->lastkey >= 0) {
+            last = first + k->lastkey;
+        } else {
+            last = k->limit ? first + ((argc - first) / k->limit + k->lastkey) : argc + k->lastkey;
+        }
+        if (last >= argc || last < first || first >= argc) return -1;
+        for (int i = first; i <= last && n < cap; i += step) out[n++] = (found){i, k->flags};
+        if (spec_says(k, "incomplete")) return -1;
+    }
+    return n;
+}
+
+/* SORT's keys where its specs cannot say (Redis's sortGetKeys): the key,
+ * and the last STORE's destination, stepping over LIMIT's two arguments and
+ * BY's and GET's one (and, as there, looking at the destination itself as
+ * an option). */
+static int sort_keys(int argc, const karg *argv, found *out)
+{
+    int store = 0;
+    out[0] = (found){1, "RO access"};
+    for (int i = 2; i < argc; i++) {
+        if (util_eqi(argv[i].p, argv[i].n, "limit")) {
+            i += 2;
+        } else if (util_eqi(argv[i].p, argv[i].n, "get") || util_eqi(argv[i].p, argv[i].n, "by")) {
+            i++;
+        } else if (util_eqi(argv[i].p, argv[i].n, "store") && i + 1 < argc) {
+            out[1] = (found){i + 1, "OW update"};
+            store = 1;
+        }
+    }
+    return 1 + store;
+}
+
+/* The one key of SET and BITFIELD, whose flags depend on the arguments
+ * (their specs say variable_flags): Redis's setGetKeys and
+ * bitfieldGetKeys. */
+static const char *variable_flags(const cmd_def *d, int argc, const karg *argv)
+{
+    if (util_eqi(d->name, strlen(d->name), "set")) {
+        for (int i = 3; i < argc; i++)
+            if (util_eqi(argv[i].p, argv[i].n, "get")) return "RW access update";
+        return "OW update";
+    }
+    for (int i = 2; i < argc; i++) {   /* BITFIELD: read-only while it only GETs */
+        int more = argc - i - 1;
+        if (util_eqi(argv[i].p, argv[i].n, "get") && more >= 2) i += 2;
+        else if (util_eqi(argv[i].p, argv[i].n, "overflow") && more >= 1) i += 1;
+        else return "RW access update";   /* SET, INCRBY, or a syntax error: not read-only */
+    }
+    return "RO access";
+}
+
+static void getkeys(cmd_call *x, int with_flags)
+{
+    int argc = x->argc - 2, n;
+    const karg *argv = x->argv + 2;
+    const cmd_def *d = command_find(argc, argv);
+    found *keys;
+    int has_keys = 0;
+    if (!d) {
+        reply_err(x, "ERR Invalid command specified");
+        return;
+    }
+    for (int s = 0; s < nspecs(d); s++) has_keys |= !spec_says(&d->keys[s], "not_key");
+    if (!has_keys) {
+        reply_err(x, "ERR The command has no key arguments");
+        return;
+    }
+    if ((d->arity > 0 && d->arity != argc) || argc < -d->arity) {
+        reply_err(x, "ERR Invalid number of arguments specified for command");
+        return;
+    }
+    keys = xmalloc(sizeof *keys * (size_t)(argc < MAX_FOUND ? argc + 1 : MAX_FOUND));
+    if (spec_says(&d->keys[0], "variable_flags")) {
+        keys[0] = (found){1, variable_flags(d, argc, argv)};
+        n = 1;
+    } else {
+        n = keys_by_specs(d, argc, argv, keys, argc < MAX_FOUND ? argc + 1 : MAX_FOUND);
+    }
+    /* where the specs cannot say, Redis asks the command: SORT finds its
+     * keys; a count that is out of range gives none */
+    if (n < 0) n = util_eqi(d->name, strlen(d->name), "sort") || util_eqi(d->name, strlen(d->name), "sort_ro")
+                       ? sort_keys(argc, argv, keys)
+                       : 0;
+    if (n == 0 && !(d->flags & CMD_NO_MANDATORY_KEYS)) {
+        reply_err(x, "ERR Invalid arguments specified for command");
+    } else {
+        resp_array(x->out, n);
+        for (int i = 0; i < n; i++) {
+            if (with_flags) resp_array(x->out, 2);
+            resp_bulk(x->out, argv[keys[i].pos].p, argv[keys[i].pos].n);
+            if (with_flags) words(x, keys[i].flags, 0);
+        }
+    }
+    free(keys);
+}
+
+static void cmd_command_getkeys(cmd_call *x) { getkeys(x, 0); }
+static void cmd_command_getkeysandflags(cmd_call *x) { getkeys(x, 1); }
+
+static void cmd_command_help(cmd_call *x)
+{
+    static const char *const lines[] = {
+        "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "(no subcommand)",
+        "    Return details about all Redis commands.",
+        "COUNT",
+        "    Return the total number of commands in this Redis server.",
+        "LIST",
+        "    Return a list of all commands in this Redis server.",
+        "INFO [<command-name> ...]",
+        "    Return details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "DOCS [<command-name> ...]",
+        "    Return documentation details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "GETKEYS <full-command>",
+        "    Return the keys from a full Redis command.",
+        "GETKEYSANDFLAGS <full-command>",
+        "    Return the keys and the access flags from a full Redis command.",
+        "HELP",
+        "    Prints this help.",
+    };
+    reply_lines(x, lines, sizeof lines / sizeof lines[0]);
+}
+
 #define LS (CMD_LOADING | CMD_STALE)
 #define CN CAT_CONNECTION
 
@@ -301,6 +471,11 @@ static const cmd_def command_subs[] = {
      "O(N) where N is the number of commands to look up", "nondeterministic_output_order", NULL},
     {"list", cmd_command_list, -2, LS, CN, NOKEYS, "server", "7.0.0",
      "O(N) where N is the total number of Redis commands", "nondeterministic_output_order", NULL},
+    {"getkeys", cmd_command_getkeys, -4, LS, CN, NOKEYS, "server", "2.8.13",
+     "O(N) where N is the number of arguments to the command", NULL, NULL},
+    {"getkeysandflags", cmd_command_getkeysandflags, -4, LS, CN, NOKEYS, "server", "7.0.0",
+     "O(N) where N is the number of arguments to the command", NULL, NULL},
+    {"help", cmd_command_help, 2, LS, CN, NOKEYS, "server", "5.0.0", "O(1)", NULL, NULL},
     {NULL, NULL, 0, 0, 0, NOKEYS, NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -94,3 +94,47 @@ def test_command_docs_facts_match_redis(pair, proto):
         for field in (b"since", b"group"):
             assert d[field] == t[name][field], (name, field, d[field], t[name][field])
         assert t[name][b"complexity"].startswith(d[b"complexity"][:4]), (name, d[b"complexity"])
+
+
+# COMMAND GETKEYS and GETKEYSANDFLAGS: a full command per kind of key spec
+# (one key, ranges, every other one, counted, a keyword, a keyword searched
+# from the end, not_key, none), the fallbacks where the specs cannot say
+# (SORT's STORE, an out-of-range count), and every error.
+GETKEYS_CASES = [
+    ("GET", "k"), ("SET", "k", "v", "EX", "10"), ("MSET", "a", "1", "b", "2"), ("MGET", "a", "b", "c"),
+    ("DEL", "a"), ("RENAME", "a", "b"), ("COPY", "a", "b", "REPLACE"), ("SINTERSTORE", "d", "a", "b"),
+    ("LMOVE", "a", "b", "LEFT", "RIGHT"), ("BLPOP", "a", "b", "0"), ("BLMPOP", "0", "2", "a", "b", "LEFT"),
+    ("LMPOP", "2", "a", "b", "LEFT"), ("LMPOP", "0", "a", "LEFT"), ("LMPOP", "5", "a", "LEFT"),
+    ("LMPOP", "x", "a", "LEFT"), ("ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"),
+    ("ZUNIONSTORE", "d", "3", "a", "b"), ("ZINTERCARD", "2", "a", "b"), ("SINTERCARD", "1", "a"),
+    ("ZMPOP", "1", "a", "MIN"), ("EVAL", "return 1", "2", "a", "b", "x"), ("EVAL", "return 1", "0"),
+    ("EVAL", "return 1", "3", "a"), ("EVALSHA", "abc", "1", "k"), ("EVAL_RO", "return 1", "1", "k"),
+    ("FCALL", "f", "1", "k"), ("FCALL_RO", "f", "0"),
+    ("XREAD", "COUNT", "2", "STREAMS", "a", "b", "0", "0"), ("XREAD", "STREAMS", "a", "b", "0"),
+    ("XREAD", "COUNT", "2", "a"), ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"),
+    ("XADD", "s", "*", "f", "v"), ("GEORADIUS", "g", "0", "0", "10", "km", "STORE", "d"),
+    ("GEORADIUS", "g", "0", "0", "10", "km"), ("GEOSEARCHSTORE", "d", "s", "FROMMEMBER", "m", "BYRADIUS", "1", "km"),
+    ("SORT", "k"), ("SORT", "k", "STORE", "d"), ("SORT", "k", "LIMIT", "0", "1", "BY", "w_*", "GET", "#", "STORE", "d"),
+    ("SORT", "k", "STORE", "d1", "STORE", "d2"), ("SORT", "k", "GET", "store"), ("SORT_RO", "k", "BY", "x"),
+    ("SPUBLISH", "ch", "m"), ("OBJECT", "ENCODING", "k"), ("MEMORY", "USAGE", "k"), ("PFCOUNT", "a", "b"),
+    ("BITOP", "AND", "d", "a", "b"), ("BITFIELD", "k", "GET", "u8", "0"), ("SMOVE", "a", "b", "m"),
+    ("BZMPOP", "1", "1", "a", "MAX"), ("LCS", "a", "b"), ("TOUCH", "a", "b"), ("WATCH", "a", "b"),
+    ("ZRANGESTORE", "d", "s", "0", "-1"), ("RESTORE", "k", "0", "x"), ("GETEX", "k"), ("HSET", "h", "f", "v"),
+    ("SET", "k", "v", "GET"), ("SET", "k", "v", "nx", "get"), ("BITFIELD", "k", "GET", "u8", "0", "OVERFLOW", "WRAP"),
+    ("BITFIELD", "k", "SET", "u8", "0", "1"), ("BITFIELD", "k", "GET", "u8"), ("BITFIELD_RO", "k", "GET", "u8", "0"),
+    # errors
+    ("NOSUCH", "k"), ("PING",), ("CONFIG", "GET", "x"), ("CONFIG",), ("OBJECT",), ("GET",), ("GET", "a", "b"),
+    ("SET", "k"), ("MSET", "a"), ("PUBLISH", "ch", "m"), ("OBJECT", "NOSUCH", "k"), ("object", "encoding", "k"),
+]
+
+
+def test_command_getkeys_matches_redis(pair, proto):
+    ref, sut = pair
+    for sub in ("GETKEYS", "GETKEYSANDFLAGS"):
+        with connect(ref, proto) as a, connect(sut, proto) as b:
+            for case in GETKEYS_CASES:
+                theirs = a.cmd_raw("COMMAND", sub, *case)
+                mine = b.cmd_raw("COMMAND", sub, *case)
+                assert mine == theirs, "COMMAND %s %r\n  redis: %r\n  kasi:  %r" % (sub, case, theirs, mine)
+            for bad in (("COMMAND", sub), ("COMMAND", sub, "GET"), ("COMMAND", "HELP"), ("COMMAND", "HELP", "x")):
+                assert b.cmd_raw(*bad) == a.cmd_raw(*bad), bad
