@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "lib/bgfree.h"
@@ -496,13 +497,14 @@ typedef struct shared_list {
     pthread_mutex_t mu;
     stream st;
     atomic_int done;
-    unsigned long bad, rounds;
+    unsigned long bad;
+    atomic_ulong rounds;
 } shared_list;
 
 static void *view_reader(void *arg)
 {
     shared_list *sl = arg;
-    for (sl->rounds = 0; !atomic_load(&sl->done); sl->rounds++) {
+    for (; !atomic_load(&sl->done); atomic_fetch_add(&sl->rounds, 1)) {
         model fm;
         qview *v;
         pthread_mutex_lock(&sl->mu);
@@ -526,7 +528,10 @@ static void threaded_views(void)
     pthread_mutex_init(&sl.mu, NULL);
     while (sl.st.m.n < 1500) random_step(&sl.st, 1);
     pthread_create(&t, NULL, view_reader, &sl);
-    for (; steps < 8000; steps++) {
+    /* 8000 writes, and on until the reader has had 20 rounds: on a busy
+     * machine it may get few turns (within 30 s) */
+    time_t give_up = time(NULL) + 30;
+    for (; steps < 8000 || (atomic_load(&sl.rounds) <= 20 && time(NULL) < give_up); steps++) {
         pthread_mutex_lock(&sl.mu);
         random_step(&sl.st, sl.st.m.n < 1500);
         if (below(300) == 0) {   /* the owner goes while views may live */
@@ -541,11 +546,11 @@ static void threaded_views(void)
     }
     atomic_store(&sl.done, 1);
     pthread_join(t, NULL);
-    CHECK(sl.rounds > 20);
+    CHECK(atomic_load(&sl.rounds) > 20);
     CHECK(sl.bad == 0 && sl.st.wrong == 0 && same(sl.st.q, &sl.st.m));
     CHECK(qlist_check(sl.st.q, 1, why, sizeof why) == 0);
     printf("views from another thread: %lu views, %lu writes, the list rebuilt %lu times\n",
-           sl.rounds, steps, rebuilt);
+           (unsigned long)atomic_load(&sl.rounds), steps, rebuilt);
     qlist_free(&sl.st.q);
     m_free(&sl.st.m);
     pthread_mutex_destroy(&sl.mu);
