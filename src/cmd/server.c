@@ -2,6 +2,7 @@
  * persistence commands (SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE), SHUTDOWN,
  * INFO, ROLE, CONFIG GET/SET/RESETSTAT/REWRITE/HELP and MEMORY USAGE.
  * Redis 7.0's replies and texts. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +219,41 @@ static void cmd_config_help(cmd_call *x)
     reply_lines(x, lines, sizeof lines / sizeof lines[0]);
 }
 
+static void cmd_memory_help(cmd_call *x)
+{
+    static const char *const lines[] = {
+        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DOCTOR",
+        "    Return memory problems reports.",
+        "MALLOC-STATS",
+        "    Return internal statistics report from the memory allocator.",
+        "PURGE",
+        "    Attempt to purge dirty pages for reclamation by the allocator.",
+        "STATS",
+        "    Return information about the memory usage of the server.",
+        "USAGE <key> [SAMPLES <count>]",
+        "    Return memory in bytes used by <key> and its value. Nested values are",
+        "    sampled up to <count> times (default: 5, 0 means sample all).",
+        "HELP",
+        "    Prints this help.",
+    };
+    reply_lines(x, lines, sizeof lines / sizeof lines[0]);
+}
+
+/* What Redis built on libc's malloc, as Kasi is, answers. */
+static void cmd_memory_malloc_stats(cmd_call *x)
+{
+    resp_bulk_cstr(x->out, "Stats not supported for the current allocator");
+}
+
+/* glibc's malloc_trim gives the free pages of every arena back to the
+ * kernel, which is what PURGE asks of jemalloc in Redis. */
+static void cmd_memory_purge(cmd_call *x)
+{
+    malloc_trim(0);
+    reply_ok(x);
+}
+
 static void cmd_memory_usage(cmd_call *x)
 {
     kref r;
@@ -262,6 +298,13 @@ static const cmd_def config_subs[] = {
 };
 
 static const cmd_def memory_subs[] = {
+    {"help", cmd_memory_help, 2, LS, 0, NOKEYS, "server", "4.0.0", "O(1)", NULL, NULL},
+    {"malloc-stats", cmd_memory_malloc_stats, 2, 0, 0, NOKEYS, "server", "4.0.0",
+     "Depends on how much memory is allocated, could be slow",
+     "nondeterministic_output request_policy:all_shards response_policy:special", NULL},
+    {"purge", cmd_memory_purge, 2, 0, 0, NOKEYS, "server", "4.0.0",
+     "Depends on how much memory is allocated, could be slow",
+     "request_policy:all_shards response_policy:all_succeeded", NULL},
     {"usage", cmd_memory_usage, -3, R, 0, {KSPEC(2, 0, 1, "RO")}, "server", "4.0.0",
      "O(N) where N is the number of samples.", NULL, NULL},
     {NULL, NULL, 0, 0, 0, NOKEYS, NULL, NULL, NULL, NULL, NULL},

@@ -1354,3 +1354,15 @@ MSET a1 1 a2 2 b1 3
 !scan TYPE STRING
 !scan TYPE nosuchtype
 """)
+
+script("memory_and_command_help", r"""
+MEMORY HELP
+MEMORY help extra
+MEMORY PURGE
+MEMORY PURGE x
+MEMORY MALLOC-STATS x
+MEMORY NOSUCH
+MEMORY
+COMMAND HELP
+COMMAND help x
+""")
