@@ -1,6 +1,8 @@
 """Stock Redis tools against the server: redis-cli and redis-benchmark."""
 import os
+import re
 import subprocess
+import time
 
 import pytest
 
@@ -93,3 +95,98 @@ def test_redis_benchmark_pipelined(srv):
     assert b"requests per second" in p.stdout
     with srv.raw() as c:
         assert c.cmd("STRLEN", "key:__rand_int__") == 100
+
+
+def _mixed_keys(srv):
+    """A key of each type, one of them the biggest of its type by far."""
+    c = srv.client()
+    c.set("s:small", "x")
+    c.set("s:big", "y" * 5000)
+    c.rpush("l:big", *range(300))
+    c.rpush("l:small", 1)
+    c.sadd("set:big", *range(200))
+    c.hset("h:big", mapping={"f%d" % i: i for i in range(100)})
+    c.zadd("z:big", {"m%d" % i: i for i in range(50)})
+    c.xadd("x:big", {"f": "v"})
+    c.close()
+
+
+def test_redis_cli_bigkeys(srv):
+    """--bigkeys scans with SCAN, asks TYPE and each type's length, and
+    names the biggest key of each type."""
+    _mixed_keys(srv)
+    p = cli(srv, "--bigkeys", timeout=30)
+    out = p.stdout.decode()
+    assert p.returncode == 0 and "ERR" not in out + p.stderr.decode(), out + p.stderr.decode()
+    for line in ('Biggest string found \'"s:big"\' has 5000 bytes', 'Biggest   list found \'"l:big"\' has 300 items',
+                 'Biggest    set found \'"set:big"\' has 200 members',
+                 'Biggest   hash found \'"h:big"\' has 100 fields',
+                 'Biggest   zset found \'"z:big"\' has 50 members',
+                 'Biggest stream found \'"x:big"\' has 1 entries'):
+        assert line in out, (line, out)
+    assert "Sampled 8 keys in the keyspace!" in out, out
+
+
+def test_redis_cli_memkeys(srv):
+    """--memkeys asks MEMORY USAGE of each key: the big string is the
+    biggest string by bytes."""
+    _mixed_keys(srv)
+    p = cli(srv, "--memkeys", timeout=30)
+    out = p.stdout.decode()
+    assert p.returncode == 0 and "ERR" not in out + p.stderr.decode(), out + p.stderr.decode()
+    assert "Biggest string found '\"s:big\"' has" in out and "Sampled 8 keys in the keyspace!" in out, out
+
+
+def _run_for(srv, seconds, *args):
+    """redis-cli in a mode that runs until stopped: its output after SIGINT."""
+    if not os.access(H.REDIS_CLI, os.X_OK):
+        pytest.skip("redis-cli not installed")
+    # unbuffered: what it printed before the signal is not lost
+    p = subprocess.Popen(["stdbuf", "-o0", H.REDIS_CLI, "-h", "127.0.0.1", "-p", str(srv.port)] + list(args),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        p.send_signal(2)
+        out, err = p.communicate(timeout=10)
+    return out.decode(), err.decode()
+
+
+def test_redis_cli_stat(srv):
+    """--stat reads INFO every interval: its rows show the keys, memory,
+    clients and requests."""
+    _mixed_keys(srv)
+    out, err = _run_for(srv, 1.5, "--stat", "-i", "0.2")
+    assert "------- data ------" in out and "keys       mem      clients blocked requests" in out, out + err
+    rows = [ln.split() for ln in out.splitlines() if ln[:1].isdigit()]
+    assert len(rows) >= 3 and all(r[0] == "8" for r in rows), out
+    assert int(rows[-1][4]) > int(rows[0][4]), out   # requests: each INFO counts
+
+
+def test_redis_cli_latency(srv):
+    out, err = _run_for(srv, 1.5, "--latency", "-i", "0.1")
+    # not on a terminal, it prints "min max avg samples" bare
+    assert re.search(r"^(min: )?\d+,? (max: )?\d+,? (avg: )?[\d.]+ \(?\d+( samples\))?$", out.strip(), re.M), out + err
+
+
+def test_redis_cli_monitor(srv):
+    """MONITOR through redis-cli: OK, then the commands another client
+    runs, in Redis's line format."""
+    if not os.access(H.REDIS_CLI, os.X_OK):
+        pytest.skip("redis-cli not installed")
+    p = subprocess.Popen([H.REDIS_CLI, "-h", "127.0.0.1", "-p", str(srv.port), "monitor"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(0.3 * H.TIME_FACTOR)
+        c = srv.client()
+        c.set("mon:key", "a b")
+        c.get("mon:key")
+        c.close()
+        time.sleep(0.3 * H.TIME_FACTOR)
+    finally:
+        p.send_signal(2)
+        out, err = p.communicate(timeout=10)
+    out = out.decode()
+    assert out.startswith("OK\n"), out + err.decode()
+    assert re.search(r'^\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "mon:key" "a b"$', out, re.M), out
+    assert re.search(r'^\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "GET" "mon:key"$', out, re.M), out
