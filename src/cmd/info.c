@@ -359,6 +359,16 @@ static void sec_kasi(cmd_env *env, buf *out)
     buf_printf(out, "domains:%d\r\ntotal_sets:%llu\r\n", ks_domain_count(env->ks),
                (unsigned long long)t.sets);
     config_info(env->cfg, "kasi", out);
+    /* each worker's share of the load */
+    for (int w = 0; w < env->host->nworkers && env->host->worker_stats; w++) {
+        cmd_stats st;
+        long clients = 0;
+        env->host->worker_stats(env->host->ctx, w, &st, &clients);
+        buf_printf(out, "worker%d:clients=%ld,commands=%llu,connections=%llu,net_input_bytes=%llu,"
+                        "net_output_bytes=%llu,reads=%llu,writes=%llu\r\n",
+                   w, clients, atomic_load(&st.commands), atomic_load(&st.connections), atomic_load(&st.net_in),
+                   atomic_load(&st.net_out), atomic_load(&st.reads), atomic_load(&st.writes));
+    }
     ks_foreach_domain(env->ks, kasi_line, &c);
 }
 

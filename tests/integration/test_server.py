@@ -2,6 +2,8 @@
 import re
 import time
 
+import pytest
+
 
 import kasi_harness as H
 from kasi_harness import ARITY, E, INT, NIL, OK, bulk
@@ -410,3 +412,20 @@ def test_client_no_evict_flag(raw):
     assert " flags=e " in raw.cmd("CLIENT", "INFO").decode()
     assert raw.cmd_raw("CLIENT", "NO-EVICT", "off") == OK
     assert " flags=N " in raw.cmd("CLIENT", "INFO").decode()
+
+
+@pytest.mark.skipif(H.TARGET != "kasi", reason="Kasi's own section")
+def test_info_kasi_per_worker_lines(srv):
+    """INFO kasi has a line per worker; their commands add up to
+    total_commands_processed (read in the same INFO, which counts itself
+    on both sides once it ran)."""
+    with srv.raw() as c:
+        for i in range(20):
+            c.cmd("SET", "w%d" % i, "v")
+        text = c.cmd("INFO", "everything").decode()
+    threads = int(re.search(r"executable_threads:(\d+)", text)[1])
+    workers = re.findall(r"^worker(\d+):clients=(\d+),commands=(\d+),", text, re.M)
+    assert [int(w[0]) for w in workers] == list(range(threads)), text
+    total = int(re.search(r"total_commands_processed:(\d+)", text)[1])
+    assert abs(sum(int(w[2]) for w in workers) - total) <= 1, (workers, total)
+    assert sum(int(w[1]) for w in workers) >= 1
