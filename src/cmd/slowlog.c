@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "cmd/cmdstats.h"
+#include "lib/log.h"
 
 #define SL_MAX_ARGC 32
 #define SL_MAX_STRING 128
@@ -141,12 +142,26 @@ static size_t trim(size_t max, sl_entry **gone, size_t room, sl_entry ***many)
     return n;
 }
 
+/* log-slow-commands: the entry as the log shows it (its arguments as
+ * SLOWLOG GET gives them: cut, redacted), before it goes in. */
+static void log_entry(const sl_entry *e)
+{
+    buf b = {0};
+    for (int i = 0; i < e->argc; i++) {
+        if (i) buf_append(&b, " ", 1);
+        buf_append_repr(&b, e->argv[i].p, e->argv[i].n);
+    }
+    log_notice("Slow command: %lld us, addr=%s name=%s: %.*s", e->us, e->peer, e->name, (int)b.len, b.data);
+    buf_free(&b);
+}
+
 void slowlog__push(const cmd_call *x, uint64_t ticks)
 {
     int64_t us = (int64_t)(cmdstats_ns(ticks) / 1000);
     sl_entry *e, *few[16], **gone;
     size_t k, max = (size_t)cfg_ll(&x->env->cfg->slowlog_max_len);
     e = entry_new(x, us);
+    if (cfg_ll(&x->env->cfg->log_slow_commands)) log_entry(e);
     pthread_mutex_lock(&slog.mu);
     e->id = slog.next_id++;
     if (slog.len == slog.cap) {   /* grow, the oldest moved to the start */

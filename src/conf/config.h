@@ -155,6 +155,8 @@ enum cfg_fsync {
       "SLOWLOG logs the commands that run this many microseconds or more (0: all, -1: none)") \
     X(slowlog_max_len, "slowlog-max-len", INT, "128", 0, LLONG_MAX, CFG_MUTABLE, NULL, NULL, \
       NULL, "... and keeps this many of them, the newest")                                  \
+    X(log_slow_commands, "log-slow-commands", BOOL, "no", 0, 1, CFG_MUTABLE, NULL, NULL, NULL, \
+      "also write each command the slow log takes to the log, at notice level")             \
     X(latency_monitor_threshold, "latency-monitor-threshold", INT, "0", 0, LLONG_MAX,       \
       CFG_MUTABLE, NULL, NULL, NULL,                                                         \
       "LATENCY records the events that take this many milliseconds or more (0: none)")     \

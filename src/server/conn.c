@@ -143,6 +143,7 @@ void conn_accept(worker *w, int fd)
     if (w->conns) w->conns->prev = c;
     w->conns = c;
     stat_add(&w->st.connections, 1);
+    log_verbose("Accepted %s", c->s.peer);   /* as Redis logs it */
 }
 
 /* The worker's gate, unless a script runs long and holds every gate: then
@@ -168,6 +169,8 @@ void conn_close(conn *c)
     }
     unmark_pending(c);
     c->flags |= CONN_DEAD;
+    log_verbose("Client closed connection id=%llu addr=%s name=%s", (unsigned long long)c->s.id, c->s.peer,
+                c->s.name ? c->s.name : "");
     command_unblock(&w->env, &c->s);   /* the next waiter of its keys may be served */
     /* No more messages for it from now: PUBLISH stops counting it. */
     ps_client_free(w->srv->bus, c->s.sub);

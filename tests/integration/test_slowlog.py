@@ -4,6 +4,7 @@ INFO and SLOWLOG report must add up exactly to what the clients sent, and
 CONFIG RESETSTAT must clear the counts of every worker (those that have
 run nothing since too). The replies' formats are compared with Redis's in
 tests/diff/test_diff_slowlog.py."""
+import re
 import threading
 import time
 
@@ -144,3 +145,28 @@ def test_fast_commands_stay_out_of_the_log(server):
         c.cmd_raw("SLOWLOG", "RESET")
         pipeline(c, [("GET", "k")] * 200)
         assert not [e for e in c.cmd("SLOWLOG", "GET", "-1") if e[3][0] == b"GET"]
+
+
+@pytest.mark.skipif(H.TARGET != "kasi", reason="Kasi's log lines and log-slow-commands")
+def test_log_lines_for_clients_and_slow_commands(server_factory):
+    """At loglevel verbose a client's connect and disconnect are logged (as
+    Redis logs them); with log-slow-commands yes, each command the slow log
+    takes is logged at notice, its arguments as SLOWLOG shows them
+    (passwords redacted)."""
+    srv = server_factory({"loglevel": "verbose", "slowlog-log-slower-than": "0", "log-slow-commands": "yes"})
+    with srv.raw() as c:
+        c.cmd("CLIENT", "SETNAME", "logged")
+        c.cmd("SET", "slowkey", "a value")
+        c.cmd_raw("AUTH", "secret-password")
+        c.cmd("CONFIG", "SET", "log-slow-commands", "no")
+        c.cmd("SET", "quietkey", "v")
+    deadline = time.time() + 5
+    while "name=logged\n" not in srv.log_text().replace("\r", "") and time.time() < deadline:
+        time.sleep(0.05)
+    log = srv.log_text()
+    assert re.search(r"- Accepted 127\.0\.0\.1:\d+", log), log   # "-": verbose
+    assert re.search(r"Client closed connection id=\d+ addr=127\.0\.0\.1:\d+ name=logged", log), log
+    assert re.search(r'\* Slow command: \d+ us, addr=127\.0\.0\.1:\d+ name=logged: "SET" "slowkey" "a value"',
+                     log), log
+    assert '"AUTH" "(redacted)"' in log and "secret-password" not in log, log
+    assert "quietkey" not in log, log
