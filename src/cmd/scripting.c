@@ -49,6 +49,7 @@ typedef struct script_run {
     const script_fn *fn;  /* FCALL's, or NULL */
     int admitted;         /* it passed its checks and has its session */
     int killed;
+    int held;             /* its writes are held back from the AOF's file until it ends */
 } script_run;
 
 /* FUNCTION STATS's running_script: the function's name, its command and
@@ -195,6 +196,12 @@ static int run_admit(void *ctx, unsigned flags, const char *name)
     session_init(&r->ss, x->s->id, x->s->db, SESS_AUTHED | SESS_SCRIPT, x->now);
     snprintf(r->ss.peer, sizeof r->ss.peer, "lua");
     r->admitted = 1;
+    /* all its writes in the AOF's file, or none (Redis wraps them in
+     * MULTI/EXEC): a crash in the middle leaves the data as before it */
+    if (!r->read_only) {
+        persist_hold(x->env->ps, 1);
+        r->held = 1;
+    }
     atomic_store(&kill_req, KILL_NONE);
     atomic_store(&run_wrote, 0);
     return 0;
@@ -228,10 +235,13 @@ void scripting_run(cmd_call *x, const char *sha, int is_ro, int nkeys, const scr
     session_free(&r.ss, x->ks);
     atomic_store(&command_busy, 0);
     if (atomic_exchange(&kill_req, KILL_NONE) == KILL_SHUTDOWN) {
-        /* in the section still: nothing runs between the script and the end */
+        /* in the section still: nothing runs between the script and the
+         * end, and what it wrote stays out of the AOF, as in Redis */
         persist_shutdown(x->env->ps, x->env->self, -1);
         x->env->host->shutdown(x->env->host->ctx);
+        return;
     }
+    if (r.held) persist_hold(x->env->ps, 0);
 }
 
 int scripting_numkeys(cmd_call *x, int *n, const char *not_int)

@@ -37,6 +37,7 @@ struct aof {
     pthread_cond_t cond;
     buf log;                 /* records not yet taken by a writer */
     uint64_t appended;       /* log position (LSN): where the next record starts */
+    uint64_t hold;           /* nothing past this goes to the file (aof_hold), else UINT64_MAX */
     uint64_t cut_lsn;        /* where a rewrite cut the log (cut_seq starts there) */
     unsigned cut_seq;
     int cut_pending;
@@ -85,6 +86,7 @@ aof *aof_create(const char *dir, const char *dirname, const char *filename,
     a->fd = -1;
     a->next_seq = 1;
     a->appended = start_lsn;
+    a->hold = UINT64_MAX;
     a->fx = (ks_effects){a, log_put, log_splice, log_expire, log_del, log_flush, log_command};
     atomic_init(&a->written, start_lsn);
     atomic_init(&a->synced, start_lsn);
@@ -360,7 +362,7 @@ static int flush_io(aof *a, int sync)
         a->log.len = 0;
     }
     if (a->log.cap > 4 * WAKE_BYTES) buf_free(&a->log);
-    end = a->appended;
+    end = a->appended < a->hold ? a->appended : a->hold;
     if (a->cut_pending) {
         cut = a->cut_lsn;
         cut_seq = a->cut_seq;
@@ -411,6 +413,14 @@ int aof_commit(aof *a, uint64_t lsn, int durable)
     if (atomic_load(done) >= lsn) return 0;
     flush_io(a, durable);
     return atomic_load(done) >= lsn ? 0 : -1;
+}
+
+void aof_hold(aof *a, int on)
+{
+    pthread_mutex_lock(&a->mu);
+    a->hold = on ? a->appended : UINT64_MAX;
+    if (!on) pthread_cond_signal(&a->cond);   /* what was held goes out soon */
+    pthread_mutex_unlock(&a->mu);
 }
 
 uint64_t aof_end_lsn(aof *a)

@@ -70,6 +70,12 @@ uint64_t aof_thread_lsn(void);
 int aof_commit(aof *a, uint64_t lsn, int durable);
 /* Whether the appendfsync policy is always. */
 int aof_is_always(aof *a);
+/* A script's writes are all in the file or none are, as Redis's MULTI/EXEC
+ * around a script's effects make them: while held (on), what is logged
+ * from now stays in memory, so a crash or SHUTDOWN NOSAVE in the middle
+ * loses it whole; let go (off), it is written as any other. Called in the
+ * exclusive section, where nothing else logs. */
+void aof_hold(aof *a, int on);
 /* The LSN the next record would get: where a successor AOF starts. */
 uint64_t aof_end_lsn(aof *a);
 

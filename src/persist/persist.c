@@ -532,6 +532,12 @@ const char *persist_write_denied(persist *p)
 
 uint64_t persist_thread_lsn(void) { return aof_thread_lsn(); }
 
+void persist_hold(persist *p, int on)
+{
+    aof *a = p ? atomic_load(&p->live) : NULL;
+    if (a) aof_hold(a, on);
+}
+
 int persist_commit(persist *p, uint64_t lsn)
 {
     aof *a = p ? atomic_load(&p->live) : NULL;

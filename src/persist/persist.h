@@ -49,6 +49,9 @@ int persist_set_appendonly(persist *p, int self, int on, char *msg, size_t len);
 
 /* Why writes are refused now (a -MISCONF error text), or NULL. */
 const char *persist_write_denied(persist *p);
+/* A script runs (on) or has ended (off): its writes reach the AOF's file
+ * together (aof_hold). In the exclusive section. */
+void persist_hold(persist *p, int on);
 /* appendfsync always: make this thread's logged writes durable before
  * their replies go out. Returns 0, or -1 when that failed. */
 int persist_commit(persist *p, uint64_t lsn);

@@ -682,3 +682,46 @@ def test_everysec_reply_follows_write(server_factory, tmp_path, toggled):
     for i in range(n):
         assert writes[i] < replies[i], "SET %d: reply at trace line %d before its AOF write at line %d:\n%s" % (
             i, replies[i], writes[i], "\n".join(lines[max(0, replies[i] - 3):writes[i] + 2]))
+
+
+# --------------------------------------------------------------------------
+# A script's writes reach the AOF together: kill -9 or SHUTDOWN NOSAVE in
+# the middle of one leaves none of them (Redis wraps them in MULTI/EXEC)
+# --------------------------------------------------------------------------
+
+SPIN_WRITER = ("redis.call('set', 'inside', '1'); redis.call('incr', 'n'); "
+               "local t = redis.call('time'); local s = t[1] * 1000000 + t[2]; "
+               "for i = 1, 100000000 do local u = redis.call('time'); "
+               "if (u[1] * 1000000 + u[2]) - s > tonumber(ARGV[1]) then break end end return 'done'")
+
+
+def _script_cut_short(server_factory, datadir, cut):
+    s = pserver(server_factory, datadir, *AOF_ALWAYS, ("busy-reply-threshold", "100"))
+    with s.raw() as c:
+        if c.cmd_raw("EVAL", "return 1", "0").startswith(b"-ERR scripting is not available"):
+            pytest.skip("built without Lua")
+        assert c.cmd_raw("SET", "before", "1") == b"+OK\r\n"
+        assert c.cmd_raw("EVAL", SPIN_WRITER, "0", "1000") == b"$4\r\ndone\r\n"   # a whole one
+    with s.raw() as runner:
+        runner.send_command("EVAL", SPIN_WRITER, "0", str(int(5000000 * TF)))
+        time.sleep(0.5 * TF)   # the AOF's writer runs every 20 ms meanwhile
+        cut(s)
+    s = pserver(server_factory, datadir, *AOF_ALWAYS)
+    with s.raw() as c:
+        assert c.cmd_raw("MGET", "before", "inside", "n") == b"*3\r\n$1\r\n1\r\n$1\r\n1\r\n$1\r\n1\r\n"
+    return s
+
+
+def test_kill9_in_a_script_keeps_none_of_its_writes(server_factory, tmp_path):
+    """The first, whole script is there (inside=1, n=1); the second, killed
+    while it spins after its writes, left none (n is still 1)."""
+    _script_cut_short(server_factory, tmp_path / "data", kill9)
+
+
+def test_shutdown_nosave_in_a_script_keeps_none_of_its_writes(server_factory, tmp_path):
+    def nosave(s):
+        with s.raw() as admin:
+            admin.send_command("SHUTDOWN", "NOSAVE")
+            s.proc.wait(10 * TF)
+        s.stop()
+    _script_cut_short(server_factory, tmp_path / "data", nosave)
