@@ -489,7 +489,10 @@ void cmd_block_argv(cmd_call *x, const karg *keys, int nkeys, int64_t deadline, 
     session_copy_cmd(&s->parked, x->def, argc, argv);
     s->block_deadline = deadline;
     s->flags |= SESS_BLOCKED;
-    if (s->me) ps_client_set_state(x->env->bus, s->me, PS_ST_BLOCKED, 1);   /* CLIENT UNBLOCK's to see */
+    if (s->me) {
+        ps_client_set_state(x->env->bus, s->me, PS_ST_BLOCKED, 1);   /* CLIENT UNBLOCK's to see */
+        if (deadline) ps_client_set_state(x->env->bus, s->me, PS_ST_TIMED, 1);   /* INFO's timeout table */
+    }
 }
 
 /* ---- CLIENT PAUSE ---- */
@@ -635,7 +638,10 @@ void command_unblock(cmd_env *env, session *s)
     free(s->parked.argv);
     s->parked.argv = NULL;
     s->flags &= ~SESS_BLOCKED;
-    if (s->me) ps_client_set_state(env->bus, s->me, PS_ST_BLOCKED, 0);
+    if (s->me) {
+        ps_client_set_state(env->bus, s->me, PS_ST_BLOCKED, 0);
+        ps_client_set_state(env->bus, s->me, PS_ST_TIMED, 0);
+    }
 }
 
 /* A command held by a pause runs from the start once the pause lets it,

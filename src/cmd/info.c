@@ -130,6 +130,7 @@ static void sec_clients(cmd_env *env, buf *out)
     buf_printf(out, "blocked_clients:%lld\r\n",
                (env->bus ? ps_nblocked(env->bus) : 0) + atomic_load(&command_postponed));
     buf_printf(out, "tracking_clients:%ld\r\n", env->bus ? ps_count_state(env->bus, PS_ST_TRACKING) : 0);
+    buf_printf(out, "clients_in_timeout_table:%ld\r\n", env->bus ? ps_count_state(env->bus, PS_ST_TIMED) : 0);
 }
 
 

@@ -75,7 +75,7 @@ typedef struct idstripe {
 struct pubsub {
     ps_hot hot;              /* first: see pubsub.h */
     idstripe ids[PS_STRIPES];
-    atomic_long nstate[3];   /* clients per state bit (1, 2) */
+    atomic_long nstate[PS_ST_TIMED + 1];   /* clients per counted state bit (1, 2, 8) */
     uint64_t key[2];
     int nworkers;
     ps_ops ops;
@@ -408,8 +408,8 @@ void ps_client_free(pubsub *ps, ps_client *c)
         if (table_find(&is->t, id_mix(c->id), &c->id, sizeof c->id, &pos)) table_delete(&is->t, &pos);
         table_maybe_shrink(&is->t);
         pthread_rwlock_unlock(&is->lock);
-        for (unsigned b = 1; b <= 2; b <<= 1)
-            if (atomic_load(&c->state) & b) atomic_fetch_sub(&ps->nstate[b], 1);
+        for (unsigned b = 1; b <= PS_ST_TIMED; b <<= 1)
+            if (b != PS_ST_KILLED && (atomic_load(&c->state) & b)) atomic_fetch_sub(&ps->nstate[b], 1);
     }
     for (int k = 0; k < PS_KINDS; k++) {
         ps_unsubscribe_all(ps, c, k);

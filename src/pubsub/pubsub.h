@@ -97,7 +97,7 @@ ps_client *ps_client_new(pubsub *ps, int w, void *owner);
  * id from any thread (ps_post): they go through its worker's mailbox, so
  * they reach it after the command running now has replied. Its state is a
  * word of bits its owner sets (PS_ST_*), which others may read. */
-enum { PS_ST_BLOCKED = 1, PS_ST_TRACKING = 2, PS_ST_KILLED = 4 };
+enum { PS_ST_BLOCKED = 1, PS_ST_TRACKING = 2, PS_ST_KILLED = 4, PS_ST_TIMED = 8 };   /* TIMED: blocked with a timeout */
 void ps_client_register(pubsub *ps, ps_client *c, uint64_t id);
 void ps_client_set_state(pubsub *ps, ps_client *c, unsigned bit, int on);
 /* The state of client id, or -1 when there is no such client. */

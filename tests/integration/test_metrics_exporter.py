@@ -41,7 +41,6 @@ NOT_YET = {
     # counters Kasi does not keep yet
     "redis_expired_stale_percentage": "the expiry sweep does not estimate it",
     "redis_expired_time_cap_reached_total": "the expiry sweep does not count it",
-    "redis_clients_in_timeout_table": "not counted",
     "redis_dump_payload_sanitizations": "not counted",
     # Redis's threads are not Kasi's: every worker does its own I/O, and
     # INFO runs on any of them (no "main thread" to measure)

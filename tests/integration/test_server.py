@@ -429,3 +429,23 @@ def test_info_kasi_per_worker_lines(srv):
     total = int(re.search(r"total_commands_processed:(\d+)", text)[1])
     assert abs(sum(int(w[2]) for w in workers) - total) <= 1, (workers, total)
     assert sum(int(w[1]) for w in workers) >= 1
+
+
+def test_info_blocked_clients_and_timeout_table(srv):
+    """INFO clients counts blocked clients, and apart those with a timeout
+    (Redis's clients_in_timeout_table)."""
+    with srv.raw() as timed, srv.raw() as forever, srv.raw() as admin:
+        timed.send_command("BLPOP", "tq1", "30")
+        forever.send_command("BLPOP", "tq2", "0")
+        deadline = time.time() + 5
+        while "blocked_clients:2\r\n" not in admin.cmd("INFO", "clients").decode():
+            assert time.time() < deadline
+            time.sleep(0.01)
+        info = admin.cmd("INFO", "clients").decode()
+        assert "clients_in_timeout_table:1\r\n" in info, info
+        admin.cmd("RPUSH", "tq1", "x")
+        assert timed.read_raw() == b"*2\r\n$3\r\ntq1\r\n$1\r\nx\r\n"
+        admin.cmd("RPUSH", "tq2", "y")
+        assert forever.read_raw() == b"*2\r\n$3\r\ntq2\r\n$1\r\ny\r\n"
+        info = admin.cmd("INFO", "clients").decode()
+        assert "blocked_clients:0\r\n" in info and "clients_in_timeout_table:0\r\n" in info, info
