@@ -13,6 +13,7 @@ socket.  All waits are bounded by explicit deadlines.  Standard library only
 """
 import contextlib
 import os
+import re
 import shlex
 import signal
 import socket
@@ -453,6 +454,7 @@ class ServerProcess:
         self.host = "127.0.0.1"
         self.directives = list(directives or [])
         d = dict((k, v) for k, v in self.directives)
+        self.port_picked = use_port and "port" not in d and not port   # free_port's: another may be taken
         if use_port and "port" not in d:
             self.port = port or free_port()
             self.directives.insert(0, ("port", str(self.port)))
@@ -517,17 +519,49 @@ class ServerProcess:
     def start(self, wait=True):
         """Start the process (again after stop(): same command line, same
         port) and, if wait, wait until it answers PING.  Returns self."""
-        self.logf = open(self.log_path, "ab")
-        self.proc = self.popen(self.build_argv())
-        self.pid = self.proc.pid
-        self.argv = list(self.proc.args)  # the command line actually run
-        if wait:
+        for attempt in range(3):
+            self.logf = open(self.log_path, "ab")
+            self.proc = self.popen(self.build_argv())
+            self.pid = self.proc.pid
+            self.argv = list(self.proc.args)  # the command line actually run
+            if not wait:
+                return self
             try:
                 self.wait_ready()
-            except BaseException:
+                return self
+            except ServerStartError:
                 self.stop()  # never leak a half-started server
+                # A port free_port found may be taken before the server binds
+                # it (by another test run's server): another one, then.
+                if not (self.port_picked and attempt < 2 and "in use" in self.log_text()):
+                    raise
+                old = str(self.port)
+                self.port = free_port()
+                self.directives = [(k, str(self.port) if k == "port" and v == old else v)
+                                   for k, v in self.directives]
+                with open(self.log_path, "wb"):
+                    pass   # the next try's log alone
+            except BaseException:
+                self.stop()
                 raise
         return self
+
+    def _answered_by_me(self):
+        """Whether the server on our port is our process (and not one that
+        took the port first): its INFO's process_id, where it can be read."""
+        try:
+            c = self.raw(unix=self.ready_on_unixsocket)
+            try:
+                c.settimeout(1.0)
+                info = c.cmd("INFO", "server")
+            finally:
+                c.close()
+        except (OSError, ConnectionClosed):
+            return False
+        if not isinstance(info, bytes):   # NOAUTH: cannot tell; the PING was enough before
+            return True
+        m = re.search(rb"process_id:(\d+)", info)
+        return m is None or int(m.group(1)) == self.pid
 
     def wait_ready(self, timeout=None):
         """Poll PING until +PONG (or -NOAUTH) within timeout (default
@@ -549,7 +583,9 @@ class ServerProcess:
                 finally:
                     c.close()
                 if r == b"PONG" or (isinstance(r, RespError) and "NOAUTH" in str(r)):
-                    return
+                    if self._answered_by_me():
+                        return
+                    r = "answered by another process on port %d" % self.port
                 last = r
             except (OSError, ConnectionClosed) as e:
                 last = e
