@@ -141,13 +141,14 @@ def _run_for(srv, seconds, *args):
     """redis-cli in a mode that runs until stopped: its output after SIGINT."""
     if not os.access(H.REDIS_CLI, os.X_OK):
         pytest.skip("redis-cli not installed")
-    # unbuffered: what it printed before the signal is not lost
+    # unbuffered: what it printed before it is stopped is not lost (by
+    # SIGTERM: a job started in the background, as CI's may be, ignores SIGINT)
     p = subprocess.Popen(["stdbuf", "-o0", H.REDIS_CLI, "-h", "127.0.0.1", "-p", str(srv.port)] + list(args),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         out, err = p.communicate(timeout=seconds)
     except subprocess.TimeoutExpired:
-        p.send_signal(2)
+        p.terminate()
         out, err = p.communicate(timeout=10)
     return out.decode(), err.decode()
 
@@ -174,7 +175,7 @@ def test_redis_cli_monitor(srv):
     runs, in Redis's line format."""
     if not os.access(H.REDIS_CLI, os.X_OK):
         pytest.skip("redis-cli not installed")
-    p = subprocess.Popen([H.REDIS_CLI, "-h", "127.0.0.1", "-p", str(srv.port), "monitor"],
+    p = subprocess.Popen(["stdbuf", "-o0", H.REDIS_CLI, "-h", "127.0.0.1", "-p", str(srv.port), "monitor"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         time.sleep(0.3 * H.TIME_FACTOR)
@@ -184,7 +185,7 @@ def test_redis_cli_monitor(srv):
         c.close()
         time.sleep(0.3 * H.TIME_FACTOR)
     finally:
-        p.send_signal(2)
+        p.terminate()
         out, err = p.communicate(timeout=10)
     out = out.decode()
     assert out.startswith("OK\n"), out + err.decode()
