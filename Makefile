@@ -164,8 +164,8 @@ PYTEST := $(PYTHON) -m pytest -q -p no:cacheprovider
 # on one connection, which adds no interleaving the rest does not run.
 TSAN_DIFF := tests/diff/test_diff_pubsub.py tests/diff/test_diff_blocking.py tests/diff/test_diff_tracking.py \
   tests/diff/test_diff_notify.py tests/diff/test_diff_clients.py tests/diff/test_diff_resp3.py \
-  tests/diff/test_diff_script_busy.py tests/diff/test_diff_slowlog.py \
-  tests/diff/test_proto_fuzz.py tests/diff/test_fuzz_diff.py tests/diff/test_fuzz_sets.py
+  tests/diff/test_diff_script_busy.py tests/diff/test_diff_slowlog.py tests/diff/test_diff_client_pause.py \
+  tests/diff/test_diff_debug.py tests/diff/test_proto_fuzz.py tests/diff/test_fuzz_diff.py tests/diff/test_fuzz_sets.py
 TSAN_RUN := TSAN_OPTIONS=halt_on_error=0 KASI_SERVER=$(CURDIR)/bin/kasi-server-tsan KASI_ASAN=1 KASI_DIFF_PROTOS=2
 integration: bin/kasi-server bin/kasi-server-asan bin/kasi-server-tsan
 	KASI_SERVER=$(CURDIR)/bin/kasi-server $(PYTEST) tests/integration tests/diff

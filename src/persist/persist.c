@@ -57,6 +57,7 @@ struct persist {
     int64_t last_bgsave_try_ms;
     long long last_bgsave_secs, last_rewrite_secs;
     int last_rewrite_ok;
+    unsigned long long rewrite_failures;   /* in a row, since the last that worked (INFO) */
     uint64_t saves, rewrites;
     uint64_t aof_size_at_rewrite;
     char snap_err[256];         /* why the last background save failed */
@@ -192,6 +193,7 @@ static int start_job_locked(persist *p, int kind, uint64_t changes, const char *
             log_warn("Background saving error: %s", p->job_err);
         } else {
             p->last_rewrite_ok = 0;
+            p->rewrite_failures++;
             log_warn("Background AOF rewrite failed: %s", p->job_err);
         }
         snprintf(msg, len, "ERR %s", p->job_err);
@@ -263,6 +265,7 @@ static void reap_job(persist *p, int wait)
         }
     } else {
         p->last_rewrite_ok = p->job_rc == 0;
+        p->rewrite_failures = p->job_rc == 0 ? 0 : p->rewrite_failures + 1;
         p->last_rewrite_secs = secs;
         if (p->job_rc == 0) {
             aof_status st;
@@ -650,7 +653,8 @@ void persist_info(persist *p, buf *out)
                  "rdb_last_load_keys_expired:%llu\r\nrdb_last_load_keys_loaded:%llu\r\n"
                  "aof_enabled:%d\r\naof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:%d\r\n"
                  "aof_last_rewrite_time_sec:%lld\r\naof_current_rewrite_time_sec:%lld\r\n"
-                 "aof_last_bgrewrite_status:%s\r\naof_rewrites:%llu\r\naof_last_write_status:%s\r\n"
+                 "aof_last_bgrewrite_status:%s\r\naof_rewrites:%llu\r\naof_rewrites_consecutive_failures:%llu\r\n"
+                 "aof_last_write_status:%s\r\n"
                  "aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
                  st.changes_since_save, st.bgsave_in_progress, st.last_save_time,
                  st.last_bgsave_ok ? "ok" : "err", p->last_bgsave_secs,
@@ -658,7 +662,8 @@ void persist_info(persist *p, buf *out)
                  (unsigned long long)p->loaded_expired, (unsigned long long)p->loaded_keys,
                  st.aof_enabled, st.rewrite_in_progress, p->rewrite_scheduled, p->last_rewrite_secs,
                  p->job == JOB_REWRITE ? (long long)((now - p->job_start_ms) / 1000) : -1LL,
-                 st.last_rewrite_ok ? "ok" : "err", st.rewrites, st.aof_last_write_ok ? "ok" : "err");
+                 st.last_rewrite_ok ? "ok" : "err", st.rewrites, p->rewrite_failures,
+                 st.aof_last_write_ok ? "ok" : "err");
     buf_append(out, line, (size_t)n);
     if (p->aof) {
         n = snprintf(line, sizeof line,

@@ -138,7 +138,7 @@ def test_redis_cli_memkeys(srv):
 
 
 def _run_for(srv, seconds, *args):
-    """redis-cli in a mode that runs until stopped: its output after SIGINT."""
+    """redis-cli in a mode that runs until stopped: its output once stopped."""
     if not os.access(H.REDIS_CLI, os.X_OK):
         pytest.skip("redis-cli not installed")
     # unbuffered: what it printed before it is stopped is not lost (by
