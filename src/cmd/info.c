@@ -144,8 +144,9 @@ static void sec_memory(cmd_env *env, buf *out)
     util_human_bytes(h1, sizeof h1, (double)peak);
     buf_printf(out, "used_memory_peak:%zu\r\nused_memory_peak_human:%s\r\n", peak, h1);
     buf_printf(out, "used_memory_peak_perc:%.2f%%\r\n", peak ? (double)used * 100 / (double)peak : 0.0);
-    util_human_bytes(h1, sizeof h1, (double)system_memory());
-    buf_printf(out, "total_system_memory:%zu\r\ntotal_system_memory_human:%s\r\n", system_memory(), h1);
+    size_t total = system_memory();
+    util_human_bytes(h1, sizeof h1, (double)total);
+    buf_printf(out, "total_system_memory:%zu\r\ntotal_system_memory_human:%s\r\n", total, h1);
     buf_printf(out, "used_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n", rss, h2);
     scripting_info(out);
     util_human_bytes(h1, sizeof h1, (double)cfg_ll(&env->cfg->maxmemory));
