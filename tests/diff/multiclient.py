@@ -11,8 +11,21 @@ client sends PING and reads one reply: a message that should not have come
 would be read there instead, and the transcripts would differ.
 """
 import re
+import time
 
 import kasi_harness as H
+
+
+# How long a command sent with send_unread is given to reach the servers
+# before the scenario goes on (longer for the sanitizer builds).
+WAIT_S = 0.05 * H.TIME_FACTOR
+
+
+def send_unread(r, who, *cmd):
+    """Send a command whose reply is read later with r.read (it blocks, or
+    a pause holds it), and give it WAIT_S to reach the server first."""
+    r.c(who).send_command(*cmd)
+    time.sleep(WAIT_S)
 
 
 def _blank_feed(line):

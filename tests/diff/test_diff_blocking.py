@@ -6,26 +6,16 @@ Clients land on different workers, so a push on one wakes a client blocked
 on another. Between a blocking command and the write meant to wake it, a
 scenario waits a little (WAIT_S), so that the client has blocked on both
 servers before it."""
-import time
-
 import pytest
 
-import kasi_harness as H
-from multiclient import compare
+from multiclient import compare, send_unread as block
 
-WAIT_S = 0.05 * H.TIME_FACTOR   # longer for the sanitizer builds
 SCENARIOS = {}
 
 
 def scenario(fn):
     SCENARIOS[fn.__name__] = fn
     return fn
-
-
-def block(r, who, *cmd):
-    """Send a blocking command; its reply is read later with r.read."""
-    r.c(who).send_command(*cmd)
-    time.sleep(WAIT_S)
 
 
 @scenario

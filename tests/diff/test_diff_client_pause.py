@@ -16,22 +16,14 @@ import time
 
 import pytest
 
-import kasi_harness as H
-from multiclient import compare
+from multiclient import compare, send_unread as send
 
-WAIT_S = 0.05 * H.TIME_FACTOR   # for a held command to reach the server
 SCENARIOS = {}
 
 
 def scenario(fn):
     SCENARIOS[fn.__name__] = fn
     return fn
-
-
-def send(r, who, *cmd):
-    """Send a command whose reply is read later with r.read."""
-    r.c(who).send_command(*cmd)
-    time.sleep(WAIT_S)
 
 
 @scenario
